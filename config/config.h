@@ -1,0 +1,113 @@
+// The validated, typed form of a rivulet YAML config (DESIGN §2). Everything downstream reads this,
+// never YAML: once load() returns a Config it is known to be complete and consistent.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rivulet::config {
+
+// Durations and timestamps are int64 nanoseconds throughout rivulet.
+using Nanos = std::int64_t;
+
+struct Endpoint {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct CpuPlan {
+  std::vector<int> sources;  // empty: not pinned
+  std::vector<int> stages;   // empty: default spread
+  std::optional<int> publisher;
+};
+
+struct DaemonConfig {
+  Endpoint metrics{"127.0.0.1", 9464};
+  std::vector<std::string> publish{"tcp://127.0.0.1:5556"};
+  std::string output;  // empty: no file sink; "-": stdout
+  int stages = 0;      // 0: cores - 1, at least 1 (resolved by the daemon)
+  std::optional<CpuPlan> cpus;
+  std::string log_level = "info";
+};
+
+enum class TimeUnit { kSeconds, kMillis, kMicros, kNanos };
+
+struct TimeSpec {
+  std::string field;  // dotted path is not supported in this slice: a top-level field name
+  TimeUnit unit = TimeUnit::kMillis;
+};
+
+struct WatermarkSpec {
+  Nanos delay = 0;
+  Nanos idle = 0;        // 0: never considered idle
+  Nanos max_future = 0;  // 0: no clamp
+};
+
+enum class SourceKind { kGenerator, kFile, kTcp };
+
+struct GeneratorSpec {
+  std::int64_t keys = 1000;
+  std::int64_t events_per_second = 100000;
+  std::optional<std::int64_t> start_ms;  // nullopt: "now" at start-up
+  std::int64_t throttle = 0;             // wall-clock events/s, 0 = unthrottled
+  std::int64_t count = 0;                // 0 = endless
+  std::uint64_t seed = 1;
+};
+
+struct FileSpec {
+  std::string path;  // "-" = stdin
+  bool follow = false;
+};
+
+struct TcpSpec {
+  Endpoint listen;
+  std::int64_t max_line = 1 << 20;
+  std::int64_t max_connections = 64;
+};
+
+struct SourceConfig {
+  std::string name;
+  SourceKind kind = SourceKind::kGenerator;
+  // Only json in this slice; csv comes with the connectors issue.
+  std::optional<TimeSpec> time;  // nullopt: processing time (generator: defaults to ts in ms)
+  WatermarkSpec watermark;
+  GeneratorSpec generator;
+  FileSpec file;
+  TcpSpec tcp;
+};
+
+enum class WindowKind { kTumbling, kHopping };
+
+struct WindowSpec {
+  WindowKind kind = WindowKind::kTumbling;
+  Nanos size = 0;
+  Nanos slide = 0;  // == size for tumbling
+};
+
+enum class AggregateKind { kCount, kSum, kMin, kMax, kAvg, kFirst, kLast };
+
+struct AggregateSpec {
+  std::string name;   // output name, the key under "values"
+  AggregateKind kind = AggregateKind::kCount;
+  std::string field;  // argument field; empty for count()
+};
+
+struct PipelineConfig {
+  std::string name;
+  std::vector<std::string> from;      // source names, each known
+  std::vector<std::string> group_by;  // top-level field names
+  WindowSpec window;
+  Nanos allowed_lateness = 0;
+  std::vector<AggregateSpec> aggregates;  // at least one, in config order
+};
+
+struct Config {
+  std::string file;  // the path it was loaded from, for messages
+  DaemonConfig daemon;
+  std::vector<SourceConfig> sources;      // in config order
+  std::vector<PipelineConfig> pipelines;  // in config order
+};
+
+}  // namespace rivulet::config

@@ -1,0 +1,104 @@
+// The `daemon:` section: control-plane settings, all optional.
+#include <algorithm>
+#include <string>
+
+#include "config/message_text.h"
+#include "config/sections.h"
+
+namespace rivulet::config {
+namespace {
+
+constexpr std::string_view kDaemonKeys[] = {"metrics", "publish",   "output",    "stages",
+                                            "cpus",    "log_level", "checkpoint"};
+constexpr std::string_view kCpuKeys[] = {"sources", "stages", "publisher"};
+constexpr std::string_view kLogLevels[] = {"debug", "info", "warn", "error"};
+constexpr std::string_view kZmqSchemes[] = {"tcp://", "ipc://", "inproc://"};
+constexpr std::int64_t kMaxStages = 256;
+// CPU_SETSIZE - 1: a larger cpu number cannot be put in a cpu_set_t for pthread_setaffinity_np.
+constexpr std::int64_t kMaxCpu = 1023;
+
+bool isZmqEndpoint(std::string_view text) {
+  return std::any_of(std::begin(kZmqSchemes), std::end(kZmqSchemes), [&](std::string_view s) {
+    return text.size() > s.size() && text.starts_with(s);
+  });
+}
+
+void readPublish(YamlReader& reader, const Value& value, DaemonConfig* daemon) {
+  const auto items = reader.list(value, /*scalar_is_list=*/true);
+  if (!items) return;
+  if (items->empty()) {
+    reader.error(value, "at least one endpoint is required");
+    return;
+  }
+  daemon->publish.clear();
+  for (const Value& item : *items) {
+    const auto endpoint = reader.scalar(item, "a ZeroMQ endpoint");
+    if (!endpoint) continue;
+    if (!isZmqEndpoint(*endpoint)) {
+      reader.error(item, quote(*endpoint) +
+                             " is not a ZeroMQ endpoint (use tcp://host:port, ipc://path or "
+                             "inproc://name)");
+    } else if (std::find(daemon->publish.begin(), daemon->publish.end(), *endpoint) !=
+               daemon->publish.end()) {
+      reader.error(item, quote(*endpoint) + " is listed twice");
+    } else {
+      daemon->publish.push_back(*endpoint);
+    }
+  }
+}
+
+std::vector<int> readCpuList(YamlReader& reader, const Value& value) {
+  std::vector<int> cpus;
+  const auto items = reader.list(value, /*scalar_is_list=*/false);
+  if (!items) return cpus;
+  for (const Value& item : *items) {
+    if (const auto cpu = reader.integer(item, 0, kMaxCpu)) cpus.push_back(static_cast<int>(*cpu));
+  }
+  return cpus;
+}
+
+CpuPlan readCpus(YamlReader& reader, const Value& value) {
+  CpuPlan plan;
+  auto map = reader.map(value);
+  if (!map) return plan;
+  if (const Entry* e = map->find("sources")) plan.sources = readCpuList(reader, e->value);
+  if (const Entry* e = map->find("stages")) plan.stages = readCpuList(reader, e->value);
+  if (const Entry* e = map->find("publisher")) {
+    if (const auto cpu = reader.integer(e->value, 0, kMaxCpu)) {
+      plan.publisher = static_cast<int>(*cpu);
+    }
+  }
+  map->reportUnknown(kCpuKeys);
+  return plan;
+}
+
+}  // namespace
+
+DaemonConfig readDaemon(YamlReader& reader, const Value& value) {
+  DaemonConfig daemon;
+  auto map = reader.map(value);
+  if (!map) return daemon;
+  if (const Entry* e = map->find("metrics")) {
+    if (const auto endpoint = reader.endpoint(e->value)) daemon.metrics = *endpoint;
+  }
+  if (const Entry* e = map->find("publish")) readPublish(reader, e->value, &daemon);
+  if (const Entry* e = map->find("output")) {
+    if (const auto output = reader.nonEmptyString(e->value)) daemon.output = *output;
+  }
+  if (const Entry* e = map->find("stages")) {
+    if (const auto stages = reader.integer(e->value, 1, kMaxStages)) {
+      daemon.stages = static_cast<int>(*stages);
+    }
+  }
+  if (const Entry* e = map->find("cpus")) daemon.cpus = readCpus(reader, e->value);
+  if (const Entry* e = map->find("log_level")) {
+    if (const auto level = reader.choice(e->value, kLogLevels, "a log level")) {
+      daemon.log_level = *level;
+    }
+  }
+  map->rejectNotSupported("checkpoint");
+  map->reportUnknown(kDaemonKeys);
+  return daemon;
+}
+
+}  // namespace rivulet::config

@@ -1,0 +1,145 @@
+#include "config/loader.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <utility>
+
+#include "config/duration.h"
+#include "config/sections.h"
+#include "config/yaml_reader.h"
+
+namespace rivulet::config {
+namespace {
+
+constexpr std::string_view kTopLevelKeys[] = {"daemon", "sources", "pipelines"};
+
+Config readConfig(YamlReader& reader, const Value& root) {
+  Config config;
+  auto map = reader.map(root);
+  if (!map) return config;
+  if (const Entry* e = map->find("daemon")) config.daemon = readDaemon(reader, e->value);
+
+  SourceTable table;
+  if (const Entry* e = map->require("sources")) {
+    if (auto sources = reader.map(e->value)) {
+      table.readable = true;
+      if (sources->empty()) reader.error(e->value, "at least one source is required");
+      for (const Entry& entry : sources->entries()) {
+        SourceInfo info;
+        config.sources.push_back(readSource(reader, entry, &info));
+        table.sources.push_back(std::move(info));
+      }
+    }
+  }
+  if (const Entry* e = map->require("pipelines")) {
+    if (auto pipelines = reader.map(e->value)) {
+      if (pipelines->empty()) reader.error(e->value, "at least one pipeline is required");
+      for (const Entry& entry : pipelines->entries()) {
+        config.pipelines.push_back(readPipeline(reader, entry, table));
+      }
+    }
+  }
+  map->reportUnknown(kTopLevelKeys);
+  return config;
+}
+
+LoadResult failed(YamlReader& reader) {
+  LoadResult result;
+  result.errors = reader.takeErrors();
+  return result;
+}
+
+const char* kindName(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::kGenerator:
+      return "generator";
+    case SourceKind::kFile:
+      return "file";
+    case SourceKind::kTcp:
+      return "tcp";
+  }
+  return "?";
+}
+
+std::string counted(std::size_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+std::string ConfigError::toString() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
+  out += ": ";
+  if (!path.empty()) out += path + ": ";
+  out += message;
+  return out;
+}
+
+LoadResult loadString(std::string_view yaml, const std::string& file_name) {
+  YamlReader reader(file_name);
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    reader.error(e.mark, "", "invalid YAML: " + e.msg);
+    return failed(reader);
+  }
+  if (documents.size() > 1) {
+    reader.error(documents[1].Mark(), "", "only one YAML document is allowed in a config file");
+    return failed(reader);
+  }
+  if (documents.empty() || documents.front().IsNull()) {
+    reader.error(YAML::Mark(), "",
+                 "the config is empty (expected a map with \"sources\" and \"pipelines\")");
+    return failed(reader);
+  }
+  Config config = readConfig(reader, Value{documents.front(), "", documents.front().Mark()});
+  if (reader.errorCount() > 0) return failed(reader);
+  config.file = file_name;
+  LoadResult result;
+  result.config = std::move(config);
+  return result;
+}
+
+LoadResult loadFile(const std::string& path) {
+  const auto fail = [&](const char* what) {
+    LoadResult result;
+    result.errors.push_back(
+        ConfigError{path, 0, 0, "", std::string(what) + ": " + std::strerror(errno)});
+    return result;
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (!file) return fail("cannot open");
+  std::string text;
+  char buffer[64 * 1024];
+  std::size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) text.append(buffer, n);
+  if (std::ferror(file.get())) return fail("cannot read");
+  return loadString(text, path);
+}
+
+std::string summary(const Config& config) {
+  std::string out = config.file + ": ok: " + counted(config.sources.size(), "source") + " (";
+  for (std::size_t i = 0; i < config.sources.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += config.sources[i].name + ": " + kindName(config.sources[i].kind);
+  }
+  out += "), " + counted(config.pipelines.size(), "pipeline") + " (";
+  for (std::size_t i = 0; i < config.pipelines.size(); ++i) {
+    const PipelineConfig& p = config.pipelines[i];
+    if (i > 0) out += ", ";
+    out += p.name + ": ";
+    if (p.window.kind == WindowKind::kTumbling) {
+      out += "tumbling " + formatDuration(p.window.size);
+    } else {
+      out += "hopping " + formatDuration(p.window.size) + "/" + formatDuration(p.window.slide);
+    }
+  }
+  return out + ")";
+}
+
+}  // namespace rivulet::config

@@ -1,0 +1,243 @@
+// One entry under `pipelines:`: its sources, key fields, window and aggregates.
+#include <algorithm>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "config/aggregate_expr.h"
+#include "config/duration.h"
+#include "config/message_text.h"
+#include "config/sections.h"
+
+namespace rivulet::config {
+namespace {
+
+constexpr std::string_view kPipelineKeys[] = {"from", "group_by",   "window", "allowed_lateness",
+                                              "aggregates", "where", "emit",   "late"};
+constexpr std::string_view kWindowKeys[] = {"tumbling", "hopping"};
+constexpr std::string_view kHoppingKeys[] = {"size", "slide"};
+constexpr std::string_view kEmitModes[] = {"final", "updates"};
+constexpr Nanos kMillisecond = 1'000'000;
+// A hopping window is kept as size/gcd(size, slide) panes; more would make each event cost too
+// much and each key's state too large.
+constexpr Nanos kMaxPanes = 10'000;
+
+// The generator sources a pipeline reads: their fields are known, so field names can be checked.
+using GeneratorNames = std::vector<std::string>;
+
+void checkFieldOfGenerators(YamlReader& reader, const Value& at, std::string_view field,
+                            const GeneratorNames& generators) {
+  // One error per field is enough: report it against the first generator that lacks it.
+  for (const std::string& name : generators) {
+    const std::size_t before = reader.errorCount();
+    checkGeneratorField(reader, at, field, name);
+    if (reader.errorCount() != before) return;
+  }
+}
+
+std::vector<std::string> readFrom(YamlReader& reader, const Value& value,
+                                  const SourceTable& sources, GeneratorNames* generators) {
+  std::vector<std::string> from;
+  const auto items = reader.list(value, /*scalar_is_list=*/true);
+  if (!items) return from;
+  if (items->empty()) {
+    reader.error(value, "at least one source is required");
+    return from;
+  }
+  std::vector<std::string_view> names;
+  for (const SourceInfo& source : sources.sources) names.push_back(source.name);
+  for (const Value& item : *items) {
+    const auto name = reader.scalar(item, "a source name");
+    if (!name) continue;
+    if (std::find(from.begin(), from.end(), *name) != from.end()) {
+      reader.error(item, quote(*name) + " is listed twice");
+      continue;
+    }
+    from.push_back(*name);
+    if (!sources.readable) continue;
+    const auto source = std::find_if(sources.sources.begin(), sources.sources.end(),
+                                     [&](const SourceInfo& s) { return s.name == *name; });
+    if (source == sources.sources.end()) {
+      reader.error(item, quote(*name) + " is not a source" + suggestion(*name, names, "sources"));
+    } else if (source->kind == SourceKind::kGenerator) {
+      generators->push_back(source->name);
+    }
+  }
+  return from;
+}
+
+// The group_by fields with the values they came from, for later checks at their positions.
+std::vector<std::pair<std::string, Value>> readGroupBy(YamlReader& reader, const Value& value) {
+  std::vector<std::pair<std::string, Value>> fields;
+  const auto items = reader.list(value, /*scalar_is_list=*/true);
+  if (!items) return fields;
+  for (const Value& item : *items) {
+    const auto field = reader.scalar(item, "a field name");
+    if (!field) continue;
+    if (!isFieldName(*field)) {
+      reader.error(item, quote(*field) +
+                             " is not a field name (letters, digits and '_', not starting with "
+                             "a digit)");
+    } else if (std::any_of(fields.begin(), fields.end(),
+                           [&](const auto& f) { return f.first == *field; })) {
+      reader.error(item, quote(*field) + " is listed twice");
+    } else {
+      fields.emplace_back(*field, item);
+    }
+  }
+  return fields;
+}
+
+// A window length: > 0 and whole milliseconds, since results carry millisecond bounds.
+std::optional<Nanos> readWindowLength(YamlReader& reader, const Value& value) {
+  const auto length = reader.duration(value);
+  if (!length) return std::nullopt;
+  const std::string text = quote(value.node.Scalar());
+  if (*length == 0) {
+    reader.error(value, text + " is too short (a window is at least 1ms)");
+    return std::nullopt;
+  }
+  if (*length % kMillisecond != 0) {
+    reader.error(value, text + " is not a whole number of milliseconds");
+    return std::nullopt;
+  }
+  return length;
+}
+
+void readHopping(YamlReader& reader, const Value& value, WindowSpec* window) {
+  auto map = reader.map(value);
+  if (!map) return;
+  const Entry* size_entry = map->require("size");
+  const Entry* slide_entry = map->require("slide");
+  const auto size = size_entry ? readWindowLength(reader, size_entry->value) : std::nullopt;
+  const auto slide = slide_entry ? readWindowLength(reader, slide_entry->value) : std::nullopt;
+  map->reportUnknown(kHoppingKeys);
+  if (!size || !slide) return;
+  const std::string size_text = quote(size_entry->value.node.Scalar());
+  const std::string slide_text = quote(slide_entry->value.node.Scalar());
+  if (*slide > *size) {
+    reader.error(slide_entry->value, "slide " + slide_text + " is longer than size " + size_text);
+    return;
+  }
+  const Nanos panes = *size / std::gcd(*size, *slide);
+  if (panes > kMaxPanes) {
+    reader.error(slide_entry->value,
+                 "size " + size_text + " and slide " + slide_text + " need " +
+                     std::to_string(panes) + " panes per window (at most " +
+                     std::to_string(kMaxPanes) + "); use a slide that divides the size");
+    return;
+  }
+  window->kind = WindowKind::kHopping;
+  window->size = *size;
+  window->slide = *slide;
+}
+
+void readWindow(YamlReader& reader, const Value& value, WindowSpec* window) {
+  auto map = reader.map(value);
+  if (!map) return;
+  const std::size_t errors_before = reader.errorCount();
+  map->rejectNotSupported("session");
+  const Entry* tumbling = map->find("tumbling");
+  const Entry* hopping = map->find("hopping");
+  map->reportUnknown(kWindowKeys);
+  if (tumbling != nullptr && hopping != nullptr) {
+    const Entry* second = tumbling->key_mark.pos > hopping->key_mark.pos ? tumbling : hopping;
+    reader.error(second->key_mark, second->value.path,
+                 "a window is either tumbling or hopping, not both");
+    return;
+  }
+  if (tumbling != nullptr) {
+    if (const auto size = readWindowLength(reader, tumbling->value)) {
+      window->kind = WindowKind::kTumbling;
+      window->size = *size;
+      window->slide = *size;
+    }
+  } else if (hopping != nullptr) {
+    readHopping(reader, hopping->value, window);
+  } else if (reader.errorCount() == errors_before) {
+    // Only when nothing else was said about this map: after a typo ("tumblng") it is noise.
+    reader.error(value, "missing \"tumbling\" or \"hopping\" (e.g. tumbling: 1m)");
+  }
+}
+
+void readEmit(YamlReader& reader, const Value& value) {
+  const auto mode = reader.scalar(value, "an emit mode");
+  if (!mode || *mode == "final") return;
+  if (*mode == "updates") {
+    reader.error(value, "\"updates\" is not supported yet (supported: final)");
+  } else {
+    reader.error(value, quote(*mode) + " is not an emit mode" +
+                            suggestion(*mode, kEmitModes, "expected one of"));
+  }
+}
+
+std::vector<AggregateSpec> readAggregates(
+    YamlReader& reader, const Value& value,
+    const std::vector<std::pair<std::string, Value>>& group_by, const GeneratorNames& generators) {
+  std::vector<AggregateSpec> aggregates;
+  auto map = reader.map(value);
+  if (!map) return aggregates;
+  if (map->empty()) {
+    reader.error(value, "at least one aggregate is required");
+    return aggregates;
+  }
+  for (const Entry& entry : map->entries()) {
+    map->markUsed(entry);
+    if (entry.key.empty()) {
+      reader.error(entry.key_mark, entry.value.path, "an aggregate name must not be empty");
+    } else if (std::any_of(group_by.begin(), group_by.end(),
+                           [&](const auto& f) { return f.first == entry.key; })) {
+      reader.error(entry.key_mark, entry.value.path,
+                   quote(entry.key) + " is both a group_by field and an aggregate name");
+    }
+    const auto text = reader.scalar(entry.value, "an aggregate such as sum(field)");
+    if (!text) continue;
+    std::string message;
+    auto spec = parseAggregate(*text, &message);
+    if (!spec) {
+      reader.error(entry.value, std::move(message));
+      continue;
+    }
+    if (spec->kind != AggregateKind::kCount) {
+      checkFieldOfGenerators(reader, entry.value, spec->field, generators);
+    }
+    spec->name = entry.key;
+    aggregates.push_back(std::move(*spec));
+  }
+  return aggregates;
+}
+
+}  // namespace
+
+PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const SourceTable& sources) {
+  PipelineConfig pipeline;
+  pipeline.name = entry.key;
+  reader.checkName(entry, "pipeline");
+  auto map = reader.map(entry.value);
+  if (!map) return pipeline;
+
+  GeneratorNames generators;
+  if (const Entry* e = map->require("from")) {
+    pipeline.from = readFrom(reader, e->value, sources, &generators);
+  }
+  std::vector<std::pair<std::string, Value>> group_by;
+  if (const Entry* e = map->find("group_by")) group_by = readGroupBy(reader, e->value);
+  for (const auto& [field, at] : group_by) {
+    checkFieldOfGenerators(reader, at, field, generators);
+    pipeline.group_by.push_back(field);
+  }
+  if (const Entry* e = map->require("window")) readWindow(reader, e->value, &pipeline.window);
+  if (const Entry* e = map->find("allowed_lateness")) {
+    pipeline.allowed_lateness = reader.duration(e->value).value_or(0);
+  }
+  if (const Entry* e = map->require("aggregates")) {
+    pipeline.aggregates = readAggregates(reader, e->value, group_by, generators);
+  }
+  if (const Entry* e = map->find("emit")) readEmit(reader, e->value);
+  map->rejectNotSupported("where");
+  map->rejectNotSupported("late");
+  map->reportUnknown(kPipelineKeys);
+  return pipeline;
+}
+
+}  // namespace rivulet::config

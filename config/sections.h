@@ -1,0 +1,41 @@
+// The schema of each top-level section of a config file (DESIGN §2), read with YamlReader. Each
+// reader returns its best effort and reports what is wrong; the loader discards the result if
+// anything was reported.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "config/yaml_reader.h"
+
+namespace rivulet::config {
+
+// The fields of every generator event.
+inline constexpr std::string_view kGeneratorFields[] = {"ts", "key", "value"};
+
+// What pipelines need to know about each entry under `sources:`, the invalid ones too, so that a
+// bad source gives one error and not one more per pipeline reading it.
+struct SourceInfo {
+  std::string name;
+  std::optional<SourceKind> kind;  // nullopt: missing, unknown or not supported yet
+};
+
+struct SourceTable {
+  bool readable = false;  // false: `sources` itself is missing or not a map; `from` goes unchecked
+  std::vector<SourceInfo> sources;
+};
+
+DaemonConfig readDaemon(YamlReader& reader, const Value& value);
+
+SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info);
+
+PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const SourceTable& sources);
+
+// Reports `field` at `at` unless it is one of kGeneratorFields.
+void checkGeneratorField(YamlReader& reader, const Value& at, std::string_view field,
+                         std::string_view source_name);
+
+}  // namespace rivulet::config

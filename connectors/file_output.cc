@@ -1,0 +1,29 @@
+#include "connectors/file_output.h"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace rivulet::connectors {
+
+FileOutput::FileOutput(const std::string& path)
+    : file_(path == "-" ? stdout : std::fopen(path.c_str(), "ae")), owned_(path != "-") {
+  if (file_ == nullptr) {
+    throw std::runtime_error("output: cannot open \"" + path + "\": " + std::strerror(errno));
+  }
+  std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+}
+
+FileOutput::~FileOutput() {
+  std::fflush(file_);
+  if (owned_) std::fclose(file_);
+}
+
+void FileOutput::send(std::string_view, std::string_view payload) {
+  std::fwrite(payload.data(), 1, payload.size(), file_);
+  std::fputc('\n', file_);
+}
+
+void FileOutput::idle() { std::fflush(file_); }
+
+}  // namespace rivulet::connectors

@@ -1,0 +1,44 @@
+// JsonEventParser: one JSON object per line into the FieldValues a source's pipelines need, with
+// simdjson's on-demand parser (no DOM, no allocation per event).
+//
+// What counts as malformed: input that is not one JSON value, or has text after it (invalid_json);
+// a value that is not an object (not_object); a syntax error anywhere in the object's own members
+// (invalid_json). Nested objects and arrays that no pipeline reads are skipped with a structural
+// check only (balanced brackets and strings), as on-demand parsing does: validating them fully
+// would cost the speed that skipping buys, and nothing reads them.
+#pragma once
+
+#include <simdjson.h>
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/event.h"
+#include "pipeline/stats.h"
+
+namespace rivulet::connectors {
+
+class JsonEventParser {
+ public:
+  explicit JsonEventParser(std::vector<std::string> fields);
+
+  // Parses `line`, which must be followed by at least simdjson::SIMDJSON_PADDING readable bytes
+  // within `capacity` (bytes from line.data() that may be read). Fills out[i] for fields[i];
+  // absent fields are kMissing. Views stay valid until the next parse.
+  pipeline::ErrorReason parse(std::string_view line, std::size_t capacity,
+                              std::span<pipeline::FieldValue> out) noexcept;
+
+  // The same, for input without padding guarantees (copies it first). For tests and tools.
+  pipeline::ErrorReason parseCopy(std::string_view line, std::span<pipeline::FieldValue> out);
+
+ private:
+  int fieldOf(std::string_view key) const noexcept;
+
+  std::vector<std::string> fields_;
+  simdjson::ondemand::parser parser_;
+  std::string copy_;
+};
+
+}  // namespace rivulet::connectors

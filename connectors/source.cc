@@ -1,0 +1,22 @@
+#include "connectors/source.h"
+
+#include "connectors/file_source.h"
+#include "connectors/generator_source.h"
+#include "connectors/tcp_source.h"
+
+namespace rivulet::connectors {
+
+std::unique_ptr<Source> makeSource(const config::SourceConfig& spec,
+                                   pipeline::EventRouter router) {
+  switch (spec.kind) {
+    case config::SourceKind::kGenerator:
+      return std::make_unique<GeneratorSource>(spec.generator, std::move(router));
+    case config::SourceKind::kFile:
+      return std::make_unique<FileSource>(spec.name, spec.file, std::move(router));
+    case config::SourceKind::kTcp:
+      return std::make_unique<TcpSource>(spec.name, spec.tcp, std::move(router));
+  }
+  return nullptr;
+}
+
+}  // namespace rivulet::connectors

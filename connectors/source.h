@@ -1,0 +1,28 @@
+// Source: one input of the daemon, run on its own thread. A source reads, parses and hands events
+// to its EventRouter, and ends its stream (router.end) before run() returns.
+#pragma once
+
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "pipeline/event_router.h"
+
+namespace rivulet::connectors {
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // The thread body. Returns at the end of a bounded input, or soon after `stop` is requested.
+  virtual void run(std::stop_token stop) = 0;
+  // True if the input ends by itself (generator with count, file without follow).
+  virtual bool bounded() const = 0;
+};
+
+// The source for `spec`. Throws std::runtime_error when it cannot start (a file that cannot be
+// opened, a port in use); the message names the source.
+std::unique_ptr<Source> makeSource(const config::SourceConfig& spec, pipeline::EventRouter router);
+
+}  // namespace rivulet::connectors

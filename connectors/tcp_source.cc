@@ -1,0 +1,141 @@
+#include "connectors/tcp_source.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "connectors/json_lines.h"
+#include "connectors/line_framer.h"
+#include "pipeline/clock.h"
+
+namespace rivulet::connectors {
+namespace {
+constexpr int kPollMs = 20;  // how soon a stop request or an idle timeout is noticed
+}  // namespace
+
+struct TcpSource::Client {
+  explicit Client(std::size_t max_line) : framer(max_line) {}
+  LineFramer framer;
+};
+
+TcpSource::TcpSource(std::string name, const config::TcpSpec& spec, pipeline::EventRouter router)
+    : name_(std::move(name)),
+      spec_(spec),
+      router_(std::move(router)),
+      lines_(std::make_unique<JsonLines>(router_)) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* addresses = nullptr;
+  const std::string port = std::to_string(spec.listen.port);
+  const std::string where = name_ + ": listen " + spec.listen.host + ":" + port;
+  if (const int rc = getaddrinfo(spec.listen.host.c_str(), port.c_str(), &hints, &addresses)) {
+    throw std::runtime_error("source " + where + ": " + gai_strerror(rc));
+  }
+  std::string error = "no address";
+  for (addrinfo* a = addresses; a != nullptr && listen_fd_ < 0; a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 128) == 0) {
+      listen_fd_ = fd;
+    } else {
+      error = std::strerror(errno);
+      ::close(fd);
+    }
+  }
+  freeaddrinfo(addresses);
+  if (listen_fd_ < 0) throw std::runtime_error("source " + where + ": " + error);
+
+  sockaddr_storage bound{};
+  socklen_t size = sizeof bound;
+  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &size);
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = listen_fd_;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+}
+
+TcpSource::~TcpSource() {
+  for (auto& [fd, client] : clients_) ::close(fd);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+}
+
+void TcpSource::run(std::stop_token stop) {
+  epoll_event events[64];
+  while (!stop.stop_requested()) {
+    const int n = epoll_wait(epoll_fd_, events, 64, kPollMs);
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == listen_fd_) {
+        accept();
+      } else if (auto it = clients_.find(fd); it != clients_.end()) {
+        read(fd, *it->second);
+      }
+    }
+    router_.flush(pipeline::wallNanos(), pipeline::steadyNanos());
+  }
+  router_.end(true);
+}
+
+void TcpSource::accept() {
+  for (;;) {
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;  // EAGAIN: none left; other errors: try again on the next wake-up
+    if (clients_.size() >= static_cast<std::size_t>(spec_.max_connections)) {
+      ::close(fd);  // over max_connections: refused
+      continue;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    clients_.emplace(fd, std::make_unique<Client>(static_cast<std::size_t>(spec_.max_line)));
+  }
+}
+
+void TcpSource::read(int fd, Client& client) {
+  JsonLines& lines = *lines_;
+  // A fair share per wake-up: one chatty client cannot starve the others (level-triggered epoll
+  // brings us back for the rest).
+  for (int rounds = 0; rounds < 16; ++rounds) {
+    const std::span<char> into = client.framer.writable();
+    const ssize_t n = ::recv(fd, into.data(), into.size(), 0);
+    const std::int64_t now = pipeline::wallNanos();
+    if (n > 0) {
+      client.framer.commit(
+          static_cast<std::size_t>(n),
+          [&](std::string_view line, std::size_t capacity) { lines.line(line, capacity, now); },
+          [&] { lines.tooLong(); });
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    // Closed (or reset): a last line without newline is still an event.
+    client.framer.finish(
+        [&](std::string_view line, std::size_t capacity) { lines.line(line, capacity, now); },
+        [&] { lines.tooLong(); });
+    close(fd);
+    return;
+  }
+}
+
+void TcpSource::close(int fd) {
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  ::close(fd);
+  clients_.erase(fd);
+}
+
+}  // namespace rivulet::connectors

@@ -1,0 +1,35 @@
+// ZmqOutput: the result socket. An XPUB socket bound to every `daemon.publish` endpoint; each
+// result is a two-frame message [topic, payload]. XPUB rather than PUB so that subscriptions are
+// visible; a socket monitor counts connected subscribers.
+#pragma once
+
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "pipeline/publisher.h"
+#include "pipeline/stats.h"
+
+namespace rivulet::connectors {
+
+class ZmqOutput final : public pipeline::ResultOutput {
+ public:
+  // Binds now (throws zmq::error_t naming nothing; the caller adds the endpoint to the message).
+  ZmqOutput(zmq::context_t& context, const std::vector<std::string>& endpoints,
+            pipeline::PublisherStats& stats);
+  ~ZmqOutput() override;
+
+  void send(std::string_view topic, std::string_view payload) override;
+  void idle() override;
+
+  // The endpoints actually bound (tcp://host:0 resolves to the chosen port).
+  const std::vector<std::string>& endpoints() const { return bound_; }
+
+ private:
+  zmq::socket_t socket_;
+  zmq::socket_t monitor_;
+  pipeline::PublisherStats& stats_;
+  std::vector<std::string> bound_;
+};
+
+}  // namespace rivulet::connectors

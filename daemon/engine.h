@@ -1,0 +1,82 @@
+// Engine: the running daemon's data plane, built from a Config — rings, sources, stages, the
+// publisher and their threads — and the read-only view the metrics exporter needs.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+#include "config/config.h"
+#include "connectors/source.h"
+#include "connectors/zmq_output.h"
+#include "pipeline/aggregate.h"
+#include "pipeline/plan.h"
+#include "pipeline/publisher.h"
+#include "pipeline/record.h"
+#include "pipeline/stage.h"
+#include "pipeline/stats.h"
+
+namespace rivulet::daemon {
+
+class Engine {
+ public:
+  // Builds everything and binds every socket; throws std::runtime_error with a message for the
+  // operator when something cannot start (port in use, unreadable file).
+  explicit Engine(const config::Config& config);
+  ~Engine();
+
+  void start();
+  // Stops the sources; stages drain, flush open windows as partial, and the publisher sends them.
+  void requestStop();
+  // True once every thread has finished (bounded inputs done, or stopped and drained).
+  bool finished() const;
+  void join();
+
+  // ---- for the metrics exporter (any thread) ----
+  const config::Config& config() const { return config_; }
+  const std::vector<pipeline::PipelinePlan>& pipelines() const { return plans_; }
+  const pipeline::SourceStats& sourceStats(std::size_t source) const { return *source_stats_[source]; }
+  std::size_t stageCount() const { return stages_.size(); }
+  const pipeline::PipelineStageStats& stageStats(std::size_t pipeline, std::size_t stage) const {
+    return *stage_stats_[pipeline * stages_.size() + stage];
+  }
+  const pipeline::PublisherStats& publisherStats() const { return publisher_stats_; }
+  std::uint64_t published(std::size_t pipeline) const {
+    return published_[pipeline]->load(std::memory_order_relaxed);
+  }
+  const std::vector<std::string>& publishEndpoints() const { return zmq_->endpoints(); }
+  // Bound port of a tcp source (0 for other kinds).
+  std::uint16_t sourcePort(std::size_t source) const;
+
+ private:
+  void runThread(const char* name, int cpu, std::function<void()> body);
+
+  const config::Config config_;
+  std::vector<pipeline::PipelinePlan> plans_;
+  std::vector<pipeline::Aggregates> aggregates_;
+  std::vector<std::unique_ptr<pipeline::SourceStats>> source_stats_;
+  std::vector<std::unique_ptr<pipeline::PipelineStageStats>> stage_stats_;
+  pipeline::PublisherStats publisher_stats_;
+  std::vector<std::unique_ptr<pipeline::Counter>> published_;
+  // rings_[source * stages + stage], then one per stage to the publisher.
+  std::vector<std::unique_ptr<pipeline::Ring>> source_rings_;
+  std::vector<std::unique_ptr<pipeline::Ring>> result_rings_;
+  std::vector<std::unique_ptr<connectors::Source>> sources_;
+  std::vector<std::unique_ptr<pipeline::Stage>> stages_;
+  zmq::context_t context_;
+  std::unique_ptr<connectors::ZmqOutput> zmq_;
+  std::vector<std::unique_ptr<pipeline::ResultOutput>> outputs_;
+  std::unique_ptr<pipeline::Publisher> publisher_;
+  std::vector<std::jthread> source_threads_;
+  std::vector<std::jthread> threads_;  // stages and publisher
+  std::vector<int> stage_cpus_;
+  std::vector<int> source_cpus_;
+  int publisher_cpu_ = -1;
+  std::atomic<int> running_{0};
+};
+
+}  // namespace rivulet::daemon

@@ -1,0 +1,119 @@
+// rivuletd: wires config, engine, metrics and signals together.
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <prometheus/exposer.h>
+
+#include "config/loader.h"
+#include "daemon/cli.h"
+#include "daemon/engine.h"
+#include "daemon/log.h"
+#include "daemon/metrics.h"
+#include "daemon/version.h"
+
+namespace rd = rivulet::daemon;
+
+int main(int argc, char** argv) {
+  std::string error;
+  const auto options = rd::parseOptions({argv + 1, argv + argc}, error);
+  if (!options) {
+    std::fprintf(stderr, "rivuletd: %s\n\n%s", error.c_str(), rd::kUsage);
+    return rd::kExitUsage;
+  }
+  if (options->help) {
+    std::fputs(rd::kUsage, stdout);
+    return rd::kExitOk;
+  }
+  if (options->version) {
+    std::printf("rivuletd %s\n", rivulet::kVersion);
+    return rd::kExitOk;
+  }
+
+  const rivulet::config::LoadResult loaded = rivulet::config::loadFile(options->config);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
+    std::fprintf(stderr, "%s: %zu error%s\n", options->config.c_str(), loaded.errors.size(),
+                 loaded.errors.size() == 1 ? "" : "s");
+    return rd::kExitBadConfig;
+  }
+  const rivulet::config::Config& config = *loaded.config;
+  if (options->check) {
+    std::printf("%s\n", rivulet::config::summary(config).c_str());
+    return rd::kExitOk;
+  }
+
+  rd::LogLevel level = rd::LogLevel::kInfo;
+  const std::string& level_text = options->log_level.value_or(config.daemon.log_level);
+  if (!rd::parseLogLevel(level_text, level)) {
+    std::fprintf(stderr, "rivuletd: unknown log level \"%s\"\n", level_text.c_str());
+    return rd::kExitUsage;
+  }
+  rd::setLogLevel(level);
+
+  // Signals are taken synchronously by this thread: block them before any thread exists, so
+  // every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::unique_ptr<rd::Engine> engine;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  std::shared_ptr<rd::EngineMetrics> metrics;
+  try {
+    engine = std::make_unique<rd::Engine>(config);
+    const auto& m = config.daemon.metrics;
+    const std::string bind = (m.host.find(':') != std::string::npos ? "[" + m.host + "]" : m.host) +
+                             ":" + std::to_string(m.port);
+    exposer = std::make_unique<prometheus::Exposer>(bind, 2);
+    metrics = std::make_shared<rd::EngineMetrics>(*engine);
+    exposer->RegisterCollectable(metrics);
+    const auto ports = exposer->GetListeningPorts();
+    rd::logInfo("metrics on http://" + bind.substr(0, bind.rfind(':')) + ":" +
+                std::to_string(ports.empty() ? 0 : ports.front()) + "/metrics");
+  } catch (const std::exception& e) {
+    rd::logError(std::string("cannot start: ") + e.what());
+    return rd::kExitStartFailed;
+  }
+  for (const std::string& endpoint : engine->publishEndpoints())
+    rd::logInfo("publishing results on " + endpoint);
+  for (std::size_t s = 0; s < config.sources.size(); ++s) {
+    if (const auto port = engine->sourcePort(s)) {
+      rd::logInfo("source " + config.sources[s].name + " listening on " +
+                  config.sources[s].tcp.listen.host + ":" + std::to_string(port));
+    }
+  }
+  engine->start();
+  rd::logInfo(std::string("rivuletd ") + rivulet::kVersion + " running: " +
+              std::to_string(config.sources.size()) + " sources, " +
+              std::to_string(config.pipelines.size()) + " pipelines, " +
+              std::to_string(engine->stageCount()) + " stages");
+
+  bool stopping = false;
+  const timespec tick{0, 50'000'000};
+  while (!engine->finished()) {
+    const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (sig == SIGINT || sig == SIGTERM) {
+      if (stopping) {
+        rd::logWarn("second stop signal: exiting without draining");
+        std::_Exit(rd::kExitOk);
+      }
+      stopping = true;
+      rd::logInfo(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                  ": stopping sources, draining, publishing open windows as partial");
+      engine->requestStop();
+    } else if (sig == SIGHUP) {
+      rd::logWarn("SIGHUP: live reload is not supported yet; restart to change the config");
+    }
+  }
+  engine->join();
+  rd::logInfo("all results published; exiting");
+  exposer.reset();
+  engine.reset();
+  return rd::kExitOk;
+}

@@ -1,0 +1,152 @@
+#include "daemon/metrics.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <prometheus/client_metric.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/metric_type.h>
+
+#include "daemon/version.h"
+#include "pipeline/clock.h"
+#include "pipeline/record.h"
+
+namespace rivulet::daemon {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+double value(const pipeline::Counter& c) {
+  return static_cast<double>(c.load(std::memory_order_relaxed));
+}
+
+MetricFamily family(const char* name, const char* help, MetricType type) {
+  return MetricFamily{name, help, type, {}};
+}
+
+ClientMetric& add(MetricFamily& f, std::vector<ClientMetric::Label> labels, double v) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  if (f.type == MetricType::Counter) {
+    m.counter.value = v;
+  } else {
+    m.gauge.value = v;
+  }
+  f.metric.push_back(std::move(m));
+  return f.metric.back();
+}
+
+}  // namespace
+
+double residentMemoryBytes() {
+  std::ifstream statm("/proc/self/statm");
+  double pages_total = 0, pages_resident = 0;
+  if (!(statm >> pages_total >> pages_resident)) return 0;
+  return pages_resident * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+std::vector<MetricFamily> EngineMetrics::Collect() const {
+  const config::Config& config = engine_.config();
+  std::vector<MetricFamily> out;
+
+  auto events = family("rivulet_source_events_total", "Events parsed and accepted by a source.",
+                       MetricType::Counter);
+  auto errors = family("rivulet_source_errors_total",
+                       "Events a source refused, by reason (each is counted once and skipped).",
+                       MetricType::Counter);
+  auto dropped = family("rivulet_source_dropped_total",
+                        "Events dropped by a source configured to drop on overflow.",
+                        MetricType::Counter);
+  auto waits = family("rivulet_ring_full_waits_total",
+                      "Times a source found a stage ring full and waited (back-pressure).",
+                      MetricType::Counter);
+  for (std::size_t s = 0; s < config.sources.size(); ++s) {
+    const pipeline::SourceStats& st = engine_.sourceStats(s);
+    const std::string& name = config.sources[s].name;
+    add(events, {{"source", name}}, value(st.events));
+    add(dropped, {{"source", name}}, value(st.dropped));
+    add(waits, {{"source", name}}, value(st.ring_full_waits));
+    for (std::size_t r = 1; r < st.errors.size(); ++r) {
+      const std::string reason(pipeline::reasonName(static_cast<pipeline::ErrorReason>(r)));
+      add(errors, {{"source", name}, {"reason", reason}}, value(st.errors[r]));
+    }
+  }
+
+  auto pipeline_events = family("rivulet_pipeline_events_total",
+                                "Events added to a pipeline's windows.", MetricType::Counter);
+  auto late = family("rivulet_pipeline_late_events_total",
+                     "Events that arrived after every window they belong to had closed (dropped).",
+                     MetricType::Counter);
+  auto keys = family("rivulet_pipeline_keys",
+                     "Distinct keys in the most recently fired window, summed over stages.",
+                     MetricType::Gauge);
+  auto entries = family("rivulet_pipeline_state_entries",
+                        "(key, slice) aggregate states held in window state.", MetricType::Gauge);
+  auto published = family("rivulet_results_published_total",
+                          "Window results handed to the outputs.", MetricType::Counter);
+  auto lag = family("rivulet_watermark_lag_seconds",
+                    "Wall clock minus the pipeline's event-time watermark (slowest stage).",
+                    MetricType::Gauge);
+  const double now_s = static_cast<double>(pipeline::wallNanos()) * 1e-9;
+  for (std::size_t p = 0; p < engine_.pipelines().size(); ++p) {
+    const std::string& name = engine_.pipelines()[p].name;
+    double ev = 0, lt = 0, k = 0, e = 0;
+    std::int64_t watermark = pipeline::kMaxTime;
+    for (std::size_t i = 0; i < engine_.stageCount(); ++i) {
+      const pipeline::PipelineStageStats& st = engine_.stageStats(p, i);
+      ev += value(st.events);
+      lt += value(st.late);
+      k += value(st.keys);
+      e += value(st.state_entries);
+      watermark = std::min(watermark, st.watermark.load(std::memory_order_relaxed));
+    }
+    add(pipeline_events, {{"pipeline", name}}, ev);
+    add(late, {{"pipeline", name}}, lt);
+    add(keys, {{"pipeline", name}}, k);
+    add(entries, {{"pipeline", name}}, e);
+    add(published, {{"pipeline", name}}, static_cast<double>(engine_.published(p)));
+    // Before the first watermark there is no lag to report.
+    if (watermark != pipeline::kMinTime && watermark != 0 && watermark != pipeline::kMaxTime)
+      add(lag, {{"pipeline", name}}, now_s - static_cast<double>(watermark) * 1e-9);
+  }
+
+  const pipeline::PublisherStats& ps = engine_.publisherStats();
+  auto latency = family("rivulet_emit_latency_seconds",
+                        "From the watermark passing a window's end to its result handed to ZeroMQ.",
+                        MetricType::Histogram);
+  ClientMetric h;
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < pipeline::kLatencyBuckets.size(); ++b) {
+    cumulative += ps.latency_buckets[b].load(std::memory_order_relaxed);
+    h.histogram.bucket.push_back({cumulative, pipeline::kLatencyBuckets[b]});
+  }
+  cumulative += ps.latency_buckets.back().load(std::memory_order_relaxed);
+  h.histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
+  h.histogram.sample_count = cumulative;
+  h.histogram.sample_sum = ps.latency_sum.load(std::memory_order_relaxed);
+  latency.metric.push_back(std::move(h));
+
+  auto subscribers = family("rivulet_subscribers", "Connected ZeroMQ result subscribers.",
+                            MetricType::Gauge);
+  add(subscribers, {}, static_cast<double>(ps.subscribers.load(std::memory_order_relaxed)));
+  auto send_errors = family("rivulet_publish_errors_total",
+                            "Results ZeroMQ refused to queue.", MetricType::Counter);
+  add(send_errors, {}, value(ps.send_errors));
+  auto rss = family("rivulet_process_resident_memory_bytes", "Resident set size.",
+                    MetricType::Gauge);
+  add(rss, {}, residentMemoryBytes());
+  auto build = family("rivulet_build_info", "Build information; the value is 1.", MetricType::Gauge);
+  add(build, {{"version", kVersion}}, 1);
+
+  for (MetricFamily* f : {&events, &errors, &dropped, &waits, &pipeline_events, &late, &keys,
+                          &entries, &published, &lag, &latency, &subscribers, &send_errors, &rss,
+                          &build})
+    out.push_back(std::move(*f));
+  return out;
+}
+
+}  // namespace rivulet::daemon

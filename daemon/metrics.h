@@ -1,0 +1,24 @@
+// Metrics: the DESIGN §5 families, built at scrape time from the engine's counters. The hot path
+// only bumps plain atomics (pipeline/stats.h); prometheus-cpp's own counters would put a CAS loop
+// on a shared cache line into every event.
+#pragma once
+
+#include <prometheus/collectable.h>
+
+#include "daemon/engine.h"
+
+namespace rivulet::daemon {
+
+class EngineMetrics final : public prometheus::Collectable {
+ public:
+  explicit EngineMetrics(const Engine& engine) : engine_(engine) {}
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  const Engine& engine_;
+};
+
+// Resident set size of this process in bytes (from /proc/self/statm); 0 if unreadable.
+double residentMemoryBytes();
+
+}  // namespace rivulet::daemon

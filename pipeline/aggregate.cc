@@ -1,0 +1,202 @@
+#include "pipeline/aggregate.h"
+
+#include <cassert>
+#include <cmath>
+#include <limits>
+
+namespace rivulet::pipeline {
+namespace {
+
+using config::AggregateKind;
+
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
+constexpr std::int64_t kNoTimeBefore = std::numeric_limits<std::int64_t>::min();
+constexpr std::int64_t kNoTimeAfter = std::numeric_limits<std::int64_t>::max();
+
+// State layouts, in words:
+//   count        [n:i]
+//   sum, avg     [sum:f][n:i]          null when n == 0
+//   min, max     [v:f]                 starts at +inf/-inf, which JSON can only print as null
+//   first, last  [v:f][time:i]         v is NaN (null) until a non-null value arrives
+std::size_t wordsOf(AggregateKind kind) {
+  switch (kind) {
+    case AggregateKind::kCount:
+    case AggregateKind::kMin:
+    case AggregateKind::kMax:
+      return 1;
+    case AggregateKind::kSum:
+    case AggregateKind::kAvg:
+    case AggregateKind::kFirst:
+    case AggregateKind::kLast:
+      return 2;
+  }
+  return 1;
+}
+
+bool isNull(double v) { return std::isnan(v); }
+
+}  // namespace
+
+Aggregates::Aggregates(std::span<const config::AggregateSpec> specs,
+                       std::span<const int> value_index) {
+  assert(specs.size() == value_index.size());
+  ops_.reserve(specs.size());
+  names_.reserve(specs.size());
+  for (std::size_t k = 0; k < specs.size(); ++k) {
+    ops_.push_back(Op{specs[k].kind, value_index[k], words_});
+    words_ += wordsOf(specs[k].kind);
+    std::string name;
+    JsonWriter json(name);
+    json.string(specs[k].name);
+    json.raw(':');
+    names_.push_back(std::move(name));
+  }
+}
+
+void Aggregates::init(Word* state) const noexcept {
+  for (const Op& op : ops_) {
+    Word* s = state + op.offset;
+    switch (op.kind) {
+      case AggregateKind::kCount:
+        s[0].i = 0;
+        break;
+      case AggregateKind::kSum:
+      case AggregateKind::kAvg:
+        s[0].f = 0;
+        s[1].i = 0;
+        break;
+      case AggregateKind::kMin:
+        s[0].f = kInfinity;
+        break;
+      case AggregateKind::kMax:
+        s[0].f = -kInfinity;
+        break;
+      case AggregateKind::kFirst:
+        s[0].f = kNull;
+        s[1].i = kNoTimeAfter;
+        break;
+      case AggregateKind::kLast:
+        s[0].f = kNull;
+        s[1].i = kNoTimeBefore;
+        break;
+    }
+  }
+}
+
+void Aggregates::update(Word* state, std::int64_t time, const double* values) const noexcept {
+  for (const Op& op : ops_) {
+    Word* s = state + op.offset;
+    if (op.kind == AggregateKind::kCount) {
+      ++s[0].i;
+      continue;
+    }
+    const double v = values[op.value];
+    switch (op.kind) {
+      case AggregateKind::kCount:
+        break;
+      case AggregateKind::kSum:
+      case AggregateKind::kAvg:
+        if (!isNull(v)) {
+          s[0].f += v;
+          ++s[1].i;
+        }
+        break;
+      // A NaN compares false, so null values fall through min and max without a test.
+      case AggregateKind::kMin:
+        if (v < s[0].f) s[0].f = v;
+        break;
+      case AggregateKind::kMax:
+        if (v > s[0].f) s[0].f = v;
+        break;
+      // Ties in time: first keeps the earliest added value, last takes the latest added.
+      case AggregateKind::kFirst:
+        if (!isNull(v) && (time < s[1].i || isNull(s[0].f))) {
+          s[0].f = v;
+          s[1].i = time;
+        }
+        break;
+      case AggregateKind::kLast:
+        if (!isNull(v) && time >= s[1].i) {
+          s[0].f = v;
+          s[1].i = time;
+        }
+        break;
+    }
+  }
+}
+
+void Aggregates::merge(Word* into, const Word* from) const noexcept {
+  for (const Op& op : ops_) {
+    Word* a = into + op.offset;
+    const Word* b = from + op.offset;
+    switch (op.kind) {
+      case AggregateKind::kCount:
+        a[0].i += b[0].i;
+        break;
+      case AggregateKind::kSum:
+      case AggregateKind::kAvg:
+        a[0].f += b[0].f;
+        a[1].i += b[1].i;
+        break;
+      case AggregateKind::kMin:
+        if (b[0].f < a[0].f) a[0].f = b[0].f;
+        break;
+      case AggregateKind::kMax:
+        if (b[0].f > a[0].f) a[0].f = b[0].f;
+        break;
+      // `from` covers later times than `into`: on equal times it was added later.
+      case AggregateKind::kFirst:
+        if (!isNull(b[0].f) && (isNull(a[0].f) || b[1].i < a[1].i)) {
+          a[0] = b[0];
+          a[1] = b[1];
+        }
+        break;
+      case AggregateKind::kLast:
+        if (!isNull(b[0].f) && (isNull(a[0].f) || b[1].i >= a[1].i)) {
+          a[0] = b[0];
+          a[1] = b[1];
+        }
+        break;
+    }
+  }
+}
+
+void Aggregates::writeJson(const Word* state, JsonWriter& out) const {
+  out.raw('{');
+  for (std::size_t k = 0; k < ops_.size(); ++k) {
+    const Op& op = ops_[k];
+    const Word* s = state + op.offset;
+    if (k > 0) out.raw(',');
+    out.raw(names_[k]);
+    switch (op.kind) {
+      case AggregateKind::kCount:
+        out.integer(s[0].i);
+        break;
+      case AggregateKind::kSum:
+        if (s[1].i == 0) {
+          out.null();
+        } else {
+          out.number(s[0].f);
+        }
+        break;
+      case AggregateKind::kAvg:
+        if (s[1].i == 0) {
+          out.null();
+        } else {
+          out.number(s[0].f / static_cast<double>(s[1].i));
+        }
+        break;
+      // Empty min/max hold ±inf and empty first/last NaN: number() prints both as null.
+      case AggregateKind::kMin:
+      case AggregateKind::kMax:
+      case AggregateKind::kFirst:
+      case AggregateKind::kLast:
+        out.number(s[0].f);
+        break;
+    }
+  }
+  out.raw('}');
+}
+
+}  // namespace rivulet::pipeline

@@ -1,0 +1,210 @@
+#include "pipeline/event_router.h"
+
+#include <absl/hash/hash.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "pipeline/backoff.h"
+#include "pipeline/key.h"
+
+namespace rivulet::pipeline {
+namespace {
+
+// Records are published to the stage once this many cells are staged on a ring, or at flush().
+constexpr std::size_t kPublishBatch = 64;
+
+int fieldIndex(std::vector<std::string>& fields, const std::string& name) {
+  auto it = std::find(fields.begin(), fields.end(), name);
+  if (it != fields.end()) return static_cast<int>(it - fields.begin());
+  fields.push_back(name);
+  return static_cast<int>(fields.size() - 1);
+}
+
+std::int64_t nanosPerUnit(config::TimeUnit unit) {
+  switch (unit) {
+    case config::TimeUnit::kSeconds: return 1'000'000'000;
+    case config::TimeUnit::kMillis: return 1'000'000;
+    case config::TimeUnit::kMicros: return 1'000;
+    case config::TimeUnit::kNanos: return 1;
+  }
+  return 1;
+}
+
+// Appends the record's key part for `field`; false (with the reason) if it cannot be a key.
+bool appendKey(RecordBuilder& record, const FieldValue& field, ErrorReason& reason) {
+  KeyPartType type;
+  switch (field.type) {
+    case FieldType::kString: type = KeyPartType::kString; break;
+    case FieldType::kNumber: type = KeyPartType::kNumber; break;
+    case FieldType::kBool: type = KeyPartType::kBool; break;
+    case FieldType::kMissing:
+    case FieldType::kNull: reason = ErrorReason::kMissingField; return false;
+    default: reason = ErrorReason::kWrongType; return false;
+  }
+  if (record.header().key_size + kKeyPartHeader + field.text.size() > kMaxKeyBytes) {
+    reason = ErrorReason::kKeyTooLong;
+    return false;
+  }
+  struct Appender {
+    RecordBuilder& r;
+    void append(const char* p, std::size_t n) { r.append(p, n); }
+  } out{record};
+  appendKeyPart(out, type, field.text);
+  record.header().key_size += static_cast<std::uint16_t>(kKeyPartHeader + field.text.size());
+  return true;
+}
+
+}  // namespace
+
+SourcePlan planSource(const config::Config& config, std::size_t source,
+                      std::span<const PipelinePlan> pipelines) {
+  SourcePlan plan;
+  const config::SourceConfig& spec = config.sources[source];
+  plan.watermark = spec.watermark;
+  if (spec.time) {
+    plan.time_field = fieldIndex(plan.fields, spec.time->field);
+    plan.time_unit = spec.time->unit;
+  }
+  for (const PipelinePlan& p : pipelines) {
+    if (std::find(p.sources.begin(), p.sources.end(), static_cast<int>(source)) == p.sources.end())
+      continue;
+    SourcePlan::Route route{p.id, {}, {}};
+    for (const std::string& f : p.group_by) route.key_fields.push_back(fieldIndex(plan.fields, f));
+    for (const std::string& f : p.value_fields)
+      route.value_fields.push_back(fieldIndex(plan.fields, f));
+    plan.routes.push_back(std::move(route));
+  }
+  return plan;
+}
+
+bool toNanos(const FieldValue& field, config::TimeUnit unit, std::int64_t& nanos) noexcept {
+  if (field.type != FieldType::kNumber) return false;
+  const std::int64_t scale = nanosPerUnit(unit);
+  if (field.is_integer) return !__builtin_mul_overflow(field.integer, scale, &nanos);
+  const double scaled = std::round(field.number * static_cast<double>(scale));
+  // 2^63 is exactly representable; anything at or past it does not fit.
+  if (!(std::fabs(scaled) < 9.2233720368547758e18)) return false;
+  nanos = static_cast<std::int64_t>(scaled);
+  return true;
+}
+
+EventRouter::EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, SourceStats& stats)
+    : plan_(std::move(plan)), rings_(std::move(stage_rings)), stats_(stats) {
+  for (std::size_t i = 0; i < plan_.routes.size(); ++i)
+    builders_.push_back(std::make_unique<RecordBuilder>());
+  targets_.resize(plan_.routes.size());
+}
+
+ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now) noexcept {
+  std::int64_t time = now;
+  if (plan_.time_field >= 0) {
+    const FieldValue& t = fields[plan_.time_field];
+    if (t.type == FieldType::kMissing || t.type == FieldType::kNull) {
+      stats_.error(ErrorReason::kMissingTime);
+      return ErrorReason::kMissingTime;
+    }
+    if (!toNanos(t, plan_.time_unit, time)) {
+      stats_.error(ErrorReason::kBadTime);
+      return ErrorReason::kBadTime;
+    }
+    if (plan_.watermark.max_future > 0 && time - plan_.watermark.max_future > now) {
+      stats_.error(ErrorReason::kFutureTime);
+      return ErrorReason::kFutureTime;
+    }
+  }
+
+  // Build every pipeline's record before staging any: an event is taken whole or refused whole,
+  // so each event is counted exactly once, as an event or as an error.
+  const std::uint32_t stages = static_cast<std::uint32_t>(rings_.size());
+  for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
+    const SourcePlan::Route& route = plan_.routes[r];
+    RecordBuilder& record = *builders_[r];
+    record.start(RecordType::kEvent, route.pipeline, time);
+    for (int v : route.value_fields) {
+      const FieldValue& f = fields[v];
+      double value = std::numeric_limits<double>::quiet_NaN();
+      if (f.type == FieldType::kNumber) {
+        value = f.number;
+      } else if (f.type != FieldType::kMissing && f.type != FieldType::kNull) {
+        stats_.error(ErrorReason::kWrongType);
+        return ErrorReason::kWrongType;
+      }
+      record.append(&value, sizeof value);
+    }
+    const std::size_t key_offset = record.size();
+    ErrorReason reason = ErrorReason::kNone;
+    for (int k : route.key_fields) {
+      if (!appendKey(record, fields[k], reason)) {
+        stats_.error(reason);
+        return reason;
+      }
+    }
+    const auto* bytes = reinterpret_cast<const char*>(&record.header()) + key_offset;
+    const std::uint64_t hash =
+        absl::Hash<std::string_view>{}(std::string_view(bytes, record.header().key_size));
+    record.header().key_hash = hash;
+    targets_[r] = stageOf(hash, stages);
+  }
+  for (std::size_t r = 0; r < plan_.routes.size(); ++r) push(targets_[r], builders_[r]->finish());
+  max_time_ = std::max(max_time_, time);
+  ++events_since_flush_;
+  return ErrorReason::kNone;
+}
+
+void EventRouter::push(std::size_t ring, std::span<const Cell> cells) noexcept {
+  Ring& r = *rings_[ring];
+  if (!r.tryPush(cells.data(), cells.size())) {
+    // Full: let the stage see what is staged, then wait for room. Never drop.
+    r.publish();
+    bump(stats_.ring_full_waits);
+    Backoff backoff;
+    while (!r.tryPush(cells.data(), cells.size())) backoff.pause();
+  }
+  if (r.staged() >= kPublishBatch) r.publish();
+}
+
+void EventRouter::broadcast(RecordType type, std::int64_t time, std::uint8_t flags) noexcept {
+  RecordBuilder control;
+  control.start(type, 0, time);
+  control.header().flags = flags;
+  const std::span<const Cell> cells = control.finish();
+  for (std::size_t i = 0; i < rings_.size(); ++i) push(i, cells);
+}
+
+void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
+  if (events_since_flush_ > 0) {
+    bump(stats_.events, events_since_flush_);
+    events_since_flush_ = 0;
+    last_event_steady_ = steady;
+    idle_ = false;
+  } else if (last_event_steady_ == 0) {
+    last_event_steady_ = steady;  // the idle clock starts with the source
+  }
+
+  std::int64_t watermark = kMinTime;
+  if (plan_.time_field < 0) {
+    watermark = now - plan_.watermark.delay;  // processing time advances without events
+  } else if (max_time_ != kMinTime) {
+    watermark = max_time_ - std::min(plan_.watermark.delay, max_time_ - kMinTime);
+  }
+  if (watermark > sent_watermark_) {
+    sent_watermark_ = watermark;
+    broadcast(RecordType::kWatermark, watermark, 0);
+  } else if (!idle_ && plan_.watermark.idle > 0 &&
+             steady - last_event_steady_ >= plan_.watermark.idle) {
+    idle_ = true;
+    broadcast(RecordType::kIdle, sent_watermark_, 0);
+  }
+  for (Ring* r : rings_) r->publish();
+}
+
+void EventRouter::end(bool stopped) noexcept {
+  bump(stats_.events, events_since_flush_);
+  events_since_flush_ = 0;
+  broadcast(RecordType::kEnd, max_time_, stopped ? kEndStopped : 0);
+  for (Ring* r : rings_) r->publish();
+}
+
+}  // namespace rivulet::pipeline

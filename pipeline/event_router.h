@@ -1,0 +1,90 @@
+// EventRouter: the source side of the pipeline. A source parses an event into FieldValues and
+// hands it here; the router projects it into one record per pipeline reading the source, hashes
+// the key, stages the record on the ring of stage hash % N, and keeps the source's watermark.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "pipeline/event.h"
+#include "pipeline/plan.h"
+#include "pipeline/record.h"
+#include "pipeline/stats.h"
+
+namespace rivulet::pipeline {
+
+// Longest encoded group-by key (pipeline/key.h) an event may have.
+inline constexpr std::size_t kMaxKeyBytes = 512;
+
+// What the pipelines reading one source need from each of its events.
+struct SourcePlan {
+  std::vector<std::string> fields;  // the fields a parser must extract, each once
+  int time_field = -1;              // index into fields; -1: processing time
+  config::TimeUnit time_unit = config::TimeUnit::kMillis;
+  config::WatermarkSpec watermark;
+  struct Route {
+    std::uint16_t pipeline;
+    std::vector<int> key_fields;    // indices into fields
+    std::vector<int> value_fields;  // indices into fields
+  };
+  std::vector<Route> routes;
+};
+
+SourcePlan planSource(const config::Config& config, std::size_t source,
+                      std::span<const PipelinePlan> pipelines);
+
+// Converts a time field to nanoseconds; false if it is not a number or out of range.
+bool toNanos(const FieldValue& field, config::TimeUnit unit, std::int64_t& nanos) noexcept;
+
+// Thread contract: owned and called by one source thread only.
+class EventRouter {
+ public:
+  // stage_rings[i] is this source's ring into stage i.
+  EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, SourceStats& stats);
+
+  // Routes one event (fields in plan().fields order). `now` is the wall clock (ns), read once per
+  // batch by the caller: the time of processing-time events and the base of the future clamp.
+  // Waits while a target ring is full. Returns kNone, or why the event was refused (already
+  // counted in the stats).
+  ErrorReason route(const FieldValue* fields, std::int64_t now) noexcept;
+
+  // Counts an event the source itself refused (e.g. an over-long line).
+  void refuse(ErrorReason reason) noexcept { stats_.error(reason); }
+
+  // Publishes staged records and sends the watermark if it advanced; marks the source idle after
+  // watermark.idle without events. Call after every batch and at least every ~100 ms.
+  // `now` is the wall clock, `steady` the monotonic clock (ns).
+  void flush(std::int64_t now, std::int64_t steady) noexcept;
+
+  // Sends the end of this source's stream to every stage.
+  void end(bool stopped) noexcept;
+
+  const SourcePlan& plan() const noexcept { return plan_; }
+
+ private:
+  void push(std::size_t ring, std::span<const Cell> cells) noexcept;
+  void broadcast(RecordType type, std::int64_t time, std::uint8_t flags) noexcept;
+
+  const SourcePlan plan_;
+  const std::vector<Ring*> rings_;
+  SourceStats& stats_;
+  std::vector<std::unique_ptr<RecordBuilder>> builders_;  // one per route
+  std::vector<std::uint32_t> targets_;                    // per route: the stage ring
+  std::int64_t max_time_ = kMinTime;
+  std::int64_t sent_watermark_ = kMinTime;
+  std::int64_t last_event_steady_ = 0;
+  bool idle_ = false;
+  std::uint64_t events_since_flush_ = 0;
+};
+
+// Stage of a key hash among `stages`: the high 32 bits, so that the low bits stay uniform within a
+// stage for its hash tables.
+inline std::uint32_t stageOf(std::uint64_t hash, std::uint32_t stages) noexcept {
+  return static_cast<std::uint32_t>(((hash >> 32) * stages) >> 32);
+}
+
+}  // namespace rivulet::pipeline

@@ -1,0 +1,32 @@
+// PipelinePlan: a pipeline compiled from its config for the hot path — ids instead of names,
+// aggregate arguments resolved to positions in the event record.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace rivulet::pipeline {
+
+struct PipelinePlan {
+  std::uint16_t id = 0;  // index in the engine's pipeline list
+  std::string name;
+  std::vector<std::string> group_by;
+  std::int64_t size = 0;   // window size, ns
+  std::int64_t slide = 0;  // == size for tumbling windows
+  std::int64_t slice = 0;  // gcd(size, slide): the unit of state (a pane)
+  std::int64_t allowed_lateness = 0;
+  std::vector<config::AggregateSpec> aggregates;
+  // Per aggregate: index of its argument among the event record's values, -1 for count().
+  std::vector<int> value_index;
+  // Distinct value fields carried by each event record of this pipeline.
+  std::vector<std::string> value_fields;
+  std::vector<int> sources;  // indices of the sources it reads
+};
+
+// Compiles config.pipelines[i] (id = i) against the config's source order.
+PipelinePlan compilePipeline(const config::Config& config, std::size_t index);
+
+}  // namespace rivulet::pipeline

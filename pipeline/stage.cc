@@ -1,0 +1,213 @@
+#include "pipeline/stage.h"
+
+#include <algorithm>
+
+#include "pipeline/backoff.h"
+#include "pipeline/clock.h"
+#include "pipeline/json_writer.h"
+#include "pipeline/key.h"
+
+namespace rivulet::pipeline {
+namespace {
+
+// Cells taken from one input before looking at the next: bounds how long one busy source can
+// delay another's watermark, and how many cells are freed by one release store.
+constexpr std::size_t kDrainBatch = 512;
+constexpr std::int64_t kNanosPerMilli = 1'000'000;
+
+std::int64_t floorMillis(std::int64_t ns) {
+  return ns / kNanosPerMilli - (ns % kNanosPerMilli < 0 ? 1 : 0);
+}
+
+}  // namespace
+
+Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates> aggregates,
+             std::vector<Ring*> inputs, Ring& output, std::vector<PipelineStageStats*> stats)
+    : pipelines_(pipelines), output_(output), stats_(std::move(stats)) {
+  for (Ring* r : inputs) inputs_.push_back(Input{r});
+  for (std::size_t p = 0; p < pipelines.size(); ++p) {
+    operators_.push_back(std::make_unique<WindowOperator>(pipelines[p], aggregates[p]));
+    aggregates_.push_back(&aggregates[p]);
+  }
+  events_.assign(pipelines.size(), 0);
+  late_.assign(pipelines.size(), 0);
+  topic_.reserve(1024);
+  tail_.reserve(4096);
+}
+
+Stage::~Stage() = default;
+
+void Stage::run() noexcept {
+  Backoff backoff;
+  std::size_t open = inputs_.size();
+  while (open > 0) {
+    std::size_t cells = 0;
+    for (Input& input : inputs_) {
+      if (!input.ended) cells += drain(input);
+    }
+    if (watermarks_changed_) advanceWatermarks();
+    output_.publish();
+    for (std::size_t p = 0; p < operators_.size(); ++p) {
+      if (events_[p] | late_[p]) {
+        bump(stats_[p]->events, events_[p]);
+        bump(stats_[p]->late, late_[p]);
+        events_[p] = late_[p] = 0;
+      }
+    }
+    open = static_cast<std::size_t>(
+        std::count_if(inputs_.begin(), inputs_.end(), [](const Input& i) { return !i.ended; }));
+    heartbeat_.store(steadyNanos(), std::memory_order_relaxed);
+    if (cells > 0) {
+      backoff.reset();
+    } else {
+      backoff.pause();
+    }
+  }
+  finish();
+}
+
+std::size_t Stage::drain(Input& input) noexcept {
+  const std::size_t available = std::min(input.ring->available(), kDrainBatch);
+  std::size_t offset = 0;
+  while (offset < available) {
+    const RecordHeader* h = reader_.peek(*input.ring, offset, available);
+    if (h == nullptr) break;  // only part of a record fits the batch window: next time
+    switch (h->type) {
+      case RecordType::kEvent:
+        input.idle = false;
+        onEvent(h);
+        break;
+      case RecordType::kWatermark:
+        input.watermark = std::max(input.watermark, h->time);
+        input.idle = false;
+        watermarks_changed_ = true;
+        break;
+      case RecordType::kIdle:
+        input.idle = true;
+        watermarks_changed_ = true;
+        break;
+      case RecordType::kEnd:
+        input.ended = true;
+        input.stopped = (h->flags & kEndStopped) != 0;
+        watermarks_changed_ = true;
+        break;
+      default:
+        break;  // not sent to stages
+    }
+    offset += h->cells;
+  }
+  if (offset > 0) input.ring->consume(offset);
+  return offset;
+}
+
+void Stage::onEvent(const RecordHeader* h) noexcept {
+  const std::uint16_t p = h->pipeline;
+  const auto* values = reinterpret_cast<const double*>(payload(h));
+  const std::size_t value_bytes = pipelines_[p].value_fields.size() * sizeof(double);
+  const std::string_view key(reinterpret_cast<const char*>(payload(h)) + value_bytes, h->key_size);
+  if (operators_[p]->add(h->time, h->key_hash, key, values)) {
+    ++events_[p];
+  } else {
+    ++late_[p];
+  }
+}
+
+// A pipeline's watermark is the minimum over the inputs of its sources that are neither idle nor
+// ended; ended inputs no longer hold it back. When all its live inputs are idle it stays put.
+void Stage::advanceWatermarks() noexcept {
+  watermarks_changed_ = false;
+  fired_at_ = steadyNanos();
+  for (std::size_t p = 0; p < pipelines_.size(); ++p) {
+    std::int64_t watermark = kMaxTime;
+    bool any_active = false;
+    bool all_ended = true;
+    for (int s : pipelines_[p].sources) {
+      const Input& input = inputs_[static_cast<std::size_t>(s)];
+      if (input.ended) continue;
+      all_ended = false;
+      if (input.idle) continue;
+      any_active = true;
+      watermark = std::min(watermark, input.watermark);
+    }
+    if (all_ended || !any_active) {
+      // Ended inputs are finished in finish(); an all-idle pipeline keeps its watermark.
+      continue;
+    }
+    firing_pipeline_ = static_cast<std::uint16_t>(p);
+    operators_[p]->advanceWatermark(watermark, *this);
+    stats_[p]->watermark.store(operators_[p]->watermark(), std::memory_order_relaxed);
+    stats_[p]->state_entries.store(operators_[p]->stateEntries(), std::memory_order_relaxed);
+  }
+}
+
+void Stage::finish() noexcept {
+  fired_at_ = steadyNanos();
+  for (std::size_t p = 0; p < pipelines_.size(); ++p) {
+    bool stopped = false;
+    for (int s : pipelines_[p].sources) stopped |= inputs_[static_cast<std::size_t>(s)].stopped;
+    firing_pipeline_ = static_cast<std::uint16_t>(p);
+    operators_[p]->flush(stopped ? ResultKind::kPartial : ResultKind::kFinal, *this);
+    stats_[p]->state_entries.store(0, std::memory_order_relaxed);
+  }
+  RecordBuilder end;
+  end.start(RecordType::kEnd, 0, kMaxTime);
+  push(end.finish());
+  output_.publish();
+}
+
+void Stage::push(std::span<const Cell> cells) noexcept {
+  if (output_.tryPush(cells.data(), cells.size())) return;
+  output_.publish();
+  Backoff backoff;
+  while (!output_.tryPush(cells.data(), cells.size())) backoff.pause();
+}
+
+void Stage::onResult(const WindowResult& result) {
+  const PipelinePlan& plan = pipelines_[firing_pipeline_];
+  topic_.assign(plan.name);
+  topic_.push_back('/');
+  tail_.clear();
+  JsonWriter json(tail_);
+  json.raw(result.kind == ResultKind::kFinal ? "\"kind\":\"final\",\"start\":"
+                                             : "\"kind\":\"partial\",\"start\":");
+  json.integer(floorMillis(result.start));
+  json.raw(",\"end\":");
+  json.integer(floorMillis(result.end));
+  json.raw(",\"key\":{");
+  KeyParts parts(result.key);
+  KeyPartType type;
+  std::string_view bytes;
+  for (std::size_t i = 0; parts.next(type, bytes); ++i) {
+    topic_.append(bytes);
+    topic_.push_back('/');
+    if (i > 0) json.raw(',');
+    json.string(plan.group_by[i]);
+    json.raw(':');
+    if (type == KeyPartType::kString) {
+      json.string(bytes);
+    } else {
+      json.raw(bytes);  // a number or a boolean, exactly as the producer wrote it
+    }
+  }
+  json.raw("},\"values\":");
+  aggregates_[firing_pipeline_]->writeJson(result.state, json);
+  json.raw('}');
+
+  const ResultPrefix prefix{fired_at_, static_cast<std::uint32_t>(topic_.size()),
+                            static_cast<std::uint32_t>(tail_.size())};
+  result_.start(RecordType::kResult, firing_pipeline_, result.end);
+  result_.header().flags = static_cast<std::uint8_t>(result.kind);
+  if (!result_.append(&prefix, sizeof prefix) || !result_.append(topic_) ||
+      !result_.append(tail_)) {
+    // Bug path: key and value limits are meant to keep every result within a record.
+    bump(stats_[firing_pipeline_]->results_dropped);
+    return;
+  }
+  push(result_.finish());
+}
+
+void Stage::onWindowEnd(std::int64_t, std::int64_t, std::size_t results) {
+  stats_[firing_pipeline_]->keys.store(results, std::memory_order_relaxed);
+}
+
+}  // namespace rivulet::pipeline

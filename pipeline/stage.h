@@ -1,0 +1,79 @@
+// Stage: one aggregation thread. It owns the window state of its shard of every pipeline, reads
+// one ring per source, and writes serialised results to its ring to the publisher.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pipeline/aggregate.h"
+#include "pipeline/plan.h"
+#include "pipeline/record.h"
+#include "pipeline/stats.h"
+#include "pipeline/window_operator.h"
+
+namespace rivulet::pipeline {
+
+// The payload of a kResult record: this prefix, then the topic, then the JSON payload minus its
+// first two members (pipeline, seq), which only the publisher can write.
+struct ResultPrefix {
+  std::int64_t fired_at;  // steady clock (ns) when the watermark fired the window
+  std::uint32_t topic_size;
+  std::uint32_t tail_size;
+};
+
+class Stage final : private ResultSink {
+ public:
+  // inputs[s]: the ring from source s; stats[p]: this stage's counters of pipeline p.
+  Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates> aggregates,
+        std::vector<Ring*> inputs, Ring& output, std::vector<PipelineStageStats*> stats);
+  ~Stage() override;
+
+  // The thread body: runs until every input has ended, then flushes every window (final at the
+  // end of bounded inputs, partial when stopped) and sends kEnd to the publisher.
+  void run() noexcept;
+
+  // Steady-clock time (ns) of the stage's last loop iteration; any thread (for a watchdog).
+  std::int64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Input {
+    Ring* ring;
+    std::int64_t watermark = kMinTime;
+    bool idle = false;
+    bool ended = false;
+    bool stopped = false;
+  };
+
+  std::size_t drain(Input& input) noexcept;
+  void onEvent(const RecordHeader* h) noexcept;
+  void advanceWatermarks() noexcept;
+  void finish() noexcept;
+  void push(std::span<const Cell> cells) noexcept;
+
+  // ResultSink
+  void onResult(const WindowResult& result) override;
+  void onWindowEnd(std::int64_t start, std::int64_t end, std::size_t results) override;
+
+  std::span<const PipelinePlan> pipelines_;
+  std::vector<Input> inputs_;
+  Ring& output_;
+  std::vector<PipelineStageStats*> stats_;
+  std::vector<std::unique_ptr<WindowOperator>> operators_;
+  std::vector<const Aggregates*> aggregates_;
+  std::vector<std::uint64_t> events_;  // per pipeline, published to stats per batch
+  std::vector<std::uint64_t> late_;
+  RecordReader reader_;
+  RecordBuilder result_;
+  std::string topic_;
+  std::string tail_;
+  std::uint16_t firing_pipeline_ = 0;  // which operator is calling the ResultSink
+  std::int64_t fired_at_ = 0;
+  bool watermarks_changed_ = false;
+  std::atomic<std::int64_t> heartbeat_{0};
+};
+
+}  // namespace rivulet::pipeline

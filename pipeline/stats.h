@@ -1,0 +1,71 @@
+// Counters the hot path writes and the metrics endpoint reads. Each group has one writing thread,
+// which adds with a relaxed load+store (no locked instruction); readers see a recent value.
+// Groups are aligned apart so that two threads' counters never share a cache line.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "pipeline/cache_line.h"
+
+namespace rivulet::pipeline {
+
+using Counter = std::atomic<std::uint64_t>;
+
+// Only the owning thread may call this.
+inline void bump(Counter& c, std::uint64_t n = 1) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+// Why a source refused an event: the `reason` label of rivulet_source_errors_total.
+enum class ErrorReason : std::uint8_t {
+  kNone,
+  kInvalidJson,   // not JSON, or JSON with a syntax error in what was read
+  kNotObject,     // valid JSON, but not an object
+  kMissingTime,   // no event-time field
+  kBadTime,       // event-time field is not a number, or out of range
+  kMissingField,  // a group-by field is absent or null
+  kWrongType,     // a group-by field is an object/array, or an aggregate argument is not a number
+  kLineTooLong,   // longer than max_line
+  kKeyTooLong,    // the encoded group-by key exceeds kMaxKeyBytes
+  kFutureTime,    // stamped more than watermark.max_future ahead of the wall clock
+  kCount,
+};
+
+std::string_view reasonName(ErrorReason reason) noexcept;
+
+struct alignas(kFalseSharingRange) SourceStats {
+  Counter events{0};
+  Counter ring_full_waits{0};
+  Counter dropped{0};
+  std::array<Counter, static_cast<std::size_t>(ErrorReason::kCount)> errors{};
+
+  void error(ErrorReason reason) noexcept { bump(errors[static_cast<std::size_t>(reason)]); }
+};
+
+// Per (pipeline, stage); written by that stage.
+struct alignas(kFalseSharingRange) PipelineStageStats {
+  Counter events{0};
+  Counter late{0};
+  Counter keys{0};           // distinct keys of the last fired window
+  Counter state_entries{0};  // (key, slice) entries held
+  std::atomic<std::int64_t> watermark{0};
+  Counter results_dropped{0};  // results over kMaxRecordBytes (a bug path: logged too)
+};
+
+// Emit-latency histogram buckets (seconds), shared by the publisher and the exporter.
+inline constexpr std::array<double, 16> kLatencyBuckets = {
+    1e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1, 1, 10};
+
+// Written by the publisher thread.
+struct alignas(kFalseSharingRange) PublisherStats {
+  std::array<Counter, kLatencyBuckets.size() + 1> latency_buckets{};  // last: +Inf
+  std::atomic<double> latency_sum{0};
+  Counter send_errors{0};
+  std::atomic<std::int64_t> subscribers{0};
+};
+
+}  // namespace rivulet::pipeline

@@ -1,0 +1,213 @@
+#include "pipeline/window_operator.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "pipeline/record.h"
+
+namespace rivulet::pipeline {
+namespace {
+
+// Window bounds are computed near the int64 limits too (a watermark of kMaxTime ends the input),
+// so every sum that could leave the range either saturates or reports the overflow.
+std::int64_t saturatingAdd(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? kMaxTime : kMinTime;
+  return r;
+}
+
+// The largest multiple of d (> 0) that is <= t, rounding toward -inf for negative t too; false if
+// it is below kMinTime.
+bool floorMultiple(std::int64_t t, std::int64_t d, std::int64_t& out) noexcept {
+  std::int64_t q = t / d;
+  if (t % d < 0) --q;
+  return !__builtin_mul_overflow(q, d, &out);
+}
+
+bool startsBefore(const auto* slice, std::int64_t time) noexcept { return slice->start < time; }
+
+}  // namespace
+
+struct WindowOperator::Slice {
+  explicit Slice(std::size_t words) : table(words) {}
+
+  std::int64_t start = 0;         // the slice is [start, start + plan.slice)
+  std::int64_t first_window = 0;  // start of the first window containing it
+  std::int64_t last_window = 0;   // start of the last window containing it
+  // The last window's end + lateness (saturated): once the watermark reaches it, every window of
+  // the slice has fired or been passed, and so is every event that would land in it late.
+  std::int64_t expires = 0;
+  KeyTable table;
+};
+
+WindowOperator::WindowOperator(const PipelinePlan& plan, const Aggregates& aggregates)
+    : plan_(plan),
+      aggregates_(aggregates),
+      watermark_(kMinTime),
+      next_start_(kMinTime),
+      merged_(aggregates.words()) {
+  assert(plan.size > 0 && plan.slide > 0 && plan.slice > 0);
+  assert(plan.size % plan.slice == 0 && plan.slide % plan.slice == 0);
+  assert(plan.allowed_lateness >= 0);
+}
+
+WindowOperator::~WindowOperator() = default;
+
+bool WindowOperator::add(std::int64_t time, std::uint64_t key_hash, std::string_view key,
+                         const double* values) noexcept {
+  Slice* slice = last_slice_;
+  // A live slice cannot hold late events (it is released when its last window fires), so the
+  // common case, an event in the previous event's slice, is one unsigned compare.
+  if (slice == nullptr || static_cast<std::uint64_t>(time) - static_cast<std::uint64_t>(slice->start) >=
+                              static_cast<std::uint64_t>(plan_.slice)) {
+    bool late = false;
+    slice = sliceFor(time, late);
+    if (slice == nullptr) return !late;
+    last_slice_ = slice;
+  }
+  Word* state =
+      slice->table.findOrInsert(key_hash, key, [this](Word* s) { aggregates_.init(s); });
+  aggregates_.update(state, time, values);
+  return true;
+}
+
+WindowOperator::Slice* WindowOperator::sliceFor(std::int64_t time, bool& late) {
+  const std::int64_t size = plan_.size;
+  const std::int64_t slide = plan_.slide;
+  // Windows containing `time` start at the multiples of slide in (time - size, time]. Events so
+  // close to the int64 limits that one of those windows would not be representable are refused
+  // as late (they are centuries away from any real clock).
+  std::int64_t last_window, last_end, lower, first_window;
+  if (!floorMultiple(time, slide, last_window) ||
+      __builtin_add_overflow(last_window, size, &last_end) ||
+      __builtin_sub_overflow(time, size, &lower) || !floorMultiple(lower, slide, first_window) ||
+      __builtin_add_overflow(first_window, slide, &first_window)) {
+    late = true;
+    return nullptr;
+  }
+  // Only when slide > size: `time` falls between two windows and belongs to none.
+  if (time >= last_end) return nullptr;
+  const std::int64_t expires = saturatingAdd(last_end, plan_.allowed_lateness);
+  if (expires <= watermark_) {
+    late = true;
+    return nullptr;
+  }
+
+  std::int64_t start;
+  floorMultiple(time, plan_.slice, start);  // >= last_window: cannot overflow
+  const auto it = std::lower_bound(slices_.begin(), slices_.end(), start, startsBefore<Slice>);
+  if (it != slices_.end() && (*it)->start == start) return *it;
+
+  Slice* slice;
+  if (free_.empty()) {
+    pool_.push_back(std::make_unique<Slice>(aggregates_.words()));
+    slice = pool_.back().get();
+  } else {
+    slice = free_.back();
+    free_.pop_back();
+  }
+  slice->start = start;
+  slice->first_window = first_window;
+  slice->last_window = last_window;
+  slice->expires = expires;
+  slices_.insert(it, slice);
+  return slice;
+}
+
+void WindowOperator::advanceWatermark(std::int64_t watermark, ResultSink& sink) {
+  if (watermark <= watermark_) return;
+  watermark_ = watermark;
+  fireWindows(watermark, /*all=*/false, ResultKind::kFinal, sink);
+
+  // Every window with end + lateness <= watermark is now passed, also those without state, so a
+  // later event only lands in windows still to come. A watermark of kMaxTime passes them all
+  // (their end + lateness saturates at kMaxTime).
+  std::int64_t open = kMaxTime;  // the first window not passed
+  std::int64_t bound;
+  if (watermark < kMaxTime &&
+      !__builtin_sub_overflow(watermark, plan_.size, &bound) &&
+      !__builtin_sub_overflow(bound, plan_.allowed_lateness, &bound)) {
+    // The first window start s with s + size + lateness > watermark, i.e. s > bound.
+    open = floorMultiple(bound, plan_.slide, bound) ? saturatingAdd(bound, plan_.slide) : kMinTime;
+  } else if (watermark < kMaxTime) {
+    open = kMinTime;
+  }
+  next_start_ = std::max(next_start_, open);
+  releaseFiredSlices(/*all=*/false);
+}
+
+void WindowOperator::flush(ResultKind kind, ResultSink& sink) {
+  fireWindows(kMaxTime, /*all=*/true, kind, sink);
+  releaseFiredSlices(/*all=*/true);
+}
+
+void WindowOperator::fireWindows(std::int64_t limit, bool all, ResultKind kind,
+                                 ResultSink& sink) {
+  // The next window to fire is the first unfired window of the first slice that still has one;
+  // windows without any live slice are skipped, however many there are.
+  std::size_t i = 0;
+  while (i < slices_.size()) {
+    const Slice* slice = slices_[i];
+    if (slice->last_window < next_start_) {
+      ++i;
+      continue;
+    }
+    const std::int64_t start = std::max(next_start_, slice->first_window);
+    const std::int64_t end = start + plan_.size;  // <= slice->last_window + size: no overflow
+    if (!all && saturatingAdd(end, plan_.allowed_lateness) > limit) break;
+    fireWindow(start, kind, sink);
+    next_start_ = saturatingAdd(start, plan_.slide);
+  }
+}
+
+void WindowOperator::fireWindow(std::int64_t start, ResultKind kind, ResultSink& sink) {
+  const std::int64_t end = start + plan_.size;
+  const auto first = std::lower_bound(slices_.begin(), slices_.end(), start, startsBefore<Slice>);
+  const auto last = std::lower_bound(first, slices_.end(), end, startsBefore<Slice>);
+  assert(first != last);
+  if (last - first == 1) {
+    emit((*first)->table, start, kind, sink);
+    return;
+  }
+  // Slices are merged in time order, which first() and last() rely on to break ties.
+  merged_.clear();
+  for (auto it = first; it != last; ++it) {
+    const KeyTable& table = (*it)->table;
+    for (std::size_t k = 0; k < table.size(); ++k) {
+      Word* into = merged_.findOrInsert(table.hashAt(k), table.keyAt(k),
+                                        [this](Word* s) { aggregates_.init(s); });
+      aggregates_.merge(into, table.stateAt(k));
+    }
+  }
+  emit(merged_, start, kind, sink);
+}
+
+void WindowOperator::emit(const KeyTable& table, std::int64_t start, ResultKind kind,
+                          ResultSink& sink) {
+  const std::int64_t end = start + plan_.size;
+  for (std::size_t k = 0; k < table.size(); ++k) {
+    sink.onResult(WindowResult{start, end, kind, table.keyAt(k), table.stateAt(k)});
+  }
+  sink.onWindowEnd(start, end, table.size());
+  last_window_keys_ = table.size();
+}
+
+void WindowOperator::releaseFiredSlices(bool all) {
+  // Slices expire in start order.
+  std::size_t n = 0;
+  while (n < slices_.size() && (all || slices_[n]->expires <= watermark_)) {
+    Slice* slice = slices_[n++];
+    slice->table.clear();
+    free_.push_back(slice);
+    if (slice == last_slice_) last_slice_ = nullptr;
+  }
+  slices_.erase(slices_.begin(), slices_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+std::size_t WindowOperator::stateEntries() const noexcept {
+  std::size_t entries = 0;
+  for (const Slice* slice : slices_) entries += slice->table.size();
+  return entries;
+}
+
+}  // namespace rivulet::pipeline

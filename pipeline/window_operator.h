@@ -1,0 +1,93 @@
+// WindowOperator: the event-time window state of one pipeline in one stage, and the rules that
+// fire it. Tumbling and hopping windows are both built from slices (panes) of gcd(size, slide):
+// an event updates exactly one slice, and a hopping window merges its size/slice slices when it
+// fires, so an event costs the same whatever the overlap.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/aggregate.h"
+#include "pipeline/key_table.h"
+#include "pipeline/plan.h"
+
+namespace rivulet::pipeline {
+
+enum class ResultKind : std::uint8_t { kFinal, kPartial };
+
+struct WindowResult {
+  std::int64_t start;    // ns, inclusive
+  std::int64_t end;      // ns, exclusive
+  ResultKind kind;
+  std::string_view key;  // encoded key (pipeline/key.h)
+  const Word* state;     // the merged aggregate state, Aggregates::words() long
+};
+
+// Receives the results of fired windows. Called on the stage thread; the views in a result are
+// valid only during the call.
+class ResultSink {
+ public:
+  virtual ~ResultSink() = default;
+  virtual void onResult(const WindowResult& result) = 0;
+  // Every result of window [start, end) of this operator has been passed to onResult (`results` of
+  // them, possibly 0 when a window was flushed empty — not called for windows without state).
+  virtual void onWindowEnd(std::int64_t start, std::int64_t end, std::size_t results) = 0;
+};
+
+// Semantics (Flink's event-time windows):
+// - Windows are aligned to the epoch: [s, s + size) for every s that is a multiple of slide.
+// - A window fires once, when the watermark reaches end + allowed_lateness (wm >= end + lateness),
+//   with kind final. Windows are fired in order of their start.
+// - An event is late, and dropped, when every window containing its time has end + lateness <= wm
+//   (wm = the highest watermark seen). Otherwise it is added and counted in exactly the windows
+//   containing it that have not yet fired or been passed by the watermark.
+// - Window state is freed as soon as no unfired window needs it.
+class WindowOperator {
+ public:
+  WindowOperator(const PipelinePlan& plan, const Aggregates& aggregates);
+  ~WindowOperator();
+
+  // Adds one event; returns false (and changes nothing) if it is late.
+  bool add(std::int64_t time, std::uint64_t key_hash, std::string_view key,
+           const double* values) noexcept;
+
+  // Raises the watermark (a lower value is ignored) and fires every window it completes.
+  void advanceWatermark(std::int64_t watermark, ResultSink& sink);
+
+  // Fires every window that holds state, in order, as `kind` (end of a bounded input: kFinal;
+  // shutdown: kPartial), and clears all state.
+  void flush(ResultKind kind, ResultSink& sink);
+
+  std::int64_t watermark() const noexcept { return watermark_; }
+  // Distinct keys in the most recently fired window (for the keys gauge).
+  std::size_t lastWindowKeys() const noexcept { return last_window_keys_; }
+  // (key, slice) entries currently held.
+  std::size_t stateEntries() const noexcept;
+
+ private:
+  struct Slice;
+  // Where an event goes: its slice, or nowhere (late, or between two windows when slide > size).
+  Slice* sliceFor(std::int64_t time, bool& late);
+  // Fires, in start order, every unfired window holding state whose end + lateness <= limit
+  // (every one if `all`).
+  void fireWindows(std::int64_t limit, bool all, ResultKind kind, ResultSink& sink);
+  void fireWindow(std::int64_t start, ResultKind kind, ResultSink& sink);
+  void emit(const KeyTable& table, std::int64_t start, ResultKind kind, ResultSink& sink);
+  // Recycles the slices whose windows have all fired or been passed (every slice if `all`).
+  void releaseFiredSlices(bool all);
+
+  const PipelinePlan& plan_;
+  const Aggregates& aggregates_;
+  std::int64_t watermark_;
+  std::int64_t next_start_;  // every window starting before this has fired or was passed
+  std::vector<Slice*> slices_;  // live slices, ordered by start
+  Slice* last_slice_ = nullptr;  // the slice of the previous event: most events share it
+  std::vector<std::unique_ptr<Slice>> pool_;  // all slices ever made; free ones are reused
+  std::vector<Slice*> free_;
+  KeyTable merged_;  // scratch for merging the slices of a hopping window
+  std::size_t last_window_keys_ = 0;
+};
+
+}  // namespace rivulet::pipeline

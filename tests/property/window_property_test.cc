@@ -1,0 +1,453 @@
+// Property test of WindowOperator against a brute-force reference: random out-of-order streams
+// with random tumbling and hopping windows, lateness and watermarks; the reference keeps every raw
+// event and recomputes every window and every aggregate from them.
+#include <gtest/gtest.h>
+
+#include <absl/hash/hash.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "config/config.h"
+#include "pipeline/aggregate.h"
+#include "pipeline/json_writer.h"
+#include "pipeline/key.h"
+#include "pipeline/plan.h"
+#include "pipeline/record.h"
+#include "pipeline/window_operator.h"
+
+namespace rivulet::pipeline {
+namespace {
+
+using config::AggregateKind;
+
+constexpr int kCases = 200;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::int64_t floorDiv(std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
+
+struct Event {
+  std::int64_t time;
+  int key;
+  std::vector<double> values;
+  std::int64_t watermark_at_arrival;
+  bool late = false;
+};
+
+// One step of the stream as the operator sees it.
+struct Step {
+  enum Kind { kEvent, kWatermark } kind;
+  std::size_t event = 0;       // kEvent
+  std::int64_t watermark = 0;  // kWatermark
+};
+
+struct Case {
+  std::uint64_t seed;
+  config::Config config;
+  PipelinePlan plan;
+  int keys;
+  bool colliding_hashes;  // hash = key % 3: many keys share a hash
+  std::vector<Event> events;
+  std::vector<Step> steps;
+  bool end_of_input;  // advanceWatermark(kMaxTime) before flushing
+  ResultKind flush_kind;
+
+  std::string describe() const {
+    std::ostringstream s;
+    s << "seed=" << seed << " size=" << plan.size << " slide=" << plan.slide
+      << " slice=" << plan.slice << " lateness=" << plan.allowed_lateness << " keys=" << keys
+      << " events=" << events.size() << " colliding=" << colliding_hashes
+      << " end_of_input=" << end_of_input
+      << " flush=" << (flush_kind == ResultKind::kFinal ? "final" : "partial");
+    return s.str();
+  }
+};
+
+std::string encodeKey(int key) {
+  std::string out;
+  appendKeyPart(out, KeyPartType::kString, "k" + std::to_string(key));
+  return out;
+}
+
+Case makeCase(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto uniform = [&](std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+  };
+  auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+
+  Case c;
+  c.seed = seed;
+  const std::int64_t unit = uniform(1, 7);
+  const std::int64_t size_units = uniform(1, 20);
+  const std::int64_t size = unit * size_units;
+  const std::int64_t slide = chance(0.3) ? size : unit * uniform(1, size_units);
+
+  config::SourceConfig source;
+  source.name = "in";
+  c.config.sources.push_back(source);
+  config::PipelineConfig pipeline;
+  pipeline.name = "p";
+  pipeline.from = {"in"};
+  pipeline.group_by = {"key"};
+  pipeline.window.kind = slide == size ? config::WindowKind::kTumbling : config::WindowKind::kHopping;
+  pipeline.window.size = size;
+  pipeline.window.slide = slide;
+  pipeline.allowed_lateness = chance(0.35) ? 0 : uniform(0, 2 * size);
+  const int fields = static_cast<int>(uniform(1, 3));
+  const int aggregates = static_cast<int>(uniform(1, 9));
+  for (int k = 0; k < aggregates; ++k) {
+    config::AggregateSpec spec;
+    spec.name = "a" + std::to_string(k);
+    spec.kind = static_cast<AggregateKind>(uniform(0, 6));
+    if (spec.kind != AggregateKind::kCount) spec.field = "f" + std::to_string(uniform(0, fields - 1));
+    pipeline.aggregates.push_back(spec);
+  }
+  c.config.pipelines.push_back(pipeline);
+  c.plan = compilePipeline(c.config, 0);
+
+  c.keys = static_cast<int>(uniform(1, 50));
+  c.colliding_hashes = chance(0.2);
+  const std::int64_t delay = uniform(0, 3 * size);
+  const std::int64_t max_disorder = chance(0.2) ? 0 : uniform(0, 4 * size);
+  const double advance_probability = std::uniform_real_distribution<double>(0.01, 0.3)(rng);
+  const double null_probability = chance(0.3) ? 0.0 : 0.15;
+  const bool exact_values = chance(0.5);  // multiples of 1/8: sums exact in any order
+  const auto events = static_cast<std::size_t>(uniform(1, 1200));
+  std::int64_t clock = uniform(-60 * size, 60 * size);
+  std::int64_t max_time = kMinTime;
+  std::int64_t watermark = kMinTime;
+  for (std::size_t i = 0; i < events; ++i) {
+    clock += uniform(0, 2) * uniform(0, unit);
+    Event e;
+    e.time = clock - (chance(0.5) ? 0 : uniform(0, max_disorder));
+    e.key = static_cast<int>(uniform(0, c.keys - 1));
+    for (std::size_t f = 0; f < c.plan.value_fields.size(); ++f) {
+      if (chance(null_probability)) {
+        e.values.push_back(kNaN);
+      } else if (exact_values) {
+        e.values.push_back(static_cast<double>(uniform(-800, 800)) / 8);
+      } else {
+        e.values.push_back(std::uniform_real_distribution<double>(-1e3, 1e3)(rng));
+      }
+    }
+    e.watermark_at_arrival = watermark;
+    max_time = std::max(max_time, e.time);
+    c.steps.push_back({Step::kEvent, c.events.size(), 0});
+    c.events.push_back(std::move(e));
+    if (chance(advance_probability)) {
+      std::int64_t w = max_time - delay;
+      if (chance(0.01)) w = max_time + uniform(0, 3 * size);  // a jump: empty windows are passed
+      if (chance(0.03)) w = w - uniform(0, 2 * size);  // possibly lower: ignored
+      c.steps.push_back({Step::kWatermark, 0, w});
+      watermark = std::max(watermark, w);
+    }
+  }
+  c.end_of_input = chance(0.25);
+  c.flush_kind = chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
+  return c;
+}
+
+// ---- the reference ----
+
+std::int64_t lastWindowStart(const PipelinePlan& p, std::int64_t t) {
+  return floorDiv(t, p.slide) * p.slide;
+}
+std::int64_t firstWindowStart(const PipelinePlan& p, std::int64_t t) {
+  return floorDiv(t - p.size, p.slide) * p.slide + p.slide;
+}
+std::int64_t fireTime(const PipelinePlan& p, std::int64_t start) {
+  return start + p.size + p.allowed_lateness;
+}
+
+using Values = std::vector<std::optional<double>>;
+
+struct Result {
+  std::size_t phase;  // index of the advanceWatermark call that fired it; calls = flush
+  ResultKind kind;
+  Values values;
+};
+using Results = std::map<std::pair<std::int64_t, std::string>, Result>;  // (start, key)
+
+Values aggregate(const PipelinePlan& plan, const std::vector<const Event*>& events) {
+  Values out;
+  for (std::size_t k = 0; k < plan.aggregates.size(); ++k) {
+    const AggregateKind kind = plan.aggregates[k].kind;
+    if (kind == AggregateKind::kCount) {
+      out.emplace_back(static_cast<double>(events.size()));
+      continue;
+    }
+    const auto field = static_cast<std::size_t>(plan.value_index[k]);
+    std::optional<double> acc;
+    std::optional<std::int64_t> acc_time;
+    std::size_t n = 0;
+    for (const Event* e : events) {  // in arrival order
+      const double v = e->values[field];
+      if (std::isnan(v)) continue;
+      ++n;
+      switch (kind) {
+        case AggregateKind::kSum:
+        case AggregateKind::kAvg:
+          acc = acc.value_or(0) + v;
+          break;
+        case AggregateKind::kMin:
+          if (!acc || v < *acc) acc = v;
+          break;
+        case AggregateKind::kMax:
+          if (!acc || v > *acc) acc = v;
+          break;
+        case AggregateKind::kFirst:
+          if (!acc || e->time < *acc_time) acc = v, acc_time = e->time;
+          break;
+        case AggregateKind::kLast:
+          if (!acc || e->time >= *acc_time) acc = v, acc_time = e->time;
+          break;
+        case AggregateKind::kCount:
+          break;
+      }
+    }
+    if (kind == AggregateKind::kAvg && acc) *acc /= static_cast<double>(n);
+    out.push_back(acc);
+  }
+  return out;
+}
+
+Results reference(Case& c, std::size_t& late) {
+  const PipelinePlan& p = c.plan;
+  std::vector<std::int64_t> phase_watermarks;  // the watermark after each advance call
+  std::int64_t watermark = kMinTime;
+  for (const Step& s : c.steps) {
+    if (s.kind == Step::kWatermark) {
+      watermark = std::max(watermark, s.watermark);
+      phase_watermarks.push_back(watermark);
+    }
+  }
+  if (c.end_of_input) phase_watermarks.push_back(kMaxTime);
+
+  // window start -> key -> contributing events, in arrival order
+  std::map<std::int64_t, std::map<int, std::vector<const Event*>>> windows;
+  late = 0;
+  for (Event& e : c.events) {
+    const std::int64_t last = lastWindowStart(p, e.time);
+    e.late = fireTime(p, last) <= e.watermark_at_arrival;
+    late += e.late;
+    for (std::int64_t s = firstWindowStart(p, e.time); s <= last; s += p.slide) {
+      // The event counts in exactly the windows not yet fired or passed at its arrival.
+      if (fireTime(p, s) > e.watermark_at_arrival) windows[s][e.key].push_back(&e);
+    }
+  }
+
+  Results out;
+  for (const auto& [start, keys] : windows) {
+    const auto fired = std::find_if(phase_watermarks.begin(), phase_watermarks.end(),
+                                    [&](std::int64_t w) { return w >= fireTime(p, start); });
+    const std::size_t phase = static_cast<std::size_t>(fired - phase_watermarks.begin());
+    const ResultKind kind = fired == phase_watermarks.end() ? c.flush_kind : ResultKind::kFinal;
+    for (const auto& [key, events] : keys) {
+      out[{start, encodeKey(key)}] = Result{phase, kind, aggregate(p, events)};
+    }
+  }
+  return out;
+}
+
+// (key, slice) entries the operator should hold: non-late events in slices that some unfired,
+// unpassed window still needs.
+class ReferenceState {
+ public:
+  explicit ReferenceState(const PipelinePlan& plan) : plan_(plan) {}
+  void add(const Event& e) {
+    if (!e.late) slices_[floorDiv(e.time, plan_.slice) * plan_.slice].insert(e.key);
+  }
+  void advance(std::int64_t watermark) {
+    while (!slices_.empty() &&
+           fireTime(plan_, lastWindowStart(plan_, slices_.begin()->first)) <= watermark) {
+      slices_.erase(slices_.begin());
+    }
+  }
+  std::size_t entries() const {
+    std::size_t n = 0;
+    for (const auto& [slice, keys] : slices_) n += keys.size();
+    return n;
+  }
+
+ private:
+  const PipelinePlan& plan_;
+  std::map<std::int64_t, std::set<int>> slices_;
+};
+
+// ---- the operator under test ----
+
+// Parses {"a0":1,"a1":null,...} as Aggregates::writeJson writes it.
+Values parseValues(const PipelinePlan& plan, const std::string& json) {
+  Values out;
+  std::size_t at = 0;
+  EXPECT_EQ(json[at++], '{') << json;
+  for (std::size_t k = 0; k < plan.aggregates.size(); ++k) {
+    const std::string name = "\"" + plan.aggregates[k].name + "\":";
+    EXPECT_EQ(json.compare(at, name.size(), name), 0) << json;
+    at += name.size();
+    const std::size_t token_end = json.find_first_of(",}", at);
+    const std::string token = json.substr(at, token_end - at);
+    at = token_end + 1;
+    if (token == "null") {
+      out.emplace_back();
+      continue;
+    }
+    char* parsed_end = nullptr;
+    out.emplace_back(std::strtod(token.c_str(), &parsed_end));
+    EXPECT_EQ(parsed_end, token.c_str() + token.size()) << json;
+    if (plan.aggregates[k].kind == AggregateKind::kCount) {
+      EXPECT_EQ(token.find_first_not_of("0123456789"), std::string::npos) << json;
+    }
+  }
+  EXPECT_EQ(at, json.size()) << json;
+  return out;
+}
+
+class RecordingSink : public ResultSink {
+ public:
+  RecordingSink(const PipelinePlan& plan, const Aggregates& aggregates)
+      : plan_(plan), aggregates_(aggregates) {}
+
+  void onResult(const WindowResult& r) override {
+    std::string json;
+    JsonWriter writer(json);
+    aggregates_.writeJson(r.state, writer);
+    EXPECT_EQ(r.end - r.start, plan_.size);
+    const bool inserted = results.emplace(std::pair{r.start, std::string(r.key)},
+                                          Result{phase, r.kind, parseValues(plan_, json)})
+                              .second;
+    EXPECT_TRUE(inserted) << "window " << r.start << " emitted a key twice";
+    ++pending_;
+  }
+
+  void onWindowEnd(std::int64_t start, std::int64_t end, std::size_t n) override {
+    EXPECT_EQ(end - start, plan_.size);
+    EXPECT_EQ(floorDiv(start, plan_.slide) * plan_.slide, start);
+    EXPECT_EQ(n, pending_);
+    EXPECT_GT(n, 0u);
+    if (last_start_) {
+      EXPECT_GT(start, *last_start_) << "windows fired out of order or twice";
+    }
+    last_start_ = start;
+    last_window_results = n;
+    pending_ = 0;
+  }
+
+  std::size_t phase = 0;
+  Results results;
+  std::size_t last_window_results = 0;
+
+ private:
+  const PipelinePlan& plan_;
+  const Aggregates& aggregates_;
+  std::size_t pending_ = 0;
+  std::optional<std::int64_t> last_start_;
+};
+
+void expectSameValue(AggregateKind kind, const std::optional<double>& expected,
+                     const std::optional<double>& actual, const std::string& where) {
+  ASSERT_EQ(expected.has_value(), actual.has_value()) << where;
+  if (!expected) return;
+  if (kind == AggregateKind::kSum || kind == AggregateKind::kAvg) {
+    EXPECT_LE(std::abs(*expected - *actual), 1e-9 * std::max(1.0, std::abs(*expected)))
+        << where << " expected " << *expected << " got " << *actual;
+  } else {
+    EXPECT_EQ(*expected, *actual) << where;
+  }
+}
+
+void runCase(std::uint64_t seed) {
+  Case c = makeCase(seed);
+  SCOPED_TRACE(c.describe());
+  std::size_t expected_late = 0;
+  const Results expected = reference(c, expected_late);
+
+  const PipelinePlan& plan = c.plan;
+  const Aggregates aggregates(plan.aggregates, plan.value_index);
+  WindowOperator op(plan, aggregates);
+  RecordingSink sink(plan, aggregates);
+  ReferenceState state(plan);
+  std::vector<std::string> keys;
+  std::vector<std::uint64_t> hashes;
+  for (int k = 0; k < c.keys; ++k) {
+    keys.push_back(encodeKey(k));
+    hashes.push_back(c.colliding_hashes ? static_cast<std::uint64_t>(k % 3)
+                                        : absl::Hash<std::string>{}(keys.back()));
+  }
+
+  std::size_t late = 0;
+  auto advance = [&](std::int64_t watermark) {
+    const std::size_t before = sink.results.size();
+    op.advanceWatermark(watermark, sink);
+    if (sink.results.size() > before) {
+      EXPECT_EQ(op.lastWindowKeys(), sink.last_window_results);
+    }
+    EXPECT_GE(op.watermark(), watermark);
+    state.advance(op.watermark());
+    EXPECT_EQ(op.stateEntries(), state.entries()) << "after watermark " << watermark;
+    ++sink.phase;
+  };
+  for (const Step& s : c.steps) {
+    if (s.kind == Step::kWatermark) {
+      advance(s.watermark);
+      continue;
+    }
+    const Event& e = c.events[s.event];
+    const bool added = op.add(e.time, hashes[e.key], keys[e.key], e.values.data());
+    EXPECT_EQ(added, !e.late) << "event " << s.event << " at " << e.time;
+    late += !added;
+    state.add(e);
+  }
+  if (c.end_of_input) advance(kMaxTime);
+  op.flush(c.flush_kind, sink);
+  EXPECT_EQ(op.stateEntries(), 0u);
+  EXPECT_EQ(late, expected_late);
+  if (std::getenv("WSTATS")) {
+    std::size_t hop = c.plan.slide != c.plan.size, partial = 0, multi = 0;
+    for (auto& [w, r] : expected) partial += r.kind == ResultKind::kPartial, multi += r.phase > 0;
+    printf("%s results=%zu late=%zu partial=%zu hop=%zu\n", c.describe().c_str(), expected.size(), late, partial, hop);
+  }
+
+  for (const auto& [where, want] : expected) {
+    const auto got = sink.results.find(where);
+    const std::string name =
+        "window " + std::to_string(where.first) + " key " + where.second.substr(kKeyPartHeader);
+    if (got == sink.results.end()) {
+      ADD_FAILURE() << "missing result: " << name;
+      continue;
+    }
+    EXPECT_EQ(got->second.phase, want.phase) << name << " fired at the wrong watermark";
+    EXPECT_EQ(got->second.kind, want.kind) << name;
+    ASSERT_EQ(got->second.values.size(), want.values.size());
+    for (std::size_t k = 0; k < want.values.size(); ++k) {
+      expectSameValue(plan.aggregates[k].kind, want.values[k], got->second.values[k],
+                      name + " " + plan.aggregates[k].name);
+    }
+  }
+  for (const auto& [where, result] : sink.results) {
+    if (!expected.contains(where)) {
+      ADD_FAILURE() << "unexpected result: window " << where.first << " key "
+                    << where.second.substr(kKeyPartHeader);
+    }
+  }
+}
+
+TEST(WindowPropertyTest, MatchesBruteForceReference) {
+  for (int i = 0; i < kCases; ++i) {
+    runCase(static_cast<std::uint64_t>(i) + 1);
+    if (::testing::Test::HasFailure()) break;  // one failing case is enough to read
+  }
+}
+
+}  // namespace
+}  // namespace rivulet::pipeline
