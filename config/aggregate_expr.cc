@@ -19,12 +19,13 @@ constexpr Function kFunctions[] = {
     {"avg", AggregateKind::kAvg},     {"first", AggregateKind::kFirst},
     {"last", AggregateKind::kLast},
 };
-constexpr std::string_view kFunctionNames[] = {"count", "sum", "min", "max", "avg", "first", "last"};
+constexpr std::string_view kFunctionNames[] = {"count", "sum",   "min", "max",
+                                               "avg",   "first", "last"};
 
 // DESIGN §2 functions that later slices add.
-constexpr std::string_view kNotYet[] = {"stddev", "variance",    "quantile", "count_distinct",
-                                        "top_k",  "count_if",    "p50",      "p90",
-                                        "p95",    "p99",         "p999"};
+constexpr std::string_view kNotYet[] = {"stddev", "variance", "quantile", "count_distinct",
+                                        "top_k",  "count_if", "p50",      "p90",
+                                        "p95",    "p99",      "p999"};
 
 bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -40,7 +41,8 @@ bool isIdentChar(char c) { return isIdentStart(c) || (c >= '0' && c <= '9'); }
 }  // namespace
 
 bool isFieldName(std::string_view text) {
-  return !text.empty() && isIdentStart(text.front()) && std::all_of(text.begin(), text.end(), isIdentChar);
+  return !text.empty() && isIdentStart(text.front()) &&
+         std::all_of(text.begin(), text.end(), isIdentChar);
 }
 
 std::optional<AggregateSpec> parseAggregate(std::string_view text, std::string* error) {

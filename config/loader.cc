@@ -14,6 +14,7 @@ namespace rivulet::config {
 namespace {
 
 constexpr std::string_view kTopLevelKeys[] = {"daemon", "sources", "pipelines"};
+constexpr std::size_t kMaxFileBytes = std::size_t{16} << 20;
 
 Config readConfig(YamlReader& reader, const Value& root) {
   Config config;
@@ -105,20 +106,25 @@ LoadResult loadString(std::string_view yaml, const std::string& file_name) {
 }
 
 LoadResult loadFile(const std::string& path) {
-  const auto fail = [&](const char* what) {
+  const auto fail = [&](const std::string& message) {
     LoadResult result;
-    result.errors.push_back(
-        ConfigError{path, 0, 0, "", std::string(what) + ": " + std::strerror(errno)});
+    result.errors.push_back(ConfigError{path, 0, 0, "", message});
     return result;
   };
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                        &std::fclose);
-  if (!file) return fail("cannot open");
+  if (!file) return fail(std::string("cannot open: ") + std::strerror(errno));
   std::string text;
   char buffer[64 * 1024];
   std::size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) text.append(buffer, n);
-  if (std::ferror(file.get())) return fail("cannot read");
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file.get())) > 0) {
+    text.append(buffer, n);
+    // A wrong path (a log, /dev/zero) should fail fast, not fill memory.
+    if (text.size() > kMaxFileBytes) {
+      return fail("larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB, not a config file");
+    }
+  }
+  if (std::ferror(file.get())) return fail(std::string("cannot read: ") + std::strerror(errno));
   return loadString(text, path);
 }
 

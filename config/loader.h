@@ -13,8 +13,8 @@ namespace rivulet::config {
 
 struct ConfigError {
   std::string file;
-  int line = 0;    // 1-based; 0 when the error is about the whole file
-  int column = 0;  // 1-based; 0 when the error is about the whole file
+  int line = 0;         // 1-based; 0 when the error is about the whole file
+  int column = 0;       // 1-based; 0 when the error is about the whole file
   std::string path;     // field path, e.g. "pipelines.volume_1m.window.tumbling"; may be empty
   std::string message;  // e.g. "\"1x\" is not a duration (use e.g. 500ms, 10s, 1m)"
 

@@ -12,8 +12,8 @@
 namespace rivulet::config {
 namespace {
 
-constexpr std::string_view kPipelineKeys[] = {"from", "group_by",   "window", "allowed_lateness",
-                                              "aggregates", "where", "emit",   "late"};
+constexpr std::string_view kPipelineKeys[] = {
+    "from", "group_by", "window", "allowed_lateness", "aggregates", "where", "emit", "late"};
 constexpr std::string_view kWindowKeys[] = {"tumbling", "hopping"};
 constexpr std::string_view kHoppingKeys[] = {"size", "slide"};
 constexpr std::string_view kEmitModes[] = {"final", "updates"};
@@ -121,10 +121,10 @@ void readHopping(YamlReader& reader, const Value& value, WindowSpec* window) {
   }
   const Nanos panes = *size / std::gcd(*size, *slide);
   if (panes > kMaxPanes) {
-    reader.error(slide_entry->value,
-                 "size " + size_text + " and slide " + slide_text + " need " +
-                     std::to_string(panes) + " panes per window (at most " +
-                     std::to_string(kMaxPanes) + "); use a slide that divides the size");
+    reader.error(slide_entry->value, "size " + size_text + " and slide " + slide_text + " need " +
+                                         std::to_string(panes) + " panes per window (at most " +
+                                         std::to_string(kMaxPanes) +
+                                         "); use a slide that divides the size");
     return;
   }
   window->kind = WindowKind::kHopping;

@@ -17,8 +17,8 @@ constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kMaxStartMs = kInt64Max / 1'000'000;
 
 constexpr std::string_view kCommonKeys[] = {"kind", "format", "time", "watermark"};
-constexpr std::string_view kGeneratorKeys[] = {"keys",  "events_per_second", "start",
-                                               "throttle", "count",             "seed"};
+constexpr std::string_view kGeneratorKeys[] = {
+    "keys", "events_per_second", "start", "throttle", "count", "seed"};
 constexpr std::string_view kFileKeys[] = {"path", "follow"};
 constexpr std::string_view kTcpKeys[] = {"listen", "max_line", "max_connections"};
 constexpr std::string_view kUdpKeys[] = {"listen", "overflow", "rcvbuf"};
@@ -152,7 +152,8 @@ void readGenerator(YamlReader& reader, MapReader& map, GeneratorSpec* generator)
     const auto text = reader.scalar(e->value, "now or epoch milliseconds");
     if (text && *text != "now") {
       if (text->find_first_not_of("-0123456789") != std::string::npos) {
-        reader.error(e->value, quote(*text) + " is not a start time (use now or epoch milliseconds)");
+        reader.error(e->value,
+                     quote(*text) + " is not a start time (use now or epoch milliseconds)");
       } else if (const auto ms = reader.integer(e->value, 0, kMaxStartMs)) {
         generator->start_ms = *ms;
       }

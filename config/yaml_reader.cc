@@ -58,8 +58,10 @@ std::string describe(const YAML::Node& node) {
 
 MapReader::MapReader(YamlReader& reader, const Value& map) : reader_(reader), map_(map) {
   if (!map.node.IsMap()) return;
-  for (auto it = map.node.begin(); it != map.node.end(); ++it) {
-    const YAML::Node& key = it->first;
+  for (const auto& pair : map.node) {
+    // Copies: yaml-cpp's iterators hand out a temporary proxy, so a reference into it dangles.
+    const YAML::Node key = pair.first;
+    const YAML::Node value = pair.second;
     const YAML::Mark key_mark = markOr(key, map.mark);
     if (!key.IsScalar()) {
       reader_.error(key_mark, map.path, "expected a string key, got " + describe(key));
@@ -75,7 +77,7 @@ MapReader::MapReader(YamlReader& reader, const Value& map) : reader_(reader), ma
       continue;
     }
     const std::string path = childPath(map.path, name);
-    entries_.push_back(Entry{name, key_mark, Value{it->second, path, markOr(it->second, key_mark)}});
+    entries_.push_back(Entry{name, key_mark, Value{value, path, markOr(value, key_mark)}});
   }
   used_.assign(entries_.size(), false);
 }
@@ -188,8 +190,8 @@ std::optional<std::vector<Value>> YamlReader::list(const Value& value, bool scal
   }
   std::size_t index = 0;
   for (const YAML::Node& item : value.node) {
-    items.push_back(Value{item, value.path + "[" + std::to_string(index++) + "]",
-                          markOr(item, value.mark)});
+    items.push_back(
+        Value{item, value.path + "[" + std::to_string(index++) + "]", markOr(item, value.mark)});
   }
   return items;
 }
@@ -286,7 +288,8 @@ std::optional<std::string> YamlReader::choice(const Value& value,
   const auto text = scalar(value, what);
   if (!text) return std::nullopt;
   if (std::find(choices.begin(), choices.end(), *text) != choices.end()) return text;
-  error(value, quote(*text) + " is not " + std::string(what) + suggestion(*text, choices, "expected one of"));
+  error(value, quote(*text) + " is not " + std::string(what) +
+                   suggestion(*text, choices, "expected one of"));
   return std::nullopt;
 }
 

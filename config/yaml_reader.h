@@ -36,7 +36,8 @@ struct Entry {
 // "a.b" + "c" -> "a.b.c"; the root's path is empty.
 std::string childPath(const std::string& path, std::string_view key);
 
-// "a map", "a list", "an empty value" or the quoted scalar: what a node is, for "expected X, got Y".
+// "a map", "a list", "an empty value" or the quoted scalar: what a node is, for "expected X, got
+// Y".
 std::string describe(const YAML::Node& node);
 
 class YamlReader;

@@ -112,8 +112,11 @@ int main(int argc, char** argv) {
     }
   }
   engine->join();
+  engine.reset();  // closes the result socket, waiting (linger) until queued results are sent
   rd::logInfo("all results published; exiting");
-  exposer.reset();
-  engine.reset();
-  return rd::kExitOk;
+  // Nothing is left to flush. Skip the metrics server's destructor: civetweb polls its listening
+  // socket with a fixed 2 s timeout and only then notices the stop, which would add up to 2 s to
+  // every bounded run.
+  std::fflush(nullptr);
+  std::_Exit(rd::kExitOk);
 }

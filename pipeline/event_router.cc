@@ -187,7 +187,8 @@ void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
   if (plan_.time_field < 0) {
     watermark = now - plan_.watermark.delay;  // processing time advances without events
   } else if (max_time_ != kMinTime) {
-    watermark = max_time_ - std::min(plan_.watermark.delay, max_time_ - kMinTime);
+    const std::int64_t delay = plan_.watermark.delay;
+    watermark = max_time_ < kMinTime + delay ? kMinTime : max_time_ - delay;
   }
   if (watermark > sent_watermark_) {
     sent_watermark_ = watermark;

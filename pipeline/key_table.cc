@@ -7,62 +7,68 @@
 namespace rivulet::pipeline {
 
 KeyTable::KeyTable(std::size_t words_per_state)
-    : words_(words_per_state), mask_(kInitialSlots - 1), slots_(kInitialSlots, kEmpty) {}
+    : words_(words_per_state),
+      stride_(kHeaderWords + words_per_state),
+      mask_(kInitialSlots - 1),
+      slots_(kInitialSlots, kEmpty) {}
 
 Word* KeyTable::find(std::uint64_t hash, std::string_view key) noexcept {
+  const KeyImage image = imageOf(key);
   for (std::size_t slot = hash & mask_;; slot = (slot + 1) & mask_) {
     const std::uint32_t index = slots_[slot];
     if (index == kEmpty) return nullptr;
-    if (matches(entries_[index], hash, key)) return stateAt(index);
+    if (matches(index, hash, key, image)) return stateAt(index);
   }
 }
 
 std::string_view KeyTable::keyAt(std::size_t i) const noexcept {
-  const Entry& e = entries_[i];
-  return {keys_.data() + e.key_offset, e.key_size};
+  const auto ref = static_cast<std::uint64_t>(records_[i * stride_ + kKeyRef].i);
+  return {keys_.data() + (ref & 0xffffffff), static_cast<std::size_t>(ref >> 32)};
 }
 
 void KeyTable::clear() noexcept {
   // A table that once held many keys and now holds few (a quiet window after a busy one) is
   // cleared entry by entry rather than by wiping every slot.
-  if (entries_.size() * 8 < slots_.size()) {
-    for (const Entry& e : entries_) {
-      // Linear probing: the entry sits at or after its home slot; other entries being cleared
-      // meanwhile does not matter because the search is for this exact index, not for a gap.
-      const auto index = static_cast<std::uint32_t>(&e - entries_.data());
-      std::size_t slot = e.hash & mask_;
-      while (slots_[slot] != index) slot = (slot + 1) & mask_;
+  if (size_ * 8 < slots_.size()) {
+    for (std::size_t i = 0; i < size_; ++i) {
+      // Linear probing: the entry sits at or after its home slot. That entries cleared before it
+      // leave gaps does not matter: the search is for this index, not for a gap.
+      std::size_t slot = hashAt(i) & mask_;
+      while (slots_[slot] != i) slot = (slot + 1) & mask_;
       slots_[slot] = kEmpty;
     }
   } else {
     std::fill(slots_.begin(), slots_.end(), kEmpty);
   }
-  entries_.clear();
+  size_ = 0;
+  records_.clear();
   keys_.clear();
-  states_.clear();
 }
 
 void KeyTable::grow() {
   const std::size_t slots = slots_.size() * 2;
   slots_.assign(slots, kEmpty);
   mask_ = slots - 1;
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    std::size_t slot = entries_[i].hash & mask_;
+  for (std::size_t i = 0; i < size_; ++i) {
+    std::size_t slot = hashAt(i) & mask_;
     while (slots_[slot] != kEmpty) slot = (slot + 1) & mask_;
     slots_[slot] = static_cast<std::uint32_t>(i);
   }
 }
 
-std::uint32_t KeyTable::append(std::uint64_t hash, std::string_view key) {
-  // 32-bit offsets keep an entry at 16 bytes; 4 GiB of key bytes in one slice is far beyond any
+std::uint32_t KeyTable::append(std::uint64_t hash, std::string_view key, const KeyImage& image) {
+  // 32-bit offsets keep the header at 4 words; 4 GiB of key bytes in one slice is far beyond any
   // memory budget rivulet runs with.
   assert(keys_.size() + key.size() <= std::numeric_limits<std::uint32_t>::max());
-  const auto index = static_cast<std::uint32_t>(entries_.size());
-  entries_.push_back(Entry{hash, static_cast<std::uint32_t>(keys_.size()),
-                           static_cast<std::uint32_t>(key.size())});
+  const std::uint64_t ref = keys_.size() | static_cast<std::uint64_t>(key.size()) << 32;
   keys_.insert(keys_.end(), key.begin(), key.end());
-  states_.resize(states_.size() + words_);
-  return index;
+  records_.resize(records_.size() + stride_);
+  Word* r = &records_[size_ * stride_];
+  r[kHash].i = static_cast<std::int64_t>(hash);
+  r[kKeyRef].i = static_cast<std::int64_t>(ref);
+  r[kImageHead].i = image.head;
+  r[kImageTail].i = image.tail;
+  return static_cast<std::uint32_t>(size_++);
 }
 
 }  // namespace rivulet::pipeline

@@ -27,8 +27,8 @@ TEST(ParseDuration, ZeroAndLeadingZeros) {
 
 TEST(ParseDuration, RejectsJunk) {
   for (const char* text :
-       {"", "s", "ms", "1", "10", "1x", "1 s", " 1s", "1s ", "-1s", "+1s", "1.5s", "1m30s", "1S",
-        "1MS", "1sec", "1min", "1µs", "1e3ms", "0x10s", "s1", "1ss", "1ns1"}) {
+       {"",      "s",  "ms",  "1",    "10",   "1x",  "1 s",   " 1s",   "1s ", "-1s", "+1s", "1.5s",
+        "1m30s", "1S", "1MS", "1sec", "1min", "1µs", "1e3ms", "0x10s", "s1",  "1ss", "1ns1"}) {
     EXPECT_EQ(parseDuration(text), std::nullopt) << '"' << text << '"';
   }
 }
@@ -69,9 +69,9 @@ TEST(FormatDuration, Negative) {
 }
 
 TEST(FormatDuration, RoundTrips) {
-  for (const Nanos value : {Nanos{0}, Nanos{1}, Nanos{999}, Nanos{1'000}, Nanos{123'000'000},
-                            Nanos{60'000'000'000}, Nanos{61'000'000'000}, Nanos{7 * 86'400'000'000'000},
-                            kMax}) {
+  for (const Nanos value :
+       {Nanos{0}, Nanos{1}, Nanos{999}, Nanos{1'000}, Nanos{123'000'000}, Nanos{60'000'000'000},
+        Nanos{61'000'000'000}, Nanos{7 * 86'400'000'000'000}, kMax}) {
     EXPECT_EQ(parseDuration(formatDuration(value)), value) << value;
   }
   for (const char* text : {"0s", "1ns", "10us", "500ms", "2s", "1m", "1h", "1d", "1500ms"}) {

@@ -143,9 +143,12 @@ TEST(Load, FullConfigFieldByField) {
   EXPECT_EQ(volume.window.slide, kMinute);
   EXPECT_EQ(volume.allowed_lateness, 500 * kMs);
   const std::vector<std::tuple<std::string, AggregateKind, std::string>> expected = {
-      {"trades", AggregateKind::kCount, ""},         {"volume", AggregateKind::kSum, "qty"},
-      {"avg_price", AggregateKind::kAvg, "price"},   {"high", AggregateKind::kMax, "price"},
-      {"low", AggregateKind::kMin, "price"},         {"first_price", AggregateKind::kFirst, "price"},
+      {"trades", AggregateKind::kCount, ""},
+      {"volume", AggregateKind::kSum, "qty"},
+      {"avg_price", AggregateKind::kAvg, "price"},
+      {"high", AggregateKind::kMax, "price"},
+      {"low", AggregateKind::kMin, "price"},
+      {"first_price", AggregateKind::kFirst, "price"},
       {"last_price", AggregateKind::kLast, "price"},
   };
   ASSERT_EQ(volume.aggregates.size(), expected.size());
@@ -354,8 +357,9 @@ TEST(LoadFile, ErrorsNameTheFile) {
   const LoadResult result = loadFile(file.path());
   EXPECT_FALSE(result.config.has_value());
   ASSERT_EQ(result.errors.size(), 2u);
-  EXPECT_EQ(result.errors[0].toString(),
-            file.path() + ":2:34: sources.demo.keys: \"0\" is out of range (expected an integer >= 1)");
+  EXPECT_EQ(
+      result.errors[0].toString(),
+      file.path() + ":2:34: sources.demo.keys: \"0\" is out of range (expected an integer >= 1)");
   EXPECT_EQ(result.errors[1].toString(),
             file.path() + ":3:12: pipelines: at least one pipeline is required");
 }
@@ -377,6 +381,13 @@ TEST(LoadFile, Directory) {
   EXPECT_FALSE(result.config.has_value());
   ASSERT_EQ(result.errors.size(), 1u);
   EXPECT_EQ(result.errors[0].toString(), "/tmp: cannot read: Is a directory");
+}
+
+TEST(LoadFile, RefusesHugeInput) {
+  const LoadResult result = loadFile("/dev/zero");
+  EXPECT_FALSE(result.config.has_value());
+  ASSERT_EQ(result.errors.size(), 1u);
+  EXPECT_EQ(result.errors[0].toString(), "/dev/zero: larger than 16 MiB, not a config file");
 }
 
 TEST(ConfigError, ToString) {

@@ -69,8 +69,7 @@ TEST(ClosestMatch, PicksTheClosestThenTheFirst) {
 TEST(Suggestion, DidYouMeanOrList) {
   constexpr std::string_view kUnits[] = {"s", "ms", "us", "ns"};
   EXPECT_EQ(suggestion("mss", kUnits, "expected one of"), " (did you mean \"ms\"?)");
-  EXPECT_EQ(suggestion("minutes", kUnits, "expected one of"),
-            " (expected one of: s, ms, us, ns)");
+  EXPECT_EQ(suggestion("minutes", kUnits, "expected one of"), " (expected one of: s, ms, us, ns)");
   EXPECT_EQ(suggestion("minutes", kUnits, ""), "");
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <ostream>
 #include <random>
 #include <sstream>
 #include <string>
@@ -105,6 +106,8 @@ struct StressCase {
   int publish_one_in;       // after a push, publish with probability 1/publish_one_in
   std::uint64_t records;    // without sanitizers
 };
+
+void PrintTo(const StressCase& c, std::ostream* os) { *os << c.name; }
 
 struct Outcome {
   std::string producer_error;

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# End-to-end throughput of rivuletd on workloads W1 and W2, next to the textbook implementation
+# of W1 (bench/textbook_w1.cc), in the same run. Each workload runs RUNS times (default 5); the
+# script checks every run's results and prints the median and the spread of events/s.
+#
+#   W1: generator, 20,000,000 events, 10,000 keys, 1,000,000 events/s of event time, unthrottled;
+#       group_by [key], tumbling 1s, count/sum/min/max of value  -> 200,000 results
+#   W2: W1 with hopping 10s/1s and count/sum/max                  -> 290,000 results
+#
+# usage: bench/e2e.sh [RUNS] [EVENTS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-5}"
+events="${2:-20000000}"
+./scripts/build.sh release >/dev/null
+bin=build/release
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cpus"
+echo "events per run: $events, runs: $runs"
+
+write_config() {  # name window aggregates
+  cat >"$work/$1.yaml" <<YAML
+daemon:
+  metrics: 127.0.0.1:0
+  publish: ipc://$work/$1.ipc
+  output: $work/$1.jsonl
+  log_level: warn
+sources:
+  gen:
+    kind: generator
+    keys: 10000
+    events_per_second: 1000000
+    start: 1700000000000
+    throttle: 0
+    count: $events
+    seed: 7
+pipelines:
+  $1:
+    from: gen
+    group_by: [key]
+    window: $2
+    aggregates:
+$3
+YAML
+}
+write_config w1 "{ tumbling: 1s }" "      count: count()
+      sum: sum(value)
+      min: min(value)
+      max: max(value)"
+write_config w2 "{ hopping: { size: 10s, slide: 1s } }" "      count: count()
+      sum: sum(value)
+      max: max(value)"
+
+# Median and spread of the numbers on stdin, one per line.
+stats() { sort -g | awk '{ v[NR] = $1 } END {
+  m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+  printf "median %.2f M/s  (min %.2f, max %.2f, spread %.1f%%)\n", m / 1e6, v[1] / 1e6, v[NR] / 1e6, 100 * (v[NR] - v[1]) / m }'; }
+
+# Checks a JSON-lines result file: expected number of lines and sum of "count".
+check() {  # file expected_lines expected_count_sum
+  local lines sum
+  lines=$(wc -l <"$1")
+  sum=$(grep -o '"count":[0-9]*' "$1" | awk -F: '{ s += $2 } END { printf "%d", s }')
+  if [ "$lines" -ne "$2" ] || [ "$sum" -ne "$3" ]; then
+    echo "WRONG RESULTS in $1: $lines results (want $2), count sum $sum (want $3)" >&2
+    exit 1
+  fi
+}
+
+seconds_of_event_time=$(( (events + 999999) / 1000000 ))
+w1_results=$(( seconds_of_event_time * 10000 ))
+w2_results=$(( (seconds_of_event_time + 9) * 10000 ))
+
+run_daemon() {  # name expected_results expected_count_sum
+  : >"$work/$1.rates"
+  for _ in $(seq "$runs"); do
+    rm -f "$work/$1.jsonl"
+    local t0 t1
+    t0=$(date +%s%N)
+    "$bin/daemon/rivuletd" --config "$work/$1.yaml"
+    t1=$(date +%s%N)
+    check "$work/$1.jsonl" "$2" "$3"
+    echo "$events $t0 $t1" | awk '{ printf "%.0f\n", $1 / (($3 - $2) / 1e9) }' >>"$work/$1.rates"
+  done
+}
+
+run_textbook() {
+  : >"$work/tb.rates"
+  for _ in $(seq "$runs"); do
+    local t0 t1
+    t0=$(date +%s%N)
+    "$bin/bench/textbook_w1" "$events" 10000 1000000 "$work/tb.jsonl" >/dev/null
+    t1=$(date +%s%N)
+    check "$work/tb.jsonl" "$w1_results" "$events"
+    echo "$events $t0 $t1" | awk '{ printf "%.0f\n", $1 / (($3 - $2) / 1e9) }' >>"$work/tb.rates"
+  done
+}
+
+run_daemon w1 "$w1_results" "$events"
+run_daemon w2 "$w2_results" $(( events * 10 ))
+run_textbook
+
+median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+echo "W1 rivuletd          : $(stats <"$work/w1.rates")"
+echo "W2 rivuletd          : $(stats <"$work/w2.rates")"
+echo "W1 textbook          : $(stats <"$work/tb.rates")"
+awk -v a="$(median "$work/w1.rates")" -v b="$(median "$work/tb.rates")" \
+  'BEGIN { printf "W1 rivuletd / textbook: %.2fx (target >= 4x)\n", a / b }'
+awk -v a="$(median "$work/w2.rates")" -v b="$(median "$work/w1.rates")" \
+  'BEGIN { printf "W2 / W1 rivuletd      : %.2fx (target >= 0.7x)\n", a / b }'

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite. Usage: scripts/test.sh [all|release|asan|tsan]
+#   release  every test, optimised build
+#   asan     every test under AddressSanitizer + UndefinedBehaviorSanitizer
+#   tsan     the concurrency tests (ctest label "concurrency") under ThreadSanitizer
+#   all      format check, then the three passes above (what CI runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-all}"
+./scripts/setup.sh
+
+format_check() {
+  local bad=()
+  while IFS= read -r f; do
+    clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || bad+=("$f")
+  done < <(git ls-files '*.h' '*.cc' 2>/dev/null || find . -path ./build -prune -o \( -name '*.h' -o -name '*.cc' \) -print)
+  if [ ${#bad[@]} -gt 0 ]; then
+    echo "not clang-formatted: ${bad[*]}" >&2
+    return 1
+  fi
+  echo "format: ok"
+}
+
+run() {
+  local preset="$1"
+  echo "=== $preset: build"
+  ./scripts/build.sh "$preset"
+  echo "=== $preset: test"
+  ctest --preset "$preset" -j "$(nproc)"
+}
+
+case "$mode" in
+  release|asan|tsan) run "$mode" ;;
+  all)
+    format_check
+    run release
+    run asan
+    run tsan
+    ;;
+  *) echo "usage: $0 [all|release|asan|tsan]" >&2; exit 2 ;;
+esac

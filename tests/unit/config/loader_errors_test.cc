@@ -1,0 +1,834 @@
+// Bad config files: each test asserts the exact text users see, "file:line:column: path: message",
+// for every error of the file, in file order. The YAML literals start at line 1, column 1.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "config/loader.h"
+
+namespace rivulet::config {
+namespace {
+
+using ::testing::ElementsAre;
+
+std::vector<std::string> errorsOf(std::string_view yaml) {
+  const LoadResult result = loadString(yaml, "t.yaml");
+  EXPECT_FALSE(result.config.has_value());
+  EXPECT_FALSE(result.errors.empty());
+  std::vector<std::string> lines;
+  for (const ConfigError& error : result.errors) lines.push_back(error.toString());
+  return lines;
+}
+
+TEST(LoadErrors, BadDuration) {
+  EXPECT_THAT(errorsOf(R"yaml(sources:
+  demo:
+    kind: generator
+pipelines:
+  volume_1m:
+    from: demo
+    window:
+      tumbling: 1x
+    aggregates:
+      n: count()
+)yaml"),
+              ElementsAre("t.yaml:8:17: pipelines.volume_1m.window.tumbling: \"1x\" is not a "
+                          "duration (use e.g. 500ms, 10s, 1m)"));
+}
+
+TEST(LoadErrors, ErrorFieldsAreSeparate) {
+  const LoadResult result = loadString(R"yaml(sources:
+  demo: { kind: generator, keys: x }
+pipelines:
+  p: { from: demo, window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml",
+                                       "dir/rivulet.yaml");
+  ASSERT_EQ(result.errors.size(), 1u);
+  const ConfigError& error = result.errors[0];
+  EXPECT_EQ(error.file, "dir/rivulet.yaml");
+  EXPECT_EQ(error.line, 2);
+  EXPECT_EQ(error.column, 34);
+  EXPECT_EQ(error.path, "sources.demo.keys");
+  EXPECT_EQ(error.message, "\"x\" is not an integer");
+}
+
+TEST(LoadErrors, BadDurationsEverywhere) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  demo:
+    kind: generator
+    watermark: { delay: 2 s, idle: 5, max_future: 99999999999d }
+pipelines:
+  p:
+    from: demo
+    window: { tumbling: 1.5s }
+    allowed_lateness: -1s
+    aggregates: { n: count() }
+)yaml"),
+      ElementsAre(
+          "t.yaml:4:25: sources.demo.watermark.delay: \"2 s\" is not a duration (use e.g. 500ms, "
+          "10s, 1m)",
+          "t.yaml:4:36: sources.demo.watermark.idle: \"5\" is not a duration (use e.g. 500ms, "
+          "10s, 1m)",
+          "t.yaml:4:51: sources.demo.watermark.max_future: \"99999999999d\" is too long (at most "
+          "about 292 years)",
+          "t.yaml:8:25: pipelines.p.window.tumbling: \"1.5s\" is not a duration (use e.g. 500ms, "
+          "10s, 1m)",
+          "t.yaml:9:23: pipelines.p.allowed_lateness: \"-1s\" is not a duration (use e.g. 500ms, "
+          "10s, 1m)"));
+}
+
+TEST(LoadErrors, WindowLengths) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources: { g: { kind: generator } }
+pipelines:
+  zero:
+    from: g
+    window: { tumbling: 0s }
+    aggregates: { n: count() }
+  micros:
+    from: g
+    window: { tumbling: 1500us }
+    aggregates: { n: count() }
+  slide_too_long:
+    from: g
+    window:
+      hopping: { size: 5s, slide: 10s }
+    aggregates: { n: count() }
+  too_many_panes:
+    from: g
+    window:
+      hopping: { size: 1h, slide: 7ms }
+    aggregates: { n: count() }
+)yaml"),
+      ElementsAre(
+          "t.yaml:5:25: pipelines.zero.window.tumbling: \"0s\" is too short (a window is at "
+          "least 1ms)",
+          "t.yaml:9:25: pipelines.micros.window.tumbling: \"1500us\" is not a whole number of "
+          "milliseconds",
+          "t.yaml:14:35: pipelines.slide_too_long.window.hopping.slide: slide \"10s\" is longer "
+          "than size \"5s\"",
+          "t.yaml:19:35: pipelines.too_many_panes.window.hopping.slide: size \"1h\" and slide "
+          "\"7ms\" need 3600000 panes per window (at most 10000); use a slide that divides the "
+          "size"));
+}
+
+TEST(LoadErrors, HoppingShape) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources: { g: { kind: generator } }
+pipelines:
+  a:
+    from: g
+    window: { hopping: {} }
+    aggregates: { n: count() }
+  b:
+    from: g
+    window: { hopping: 1s }
+    aggregates: { n: count() }
+  c:
+    from: g
+    window: { tumbling: 1s, hopping: { size: 2s, slide: 1s } }
+    aggregates: { n: count() }
+  d:
+    from: g
+    window: { hopping: { size: 2s, slide: 0s, every: 1s } }
+    aggregates: { n: count() }
+)yaml"),
+      ElementsAre(
+          "t.yaml:5:24: pipelines.a.window.hopping: missing required key \"size\"",
+          "t.yaml:5:24: pipelines.a.window.hopping: missing required key \"slide\"",
+          "t.yaml:9:24: pipelines.b.window.hopping: expected a map, got \"1s\"",
+          "t.yaml:13:29: pipelines.c.window.hopping: a window is either tumbling or hopping, not "
+          "both",
+          "t.yaml:17:43: pipelines.d.window.hopping.slide: \"0s\" is too short (a window is at "
+          "least 1ms)",
+          "t.yaml:17:47: pipelines.d.window.hopping.every: unknown key \"every\" (known keys: "
+          "size, slide)"));
+}
+
+TEST(LoadErrors, UnknownKeyWithDidYouMean) {
+  // One typo, one error: no "missing required key" for the key the typo was meant to be.
+  EXPECT_THAT(errorsOf(R"yaml(sources:
+  demo:
+    kind: generator
+pipelines:
+  p:
+    from: demo
+    window: { tumblng: 1s }
+    agregates: { n: count() }
+)yaml"),
+              ElementsAre("t.yaml:7:15: pipelines.p.window.tumblng: unknown key \"tumblng\" (did "
+                          "you mean \"tumbling\"?)",
+                          "t.yaml:8:5: pipelines.p.agregates: unknown key \"agregates\" (did you "
+                          "mean \"aggregates\"?)"));
+}
+
+TEST(LoadErrors, TypoOfTopLevelKeyIsOneError) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sourcs:
+  demo: { kind: generator }
+pipelines:
+  p: { from: demo, window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml"),
+      ElementsAre("t.yaml:1:1: sourcs: unknown key \"sourcs\" (did you mean \"sources\"?)"));
+}
+
+TEST(LoadErrors, TypoOfAnotherKeyStillReportsTheMissingOne) {
+  // "kinds" and "windw" stand in for "kind" and "window", which are therefore not reported as
+  // missing; "aggregates" has no stand-in and is.
+  EXPECT_THAT(errorsOf(R"yaml(sources:
+  demo: { kinds: generator }
+pipelines:
+  p: { from: demo, windw: { tumbling: 1s } }
+)yaml"),
+              ElementsAre("t.yaml:2:11: sources.demo.kinds: unknown key \"kinds\" (did you mean "
+                          "\"kind\"?)",
+                          "t.yaml:4:6: pipelines.p: missing required key \"aggregates\"",
+                          "t.yaml:4:20: pipelines.p.windw: unknown key \"windw\" (did you mean "
+                          "\"window\"?)"));
+}
+
+TEST(LoadErrors, UnknownKeyWithoutSuggestionListsTheKnownKeys) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  demo:
+    kind: generator
+    colour: red
+pipelines:
+  p: { from: demo, window: { tumbling: 1s }, aggregates: { n: count() }, bogus: 1 }
+extra: true
+)yaml"),
+      ElementsAre("t.yaml:4:5: sources.demo.colour: unknown key \"colour\" (known keys: kind, "
+                  "format, time, watermark, keys, events_per_second, start, throttle, count, "
+                  "seed)",
+                  "t.yaml:6:74: pipelines.p.bogus: unknown key \"bogus\" (known keys: from, "
+                  "group_by, window, allowed_lateness, aggregates, where, emit, late)",
+                  "t.yaml:7:1: extra: unknown key \"extra\" (known keys: daemon, sources, "
+                  "pipelines)"));
+}
+
+TEST(LoadErrors, UnsupportedKinds) {
+  // Their own keys are not errors on top, and pipelines reading them are not either.
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  trades:
+    kind: kafka
+    brokers: 127.0.0.1:9092
+    topics: [trades]
+  feed: { kind: zmq, socket: sub }
+  packets: { kind: udp, listen: 0.0.0.0:9000 }
+pipelines:
+  p: { from: [trades, feed, packets], window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml"),
+      ElementsAre("t.yaml:3:11: sources.trades.kind: \"kafka\" is not supported yet (supported: "
+                  "generator, file, tcp)",
+                  "t.yaml:6:17: sources.feed.kind: \"zmq\" is not supported yet (supported: "
+                  "generator, file, tcp)",
+                  "t.yaml:7:20: sources.packets.kind: \"udp\" is not supported yet (supported: "
+                  "generator, file, tcp)"));
+}
+
+TEST(LoadErrors, UnknownKind) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  a: { kind: genrator }
+  b: { kind: socket }
+  c: { kind: [file] }
+pipelines:
+  p: { from: [a, b, c], window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml"),
+      ElementsAre(
+          "t.yaml:2:14: sources.a.kind: \"genrator\" is not a source kind (did you mean "
+          "\"generator\"?)",
+          "t.yaml:3:14: sources.b.kind: \"socket\" is not a source kind (supported: generator, "
+          "file, tcp)",
+          "t.yaml:4:14: sources.c.kind: expected a source kind, got a list"));
+}
+
+TEST(LoadErrors, MissingRequiredKeyIsReportedAtTheParent) {
+  EXPECT_THAT(errorsOf(R"yaml(sources:
+  demo:
+    keys: 10
+  log:
+    kind: file
+    follow: true
+  net: { kind: tcp }
+pipelines:
+  p:
+    from: demo
+    aggregates: { n: count() }
+)yaml"),
+              ElementsAre("t.yaml:3:5: sources.demo: missing required key \"kind\"",
+                          "t.yaml:5:5: sources.log: missing required key \"path\"",
+                          "t.yaml:7:8: sources.net: missing required key \"listen\"",
+                          "t.yaml:10:5: pipelines.p: missing required key \"window\""));
+}
+
+TEST(LoadErrors, MissingTopLevelSections) {
+  EXPECT_THAT(errorsOf(R"yaml(daemon:
+  stages: 1
+)yaml"),
+              ElementsAre("t.yaml:1:1: missing required key \"sources\"",
+                          "t.yaml:1:1: missing required key \"pipelines\""));
+}
+
+TEST(LoadErrors, UnknownSourceInFrom) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  demo: { kind: generator }
+  trades: { kind: file, path: t.jsonl }
+pipelines:
+  a:
+    from: dmeo
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+  b:
+    from: [trades, quotes, trades]
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+  c:
+    from: []
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+)yaml"),
+      ElementsAre("t.yaml:6:11: pipelines.a.from: \"dmeo\" is not a source (did you mean "
+                  "\"demo\"?)",
+                  "t.yaml:10:20: pipelines.b.from[1]: \"quotes\" is not a source (sources: demo, "
+                  "trades)",
+                  "t.yaml:10:28: pipelines.b.from[2]: \"trades\" is listed twice",
+                  "t.yaml:14:11: pipelines.c.from: at least one source is required"));
+}
+
+TEST(LoadErrors, BadSourcesSectionDoesNotCascadeIntoFrom) {
+  EXPECT_THAT(errorsOf(R"yaml(sources: [a]
+pipelines:
+  p: { from: a, window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml"),
+              ElementsAre("t.yaml:1:10: sources: expected a map, got a list"));
+}
+
+TEST(LoadErrors, BadAggregates) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources: { demo: { kind: generator } }
+pipelines:
+  p:
+    from: demo
+    window: { tumbling: 1s }
+    aggregates:
+      a: summ(value)
+      b: median(value)
+      c: count(value)
+      d: sum()
+      e: avg(value, ts)
+      f: quantile(value, 0.99)
+      g: p99(value)
+      h: value
+      i: { sum: value }
+      j: "sum(1x)"
+)yaml"),
+      ElementsAre(
+          "t.yaml:7:10: pipelines.p.aggregates.a: unknown function \"summ\" (did you mean "
+          "\"sum\"?)",
+          "t.yaml:8:10: pipelines.p.aggregates.b: unknown function \"median\" (functions: count, "
+          "sum, min, max, avg, first, last)",
+          "t.yaml:9:10: pipelines.p.aggregates.c: \"count(value)\": count takes no argument (use "
+          "count())",
+          "t.yaml:10:10: pipelines.p.aggregates.d: \"sum()\": sum takes exactly one field, e.g. "
+          "sum(value)",
+          "t.yaml:11:10: pipelines.p.aggregates.e: \"avg(value, ts)\": avg takes exactly one "
+          "field, e.g. avg(value)",
+          "t.yaml:12:10: pipelines.p.aggregates.f: \"quantile\" is not supported yet",
+          "t.yaml:13:10: pipelines.p.aggregates.g: \"p99\" is not supported yet",
+          "t.yaml:14:10: pipelines.p.aggregates.h: \"value\" is not an aggregate (use e.g. "
+          "count(), sum(field), avg(field))",
+          "t.yaml:15:10: pipelines.p.aggregates.i: expected an aggregate such as sum(field), got "
+          "a map",
+          "t.yaml:16:10: pipelines.p.aggregates.j: \"sum(1x)\": \"1x\" is not a field name "
+          "(letters, digits and '_', not starting with a digit)"));
+}
+
+TEST(LoadErrors, ThreeErrorsAllReportedInOrder) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  demo:
+    kind: generator
+    keys: many
+pipelines:
+  volume:
+    from: demo
+    window: { tumbling: 1x }
+    aggregates:
+      total: sum(price)
+)yaml"),
+      ElementsAre("t.yaml:4:11: sources.demo.keys: \"many\" is not an integer",
+                  "t.yaml:8:25: pipelines.volume.window.tumbling: \"1x\" is not a duration (use "
+                  "e.g. 500ms, 10s, 1m)",
+                  "t.yaml:10:14: pipelines.volume.aggregates.total: \"price\" is not a field of "
+                  "generator source \"demo\" (fields: ts, key, value)"));
+}
+
+TEST(LoadErrors, OrderIsFileOrderNotSectionOrder) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(pipelines:
+  p: { from: demo, window: { tumbling: 1x }, aggregates: { n: count() } }
+sources:
+  demo: { kind: generator, keys: 0 }
+daemon: { stages: 0 }
+)yaml"),
+      ElementsAre("t.yaml:2:40: pipelines.p.window.tumbling: \"1x\" is not a duration (use e.g. "
+                  "500ms, 10s, 1m)",
+                  "t.yaml:4:34: sources.demo.keys: \"0\" is out of range (expected an integer >= "
+                  "1)",
+                  "t.yaml:5:19: daemon.stages: \"0\" is out of range (expected an integer in "
+                  "1..256)"));
+}
+
+TEST(LoadErrors, YamlSyntaxError) {
+  EXPECT_THAT(errorsOf(R"yaml(sources:
+  demo: { kind: generator
+pipelines: {}
+)yaml"),
+              ElementsAre("t.yaml:3:10: invalid YAML: end of map flow not found"));
+  EXPECT_THAT(errorsOf(R"yaml(sources:
+  demo:
+    kind: generator
+   keys: 5
+)yaml"),
+              ElementsAre("t.yaml:4:4: invalid YAML: end of map not found"));
+}
+
+TEST(LoadErrors, DuplicateKeys) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  demo:
+    kind: generator
+    keys: 10
+    keys: 20
+  demo:
+    kind: file
+pipelines:
+  p:
+    from: demo
+    window: { tumbling: 1s, tumbling: 2s }
+    aggregates: { n: count(), n: sum(value) }
+  p:
+    from: demo
+)yaml"),
+      ElementsAre(
+          "t.yaml:5:5: sources.demo.keys: duplicate key \"keys\" (first defined on line 4)",
+          "t.yaml:6:3: sources.demo: duplicate key \"demo\" (first defined on line 2)",
+          "t.yaml:11:29: pipelines.p.window.tumbling: duplicate key \"tumbling\" (first defined "
+          "on line 11)",
+          "t.yaml:12:31: pipelines.p.aggregates.n: duplicate key \"n\" (first defined on line 12)",
+          "t.yaml:13:3: pipelines.p: duplicate key \"p\" (first defined on line 9)"));
+}
+
+TEST(LoadErrors, GeneratorFields) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  demo:
+    kind: generator
+    time: { field: timestamp }
+  other: { kind: file, path: x.jsonl }
+pipelines:
+  p:
+    from: [other, demo]
+    group_by: [key, symbol]
+    window: { tumbling: 1s }
+    aggregates:
+      n: count()
+      v: sum(value)
+      px: avg(price)
+  q:
+    from: demo
+    group_by: venue
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+)yaml"),
+      ElementsAre("t.yaml:4:20: sources.demo.time.field: \"timestamp\" is not a field of "
+                  "generator source \"demo\" (fields: ts, key, value)",
+                  "t.yaml:9:21: pipelines.p.group_by[1]: \"symbol\" is not a field of generator "
+                  "source \"demo\" (fields: ts, key, value)",
+                  "t.yaml:14:11: pipelines.p.aggregates.px: \"price\" is not a field of generator "
+                  "source \"demo\" (fields: ts, key, value)",
+                  "t.yaml:17:15: pipelines.q.group_by: \"venue\" is not a field of generator "
+                  "source \"demo\" (fields: ts, key, value)"));
+}
+
+TEST(LoadErrors, BadHostPort) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(daemon:
+  metrics: localhost
+sources:
+  a: { kind: tcp, listen: "0.0.0.0:70000" }
+  b: { kind: tcp, listen: "::1:9000" }
+  c: { kind: tcp, listen: "[::1]:x" }
+  d: { kind: tcp, listen: [127.0.0.1, 80] }
+pipelines:
+  p: { from: [a, b, c, d], window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml"),
+      ElementsAre("t.yaml:2:12: daemon.metrics: \"localhost\" is not host:port (e.g. "
+                  "127.0.0.1:9464)",
+                  "t.yaml:4:27: sources.a.listen: \"0.0.0.0:70000\": port must be a number in "
+                  "0..65535",
+                  "t.yaml:5:27: sources.b.listen: \"::1:9000\" is not host:port (an IPv6 address "
+                  "goes in brackets, e.g. [::1]:9464)",
+                  "t.yaml:6:27: sources.c.listen: \"[::1]:x\": port must be a number in 0..65535",
+                  "t.yaml:7:27: sources.d.listen: expected host:port, got a list"));
+}
+
+TEST(LoadErrors, KeyOfAnotherKind) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  x:
+    kind: file
+    path: in.jsonl
+    listen: 127.0.0.1:9000
+    keys: 10
+    brokers: localhost:9092
+    overflow: drop
+pipelines:
+  p: { from: x, window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml"),
+      ElementsAre(
+          "t.yaml:5:5: sources.x.listen: \"listen\" is a key of tcp and udp sources, not of file",
+          "t.yaml:6:5: sources.x.keys: \"keys\" is a key of generator sources, not of file",
+          "t.yaml:7:5: sources.x.brokers: \"brokers\" is a key of kafka sources, not of file",
+          "t.yaml:8:5: sources.x.overflow: \"overflow\" is a key of udp and zmq sources, not of "
+          "file"));
+}
+
+TEST(LoadErrors, NotSupportedYet) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(daemon:
+  checkpoint: { dir: /var/lib/rivulet, interval: 10s }
+sources:
+  s:
+    kind: file
+    path: in.csv
+    format: csv
+    columns: [ts, key]
+pipelines:
+  p:
+    from: s
+    where: "qty > 0"
+    window: { session: { gap: 30s } }
+    emit: updates
+    late: { topic: true }
+    aggregates: { n: count() }
+)yaml"),
+      ElementsAre("t.yaml:2:3: daemon.checkpoint: \"checkpoint\" is not supported yet",
+                  "t.yaml:7:13: sources.s.format: \"csv\" is not supported yet (supported: json)",
+                  "t.yaml:8:5: sources.s.columns: \"columns\" is not supported yet",
+                  "t.yaml:12:5: pipelines.p.where: \"where\" is not supported yet",
+                  "t.yaml:13:15: pipelines.p.window.session: \"session\" is not supported yet",
+                  "t.yaml:14:11: pipelines.p.emit: \"updates\" is not supported yet (supported: "
+                  "final)",
+                  "t.yaml:15:5: pipelines.p.late: \"late\" is not supported yet"));
+}
+
+TEST(LoadErrors, UnknownFormatAndEmit) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  s: { kind: file, path: x, format: xml }
+pipelines:
+  p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() }, emit: fnal }
+)yaml"),
+      ElementsAre("t.yaml:2:37: sources.s.format: \"xml\" is not a format (supported: json)",
+                  "t.yaml:4:77: pipelines.p.emit: \"fnal\" is not an emit mode (did you mean "
+                  "\"final\"?)"));
+}
+
+TEST(LoadErrors, WrongNodeTypes) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(daemon: [metrics]
+sources:
+  s:
+    kind: generator
+    keys: { n: 1 }
+    time: ts
+    watermark: [1s]
+pipelines:
+  p:
+    from: { s: 1 }
+    group_by: { key: 1 }
+    window: 1m
+    aggregates: [count()]
+)yaml"),
+      ElementsAre("t.yaml:1:9: daemon: expected a map, got a list",
+                  "t.yaml:5:11: sources.s.keys: expected an integer, got a map",
+                  "t.yaml:6:11: sources.s.time: expected a map, got \"ts\"",
+                  "t.yaml:7:16: sources.s.watermark: expected a map, got a list",
+                  "t.yaml:10:11: pipelines.p.from: expected a string or a list, got a map",
+                  "t.yaml:11:15: pipelines.p.group_by: expected a string or a list, got a map",
+                  "t.yaml:12:13: pipelines.p.window: expected a map, got \"1m\"",
+                  "t.yaml:13:17: pipelines.p.aggregates: expected a map, got a list"));
+}
+
+TEST(LoadErrors, EmptyValues) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  s:
+    kind:
+pipelines:
+  p:
+    from:
+    window:
+    aggregates:
+)yaml"),
+      ElementsAre("t.yaml:3:5: sources.s.kind: expected a source kind, got an empty value",
+                  "t.yaml:6:5: pipelines.p.from: at least one source is required",
+                  "t.yaml:7:5: pipelines.p.window: missing \"tumbling\" or \"hopping\" (e.g. "
+                  "tumbling: 1m)",
+                  "t.yaml:8:5: pipelines.p.aggregates: at least one aggregate is required"));
+  EXPECT_THAT(errorsOf("sources:\npipelines: {}\n"),
+              ElementsAre("t.yaml:1:1: sources: at least one source is required",
+                          "t.yaml:2:12: pipelines: at least one pipeline is required"));
+}
+
+TEST(LoadErrors, Names) {
+  const std::string long_name(65, 'a');
+  const std::string ok_name(64, 'b');
+  EXPECT_THAT(
+      errorsOf("sources:\n"
+               "  _private: { kind: generator }\n"
+               "  a/b: { kind: generator }\n"
+               "  " +
+               long_name +
+               ": { kind: generator }\n"
+               "  " +
+               ok_name +
+               ": { kind: generator }\n"
+               "pipelines:\n"
+               "  -dash: { from: " +
+               ok_name + ", window: { tumbling: 1s }, aggregates: { n: count() } }\n"),
+      ElementsAre("t.yaml:2:3: sources._private: \"_private\" is not a valid source name (names "
+                  "starting with '_' are reserved)",
+                  "t.yaml:3:3: sources.a/b: \"a/b\" is not a valid source name (\"/\" is not "
+                  "allowed; use letters, digits, '_', '.', '-')",
+                  "t.yaml:4:3: sources." + long_name + ": \"" + std::string(60, 'a') +
+                      "...\" is too long for a source name (at most 64 characters)",
+                  "t.yaml:7:3: pipelines.-dash: \"-dash\" is not a valid pipeline name (it must "
+                  "start with a letter or digit)"));
+}
+
+TEST(LoadErrors, Daemon) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(daemon:
+  metrics: 127.0.0.1:9464
+  publish: [tcp://127.0.0.1:5556, "udp://x:1", tcp://127.0.0.1:5556, "tcp://"]
+  output: ""
+  stages: 257
+  cpus: { sources: [0, -1], stages: 1, publisher: 1024, gpu: 0 }
+  log_level: warning
+  log_levle: info
+sources: { s: { kind: generator } }
+pipelines: { p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() } } }
+)yaml"),
+      ElementsAre(
+          "t.yaml:3:35: daemon.publish[1]: \"udp://x:1\" is not a ZeroMQ endpoint (use "
+          "tcp://host:port, ipc://path or inproc://name)",
+          "t.yaml:3:48: daemon.publish[2]: \"tcp://127.0.0.1:5556\" is listed twice",
+          "t.yaml:3:70: daemon.publish[3]: \"tcp://\" is not a ZeroMQ endpoint (use "
+          "tcp://host:port, ipc://path or inproc://name)",
+          "t.yaml:4:11: daemon.output: expected a non-empty string, got \"\"",
+          "t.yaml:5:11: daemon.stages: \"257\" is out of range (expected an integer in 1..256)",
+          "t.yaml:6:24: daemon.cpus.sources[1]: \"-1\" is out of range (expected an integer in "
+          "0..1023)",
+          "t.yaml:6:37: daemon.cpus.stages: expected a list, got \"1\"",
+          "t.yaml:6:51: daemon.cpus.publisher: \"1024\" is out of range (expected an integer in "
+          "0..1023)",
+          "t.yaml:6:57: daemon.cpus.gpu: unknown key \"gpu\" (known keys: sources, stages, "
+          "publisher)",
+          "t.yaml:7:14: daemon.log_level: \"warning\" is not a log level (expected one of: debug, "
+          "info, warn, error)",
+          "t.yaml:8:3: daemon.log_levle: unknown key \"log_levle\" (did you mean "
+          "\"log_level\"?)"));
+  EXPECT_THAT(errorsOf(R"yaml(daemon: { publish: [] }
+sources: { s: { kind: generator } }
+pipelines: { p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() } } }
+)yaml"),
+              ElementsAre("t.yaml:1:20: daemon.publish: at least one endpoint is required"));
+}
+
+TEST(LoadErrors, IntegersAndBooleans) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  g:
+    kind: generator
+    keys: 1.5
+    events_per_second: 1e6
+    start: yesterday
+    throttle: -1
+    count: 99999999999999999999
+    seed: -5
+  f:
+    kind: file
+    path: ""
+    follow: yes
+  t:
+    kind: tcp
+    listen: 127.0.0.1:0
+    max_line: 0
+    max_connections: 65537
+  h: { kind: generator, start: 9223372036855 }
+pipelines:
+  p: { from: [g, f, t, h], window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml"),
+      ElementsAre(
+          "t.yaml:4:11: sources.g.keys: \"1.5\" is not an integer",
+          "t.yaml:5:24: sources.g.events_per_second: \"1e6\" is not an integer",
+          "t.yaml:6:12: sources.g.start: \"yesterday\" is not a start time (use now or epoch "
+          "milliseconds)",
+          "t.yaml:7:15: sources.g.throttle: \"-1\" is out of range (expected an integer >= 0)",
+          "t.yaml:8:12: sources.g.count: \"99999999999999999999\" is out of range (expected an "
+          "integer >= 0)",
+          "t.yaml:9:11: sources.g.seed: \"-5\" is out of range (expected an integer in "
+          "0..18446744073709551615)",
+          "t.yaml:12:11: sources.f.path: expected a non-empty string, got \"\"",
+          "t.yaml:13:13: sources.f.follow: \"yes\" is not a boolean (use true or false)",
+          "t.yaml:17:15: sources.t.max_line: \"0\" is out of range (expected an integer in "
+          "1..1073741824)",
+          "t.yaml:18:22: sources.t.max_connections: \"65537\" is out of range (expected an "
+          "integer in 1..65536)",
+          "t.yaml:19:32: sources.h.start: \"9223372036855\" is out of range (expected an integer "
+          "in 0..9223372036854)"));
+}
+
+TEST(LoadErrors, GroupByAndAggregateNames) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources: { s: { kind: file, path: x } }
+pipelines:
+  p:
+    from: s
+    group_by: [symbol, venue, symbol, "a.b"]
+    window: { tumbling: 1s }
+    aggregates:
+      venue: count()
+      total: sum(qty)
+)yaml"),
+      ElementsAre("t.yaml:5:31: pipelines.p.group_by[2]: \"symbol\" is listed twice",
+                  "t.yaml:5:39: pipelines.p.group_by[3]: \"a.b\" is not a field name (letters, "
+                  "digits and '_', not starting with a digit)",
+                  "t.yaml:8:7: pipelines.p.aggregates.venue: \"venue\" is both a group_by field "
+                  "and an aggregate name"));
+}
+
+TEST(LoadErrors, TimeSpec) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  s:
+    kind: file
+    path: x
+    time: { unit: sec, zone: utc }
+  u:
+    kind: file
+    path: y
+    time: { field: 1st, unit: mss }
+pipelines:
+  p: { from: [s, u], window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml"),
+      ElementsAre("t.yaml:5:11: sources.s.time: missing required key \"field\"",
+                  "t.yaml:5:19: sources.s.time.unit: \"sec\" is not a time unit (expected one "
+                  "of: s, ms, us, ns)",
+                  "t.yaml:5:24: sources.s.time.zone: unknown key \"zone\" (known keys: field, "
+                  "unit)",
+                  "t.yaml:9:20: sources.u.time.field: \"1st\" is not a field name (letters, "
+                  "digits and '_', not starting with a digit)",
+                  "t.yaml:9:31: sources.u.time.unit: \"mss\" is not a time unit (did you mean "
+                  "\"ms\"?)"));
+}
+
+TEST(LoadErrors, DesignExampleReportsExactlyWhatIsNotSupportedYet) {
+  // DESIGN §2's example, verbatim.
+  EXPECT_THAT(
+      errorsOf(R"yaml(daemon:
+  metrics: 127.0.0.1:9464          # Prometheus /metrics; host:port; default 127.0.0.1:9464
+  publish: tcp://127.0.0.1:5556    # ZeroMQ endpoint the result socket binds; a list is allowed
+  output: results.jsonl            # optional: also append every result as a JSON line ("-" = stdout)
+  stages: 2                        # aggregation threads; default: cores - 1, at least 1
+  cpus: { sources: [0], stages: [1], publisher: 0 }   # optional pinning; default: spread, no pin on 1 core
+  checkpoint: { dir: /var/lib/rivulet, interval: 10s }  # optional
+  log_level: info
+
+sources:
+  trades:                          # the map key is the source name
+    kind: kafka                    # kafka | zmq | tcp | udp | file | generator
+    brokers: 127.0.0.1:9092
+    topics: [trades]
+    group: rivulet
+    format: json                   # json | csv (with `columns:`)
+    time: { field: ts, unit: ms }  # s | ms | us | ns; omit `time` for processing time
+    watermark: { delay: 2s, idle: 5s, max_future: 1h }  # out-of-orderness; idle inputs stop holding
+                                   # it back; events stamped further ahead of the wall clock are refused
+  demo:
+    kind: generator                # deterministic synthetic events: ts, key ("k<i>"), value
+    keys: 1000
+    events_per_second: 100000      # event-time density: ts advances 1 s per this many events
+    throttle: 100000               # wall-clock events/s; 0 = as fast as possible
+    count: 0                       # stop after this many events; 0 = never
+    seed: 1
+
+pipelines:
+  volume_1m:                       # the map key is the pipeline name = the result topic
+    from: trades                   # a source name or a list of them
+    where: "qty > 0 and venue != 'DARK'"
+    group_by: [symbol]             # zero or more fields
+    window: { tumbling: 1m }       # or { hopping: { size: 5m, slide: 1m } } or { session: { gap: 30s } }
+    allowed_lateness: 0s
+    emit: final                    # final | updates (late events re-emit the window as kind "update")
+    aggregates:                    # output name: function
+      trades: count()
+      volume: sum(qty)
+      avg_price: avg(price)
+      high: max(price)
+      low: min(price)
+      first_price: first(price)
+      last_price: last(price)
+      sd_price: stddev(price)
+      p99_price: quantile(price, 0.99)
+      buyers: count_distinct(account)
+      top_venues: top_k(venue, 3)
+)yaml"),
+      ElementsAre("t.yaml:7:3: daemon.checkpoint: \"checkpoint\" is not supported yet",
+                  "t.yaml:12:11: sources.trades.kind: \"kafka\" is not supported yet (supported: "
+                  "generator, file, tcp)",
+                  "t.yaml:31:5: pipelines.volume_1m.where: \"where\" is not supported yet",
+                  "t.yaml:44:17: pipelines.volume_1m.aggregates.sd_price: \"stddev\" is not "
+                  "supported yet",
+                  "t.yaml:45:18: pipelines.volume_1m.aggregates.p99_price: \"quantile\" is not "
+                  "supported yet",
+                  "t.yaml:46:15: pipelines.volume_1m.aggregates.buyers: \"count_distinct\" is "
+                  "not supported yet",
+                  "t.yaml:47:19: pipelines.volume_1m.aggregates.top_venues: \"top_k\" is not "
+                  "supported yet"));
+}
+
+TEST(LoadErrors, WholeFileProblems) {
+  EXPECT_THAT(errorsOf(""), ElementsAre("t.yaml:1:1: the config is empty (expected a map with "
+                                        "\"sources\" and \"pipelines\")"));
+  EXPECT_THAT(errorsOf("# nothing but a comment\n"),
+              ElementsAre("t.yaml:1:1: the config is empty (expected a map with \"sources\" and "
+                          "\"pipelines\")"));
+  EXPECT_THAT(errorsOf("just text\n"),
+              ElementsAre("t.yaml:1:1: expected a map, got \"just text\""));
+  EXPECT_THAT(errorsOf("sources: {}\n---\npipelines: {}\n"),
+              ElementsAre("t.yaml:3:1: only one YAML document is allowed in a config file"));
+  EXPECT_THAT(errorsOf("[a]: 1\n"), ElementsAre("t.yaml:1:1: expected a string key, got a list",
+                                                "t.yaml:1:1: missing required key \"sources\"",
+                                                "t.yaml:1:1: missing required key \"pipelines\""));
+}
+
+TEST(LoadErrors, LongValuesAreCut) {
+  const std::string kind(100, 'k');
+  EXPECT_THAT(errorsOf("sources:\n  s:\n    kind: " + kind +
+                       "\npipelines:\n  p: { from: s, window: { tumbling: 1s }, aggregates: { n: "
+                       "count() } }\n"),
+              ElementsAre("t.yaml:3:11: sources.s.kind: \"" + std::string(60, 'k') +
+                          "...\" is not a source kind (supported: generator, file, tcp)"));
+}
+
+}  // namespace
+}  // namespace rivulet::config
