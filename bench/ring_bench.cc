@@ -28,9 +28,12 @@ namespace {
 constexpr std::size_t kCapacity = 65536;
 // Records moved per benchmark iteration.
 constexpr std::uint64_t kItems = 10'000'000;
-// Batched ring: the producer publishes every kPublishEvery records (or when the ring is full), the
-// consumer takes at most kConsumeAtMost of what available() reports before it frees them.
-constexpr std::size_t kPublishEvery = 32;
+// Enough to wrap every queue a few times, so no page is touched for the first time while timed.
+constexpr std::uint64_t kWarmUpItems = 4 * kCapacity;
+// Batched ring: the producer publishes every 32 records (256 for the *Batched256* variants) or
+// when the ring is full; the consumer takes at most kConsumeAtMost of what available() reports
+// before it frees them. Each publish costs about two cache-line transfers between the cores, so
+// the cadence that pays off depends on how far apart the cores are.
 constexpr std::size_t kConsumeAtMost = 256;
 
 // A record of Bytes bytes whose every word holds the sequence number, so the producer writes and
@@ -89,18 +92,16 @@ void pinThisThread(int cpu) {
   pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-// Pins the benchmark's own thread (the producer) for one benchmark and restores its affinity after,
-// so the next benchmark's consumer is free to go to the other cpu.
-class ScopedPin {
+// Restores the affinity of the benchmark's own thread (the producer) when a benchmark ends.
+class AffinityGuard {
  public:
-  explicit ScopedPin(int cpu) {
+  AffinityGuard() {
     CPU_ZERO(&saved_);
     pthread_getaffinity_np(pthread_self(), sizeof(saved_), &saved_);
-    pinThisThread(cpu);
   }
-  ~ScopedPin() { pthread_setaffinity_np(pthread_self(), sizeof(saved_), &saved_); }
-  ScopedPin(const ScopedPin&) = delete;
-  ScopedPin& operator=(const ScopedPin&) = delete;
+  ~AffinityGuard() { pthread_setaffinity_np(pthread_self(), sizeof(saved_), &saved_); }
+  AffinityGuard(const AffinityGuard&) = delete;
+  AffinityGuard& operator=(const AffinityGuard&) = delete;
 
  private:
   cpu_set_t saved_;
@@ -128,21 +129,25 @@ void spinUntil(Pred pred) noexcept {
 // Moves kItems records per iteration from this thread to a persistent consumer thread. What is
 // timed is one transfer: from the store that starts the consumer's round until the consumer has
 // read the last record. Thread start, pinning and queue construction happen outside the loop, and
-// one untimed round warms caches and faults in every page of the queue.
+// one untimed round of kWarmUpItems warms caches and faults in every page of the queue.
 //
 // produce(n) pushes records 0..n-1; consume(n) reads n records and returns the sum of digests.
 template <typename T, typename Produce, typename Consume>
 void runTransfer(benchmark::State& state, Produce produce, Consume consume) {
   const CpuPair cpus = pickCpus();
-  ScopedPin pin(cpus.producer);
+  AffinityGuard restore_affinity;
 
   std::atomic<std::uint64_t> started{0};   // round the consumer should run
   std::atomic<std::uint64_t> finished{0};  // last round the consumer completed
   std::atomic<bool> quit{false};
-  std::uint64_t sum = 0;  // written by the consumer before it publishes `finished`
+  std::uint64_t items = 0;  // records in this round; written before `started` is published
+  std::uint64_t sum = 0;    // written by the consumer before it publishes `finished`
 
+  // A new thread inherits its creator's affinity: the consumer starts on its own cpu rather than
+  // pinning itself later, which it could not do while a spinning (or real-time) producer holds the
+  // cpu it was created on.
+  pinThisThread(cpus.consumer);
   std::thread consumer([&] {
-    pinThisThread(cpus.consumer);
     for (std::uint64_t round = 1;; ++round) {
       // Between rounds, idle politely: this wait is not timed.
       Backoff backoff;
@@ -150,24 +155,26 @@ void runTransfer(benchmark::State& state, Produce produce, Consume consume) {
         if (quit.load(std::memory_order_relaxed)) return;
         backoff.pause();
       }
-      sum = consume(kItems);
+      sum = consume(items);
       finished.store(round, std::memory_order_release);
     }
   });
 
+  pinThisThread(cpus.producer);
+
   std::uint64_t round = 0;
-  auto transfer = [&] {
-    ++round;
-    started.store(round, std::memory_order_release);
-    produce(kItems);
+  auto transfer = [&](std::uint64_t n) {
+    items = n;
+    started.store(++round, std::memory_order_release);
+    produce(n);
     spinUntil([&] { return finished.load(std::memory_order_acquire) == round; });
-    return sum == expectedDigest(kItems);
+    return sum == expectedDigest(n);
   };
 
-  bool ok = transfer();  // warm-up, untimed
+  bool ok = transfer(kWarmUpItems);
   for (auto _ : state) {
     if (!ok) break;
-    ok = transfer();
+    ok = transfer(kItems);
   }
   quit.store(true, std::memory_order_relaxed);
   consumer.join();
@@ -179,7 +186,7 @@ void runTransfer(benchmark::State& state, Produce produce, Consume consume) {
 
 // ---- (a) SpscRing, batched publish and consume ----
 
-template <typename T>
+template <typename T, std::size_t PublishEvery>
 void ringBatched(benchmark::State& state) {
   SpscRing<T> ring(kCapacity);
   runTransfer<T>(
@@ -191,7 +198,7 @@ void ringBatched(benchmark::State& state) {
             ring.publish();  // full: the consumer can only make room by reading what it sees
             spinUntil([&] { return ring.tryPush(record); });
           }
-          if (ring.staged() >= kPublishEvery) ring.publish();
+          if (ring.staged() >= PublishEvery) ring.publish();
         }
         ring.publish();
       },
@@ -320,8 +327,10 @@ struct Entry {
 };
 
 const Entry kBenchmarks[] = {
-    {"BM_Ring_Batched_8B", ringBatched<Record8>},
-    {"BM_Ring_Batched_64B", ringBatched<Record64>},
+    {"BM_Ring_Batched_8B", ringBatched<Record8, 32>},
+    {"BM_Ring_Batched_64B", ringBatched<Record64, 32>},
+    {"BM_Ring_Batched256_8B", ringBatched<Record8, 256>},
+    {"BM_Ring_Batched256_64B", ringBatched<Record64, 256>},
     {"BM_Ring_PerItem_8B", ringPerItem<Record8>},
     {"BM_Ring_PerItem_64B", ringPerItem<Record64>},
     {"BM_ReaderWriterQueue_8B", readerWriterQueue<Record8>},

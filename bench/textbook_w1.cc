@@ -96,11 +96,12 @@ int main(int argc, char** argv) {
   std::uint64_t results = 0;
   auto emit = [&] {
     for (const auto& [key, acc] : window) {
-      std::fprintf(out,
-                   "{\"start\":%lld,\"end\":%lld,\"key\":{\"key\":\"%s\"},\"values\":{\"count\":%lld,"
-                   "\"sum\":%.17g,\"min\":%.17g,\"max\":%.17g}}\n",
-                   static_cast<long long>(window_start), static_cast<long long>(window_start + 1000),
-                   key.c_str(), static_cast<long long>(acc.count), acc.sum, acc.min, acc.max);
+      std::fprintf(
+          out,
+          "{\"start\":%lld,\"end\":%lld,\"key\":{\"key\":\"%s\"},\"values\":{\"count\":%lld,"
+          "\"sum\":%.17g,\"min\":%.17g,\"max\":%.17g}}\n",
+          static_cast<long long>(window_start), static_cast<long long>(window_start + 1000),
+          key.c_str(), static_cast<long long>(acc.count), acc.sum, acc.min, acc.max);
       ++results;
     }
     window.clear();

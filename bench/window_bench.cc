@@ -3,10 +3,9 @@
 //
 // Each event stream has 1 M events per second of event time, random keys, and a watermark every
 // 1000 events, as a source would send it; the sink only reads the results.
-#include <benchmark/benchmark.h>
-
 #include <absl/container/flat_hash_map.h>
 #include <absl/hash/hash.h>
+#include <benchmark/benchmark.h>
 
 #include <fstream>
 #include <random>
@@ -59,7 +58,9 @@ const Stream& stream() {
 
 PipelinePlan makePlan(std::int64_t size, std::int64_t slide) {
   config::Config config;
-  config.sources.push_back(config::SourceConfig{.name = "trades"});
+  config::SourceConfig source;
+  source.name = "trades";
+  config.sources.push_back(source);
   config::PipelineConfig p;
   p.name = "bench";
   p.from = {"trades"};

@@ -1,5 +1,5 @@
 // The validated, typed form of a rivulet YAML config (DESIGN §2). Everything downstream reads this,
-// never YAML: once load() returns a Config it is known to be complete and consistent.
+// never YAML: once loadFile() returns a Config it is known to be complete and consistent.
 #pragma once
 
 #include <cstdint>
@@ -89,7 +89,7 @@ struct WindowSpec {
 enum class AggregateKind { kCount, kSum, kMin, kMax, kAvg, kFirst, kLast };
 
 struct AggregateSpec {
-  std::string name;   // output name, the key under "values"
+  std::string name;  // output name, the key under "values"
   AggregateKind kind = AggregateKind::kCount;
   std::string field;  // argument field; empty for count()
 };

@@ -19,8 +19,7 @@ constexpr int kPollMs = 20;  // how soon appended data or a stop request is noti
 constexpr std::size_t kMaxLine = 1 << 20;
 }  // namespace
 
-FileSource::FileSource(std::string name, const config::FileSpec& spec,
-                       pipeline::EventRouter router)
+FileSource::FileSource(std::string name, const config::FileSpec& spec, pipeline::EventRouter router)
     : name_(std::move(name)), spec_(spec), router_(std::move(router)) {
   fd_ = spec.path == "-" ? dup(STDIN_FILENO) : open(spec.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) {
@@ -36,7 +35,7 @@ FileSource::~FileSource() {
 void FileSource::run(std::stop_token stop) {
   LineFramer framer(kMaxLine);
   JsonLines lines(router_);
-  struct stat st{};
+  struct stat st {};
   const bool regular = fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
   bool stopped = false;
   for (;;) {

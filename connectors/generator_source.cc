@@ -42,7 +42,8 @@ GeneratedEvent generateEvent(const config::GeneratorSpec& spec, std::int64_t sta
   __extension__ using U128 = unsigned __int128;  // the 64x64->128 multiply of Lemire's range
   const auto keys = static_cast<U128>(spec.keys);
   return GeneratedEvent{
-      start_ms + static_cast<std::int64_t>(i * 1000 / static_cast<std::uint64_t>(spec.events_per_second)),
+      start_ms +
+          static_cast<std::int64_t>(i * 1000 / static_cast<std::uint64_t>(spec.events_per_second)),
       static_cast<std::uint64_t>((a * keys) >> 64),
       static_cast<double>(b >> 11) * 0x1.0p-53,
   };
@@ -112,7 +113,8 @@ void GeneratorSource::run(std::stop_token stop) {
     if (spec_.throttle > 0) {
       // Sleep until the wall clock catches up with the event count; no spinning.
       const std::int64_t due =
-          began + static_cast<std::int64_t>(i * 1'000'000'000ULL / static_cast<std::uint64_t>(spec_.throttle));
+          began + static_cast<std::int64_t>(i * 1'000'000'000ULL /
+                                            static_cast<std::uint64_t>(spec_.throttle));
       for (std::int64_t ahead = due - pipeline::steadyNanos(); ahead > 0 && !stop.stop_requested();
            ahead = due - pipeline::steadyNanos()) {
         const std::int64_t nap = std::min<std::int64_t>(ahead, 50'000'000);

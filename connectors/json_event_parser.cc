@@ -18,8 +18,8 @@ bool atEnd(od::document& doc) noexcept {
 bool validScalar(od::value& value, od::json_type type) noexcept {
   switch (type) {
     case od::json_type::number: {
-      od::number n;
-      return !value.get_number().get(n);
+      double d;
+      return !value.get_double().get(d);  // also accepts integers beyond 64 bits
     }
     case od::json_type::boolean: {
       bool b;
@@ -58,17 +58,39 @@ ErrorReason JsonEventParser::parse(std::string_view line, std::size_t capacity,
   od::json_type type;
   if (doc.type().get(type)) return ErrorReason::kInvalidJson;
   if (type != od::json_type::object) {
-    // Tell "a scalar or array" from garbage: a valid non-object still fails as not_object.
-    if (type == od::json_type::array) {
-      od::array array;
-      if (doc.get_array().get(array)) return ErrorReason::kInvalidJson;
-      for (auto element : array) {
-        if (element.error()) return ErrorReason::kInvalidJson;
+    // Tell a well-formed non-object (not_object) from garbage (invalid_json): read it whole.
+    bool valid = true;
+    switch (type) {
+      case od::json_type::array: {
+        od::array array;
+        valid = !doc.get_array().get(array);
+        for (auto element : array) valid = valid && !element.error();
+        break;
       }
-    } else {
-      std::string_view token;
-      if (doc.raw_json_token().get(token)) return ErrorReason::kInvalidJson;
+      case od::json_type::number: {
+        double d;
+        valid = !doc.get_double().get(d);
+        break;
+      }
+      case od::json_type::boolean: {
+        bool b;
+        valid = !doc.get_bool().get(b);
+        break;
+      }
+      case od::json_type::null: {
+        bool is_null = false;
+        valid = !doc.is_null().get(is_null) && is_null;
+        break;
+      }
+      case od::json_type::string: {
+        std::string_view text;
+        valid = !doc.get_string().get(text);
+        break;
+      }
+      default:
+        valid = false;
     }
+    if (!valid || !atEnd(doc)) return ErrorReason::kInvalidJson;
     return ErrorReason::kNotObject;
   }
   od::object object;
@@ -91,13 +113,16 @@ ErrorReason JsonEventParser::parse(std::string_view line, std::size_t capacity,
     switch (value_type) {
       case od::json_type::number: {
         od::number number;
-        if (value.get_number().get(number)) return ErrorReason::kInvalidJson;
         f.type = FieldType::kNumber;
-        if (number.is_int64()) {
-          f.is_integer = true;
-          f.integer = number.get_int64();
+        if (const auto error = value.get_number().get(number); !error) {
+          if (number.is_int64()) {
+            f.is_integer = true;
+            f.integer = number.get_int64();
+          }
+          f.number = number.as_double();
+        } else if (value.get_double().get(f.number)) {
+          return ErrorReason::kInvalidJson;  // integers beyond 64 bits are read as doubles
         }
-        f.number = number.as_double();
         f.text = value.raw_json_token();
         while (!f.text.empty() && static_cast<unsigned char>(f.text.back()) <= ' ')
           f.text.remove_suffix(1);

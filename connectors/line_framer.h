@@ -40,7 +40,9 @@ class LineFramer {
           static_cast<const char*>(std::memchr(buffer_.data() + scan_, '\n', end_ - scan_));
       if (nl == nullptr) {
         scan_ = end_;
-        if (end_ - begin_ > max_line_) {
+        // One byte over may still be the '\r' of a "\r\n" ending, which does not count.
+        const std::size_t pending = end_ - begin_;
+        if (pending > max_line_ + 1 || (pending == max_line_ + 1 && buffer_[end_ - 1] != '\r')) {
           // Over-long and still growing: report it now and drop what we have.
           if (!discarding_) on_too_long();
           discarding_ = true;

@@ -6,8 +6,7 @@
 
 namespace rivulet::connectors {
 
-std::unique_ptr<Source> makeSource(const config::SourceConfig& spec,
-                                   pipeline::EventRouter router) {
+std::unique_ptr<Source> makeSource(const config::SourceConfig& spec, pipeline::EventRouter router) {
   switch (spec.kind) {
     case config::SourceKind::kGenerator:
       return std::make_unique<GeneratorSource>(spec.generator, std::move(router));

@@ -20,6 +20,9 @@ class ZmqOutput final : public pipeline::ResultOutput {
   ~ZmqOutput() override;
 
   void send(std::string_view topic, std::string_view payload) override;
+  void sendMarker(std::string_view topic, std::string_view payload) override {
+    send(topic, payload);
+  }
   void idle() override;
 
   // The endpoints actually bound (tcp://host:0 resolves to the chosen port).

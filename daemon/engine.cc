@@ -82,7 +82,8 @@ Engine::Engine(const config::Config& config) : config_(config), context_(1) {
                                                         *result_rings_[i], std::move(stats)));
   }
 
-  zmq_ = std::make_unique<connectors::ZmqOutput>(context_, config_.daemon.publish, publisher_stats_);
+  zmq_ =
+      std::make_unique<connectors::ZmqOutput>(context_, config_.daemon.publish, publisher_stats_);
   std::vector<pipeline::ResultOutput*> outputs{zmq_.get()};
   if (!config_.daemon.output.empty()) {
     outputs_.push_back(std::make_unique<connectors::FileOutput>(config_.daemon.output));

@@ -39,7 +39,9 @@ class Engine {
   // ---- for the metrics exporter (any thread) ----
   const config::Config& config() const { return config_; }
   const std::vector<pipeline::PipelinePlan>& pipelines() const { return plans_; }
-  const pipeline::SourceStats& sourceStats(std::size_t source) const { return *source_stats_[source]; }
+  const pipeline::SourceStats& sourceStats(std::size_t source) const {
+    return *source_stats_[source];
+  }
   std::size_t stageCount() const { return stages_.size(); }
   const pipeline::PipelineStageStats& stageStats(std::size_t pipeline, std::size_t stage) const {
     return *stage_stats_[pipeline * stages_.size() + stage];

@@ -1,10 +1,11 @@
 // rivuletd: wires config, engine, metrics and signals together.
+#include <prometheus/exposer.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <prometheus/exposer.h>
+#include <stdexcept>
 
 #include "config/loader.h"
 #include "daemon/cli.h"
@@ -70,7 +71,13 @@ int main(int argc, char** argv) {
     const auto& m = config.daemon.metrics;
     const std::string bind = (m.host.find(':') != std::string::npos ? "[" + m.host + "]" : m.host) +
                              ":" + std::to_string(m.port);
-    exposer = std::make_unique<prometheus::Exposer>(bind, 2);
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(bind, 2);
+    } catch (const std::exception&) {
+      // civetweb's own message does not say what failed; bind errors are the likely cause.
+      throw std::runtime_error("metrics: cannot listen on " + bind +
+                               " (address in use or not available)");
+    }
     metrics = std::make_shared<rd::EngineMetrics>(*engine);
     exposer->RegisterCollectable(metrics);
     const auto ports = exposer->GetListeningPorts();
@@ -89,8 +96,8 @@ int main(int argc, char** argv) {
     }
   }
   engine->start();
-  rd::logInfo(std::string("rivuletd ") + rivulet::kVersion + " running: " +
-              std::to_string(config.sources.size()) + " sources, " +
+  rd::logInfo(std::string("rivuletd ") + rivulet::kVersion +
+              " running: " + std::to_string(config.sources.size()) + " sources, " +
               std::to_string(config.pipelines.size()) + " pipelines, " +
               std::to_string(engine->stageCount()) + " stages");
 

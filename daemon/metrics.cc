@@ -1,13 +1,13 @@
 #include "daemon/metrics.h"
 
+#include <prometheus/client_metric.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/metric_type.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
 #include <limits>
-#include <prometheus/client_metric.h>
-#include <prometheus/metric_family.h>
-#include <prometheus/metric_type.h>
 
 #include "daemon/version.h"
 #include "pipeline/clock.h"
@@ -58,9 +58,9 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   auto errors = family("rivulet_source_errors_total",
                        "Events a source refused, by reason (each is counted once and skipped).",
                        MetricType::Counter);
-  auto dropped = family("rivulet_source_dropped_total",
-                        "Events dropped by a source configured to drop on overflow.",
-                        MetricType::Counter);
+  auto dropped =
+      family("rivulet_source_dropped_total",
+             "Events dropped by a source configured to drop on overflow.", MetricType::Counter);
   auto waits = family("rivulet_ring_full_waits_total",
                       "Times a source found a stage ring full and waited (back-pressure).",
                       MetricType::Counter);
@@ -130,21 +130,22 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   h.histogram.sample_sum = ps.latency_sum.load(std::memory_order_relaxed);
   latency.metric.push_back(std::move(h));
 
-  auto subscribers = family("rivulet_subscribers", "Connected ZeroMQ result subscribers.",
-                            MetricType::Gauge);
+  auto subscribers =
+      family("rivulet_subscribers", "Connected ZeroMQ result subscribers.", MetricType::Gauge);
   add(subscribers, {}, static_cast<double>(ps.subscribers.load(std::memory_order_relaxed)));
-  auto send_errors = family("rivulet_publish_errors_total",
-                            "Results ZeroMQ refused to queue.", MetricType::Counter);
+  auto send_errors = family("rivulet_publish_errors_total", "Results ZeroMQ refused to queue.",
+                            MetricType::Counter);
   add(send_errors, {}, value(ps.send_errors));
-  auto rss = family("rivulet_process_resident_memory_bytes", "Resident set size.",
-                    MetricType::Gauge);
+  auto rss =
+      family("rivulet_process_resident_memory_bytes", "Resident set size.", MetricType::Gauge);
   add(rss, {}, residentMemoryBytes());
-  auto build = family("rivulet_build_info", "Build information; the value is 1.", MetricType::Gauge);
+  auto build =
+      family("rivulet_build_info", "Build information; the value is 1.", MetricType::Gauge);
   add(build, {{"version", kVersion}}, 1);
 
-  for (MetricFamily* f : {&events, &errors, &dropped, &waits, &pipeline_events, &late, &keys,
-                          &entries, &published, &lag, &latency, &subscribers, &send_errors, &rss,
-                          &build})
+  for (MetricFamily* f :
+       {&events, &errors, &dropped, &waits, &pipeline_events, &late, &keys, &entries, &published,
+        &lag, &latency, &subscribers, &send_errors, &rss, &build})
     out.push_back(std::move(*f));
   return out;
 }

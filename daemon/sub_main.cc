@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
   try {
     socket.connect(positional[0]);
   } catch (const zmq::error_t& e) {
-    std::fprintf(stderr, "rivulet-sub: cannot connect to %s: %s\n", positional[0].c_str(), e.what());
+    std::fprintf(stderr, "rivulet-sub: cannot connect to %s: %s\n", positional[0].c_str(),
+                 e.what());
     return 1;
   }
   if (positional.size() == 1) positional.emplace_back("");

@@ -14,11 +14,7 @@ constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
 constexpr std::int64_t kNoTimeBefore = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kNoTimeAfter = std::numeric_limits<std::int64_t>::max();
 
-// State layouts, in words:
-//   count        [n:i]
-//   sum, avg     [sum:f][n:i]          null when n == 0
-//   min, max     [v:f]                 starts at +inf/-inf, which JSON can only print as null
-//   first, last  [v:f][time:i]         v is NaN (null) until a non-null value arrives
+// Words of state per aggregate; the layouts are described at Aggregates::update.
 std::size_t wordsOf(AggregateKind kind) {
   switch (kind) {
     case AggregateKind::kCount:
@@ -44,7 +40,7 @@ Aggregates::Aggregates(std::span<const config::AggregateSpec> specs,
   ops_.reserve(specs.size());
   names_.reserve(specs.size());
   for (std::size_t k = 0; k < specs.size(); ++k) {
-    ops_.push_back(Op{specs[k].kind, value_index[k], words_});
+    ops_.push_back(Op{specs[k].kind, value_index[k], static_cast<std::uint32_t>(words_)});
     words_ += wordsOf(specs[k].kind);
     std::string name;
     JsonWriter json(name);
@@ -79,48 +75,6 @@ void Aggregates::init(Word* state) const noexcept {
       case AggregateKind::kLast:
         s[0].f = kNull;
         s[1].i = kNoTimeBefore;
-        break;
-    }
-  }
-}
-
-void Aggregates::update(Word* state, std::int64_t time, const double* values) const noexcept {
-  for (const Op& op : ops_) {
-    Word* s = state + op.offset;
-    if (op.kind == AggregateKind::kCount) {
-      ++s[0].i;
-      continue;
-    }
-    const double v = values[op.value];
-    switch (op.kind) {
-      case AggregateKind::kCount:
-        break;
-      case AggregateKind::kSum:
-      case AggregateKind::kAvg:
-        if (!isNull(v)) {
-          s[0].f += v;
-          ++s[1].i;
-        }
-        break;
-      // A NaN compares false, so null values fall through min and max without a test.
-      case AggregateKind::kMin:
-        if (v < s[0].f) s[0].f = v;
-        break;
-      case AggregateKind::kMax:
-        if (v > s[0].f) s[0].f = v;
-        break;
-      // Ties in time: first keeps the earliest added value, last takes the latest added.
-      case AggregateKind::kFirst:
-        if (!isNull(v) && (time < s[1].i || isNull(s[0].f))) {
-          s[0].f = v;
-          s[1].i = time;
-        }
-        break;
-      case AggregateKind::kLast:
-        if (!isNull(v) && time >= s[1].i) {
-          s[0].f = v;
-          s[1].i = time;
-        }
         break;
     }
   }

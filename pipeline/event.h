@@ -13,8 +13,8 @@ struct FieldValue {
   FieldType type = FieldType::kMissing;
   bool is_integer = false;  // kNumber: written without fraction or exponent, fits int64
   std::int64_t integer = 0;
-  double number = 0;        // kNumber
-  std::string_view text;    // kString: unescaped bytes; kNumber/kBool: the JSON token
+  double number = 0;      // kNumber
+  std::string_view text;  // kString: unescaped bytes; kNumber/kBool: the JSON token
 };
 
 }  // namespace rivulet::pipeline

@@ -24,10 +24,14 @@ int fieldIndex(std::vector<std::string>& fields, const std::string& name) {
 
 std::int64_t nanosPerUnit(config::TimeUnit unit) {
   switch (unit) {
-    case config::TimeUnit::kSeconds: return 1'000'000'000;
-    case config::TimeUnit::kMillis: return 1'000'000;
-    case config::TimeUnit::kMicros: return 1'000;
-    case config::TimeUnit::kNanos: return 1;
+    case config::TimeUnit::kSeconds:
+      return 1'000'000'000;
+    case config::TimeUnit::kMillis:
+      return 1'000'000;
+    case config::TimeUnit::kMicros:
+      return 1'000;
+    case config::TimeUnit::kNanos:
+      return 1;
   }
   return 1;
 }
@@ -36,12 +40,22 @@ std::int64_t nanosPerUnit(config::TimeUnit unit) {
 bool appendKey(RecordBuilder& record, const FieldValue& field, ErrorReason& reason) {
   KeyPartType type;
   switch (field.type) {
-    case FieldType::kString: type = KeyPartType::kString; break;
-    case FieldType::kNumber: type = KeyPartType::kNumber; break;
-    case FieldType::kBool: type = KeyPartType::kBool; break;
+    case FieldType::kString:
+      type = KeyPartType::kString;
+      break;
+    case FieldType::kNumber:
+      type = KeyPartType::kNumber;
+      break;
+    case FieldType::kBool:
+      type = KeyPartType::kBool;
+      break;
     case FieldType::kMissing:
-    case FieldType::kNull: reason = ErrorReason::kMissingField; return false;
-    default: reason = ErrorReason::kWrongType; return false;
+    case FieldType::kNull:
+      reason = ErrorReason::kMissingField;
+      return false;
+    default:
+      reason = ErrorReason::kWrongType;
+      return false;
   }
   if (record.header().key_size + kKeyPartHeader + field.text.size() > kMaxKeyBytes) {
     reason = ErrorReason::kKeyTooLong;
@@ -109,7 +123,8 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now) noexc
       stats_.error(ErrorReason::kBadTime);
       return ErrorReason::kBadTime;
     }
-    if (plan_.watermark.max_future > 0 && time - plan_.watermark.max_future > now) {
+    const std::int64_t max_future = plan_.watermark.max_future;
+    if (max_future > 0 && now <= kMaxTime - max_future && time > now + max_future) {
       stats_.error(ErrorReason::kFutureTime);
       return ErrorReason::kFutureTime;
     }
@@ -140,6 +155,10 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now) noexc
         stats_.error(reason);
         return reason;
       }
+    }
+    if (record.overflowed()) {
+      stats_.error(ErrorReason::kTooLarge);
+      return ErrorReason::kTooLarge;
     }
     const auto* bytes = reinterpret_cast<const char*>(&record.header()) + key_offset;
     const std::uint64_t hash =

@@ -46,11 +46,21 @@ class JsonWriter {
       out_.append(s.data() + run, i - run);
       run = i + 1;
       switch (c) {
-        case '"': out_.append("\\\""); break;
-        case '\\': out_.append("\\\\"); break;
-        case '\n': out_.append("\\n"); break;
-        case '\r': out_.append("\\r"); break;
-        case '\t': out_.append("\\t"); break;
+        case '"':
+          out_.append("\\\"");
+          break;
+        case '\\':
+          out_.append("\\\\");
+          break;
+        case '\n':
+          out_.append("\\n");
+          break;
+        case '\r':
+          out_.append("\\r");
+          break;
+        case '\t':
+          out_.append("\\t");
+          break;
         default: {
           static constexpr char kHex[] = "0123456789abcdef";
           const char esc[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};

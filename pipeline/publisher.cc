@@ -1,6 +1,7 @@
 #include "pipeline/publisher.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "pipeline/backoff.h"
 #include "pipeline/clock.h"
@@ -18,15 +19,18 @@ Publisher::Publisher(std::span<const PipelinePlan> pipelines, std::vector<Ring*>
     : rings_(std::move(stage_rings)),
       outputs_(std::move(outputs)),
       stats_(stats),
-      published_(std::move(published)),
-      seq_(pipelines.size(), 0) {
+      published_(std::move(published)) {
   for (const PipelinePlan& p : pipelines) {
-    std::string prefix;
-    JsonWriter json(prefix);
+    PipelineState state;
+    state.name = p.name;
+    state.lateness = p.allowed_lateness;
+    JsonWriter json(state.prefix);
     json.raw("{\"pipeline\":");
     json.string(p.name);
     json.raw(",\"seq\":");
-    prefixes_.push_back(std::move(prefix));
+    state.marker_topic = "_window/" + p.name + "/";
+    state.stage_watermark.assign(rings_.size(), kMinTime);
+    pipelines_.push_back(std::move(state));
   }
   payload_.reserve(8192);
 }
@@ -41,7 +45,7 @@ void Publisher::run() noexcept {
     for (std::size_t i = 0; i < rings_.size(); ++i) {
       if (ended[i]) continue;
       bool end = false;
-      cells += drain(*rings_[i], end);
+      cells += drain(i, end);
       if (end) {
         ended[i] = true;
         --open;
@@ -63,21 +67,71 @@ void Publisher::run() noexcept {
   for (ResultOutput* out : outputs_) out->idle();
 }
 
-std::size_t Publisher::drain(Ring& ring, bool& ended) noexcept {
+std::size_t Publisher::drain(std::size_t stage, bool& ended) noexcept {
+  Ring& ring = *rings_[stage];
   const std::size_t available = std::min(ring.available(), kDrainBatch);
   std::size_t offset = 0;
   while (offset < available) {
     const RecordHeader* h = reader_.peek(ring, offset, available);
     if (h == nullptr) break;
-    if (h->type == RecordType::kResult) {
-      publish(h);
-    } else if (h->type == RecordType::kEnd) {
-      ended = true;
+    switch (h->type) {
+      case RecordType::kResult:
+        publish(h);
+        break;
+      case RecordType::kWindowEnd: {
+        WindowEndPayload window;
+        std::memcpy(&window, payload(h), sizeof window);
+        OpenWindow& open = pipelines_[h->pipeline].open[h->time];
+        open.start = window.start;
+        open.results += window.results;
+        break;
+      }
+      case RecordType::kWatermark: {
+        PipelineState& pipeline = pipelines_[h->pipeline];
+        pipeline.stage_watermark[stage] = h->time;
+        sendMarkers(pipeline);
+        break;
+      }
+      case RecordType::kEnd:
+        // The stage has flushed everything: it holds no window back any more.
+        ended = true;
+        for (PipelineState& pipeline : pipelines_) {
+          pipeline.stage_watermark[stage] = kMaxTime;
+          sendMarkers(pipeline);
+        }
+        break;
+      default:
+        break;
     }
     offset += h->cells;
   }
   if (offset > 0) ring.consume(offset);
   return offset;
+}
+
+// Sends the marker of every open window that all stages have fired or passed, in end order.
+void Publisher::sendMarkers(PipelineState& pipeline) noexcept {
+  const std::int64_t watermark =
+      *std::min_element(pipeline.stage_watermark.begin(), pipeline.stage_watermark.end());
+  for (auto it = pipeline.open.begin(); it != pipeline.open.end();) {
+    const std::int64_t end = it->first;
+    const bool complete = watermark == kMaxTime || (end <= kMaxTime - pipeline.lateness &&
+                                                    end + pipeline.lateness <= watermark);
+    if (!complete) break;
+    payload_.clear();
+    JsonWriter json(payload_);
+    json.raw("{\"pipeline\":");
+    json.string(pipeline.name);
+    json.raw(",\"start\":");
+    json.integer(it->second.start / 1'000'000);
+    json.raw(",\"end\":");
+    json.integer(end / 1'000'000);
+    json.raw(",\"results\":");
+    json.integer(static_cast<std::int64_t>(it->second.results));
+    json.raw('}');
+    for (ResultOutput* out : outputs_) out->sendMarker(pipeline.marker_topic, payload_);
+    it = pipeline.open.erase(it);
+  }
 }
 
 void Publisher::publish(const RecordHeader* h) noexcept {
@@ -88,9 +142,9 @@ void Publisher::publish(const RecordHeader* h) noexcept {
   const std::string_view tail(bytes + prefix.topic_size, prefix.tail_size);
 
   const std::uint16_t p = h->pipeline;
-  payload_.assign(prefixes_[p]);
+  payload_.assign(pipelines_[p].prefix);
   JsonWriter json(payload_);
-  json.integer(static_cast<std::int64_t>(++seq_[p]));
+  json.integer(static_cast<std::int64_t>(++pipelines_[p].seq));
   json.raw(',');
   json.raw(tail);
   for (ResultOutput* out : outputs_) out->send(topic, payload_);

@@ -1,9 +1,11 @@
 // Publisher: the one thread that hands results to the outputs (the ZeroMQ socket is not
 // thread-safe, and one writer keeps each pipeline's seq gap-free). It reads every stage's ring,
-// numbers the results per pipeline, completes the JSON payload and sends it.
+// numbers the results per pipeline, completes the JSON payload and sends it; once every stage is
+// past a window it sends that window's end-of-window marker on `_window/<pipeline>/`.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -21,6 +23,12 @@ class ResultOutput {
   virtual ~ResultOutput() = default;
   // One result: `topic` as DESIGN §3 (pipeline/key.../), `payload` the JSON object.
   virtual void send(std::string_view topic, std::string_view payload) = 0;
+  // An end-of-window marker (`_window/<pipeline>/`). Only the message bus carries them: the
+  // JSON-lines file holds results alone.
+  virtual void sendMarker(std::string_view topic, std::string_view payload) {
+    (void)topic;
+    (void)payload;
+  }
   // No results are waiting: flush buffers, serve housekeeping (e.g. subscriptions).
   virtual void idle() {}
 };
@@ -38,16 +46,31 @@ class Publisher {
   std::int64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
 
  private:
-  std::size_t drain(Ring& ring, bool& ended) noexcept;
+  // A window some stage fired, waiting for the other stages to pass it.
+  struct OpenWindow {
+    std::int64_t start = 0;
+    std::uint64_t results = 0;
+  };
+  struct PipelineState {
+    std::string name;
+    std::int64_t lateness = 0;
+    std::string prefix;        // {"pipeline":"name","seq":
+    std::string marker_topic;  // _window/name/
+    std::uint64_t seq = 0;
+    std::vector<std::int64_t> stage_watermark;  // per stage
+    std::map<std::int64_t, OpenWindow> open;    // by window end
+  };
+
+  std::size_t drain(std::size_t stage, bool& ended) noexcept;
   void publish(const RecordHeader* h) noexcept;
+  void sendMarkers(PipelineState& pipeline) noexcept;
   void observeLatency(std::int64_t nanos) noexcept;
 
-  std::vector<std::string> prefixes_;  // per pipeline: {"pipeline":"name","seq":
+  std::vector<PipelineState> pipelines_;
   std::vector<Ring*> rings_;
   std::vector<ResultOutput*> outputs_;
   PublisherStats& stats_;
   std::vector<Counter*> published_;
-  std::vector<std::uint64_t> seq_;
   RecordReader reader_;
   std::string payload_;
   std::atomic<std::int64_t> heartbeat_{0};

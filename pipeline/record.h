@@ -40,10 +40,10 @@ struct RecordHeader {
   std::uint16_t cells;  // cells in this record, >= 1
   RecordType type;
   std::uint8_t flags;
-  std::uint16_t pipeline;   // pipeline id (events, results, window ends)
-  std::uint16_t key_size;   // events: bytes of the encoded key
-  std::int64_t time;        // event time (ns), watermark (ns), or window end (ns)
-  std::uint64_t key_hash;   // events: hash of the encoded key
+  std::uint16_t pipeline;  // pipeline id (events, results, window ends)
+  std::uint16_t key_size;  // events: bytes of the encoded key
+  std::int64_t time;       // event time (ns), watermark (ns), or window end (ns)
+  std::uint64_t key_hash;  // events: hash of the encoded key
 };
 static_assert(sizeof(RecordHeader) == 24);
 
@@ -62,11 +62,16 @@ class RecordBuilder {
   void start(RecordType type, std::uint16_t pipeline, std::int64_t time) noexcept {
     header() = RecordHeader{1, type, 0, pipeline, 0, time, 0};
     size_ = sizeof(RecordHeader);
+    overflowed_ = false;
   }
 
-  // False when the record would exceed kMaxRecordBytes; the record is then unusable.
+  // False when the record would exceed kMaxRecordBytes; the record is then unusable
+  // (overflowed() stays true until the next start()).
   bool append(const void* data, std::size_t n) noexcept {
-    if (n > kMaxRecordBytes - size_) return false;
+    if (n > kMaxRecordBytes - size_) {
+      overflowed_ = true;
+      return false;
+    }
     std::memcpy(buffer_ + size_, data, n);
     size_ += n;
     return true;
@@ -74,6 +79,7 @@ class RecordBuilder {
   bool append(std::string_view s) noexcept { return append(s.data(), s.size()); }
 
   std::size_t size() const noexcept { return size_; }
+  bool overflowed() const noexcept { return overflowed_; }
 
   // Seals the record: sets the cell count. Returns the cells to push.
   std::span<const Cell> finish() noexcept {
@@ -85,6 +91,7 @@ class RecordBuilder {
  private:
   alignas(64) std::byte buffer_[kMaxRecordBytes];
   std::size_t size_ = 0;
+  bool overflowed_ = false;
 };
 
 // Reads the record at the head of a ring (consumer side). Records are read in place when their

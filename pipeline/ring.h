@@ -48,7 +48,9 @@ class SpscRing {
     const std::uint64_t first = producer_.staged;
     const std::size_t at = first & mask_;
     const std::size_t until_end = capacity() - at;
-    if (n <= until_end) {
+    if (n == 1) {
+      slots_[at] = *items;  // the common case, inlined: no call to memcpy for a variable size
+    } else if (n <= until_end) {
       std::memcpy(&slots_[at], items, n * sizeof(T));
     } else {
       std::memcpy(&slots_[at], items, until_end * sizeof(T));
@@ -134,7 +136,8 @@ class SpscRing {
   ConsumerState consumer_;
 
   static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
-  static_assert(sizeof(Counter) == kFalseSharingRange && sizeof(ProducerState) == kFalseSharingRange);
+  static_assert(sizeof(Counter) == kFalseSharingRange &&
+                sizeof(ProducerState) == kFalseSharingRange);
 };
 
 }  // namespace rivulet::pipeline

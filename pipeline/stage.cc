@@ -15,8 +15,17 @@ namespace {
 constexpr std::size_t kDrainBatch = 512;
 constexpr std::int64_t kNanosPerMilli = 1'000'000;
 
-std::int64_t floorMillis(std::int64_t ns) {
-  return ns / kNanosPerMilli - (ns % kNanosPerMilli < 0 ? 1 : 0);
+std::int64_t floorDiv(std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
+
+std::int64_t floorMillis(std::int64_t ns) { return floorDiv(ns, kNanosPerMilli); }
+
+// How many window ends (end + lateness) lie at or below `watermark`, up to a constant: window ends
+// are size + k * slide, so this rises by one each time the watermark completes another window.
+std::int64_t windowEndsPassed(const PipelinePlan& plan, std::int64_t watermark) {
+  if (watermark == kMaxTime) return kMaxTime;
+  std::int64_t x;
+  if (__builtin_sub_overflow(watermark, plan.allowed_lateness + plan.size, &x)) return kMinTime;
+  return floorDiv(x, plan.slide);
 }
 
 }  // namespace
@@ -31,6 +40,7 @@ Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates
   }
   events_.assign(pipelines.size(), 0);
   late_.assign(pipelines.size(), 0);
+  reported_.assign(pipelines.size(), kMinTime);
   topic_.reserve(1024);
   tail_.reserve(4096);
 }
@@ -45,7 +55,6 @@ void Stage::run() noexcept {
     for (Input& input : inputs_) {
       if (!input.ended) cells += drain(input);
     }
-    if (watermarks_changed_) advanceWatermarks();
     output_.publish();
     for (std::size_t p = 0; p < operators_.size(); ++p) {
       if (events_[p] | late_[p]) {
@@ -77,19 +86,21 @@ std::size_t Stage::drain(Input& input) noexcept {
         input.idle = false;
         onEvent(h);
         break;
+      // A watermark applies at once: the events after it in this batch are judged against it,
+      // exactly as they would be had they arrived in a later batch.
       case RecordType::kWatermark:
         input.watermark = std::max(input.watermark, h->time);
         input.idle = false;
-        watermarks_changed_ = true;
+        advanceWatermarks();
         break;
       case RecordType::kIdle:
         input.idle = true;
-        watermarks_changed_ = true;
+        advanceWatermarks();
         break;
       case RecordType::kEnd:
         input.ended = true;
         input.stopped = (h->flags & kEndStopped) != 0;
-        watermarks_changed_ = true;
+        advanceWatermarks();
         break;
       default:
         break;  // not sent to stages
@@ -115,7 +126,6 @@ void Stage::onEvent(const RecordHeader* h) noexcept {
 // A pipeline's watermark is the minimum over the inputs of its sources that are neither idle nor
 // ended; ended inputs no longer hold it back. When all its live inputs are idle it stays put.
 void Stage::advanceWatermarks() noexcept {
-  watermarks_changed_ = false;
   fired_at_ = steadyNanos();
   for (std::size_t p = 0; p < pipelines_.size(); ++p) {
     std::int64_t watermark = kMaxTime;
@@ -135,7 +145,13 @@ void Stage::advanceWatermarks() noexcept {
     }
     firing_pipeline_ = static_cast<std::uint16_t>(p);
     operators_[p]->advanceWatermark(watermark, *this);
-    stats_[p]->watermark.store(operators_[p]->watermark(), std::memory_order_relaxed);
+    const std::int64_t current = operators_[p]->watermark();
+    stats_[p]->watermark.store(current, std::memory_order_relaxed);
+    if (const std::int64_t passed = windowEndsPassed(pipelines_[p], current);
+        passed > reported_[p]) {
+      reported_[p] = passed;
+      pushControl(RecordType::kWatermark, static_cast<std::uint16_t>(p), current);
+    }
     stats_[p]->state_entries.store(operators_[p]->stateEntries(), std::memory_order_relaxed);
   }
 }
@@ -149,10 +165,16 @@ void Stage::finish() noexcept {
     operators_[p]->flush(stopped ? ResultKind::kPartial : ResultKind::kFinal, *this);
     stats_[p]->state_entries.store(0, std::memory_order_relaxed);
   }
-  RecordBuilder end;
-  end.start(RecordType::kEnd, 0, kMaxTime);
-  push(end.finish());
+  pushControl(RecordType::kEnd, 0, kMaxTime);
   output_.publish();
+}
+
+void Stage::pushControl(RecordType type, std::uint16_t pipeline, std::int64_t time,
+                        const void* data, std::size_t size) noexcept {
+  RecordBuilder record;
+  record.start(type, pipeline, time);
+  if (size > 0) record.append(data, size);
+  push(record.finish());
 }
 
 void Stage::push(std::span<const Cell> cells) noexcept {
@@ -206,8 +228,10 @@ void Stage::onResult(const WindowResult& result) {
   push(result_.finish());
 }
 
-void Stage::onWindowEnd(std::int64_t, std::int64_t, std::size_t results) {
+void Stage::onWindowEnd(std::int64_t start, std::int64_t end, std::size_t results) {
   stats_[firing_pipeline_]->keys.store(results, std::memory_order_relaxed);
+  const WindowEndPayload payload{start, results};
+  pushControl(RecordType::kWindowEnd, firing_pipeline_, end, &payload, sizeof payload);
 }
 
 }  // namespace rivulet::pipeline

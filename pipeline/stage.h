@@ -19,6 +19,15 @@ namespace rivulet::pipeline {
 
 // The payload of a kResult record: this prefix, then the topic, then the JSON payload minus its
 // first two members (pipeline, seq), which only the publisher can write.
+// The payload of a kWindowEnd record (header.time is the window's end).
+struct WindowEndPayload {
+  std::int64_t start;
+  std::uint64_t results;
+};
+
+// Stage -> publisher control records: kWindowEnd after the results of each window the stage fired;
+// kWatermark (header.pipeline, header.time) when a pipeline's watermark passes another window end,
+// so the publisher knows when every stage is done with a window; kEnd last.
 struct ResultPrefix {
   std::int64_t fired_at;  // steady clock (ns) when the watermark fired the window
   std::uint32_t topic_size;
@@ -53,6 +62,8 @@ class Stage final : private ResultSink {
   void advanceWatermarks() noexcept;
   void finish() noexcept;
   void push(std::span<const Cell> cells) noexcept;
+  void pushControl(RecordType type, std::uint16_t pipeline, std::int64_t time,
+                   const void* data = nullptr, std::size_t size = 0) noexcept;
 
   // ResultSink
   void onResult(const WindowResult& result) override;
@@ -66,13 +77,13 @@ class Stage final : private ResultSink {
   std::vector<const Aggregates*> aggregates_;
   std::vector<std::uint64_t> events_;  // per pipeline, published to stats per batch
   std::vector<std::uint64_t> late_;
+  std::vector<std::int64_t> reported_;  // per pipeline: window-end boundary last reported
   RecordReader reader_;
   RecordBuilder result_;
   std::string topic_;
   std::string tail_;
   std::uint16_t firing_pipeline_ = 0;  // which operator is calling the ResultSink
   std::int64_t fired_at_ = 0;
-  bool watermarks_changed_ = false;
   std::atomic<std::int64_t> heartbeat_{0};
 };
 

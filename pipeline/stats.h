@@ -32,6 +32,7 @@ enum class ErrorReason : std::uint8_t {
   kLineTooLong,   // longer than max_line
   kKeyTooLong,    // the encoded group-by key exceeds kMaxKeyBytes
   kFutureTime,    // stamped more than watermark.max_future ahead of the wall clock
+  kTooLarge,      // its projection (values and key) does not fit in one record
   kCount,
 };
 
@@ -57,8 +58,9 @@ struct alignas(kFalseSharingRange) PipelineStageStats {
 };
 
 // Emit-latency histogram buckets (seconds), shared by the publisher and the exporter.
-inline constexpr std::array<double, 16> kLatencyBuckets = {
-    1e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1, 1, 10};
+inline constexpr std::array<double, 16> kLatencyBuckets = {1e-6,   5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4,
+                                                           2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2,
+                                                           2.5e-2, 0.1,  1,    10};
 
 // Written by the publisher thread.
 struct alignas(kFalseSharingRange) PublisherStats {

@@ -24,6 +24,19 @@ bool floorMultiple(std::int64_t t, std::int64_t d, std::int64_t& out) noexcept {
   return !__builtin_mul_overflow(q, d, &out);
 }
 
+// The first window start s with s + size + lateness > watermark. A watermark of kMaxTime passes
+// every window (end + lateness saturates at kMaxTime).
+std::int64_t firstOpenWindow(const PipelinePlan& plan, std::int64_t watermark) noexcept {
+  if (watermark == kMaxTime) return kMaxTime;
+  std::int64_t bound;  // s > bound = watermark - size - lateness
+  if (__builtin_sub_overflow(watermark, plan.size, &bound) ||
+      __builtin_sub_overflow(bound, plan.allowed_lateness, &bound) ||
+      !floorMultiple(bound, plan.slide, bound)) {
+    return kMinTime;  // no window that can hold an event is passed yet
+  }
+  return saturatingAdd(bound, plan.slide);
+}
+
 bool startsBefore(const auto* slice, std::int64_t time) noexcept { return slice->start < time; }
 
 }  // namespace
@@ -35,9 +48,15 @@ struct WindowOperator::Slice {
   std::int64_t first_window = 0;  // start of the first window containing it
   std::int64_t last_window = 0;   // start of the last window containing it
   // The last window's end + lateness (saturated): once the watermark reaches it, every window of
-  // the slice has fired or been passed, and so is every event that would land in it late.
+  // the slice has fired or been passed, and every event that would land in it is late.
   std::int64_t expires = 0;
   KeyTable table;
+
+  // Whether `time` falls in [start, start + width): one unsigned compare.
+  bool holds(std::int64_t time, std::int64_t width) const noexcept {
+    return static_cast<std::uint64_t>(time) - static_cast<std::uint64_t>(start) <
+           static_cast<std::uint64_t>(width);
+  }
 };
 
 WindowOperator::WindowOperator(const PipelinePlan& plan, const Aggregates& aggregates)
@@ -55,18 +74,29 @@ WindowOperator::~WindowOperator() = default;
 
 bool WindowOperator::add(std::int64_t time, std::uint64_t key_hash, std::string_view key,
                          const double* values) noexcept {
+  // The common case, a known key in the previous event's slice, makes no call. A live slice
+  // cannot take late events (it is released when its last window fires), so holds() stands for
+  // both "same slice" and "not late".
   Slice* slice = last_slice_;
-  // A live slice cannot hold late events (it is released when its last window fires), so the
-  // common case, an event in the previous event's slice, is one unsigned compare.
-  if (slice == nullptr || static_cast<std::uint64_t>(time) - static_cast<std::uint64_t>(slice->start) >=
-                              static_cast<std::uint64_t>(plan_.slice)) {
+  if (slice != nullptr && slice->holds(time, plan_.slice)) [[likely]] {
+    if (Word* state = slice->table.find(key_hash, key)) [[likely]] {
+      aggregates_.update(state, time, values);
+      return true;
+    }
+  }
+  return addSlow(time, key_hash, key, values);
+}
+
+bool WindowOperator::addSlow(std::int64_t time, std::uint64_t key_hash, std::string_view key,
+                             const double* values) noexcept {
+  Slice* slice = last_slice_;
+  if (slice == nullptr || !slice->holds(time, plan_.slice)) {
     bool late = false;
     slice = sliceFor(time, late);
     if (slice == nullptr) return !late;
     last_slice_ = slice;
   }
-  Word* state =
-      slice->table.findOrInsert(key_hash, key, [this](Word* s) { aggregates_.init(s); });
+  Word* state = slice->table.findOrInsert(key_hash, key, [this](Word* s) { aggregates_.init(s); });
   aggregates_.update(state, time, values);
   return true;
 }
@@ -117,32 +147,21 @@ WindowOperator::Slice* WindowOperator::sliceFor(std::int64_t time, bool& late) {
 void WindowOperator::advanceWatermark(std::int64_t watermark, ResultSink& sink) {
   if (watermark <= watermark_) return;
   watermark_ = watermark;
-  fireWindows(watermark, /*all=*/false, ResultKind::kFinal, sink);
+  fireWindows(watermark, ResultKind::kFinal, sink);
 
   // Every window with end + lateness <= watermark is now passed, also those without state, so a
-  // later event only lands in windows still to come. A watermark of kMaxTime passes them all
-  // (their end + lateness saturates at kMaxTime).
-  std::int64_t open = kMaxTime;  // the first window not passed
-  std::int64_t bound;
-  if (watermark < kMaxTime &&
-      !__builtin_sub_overflow(watermark, plan_.size, &bound) &&
-      !__builtin_sub_overflow(bound, plan_.allowed_lateness, &bound)) {
-    // The first window start s with s + size + lateness > watermark, i.e. s > bound.
-    open = floorMultiple(bound, plan_.slide, bound) ? saturatingAdd(bound, plan_.slide) : kMinTime;
-  } else if (watermark < kMaxTime) {
-    open = kMinTime;
-  }
-  next_start_ = std::max(next_start_, open);
+  // later event only lands in windows still to come.
+  next_start_ = std::max(next_start_, firstOpenWindow(plan_, watermark));
   releaseFiredSlices(/*all=*/false);
 }
 
 void WindowOperator::flush(ResultKind kind, ResultSink& sink) {
-  fireWindows(kMaxTime, /*all=*/true, kind, sink);
+  // Every end + lateness saturates at most to kMaxTime: this fires all windows holding state.
+  fireWindows(kMaxTime, kind, sink);
   releaseFiredSlices(/*all=*/true);
 }
 
-void WindowOperator::fireWindows(std::int64_t limit, bool all, ResultKind kind,
-                                 ResultSink& sink) {
+void WindowOperator::fireWindows(std::int64_t limit, ResultKind kind, ResultSink& sink) {
   // The next window to fire is the first unfired window of the first slice that still has one;
   // windows without any live slice are skipped, however many there are.
   std::size_t i = 0;
@@ -154,7 +173,7 @@ void WindowOperator::fireWindows(std::int64_t limit, bool all, ResultKind kind,
     }
     const std::int64_t start = std::max(next_start_, slice->first_window);
     const std::int64_t end = start + plan_.size;  // <= slice->last_window + size: no overflow
-    if (!all && saturatingAdd(end, plan_.allowed_lateness) > limit) break;
+    if (saturatingAdd(end, plan_.allowed_lateness) > limit) break;
     fireWindow(start, kind, sink);
     next_start_ = saturatingAdd(start, plan_.slide);
   }

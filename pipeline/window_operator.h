@@ -18,8 +18,8 @@ namespace rivulet::pipeline {
 enum class ResultKind : std::uint8_t { kFinal, kPartial };
 
 struct WindowResult {
-  std::int64_t start;    // ns, inclusive
-  std::int64_t end;      // ns, exclusive
+  std::int64_t start;  // ns, inclusive
+  std::int64_t end;    // ns, exclusive
   ResultKind kind;
   std::string_view key;  // encoded key (pipeline/key.h)
   const Word* state;     // the merged aggregate state, Aggregates::words() long
@@ -44,6 +44,9 @@ class ResultSink {
 //   (wm = the highest watermark seen). Otherwise it is added and counted in exactly the windows
 //   containing it that have not yet fired or been passed by the watermark.
 // - Window state is freed as soon as no unfired window needs it.
+// - Window bounds use floor division, so negative times work. Events within one window of the
+//   int64 limits (outside years 1677..2262) are refused like late ones; with slide > size, an
+//   event between two windows belongs to none and is accepted without effect.
 class WindowOperator {
  public:
   WindowOperator(const PipelinePlan& plan, const Aggregates& aggregates);
@@ -68,11 +71,13 @@ class WindowOperator {
 
  private:
   struct Slice;
+  // add() for an event in another slice than the previous one, or of a new key.
+  [[gnu::noinline]] bool addSlow(std::int64_t time, std::uint64_t key_hash, std::string_view key,
+                                 const double* values) noexcept;
   // Where an event goes: its slice, or nowhere (late, or between two windows when slide > size).
   Slice* sliceFor(std::int64_t time, bool& late);
-  // Fires, in start order, every unfired window holding state whose end + lateness <= limit
-  // (every one if `all`).
-  void fireWindows(std::int64_t limit, bool all, ResultKind kind, ResultSink& sink);
+  // Fires, in start order, every unfired window holding state whose end + lateness <= limit.
+  void fireWindows(std::int64_t limit, ResultKind kind, ResultSink& sink);
   void fireWindow(std::int64_t start, ResultKind kind, ResultSink& sink);
   void emit(const KeyTable& table, std::int64_t start, ResultKind kind, ResultSink& sink);
   // Recycles the slices whose windows have all fired or been passed (every slice if `all`).
@@ -81,8 +86,8 @@ class WindowOperator {
   const PipelinePlan& plan_;
   const Aggregates& aggregates_;
   std::int64_t watermark_;
-  std::int64_t next_start_;  // every window starting before this has fired or was passed
-  std::vector<Slice*> slices_;  // live slices, ordered by start
+  std::int64_t next_start_;      // every window starting before this has fired or was passed
+  std::vector<Slice*> slices_;   // live slices, ordered by start
   Slice* last_slice_ = nullptr;  // the slice of the previous event: most events share it
   std::vector<std::unique_ptr<Slice>> pool_;  // all slices ever made; free ones are reused
   std::vector<Slice*> free_;

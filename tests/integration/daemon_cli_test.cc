@@ -1,8 +1,13 @@
 // rivuletd's command line (DESIGN §4, exit codes in --help): version, help, usage errors,
 // --check on good and bad configs, and the start-up failure when a port is taken.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <regex>
 
 #include "tests/integration/harness.h"
@@ -42,12 +47,18 @@ std::string config(const TempDir& dir, const std::string& metrics = "127.0.0.1:0
                    const std::string& publish = "tcp://127.0.0.1:0",
                    const std::string& listen = "127.0.0.1:0") {
   return "daemon:\n"
-         "  metrics: " + metrics + "\n"
-         "  publish: [" + publish + ", ipc://" + dir.file("r.ipc") + "]\n"
+         "  metrics: " +
+         metrics +
+         "\n"
+         "  publish: [" +
+         publish + ", ipc://" + dir.file("r.ipc") +
+         "]\n"
          "sources:\n"
          "  in:\n"
          "    kind: tcp\n"
-         "    listen: " + listen + "\n"
+         "    listen: " +
+         listen +
+         "\n"
          "    time: {field: ts, unit: ms}\n"
          "pipelines:\n"
          "  trades:\n"
@@ -96,8 +107,8 @@ TEST(DaemonCli, UsageErrorsExitTwo) {
   const std::vector<std::vector<std::string>> bad = {
       {kDaemonPath, "--bogus"},
       {kDaemonPath, "--config", dir.file("ok.yaml"), "--frobnicate"},
-      {kDaemonPath},                           // no --config
-      {kDaemonPath, "--config"},               // no value
+      {kDaemonPath},              // no --config
+      {kDaemonPath, "--config"},  // no value
       {kDaemonPath, "--config", dir.file("ok.yaml"), "--log-level", "loud"},
   };
   for (const auto& argv : bad) {
@@ -128,8 +139,8 @@ TEST(DaemonCli, CheckValidConfigPrintsOneLineSummary) {
   ASSERT_EQ(splitLines(r.out).size(), 1u) << r.out;
   EXPECT_EQ(r.out.back(), '\n');
   EXPECT_THAT(r.out, StartsWith(path + ": ok"));
-  for (const char* part : {"1 source", "in: tcp", "2 pipelines", "trades: tumbling 1s",
-                           "hop: hopping 3s/1s"}) {
+  for (const char* part :
+       {"1 source", "in: tcp", "2 pipelines", "trades: tumbling 1s", "hop: hopping 3s/1s"}) {
     EXPECT_THAT(r.out, HasSubstr(part));
   }
 
@@ -178,8 +189,8 @@ TEST(DaemonCli, CheckReportsEveryErrorWithFileLineColumnAndPath) {
     const std::vector<std::string> lines = splitLines(r.err);
     // Both errors, in file order, then the count.
     ASSERT_GE(lines.size(), 2u) << r.err;
-    EXPECT_THAT(lines[0], StartsWith(path + ":" + positionOf(yaml, "tpc") +
-                                     ": sources.in.kind: \"tpc\""));
+    EXPECT_THAT(lines[0],
+                StartsWith(path + ":" + positionOf(yaml, "tpc") + ": sources.in.kind: \"tpc\""));
     EXPECT_THAT(lines[0], HasSubstr("tcp"));  // names what is possible
     EXPECT_EQ(lines[1], path + ":" + positionOf(yaml, "1x") +
                             ": pipelines.p.window.tumbling: \"1x\" is not a duration (use e.g. "
@@ -219,17 +230,18 @@ void expectStartFailure(const TempDir& dir, const std::string& yaml, int port,
 TEST(DaemonCli, TcpSourcePortInUseExitsThree) {
   TempDir dir;
   TakenPort taken;
-  expectStartFailure(dir, config(dir, "127.0.0.1:0", "tcp://127.0.0.1:0",
-                                 "127.0.0.1:" + std::to_string(taken.port())),
-                     taken.port(), "source in");
+  expectStartFailure(
+      dir,
+      config(dir, "127.0.0.1:0", "tcp://127.0.0.1:0", "127.0.0.1:" + std::to_string(taken.port())),
+      taken.port(), "source in");
 }
 
 TEST(DaemonCli, PublishPortInUseExitsThree) {
   TempDir dir;
   TakenPort taken;
-  expectStartFailure(
-      dir, config(dir, "127.0.0.1:0", "tcp://127.0.0.1:" + std::to_string(taken.port())),
-      taken.port(), "publish");
+  expectStartFailure(dir,
+                     config(dir, "127.0.0.1:0", "tcp://127.0.0.1:" + std::to_string(taken.port())),
+                     taken.port(), "publish");
 }
 
 TEST(DaemonCli, MetricsPortInUseExitsThree) {

@@ -1,12 +1,12 @@
 // Property test of WindowOperator against a brute-force reference: random out-of-order streams
 // with random tumbling and hopping windows, lateness and watermarks; the reference keeps every raw
 // event and recomputes every window and every aggregate from them.
-#include <gtest/gtest.h>
-
 #include <absl/hash/hash.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -56,6 +56,7 @@ struct Case {
   PipelinePlan plan;
   int keys;
   bool colliding_hashes;  // hash = key % 3: many keys share a hash
+  bool long_keys;         // keys over 16 bytes, compared byte by byte
   std::vector<Event> events;
   std::vector<Step> steps;
   bool end_of_input;  // advanceWatermark(kMaxTime) before flushing
@@ -66,15 +67,16 @@ struct Case {
     s << "seed=" << seed << " size=" << plan.size << " slide=" << plan.slide
       << " slice=" << plan.slice << " lateness=" << plan.allowed_lateness << " keys=" << keys
       << " events=" << events.size() << " colliding=" << colliding_hashes
-      << " end_of_input=" << end_of_input
+      << " long_keys=" << long_keys << " end_of_input=" << end_of_input
       << " flush=" << (flush_kind == ResultKind::kFinal ? "final" : "partial");
     return s.str();
   }
 };
 
-std::string encodeKey(int key) {
+std::string encodeKey(const Case& c, int key) {
   std::string out;
-  appendKeyPart(out, KeyPartType::kString, "k" + std::to_string(key));
+  appendKeyPart(out, KeyPartType::kString,
+                (c.long_keys ? "a-rather-long-key-" : "k") + std::to_string(key));
   return out;
 }
 
@@ -99,7 +101,8 @@ Case makeCase(std::uint64_t seed) {
   pipeline.name = "p";
   pipeline.from = {"in"};
   pipeline.group_by = {"key"};
-  pipeline.window.kind = slide == size ? config::WindowKind::kTumbling : config::WindowKind::kHopping;
+  pipeline.window.kind =
+      slide == size ? config::WindowKind::kTumbling : config::WindowKind::kHopping;
   pipeline.window.size = size;
   pipeline.window.slide = slide;
   pipeline.allowed_lateness = chance(0.35) ? 0 : uniform(0, 2 * size);
@@ -109,7 +112,8 @@ Case makeCase(std::uint64_t seed) {
     config::AggregateSpec spec;
     spec.name = "a" + std::to_string(k);
     spec.kind = static_cast<AggregateKind>(uniform(0, 6));
-    if (spec.kind != AggregateKind::kCount) spec.field = "f" + std::to_string(uniform(0, fields - 1));
+    if (spec.kind != AggregateKind::kCount)
+      spec.field = "f" + std::to_string(uniform(0, fields - 1));
     pipeline.aggregates.push_back(spec);
   }
   c.config.pipelines.push_back(pipeline);
@@ -117,6 +121,7 @@ Case makeCase(std::uint64_t seed) {
 
   c.keys = static_cast<int>(uniform(1, 50));
   c.colliding_hashes = chance(0.2);
+  c.long_keys = chance(0.2);
   const std::int64_t delay = uniform(0, 3 * size);
   const std::int64_t max_disorder = chance(0.2) ? 0 : uniform(0, 4 * size);
   const double advance_probability = std::uniform_real_distribution<double>(0.01, 0.3)(rng);
@@ -147,7 +152,7 @@ Case makeCase(std::uint64_t seed) {
     if (chance(advance_probability)) {
       std::int64_t w = max_time - delay;
       if (chance(0.01)) w = max_time + uniform(0, 3 * size);  // a jump: empty windows are passed
-      if (chance(0.03)) w = w - uniform(0, 2 * size);  // possibly lower: ignored
+      if (chance(0.03)) w = w - uniform(0, 2 * size);         // possibly lower: ignored
       c.steps.push_back({Step::kWatermark, 0, w});
       watermark = std::max(watermark, w);
     }
@@ -221,7 +226,19 @@ Values aggregate(const PipelinePlan& plan, const std::vector<const Event*>& even
   return out;
 }
 
-Results reference(Case& c, std::size_t& late) {
+// How much of the interesting ground the random cases covered, summed over all cases, so a
+// generator that stopped producing (say) late events would be noticed.
+struct Coverage {
+  std::size_t results = 0;
+  std::size_t by_watermark = 0;  // results fired by a watermark, not by the flush
+  std::size_t partial = 0;       // results flushed as partial
+  std::size_t late = 0;          // events dropped
+  std::size_t partly_late = 0;   // events too late for some of their windows, not for all
+  std::size_t hopping_cases = 0;
+  std::size_t merged_results = 0;  // results of windows spanning more than one slice
+};
+
+Results reference(Case& c, std::size_t& late, Coverage& coverage) {
   const PipelinePlan& p = c.plan;
   std::vector<std::int64_t> phase_watermarks;  // the watermark after each advance call
   std::int64_t watermark = kMinTime;
@@ -242,7 +259,11 @@ Results reference(Case& c, std::size_t& late) {
     late += e.late;
     for (std::int64_t s = firstWindowStart(p, e.time); s <= last; s += p.slide) {
       // The event counts in exactly the windows not yet fired or passed at its arrival.
-      if (fireTime(p, s) > e.watermark_at_arrival) windows[s][e.key].push_back(&e);
+      if (fireTime(p, s) > e.watermark_at_arrival) {
+        windows[s][e.key].push_back(&e);
+      } else if (!e.late && s == firstWindowStart(p, e.time)) {
+        ++coverage.partly_late;
+      }
     }
   }
 
@@ -253,7 +274,7 @@ Results reference(Case& c, std::size_t& late) {
     const std::size_t phase = static_cast<std::size_t>(fired - phase_watermarks.begin());
     const ResultKind kind = fired == phase_watermarks.end() ? c.flush_kind : ResultKind::kFinal;
     for (const auto& [key, events] : keys) {
-      out[{start, encodeKey(key)}] = Result{phase, kind, aggregate(p, events)};
+      out[{start, encodeKey(c, key)}] = Result{phase, kind, aggregate(p, events)};
     }
   }
   return out;
@@ -323,8 +344,9 @@ class RecordingSink : public ResultSink {
     JsonWriter writer(json);
     aggregates_.writeJson(r.state, writer);
     EXPECT_EQ(r.end - r.start, plan_.size);
-    const bool inserted = results.emplace(std::pair{r.start, std::string(r.key)},
-                                          Result{phase, r.kind, parseValues(plan_, json)})
+    const bool inserted = results
+                              .emplace(std::pair{r.start, std::string(r.key)},
+                                       Result{phase, r.kind, parseValues(plan_, json)})
                               .second;
     EXPECT_TRUE(inserted) << "window " << r.start << " emitted a key twice";
     ++pending_;
@@ -366,11 +388,27 @@ void expectSameValue(AggregateKind kind, const std::optional<double>& expected,
   }
 }
 
-void runCase(std::uint64_t seed) {
+// Calls of advanceWatermark in a case: a result with a lower phase was fired by one of them.
+std::size_t watermarkCalls(const Case& c) {
+  return static_cast<std::size_t>(
+             std::count_if(c.steps.begin(), c.steps.end(),
+                           [](const Step& s) { return s.kind == Step::kWatermark; })) +
+         (c.end_of_input ? 1 : 0);
+}
+
+void runCase(std::uint64_t seed, Coverage& coverage) {
   Case c = makeCase(seed);
   SCOPED_TRACE(c.describe());
   std::size_t expected_late = 0;
-  const Results expected = reference(c, expected_late);
+  const Results expected = reference(c, expected_late, coverage);
+  coverage.late += expected_late;
+  coverage.hopping_cases += c.plan.slide != c.plan.size;
+  for (const auto& [where, result] : expected) {
+    ++coverage.results;
+    coverage.by_watermark += result.phase < watermarkCalls(c);
+    coverage.partial += result.kind == ResultKind::kPartial;
+    coverage.merged_results += c.plan.slice != c.plan.size;
+  }
 
   const PipelinePlan& plan = c.plan;
   const Aggregates aggregates(plan.aggregates, plan.value_index);
@@ -380,7 +418,7 @@ void runCase(std::uint64_t seed) {
   std::vector<std::string> keys;
   std::vector<std::uint64_t> hashes;
   for (int k = 0; k < c.keys; ++k) {
-    keys.push_back(encodeKey(k));
+    keys.push_back(encodeKey(c, k));
     hashes.push_back(c.colliding_hashes ? static_cast<std::uint64_t>(k % 3)
                                         : absl::Hash<std::string>{}(keys.back()));
   }
@@ -412,11 +450,6 @@ void runCase(std::uint64_t seed) {
   op.flush(c.flush_kind, sink);
   EXPECT_EQ(op.stateEntries(), 0u);
   EXPECT_EQ(late, expected_late);
-  if (std::getenv("WSTATS")) {
-    std::size_t hop = c.plan.slide != c.plan.size, partial = 0, multi = 0;
-    for (auto& [w, r] : expected) partial += r.kind == ResultKind::kPartial, multi += r.phase > 0;
-    printf("%s results=%zu late=%zu partial=%zu hop=%zu\n", c.describe().c_str(), expected.size(), late, partial, hop);
-  }
 
   for (const auto& [where, want] : expected) {
     const auto got = sink.results.find(where);
@@ -443,10 +476,23 @@ void runCase(std::uint64_t seed) {
 }
 
 TEST(WindowPropertyTest, MatchesBruteForceReference) {
+  Coverage coverage;
   for (int i = 0; i < kCases; ++i) {
-    runCase(static_cast<std::uint64_t>(i) + 1);
-    if (::testing::Test::HasFailure()) break;  // one failing case is enough to read
+    runCase(static_cast<std::uint64_t>(i) + 1, coverage);
+    if (::testing::Test::HasFailure()) return;  // one failing case is enough to read
   }
+  EXPECT_GT(coverage.results, 50'000u);
+  EXPECT_GT(coverage.by_watermark, coverage.results / 2);
+  EXPECT_GT(coverage.partial, 1000u);
+  EXPECT_GT(coverage.late, 3000u);
+  EXPECT_GT(coverage.partly_late, 1000u);
+  EXPECT_GT(coverage.hopping_cases, 50u);
+  EXPECT_GT(coverage.merged_results, 20'000u);
+  std::printf(
+      "coverage: %zu results (%zu by watermark, %zu partial, %zu of merged slices), "
+      "%zu late events, %zu partly late, %zu hopping cases of %d\n",
+      coverage.results, coverage.by_watermark, coverage.partial, coverage.merged_results,
+      coverage.late, coverage.partly_late, coverage.hopping_cases, kCases);
 }
 
 }  // namespace

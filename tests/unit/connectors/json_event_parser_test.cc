@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/unit/connectors/source_test_support.h"
+
 namespace rivulet::connectors {
 namespace {
 
@@ -45,6 +47,8 @@ struct NumberCase {
   const char* text;  // the token as written
 };
 
+void PrintTo(const NumberCase& c, std::ostream* os) { *os << c.json; }
+
 class JsonNumberTest : public JsonEventParserTest,
                        public ::testing::WithParamInterface<NumberCase> {};
 
@@ -71,8 +75,7 @@ INSTANTIATE_TEST_SUITE_P(
         NumberCase{"-9223372036854775808", true, std::numeric_limits<std::int64_t>::min(),
                    -9223372036854775808.0, "-9223372036854775808"},
         NumberCase{"1.5", false, 0, 1.5, "1.5"}, NumberCase{"-0.25", false, 0, -0.25, "-0.25"},
-        NumberCase{"1.0", false, 0, 1.0, "1.0"},
-        NumberCase{"1e3", false, 0, 1000.0, "1e3"},
+        NumberCase{"1.0", false, 0, 1.0, "1.0"}, NumberCase{"1e3", false, 0, 1000.0, "1e3"},
         NumberCase{"2.5E-3", false, 0, 0.0025, "2.5E-3"},
         NumberCase{"-1E+2", false, 0, -100.0, "-1E+2"},
         // Integers past int64 are still numbers, only not is_integer.
@@ -108,6 +111,8 @@ struct StringCase {
   const char* expected;  // the unescaped bytes
 };
 
+void PrintTo(const StringCase& c, std::ostream* os) { *os << c.json; }
+
 class JsonStringTest : public JsonEventParserTest,
                        public ::testing::WithParamInterface<StringCase> {};
 
@@ -119,19 +124,21 @@ TEST_P(JsonStringTest, TextIsUnescaped) {
   EXPECT_EQ(at(kS).text, c.expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Strings, JsonStringTest,
-    ::testing::Values(StringCase{R"("plain")", "plain"}, StringCase{R"("")", ""},
-                      StringCase{R"("a\"b")", "a\"b"}, StringCase{R"("back\\slash")", "back\\slash"},
-                      StringCase{R"("\/")", "/"}, StringCase{R"("tab\there")", "tab\there"},
-                      StringCase{R"("line\nbreak\r")", "line\nbreak\r"},
-                      StringCase{R"("\b\f")", "\b\f"}, StringCase{R"("\u00e9")", "\xc3\xa9"},
-                      StringCase{R"("\ud83d\ude00")", "\xf0\x9f\x98\x80"},
-                      StringCase{R"("caf\u00e9 \"x\"")", "caf\xc3\xa9 \"x\""},
-                      StringCase{"\"raw \xc3\xa9\"", "raw \xc3\xa9"}),
-    [](const ::testing::TestParamInfo<StringCase>& info) {
-      return "Case" + std::to_string(info.index);
-    });
+INSTANTIATE_TEST_SUITE_P(Strings, JsonStringTest,
+                         ::testing::Values(StringCase{R"("plain")", "plain"},
+                                           StringCase{R"("")", ""}, StringCase{R"("a\"b")", "a\"b"},
+                                           StringCase{R"("back\\slash")", "back\\slash"},
+                                           StringCase{R"("\/")", "/"},
+                                           StringCase{R"("tab\there")", "tab\there"},
+                                           StringCase{R"("line\nbreak\r")", "line\nbreak\r"},
+                                           StringCase{R"("\b\f")", "\b\f"},
+                                           StringCase{R"("\u00e9")", "\xc3\xa9"},
+                                           StringCase{R"("\ud83d\ude00")", "\xf0\x9f\x98\x80"},
+                                           StringCase{R"("caf\u00e9 \"x\"")", "caf\xc3\xa9 \"x\""},
+                                           StringCase{"\"raw \xc3\xa9\"", "raw \xc3\xa9"}),
+                         [](const ::testing::TestParamInfo<StringCase>& info) {
+                           return "Case" + std::to_string(info.index);
+                         });
 
 TEST_F(JsonEventParserTest, BoolsAreBoolWithTokenText) {
   ASSERT_EQ(parse(R"({"b":true,"f":false})"), ErrorReason::kNone);
@@ -261,6 +268,10 @@ struct MalformedCase {
   ErrorReason reason;
 };
 
+void PrintTo(const MalformedCase& c, std::ostream* os) {
+  *os << "'" << c.line << "' -> " << pipeline::reasonName(c.reason);
+}
+
 class JsonMalformedTest : public JsonEventParserTest,
                           public ::testing::WithParamInterface<MalformedCase> {};
 
@@ -289,37 +300,36 @@ INSTANTIATE_TEST_SUITE_P(
                       MalformedCase{R"({"zz":[1,2})", ErrorReason::kInvalidJson},
                       MalformedCase{R"({"zz":{"a":1})", ErrorReason::kInvalidJson}));
 
-INSTANTIATE_TEST_SUITE_P(
-    TrailingGarbage, JsonMalformedTest,
-    ::testing::Values(MalformedCase{R"({"a":1} x)", ErrorReason::kInvalidJson},
-                      MalformedCase{R"({"i":1} x)", ErrorReason::kInvalidJson},
-                      MalformedCase{R"({"i":1}{"i":2})", ErrorReason::kInvalidJson},
-                      MalformedCase{R"({"i":1},)", ErrorReason::kInvalidJson},
-                      MalformedCase{R"({} 1)", ErrorReason::kInvalidJson},
-                      MalformedCase{R"([1,2] x)", ErrorReason::kInvalidJson},
-                      MalformedCase{R"(42 x)", ErrorReason::kInvalidJson},
-                      MalformedCase{R"("s" "t")", ErrorReason::kInvalidJson}));
+INSTANTIATE_TEST_SUITE_P(TrailingGarbage, JsonMalformedTest,
+                         ::testing::Values(MalformedCase{R"({"a":1} x)", ErrorReason::kInvalidJson},
+                                           MalformedCase{R"({"i":1} x)", ErrorReason::kInvalidJson},
+                                           MalformedCase{R"({"i":1}{"i":2})",
+                                                         ErrorReason::kInvalidJson},
+                                           MalformedCase{R"({"i":1},)", ErrorReason::kInvalidJson},
+                                           MalformedCase{R"({} 1)", ErrorReason::kInvalidJson},
+                                           MalformedCase{R"([1,2] x)", ErrorReason::kInvalidJson},
+                                           MalformedCase{R"(42 x)", ErrorReason::kInvalidJson},
+                                           MalformedCase{R"("s" "t")", ErrorReason::kInvalidJson}));
 
-INSTANTIATE_TEST_SUITE_P(
-    NotObject, JsonMalformedTest,
-    ::testing::Values(MalformedCase{"[1,2]", ErrorReason::kNotObject},
-                      MalformedCase{"[]", ErrorReason::kNotObject},
-                      MalformedCase{R"([{"i":1}])", ErrorReason::kNotObject},
-                      MalformedCase{"42", ErrorReason::kNotObject},
-                      MalformedCase{"-1.5e3", ErrorReason::kNotObject},
-                      MalformedCase{R"("s")", ErrorReason::kNotObject},
-                      MalformedCase{"true", ErrorReason::kNotObject},
-                      MalformedCase{"null", ErrorReason::kNotObject},
-                      MalformedCase{"  [1]  ", ErrorReason::kNotObject}));
+INSTANTIATE_TEST_SUITE_P(NotObject, JsonMalformedTest,
+                         ::testing::Values(MalformedCase{"[1,2]", ErrorReason::kNotObject},
+                                           MalformedCase{"[]", ErrorReason::kNotObject},
+                                           MalformedCase{R"([{"i":1}])", ErrorReason::kNotObject},
+                                           MalformedCase{"42", ErrorReason::kNotObject},
+                                           MalformedCase{"-1.5e3", ErrorReason::kNotObject},
+                                           MalformedCase{R"("s")", ErrorReason::kNotObject},
+                                           MalformedCase{"true", ErrorReason::kNotObject},
+                                           MalformedCase{"null", ErrorReason::kNotObject},
+                                           MalformedCase{"  [1]  ", ErrorReason::kNotObject}));
 
 // Not JSON at all, though the first byte looks like the start of a scalar.
-INSTANTIATE_TEST_SUITE_P(
-    BrokenTopLevelScalar, JsonMalformedTest,
-    ::testing::Values(MalformedCase{"tru", ErrorReason::kInvalidJson},
-                      MalformedCase{"nul", ErrorReason::kInvalidJson},
-                      MalformedCase{"-", ErrorReason::kInvalidJson},
-                      MalformedCase{"01", ErrorReason::kInvalidJson},
-                      MalformedCase{R"("unterminated)", ErrorReason::kInvalidJson}));
+INSTANTIATE_TEST_SUITE_P(BrokenTopLevelScalar, JsonMalformedTest,
+                         ::testing::Values(MalformedCase{"tru", ErrorReason::kInvalidJson},
+                                           MalformedCase{"nul", ErrorReason::kInvalidJson},
+                                           MalformedCase{"-", ErrorReason::kInvalidJson},
+                                           MalformedCase{"01", ErrorReason::kInvalidJson},
+                                           MalformedCase{R"("unterminated)",
+                                                         ErrorReason::kInvalidJson}));
 
 // A syntax error in a scalar member is found whether or not a pipeline reads it.
 INSTANTIATE_TEST_SUITE_P(

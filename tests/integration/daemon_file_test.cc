@@ -1,0 +1,315 @@
+// Bounded inputs (DESIGN §4): a file source and a generator source run to the end of their input,
+// the daemon publishes every window as final to the `output:` JSON-lines file and exits 0 by
+// itself. The file's contents are checked against a brute-force reference; a FIFO as the "file"
+// keeps the input open long enough to scrape the per-reason error counters before the end.
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "config/config.h"
+#include "connectors/generator_source.h"
+#include "tests/integration/harness.h"
+
+namespace rivulet::itest {
+namespace {
+
+constexpr std::int64_t kBase = 1'700'000'000'000;
+
+const std::vector<AggregateSpec> kKeyedAggregates = {
+    {"n", Agg::kCount},  {"total", Agg::kSum},  {"low", Agg::kMin},    {"high", Agg::kMax},
+    {"mean", Agg::kAvg}, {"open", Agg::kFirst}, {"close", Agg::kLast},
+};
+const std::vector<AggregateSpec> kHopAggregates = {
+    {"n", Agg::kCount}, {"total", Agg::kSum}, {"open", Agg::kFirst}, {"close", Agg::kLast}};
+
+std::string fileConfig(const TempDir& dir, const std::string& input) {
+  return "daemon:\n"
+         "  metrics: 127.0.0.1:0\n"
+         "  publish: ipc://" +
+         dir.file("r.ipc") +
+         "\n"
+         "  output: " +
+         dir.file("out.jsonl") +
+         "\n"
+         "  stages: 2\n"
+         "sources:\n"
+         "  replay:\n"
+         "    kind: file\n"
+         "    path: " +
+         input +
+         "\n"
+         "    time: {field: ts, unit: ms}\n"
+         "pipelines:\n"
+         "  trades:\n"
+         "    from: replay\n"
+         "    group_by: [sym]\n"
+         "    window: {tumbling: 1s}\n"
+         "    aggregates:\n"
+         "      n: count()\n"
+         "      total: sum(px)\n"
+         "      low: min(px)\n"
+         "      high: max(px)\n"
+         "      mean: avg(px)\n"
+         "      open: first(px)\n"
+         "      close: last(px)\n"
+         "  hop:\n"
+         "    from: replay\n"
+         "    window: {hopping: {size: 3s, slide: 1s}}\n"
+         "    aggregates:\n"
+         "      n: count()\n"
+         "      total: sum(px)\n"
+         "      open: first(px)\n"
+         "      close: last(px)\n";
+}
+
+// Events in order of their second, shuffled within it (no event is late whatever the daemon's
+// read sizes: the watermark never leaves the second being read), with distinct times, so
+// first/last have no ties; plus malformed lines, each with the reason it must be counted under.
+struct Input {
+  std::vector<std::string> lines;  // each ends in "\n"
+  std::int64_t good = 0;
+  std::map<std::string, std::int64_t> errors;
+  WindowReference trades{"trades", {"sym"}, 1000, 1000};
+  WindowReference hop{"hop", {}, 3000, 1000};
+};
+
+Input makeInput(int seconds, int per_second, std::uint64_t seed) {
+  const std::vector<std::string> symbols = {"AAPL", "MSFT", "GOOG", "AMZN",
+                                            "NVDA", "IBM",  "x y",  "tab\\tbed"};
+  std::mt19937_64 rng(seed);
+  Input in;
+  for (int s = 0; s < seconds; ++s) {
+    std::vector<int> offsets(1000);
+    for (int i = 0; i < 1000; ++i) offsets[static_cast<std::size_t>(i)] = i;
+    std::shuffle(offsets.begin(), offsets.end(), rng);
+    std::vector<std::string> lines;
+    for (int i = 0; i < per_second; ++i) {
+      const std::int64_t ts = kBase + s * 1000 + offsets[static_cast<std::size_t>(i)];
+      const std::string& sym = symbols[rng() % symbols.size()];
+      // "tab\tbed" is written with a JSON escape: the key is the unescaped string.
+      const std::string key = sym == "tab\\tbed" ? std::string("tab\tbed") : sym;
+      std::optional<double> px;
+      std::string line = "{\"ts\":" + std::to_string(ts) + ",\"sym\":\"" + sym + "\"";
+      if (rng() % 50 != 0) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.3f", 10 + static_cast<double>(rng() % 100000) / 997);
+        px = std::strtod(text, nullptr);
+        line += ",\"px\":" + std::string(text);
+      }
+      line += "}\n";
+      lines.push_back(line);
+      in.trades.add(ts, {key}, px);
+      in.hop.add(ts, {}, px);
+      ++in.good;
+    }
+    const std::string t = std::to_string(kBase + s * 1000 + 1);
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"invalid_json", "{\"ts\":" + t + ",\"sym\":\"AAPL\"\n"},
+        {"not_object", "[\"ts\"," + t + "]\n"},
+        {"missing_time", "{\"sym\":\"AAPL\",\"px\":1}\n"},
+        {"bad_time", "{\"ts\":true,\"sym\":\"AAPL\",\"px\":1}\n"},
+        {"missing_field", "{\"ts\":" + t + ",\"px\":1}\n"},
+        {"wrong_type", "{\"ts\":" + t + ",\"sym\":\"AAPL\",\"px\":[1]}\n"},
+    };
+    for (const auto& [reason, line] : bad) {
+      lines.push_back(line);
+      ++in.errors[reason];
+    }
+    std::shuffle(lines.begin(), lines.end(), rng);
+    in.lines.insert(in.lines.end(), lines.begin(), lines.end());
+  }
+  return in;
+}
+
+std::vector<Result> readOutput(const TempDir& dir) {
+  return parseResults(messagesFromJsonLines(readFile(dir.file("out.jsonl"))));
+}
+
+void expectOutputMatches(const std::vector<Result>& results, const Input& in) {
+  const auto all = [](const WindowId&) { return true; };
+  expectResultsMatch(results, "final", in.trades, kKeyedAggregates, all);
+  expectResultsMatch(results, "final", in.hop, kHopAggregates, all);
+  expectSeqWithoutGaps(results);
+  std::int64_t counted = 0;
+  for (const Result& r : results) {
+    EXPECT_EQ(r.kind, "final") << r.payload;
+    if (r.pipeline == "trades") counted += r.values.at("n").integer;
+  }
+  EXPECT_EQ(counted, in.good) << "every good line is counted once in the tumbling windows";
+}
+
+TEST(DaemonFile, BoundedFileRunsToTheEndAndWritesEveryWindowAsFinal) {
+  TempDir dir;
+  const Input in = makeInput(5, 400, 7);
+  // Some lines end in CRLF; the last one, a good event, has no line end at all.
+  ASSERT_NE(in.lines.back().find("\"ts\""), std::string::npos);
+  std::string text;
+  for (std::size_t i = 0; i < in.lines.size(); ++i) {
+    std::string line = in.lines[i];
+    line.pop_back();
+    if (i + 1 < in.lines.size()) line += i % 7 == 3 ? "\r\n" : "\n";
+    text += line;
+  }
+  writeFile(dir.file("in.jsonl"), text);
+
+  Daemon daemon(dir, fileConfig(dir, dir.file("in.jsonl")));
+  const auto exit_code = daemon.process().wait(60s);
+  ASSERT_TRUE(exit_code.has_value()) << "a bounded input did not end the daemon:\n" << daemon.log();
+  EXPECT_EQ(*exit_code, 0) << daemon.log();
+
+  const std::vector<Result> results = readOutput(dir);
+  EXPECT_EQ(results.size(), in.trades.windows().size() + in.hop.windows().size());
+  expectOutputMatches(results, in);
+  // Hopping windows reach two slides before the first event and past the last.
+  EXPECT_EQ(in.hop.windows().size(), 7u);
+}
+
+TEST(DaemonFile, FifoInputCountsEveryRefusedLineByReason) {
+  TempDir dir;
+  const std::string fifo = dir.file("in.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  // Held read-write, so the daemon's open does not block and end of input comes when we close it.
+  // O_CLOEXEC: the daemon must not inherit a writer.
+  // Non-blocking on our side only: a writer stuck on a dead reader gives up at its deadline.
+  int fd = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC | O_NONBLOCK);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  struct Closer {
+    int& fd;
+    ~Closer() {
+      if (fd >= 0) ::close(fd);
+    }
+  } closer{fd};
+
+  Input in = makeInput(3, 300, 11);
+  in.lines.push_back("{\"ts\":" + std::to_string(kBase + 5) + ",\"sym\":\"" +
+                     std::string(600, 'k') + "\",\"px\":1}\n");
+  ++in.errors["key_too_long"];
+  in.lines.push_back("{\"pad\":\"" + std::string((1 << 20) + 100, 'p') + "\"}\n");
+  ++in.errors["line_too_long"];
+  std::string text;
+  for (const std::string& line : in.lines) text += line;
+
+  Daemon daemon(dir, fileConfig(dir, fifo));
+  ASSERT_TRUE(daemon.waitReady());
+  // The FIFO holds 64 KiB and the input is more: write it from a thread while the daemon reads.
+  std::atomic<bool> written{false};
+  std::thread writer([&] {
+    std::string_view rest = text;
+    const auto deadline = Clock::now() + 30s;
+    while (!rest.empty() && Clock::now() < deadline) {
+      const ssize_t n = ::write(fd, rest.data(), rest.size());
+      if (n > 0) {
+        rest.remove_prefix(static_cast<std::size_t>(n));
+      } else if (n < 0 && errno == EAGAIN) {
+        pollfd p{fd, POLLOUT, 0};
+        ::poll(&p, 1, 20);
+      } else if (n < 0 && errno != EINTR) {
+        return;
+      }
+    }
+    written = rest.empty();
+  });
+  const std::int64_t lines = static_cast<std::int64_t>(in.lines.size());
+  std::string error;
+  const auto counted = [&](const Metrics& m) {
+    double refused = 0;
+    for (const Sample& s : m.all("rivulet_source_errors_total")) refused += s.value;
+    return m.valueOr0("rivulet_source_events_total", {{"source", "replay"}}) + refused ==
+           static_cast<double>(lines);
+  };
+  const auto m = daemon.scrapeUntil(counted, 30s, &error);
+  writer.join();
+  ASSERT_TRUE(written) << "could not write the whole input into the FIFO";
+  ASSERT_TRUE(m) << error;
+  EXPECT_TRUE(counted(*m)) << "not every line was counted";
+  EXPECT_EQ(m->value("rivulet_source_events_total", {{"source", "replay"}}),
+            static_cast<double>(in.good));
+  for (const Sample& s : m->all("rivulet_source_errors_total")) {
+    const auto it = in.errors.find(s.labels.at("reason"));
+    EXPECT_EQ(s.value, it == in.errors.end() ? 0 : static_cast<double>(it->second))
+        << s.labels.at("reason");
+  }
+  for (const auto& [reason, n] : in.errors) {
+    EXPECT_TRUE(m->value("rivulet_source_errors_total", {{"source", "replay"}, {"reason", reason}}))
+        << "no counter for " << reason;
+  }
+
+  ::close(fd);
+  fd = -1;
+  const auto exit_code = daemon.process().wait(30s);
+  ASSERT_TRUE(exit_code.has_value()) << "end of the FIFO did not end the daemon";
+  EXPECT_EQ(*exit_code, 0);
+  expectOutputMatches(readOutput(dir), in);
+}
+
+TEST(DaemonFile, GeneratorRunMatchesTheGeneratorFunction) {
+  TempDir dir;
+  config::GeneratorSpec spec;
+  spec.keys = 100;
+  spec.events_per_second = 100000;
+  spec.count = 200000;
+  spec.start_ms = kBase;
+  spec.seed = 1;
+  const std::string yaml =
+      "daemon:\n"
+      "  metrics: 127.0.0.1:0\n"
+      "  publish: ipc://" +
+      dir.file("r.ipc") +
+      "\n"
+      "  output: " +
+      dir.file("out.jsonl") +
+      "\n"
+      "sources:\n"
+      "  gen:\n"
+      "    kind: generator\n"
+      "    keys: 100\n"
+      "    events_per_second: 100000\n"
+      "    start: " +
+      std::to_string(kBase) +
+      "\n"
+      "    count: 200000\n"
+      "pipelines:\n"
+      "  per_key:\n"
+      "    from: gen\n"
+      "    group_by: [key]\n"
+      "    window: {tumbling: 1s}\n"
+      "    aggregates:\n"
+      "      n: count()\n"
+      "      total: sum(value)\n";
+  Daemon daemon(dir, yaml);
+  const auto exit_code = daemon.process().wait(60s);
+  ASSERT_TRUE(exit_code.has_value()) << "a generator with count did not end the daemon";
+  EXPECT_EQ(*exit_code, 0) << daemon.log();
+
+  WindowReference reference("per_key", {"key"}, 1000, 1000);
+  for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(spec.count); ++i) {
+    const connectors::GeneratedEvent e = connectors::generateEvent(spec, kBase, i);
+    reference.add(e.ts_ms, {"k" + std::to_string(e.key)}, e.value);
+  }
+  ASSERT_EQ(reference.windows().size(), 200u);  // 2 windows x 100 keys
+
+  const std::vector<Result> results = readOutput(dir);
+  EXPECT_EQ(results.size(), 200u);
+  std::int64_t total = 0;
+  std::set<std::int64_t> starts;
+  for (const Result& r : results) {
+    total += r.values.count("n") ? r.values.at("n").integer : 0;
+    starts.insert(r.start);
+  }
+  EXPECT_EQ(total, 200000);
+  EXPECT_EQ(starts, (std::set<std::int64_t>{kBase, kBase + 1000}));
+  expectResultsMatch(results, "final", reference, {{"n", Agg::kCount}, {"total", Agg::kSum}},
+                     [](const WindowId&) { return true; });
+  expectSeqWithoutGaps(results);
+}
+
+}  // namespace
+}  // namespace rivulet::itest

@@ -1,0 +1,259 @@
+// Child processes for the tests: a generic posix_spawn wrapper, and rivuletd itself with its log
+// read for the ports it bound. Children are killed on destruction, so a failing test leaves none.
+#pragma once
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tests/integration/harness/files.h"
+#include "tests/integration/harness/http.h"
+
+extern char** environ;
+
+namespace rivulet::itest {
+
+// RIVULETD in the environment runs the tests against another build (an installed binary, a
+// sanitizer build).
+inline const std::string kDaemonPath = std::getenv("RIVULETD") != nullptr ? std::getenv("RIVULETD")
+                                                                          : RIVULET_BINARY_DIR
+                                           "/daemon/rivuletd";
+inline const std::string kSourceDir = RIVULET_SOURCE_DIR;
+
+// Exit code as a shell reports it: the status for a normal exit, 128 + signal for a kill.
+inline int exitCodeOf(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// A child started with posix_spawn, stdin from /dev/null and stdout/stderr into files. Killed
+// (SIGKILL) and reaped on destruction if it is still running, so a failing test leaves nothing.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, const std::string& stdout_path,
+               const std::string& stderr_path) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    // The child starts with the default disposition and an empty mask whatever the test runner
+    // has set (gtest threads, an ignored SIGPIPE).
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, argv.front().c_str(), &actions, &attr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
+      pid_ = -1;
+      throw std::runtime_error("posix_spawn " + argv.front() + ": " + std::strerror(rc));
+    }
+  }
+  ~ChildProcess() {
+    if (pid_ > 0 && !status_) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool signal(int sig) const { return !status_ && ::kill(pid_, sig) == 0; }
+
+  // The exit code if the child has exited (reaps it), without waiting.
+  std::optional<int> poll() {
+    if (!status_) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) status_ = exitCodeOf(status);
+    }
+    return status_;
+  }
+  bool running() { return !poll().has_value(); }
+
+  // Waits up to `timeout` for the child to exit; its exit code, or nullopt if still running.
+  std::optional<int> wait(milliseconds timeout) {
+    waitUntil([&] { return poll().has_value(); }, timeout, 2ms);
+    return status_;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+};
+
+struct CommandResult {
+  std::optional<int> exit_code;  // nullopt: still running at the deadline (then killed)
+  std::string out;
+  std::string err;
+};
+
+// Runs a command to completion (killed after `timeout`), capturing stdout and stderr.
+inline CommandResult runCommand(const TempDir& dir, const std::vector<std::string>& argv,
+                                milliseconds timeout = 30s) {
+  static std::atomic<int> runs{0};
+  const std::string base = dir.file("cmd-" + std::to_string(runs++));
+  CommandResult result;
+  {
+    ChildProcess child(argv, base + ".out", base + ".err");
+    result.exit_code = child.wait(timeout);
+  }
+  result.out = readFile(base + ".out");
+  result.err = readFile(base + ".err");
+  return result;
+}
+
+// rivuletd --config <dir>/rivulet.yaml, stderr into <dir>/rivuletd.log. waitReady() reads the log
+// for the ports it bound.
+class Daemon {
+ public:
+  Daemon(const TempDir& dir, std::string_view config_yaml, std::vector<std::string> extra_args = {})
+      : config_path_(dir.file("rivulet.yaml")), log_path_(dir.file("rivuletd.log")) {
+    writeFile(config_path_, config_yaml);
+    std::vector<std::string> argv{kDaemonPath, "--config", config_path_};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    process_.emplace(argv, dir.file("rivuletd.out"), log_path_);
+  }
+  ~Daemon() {
+    if (::testing::Test::HasFailure()) {
+      std::fprintf(stderr, "[harness] rivuletd log (%s):\n%s\n", log_path_.c_str(), log().c_str());
+    }
+  }
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Waits for the "running" line (logged once every socket is bound and every thread started)
+  // and parses the metrics port, the publish endpoints and the tcp source ports.
+  ::testing::AssertionResult waitReady(milliseconds timeout = 30s) {
+    const bool ready = waitUntil(
+        [&] { return log().find(" running: ") != std::string::npos || !process_->running(); },
+        timeout);
+    if (!process_->running()) {
+      return ::testing::AssertionFailure()
+             << "rivuletd exited with " << *process_->poll() << " before it was ready:\n"
+             << log();
+    }
+    if (!ready) return ::testing::AssertionFailure() << "rivuletd not ready in time:\n" << log();
+    for (const std::string& line : splitLines(log())) {
+      if (const std::size_t at = line.find("metrics on http://"); at != std::string::npos) {
+        const std::size_t slash = line.find("/metrics", at + 18);
+        const std::string address = line.substr(at + 18, slash - (at + 18));
+        metrics_port_ = std::atoi(address.c_str() + address.rfind(':') + 1);
+      } else if (const std::size_t at = line.find("publishing results on ");
+                 at != std::string::npos) {
+        publish_.push_back(line.substr(at + 22));
+      } else if (const std::size_t at = line.find("source "); at != std::string::npos) {
+        const std::size_t listening = line.find(" listening on ", at);
+        if (listening == std::string::npos) continue;
+        const std::string name = line.substr(at + 7, listening - (at + 7));
+        source_ports_[name] = std::atoi(line.c_str() + line.rfind(':') + 1);
+      }
+    }
+    if (metrics_port_ <= 0) return ::testing::AssertionFailure() << "no metrics port:\n" << log();
+    return ::testing::AssertionSuccess();
+  }
+
+  int metricsPort() const { return metrics_port_; }
+  const std::vector<std::string>& publishEndpoints() const { return publish_; }
+  // The bound endpoint whose configured form starts with `scheme` ("tcp://", "ipc://").
+  std::string publishEndpoint(std::string_view scheme) const {
+    for (const std::string& e : publish_) {
+      if (e.rfind(scheme, 0) == 0) return e;
+    }
+    return {};
+  }
+  int sourcePort(const std::string& name) const {
+    const auto it = source_ports_.find(name);
+    return it == source_ports_.end() ? 0 : it->second;
+  }
+  std::string log() const { return readFile(log_path_); }
+  const std::string& configPath() const { return config_path_; }
+  ChildProcess& process() { return *process_; }
+
+  std::optional<Metrics> scrape(std::string* error) const {
+    const auto response = httpGet(metrics_port_, "/metrics", error);
+    if (!response) return std::nullopt;
+    if (response->status != 200) {
+      *error = "/metrics: HTTP " + std::to_string(response->status);
+      return std::nullopt;
+    }
+    return Metrics::parse(response->body, error);
+  }
+
+  // Scrapes until `condition(metrics)` holds; the last scrape (whether or not it held).
+  template <typename Condition>
+  std::optional<Metrics> scrapeUntil(Condition&& condition, milliseconds timeout,
+                                     std::string* error) const {
+    std::optional<Metrics> last;
+    waitUntil(
+        [&] {
+          last = scrape(error);
+          return last && condition(*last);
+        },
+        timeout);
+    return last;
+  }
+
+ private:
+  std::string config_path_;
+  std::string log_path_;
+  std::optional<ChildProcess> process_;
+  int metrics_port_ = 0;
+  std::vector<std::string> publish_;
+  std::map<std::string, int> source_ports_;
+};
+
+// A client connection to a tcp source.
+class TcpClient {
+ public:
+  explicit TcpClient(int port) : fd_(detail::connectLoopback(port, 20s)) {
+    if (fd_ < 0) {
+      throw std::runtime_error("connect to source port " + std::to_string(port) + ": " +
+                               std::strerror(errno));
+    }
+  }
+  ~TcpClient() { close(); }
+  TcpClient(const TcpClient&) = delete;
+  TcpClient& operator=(const TcpClient&) = delete;
+  bool send(std::string_view data) { return detail::sendAll(fd_, data); }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace rivulet::itest

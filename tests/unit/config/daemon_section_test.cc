@@ -1,0 +1,65 @@
+// A bad `daemon:` section: the exact "file:line:column: path: message" of every error, in file
+// order. The YAML literals start at line 1, column 1.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "config/loader.h"
+
+namespace rivulet::config {
+namespace {
+
+using ::testing::ElementsAre;
+
+std::vector<std::string> errorsOf(std::string_view yaml) {
+  const LoadResult result = loadString(yaml, "t.yaml");
+  EXPECT_FALSE(result.config.has_value());
+  EXPECT_FALSE(result.errors.empty());
+  std::vector<std::string> lines;
+  for (const ConfigError& error : result.errors) lines.push_back(error.toString());
+  return lines;
+}
+
+TEST(DaemonErrors, EveryKey) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(daemon:
+  metrics: 127.0.0.1:9464
+  publish: [tcp://127.0.0.1:5556, "udp://x:1", tcp://127.0.0.1:5556, "tcp://"]
+  output: ""
+  stages: 257
+  cpus: { sources: [0, -1], stages: 1, publisher: 1024, gpu: 0 }
+  log_level: warning
+  log_levle: info
+sources: { s: { kind: generator } }
+pipelines: { p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() } } }
+)yaml"),
+      ElementsAre(
+          "t.yaml:3:35: daemon.publish[1]: \"udp://x:1\" is not a ZeroMQ endpoint (use "
+          "tcp://host:port, ipc://path or inproc://name)",
+          "t.yaml:3:48: daemon.publish[2]: \"tcp://127.0.0.1:5556\" is listed twice",
+          "t.yaml:3:70: daemon.publish[3]: \"tcp://\" is not a ZeroMQ endpoint (use "
+          "tcp://host:port, ipc://path or inproc://name)",
+          "t.yaml:4:11: daemon.output: expected a non-empty string, got \"\"",
+          "t.yaml:5:11: daemon.stages: \"257\" is out of range (expected an integer in 1..256)",
+          "t.yaml:6:24: daemon.cpus.sources[1]: \"-1\" is out of range (expected an integer in "
+          "0..1023)",
+          "t.yaml:6:37: daemon.cpus.stages: expected a list, got \"1\"",
+          "t.yaml:6:51: daemon.cpus.publisher: \"1024\" is out of range (expected an integer in "
+          "0..1023)",
+          "t.yaml:6:57: daemon.cpus.gpu: unknown key \"gpu\" (known keys: sources, stages, "
+          "publisher)",
+          "t.yaml:7:14: daemon.log_level: \"warning\" is not a log level (expected one of: debug, "
+          "info, warn, error)",
+          "t.yaml:8:3: daemon.log_levle: unknown key \"log_levle\" (did you mean "
+          "\"log_level\"?)"));
+  EXPECT_THAT(errorsOf(R"yaml(daemon: { publish: [] }
+sources: { s: { kind: generator } }
+pipelines: { p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() } } }
+)yaml"),
+              ElementsAre("t.yaml:1:20: daemon.publish: at least one endpoint is required"));
+}
+
+}  // namespace
+}  // namespace rivulet::config

@@ -1,0 +1,220 @@
+// Bad `pipelines:` entries: the exact "file:line:column: path: message" of every error, in file
+// order. The YAML literals start at line 1, column 1.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "config/loader.h"
+
+namespace rivulet::config {
+namespace {
+
+using ::testing::ElementsAre;
+
+std::vector<std::string> errorsOf(std::string_view yaml) {
+  const LoadResult result = loadString(yaml, "t.yaml");
+  EXPECT_FALSE(result.config.has_value());
+  EXPECT_FALSE(result.errors.empty());
+  std::vector<std::string> lines;
+  for (const ConfigError& error : result.errors) lines.push_back(error.toString());
+  return lines;
+}
+
+TEST(PipelineErrors, WindowLengths) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources: { g: { kind: generator } }
+pipelines:
+  zero:
+    from: g
+    window: { tumbling: 0s }
+    aggregates: { n: count() }
+  micros:
+    from: g
+    window: { tumbling: 1500us }
+    aggregates: { n: count() }
+  slide_too_long:
+    from: g
+    window:
+      hopping: { size: 5s, slide: 10s }
+    aggregates: { n: count() }
+  too_many_panes:
+    from: g
+    window:
+      hopping: { size: 1h, slide: 7ms }
+    aggregates: { n: count() }
+)yaml"),
+      ElementsAre(
+          "t.yaml:5:25: pipelines.zero.window.tumbling: \"0s\" is too short (a window is at "
+          "least 1ms)",
+          "t.yaml:9:25: pipelines.micros.window.tumbling: \"1500us\" is not a whole number of "
+          "milliseconds",
+          "t.yaml:14:35: pipelines.slide_too_long.window.hopping.slide: slide \"10s\" is longer "
+          "than size \"5s\"",
+          "t.yaml:19:35: pipelines.too_many_panes.window.hopping.slide: size \"1h\" and slide "
+          "\"7ms\" need 3600000 panes per window (at most 10000); use a slide that divides the "
+          "size"));
+}
+
+TEST(PipelineErrors, HoppingShape) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources: { g: { kind: generator } }
+pipelines:
+  a:
+    from: g
+    window: { hopping: {} }
+    aggregates: { n: count() }
+  b:
+    from: g
+    window: { hopping: 1s }
+    aggregates: { n: count() }
+  c:
+    from: g
+    window: { tumbling: 1s, hopping: { size: 2s, slide: 1s } }
+    aggregates: { n: count() }
+  d:
+    from: g
+    window: { hopping: { size: 2s, slide: 0s, every: 1s } }
+    aggregates: { n: count() }
+)yaml"),
+      ElementsAre(
+          "t.yaml:5:24: pipelines.a.window.hopping: missing required key \"size\"",
+          "t.yaml:5:24: pipelines.a.window.hopping: missing required key \"slide\"",
+          "t.yaml:9:24: pipelines.b.window.hopping: expected a map, got \"1s\"",
+          "t.yaml:13:29: pipelines.c.window.hopping: a window is either tumbling or hopping, not "
+          "both",
+          "t.yaml:17:43: pipelines.d.window.hopping.slide: \"0s\" is too short (a window is at "
+          "least 1ms)",
+          "t.yaml:17:47: pipelines.d.window.hopping.every: unknown key \"every\" (known keys: "
+          "size, slide)"));
+}
+
+TEST(PipelineErrors, UnknownSourceInFrom) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  demo: { kind: generator }
+  trades: { kind: file, path: t.jsonl }
+pipelines:
+  a:
+    from: dmeo
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+  b:
+    from: [trades, quotes, trades]
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+  c:
+    from: []
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+)yaml"),
+      ElementsAre("t.yaml:6:11: pipelines.a.from: \"dmeo\" is not a source (did you mean "
+                  "\"demo\"?)",
+                  "t.yaml:10:20: pipelines.b.from[1]: \"quotes\" is not a source (sources: demo, "
+                  "trades)",
+                  "t.yaml:10:28: pipelines.b.from[2]: \"trades\" is listed twice",
+                  "t.yaml:14:11: pipelines.c.from: at least one source is required"));
+}
+
+TEST(PipelineErrors, BadSourcesSectionDoesNotCascadeIntoFrom) {
+  EXPECT_THAT(errorsOf(R"yaml(sources: [a]
+pipelines:
+  p: { from: a, window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml"),
+              ElementsAre("t.yaml:1:10: sources: expected a map, got a list"));
+}
+
+TEST(PipelineErrors, BadAggregates) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources: { demo: { kind: generator } }
+pipelines:
+  p:
+    from: demo
+    window: { tumbling: 1s }
+    aggregates:
+      a: summ(value)
+      b: median(value)
+      c: count(value)
+      d: sum()
+      e: avg(value, ts)
+      f: quantile(value, 0.99)
+      g: p99(value)
+      h: value
+      i: { sum: value }
+      j: "sum(1x)"
+)yaml"),
+      ElementsAre(
+          "t.yaml:7:10: pipelines.p.aggregates.a: unknown function \"summ\" (did you mean "
+          "\"sum\"?)",
+          "t.yaml:8:10: pipelines.p.aggregates.b: unknown function \"median\" (functions: count, "
+          "sum, min, max, avg, first, last)",
+          "t.yaml:9:10: pipelines.p.aggregates.c: \"count(value)\": count takes no argument (use "
+          "count())",
+          "t.yaml:10:10: pipelines.p.aggregates.d: \"sum()\": sum takes exactly one field, e.g. "
+          "sum(value)",
+          "t.yaml:11:10: pipelines.p.aggregates.e: \"avg(value, ts)\": avg takes exactly one "
+          "field, e.g. avg(value)",
+          "t.yaml:12:10: pipelines.p.aggregates.f: \"quantile\" is not supported yet",
+          "t.yaml:13:10: pipelines.p.aggregates.g: \"p99\" is not supported yet",
+          "t.yaml:14:10: pipelines.p.aggregates.h: \"value\" is not an aggregate (use e.g. "
+          "count(), sum(field), avg(field))",
+          "t.yaml:15:10: pipelines.p.aggregates.i: expected an aggregate such as sum(field), got "
+          "a map",
+          "t.yaml:16:10: pipelines.p.aggregates.j: \"sum(1x)\": \"1x\" is not a field name "
+          "(letters, digits and '_', not starting with a digit)"));
+}
+
+TEST(PipelineErrors, GeneratorFields) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  demo:
+    kind: generator
+    time: { field: timestamp }
+  other: { kind: file, path: x.jsonl }
+pipelines:
+  p:
+    from: [other, demo]
+    group_by: [key, symbol]
+    window: { tumbling: 1s }
+    aggregates:
+      n: count()
+      v: sum(value)
+      px: avg(price)
+  q:
+    from: demo
+    group_by: venue
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+)yaml"),
+      ElementsAre("t.yaml:4:20: sources.demo.time.field: \"timestamp\" is not a field of "
+                  "generator source \"demo\" (fields: ts, key, value)",
+                  "t.yaml:9:21: pipelines.p.group_by[1]: \"symbol\" is not a field of generator "
+                  "source \"demo\" (fields: ts, key, value)",
+                  "t.yaml:14:11: pipelines.p.aggregates.px: \"price\" is not a field of generator "
+                  "source \"demo\" (fields: ts, key, value)",
+                  "t.yaml:17:15: pipelines.q.group_by: \"venue\" is not a field of generator "
+                  "source \"demo\" (fields: ts, key, value)"));
+}
+
+TEST(PipelineErrors, GroupByAndAggregateNames) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources: { s: { kind: file, path: x } }
+pipelines:
+  p:
+    from: s
+    group_by: [symbol, venue, symbol, "a.b"]
+    window: { tumbling: 1s }
+    aggregates:
+      venue: count()
+      total: sum(qty)
+)yaml"),
+      ElementsAre("t.yaml:5:31: pipelines.p.group_by[2]: \"symbol\" is listed twice",
+                  "t.yaml:5:39: pipelines.p.group_by[3]: \"a.b\" is not a field name (letters, "
+                  "digits and '_', not starting with a digit)",
+                  "t.yaml:8:7: pipelines.p.aggregates.venue: \"venue\" is both a group_by field "
+                  "and an aggregate name"));
+}
+
+}  // namespace
+}  // namespace rivulet::config

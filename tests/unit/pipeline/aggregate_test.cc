@@ -1,0 +1,172 @@
+// Aggregates: every function's init/update/merge/writeJson, nulls, ties of first/last in time.
+#include "pipeline/aggregate.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace rivulet::pipeline {
+namespace {
+
+using config::AggregateKind;
+using config::AggregateSpec;
+
+constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
+
+// One aggregate function over value 0, plus the helpers to drive it.
+class OneAggregate {
+ public:
+  explicit OneAggregate(AggregateKind kind, std::string name = "x")
+      : specs_{AggregateSpec{std::move(name), kind, kind == AggregateKind::kCount ? "" : "v"}},
+        index_{kind == AggregateKind::kCount ? -1 : 0},
+        aggregates_(specs_, index_) {}
+
+  std::vector<Word> empty() const {
+    std::vector<Word> state(aggregates_.words());
+    aggregates_.init(state.data());
+    return state;
+  }
+  // A state folded from (time, value) pairs, in this order.
+  std::vector<Word> of(std::initializer_list<std::pair<std::int64_t, double>> events) const {
+    std::vector<Word> state = empty();
+    for (const auto& [time, value] : events) aggregates_.update(state.data(), time, &value);
+    return state;
+  }
+  std::string json(const std::vector<Word>& state) const {
+    std::string out;
+    JsonWriter writer(out);
+    aggregates_.writeJson(state.data(), writer);
+    return out;
+  }
+  std::string merged(std::vector<Word> into, const std::vector<Word>& from) const {
+    aggregates_.merge(into.data(), from.data());
+    return json(into);
+  }
+
+ private:
+  std::vector<AggregateSpec> specs_;
+  std::vector<int> index_;
+  Aggregates aggregates_;
+};
+
+TEST(AggregateTest, CountCountsEveryEventIncludingNulls) {
+  const OneAggregate count(AggregateKind::kCount);
+  EXPECT_EQ(count.json(count.empty()), R"({"x":0})");
+  EXPECT_EQ(count.json(count.of({{1, 5}, {2, kNull}, {3, -1}})), R"({"x":3})");
+}
+
+TEST(AggregateTest, SumSkipsNullsAndIsNullWithoutInput) {
+  const OneAggregate sum(AggregateKind::kSum);
+  EXPECT_EQ(sum.json(sum.empty()), R"({"x":null})");
+  EXPECT_EQ(sum.json(sum.of({{1, kNull}, {2, kNull}})), R"({"x":null})");
+  EXPECT_EQ(sum.json(sum.of({{1, 5400}, {2, kNull}, {3, 0.5}})), R"({"x":5400.5})");
+  // A sum of zero is a value, not null.
+  EXPECT_EQ(sum.json(sum.of({{1, 2}, {2, -2}})), R"({"x":0})");
+}
+
+TEST(AggregateTest, MinAndMaxSkipNulls) {
+  const OneAggregate min(AggregateKind::kMin);
+  const OneAggregate max(AggregateKind::kMax);
+  EXPECT_EQ(min.json(min.empty()), R"({"x":null})");
+  EXPECT_EQ(max.json(max.empty()), R"({"x":null})");
+  EXPECT_EQ(min.json(min.of({{1, kNull}})), R"({"x":null})");
+  EXPECT_EQ(min.json(min.of({{1, 3}, {2, kNull}, {3, -7.25}, {4, 10}})), R"({"x":-7.25})");
+  EXPECT_EQ(max.json(max.of({{1, -3}, {2, kNull}, {3, -7.25}, {4, -10}})), R"({"x":-3})");
+  EXPECT_EQ(min.json(min.of({{1, kNull}, {2, 4}})), R"({"x":4})");
+}
+
+TEST(AggregateTest, AvgIsSumOverNonNullCount) {
+  const OneAggregate avg(AggregateKind::kAvg);
+  EXPECT_EQ(avg.json(avg.empty()), R"({"x":null})");
+  EXPECT_EQ(avg.json(avg.of({{1, kNull}})), R"({"x":null})");
+  EXPECT_EQ(avg.json(avg.of({{1, 1}, {2, kNull}, {3, 2}})), R"({"x":1.5})");
+}
+
+TEST(AggregateTest, FirstTakesTheSmallestTimeAndTheEarliestAddedOnTies) {
+  const OneAggregate first(AggregateKind::kFirst);
+  EXPECT_EQ(first.json(first.empty()), R"({"x":null})");
+  EXPECT_EQ(first.json(first.of({{5, 1}, {3, 2}, {4, 3}})), R"({"x":2})");
+  EXPECT_EQ(first.json(first.of({{3, 1}, {3, 2}})), R"({"x":1})");
+  // A null value is skipped, even at the smallest time.
+  EXPECT_EQ(first.json(first.of({{5, 1}, {1, kNull}})), R"({"x":1})");
+  EXPECT_EQ(first.json(first.of({{1, kNull}, {5, 1}})), R"({"x":1})");
+  EXPECT_EQ(first.json(first.of({{1, kNull}})), R"({"x":null})");
+  // Extreme times are times like any other.
+  const std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  EXPECT_EQ(first.json(first.of({{max, 7}})), R"({"x":7})");
+}
+
+TEST(AggregateTest, LastTakesTheLargestTimeAndTheLatestAddedOnTies) {
+  const OneAggregate last(AggregateKind::kLast);
+  EXPECT_EQ(last.json(last.empty()), R"({"x":null})");
+  EXPECT_EQ(last.json(last.of({{3, 1}, {5, 2}, {4, 3}})), R"({"x":2})");
+  EXPECT_EQ(last.json(last.of({{3, 1}, {3, 2}})), R"({"x":2})");
+  EXPECT_EQ(last.json(last.of({{1, 1}, {9, kNull}})), R"({"x":1})");
+  const std::int64_t min = std::numeric_limits<std::int64_t>::min();
+  EXPECT_EQ(last.json(last.of({{min, 7}})), R"({"x":7})");
+}
+
+TEST(AggregateTest, MergeCombinesStatesOfDisjointRanges) {
+  const OneAggregate count(AggregateKind::kCount);
+  EXPECT_EQ(count.merged(count.of({{1, 1}, {2, kNull}}), count.of({{3, 1}})), R"({"x":3})");
+  const OneAggregate sum(AggregateKind::kSum);
+  EXPECT_EQ(sum.merged(sum.of({{1, 1.5}}), sum.of({{3, 2}})), R"({"x":3.5})");
+  EXPECT_EQ(sum.merged(sum.empty(), sum.of({{3, 2}})), R"({"x":2})");
+  EXPECT_EQ(sum.merged(sum.of({{3, 2}}), sum.empty()), R"({"x":2})");
+  EXPECT_EQ(sum.merged(sum.empty(), sum.of({{3, kNull}})), R"({"x":null})");
+  const OneAggregate min(AggregateKind::kMin);
+  EXPECT_EQ(min.merged(min.of({{1, 4}}), min.of({{3, 2}})), R"({"x":2})");
+  EXPECT_EQ(min.merged(min.of({{1, 2}}), min.empty()), R"({"x":2})");
+  const OneAggregate max(AggregateKind::kMax);
+  EXPECT_EQ(max.merged(max.of({{1, 4}}), max.of({{3, 2}})), R"({"x":4})");
+  EXPECT_EQ(max.merged(max.empty(), max.empty()), R"({"x":null})");
+  const OneAggregate avg(AggregateKind::kAvg);
+  EXPECT_EQ(avg.merged(avg.of({{1, 1}}), avg.of({{3, 2}, {4, 6}})), R"({"x":3})");
+}
+
+TEST(AggregateTest, MergeOfFirstAndLastComparesTimesAndTakesFromAsLaterOnTies) {
+  const OneAggregate first(AggregateKind::kFirst);
+  EXPECT_EQ(first.merged(first.of({{5, 1}}), first.of({{3, 2}})), R"({"x":2})");
+  EXPECT_EQ(first.merged(first.of({{3, 1}}), first.of({{5, 2}})), R"({"x":1})");
+  EXPECT_EQ(first.merged(first.of({{3, 1}}), first.of({{3, 2}})), R"({"x":1})");
+  EXPECT_EQ(first.merged(first.empty(), first.of({{3, 2}})), R"({"x":2})");
+  EXPECT_EQ(first.merged(first.of({{3, 1}}), first.empty()), R"({"x":1})");
+  EXPECT_EQ(first.merged(first.of({{3, kNull}}), first.of({{9, 2}})), R"({"x":2})");
+
+  const OneAggregate last(AggregateKind::kLast);
+  EXPECT_EQ(last.merged(last.of({{5, 1}}), last.of({{3, 2}})), R"({"x":1})");
+  EXPECT_EQ(last.merged(last.of({{3, 1}}), last.of({{5, 2}})), R"({"x":2})");
+  EXPECT_EQ(last.merged(last.of({{3, 1}}), last.of({{3, 2}})), R"({"x":2})");
+  EXPECT_EQ(last.merged(last.empty(), last.of({{3, 2}})), R"({"x":2})");
+  EXPECT_EQ(last.merged(last.of({{3, 1}}), last.empty()), R"({"x":1})");
+  EXPECT_EQ(last.merged(last.of({{3, 1}}), last.of({{9, kNull}})), R"({"x":1})");
+}
+
+TEST(AggregateTest, JsonFollowsConfigOrderWithEscapedNames) {
+  const std::vector<AggregateSpec> specs = {
+      {"trades", AggregateKind::kCount, ""}, {"volume", AggregateKind::kSum, "qty"},
+      {"low", AggregateKind::kMin, "price"}, {"say \"hi\"\n", AggregateKind::kLast, "price"},
+      {"avg", AggregateKind::kAvg, "qty"},   {"first", AggregateKind::kFirst, "qty"},
+      {"high", AggregateKind::kMax, "price"}};
+  const std::vector<int> index = {-1, 0, 1, 1, 0, 0, 1};
+  const Aggregates aggregates(specs, index);
+  EXPECT_EQ(aggregates.words(), 1u + 2 + 1 + 2 + 2 + 2 + 1);
+
+  std::vector<Word> state(aggregates.words());
+  aggregates.init(state.data());
+  const double e1[] = {100, kNull};
+  const double e2[] = {20.5, kNull};
+  aggregates.update(state.data(), 2, e1);
+  aggregates.update(state.data(), 1, e2);
+  std::string out;
+  JsonWriter writer(out);
+  aggregates.writeJson(state.data(), writer);
+  EXPECT_EQ(out, R"({"trades":2,"volume":120.5,"low":null,"say \"hi\"\n":null,"avg":60.25,)"
+                 R"("first":20.5,"high":null})");
+}
+
+}  // namespace
+}  // namespace rivulet::pipeline

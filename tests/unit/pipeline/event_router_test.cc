@@ -1,0 +1,776 @@
+// EventRouter, single-threaded: which ring an event goes to, what its record holds, how each
+// kind of bad event is refused (whole, for every pipeline at once), event time in every unit,
+// and the watermark and idle control records a flush sends.
+#include "pipeline/event_router.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// The ring consumer and record decoding shared with the connector tests.
+#include "tests/unit/connectors/source_test_support.h"
+
+namespace rivulet::pipeline {
+namespace {
+
+using testutil::kMs;
+using testutil::Record;
+using testutil::RingSet;
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+constexpr std::int64_t kNow = 1'700'000'000'000 * kMs;  // the wall clock the tests pretend
+constexpr std::int64_t kSteady = 1'000 * kSecond;       // and the monotonic clock
+
+// ---- field values as a parser would hand them over ----
+
+// Owns the text a FieldValue views.
+std::string_view keep(std::string text) {
+  static std::deque<std::string> texts;
+  texts.push_back(std::move(text));
+  return texts.back();
+}
+
+FieldValue num(std::int64_t v) {
+  FieldValue f;
+  f.type = FieldType::kNumber;
+  f.is_integer = true;
+  f.integer = v;
+  f.number = static_cast<double>(v);
+  f.text = keep(std::to_string(v));
+  return f;
+}
+FieldValue num(double v, std::string_view text) {
+  FieldValue f;
+  f.type = FieldType::kNumber;
+  f.number = v;
+  f.text = keep(std::string(text));
+  return f;
+}
+FieldValue str(std::string_view s) {
+  FieldValue f;
+  f.type = FieldType::kString;
+  f.text = keep(std::string(s));
+  return f;
+}
+FieldValue boolean(bool b) {
+  FieldValue f;
+  f.type = FieldType::kBool;
+  f.text = b ? "true" : "false";
+  return f;
+}
+FieldValue null() {
+  FieldValue f;
+  f.type = FieldType::kNull;
+  return f;
+}
+FieldValue other() {
+  FieldValue f;
+  f.type = FieldType::kOther;
+  return f;
+}
+
+// ---- a router over rings, built from a config as the engine builds it ----
+
+struct SourceOptions {
+  std::optional<config::TimeSpec> time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
+  config::WatermarkSpec watermark{};
+};
+
+class Router {
+ public:
+  Router(std::vector<config::PipelineConfig> pipelines, std::size_t stages,
+         SourceOptions options = {}, std::size_t ring_capacity = 1024)
+      : rings_(stages, ring_capacity) {
+    config::SourceConfig source;
+    source.name = "src";
+    source.kind = config::SourceKind::kFile;
+    source.time = options.time;
+    source.watermark = options.watermark;
+    config_.sources.push_back(source);
+    config_.pipelines = std::move(pipelines);
+    router_ = std::make_unique<EventRouter>(testutil::planFor(config_), rings_.pointers(), stats_);
+  }
+
+  // Routes an event given as field name -> value; fields not named are missing.
+  ErrorReason route(std::initializer_list<std::pair<std::string, FieldValue>> named,
+                    std::int64_t now = kNow) {
+    const std::vector<std::string>& fields = router_->plan().fields;
+    std::vector<FieldValue> values(fields.size());
+    for (const auto& [name, value] : named) {
+      const auto it = std::find(fields.begin(), fields.end(), name);
+      if (it == fields.end()) {
+        ADD_FAILURE() << "field " << name << " is not in the plan";
+        continue;
+      }
+      values[static_cast<std::size_t>(it - fields.begin())] = value;
+    }
+    return router_->route(values.data(), now);
+  }
+
+  void flush(std::int64_t now = kNow, std::int64_t steady = kSteady) {
+    router_->flush(now, steady);
+    rings_.drain();
+  }
+
+  EventRouter& router() { return *router_; }
+  RingSet& rings() { return rings_; }
+  const SourceStats& stats() const { return stats_; }
+  std::uint64_t errors(ErrorReason reason) const { return testutil::errors(stats_, reason); }
+
+  // Records that arrived on `ring` since the last call.
+  std::vector<Record> take(std::size_t ring) {
+    const std::vector<Record>& all = rings_.records(ring);
+    std::vector<Record> out(all.begin() + static_cast<std::ptrdiff_t>(seen_[ring]), all.end());
+    seen_[ring] = all.size();
+    return out;
+  }
+  // take() of every ring.
+  std::vector<std::vector<Record>> takeAll() {
+    std::vector<std::vector<Record>> out;
+    for (std::size_t i = 0; i < rings_.size(); ++i) out.push_back(take(i));
+    return out;
+  }
+
+ private:
+  config::Config config_;
+  SourceStats stats_;
+  RingSet rings_;
+  std::unique_ptr<EventRouter> router_;
+  std::map<std::size_t, std::size_t> seen_;
+};
+
+config::PipelineConfig countBy(std::string name, std::vector<std::string> group_by) {
+  return testutil::pipelineConfig(std::move(name), "src", std::move(group_by),
+                                  {testutil::aggregate("n", config::AggregateKind::kCount)});
+}
+config::PipelineConfig sumBy(std::string name, std::vector<std::string> group_by,
+                             std::string field) {
+  return testutil::pipelineConfig(
+      std::move(name), "src", std::move(group_by),
+      {testutil::aggregate("s", config::AggregateKind::kSum, std::move(field))});
+}
+
+// ---- routing ----
+
+TEST(StageOf, MapsTheHashRangeOntoTheStages) {
+  for (std::uint32_t stages = 1; stages <= 64; ++stages) {
+    EXPECT_EQ(stageOf(0, stages), 0u);
+    EXPECT_EQ(stageOf(~0ULL, stages), stages - 1);
+    EXPECT_EQ(stageOf(0x00000000FFFFFFFFULL, stages), 0u) << "only the high 32 bits count";
+  }
+  std::mt19937_64 rng(5);
+  std::vector<int> counts(3, 0);
+  for (int i = 0; i < 300'000; ++i) {
+    const std::uint32_t s = stageOf(rng(), 3);
+    ASSERT_LT(s, 3u);
+    ++counts[s];
+  }
+  for (int c : counts) EXPECT_NEAR(c, 100'000, 1'500);
+}
+
+TEST(EventRouter, RoutesEachKeyToTheStageOfItsHashAlways) {
+  Router r({countBy("by_k", {"k"})}, 4);
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_EQ(r.route({{"ts", num(1000 + i)}, {"k", str("key" + std::to_string(i % 100))}}),
+              ErrorReason::kNone);
+  }
+  r.flush();
+
+  std::map<std::string, std::pair<std::size_t, std::uint64_t>> home;  // key -> (ring, hash)
+  std::set<std::uint64_t> hashes;
+  for (std::size_t ring = 0; ring < 4; ++ring) {
+    std::size_t events = 0;
+    for (const Record& rec : r.rings().records(ring)) {
+      if (rec.type() != RecordType::kEvent) continue;
+      ++events;
+      EXPECT_EQ(stageOf(rec.header.key_hash, 4), ring);
+      const std::string key = testutil::keyParts(rec.key(0)).at(0).second;
+      const auto [it, inserted] = home.emplace(key, std::make_pair(ring, rec.header.key_hash));
+      EXPECT_EQ(it->second.first, ring) << key << " went to two rings";
+      EXPECT_EQ(it->second.second, rec.header.key_hash) << key << " hashed two ways";
+      hashes.insert(rec.header.key_hash);
+    }
+    EXPECT_GT(events, 0u) << "100 keys left ring " << ring << " empty";
+  }
+  EXPECT_EQ(home.size(), 100u);
+  EXPECT_EQ(hashes.size(), 100u);
+  EXPECT_EQ(r.stats().events.load(), 400u);
+}
+
+// The same key in two pipelines has one hash: both records go to the same stage.
+TEST(EventRouter, SameKeyInTwoPipelinesGoesToOneStage) {
+  Router r({countBy("a", {"k"}), sumBy("b", {"k"}, "v")}, 8);
+  for (int i = 0; i < 64; ++i)
+    ASSERT_EQ(r.route({{"ts", num(1)}, {"k", str("x" + std::to_string(i))}, {"v", num(i)}}),
+              ErrorReason::kNone);
+  r.flush();
+  for (std::size_t ring = 0; ring < 8; ++ring) {
+    std::multiset<std::string> a, b;
+    for (const Record& rec : r.rings().records(ring)) {
+      if (rec.type() != RecordType::kEvent) continue;
+      if (rec.header.pipeline == 0) a.insert(std::string(rec.key(0)));
+      if (rec.header.pipeline == 1) b.insert(std::string(rec.key(1)));
+    }
+    EXPECT_EQ(a, b) << "ring " << ring;
+  }
+}
+
+TEST(EventRouter, NoGroupByMeansOneEmptyKeyOnOneStage) {
+  Router r({countBy("all", {})}, 4);
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(r.route({{"ts", num(i)}}), ErrorReason::kNone);
+  r.flush();
+  std::size_t rings_with_events = 0;
+  for (std::size_t ring = 0; ring < 4; ++ring) {
+    std::size_t events = 0;
+    for (const Record& rec : r.rings().records(ring)) {
+      if (rec.type() != RecordType::kEvent) continue;
+      ++events;
+      EXPECT_EQ(rec.header.key_size, 0u);
+    }
+    rings_with_events += events > 0;
+    if (events > 0) {
+      EXPECT_EQ(events, 20u);
+    }
+  }
+  EXPECT_EQ(rings_with_events, 1u);
+}
+
+// ---- the event record ----
+
+TEST(EventRouter, EventRecordHoldsValuesThenKey) {
+  // Two aggregates on px share one value; count() needs none.
+  Router r(
+      {testutil::pipelineConfig("trades", "src", {"sym", "shard", "flag"},
+                                {testutil::aggregate("total", config::AggregateKind::kSum, "px"),
+                                 testutil::aggregate("most", config::AggregateKind::kMax, "qty"),
+                                 testutil::aggregate("n", config::AggregateKind::kCount),
+                                 testutil::aggregate("mean", config::AggregateKind::kAvg, "px")})},
+      1);
+  const SourcePlan& plan = r.router().plan();
+  EXPECT_EQ(plan.fields, (std::vector<std::string>{"ts", "sym", "shard", "flag", "px", "qty"}));
+  ASSERT_EQ(plan.routes.size(), 1u);
+  EXPECT_EQ(plan.routes[0].key_fields, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(plan.routes[0].value_fields, (std::vector<int>{4, 5}));
+
+  ASSERT_EQ(r.route({{"ts", num(1'700'000'000'123)},
+                     {"sym", str("AAPL")},
+                     {"shard", num(3)},
+                     {"flag", boolean(true)},
+                     {"px", num(1.5, "1.5")},
+                     {"qty", num(2)}}),
+            ErrorReason::kNone);
+  r.flush();
+  const std::vector<Record> records = r.take(0);
+  ASSERT_FALSE(records.empty());
+  const Record& rec = records[0];
+  EXPECT_EQ(rec.type(), RecordType::kEvent);
+  EXPECT_EQ(rec.header.cells, 1u);
+  EXPECT_EQ(rec.header.flags, 0u);
+  EXPECT_EQ(rec.header.pipeline, 0u);
+  EXPECT_EQ(rec.header.time, 1'700'000'000'123 * kMs);
+  EXPECT_EQ(rec.value(0), 1.5);
+  EXPECT_EQ(rec.value(1), 2.0);
+  const std::string key(
+      "s\x04\x00"
+      "AAPL"
+      "n\x01\x00"
+      "3"
+      "b\x04\x00"
+      "true",
+      18);
+  EXPECT_EQ(rec.header.key_size, key.size());
+  EXPECT_EQ(rec.key(2), key);
+  using P = std::pair<KeyPartType, std::string>;
+  EXPECT_EQ(testutil::keyParts(rec.key(2)), (std::vector<P>{{KeyPartType::kString, "AAPL"},
+                                                            {KeyPartType::kNumber, "3"},
+                                                            {KeyPartType::kBool, "true"}}));
+}
+
+// A number key part is the number's JSON text: 3 and 3.0 are different keys.
+TEST(EventRouter, NumberKeyIsItsText) {
+  Router r({countBy("by_n", {"n"})}, 1);
+  ASSERT_EQ(r.route({{"ts", num(1)}, {"n", num(3)}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", num(1)}, {"n", num(3.0, "3.0")}}), ErrorReason::kNone);
+  r.flush();
+  const std::vector<Record> records = r.take(0);
+  ASSERT_GE(records.size(), 2u);
+  EXPECT_EQ(testutil::keyParts(records[0].key(0)).at(0).second, "3");
+  EXPECT_EQ(testutil::keyParts(records[1].key(0)).at(0).second, "3.0");
+  EXPECT_NE(records[0].header.key_hash, records[1].header.key_hash);
+}
+
+// Records of many cells, some wrapping around the ring's end, arrive byte for byte.
+TEST(EventRouter, MultiCellRecordsArriveWhole) {
+  Router r({sumBy("big", {"k"}, "v")}, 1, {}, 32);
+  for (int i = 0; i < 40; ++i) {
+    std::string key(400 + i, static_cast<char>('a' + i % 26));
+    ASSERT_EQ(r.route({{"ts", num(i)}, {"k", str(key)}, {"v", num(i)}}), ErrorReason::kNone);
+    r.flush();  // the ring holds only a few of them: read as we go
+    const std::vector<Record> records = r.take(0);
+    ASSERT_GE(records.size(), 1u);
+    const Record& rec = records[0];
+    ASSERT_EQ(rec.type(), RecordType::kEvent);
+    EXPECT_EQ(rec.header.cells, (24 + 8 + 3 + key.size() + 63) / 64);
+    EXPECT_EQ(rec.value(0), i);
+    EXPECT_EQ(testutil::keyParts(rec.key(1)).at(0).second, key) << i;
+  }
+}
+
+// ---- refusals ----
+
+TEST(EventRouter, OneBadPipelineRefusesTheEventForAll) {
+  Router r({countBy("by_a", {"a"}), sumBy("by_b", {"b"}, "v")}, 3);
+  // b is missing: by_a could take it, but the event is refused whole.
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"a", str("x")}, {"v", num(1)}}), ErrorReason::kMissingField);
+  // by_a is fine, by_b's value has the wrong type.
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"a", str("x")}, {"b", str("y")}, {"v", str("1")}}),
+            ErrorReason::kWrongType);
+  // The first pipeline's key is the bad one.
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"a", other()}, {"b", str("y")}, {"v", num(1)}}),
+            ErrorReason::kWrongType);
+  for (std::size_t ring = 0; ring < 3; ++ring)
+    EXPECT_EQ(r.rings().ring(ring).staged(), 0u) << "ring " << ring;
+  r.flush();
+  EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
+  EXPECT_EQ(r.stats().events.load(), 0u);
+  EXPECT_EQ(r.errors(ErrorReason::kMissingField), 1u);
+  EXPECT_EQ(r.errors(ErrorReason::kWrongType), 2u);
+  EXPECT_EQ(testutil::totalErrors(r.stats()), 3u);
+
+  // A good event after the refused ones carries nothing of them.
+  ASSERT_EQ(r.route({{"ts", num(2)}, {"a", str("x")}, {"b", str("y")}, {"v", num(5)}}),
+            ErrorReason::kNone);
+  r.flush();
+  const std::vector<Record> a = r.rings().events(0);
+  const std::vector<Record> b = r.rings().events(1);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(testutil::keyParts(a[0].key(0)).at(0).second, "x");
+  EXPECT_EQ(testutil::keyParts(b[0].key(1)).at(0).second, "y");
+  EXPECT_EQ(b[0].value(0), 5.0);
+  EXPECT_EQ(r.stats().events.load(), 1u);
+}
+
+TEST(EventRouter, NullOrMissingValueIsNaN) {
+  Router r({sumBy("s", {}, "v")}, 1);
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", null()}}), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", num(2)}}), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", num(3)}, {"v", num(-0.5, "-0.5")}}), ErrorReason::kNone);
+  r.flush();
+  const std::vector<Record> events = r.rings().events(0);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_TRUE(std::isnan(events[0].value(0)));
+  EXPECT_TRUE(std::isnan(events[1].value(0)));
+  EXPECT_EQ(events[2].value(0), -0.5);
+  EXPECT_EQ(testutil::totalErrors(r.stats()), 0u);
+  EXPECT_EQ(r.stats().events.load(), 3u);
+}
+
+TEST(EventRouter, ValueThatIsNotANumberIsWrongType) {
+  Router r({sumBy("s", {}, "v")}, 1);
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", str("1.5")}}), ErrorReason::kWrongType);
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", boolean(true)}}), ErrorReason::kWrongType);
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", other()}}), ErrorReason::kWrongType);
+  r.flush();
+  EXPECT_EQ(r.errors(ErrorReason::kWrongType), 3u);
+  EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
+}
+
+TEST(EventRouter, KeyThatIsAbsentNullOrNestedIsRefused) {
+  Router r({countBy("by_k", {"k"})}, 1);
+  EXPECT_EQ(r.route({{"ts", num(1)}}), ErrorReason::kMissingField);
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"k", null()}}), ErrorReason::kMissingField);
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"k", other()}}), ErrorReason::kWrongType);
+  EXPECT_EQ(r.errors(ErrorReason::kMissingField), 2u);
+  EXPECT_EQ(r.errors(ErrorReason::kWrongType), 1u);
+}
+
+TEST(EventRouter, KeyTooLongAtTheByteAfterTheLimit) {
+  // One part: 3 header bytes + 509 = 512 fits, 510 does not.
+  Router r({countBy("by_k", {"k"})}, 1);
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"k", str(std::string(509, 'a'))}}), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"k", str(std::string(510, 'a'))}}), ErrorReason::kKeyTooLong);
+  // Two parts count together: (3 + 250) + (3 + 256) = 512 fits, one byte more does not.
+  Router two({countBy("by_k", {"k", "j"})}, 1);
+  EXPECT_EQ(
+      two.route(
+          {{"ts", num(1)}, {"k", str(std::string(250, 'a'))}, {"j", str(std::string(256, 'b'))}}),
+      ErrorReason::kNone);
+  EXPECT_EQ(
+      two.route(
+          {{"ts", num(1)}, {"k", str(std::string(250, 'a'))}, {"j", str(std::string(257, 'b'))}}),
+      ErrorReason::kKeyTooLong);
+  r.flush();
+  two.flush();
+  EXPECT_EQ(r.errors(ErrorReason::kKeyTooLong), 1u);
+  EXPECT_EQ(two.errors(ErrorReason::kKeyTooLong), 1u);
+  const std::vector<Record> events = r.rings().events(0);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].header.key_size, kMaxKeyBytes);
+  EXPECT_EQ(events[0].header.cells, (24 + kMaxKeyBytes + 63) / 64);
+  EXPECT_EQ(testutil::keyParts(events[0].key(0)).at(0).second, std::string(509, 'a'));
+}
+
+// A record has room for kMaxRecordBytes. An event whose values and key do not fit must be
+// refused (and counted), never sent cut short: a stage would read the key from past its end.
+TEST(EventRouter, EventTooBigForOneRecordIsNotSentTruncated) {
+  std::vector<config::AggregateSpec> aggregates;
+  const std::size_t values = 520;  // 24 + 520 * 8 > 4096 bytes
+  for (std::size_t i = 0; i < values; ++i) {
+    aggregates.push_back(testutil::aggregate("s" + std::to_string(i), config::AggregateKind::kSum,
+                                             "v" + std::to_string(i)));
+  }
+  Router r({testutil::pipelineConfig("wide", "src", {"k"}, aggregates)}, 1, {}, 1024);
+  const SourcePlan& plan = r.router().plan();
+  std::vector<FieldValue> fields(plan.fields.size());
+  for (std::size_t f = 0; f < plan.fields.size(); ++f) {
+    if (plan.fields[f] == "ts")
+      fields[f] = num(1);
+    else if (plan.fields[f] == "k")
+      fields[f] = str("key");
+    else
+      fields[f] = num(static_cast<std::int64_t>(f));
+  }
+  const ErrorReason reason = r.router().route(fields.data(), kNow);
+  r.flush();
+  const std::vector<Record> events = r.rings().events(0);
+  if (reason != ErrorReason::kNone) {
+    EXPECT_EQ(events.size(), 0u);
+    EXPECT_EQ(testutil::totalErrors(r.stats()), 1u);
+    return;
+  }
+  ASSERT_EQ(events.size(), 1u);
+  const Record& rec = events[0];
+  ASSERT_GE(rec.payload.size(), values * sizeof(double) + rec.header.key_size)
+      << "record of " << rec.header.cells << " cells cannot hold " << values
+      << " values and a key of " << rec.header.key_size << " bytes";
+  EXPECT_EQ(testutil::keyParts(rec.key(values)).at(0).second, "key");
+}
+
+TEST(EventRouter, RefuseCountsTheSourcesOwnReasons) {
+  Router r({countBy("all", {})}, 1);
+  r.router().refuse(ErrorReason::kLineTooLong);
+  r.router().refuse(ErrorReason::kInvalidJson);
+  r.router().refuse(ErrorReason::kInvalidJson);
+  EXPECT_EQ(r.errors(ErrorReason::kLineTooLong), 1u);
+  EXPECT_EQ(r.errors(ErrorReason::kInvalidJson), 2u);
+  r.flush();
+  EXPECT_EQ(r.stats().events.load(), 0u);
+}
+
+// ---- event time ----
+
+struct TimeCase {
+  const char* name;
+  config::TimeUnit unit;
+  FieldValue field;
+  std::int64_t nanos;
+};
+
+void PrintTo(const TimeCase& c, std::ostream* os) { *os << c.name; }
+
+class EventTimeTest : public ::testing::TestWithParam<TimeCase> {};
+
+TEST_P(EventTimeTest, ConvertedToNanoseconds) {
+  const TimeCase& c = GetParam();
+  std::int64_t nanos = 0;
+  ASSERT_TRUE(toNanos(c.field, c.unit, nanos));
+  EXPECT_EQ(nanos, c.nanos);
+
+  SourceOptions options;
+  options.time = config::TimeSpec{"ts", c.unit};
+  Router r({countBy("all", {})}, 1, options);
+  ASSERT_EQ(r.route({{"ts", c.field}}), ErrorReason::kNone);
+  r.flush();
+  const std::vector<Record> events = r.rings().events(0);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].header.time, c.nanos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Units, EventTimeTest,
+    ::testing::Values(
+        TimeCase{"Seconds", config::TimeUnit::kSeconds, num(1'700'000'000),
+                 1'700'000'000 * kSecond},
+        TimeCase{"FractionalSeconds", config::TimeUnit::kSeconds, num(1.25, "1.25"), 1'250'000'000},
+        TimeCase{"FractionalEpochSeconds", config::TimeUnit::kSeconds,
+                 num(1'700'000'000.5, "1700000000.5"), 1'700'000'000 * kSecond + kSecond / 2},
+        TimeCase{"NegativeSeconds", config::TimeUnit::kSeconds, num(-2), -2 * kSecond},
+        TimeCase{"SecondsExponent", config::TimeUnit::kSeconds, num(1e9, "1e9"),
+                 1'000'000'000 * kSecond},
+        TimeCase{"Millis", config::TimeUnit::kMillis, num(1'700'000'000'123),
+                 1'700'000'000'123 * kMs},
+        TimeCase{"FractionalMillis", config::TimeUnit::kMillis, num(1.5, "1.5"), 1'500'000},
+        TimeCase{"Micros", config::TimeUnit::kMicros, num(1'700'000'000'123'456),
+                 1'700'000'000'123'456'000},
+        TimeCase{"Nanos", config::TimeUnit::kNanos, num(1'700'000'000'123'456'789),
+                 1'700'000'000'123'456'789},
+        TimeCase{"NanosMax", config::TimeUnit::kNanos,
+                 num(std::numeric_limits<std::int64_t>::max()),
+                 std::numeric_limits<std::int64_t>::max()},
+        TimeCase{"MillisLargestThatFits", config::TimeUnit::kMillis, num(9'223'372'036'854),
+                 9'223'372'036'854 * kMs},
+        TimeCase{"FractionalNanosRound", config::TimeUnit::kNanos, num(2.5, "2.5"), 3}),
+    [](const ::testing::TestParamInfo<TimeCase>& info) { return info.param.name; });
+
+TEST(EventRouter, BadOrMissingTimeIsRefused) {
+  Router r({countBy("all", {})}, 1);
+  EXPECT_EQ(r.route({}), ErrorReason::kMissingTime);
+  EXPECT_EQ(r.route({{"ts", null()}}), ErrorReason::kMissingTime);
+  EXPECT_EQ(r.route({{"ts", str("1700000000000")}}), ErrorReason::kBadTime);
+  EXPECT_EQ(r.route({{"ts", boolean(true)}}), ErrorReason::kBadTime);
+  EXPECT_EQ(r.route({{"ts", other()}}), ErrorReason::kBadTime);
+  EXPECT_EQ(r.route({{"ts", num(9'223'372'036'855)}}), ErrorReason::kBadTime);  // ms overflow
+  EXPECT_EQ(r.route({{"ts", num(-9'223'372'036'855)}}), ErrorReason::kBadTime);
+  EXPECT_EQ(r.route({{"ts", num(1e300, "1e300")}}), ErrorReason::kBadTime);
+  EXPECT_EQ(r.route({{"ts", num(-1e300, "-1e300")}}), ErrorReason::kBadTime);
+  EXPECT_EQ(r.route({{"ts", num(9.3e12, "9.3e12")}}), ErrorReason::kBadTime);  // ms: > 2^63 ns
+  r.flush();
+  EXPECT_EQ(r.errors(ErrorReason::kMissingTime), 2u);
+  EXPECT_EQ(r.errors(ErrorReason::kBadTime), 8u);
+  EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
+  EXPECT_EQ(r.rings().count(RecordType::kWatermark), 0u);
+}
+
+TEST(ToNanos, DoublesAtTheEdgeOfInt64) {
+  std::int64_t nanos = 0;
+  // The largest double below 2^63 fits; 2^63 itself does not.
+  EXPECT_TRUE(toNanos(num(9223372036854774784.0, "9223372036854774784.0"), config::TimeUnit::kNanos,
+                      nanos));
+  EXPECT_EQ(nanos, 9'223'372'036'854'774'784);
+  EXPECT_FALSE(toNanos(num(9223372036854775808.0, "9223372036854775808.0"),
+                       config::TimeUnit::kNanos, nanos));
+  EXPECT_FALSE(toNanos(num(-9223372036854775808.0, "-9223372036854775808.0"),
+                       config::TimeUnit::kNanos, nanos));
+  EXPECT_FALSE(toNanos(str("1"), config::TimeUnit::kNanos, nanos));
+}
+
+TEST(EventRouter, FutureTimeIsRefusedPastMaxFuture) {
+  SourceOptions options;
+  options.time = config::TimeSpec{"ts", config::TimeUnit::kNanos};
+  options.watermark.max_future = 3600 * kSecond;
+  Router r({countBy("all", {})}, 1, options);
+  EXPECT_EQ(r.route({{"ts", num(kNow + 3600 * kSecond)}}, kNow), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", num(kNow + 3600 * kSecond + 1)}}, kNow), ErrorReason::kFutureTime);
+  EXPECT_EQ(r.route({{"ts", num(kNow - 3600 * kSecond)}}, kNow), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", num(std::numeric_limits<std::int64_t>::max())}}, kNow),
+            ErrorReason::kFutureTime);
+  // The clamp moves with the clock the caller passes.
+  EXPECT_EQ(r.route({{"ts", num(kNow + 3600 * kSecond + 1)}}, kNow + 1), ErrorReason::kNone);
+  r.flush();
+  EXPECT_EQ(r.errors(ErrorReason::kFutureTime), 2u);
+  EXPECT_EQ(r.stats().events.load(), 3u);
+
+  Router unclamped({countBy("all", {})}, 1, {config::TimeSpec{"ts", config::TimeUnit::kNanos}});
+  EXPECT_EQ(unclamped.route({{"ts", num(std::numeric_limits<std::int64_t>::max())}}, kNow),
+            ErrorReason::kNone);
+}
+
+// An event far in the past is not in the future, however far back it is.
+TEST(EventRouter, FutureClampHoldsForTheEarliestTimes) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "bug: event_router.cc route(): `time - max_future > now` overflows int64 for "
+                  "times near INT64_MIN (signed overflow: UBSan aborts this binary)";
+#endif
+  SourceOptions options;
+  options.time = config::TimeSpec{"ts", config::TimeUnit::kNanos};
+  options.watermark.max_future = 3600 * kSecond;
+  Router r({countBy("all", {})}, 1, options);
+  EXPECT_EQ(r.route({{"ts", num(std::numeric_limits<std::int64_t>::min())}}, kNow),
+            ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", num(-9'223'372'036'854)}}, kNow), ErrorReason::kNone);
+  EXPECT_EQ(r.errors(ErrorReason::kFutureTime), 0u);
+}
+
+// ---- watermarks ----
+
+TEST(EventRouter, WatermarkIsMaxTimeMinusDelaySentToEveryRingWhenItAdvances) {
+  SourceOptions options;
+  options.watermark.delay = 500 * kMs;
+  Router r({countBy("by_k", {"k"})}, 3, options);
+  for (std::int64_t ts : {1000, 3000, 2000})
+    ASSERT_EQ(r.route({{"ts", num(ts)}, {"k", str("k" + std::to_string(ts))}}), ErrorReason::kNone);
+  // Nothing is visible before the flush.
+  r.rings().drain();
+  EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
+
+  r.flush();
+  for (std::size_t ring = 0; ring < 3; ++ring) {
+    const std::vector<Record> records = r.take(ring);
+    ASSERT_FALSE(records.empty()) << "ring " << ring;
+    // The ring's events, then one watermark behind them.
+    for (std::size_t i = 0; i + 1 < records.size(); ++i)
+      EXPECT_EQ(records[i].type(), RecordType::kEvent);
+    EXPECT_EQ(records.back().type(), RecordType::kWatermark) << "ring " << ring;
+    EXPECT_EQ(records.back().header.time, 2500 * kMs);
+  }
+  EXPECT_EQ(r.rings().count(RecordType::kEvent), 3u);
+
+  // No new records when nothing advanced: neither on a bare flush nor after an older event.
+  r.flush();
+  for (const auto& records : r.takeAll()) EXPECT_TRUE(records.empty());
+  ASSERT_EQ(r.route({{"ts", num(2999)}, {"k", str("late")}}), ErrorReason::kNone);
+  r.flush();
+  for (const auto& records : r.takeAll())
+    for (const Record& rec : records) EXPECT_EQ(rec.type(), RecordType::kEvent);
+
+  ASSERT_EQ(r.route({{"ts", num(4000)}, {"k", str("k4000")}}), ErrorReason::kNone);
+  r.flush();
+  for (const auto& records : r.takeAll()) {
+    ASSERT_FALSE(records.empty());
+    EXPECT_EQ(records.back().type(), RecordType::kWatermark);
+    EXPECT_EQ(records.back().header.time, 3500 * kMs);
+    EXPECT_EQ(std::count_if(records.begin(), records.end(),
+                            [](const Record& rec) { return rec.type() == RecordType::kWatermark; }),
+              1);
+  }
+}
+
+TEST(EventRouter, WatermarkWithZeroDelayIsTheMaxTime) {
+  Router r({countBy("all", {})}, 2);
+  ASSERT_EQ(r.route({{"ts", num(7)}}), ErrorReason::kNone);
+  r.flush();
+  for (const auto& records : r.takeAll()) {
+    ASSERT_FALSE(records.empty());
+    EXPECT_EQ(records.back().type(), RecordType::kWatermark);
+    EXPECT_EQ(records.back().header.time, 7 * kMs);
+  }
+}
+
+// A delay reaching below the earliest time saturates instead of wrapping around.
+TEST(EventRouter, WatermarkSaturatesAtTheEarliestTime) {
+  SourceOptions options;
+  options.time = config::TimeSpec{"ts", config::TimeUnit::kNanos};
+  options.watermark.delay = 3600 * kSecond;
+  Router r({countBy("all", {})}, 1, options);
+  ASSERT_EQ(r.route({{"ts", num(kMinTime + 1000)}}), ErrorReason::kNone);
+  r.flush();
+  EXPECT_EQ(r.rings().count(RecordType::kWatermark), 0u) << "nothing is earlier than kMinTime";
+  ASSERT_EQ(r.route({{"ts", num(0)}}), ErrorReason::kNone);
+  r.flush();
+  const std::vector<Record> records = r.take(0);
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back().type(), RecordType::kWatermark);
+  EXPECT_EQ(records.back().header.time, -3600 * kSecond);
+}
+
+TEST(EventRouter, ProcessingTimeUsesNowAndAdvancesWithoutEvents) {
+  SourceOptions options;
+  options.time = std::nullopt;
+  options.watermark.delay = kSecond;
+  Router r({countBy("by_k", {"k"})}, 2, options);
+  EXPECT_EQ(r.router().plan().time_field, -1);
+  ASSERT_EQ(r.route({{"k", str("a")}}, 5 * kSecond), ErrorReason::kNone);
+  r.flush(5 * kSecond);
+  const std::vector<Record> events = r.rings().events(0);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].header.time, 5 * kSecond);
+  for (const auto& records : r.takeAll()) {
+    ASSERT_FALSE(records.empty());
+    EXPECT_EQ(records.back().type(), RecordType::kWatermark);
+    EXPECT_EQ(records.back().header.time, 4 * kSecond);
+  }
+
+  r.flush(6 * kSecond);  // no event: the clock alone moves it
+  for (const auto& records : r.takeAll()) {
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].type(), RecordType::kWatermark);
+    EXPECT_EQ(records[0].header.time, 5 * kSecond);
+  }
+  r.flush(6 * kSecond);
+  r.flush(5 * kSecond + kSecond / 2);  // a clock step back never moves it back
+  for (const auto& records : r.takeAll()) EXPECT_TRUE(records.empty());
+}
+
+TEST(EventRouter, IdleIsSentToEveryRingOnceAfterTheIdleTime) {
+  SourceOptions options;
+  options.watermark.idle = 5 * kSecond;
+  Router r({countBy("by_k", {"k"})}, 3, options);
+  auto idles = [](const std::vector<Record>& records) {
+    return std::count_if(records.begin(), records.end(),
+                         [](const Record& rec) { return rec.type() == RecordType::kIdle; });
+  };
+
+  // A source that never had an event goes idle too: its stages must not wait for it.
+  r.flush(kNow, kSteady);  // starts the idle clock
+  r.flush(kNow, kSteady + 5 * kSecond - 1);
+  for (const auto& records : r.takeAll()) EXPECT_EQ(idles(records), 0);
+  r.flush(kNow, kSteady + 5 * kSecond);
+  for (const auto& records : r.takeAll()) {
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].type(), RecordType::kIdle);
+    EXPECT_EQ(records[0].header.time, kMinTime);  // no watermark sent yet
+  }
+  r.flush(kNow, kSteady + 6 * kSecond);
+  r.flush(kNow, kSteady + 100 * kSecond);
+  for (const auto& records : r.takeAll()) EXPECT_TRUE(records.empty()) << "idle sent twice";
+
+  // An event wakes it; idle again 5 s after the last flush that saw events, once.
+  const std::int64_t woke = kSteady + 200 * kSecond;
+  ASSERT_EQ(r.route({{"ts", num(1000)}, {"k", str("a")}}), ErrorReason::kNone);
+  r.flush(kNow, woke);
+  for (const auto& records : r.takeAll()) EXPECT_EQ(idles(records), 0);
+  r.flush(kNow, woke + 5 * kSecond - 1);
+  for (const auto& records : r.takeAll()) EXPECT_EQ(idles(records), 0);
+  r.flush(kNow, woke + 5 * kSecond);
+  r.flush(kNow, woke + 50 * kSecond);
+  for (const auto& records : r.takeAll()) {
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].type(), RecordType::kIdle);
+    EXPECT_EQ(records[0].header.time, 1000 * kMs);  // the watermark it last sent
+  }
+}
+
+TEST(EventRouter, NoIdleWhenIdleIsOff) {
+  Router r({countBy("all", {})}, 2);
+  r.flush(kNow, kSteady);
+  r.flush(kNow, kSteady + 1'000'000 * kSecond);
+  EXPECT_EQ(r.rings().count(RecordType::kIdle), 0u);
+}
+
+// ---- end of stream ----
+
+TEST(EventRouter, EndGoesToEveryRingAndCountsUnflushedEvents) {
+  Router r({countBy("by_k", {"k"})}, 3);
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(r.route({{"ts", num(100 + i)}, {"k", str(std::to_string(i))}}), ErrorReason::kNone);
+  r.router().end(false);
+  r.rings().drain();
+  EXPECT_EQ(r.stats().events.load(), 10u);
+  EXPECT_EQ(r.rings().count(RecordType::kEvent), 10u);
+  testutil::expectOneEndPerRing(r.rings(), 0);
+  EXPECT_EQ(r.rings().records(0).back().header.time, 109 * kMs);
+
+  Router stopped({countBy("all", {})}, 2);
+  stopped.router().end(true);
+  stopped.rings().drain();
+  testutil::expectOneEndPerRing(stopped.rings(), kEndStopped);
+}
+
+TEST(EventRouter, SourceReadByNoPipelineStillCountsAndWatermarks) {
+  Router r({}, 2);
+  EXPECT_EQ(r.router().plan().routes.size(), 0u);
+  ASSERT_EQ(r.route({{"ts", num(5)}}), ErrorReason::kNone);
+  r.flush();
+  EXPECT_EQ(r.stats().events.load(), 1u);
+  EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
+  EXPECT_EQ(r.rings().count(RecordType::kWatermark), 2u);
+}
+
+}  // namespace
+}  // namespace rivulet::pipeline
