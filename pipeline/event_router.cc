@@ -1,12 +1,11 @@
 #include "pipeline/event_router.h"
 
-#include <absl/hash/hash.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "pipeline/backoff.h"
+#include "pipeline/hash.h"
 #include "pipeline/key.h"
 
 namespace rivulet::pipeline {
@@ -161,8 +160,7 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now) noexc
       return ErrorReason::kTooLarge;
     }
     const auto* bytes = reinterpret_cast<const char*>(&record.header()) + key_offset;
-    const std::uint64_t hash =
-        absl::Hash<std::string_view>{}(std::string_view(bytes, record.header().key_size));
+    const std::uint64_t hash = hashKey(std::string_view(bytes, record.header().key_size));
     record.header().key_hash = hash;
     targets_[r] = stageOf(hash, stages);
   }

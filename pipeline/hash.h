@@ -1,0 +1,48 @@
+// hashKey: the 64-bit hash of an encoded group-by key, computed once per event at the source.
+// Keys are short (a symbol, an id: 5 to 40 bytes), so it folds 8-byte words with a 64x64->128
+// multiply; every output bit depends on every input bit, which matters twice: the high bits pick
+// the stage, the low bits the slot in a stage's KeyTable. Not for untrusted-collision resistance:
+// KeyTable compares whole keys, so collisions cost time, never correctness.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace rivulet::pipeline {
+
+namespace hash_detail {
+
+__extension__ using U128 = unsigned __int128;
+
+inline std::uint64_t fold(std::uint64_t a, std::uint64_t b) noexcept {
+  const U128 product = static_cast<U128>(a) * b;
+  return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
+}
+
+// Odd constants with well-spread bits (from the fractional parts of sqrt(2), sqrt(3), sqrt(5)).
+inline constexpr std::uint64_t kSeed = 0x6a09e667f3bcc909ULL;
+inline constexpr std::uint64_t kWord = 0xbb67ae8584caa73bULL;
+inline constexpr std::uint64_t kFinal = 0x3c6ef372fe94f82bULL;
+
+}  // namespace hash_detail
+
+inline std::uint64_t hashKey(std::string_view key) noexcept {
+  using namespace hash_detail;
+  const char* p = key.data();
+  std::size_t n = key.size();
+  std::uint64_t h = kSeed ^ n;
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    h = fold(h ^ word, kWord);
+  }
+  if (n > 0) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, p, n);
+    h = fold(h ^ word, kWord);
+  }
+  return fold(h, kFinal);
+}
+
+}  // namespace rivulet::pipeline

@@ -1,0 +1,86 @@
+#include "pipeline/hash.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pipeline/event_router.h"
+
+namespace rivulet::pipeline {
+namespace {
+
+// Pearson's chi-square statistic of `counts` against a uniform distribution.
+double chiSquare(const std::vector<int>& counts, int total) {
+  const double expected = static_cast<double>(total) / static_cast<double>(counts.size());
+  double chi = 0;
+  for (int c : counts) chi += (c - expected) * (c - expected) / expected;
+  return chi;
+}
+
+std::vector<std::string> sequentialKeys(int n) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < n; ++i) keys.push_back("k" + std::to_string(i));
+  return keys;
+}
+
+TEST(HashKey, SameBytesSameHashDifferentBytesDifferentHash) {
+  EXPECT_EQ(hashKey("AAPL"), hashKey(std::string("AAPL")));
+  std::set<std::uint64_t> seen;
+  for (const std::string& k : sequentialKeys(100'000)) seen.insert(hashKey(k));
+  EXPECT_EQ(seen.size(), 100'000u);
+  // Length is part of the hash: zero bytes are not ignored.
+  EXPECT_NE(hashKey(std::string_view("\0", 1)), hashKey(std::string_view("\0\0", 2)));
+  EXPECT_NE(hashKey(""), hashKey(std::string_view("\0", 1)));
+}
+
+// The stage is picked by the high bits: sequential keys must spread evenly over the stages.
+TEST(HashKey, HighBitsSpreadKeysOverStages) {
+  const std::vector<std::string> keys = sequentialKeys(100'000);
+  for (std::uint32_t stages : {2u, 3u, 7u, 16u}) {
+    std::vector<int> counts(stages, 0);
+    for (const std::string& k : keys) ++counts[stageOf(hashKey(k), stages)];
+    // 99.9th percentile of chi-square with up to 15 degrees of freedom is < 38.
+    EXPECT_LT(chiSquare(counts, static_cast<int>(keys.size())), 38.0) << stages << " stages";
+  }
+}
+
+// A stage's tables index by the low bits, among keys that share a stage.
+TEST(HashKey, LowBitsSpreadWithinOneStage) {
+  std::vector<int> buckets(256, 0);
+  int total = 0;
+  for (const std::string& k : sequentialKeys(200'000)) {
+    const std::uint64_t h = hashKey(k);
+    if (stageOf(h, 2) != 0) continue;
+    ++buckets[h & 255];
+    ++total;
+  }
+  // 255 degrees of freedom: the 99.9th percentile is about 330.
+  EXPECT_LT(chiSquare(buckets, total), 330.0);
+}
+
+TEST(HashKey, OneFlippedBitChangesAboutHalfTheOutput) {
+  std::mt19937_64 rng(42);
+  double flipped = 0;
+  int trials = 0;
+  for (std::size_t size : {1u, 5u, 8u, 13u, 24u, 40u}) {
+    for (int t = 0; t < 200; ++t) {
+      std::string key(size, '\0');
+      for (char& c : key) c = static_cast<char>(rng());
+      const std::uint64_t before = hashKey(key);
+      const std::size_t bit = rng() % (size * 8);
+      key[bit / 8] = static_cast<char>(key[bit / 8] ^ (1 << (bit % 8)));
+      flipped += std::popcount(before ^ hashKey(key));
+      ++trials;
+    }
+  }
+  const double mean = flipped / trials;
+  EXPECT_GT(mean, 30.0);
+  EXPECT_LT(mean, 34.0);
+}
+
+}  // namespace
+}  // namespace rivulet::pipeline
