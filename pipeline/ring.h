@@ -2,6 +2,7 @@
 // slots, in the style of rigtorp's SPSCQueue with batched publication on both sides.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cassert>
@@ -44,6 +45,7 @@ class SpscRing {
 
   // Stages n slots, all or none; they become visible to the consumer at the next publish().
   bool tryPush(const T* items, std::size_t n) noexcept {
+    if (n == 0) return true;  // (and memcpy must not see an empty span's null pointer)
     if (!hasRoom(n)) return false;
     const std::uint64_t first = producer_.staged;
     const std::size_t at = first & mask_;
@@ -92,17 +94,19 @@ class SpscRing {
   // Frees n slots (n <= available()). Release: our reads of those slots happen-before the
   // producer's acquire load of read_ that lets it overwrite them.
   void consume(std::size_t n) noexcept {
+    assert(n <= consumer_.write_cache - consumer_.read && "consume more than available()");
     consumer_.read += n;
     read_.value.store(consumer_.read, std::memory_order_release);
   }
 
   // ---- any thread ----
 
-  // Occupancy at some recent moment; for metrics only (both loads are relaxed and unordered).
+  // Occupancy at some recent moment; for metrics only. The two relaxed loads may be reordered
+  // (on weakly ordered CPUs) and the indices move meanwhile, hence the clamp to [0, capacity].
   std::size_t sizeGuess() const noexcept {
     const std::uint64_t w = write_.value.load(std::memory_order_relaxed);
     const std::uint64_t r = read_.value.load(std::memory_order_relaxed);
-    return w >= r ? static_cast<std::size_t>(w - r) : 0;
+    return w >= r ? std::min(static_cast<std::size_t>(w - r), capacity()) : 0;
   }
 
  private:

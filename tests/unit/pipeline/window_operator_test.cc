@@ -7,13 +7,32 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <memory>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
+
+// Every allocation of this test binary is counted, so a test can check that the steady state of
+// the operator allocates nothing.
+namespace {
+std::atomic<std::size_t> allocations{0};
+}  // namespace
+
+// Out of line, so that g++ does not see a pointer from operator new reach free() (a
+// -Wmismatched-new-delete false positive).
+[[gnu::noinline]] void* operator new(std::size_t size) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace rivulet::pipeline {
 namespace {
@@ -268,6 +287,44 @@ TEST_F(WindowOperatorTest, SlicesAreRecycledAcrossManyWindows) {
     EXPECT_LE(op_->stateEntries(), 14u);
   }
   EXPECT_GT(fired, 0u);
+}
+
+class NullSink : public ResultSink {
+ public:
+  void onResult(const WindowResult& r) override { events += r.state[0].i; }
+  void onWindowEnd(std::int64_t, std::int64_t, std::size_t) override { ++windows; }
+  std::int64_t events = 0;
+  std::size_t windows = 0;
+};
+
+TEST_F(WindowOperatorTest, TheSteadyStateDoesNotAllocate) {
+  for (const config::Nanos slide : {100, 25}) {
+    SCOPED_TRACE(slide);
+    hopping(100, slide, /*lateness=*/30);
+    std::vector<std::string> keys;
+    std::vector<std::uint64_t> hashes;
+    for (int k = 0; k < 500; ++k) {
+      keys.push_back(std::to_string(k * 7919));
+      hashes.push_back(absl::Hash<std::string>{}(keys.back()));
+    }
+    NullSink sink;
+    const double value = 1;
+    std::int64_t time = 0;
+    std::size_t allocated = 0;
+    for (int round = 0; round < 2; ++round) {
+      // Round 0 grows the slice pool and the tables; round 1 must reuse them.
+      const std::size_t before = allocations.load();
+      for (int i = 0; i < 50'000; ++i, ++time) {
+        const std::size_t k = static_cast<std::size_t>(i * 31 % 500);
+        // Events up to 20 late, as a source's disorder would deliver them.
+        op_->add(time - (i % 3) * 10, hashes[k], keys[k], &value);
+        if (i % 50 == 0) op_->advanceWatermark(time - 20, sink);
+      }
+      allocated = allocations.load() - before;
+    }
+    EXPECT_EQ(allocated, 0u);
+    EXPECT_GT(sink.windows, 0u);
+  }
 }
 
 TEST_F(WindowOperatorTest, TimesNearTheInt64LimitsDoNotOverflow) {
