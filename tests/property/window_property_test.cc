@@ -1,7 +1,6 @@
 // Property test of WindowOperator against a brute-force reference: random out-of-order streams
 // with random tumbling and hopping windows, lateness and watermarks; the reference keeps every raw
 // event and recomputes every window and every aggregate from them.
-#include <absl/hash/hash.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 
 #include "config/config.h"
 #include "pipeline/aggregate.h"
+#include "pipeline/hash.h"
 #include "pipeline/json_writer.h"
 #include "pipeline/key.h"
 #include "pipeline/plan.h"
@@ -419,8 +419,7 @@ void runCase(std::uint64_t seed, Coverage& coverage) {
   std::vector<std::uint64_t> hashes;
   for (int k = 0; k < c.keys; ++k) {
     keys.push_back(encodeKey(c, k));
-    hashes.push_back(c.colliding_hashes ? static_cast<std::uint64_t>(k % 3)
-                                        : absl::Hash<std::string>{}(keys.back()));
+    hashes.push_back(c.colliding_hashes ? static_cast<std::uint64_t>(k % 3) : hashKey(keys.back()));
   }
 
   std::size_t late = 0;

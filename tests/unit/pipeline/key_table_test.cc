@@ -1,17 +1,18 @@
 // KeyTable: many keys, keys with equal hashes, probes that wrap, growth, clear and reuse.
 #include "pipeline/key_table.h"
 
-#include <absl/hash/hash.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "pipeline/hash.h"
+
 namespace rivulet::pipeline {
 namespace {
 
-std::uint64_t hashOf(const std::string& key) { return absl::Hash<std::string>{}(key); }
+std::uint64_t hashOf(const std::string& key) { return hashKey(key); }
 
 // prefix + i; not `"k" + std::to_string(i)`, on which g++ 12 -O3 gives a false -Wrestrict.
 std::string name(std::string_view prefix, std::int64_t i) {

@@ -2,7 +2,6 @@
 // tests/property/window_property_test.cc), and compilePipeline, which builds its plan.
 #include "pipeline/window_operator.h"
 
-#include <absl/hash/hash.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/hash.h"
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
 
@@ -108,7 +108,7 @@ class WindowOperatorTest : public ::testing::Test {
   }
 
   bool add(std::int64_t time, const std::string& key, double value = 1) {
-    return op_->add(time, absl::Hash<std::string>{}(key), key, &value);
+    return op_->add(time, hashKey(key), key, &value);
   }
   std::vector<std::string> advance(std::int64_t watermark) {
     op_->advanceWatermark(watermark, *sink_);
@@ -305,7 +305,7 @@ TEST_F(WindowOperatorTest, TheSteadyStateDoesNotAllocate) {
     std::vector<std::uint64_t> hashes;
     for (int k = 0; k < 500; ++k) {
       keys.push_back(std::to_string(k * 7919));
-      hashes.push_back(absl::Hash<std::string>{}(keys.back()));
+      hashes.push_back(hashKey(keys.back()));
     }
     NullSink sink;
     const double value = 1;
