@@ -81,34 +81,38 @@ std::size_t Stage::drain(Input& input) noexcept {
   while (offset < available) {
     const RecordHeader* h = reader_.peek(*input.ring, offset, available);
     if (h == nullptr) break;  // only part of a record fits the batch window: next time
-    switch (h->type) {
-      case RecordType::kEvent:
-        input.idle = false;
-        onEvent(h);
-        break;
-      // A watermark applies at once: the events after it in this batch are judged against it,
-      // exactly as they would be had they arrived in a later batch.
-      case RecordType::kWatermark:
-        input.watermark = std::max(input.watermark, h->time);
-        input.idle = false;
-        advanceWatermarks();
-        break;
-      case RecordType::kIdle:
-        input.idle = true;
-        advanceWatermarks();
-        break;
-      case RecordType::kEnd:
-        input.ended = true;
-        input.stopped = (h->flags & kEndStopped) != 0;
-        advanceWatermarks();
-        break;
-      default:
-        break;  // not sent to stages
-    }
+    process(input, h);
     offset += h->cells;
   }
   if (offset > 0) input.ring->consume(offset);
   return offset;
+}
+
+void Stage::process(Input& input, const RecordHeader* h) noexcept {
+  switch (h->type) {
+    case RecordType::kEvent:
+      input.idle = false;
+      onEvent(h);
+      break;
+    // A watermark applies at once: the events after it in this batch are judged against it,
+    // exactly as they would be had they arrived in a later batch.
+    case RecordType::kWatermark:
+      input.watermark = std::max(input.watermark, h->time);
+      input.idle = false;
+      advanceWatermarks();
+      break;
+    case RecordType::kIdle:
+      input.idle = true;
+      advanceWatermarks();
+      break;
+    case RecordType::kEnd:
+      input.ended = true;
+      input.stopped = (h->flags & kEndStopped) != 0;
+      advanceWatermarks();
+      break;
+    default:
+      break;  // not sent to stages
+  }
 }
 
 void Stage::onEvent(const RecordHeader* h) noexcept {

@@ -58,6 +58,7 @@ class Stage final : private ResultSink {
   };
 
   std::size_t drain(Input& input) noexcept;
+  void process(Input& input, const RecordHeader* h) noexcept;
   void onEvent(const RecordHeader* h) noexcept;
   void advanceWatermarks() noexcept;
   void finish() noexcept;

@@ -298,7 +298,12 @@ INSTANTIATE_TEST_SUITE_P(
                       MalformedCase{R"({"s":"unterminated})", ErrorReason::kInvalidJson},
                       MalformedCase{R"({"o":[1,2})", ErrorReason::kInvalidJson},
                       MalformedCase{R"({"zz":[1,2})", ErrorReason::kInvalidJson},
-                      MalformedCase{R"({"zz":{"a":1})", ErrorReason::kInvalidJson}));
+                      MalformedCase{R"({"zz":{"a":1})", ErrorReason::kInvalidJson},
+                      // Broken arrays at the top: garbage, not "not an object".
+                      MalformedCase{"[1,2", ErrorReason::kInvalidJson},
+                      MalformedCase{"[1,,2]", ErrorReason::kInvalidJson},
+                      MalformedCase{"[1 2]", ErrorReason::kInvalidJson},
+                      MalformedCase{"[}", ErrorReason::kInvalidJson}));
 
 INSTANTIATE_TEST_SUITE_P(TrailingGarbage, JsonMalformedTest,
                          ::testing::Values(MalformedCase{R"({"a":1} x)", ErrorReason::kInvalidJson},
