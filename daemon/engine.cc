@@ -1,8 +1,8 @@
 #include "daemon/engine.h"
 
 #include <pthread.h>
-#include <sys/prctl.h>
 #include <sched.h>
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <functional>

@@ -7,20 +7,12 @@
 #include <vector>
 
 #include "config/loader.h"
+#include "tests/unit/config/errors_of.h"
 
 namespace rivulet::config {
 namespace {
 
 using ::testing::ElementsAre;
-
-std::vector<std::string> errorsOf(std::string_view yaml) {
-  const LoadResult result = loadString(yaml, "t.yaml");
-  EXPECT_FALSE(result.config.has_value());
-  EXPECT_FALSE(result.errors.empty());
-  std::vector<std::string> lines;
-  for (const ConfigError& error : result.errors) lines.push_back(error.toString());
-  return lines;
-}
 
 TEST(PipelineErrors, WindowLengths) {
   EXPECT_THAT(
