@@ -64,7 +64,13 @@ ErrorReason JsonEventParser::parse(std::string_view line, std::size_t capacity,
       case od::json_type::array: {
         od::array array;
         valid = !doc.get_array().get(array);
-        for (auto element : array) valid = valid && !element.error();
+        if (!valid) break;
+        for (auto element : array) {
+          if (element.error()) {
+            valid = false;
+            break;
+          }
+        }
         break;
       }
       case od::json_type::number: {

@@ -3,9 +3,10 @@
 //
 // What counts as malformed: input that is not one JSON value, or has text after it (invalid_json);
 // a value that is not an object (not_object); a syntax error anywhere in the object's own members
-// (invalid_json). Nested objects and arrays that no pipeline reads are skipped with a structural
-// check only (balanced brackets and strings), as on-demand parsing does: validating them fully
-// would cost the speed that skipping buys, and nothing reads them.
+// (invalid_json). Nested objects and arrays that no pipeline reads, and the elements of a
+// top-level array, are skipped with a structural check only, as on-demand parsing does: it counts
+// brackets but not their kinds, so `{"x":[1,2}}` passes. Validating them fully would cost the
+// speed that skipping buys, and nothing reads them.
 #pragma once
 
 #include <simdjson.h>

@@ -87,6 +87,12 @@ void TcpSource::run(std::stop_token stop) {
       }
     }
     router_.flush(pipeline::wallNanos(), pipeline::steadyNanos());
+    if (accept_paused_) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = listen_fd_;
+      accept_paused_ = epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) != 0;
+    }
   }
   router_.end(true);
 }
@@ -94,7 +100,15 @@ void TcpSource::run(std::stop_token stop) {
 void TcpSource::accept() {
   for (;;) {
     const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;  // EAGAIN: none left; other errors: try again on the next wake-up
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) {
+        // Out of descriptors: the pending connection keeps the socket readable, and
+        // level-triggered epoll would wake us in a loop. Stop listening for one tick.
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+        accept_paused_ = true;
+      }
+      return;  // EAGAIN: none left; other errors: try again on the next wake-up
+    }
     if (clients_.size() >= static_cast<std::size_t>(spec_.max_connections)) {
       ::close(fd);  // over max_connections: refused
       continue;

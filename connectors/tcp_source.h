@@ -36,6 +36,7 @@ class TcpSource final : public Source {
   int listen_fd_ = -1;
   int epoll_fd_ = -1;
   std::uint16_t port_ = 0;
+  bool accept_paused_ = false;  // out of descriptors: the listening socket is out of epoll
   std::unordered_map<int, std::unique_ptr<Client>> clients_;
 };
 
