@@ -190,6 +190,7 @@ TEST(SpscRing, SizeGuessCountsPublishedUnconsumedSlots) {
   EXPECT_EQ(ring.sizeGuess(), 0u);  // staged is not in the ring yet
   ring.publish();
   EXPECT_EQ(ring.sizeGuess(), 6u);
+  ASSERT_EQ(ring.available(), 6u);  // consume(n) requires n <= available()
   ring.consume(2);
   EXPECT_EQ(ring.sizeGuess(), 4u);
   ring.consume(4);
