@@ -86,27 +86,33 @@ run_daemon() {  # name expected_results expected_count_sum
   done
 }
 
-run_textbook() {
-  : >"$work/tb.rates"
+run_textbook() {  # name [taskset cpu list]
+  : >"$work/$1.rates"
   for _ in $(seq "$runs"); do
     local t0 t1
     t0=$(date +%s%N)
-    "$bin/bench/textbook_w1" "$events" 10000 1000000 "$work/tb.jsonl" >/dev/null
+    ${2:+taskset -c "$2"} "$bin/bench/textbook_w1" "$events" 10000 1000000 "$work/tb.jsonl" >/dev/null
     t1=$(date +%s%N)
     check "$work/tb.jsonl" "$w1_results" "$events"
-    echo "$events $t0 $t1" | awk '{ printf "%.0f\n", $1 / (($3 - $2) / 1e9) }' >>"$work/tb.rates"
+    echo "$events $t0 $t1" | awk '{ printf "%.0f\n", $1 / (($3 - $2) / 1e9) }' >>"$work/$1.rates"
   done
 }
 
 run_daemon w1 "$w1_results" "$events"
 run_daemon w2 "$w2_results" $(( events * 10 ))
-run_textbook
+# The textbook version twice: free to use both cores, and confined to one. On this kind of VM a
+# mutex handed between two cores costs a cache-line round trip per event, so one core is faster;
+# the ratio is taken against the faster of the two, the fair comparison.
+run_textbook tb2
+run_textbook tb1 0
 
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo "W1 rivuletd          : $(stats <"$work/w1.rates")"
 echo "W2 rivuletd          : $(stats <"$work/w2.rates")"
-echo "W1 textbook          : $(stats <"$work/tb.rates")"
-awk -v a="$(median "$work/w1.rates")" -v b="$(median "$work/tb.rates")" \
-  'BEGIN { printf "W1 rivuletd / textbook: %.2fx (target >= 4x)\n", a / b }'
+echo "W1 textbook, 2 cores : $(stats <"$work/tb2.rates")"
+echo "W1 textbook, 1 core  : $(stats <"$work/tb1.rates")"
+best_textbook=$(printf '%s\n%s\n' "$(median "$work/tb2.rates")" "$(median "$work/tb1.rates")" | sort -g | tail -1)
+awk -v a="$(median "$work/w1.rates")" -v b="$best_textbook" \
+  'BEGIN { printf "W1 rivuletd / best textbook: %.2fx (target >= 4x)\n", a / b }'
 awk -v a="$(median "$work/w2.rates")" -v b="$(median "$work/w1.rates")" \
   'BEGIN { printf "W2 / W1 rivuletd      : %.2fx (target >= 0.7x)\n", a / b }'

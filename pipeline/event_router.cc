@@ -38,7 +38,8 @@ std::int64_t nanosPerUnit(config::TimeUnit unit) {
 }
 
 // Appends the record's key part for `field`; false (with the reason) if it cannot be a key.
-bool appendKey(RecordBuilder& record, const FieldValue& field, ErrorReason& reason) {
+bool appendKey(RecordBuilder& record, KeyHasher& hasher, const FieldValue& field,
+               ErrorReason& reason) {
   KeyPartType type;
   switch (field.type) {
     case FieldType::kString:
@@ -67,6 +68,7 @@ bool appendKey(RecordBuilder& record, const FieldValue& field, ErrorReason& reas
     void append(const char* p, std::size_t n) { r.append(p, n); }
   } out{record};
   appendKeyPart(out, type, field.text);
+  hasher.add(static_cast<char>(type), field.text);
   record.header().key_size += static_cast<std::uint16_t>(kKeyPartHeader + field.text.size());
   return true;
 }
@@ -149,10 +151,10 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now) noexc
       }
       record.append(&value, sizeof value);
     }
-    const std::size_t key_offset = record.size();
+    KeyHasher hasher;
     ErrorReason reason = ErrorReason::kNone;
     for (int k : route.key_fields) {
-      if (!appendKey(record, fields[k], reason)) {
+      if (!appendKey(record, hasher, fields[k], reason)) {
         stats_.error(reason);
         return reason;
       }
@@ -161,8 +163,7 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now) noexc
       stats_.error(ErrorReason::kTooLarge);
       return ErrorReason::kTooLarge;
     }
-    const auto* bytes = reinterpret_cast<const char*>(&record.header()) + key_offset;
-    const std::uint64_t hash = hashKey(std::string_view(bytes, record.header().key_size));
+    const std::uint64_t hash = hasher.finish();
     record.header().key_hash = hash;
     targets_[r] = stageOf(hash, stages);
   }

@@ -1,4 +1,5 @@
-// hashKey: the 64-bit hash of an encoded group-by key, computed once per event at the source.
+// hashKey: a 64-bit hash of a short byte string; KeyHasher: the hash of an encoded group-by key,
+// computed once per event at the source while the key is encoded.
 // Keys are short (a symbol, an id: 5 to 40 bytes), so it folds 8-byte words with a 64x64->128
 // multiply; every output bit depends on every input bit, which matters twice: the high bits pick
 // the stage, the low bits the slot in a stage's KeyTable. Not for untrusted-collision resistance:
@@ -8,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+
+#include "pipeline/key.h"
 
 namespace rivulet::pipeline {
 
@@ -26,6 +29,45 @@ inline constexpr std::uint64_t kWord = 0xbb67ae8584caa73bULL;
 inline constexpr std::uint64_t kFinal = 0x3c6ef372fe94f82bULL;
 
 }  // namespace hash_detail
+
+// Hashes an encoded key part by part, from the parts' own bytes: the router hashes a key while it
+// encodes it, instead of re-reading the bytes it has just stored into the record, which would
+// stall on store-to-load forwarding (small stores, one wide load) on every event.
+// KeyHasher over the parts of an encoded key == hashEncodedKey(that key).
+class KeyHasher {
+ public:
+  void add(char type, std::string_view bytes) noexcept {
+    using namespace hash_detail;
+    h_ = fold(h_ ^ (static_cast<std::uint64_t>(static_cast<unsigned char>(type)) |
+                    static_cast<std::uint64_t>(bytes.size()) << 8),
+              kWord);
+    const char* p = bytes.data();
+    std::size_t n = bytes.size();
+    for (; n >= 8; p += 8, n -= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, p, 8);
+      h_ = fold(h_ ^ word, kWord);
+    }
+    if (n > 0) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, p, n);
+      h_ = fold(h_ ^ word, kWord);
+    }
+  }
+  std::uint64_t finish() const noexcept { return hash_detail::fold(h_, hash_detail::kFinal); }
+
+ private:
+  std::uint64_t h_ = hash_detail::kSeed;
+};
+
+inline std::uint64_t hashEncodedKey(std::string_view encoded) noexcept {
+  KeyHasher hasher;
+  KeyParts parts(encoded);
+  KeyPartType type;
+  std::string_view bytes;
+  while (parts.next(type, bytes)) hasher.add(static_cast<char>(type), bytes);
+  return hasher.finish();
+}
 
 inline std::uint64_t hashKey(std::string_view key) noexcept {
   using namespace hash_detail;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pipeline/event_router.h"
+#include "pipeline/key.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -80,6 +81,42 @@ TEST(HashKey, OneFlippedBitChangesAboutHalfTheOutput) {
   const double mean = flipped / trials;
   EXPECT_GT(mean, 30.0);
   EXPECT_LT(mean, 34.0);
+}
+
+std::string encoded(const std::string& part, KeyPartType type = KeyPartType::kString) {
+  std::string key;
+  appendKeyPart(key, type, part);
+  return key;
+}
+
+// The router hashes keys part by part as it encodes them; that must equal hashing the encoding.
+TEST(KeyHasher, PartByPartEqualsTheEncodedKey) {
+  KeyHasher two_parts;
+  two_parts.add(static_cast<char>(KeyPartType::kString), "AAPL");
+  two_parts.add(static_cast<char>(KeyPartType::kNumber), "12.5");
+  EXPECT_EQ(two_parts.finish(),
+            hashEncodedKey(encoded("AAPL") + encoded("12.5", KeyPartType::kNumber)));
+  // The part boundaries and types are part of the hash.
+  EXPECT_NE(hashEncodedKey(encoded("ab") + encoded("c")),
+            hashEncodedKey(encoded("a") + encoded("bc")));
+  EXPECT_NE(hashEncodedKey(encoded("3")), hashEncodedKey(encoded("3", KeyPartType::kNumber)));
+  EXPECT_NE(hashEncodedKey(""), hashEncodedKey(encoded("")));
+}
+
+TEST(KeyHasher, EncodedKeysSpreadOverStagesAndSlots) {
+  std::vector<int> stages(7, 0);
+  std::vector<int> slots(256, 0);
+  std::set<std::uint64_t> seen;
+  const int n = 100'000;
+  for (const std::string& k : sequentialKeys(n)) {
+    const std::uint64_t h = hashEncodedKey(encoded(k));
+    seen.insert(h);
+    ++stages[stageOf(h, 7)];
+    ++slots[h & 255];
+  }
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(n));
+  EXPECT_LT(chiSquare(stages, n), 38.0);
+  EXPECT_LT(chiSquare(slots, n), 330.0);
 }
 
 }  // namespace
