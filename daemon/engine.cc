@@ -74,17 +74,6 @@ Engine::Engine(const config::Config& config) : config_(config), context_(1) {
   for (int i = 0; i < n_stages; ++i)
     result_rings_.push_back(std::make_unique<pipeline::Ring>(kResultRingCells));
 
-  for (int i = 0; i < n_stages; ++i) {
-    std::vector<pipeline::Ring*> inputs;
-    for (std::size_t s = 0; s < config_.sources.size(); ++s)
-      inputs.push_back(source_rings_[s * n_stages + i].get());
-    std::vector<pipeline::PipelineStageStats*> stats;
-    for (std::size_t p = 0; p < plans_.size(); ++p)
-      stats.push_back(stage_stats_[p * n_stages + i].get());
-    stages_.push_back(std::make_unique<pipeline::Stage>(plans_, aggregates_, std::move(inputs),
-                                                        *result_rings_[i], std::move(stats)));
-  }
-
   zmq_ =
       std::make_unique<connectors::ZmqOutput>(context_, config_.daemon.publish, publisher_stats_);
   std::vector<pipeline::ResultOutput*> outputs{zmq_.get()};
@@ -99,12 +88,26 @@ Engine::Engine(const config::Config& config) : config_(config), context_(1) {
   publisher_ = std::make_unique<pipeline::Publisher>(plans_, std::move(results), std::move(outputs),
                                                      publisher_stats_, std::move(published));
 
+  for (int i = 0; i < n_stages; ++i) {
+    std::vector<pipeline::Ring*> inputs;
+    for (std::size_t s = 0; s < config_.sources.size(); ++s)
+      inputs.push_back(source_rings_[s * n_stages + i].get());
+    std::vector<pipeline::PipelineStageStats*> stats;
+    for (std::size_t p = 0; p < plans_.size(); ++p)
+      stats.push_back(stage_stats_[p * n_stages + i].get());
+    stages_.push_back(std::make_unique<pipeline::Stage>(plans_, aggregates_, std::move(inputs),
+                                                        *result_rings_[i], std::move(stats),
+                                                        &publisher_->doorbell()));
+  }
+
   // Sources last: a tcp source starts accepting as soon as it is built.
   for (std::size_t s = 0; s < config_.sources.size(); ++s) {
     std::vector<pipeline::Ring*> rings;
     for (int i = 0; i < n_stages; ++i) rings.push_back(source_rings_[s * n_stages + i].get());
+    std::vector<pipeline::Doorbell*> bells;
+    for (auto& stage : stages_) bells.push_back(&stage->doorbell());
     pipeline::EventRouter router(pipeline::planSource(config_, s, plans_), std::move(rings),
-                                 *source_stats_[s]);
+                                 *source_stats_[s], std::move(bells));
     sources_.push_back(connectors::makeSource(config_.sources[s], std::move(router)));
   }
 }

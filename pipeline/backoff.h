@@ -48,6 +48,8 @@ class Backoff {
 
   // True once the wait has gone past spinning: worth counting as a "ring full" wait.
   bool parked() const noexcept { return step_ >= kSpins; }
+  // True once spinning and yielding are both spent: a thread with a Doorbell sleeps on it now.
+  bool exhausted() const noexcept { return step_ >= kSpins + kYields; }
 
  private:
   int step_ = 0;

@@ -107,8 +107,12 @@ bool toNanos(const FieldValue& field, config::TimeUnit unit, std::int64_t& nanos
   return true;
 }
 
-EventRouter::EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, SourceStats& stats)
-    : plan_(std::move(plan)), rings_(std::move(stage_rings)), stats_(stats) {
+EventRouter::EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, SourceStats& stats,
+                         std::vector<Doorbell*> stage_bells)
+    : plan_(std::move(plan)),
+      rings_(std::move(stage_rings)),
+      bells_(std::move(stage_bells)),
+      stats_(stats) {
   for (std::size_t i = 0; i < plan_.routes.size(); ++i)
     builders_.push_back(std::make_unique<RecordBuilder>());
   targets_.resize(plan_.routes.size());
@@ -177,12 +181,18 @@ void EventRouter::push(std::size_t ring, std::span<const Cell> cells) noexcept {
   Ring& r = *rings_[ring];
   if (!r.tryPush(cells.data(), cells.size())) {
     // Full: let the stage see what is staged, then wait for room. Never drop.
-    r.publish();
+    publish(ring);
     bump(stats_.ring_full_waits);
     Backoff backoff;
     while (!r.tryPush(cells.data(), cells.size())) backoff.pause();
   }
-  if (r.staged() >= kPublishBatch) r.publish();
+  if (r.staged() >= kPublishBatch) publish(ring);
+}
+
+void EventRouter::publish(std::size_t ring) noexcept {
+  if (rings_[ring]->staged() == 0) return;
+  rings_[ring]->publish();
+  if (!bells_.empty()) bells_[ring]->ring();
 }
 
 void EventRouter::broadcast(RecordType type, std::int64_t time, std::uint8_t flags) noexcept {
@@ -218,14 +228,14 @@ void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
     idle_ = true;
     broadcast(RecordType::kIdle, sent_watermark_, 0);
   }
-  for (Ring* r : rings_) r->publish();
+  for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
 }
 
 void EventRouter::end(bool stopped) noexcept {
   bump(stats_.events, events_since_flush_);
   events_since_flush_ = 0;
   broadcast(RecordType::kEnd, max_time_, stopped ? kEndStopped : 0);
-  for (Ring* r : rings_) r->publish();
+  for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
 }
 
 }  // namespace rivulet::pipeline

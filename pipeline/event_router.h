@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "pipeline/doorbell.h"
 #include "pipeline/event.h"
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
@@ -43,8 +44,10 @@ bool toNanos(const FieldValue& field, config::TimeUnit unit, std::int64_t& nanos
 // Thread contract: owned and called by one source thread only.
 class EventRouter {
  public:
-  // stage_rings[i] is this source's ring into stage i.
-  EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, SourceStats& stats);
+  // stage_rings[i] is this source's ring into stage i; stage_bells[i], if given, is stage i's
+  // doorbell, rung after each publish so a sleeping stage wakes at once.
+  EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, SourceStats& stats,
+              std::vector<Doorbell*> stage_bells = {});
 
   // Routes one event (fields in plan().fields order). `now` is the wall clock (ns), read once per
   // batch by the caller: the time of processing-time events and the base of the future clamp.
@@ -67,10 +70,12 @@ class EventRouter {
 
  private:
   void push(std::size_t ring, std::span<const Cell> cells) noexcept;
+  void publish(std::size_t ring) noexcept;
   void broadcast(RecordType type, std::int64_t time, std::uint8_t flags) noexcept;
 
   const SourcePlan plan_;
   const std::vector<Ring*> rings_;
+  const std::vector<Doorbell*> bells_;  // empty, or one per ring
   SourceStats& stats_;
   std::vector<std::unique_ptr<RecordBuilder>> builders_;  // one per route
   std::vector<std::uint32_t> targets_;                    // per route: the stage ring

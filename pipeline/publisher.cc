@@ -11,6 +11,9 @@
 namespace rivulet::pipeline {
 namespace {
 constexpr std::size_t kDrainBatch = 1024;
+// The longest the parked publisher sleeps without being rung: subscriber bookkeeping waits at most
+// this long.
+constexpr std::int64_t kParkNs = 50'000'000;
 }  // namespace
 
 Publisher::Publisher(std::span<const PipelinePlan> pipelines, std::vector<Ring*> stage_rings,
@@ -57,12 +60,25 @@ void Publisher::run() noexcept {
       idle_done = false;
       continue;
     }
-    // Flush once per quiet spell, then keep serving the outputs while waiting.
-    if (!idle_done || backoff.parked()) {
+    // Flush once per quiet spell, then keep serving the outputs while parked.
+    if (!idle_done || backoff.exhausted()) {
       for (ResultOutput* out : outputs_) out->idle();
       idle_done = true;
     }
-    backoff.pause();
+    if (!backoff.exhausted()) {
+      backoff.pause();
+      continue;
+    }
+    // Park until a stage publishes and rings, or kParkNs for the outputs' housekeeping.
+    const std::uint32_t epoch = doorbell_.prepare();
+    bool ready = false;
+    for (std::size_t i = 0; i < rings_.size(); ++i)
+      ready |= !ended[i] && rings_[i]->available() > 0;
+    if (ready) {
+      doorbell_.cancel();
+    } else {
+      doorbell_.sleep(epoch, kParkNs);
+    }
   }
   for (ResultOutput* out : outputs_) out->idle();
 }

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/doorbell.h"
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
 #include "pipeline/stats.h"
@@ -45,6 +46,9 @@ class Publisher {
 
   std::int64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
 
+  // Stages ring this after publishing results (any thread).
+  Doorbell& doorbell() noexcept { return doorbell_; }
+
  private:
   // A window some stage fired, waiting for the other stages to pass it.
   struct OpenWindow {
@@ -74,6 +78,7 @@ class Publisher {
   RecordReader reader_;
   std::string payload_;
   std::atomic<std::int64_t> heartbeat_{0};
+  Doorbell doorbell_;
 };
 
 }  // namespace rivulet::pipeline

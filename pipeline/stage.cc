@@ -13,6 +13,8 @@ namespace {
 // Cells taken from one input before looking at the next: bounds how long one busy source can
 // delay another's watermark, and how many cells are freed by one release store.
 constexpr std::size_t kDrainBatch = 512;
+// The longest a parked stage sleeps without being rung: bounds the heartbeat's staleness.
+constexpr std::int64_t kParkNs = 50'000'000;
 constexpr std::int64_t kNanosPerMilli = 1'000'000;
 
 std::int64_t floorDiv(std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
@@ -31,8 +33,12 @@ std::int64_t windowEndsPassed(const PipelinePlan& plan, std::int64_t watermark) 
 }  // namespace
 
 Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates> aggregates,
-             std::vector<Ring*> inputs, Ring& output, std::vector<PipelineStageStats*> stats)
-    : pipelines_(pipelines), output_(output), stats_(std::move(stats)) {
+             std::vector<Ring*> inputs, Ring& output, std::vector<PipelineStageStats*> stats,
+             Doorbell* publisher_bell)
+    : pipelines_(pipelines),
+      output_(output),
+      stats_(std::move(stats)),
+      publisher_bell_(publisher_bell) {
   for (Ring* r : inputs) inputs_.push_back(Input{r});
   for (std::size_t p = 0; p < pipelines.size(); ++p) {
     operators_.push_back(std::make_unique<WindowOperator>(pipelines[p], aggregates[p]));
@@ -55,7 +61,7 @@ void Stage::run() noexcept {
     for (Input& input : inputs_) {
       if (!input.ended) cells += drain(input);
     }
-    output_.publish();
+    publishResults();
     for (std::size_t p = 0; p < operators_.size(); ++p) {
       if (events_[p] | late_[p]) {
         bump(stats_[p]->events, events_[p]);
@@ -68,11 +74,32 @@ void Stage::run() noexcept {
     heartbeat_.store(steadyNanos(), std::memory_order_relaxed);
     if (cells > 0) {
       backoff.reset();
-    } else {
+    } else if (!backoff.exhausted()) {
       backoff.pause();
+    } else {
+      park();
     }
   }
   finish();
+}
+
+void Stage::publishResults() noexcept {
+  if (output_.staged() == 0) return;
+  output_.publish();
+  if (publisher_bell_ != nullptr) publisher_bell_->ring();
+}
+
+// Sleeps until a source publishes (it rings the doorbell), or for at most kParkNs: idle, a stage
+// costs no CPU, and wakes within microseconds of new input.
+void Stage::park() noexcept {
+  const std::uint32_t epoch = doorbell_.prepare();
+  for (const Input& input : inputs_) {
+    if (!input.ended && input.ring->available() > 0) {
+      doorbell_.cancel();
+      return;
+    }
+  }
+  doorbell_.sleep(epoch, kParkNs);
 }
 
 std::size_t Stage::drain(Input& input) noexcept {
@@ -170,7 +197,7 @@ void Stage::finish() noexcept {
     stats_[p]->state_entries.store(0, std::memory_order_relaxed);
   }
   pushControl(RecordType::kEnd, 0, kMaxTime);
-  output_.publish();
+  publishResults();
 }
 
 void Stage::pushControl(RecordType type, std::uint16_t pipeline, std::int64_t time,
@@ -183,7 +210,7 @@ void Stage::pushControl(RecordType type, std::uint16_t pipeline, std::int64_t ti
 
 void Stage::push(std::span<const Cell> cells) noexcept {
   if (output_.tryPush(cells.data(), cells.size())) return;
-  output_.publish();
+  publishResults();
   Backoff backoff;
   while (!output_.tryPush(cells.data(), cells.size())) backoff.pause();
 }

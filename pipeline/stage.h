@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pipeline/aggregate.h"
+#include "pipeline/doorbell.h"
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
 #include "pipeline/stats.h"
@@ -37,13 +38,18 @@ struct ResultPrefix {
 class Stage final : private ResultSink {
  public:
   // inputs[s]: the ring from source s; stats[p]: this stage's counters of pipeline p.
+  // publisher_bell, if given, is rung after results are published to `output`.
   Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates> aggregates,
-        std::vector<Ring*> inputs, Ring& output, std::vector<PipelineStageStats*> stats);
+        std::vector<Ring*> inputs, Ring& output, std::vector<PipelineStageStats*> stats,
+        Doorbell* publisher_bell = nullptr);
   ~Stage() override;
 
   // The thread body: runs until every input has ended, then flushes every window (final at the
   // end of bounded inputs, partial when stopped) and sends kEnd to the publisher.
   void run() noexcept;
+
+  // Sources ring this after publishing to the stage's inputs (any thread).
+  Doorbell& doorbell() noexcept { return doorbell_; }
 
   // Steady-clock time (ns) of the stage's last loop iteration; any thread (for a watchdog).
   std::int64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
@@ -63,6 +69,8 @@ class Stage final : private ResultSink {
   void advanceWatermarks() noexcept;
   void finish() noexcept;
   void push(std::span<const Cell> cells) noexcept;
+  void publishResults() noexcept;
+  void park() noexcept;
   void pushControl(RecordType type, std::uint16_t pipeline, std::int64_t time,
                    const void* data = nullptr, std::size_t size = 0) noexcept;
 
@@ -86,6 +94,8 @@ class Stage final : private ResultSink {
   std::uint16_t firing_pipeline_ = 0;  // which operator is calling the ResultSink
   std::int64_t fired_at_ = 0;
   std::atomic<std::int64_t> heartbeat_{0};
+  Doorbell* publisher_bell_;
+  Doorbell doorbell_;
 };
 
 }  // namespace rivulet::pipeline
