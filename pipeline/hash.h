@@ -28,6 +28,23 @@ inline constexpr std::uint64_t kSeed = 0x6a09e667f3bcc909ULL;
 inline constexpr std::uint64_t kWord = 0xbb67ae8584caa73bULL;
 inline constexpr std::uint64_t kFinal = 0x3c6ef372fe94f82bULL;
 
+// Folds `bytes` into `h`, 8 at a time; a short tail is zero-padded.
+inline std::uint64_t foldBytes(std::uint64_t h, std::string_view bytes) noexcept {
+  const char* p = bytes.data();
+  std::size_t n = bytes.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    h = fold(h ^ word, kWord);
+  }
+  if (n > 0) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, p, n);
+    h = fold(h ^ word, kWord);
+  }
+  return h;
+}
+
 }  // namespace hash_detail
 
 // Hashes an encoded key part by part, from the parts' own bytes: the router hashes a key while it
@@ -41,18 +58,7 @@ class KeyHasher {
     h_ = fold(h_ ^ (static_cast<std::uint64_t>(static_cast<unsigned char>(type)) |
                     static_cast<std::uint64_t>(bytes.size()) << 8),
               kWord);
-    const char* p = bytes.data();
-    std::size_t n = bytes.size();
-    for (; n >= 8; p += 8, n -= 8) {
-      std::uint64_t word;
-      std::memcpy(&word, p, 8);
-      h_ = fold(h_ ^ word, kWord);
-    }
-    if (n > 0) {
-      std::uint64_t word = 0;
-      std::memcpy(&word, p, n);
-      h_ = fold(h_ ^ word, kWord);
-    }
+    h_ = foldBytes(h_, bytes);
   }
   std::uint64_t finish() const noexcept { return hash_detail::fold(h_, hash_detail::kFinal); }
 
@@ -71,20 +77,7 @@ inline std::uint64_t hashEncodedKey(std::string_view encoded) noexcept {
 
 inline std::uint64_t hashKey(std::string_view key) noexcept {
   using namespace hash_detail;
-  const char* p = key.data();
-  std::size_t n = key.size();
-  std::uint64_t h = kSeed ^ n;
-  for (; n >= 8; p += 8, n -= 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p, 8);
-    h = fold(h ^ word, kWord);
-  }
-  if (n > 0) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, p, n);
-    h = fold(h ^ word, kWord);
-  }
-  return fold(h, kFinal);
+  return fold(foldBytes(kSeed ^ key.size(), key), kFinal);
 }
 
 }  // namespace rivulet::pipeline
