@@ -14,8 +14,9 @@ namespace {
 using pipeline::FieldType;
 using pipeline::FieldValue;
 
-std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64's finaliser
-  x += 0x9e3779b97f4a7c15ULL;
+constexpr std::uint64_t kGamma = 0x9e3779b97f4a7c15ULL;  // SplitMix64's increment
+
+std::uint64_t mix(std::uint64_t x) noexcept {  // SplitMix64's output function
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
@@ -37,10 +38,13 @@ constexpr std::uint64_t kBatch = 1024;
 constexpr std::int64_t kKeyTextTable = 1 << 16;
 constexpr std::size_t kKeyTextStride = 16;
 
-// Event i without its time: key and value depend on (seed, i) only.
+// Event i without its time: key and value depend on (seed, i) only. They are outputs 2i and 2i+1
+// of a SplitMix64 stream whose start is set by the seed (times an odd constant, so that nearby
+// seeds do not give shifted copies of one stream): two output functions per event, no state.
 GeneratedEvent keyAndValue(const config::GeneratorSpec& spec, std::uint64_t i) noexcept {
-  const std::uint64_t a = mix(spec.seed ^ mix(2 * i));
-  const std::uint64_t b = mix(spec.seed ^ mix(2 * i + 1));
+  const std::uint64_t state = spec.seed * 0xd1b54a32d192ed03ULL + 2 * i * kGamma;
+  const std::uint64_t a = mix(state + kGamma);
+  const std::uint64_t b = mix(state + 2 * kGamma);
   __extension__ using U128 = unsigned __int128;  // the 64x64->128 multiply of Lemire's range
   const auto keys = static_cast<U128>(spec.keys);
   return GeneratedEvent{0, static_cast<std::uint64_t>((a * keys) >> 64),

@@ -28,7 +28,24 @@ inline constexpr std::uint64_t kSeed = 0x6a09e667f3bcc909ULL;
 inline constexpr std::uint64_t kWord = 0xbb67ae8584caa73bULL;
 inline constexpr std::uint64_t kFinal = 0x3c6ef372fe94f82bULL;
 
-// Folds `bytes` into `h`, 8 at a time; a short tail is zero-padded.
+inline std::uint64_t load32(const char* p) noexcept {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// The 1 to 7 bytes at p as one word, from at most two loads that may overlap (every byte counts;
+// the length is hashed separately). Copying the tail byte by byte into a zeroed word and reading
+// it back would stall on store-to-load forwarding on every key.
+inline std::uint64_t tailWord(const char* p, std::size_t n) noexcept {
+  if (n >= 4) return load32(p) | load32(p + n - 4) << 32;
+  const auto byte = [p](std::size_t i) {
+    return static_cast<std::uint64_t>(static_cast<unsigned char>(p[i]));
+  };
+  return byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16;
+}
+
+// Folds `bytes` into `h`, 8 at a time, then the 1 to 7 bytes left.
 inline std::uint64_t foldBytes(std::uint64_t h, std::string_view bytes) noexcept {
   const char* p = bytes.data();
   std::size_t n = bytes.size();
@@ -37,11 +54,7 @@ inline std::uint64_t foldBytes(std::uint64_t h, std::string_view bytes) noexcept
     std::memcpy(&word, p, 8);
     h = fold(h ^ word, kWord);
   }
-  if (n > 0) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, p, n);
-    h = fold(h ^ word, kWord);
-  }
+  if (n > 0) h = fold(h ^ tailWord(p, n), kWord);
   return h;
 }
 
