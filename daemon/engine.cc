@@ -15,10 +15,10 @@
 namespace rivulet::daemon {
 namespace {
 
-// 65536 cells = 4 MiB per ring: at ~30 ns per event that is ~2 ms of a stage's work, enough to
+// 4 MiB per ring: ~130,000 short events, at ~30 ns per event ~4 ms of a stage's work, enough to
 // ride out a scheduling hiccup without back-pressuring the source.
-constexpr std::size_t kSourceRingCells = 1 << 16;
-constexpr std::size_t kResultRingCells = 1 << 16;
+constexpr std::size_t kSourceRingCells = (4 << 20) / sizeof(pipeline::Cell);
+constexpr std::size_t kResultRingCells = (4 << 20) / sizeof(pipeline::Cell);
 
 int cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
 

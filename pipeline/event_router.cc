@@ -11,10 +11,10 @@
 namespace rivulet::pipeline {
 namespace {
 
-// Records are published to the stage once this many cells are staged on a ring, or at flush().
-// Measured (bench/ring_bench.cc): publishing every 32 slots keeps the consumer right behind the
-// producer, so each publish costs two cache-line transfers; 256 amortises them ~5x better.
-constexpr std::size_t kPublishBatch = 256;
+// Records are published to the stage once this many bytes are staged on a ring, or at flush().
+// Measured (bench/ring_bench.cc): publishing every 2 KiB keeps the consumer right behind the
+// producer, so each publish costs two cache-line transfers; 16 KiB amortises them ~5x better.
+constexpr std::size_t kPublishBatch = 16384 / sizeof(Cell);
 
 int fieldIndex(std::vector<std::string>& fields, const std::string& name) {
   auto it = std::find(fields.begin(), fields.end(), name);
@@ -37,20 +37,18 @@ std::int64_t nanosPerUnit(config::TimeUnit unit) {
   return 1;
 }
 
-// Appends the record's key part for `field`; false (with the reason) if it cannot be a key.
-bool appendKey(RecordBuilder& record, KeyHasher& hasher, const FieldValue& field,
-               ErrorReason& reason) {
-  KeyPartType type;
+// The key part type of `field`; false (with the reason) if it cannot be part of a key.
+bool keyPartType(const FieldValue& field, KeyPartType& type, ErrorReason& reason) noexcept {
   switch (field.type) {
     case FieldType::kString:
       type = KeyPartType::kString;
-      break;
+      return true;
     case FieldType::kNumber:
       type = KeyPartType::kNumber;
-      break;
+      return true;
     case FieldType::kBool:
       type = KeyPartType::kBool;
-      break;
+      return true;
     case FieldType::kMissing:
     case FieldType::kNull:
       reason = ErrorReason::kMissingField;
@@ -59,6 +57,25 @@ bool appendKey(RecordBuilder& record, KeyHasher& hasher, const FieldValue& field
       reason = ErrorReason::kWrongType;
       return false;
   }
+}
+
+// The hash of the key an event has for `route` (== hashEncodedKey of its encoding). An event
+// whose key fields are unusable hashes to something arbitrary; it is refused while it is built.
+std::uint64_t keyHash(const SourcePlan::Route& route, const FieldValue* fields) noexcept {
+  KeyHasher hasher;
+  for (int k : route.key_fields) {
+    KeyPartType type = KeyPartType::kString;
+    ErrorReason unused;
+    keyPartType(fields[k], type, unused);
+    hasher.add(static_cast<char>(type), fields[k].text);
+  }
+  return hasher.finish();
+}
+
+// Appends the record's key part for `field`; false (with the reason) if it cannot be a key.
+bool appendKey(RecordBuilder& record, const FieldValue& field, ErrorReason& reason) noexcept {
+  KeyPartType type;
+  if (!keyPartType(field, type, reason)) return false;
   if (record.header().key_size + kKeyPartHeader + field.text.size() > kMaxKeyBytes) {
     reason = ErrorReason::kKeyTooLong;
     return false;
@@ -68,7 +85,6 @@ bool appendKey(RecordBuilder& record, KeyHasher& hasher, const FieldValue& field
     void append(const char* p, std::size_t n) { r.append(p, n); }
   } out{record};
   appendKeyPart(out, type, field.text);
-  hasher.add(static_cast<char>(type), field.text);
   record.header().key_size += static_cast<std::uint16_t>(kKeyPartHeader + field.text.size());
   return true;
 }
@@ -116,6 +132,8 @@ EventRouter::EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, Source
   for (std::size_t i = 0; i < plan_.routes.size(); ++i)
     builders_.push_back(std::make_unique<RecordBuilder>());
   targets_.resize(plan_.routes.size());
+  cells_.resize(plan_.routes.size());
+  claimed_.resize(rings_.size());
 }
 
 ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now) noexcept {
@@ -138,43 +156,73 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now) noexc
   }
 
   // Build every pipeline's record before staging any: an event is taken whole or refused whole,
-  // so each event is counted exactly once, as an event or as an error.
+  // so each event is counted exactly once, as an event or as an error. The records are written
+  // straight into the rings when there is room (the common case): no copy, and above all no
+  // reload of bytes just stored in small pieces, which stalls on store-to-load forwarding.
+  ErrorReason reason = ErrorReason::kNone;
+  if (build(fields, time, true, reason)) {
+    for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
+      Ring& ring = *rings_[targets_[r]];
+      ring.commit(cells_[r]);
+      if (ring.staged() >= kPublishBatch) publish(targets_[r]);
+    }
+  } else if (reason == ErrorReason::kNone) {
+    build(fields, time, false, reason);  // same fields, same outcome: it succeeds
+    for (std::size_t r = 0; r < plan_.routes.size(); ++r) push(targets_[r], builders_[r]->finish());
+  } else {
+    stats_.error(reason);
+    return reason;
+  }
+  max_time_ = std::max(max_time_, time);
+  ++events_since_flush_;
+  return ErrorReason::kNone;
+}
+
+bool EventRouter::build(const FieldValue* fields, std::int64_t time, bool in_place,
+                        ErrorReason& reason) noexcept {
   const std::uint32_t stages = static_cast<std::uint32_t>(rings_.size());
-  for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
+  bool built = true;
+  for (std::size_t r = 0; r < plan_.routes.size() && built; ++r) {
     const SourcePlan::Route& route = plan_.routes[r];
+    // The key's hash picks the stage; with one stage there is nothing to pick.
+    const std::uint32_t target = stages == 1 ? 0 : stageOf(keyHash(route, fields), stages);
+    targets_[r] = target;
+    Cell* at = nullptr;
+    if (in_place) {
+      // After this event's earlier records on the same ring.
+      at = rings_[target]->claim(claimed_[target], kMaxRecordCells);
+      if (at == nullptr) {
+        built = false;  // no room in place: the caller builds the event again, locally
+        break;
+      }
+    }
     RecordBuilder& record = *builders_[r];
-    record.start(RecordType::kEvent, route.pipeline, time);
+    record.start(RecordType::kEvent, route.pipeline, time, at);
     for (int v : route.value_fields) {
       const FieldValue& f = fields[v];
       double value = std::numeric_limits<double>::quiet_NaN();
       if (f.type == FieldType::kNumber) {
         value = f.number;
       } else if (f.type != FieldType::kMissing && f.type != FieldType::kNull) {
-        stats_.error(ErrorReason::kWrongType);
-        return ErrorReason::kWrongType;
+        reason = ErrorReason::kWrongType;
+        built = false;
+        break;
       }
       record.append(&value, sizeof value);
     }
-    KeyHasher hasher;
-    ErrorReason reason = ErrorReason::kNone;
-    for (int k : route.key_fields) {
-      if (!appendKey(record, hasher, fields[k], reason)) {
-        stats_.error(reason);
-        return reason;
-      }
+    for (std::size_t k = 0; k < route.key_fields.size() && built; ++k)
+      built = appendKey(record, fields[route.key_fields[k]], reason);
+    if (built && record.overflowed()) {
+      reason = ErrorReason::kTooLarge;
+      built = false;
     }
-    if (record.overflowed()) {
-      stats_.error(ErrorReason::kTooLarge);
-      return ErrorReason::kTooLarge;
+    if (built) {
+      cells_[r] = static_cast<std::uint16_t>(record.finish().size());
+      claimed_[target] += cells_[r];
     }
-    const std::uint64_t hash = hasher.finish();
-    record.header().key_hash = hash;
-    targets_[r] = stageOf(hash, stages);
   }
-  for (std::size_t r = 0; r < plan_.routes.size(); ++r) push(targets_[r], builders_[r]->finish());
-  max_time_ = std::max(max_time_, time);
-  ++events_since_flush_;
-  return ErrorReason::kNone;
+  for (std::size_t r = 0; r < plan_.routes.size(); ++r) claimed_[targets_[r]] = 0;
+  return built;
 }
 
 void EventRouter::push(std::size_t ring, std::span<const Cell> cells) noexcept {

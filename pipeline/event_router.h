@@ -69,6 +69,11 @@ class EventRouter {
   const SourcePlan& plan() const noexcept { return plan_; }
 
  private:
+  // Builds this event's record for every route (targets_, cells_), in ring space when
+  // `in_place`. False when the event is refused (`reason` says why) or, in place, when a ring has
+  // no room for a record (`reason` stays kNone).
+  bool build(const FieldValue* fields, std::int64_t time, bool in_place,
+             ErrorReason& reason) noexcept;
   void push(std::size_t ring, std::span<const Cell> cells) noexcept;
   void publish(std::size_t ring) noexcept;
   void broadcast(RecordType type, std::int64_t time, std::uint8_t flags) noexcept;
@@ -79,6 +84,8 @@ class EventRouter {
   SourceStats& stats_;
   std::vector<std::unique_ptr<RecordBuilder>> builders_;  // one per route
   std::vector<std::uint32_t> targets_;                    // per route: the stage ring
+  std::vector<std::uint16_t> cells_;                      // per route: the record's cells
+  std::vector<std::size_t> claimed_;  // per ring: cells built in place by the current event
   std::int64_t max_time_ = kMinTime;
   std::int64_t sent_watermark_ = kMinTime;
   std::int64_t last_event_steady_ = 0;

@@ -10,7 +10,8 @@
 
 namespace rivulet::pipeline {
 namespace {
-constexpr std::size_t kDrainBatch = 1024;
+// Cells taken from one stage's ring before looking at the next (64 KiB).
+constexpr std::size_t kDrainBatch = 65536 / sizeof(Cell);
 // The longest the parked publisher sleeps without being rung: subscriber bookkeeping waits at most
 // this long.
 constexpr std::int64_t kParkNs = 50'000'000;

@@ -63,6 +63,18 @@ class SpscRing {
   }
   bool tryPush(const T& item) noexcept { return tryPush(&item, 1); }
 
+  // Writing in place: a pointer to n free slots, contiguous in storage, that start `offset` slots
+  // past the staged ones; nullptr when there is no such room (the ring is too full, or the run
+  // would cross the end of the storage). The producer writes there, then stages with commit().
+  T* claim(std::size_t offset, std::size_t n) noexcept {
+    const std::size_t at = (producer_.staged + offset) & mask_;
+    if (at + n > capacity() || !hasRoom(offset + n)) return nullptr;
+    return &slots_[at];
+  }
+
+  // Stages the next n slots, written through claim().
+  void commit(std::size_t n) noexcept { producer_.staged += n; }
+
   // Makes every staged slot visible. Release: the slot contents written before happen-before the
   // consumer's acquire load of write_ that observes this value.
   void publish() noexcept {
@@ -90,6 +102,11 @@ class SpscRing {
 
   // The i-th unconsumed slot; i < available().
   const T& at(std::size_t i) const noexcept { return slots_[(consumer_.read + i) & mask_]; }
+
+  // Slots from at(i) to the end of the storage, where at() wraps around to slot 0.
+  std::size_t contiguous(std::size_t i) const noexcept {
+    return capacity() - ((consumer_.read + i) & mask_);
+  }
 
   // Frees n slots (n <= available()). Release: our reads of those slots happen-before the
   // producer's acquire load of read_ that lets it overwrite them.

@@ -4,15 +4,16 @@
 
 #include "pipeline/backoff.h"
 #include "pipeline/clock.h"
+#include "pipeline/hash.h"
 #include "pipeline/json_writer.h"
 #include "pipeline/key.h"
 
 namespace rivulet::pipeline {
 namespace {
 
-// Cells taken from one input before looking at the next: bounds how long one busy source can
-// delay another's watermark, and how many cells are freed by one release store.
-constexpr std::size_t kDrainBatch = 512;
+// Cells taken from one input before looking at the next (32 KiB): bounds how long one busy source
+// can delay another's watermark, and how many cells are freed by one release store.
+constexpr std::size_t kDrainBatch = 32768 / sizeof(Cell);
 // The longest a parked stage sleeps without being rung: bounds the heartbeat's staleness.
 constexpr std::int64_t kParkNs = 50'000'000;
 constexpr std::int64_t kNanosPerMilli = 1'000'000;
@@ -147,7 +148,7 @@ void Stage::onEvent(const RecordHeader* h) noexcept {
   const auto* values = reinterpret_cast<const double*>(payload(h));
   const std::size_t value_bytes = pipelines_[p].value_fields.size() * sizeof(double);
   const std::string_view key(reinterpret_cast<const char*>(payload(h)) + value_bytes, h->key_size);
-  if (operators_[p]->add(h->time, h->key_hash, key, values)) {
+  if (operators_[p]->add(h->time, hashEncodedKey(key), key, values)) {
     ++events_[p];
   } else {
     ++late_[p];

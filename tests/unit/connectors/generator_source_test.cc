@@ -252,9 +252,9 @@ TEST(GeneratorSource, BoundedRunDeliversExactlyItsEvents) {
       ASSERT_GE(key.size(), 2u);
       ASSERT_EQ(key[0], 'k');
       ASSERT_LT(std::stoll(key.substr(1)), 50) << key;
-      EXPECT_EQ(r.header.cells, 1u);
+      EXPECT_EQ(r.header.cells, (16 + values * 8 + 3 + key.size() + 7) / 8);
       // Routed by its hash, and a key has one home whichever pipeline it belongs to.
-      EXPECT_EQ(pipeline::stageOf(r.header.key_hash, 3), ring);
+      EXPECT_EQ(pipeline::stageOf(r.keyHash(values), 3), ring);
       const auto [it, inserted] = ring_of_key.emplace(key, ring);
       EXPECT_EQ(it->second, ring) << key;
       if (r.header.pipeline == 0) {

@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "pipeline/backoff.h"
 #include "pipeline/event_router.h"
+#include "pipeline/hash.h"
 #include "pipeline/key.h"
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
@@ -107,6 +108,8 @@ struct Record {
   std::string_view key(std::size_t values) const {
     return std::string_view(payload).substr(values * sizeof(double), header.key_size);
   }
+  // The hash a stage computes for the key (it picks the stage the record went to).
+  std::uint64_t keyHash(std::size_t values) const { return pipeline::hashEncodedKey(key(values)); }
 };
 
 // The parts of an encoded key, e.g. {{kString, "AAPL"}, {kNumber, "3"}}.

@@ -164,7 +164,7 @@ TEST(EventRouterConcurrent, FullRingsSlowTheSourceAndLoseNothing) {
       EXPECT_GE(r.header.time, watermark);
       const std::string key = testutil::keyParts(r.key(1)).at(0).second;
       EXPECT_EQ(key, "k" + std::to_string(seq % 7));
-      EXPECT_EQ(stageOf(r.header.key_hash, stages), s);
+      EXPECT_EQ(stageOf(r.keyHash(1), stages), s);
       const auto [it, inserted] = ring_of_key.emplace(key, s);
       EXPECT_EQ(it->second, s) << key;
     }

@@ -198,12 +198,13 @@ TEST(EventRouter, RoutesEachKeyToTheStageOfItsHashAlways) {
     for (const Record& rec : r.rings().records(ring)) {
       if (rec.type() != RecordType::kEvent) continue;
       ++events;
-      EXPECT_EQ(stageOf(rec.header.key_hash, 4), ring);
+      const std::uint64_t hash = rec.keyHash(0);
+      EXPECT_EQ(stageOf(hash, 4), ring);
       const std::string key = testutil::keyParts(rec.key(0)).at(0).second;
-      const auto [it, inserted] = home.emplace(key, std::make_pair(ring, rec.header.key_hash));
+      const auto [it, inserted] = home.emplace(key, std::make_pair(ring, hash));
       EXPECT_EQ(it->second.first, ring) << key << " went to two rings";
-      EXPECT_EQ(it->second.second, rec.header.key_hash) << key << " hashed two ways";
-      hashes.insert(rec.header.key_hash);
+      EXPECT_EQ(it->second.second, hash) << key << " hashed two ways";
+      hashes.insert(hash);
     }
     EXPECT_GT(events, 0u) << "100 keys left ring " << ring << " empty";
   }
@@ -279,7 +280,7 @@ TEST(EventRouter, EventRecordHoldsValuesThenKey) {
   ASSERT_FALSE(records.empty());
   const Record& rec = records[0];
   EXPECT_EQ(rec.type(), RecordType::kEvent);
-  EXPECT_EQ(rec.header.cells, 1u);
+  EXPECT_EQ(rec.header.cells, (16 + 2 * 8 + 18 + 7) / 8);  // header, two values, the key
   EXPECT_EQ(rec.header.flags, 0u);
   EXPECT_EQ(rec.header.pipeline, 0u);
   EXPECT_EQ(rec.header.time, 1'700'000'000'123 * kMs);
@@ -311,12 +312,12 @@ TEST(EventRouter, NumberKeyIsItsText) {
   ASSERT_GE(records.size(), 2u);
   EXPECT_EQ(testutil::keyParts(records[0].key(0)).at(0).second, "3");
   EXPECT_EQ(testutil::keyParts(records[1].key(0)).at(0).second, "3.0");
-  EXPECT_NE(records[0].header.key_hash, records[1].header.key_hash);
+  EXPECT_NE(records[0].keyHash(0), records[1].keyHash(0));
 }
 
 // Records of many cells, some wrapping around the ring's end, arrive byte for byte.
 TEST(EventRouter, MultiCellRecordsArriveWhole) {
-  Router r({sumBy("big", {"k"}, "v")}, 1, {}, 32);
+  Router r({sumBy("big", {"k"}, "v")}, 1, {}, 256);
   for (int i = 0; i < 40; ++i) {
     std::string key(400 + i, static_cast<char>('a' + i % 26));
     ASSERT_EQ(r.route({{"ts", num(i)}, {"k", str(key)}, {"v", num(i)}}), ErrorReason::kNone);
@@ -325,7 +326,7 @@ TEST(EventRouter, MultiCellRecordsArriveWhole) {
     ASSERT_GE(records.size(), 1u);
     const Record& rec = records[0];
     ASSERT_EQ(rec.type(), RecordType::kEvent);
-    EXPECT_EQ(rec.header.cells, (24 + 8 + 3 + key.size() + 63) / 64);
+    EXPECT_EQ(rec.header.cells, (16 + 8 + 3 + key.size() + 7) / 8);
     EXPECT_EQ(rec.value(0), i);
     EXPECT_EQ(testutil::keyParts(rec.key(1)).at(0).second, key) << i;
   }
@@ -422,7 +423,7 @@ TEST(EventRouter, KeyTooLongAtTheByteAfterTheLimit) {
   const std::vector<Record> events = r.rings().events(0);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].header.key_size, kMaxKeyBytes);
-  EXPECT_EQ(events[0].header.cells, (24 + kMaxKeyBytes + 63) / 64);
+  EXPECT_EQ(events[0].header.cells, (16 + kMaxKeyBytes + 7) / 8);
   EXPECT_EQ(testutil::keyParts(events[0].key(0)).at(0).second, std::string(509, 'a'));
 }
 
@@ -451,7 +452,7 @@ ErrorReason routeWide(Router& r, std::string_view key) {
 // A record has room for kMaxRecordBytes. An event whose values and key do not fit must be
 // refused as too_large, never sent cut short: a stage would read the key from past its end.
 TEST(EventRouter, EventTooBigForOneRecordIsNotSentTruncated) {
-  Router r({wide(520)}, 1);  // 24 + 520 * 8 > 4096 bytes
+  Router r({wide(520)}, 1);  // 16 + 520 * 8 > 4096 bytes
   EXPECT_EQ(routeWide(r, "key"), ErrorReason::kTooLarge);
   r.flush();
   EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
@@ -462,14 +463,14 @@ TEST(EventRouter, EventTooBigForOneRecordIsNotSentTruncated) {
 
 // The values alone fit, the key does not: refused the same way; a short key fits.
 TEST(EventRouter, EventWhoseKeyOverflowsTheRecordIsTooLarge) {
-  const std::size_t values = 500;  // 24 + 500 * 8 = 4024 bytes: 72 left
+  const std::size_t values = 500;  // 16 + 500 * 8 = 4016 bytes: 80 left
   Router r({wide(values)}, 1);
   EXPECT_EQ(routeWide(r, std::string(200, 'k')), ErrorReason::kTooLarge);
   EXPECT_EQ(routeWide(r, "k"), ErrorReason::kNone);
   r.flush();
   const std::vector<Record> events = r.rings().events(0);
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].header.cells, (24 + values * 8 + 4 + 63) / 64);
+  EXPECT_EQ(events[0].header.cells, (16 + values * 8 + 4 + 7) / 8);
   EXPECT_EQ(events[0].value(0), 2.0);  // v0 is field 2, after ts and k
   EXPECT_EQ(events[0].value(values - 1), static_cast<double>(values + 1));
   EXPECT_EQ(testutil::keyParts(events[0].key(values)).at(0).second, "k");

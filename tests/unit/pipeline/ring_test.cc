@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -320,25 +321,47 @@ TYPED_TEST(SpscRingWrapTest, ManyLapsOfOddBatches) {
 // queues. Single-threaded, the ring must agree with it exactly: a push succeeds iff staged +
 // published-unconsumed + n <= capacity, sizeGuess() is the published-unconsumed count, and
 // available() is never more than that and never 0 while it is not.
-void checkAgainstModel(std::size_t capacity, std::uint64_t seed, int steps) {
+// With `in_place`, a push is two runs of up to 4 slots written as the event router writes
+// records: claim 4 slots for each (the second after the first), fill them with the run and then
+// garbage, commit both; or, when either claim fails, tryPush both runs. The garbage must never
+// reach the consumer, and a claim must never hand out slots the consumer has not freed.
+void checkAgainstModel(std::size_t capacity, std::uint64_t seed, int steps, bool in_place = false) {
   SCOPED_TRACE(::testing::Message() << "capacity " << capacity << " seed " << seed);
   Ring ring(capacity);
   std::deque<std::uint32_t> staged;
   std::deque<std::uint32_t> published;
   std::mt19937_64 rng(seed);
   std::uint32_t next = 0;
+  std::uint64_t consumed = 0;
   std::vector<std::uint32_t> buf;
 
   for (int step = 0; step < steps; ++step) {
     const int op = std::uniform_int_distribution<int>(0, 9)(rng);
     if (op < 4) {
-      const std::size_t n = std::uniform_int_distribution<std::size_t>(0, capacity + 1)(rng);
+      const std::size_t n1 = std::uniform_int_distribution<std::size_t>(0, 4)(rng);
+      const std::size_t n = in_place
+                                ? n1 + std::uniform_int_distribution<std::size_t>(0, 4)(rng)
+                                : std::uniform_int_distribution<std::size_t>(0, capacity + 1)(rng);
       buf = iota(next, n);
       buf.reserve(1);  // a real pointer even for n == 0; see EmptyVectorPushIsANoOp
       const bool fits = staged.size() + published.size() + n <= capacity;
-      ASSERT_EQ(ring.tryPush(buf.data(), n), fits) << "step " << step << " push " << n;
+      bool pushed = false;
+      std::uint32_t* first = in_place ? ring.claim(0, 4) : nullptr;
+      std::uint32_t* second = first != nullptr ? ring.claim(n1, 4) : nullptr;
+      if (second != nullptr) {
+        std::fill_n(first, 4, 0xdeadbeef);
+        std::copy_n(buf.begin(), n1, first);
+        std::fill_n(second, 4, 0xdeadbeef);
+        std::copy_n(buf.begin() + static_cast<std::ptrdiff_t>(n1), n - n1, second);
+        ring.commit(n1);
+        ring.commit(n - n1);
+        pushed = true;
+      } else {
+        pushed = ring.tryPush(buf.data(), n);
+      }
+      ASSERT_EQ(pushed, fits) << "step " << step << " push " << n;
       if (fits) {
-        staged.insert(staged.end(), buf.begin(), buf.end());
+        staged.insert(staged.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
         next += static_cast<std::uint32_t>(n);
       }
     } else if (op < 6) {
@@ -354,8 +377,10 @@ void checkAgainstModel(std::size_t capacity, std::uint64_t seed, int steps) {
       for (std::size_t i = 0; i < avail; ++i) {
         ASSERT_EQ(ring.at(i), published[i]) << "step " << step << " slot " << i;
       }
+      ASSERT_EQ(ring.contiguous(0), capacity - consumed % capacity) << "step " << step;
       const std::size_t take = std::uniform_int_distribution<std::size_t>(0, avail)(rng);
       ring.consume(take);
+      consumed += take;
       published.erase(published.begin(), published.begin() + static_cast<std::ptrdiff_t>(take));
     }
     ASSERT_EQ(ring.staged(), staged.size()) << "step " << step;
@@ -366,6 +391,13 @@ void checkAgainstModel(std::size_t capacity, std::uint64_t seed, int steps) {
 TEST(SpscRingProperty, RandomInterleavingsMatchADequeModel) {
   for (const std::size_t capacity : {2u, 4u, 8u, 64u, 1024u}) {
     checkAgainstModel(capacity, 0x5eed0000 + capacity, 20'000);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST(SpscRingProperty, InPlaceWritesMatchADequeModel) {
+  for (const std::size_t capacity : {2u, 4u, 8u, 16u, 64u}) {
+    checkAgainstModel(capacity, 0x5ad0000 + capacity, 20'000, true);
     if (HasFatalFailure()) return;
   }
 }
