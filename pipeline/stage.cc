@@ -148,7 +148,9 @@ void Stage::onEvent(const RecordHeader* h) noexcept {
   const auto* values = reinterpret_cast<const double*>(payload(h));
   const std::size_t value_bytes = pipelines_[p].value_fields.size() * sizeof(double);
   const std::string_view key(reinterpret_cast<const char*>(payload(h)) + value_bytes, h->key_size);
-  if (operators_[p]->add(h->time, hashEncodedKey(key), key, values)) {
+  // The table hash need not match the router's (which only picks the stage): one pass over the
+  // encoded bytes is cheaper than walking the parts.
+  if (operators_[p]->add(h->time, hashKey(key), key, values)) {
     ++events_[p];
   } else {
     ++late_[p];
