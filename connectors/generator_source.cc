@@ -22,7 +22,7 @@ std::uint64_t mix(std::uint64_t x) noexcept {  // SplitMix64's output function
   return x ^ (x >> 31);
 }
 
-enum class Field { kTs, kKey, kValue, kOther };
+enum class Field { kTs, kKey, kValue, kOther };  // the first three index `at` in run()
 
 Field fieldOf(const std::string& name) {
   if (name == "ts") return Field::kTs;
@@ -90,14 +90,18 @@ GeneratorSource::GeneratorSource(const config::GeneratorSpec& spec, pipeline::Ev
       start_ms_(spec.start_ms ? *spec.start_ms : pipeline::wallNanos() / 1'000'000) {}
 
 void GeneratorSource::run(std::stop_token stop) {
+  // Where each generated field goes in the plan's field order (-1: no pipeline reads it), and
+  // whether a pipeline groups by it: text forms are only made for key fields, since formatting a
+  // double costs more than everything else an event does.
   const std::vector<std::string>& names = router_.plan().fields;
-  std::vector<Field> fields;
-  for (const std::string& name : names) fields.push_back(fieldOf(name));
-  // Text forms are only needed for fields used as keys; formatting a double costs more than
-  // everything else an event does.
-  std::vector<char> as_key(fields.size(), 0);
+  int at[3] = {-1, -1, -1};  // ts, key, value
+  std::vector<char> as_key(names.size(), 0);
   for (const auto& route : router_.plan().routes)
     for (int k : route.key_fields) as_key[static_cast<std::size_t>(k)] = 1;
+  for (std::size_t f = 0; f < names.size(); ++f) {
+    const Field field = fieldOf(names[f]);
+    if (field != Field::kOther) at[static_cast<int>(field)] = static_cast<int>(f);
+  }
   std::vector<char> key_texts;  // "k<i>" for the first kKeyTextTable keys, kKeyTextStride apart
   std::vector<std::uint8_t> key_sizes;
   for (std::int64_t k = 0; k < std::min(spec_.keys, kKeyTextTable); ++k) {
@@ -106,7 +110,19 @@ void GeneratorSource::run(std::stop_token stop) {
     key_texts.insert(key_texts.end(), text, text + kKeyTextStride);
     key_sizes.push_back(static_cast<std::uint8_t>(end - text));
   }
-  std::vector<FieldValue> values(fields.size());
+  // Fields no generated field fills stay missing (config validation rules them out); the types
+  // of the others never change, so only their values are written per event.
+  std::vector<FieldValue> values(names.size());
+  FieldValue scratch;  // where an unread field's value goes
+  FieldValue& ts = at[0] >= 0 ? values[static_cast<std::size_t>(at[0])] : scratch;
+  FieldValue& key = at[1] >= 0 ? values[static_cast<std::size_t>(at[1])] : scratch;
+  FieldValue& value = at[2] >= 0 ? values[static_cast<std::size_t>(at[2])] : scratch;
+  ts.type = FieldType::kNumber;
+  ts.is_integer = true;
+  key.type = FieldType::kString;
+  value.type = FieldType::kNumber;
+  const bool ts_as_key = at[0] >= 0 && as_key[static_cast<std::size_t>(at[0])];
+  const bool value_as_key = at[2] >= 0 && as_key[static_cast<std::size_t>(at[2])];
   char ts_text[24];
   char key_text[24] = {'k'};
   char value_text[32];
@@ -125,38 +141,19 @@ void GeneratorSource::run(std::stop_token stop) {
     for (; i < batch_end; ++i, clock.next()) {
       GeneratedEvent e = keyAndValue(spec_, i);
       e.ts_ms = start_ms_ + static_cast<std::int64_t>(clock.millis());
-      for (std::size_t f = 0; f < fields.size(); ++f) {
-        FieldValue& v = values[f];
-        v.type = FieldType::kNumber;
-        switch (fields[f]) {
-          case Field::kTs:
-            v.is_integer = true;
-            v.integer = e.ts_ms;
-            v.number = static_cast<double>(e.ts_ms);
-            if (as_key[f])
-              v.text = {ts_text, std::to_chars(ts_text, ts_text + sizeof ts_text, e.ts_ms).ptr};
-            break;
-          case Field::kKey:
-            v.type = FieldType::kString;
-            if (e.key < key_sizes.size()) {
-              v.text = {&key_texts[e.key * kKeyTextStride], key_sizes[e.key]};
-            } else {
-              v.text = {key_text,
-                        std::to_chars(key_text + 1, key_text + sizeof key_text, e.key).ptr};
-            }
-            break;
-          case Field::kValue:
-            v.is_integer = false;
-            v.number = e.value;
-            if (as_key[f])
-              v.text = {value_text,
-                        std::to_chars(value_text, value_text + sizeof value_text, e.value).ptr};
-            break;
-          case Field::kOther:
-            v.type = FieldType::kMissing;
-            break;
-        }
+      ts.integer = e.ts_ms;
+      ts.number = static_cast<double>(e.ts_ms);
+      if (ts_as_key)
+        ts.text = {ts_text, std::to_chars(ts_text, ts_text + sizeof ts_text, e.ts_ms).ptr};
+      if (e.key < key_sizes.size()) {
+        key.text = {&key_texts[e.key * kKeyTextStride], key_sizes[e.key]};
+      } else {
+        key.text = {key_text, std::to_chars(key_text + 1, key_text + sizeof key_text, e.key).ptr};
       }
+      value.number = e.value;
+      if (value_as_key)
+        value.text = {value_text,
+                      std::to_chars(value_text, value_text + sizeof value_text, e.value).ptr};
       router_.route(values.data(), now);
     }
     router_.flush(now, pipeline::steadyNanos());
