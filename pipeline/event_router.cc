@@ -73,7 +73,7 @@ std::uint64_t keyHash(const SourcePlan::Route& route, const FieldValue* fields) 
 }
 
 // Appends the record's key part for `field`; false (with the reason) if it cannot be a key.
-bool appendKey(RecordBuilder& record, const FieldValue& field, ErrorReason& reason) noexcept {
+bool appendKey(RecordWriter& record, const FieldValue& field, ErrorReason& reason) noexcept {
   KeyPartType type;
   if (!keyPartType(field, type, reason)) return false;
   if (record.header().key_size + kKeyPartHeader + field.text.size() > kMaxKeyBytes) {
@@ -81,7 +81,7 @@ bool appendKey(RecordBuilder& record, const FieldValue& field, ErrorReason& reas
     return false;
   }
   struct Appender {
-    RecordBuilder& r;
+    RecordWriter& r;
     void append(const char* p, std::size_t n) { r.append(p, n); }
   } out{record};
   appendKeyPart(out, type, field.text);
@@ -130,7 +130,7 @@ EventRouter::EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, Source
       bells_(std::move(stage_bells)),
       stats_(stats) {
   for (std::size_t i = 0; i < plan_.routes.size(); ++i)
-    builders_.push_back(std::make_unique<RecordBuilder>());
+    local_.push_back(std::make_unique<Cell[]>(kMaxRecordCells));
   targets_.resize(plan_.routes.size());
   cells_.resize(plan_.routes.size());
   claimed_.resize(rings_.size());
@@ -168,7 +168,8 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now) noexc
     }
   } else if (reason == ErrorReason::kNone) {
     build(fields, time, false, reason);  // same fields, same outcome: it succeeds
-    for (std::size_t r = 0; r < plan_.routes.size(); ++r) push(targets_[r], builders_[r]->finish());
+    for (std::size_t r = 0; r < plan_.routes.size(); ++r)
+      push(targets_[r], {local_[r].get(), cells_[r]});
   } else {
     stats_.error(reason);
     return reason;
@@ -187,7 +188,7 @@ bool EventRouter::build(const FieldValue* fields, std::int64_t time, bool in_pla
     // The key's hash picks the stage; with one stage there is nothing to pick.
     const std::uint32_t target = stages == 1 ? 0 : stageOf(keyHash(route, fields), stages);
     targets_[r] = target;
-    Cell* at = nullptr;
+    Cell* at = local_[r].get();
     if (in_place) {
       // After this event's earlier records on the same ring.
       at = rings_[target]->claim(claimed_[target], kMaxRecordCells);
@@ -196,8 +197,8 @@ bool EventRouter::build(const FieldValue* fields, std::int64_t time, bool in_pla
         break;
       }
     }
-    RecordBuilder& record = *builders_[r];
-    record.start(RecordType::kEvent, route.pipeline, time, at);
+    RecordWriter record;
+    record.start(at, RecordType::kEvent, route.pipeline, time);
     for (int v : route.value_fields) {
       const FieldValue& f = fields[v];
       double value = std::numeric_limits<double>::quiet_NaN();

@@ -70,8 +70,8 @@ class EventRouter {
 
  private:
   // Builds this event's record for every route (targets_, cells_), in ring space when
-  // `in_place`. False when the event is refused (`reason` says why) or, in place, when a ring has
-  // no room for a record (`reason` stays kNone).
+  // `in_place`, else in local_. False when the event is refused (`reason` says why) or, in place,
+  // when a ring has no room for a record (`reason` stays kNone).
   bool build(const FieldValue* fields, std::int64_t time, bool in_place,
              ErrorReason& reason) noexcept;
   void push(std::size_t ring, std::span<const Cell> cells) noexcept;
@@ -82,9 +82,9 @@ class EventRouter {
   const std::vector<Ring*> rings_;
   const std::vector<Doorbell*> bells_;  // empty, or one per ring
   SourceStats& stats_;
-  std::vector<std::unique_ptr<RecordBuilder>> builders_;  // one per route
-  std::vector<std::uint32_t> targets_;                    // per route: the stage ring
-  std::vector<std::uint16_t> cells_;                      // per route: the record's cells
+  std::vector<std::unique_ptr<Cell[]>> local_;  // per route: where a record is built off-ring
+  std::vector<std::uint32_t> targets_;          // per route: the stage ring
+  std::vector<std::uint16_t> cells_;            // per route: the record's cells
   std::vector<std::size_t> claimed_;  // per ring: cells built in place by the current event
   std::int64_t max_time_ = kMinTime;
   std::int64_t sent_watermark_ = kMinTime;

@@ -59,48 +59,43 @@ inline constexpr std::size_t kMaxRecordBytes = kMaxRecordCells * sizeof(Cell);
 inline constexpr std::int64_t kMinTime = std::numeric_limits<std::int64_t>::min();
 inline constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
 
-// Builds one record, either in place in ring space claimed with Ring::claim(kMaxRecordCells) and
-// then staged with Ring::commit(), or in the builder's own buffer and then copied in with
-// Ring::tryPush(). An event record: header, then the value doubles, then the key bytes.
-class RecordBuilder {
-  // memcpy for the few bytes of a key part or a value, inline: at most two overlapping loads and
-  // stores instead of a library call with a size dispatch.
-  static void copy(std::byte* to, const std::byte* from, std::size_t n) noexcept {
-    const auto move = [&](auto word) {
-      std::memcpy(&word, from, sizeof word);
-      std::memcpy(to, &word, sizeof word);
-      std::memcpy(&word, from + n - sizeof word, sizeof word);
-      std::memcpy(to + n - sizeof word, &word, sizeof word);
-    };
-    if (n >= 8 && n <= 16) {
-      move(std::uint64_t{});
-    } else if (n >= 4 && n < 8) {
-      move(std::uint32_t{});
-    } else if (n < 4) {
-      if (n > 0) to[0] = from[0];
-      if (n > 1) to[1] = from[1];
-      if (n > 2) to[2] = from[2];
-    } else {
-      std::memcpy(to, from, n);
-    }
+// memcpy for the few bytes of a key part or a value, inline: at most two overlapping loads and
+// stores instead of a library call with a size dispatch.
+inline void copyShort(std::byte* to, const std::byte* from, std::size_t n) noexcept {
+  const auto move = [&](auto word) {
+    std::memcpy(&word, from, sizeof word);
+    std::memcpy(to, &word, sizeof word);
+    std::memcpy(&word, from + n - sizeof word, sizeof word);
+    std::memcpy(to + n - sizeof word, &word, sizeof word);
+  };
+  if (n >= 8 && n <= 16) {
+    move(std::uint64_t{});
+  } else if (n >= 4 && n < 8) {
+    move(std::uint32_t{});
+  } else if (n < 4) {
+    if (n > 0) to[0] = from[0];
+    if (n > 1) to[1] = from[1];
+    if (n > 2) to[2] = from[2];
+  } else {
+    std::memcpy(to, from, n);
   }
+}
 
+// Writes one record into kMaxRecordCells cells owned by someone else: ring space claimed with
+// Ring::claim() (then staged with Ring::commit()), or a RecordBuilder's buffer. A small value
+// type, so that a writer local to a function lives in registers. An event record: header, then
+// the value doubles, then the key bytes.
+class RecordWriter {
  public:
-  RecordBuilder() = default;
-  RecordBuilder(const RecordBuilder&) = delete;  // buffer_ may point into local_
-  RecordBuilder& operator=(const RecordBuilder&) = delete;
-
-  // Valid from start() on.
-  RecordHeader& header() noexcept { return *reinterpret_cast<RecordHeader*>(buffer_); }
-
-  // Starts a record at `at` (kMaxRecordCells claimed cells), or in the local buffer.
-  void start(RecordType type, std::uint16_t pipeline, std::int64_t time,
-             Cell* at = nullptr) noexcept {
-    buffer_ = at != nullptr ? reinterpret_cast<std::byte*>(at) : local_;
+  void start(Cell* at, RecordType type, std::uint16_t pipeline, std::int64_t time) noexcept {
+    buffer_ = reinterpret_cast<std::byte*>(at);
     header() = RecordHeader{2, type, 0, pipeline, 0, time};
     size_ = sizeof(RecordHeader);
     overflowed_ = false;
   }
+
+  // Valid from start() on.
+  RecordHeader& header() noexcept { return *reinterpret_cast<RecordHeader*>(buffer_); }
 
   // False when the record would exceed kMaxRecordBytes; the record is then unusable
   // (overflowed() stays true until the next start()).
@@ -109,7 +104,7 @@ class RecordBuilder {
       overflowed_ = true;
       return false;
     }
-    copy(buffer_ + size_, static_cast<const std::byte*>(data), n);
+    copyShort(buffer_ + size_, static_cast<const std::byte*>(data), n);
     size_ += n;
     return true;
   }
@@ -129,7 +124,22 @@ class RecordBuilder {
   std::byte* buffer_ = nullptr;
   std::size_t size_ = 0;
   bool overflowed_ = false;
-  alignas(64) std::byte local_[kMaxRecordBytes];
+};
+
+// A RecordWriter with its own buffer, for records copied into a ring with Ring::tryPush():
+// control records and results.
+class RecordBuilder : public RecordWriter {
+ public:
+  RecordBuilder() = default;
+  RecordBuilder(const RecordBuilder&) = delete;  // the writer points into cells_
+  RecordBuilder& operator=(const RecordBuilder&) = delete;
+
+  void start(RecordType type, std::uint16_t pipeline, std::int64_t time) noexcept {
+    RecordWriter::start(cells_, type, pipeline, time);
+  }
+
+ private:
+  Cell cells_[kMaxRecordCells];
 };
 
 // Reads the record at the head of a ring (consumer side). Records are read in place when their
