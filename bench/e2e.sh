@@ -74,37 +74,36 @@ w1_results=$(( seconds_of_event_time * 10000 ))
 w2_results=$(( (seconds_of_event_time + 9) * 10000 ))
 
 run_daemon() {  # name expected_results expected_count_sum
-  : >"$work/$1.rates"
-  for _ in $(seq "$runs"); do
-    rm -f "$work/$1.jsonl"
-    local t0 t1
-    t0=$(date +%s%N)
-    "$bin/daemon/rivuletd" --config "$work/$1.yaml"
-    t1=$(date +%s%N)
-    check "$work/$1.jsonl" "$2" "$3"
-    echo "$events $t0 $t1" | awk '{ printf "%.0f\n", $1 / (($3 - $2) / 1e9) }' >>"$work/$1.rates"
-  done
+  rm -f "$work/$1.jsonl"
+  local t0 t1
+  t0=$(date +%s%N)
+  "$bin/daemon/rivuletd" --config "$work/$1.yaml"
+  t1=$(date +%s%N)
+  check "$work/$1.jsonl" "$2" "$3"
+  echo "$events $t0 $t1" | awk '{ printf "%.0f\n", $1 / (($3 - $2) / 1e9) }' >>"$work/$1.rates"
 }
 
 run_textbook() {  # name [taskset cpu list]
-  : >"$work/$1.rates"
-  for _ in $(seq "$runs"); do
-    local t0 t1
-    t0=$(date +%s%N)
-    ${2:+taskset -c "$2"} "$bin/bench/textbook_w1" "$events" 10000 1000000 "$work/tb.jsonl" >/dev/null
-    t1=$(date +%s%N)
-    check "$work/tb.jsonl" "$w1_results" "$events"
-    echo "$events $t0 $t1" | awk '{ printf "%.0f\n", $1 / (($3 - $2) / 1e9) }' >>"$work/$1.rates"
-  done
+  local t0 t1
+  t0=$(date +%s%N)
+  ${2:+taskset -c "$2"} "$bin/bench/textbook_w1" "$events" 10000 1000000 "$work/tb.jsonl" >/dev/null
+  t1=$(date +%s%N)
+  check "$work/tb.jsonl" "$w1_results" "$events"
+  echo "$events $t0 $t1" | awk '{ printf "%.0f\n", $1 / (($3 - $2) / 1e9) }' >>"$work/$1.rates"
 }
 
-run_daemon w1 "$w1_results" "$events"
-run_daemon w2 "$w2_results" $(( events * 10 ))
-# The textbook version twice: free to use both cores, and confined to one. On this kind of VM a
-# mutex handed between two cores costs a cache-line round trip per event, so one core is faster;
-# the ratio is taken against the faster of the two, the fair comparison.
-run_textbook tb2
-run_textbook tb1 0
+# Rounds of one run of each, so that the VM's slow and fast spells (other tenants) fall on all
+# four alike instead of on whichever happened to run then. The textbook version runs twice: free
+# to use both cores, and confined to one. On this kind of VM a mutex handed between two cores
+# costs a cache-line round trip per event, so one core is faster; the ratio is taken against the
+# faster of the two, the fair comparison.
+for name in w1 w2 tb2 tb1; do : >"$work/$name.rates"; done
+for _ in $(seq "$runs"); do
+  run_daemon w1 "$w1_results" "$events"
+  run_daemon w2 "$w2_results" $(( events * 10 ))
+  run_textbook tb2
+  run_textbook tb1 0
+done
 
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo "W1 rivuletd          : $(stats <"$work/w1.rates")"
