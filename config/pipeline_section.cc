@@ -13,7 +13,8 @@ namespace rivulet::config {
 namespace {
 
 constexpr std::string_view kPipelineKeys[] = {
-    "from", "group_by", "window", "allowed_lateness", "aggregates", "where", "emit", "late"};
+    "from",  "group_by", "window", "allowed_lateness", "aggregates",
+    "where", "emit",     "late",   "max_keys"};
 constexpr std::string_view kWindowKeys[] = {"tumbling", "hopping"};
 constexpr std::string_view kHoppingKeys[] = {"size", "slide"};
 constexpr std::string_view kEmitModes[] = {"final", "updates"};
@@ -21,6 +22,8 @@ constexpr Nanos kMillisecond = 1'000'000;
 // A hopping window is kept as size/gcd(size, slide) panes; more would make each event cost too
 // much and each key's state too large.
 constexpr Nanos kMaxPanes = 10'000;
+// max_keys beyond this is a typo rather than a plan: 2^32 keys would not fit a stage's tables.
+constexpr std::int64_t kMaxKeysLimit = std::int64_t{1} << 31;
 
 // The generator sources a pipeline reads: their fields are known, so field names can be checked.
 using GeneratorNames = std::vector<std::string>;
@@ -234,6 +237,9 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
     pipeline.aggregates = readAggregates(reader, e->value, group_by, generators);
   }
   if (const Entry* e = map->find("emit")) readEmit(reader, e->value);
+  if (const Entry* e = map->find("max_keys")) {
+    pipeline.max_keys = reader.integer(e->value, 1, kMaxKeysLimit).value_or(0);
+  }
   map->rejectNotSupported("where");
   map->rejectNotSupported("late");
   map->reportUnknown(kPipelineKeys);

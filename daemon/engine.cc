@@ -57,7 +57,7 @@ Engine::Engine(const config::Config& config) : config_(config), context_(1) {
   }
 
   for (std::size_t p = 0; p < config_.pipelines.size(); ++p) {
-    plans_.push_back(pipeline::compilePipeline(config_, p));
+    plans_.push_back(pipeline::compilePipeline(config_, p, static_cast<std::size_t>(n_stages)));
   }
   for (const pipeline::PipelinePlan& plan : plans_) {
     aggregates_.emplace_back(plan.aggregates, plan.value_index);

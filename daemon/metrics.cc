@@ -81,6 +81,13 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   auto late = family("rivulet_pipeline_late_events_total",
                      "Events that arrived after every window they belong to had closed (dropped).",
                      MetricType::Counter);
+  auto refused = family("rivulet_pipeline_keys_refused_total",
+                        "Events refused because their key was new and the window slice already "
+                        "held max_keys keys.",
+                        MetricType::Counter);
+  auto dropped_results =
+      family("rivulet_pipeline_results_dropped_total",
+             "Results that did not fit a record (a bug: logged too).", MetricType::Counter);
   auto keys = family("rivulet_pipeline_keys",
                      "Distinct keys in the most recently fired window, summed over stages.",
                      MetricType::Gauge);
@@ -94,18 +101,22 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   const double now_s = static_cast<double>(pipeline::wallNanos()) * 1e-9;
   for (std::size_t p = 0; p < engine_.pipelines().size(); ++p) {
     const std::string& name = engine_.pipelines()[p].name;
-    double ev = 0, lt = 0, k = 0, e = 0;
+    double ev = 0, lt = 0, rf = 0, rd = 0, k = 0, e = 0;
     std::int64_t watermark = pipeline::kMaxTime;
     for (std::size_t i = 0; i < engine_.stageCount(); ++i) {
       const pipeline::PipelineStageStats& st = engine_.stageStats(p, i);
       ev += value(st.events);
       lt += value(st.late);
+      rf += value(st.keys_refused);
+      rd += value(st.results_dropped);
       k += value(st.keys);
       e += value(st.state_entries);
       watermark = std::min(watermark, st.watermark.load(std::memory_order_relaxed));
     }
     add(pipeline_events, {{"pipeline", name}}, ev);
     add(late, {{"pipeline", name}}, lt);
+    add(refused, {{"pipeline", name}}, rf);
+    add(dropped_results, {{"pipeline", name}}, rd);
     add(keys, {{"pipeline", name}}, k);
     add(entries, {{"pipeline", name}}, e);
     add(published, {{"pipeline", name}}, static_cast<double>(engine_.published(p)));

@@ -6,7 +6,7 @@
 
 namespace rivulet::pipeline {
 
-PipelinePlan compilePipeline(const config::Config& config, std::size_t index) {
+PipelinePlan compilePipeline(const config::Config& config, std::size_t index, std::size_t stages) {
   const config::PipelineConfig& pipeline = config.pipelines.at(index);
   PipelinePlan plan;
   plan.id = static_cast<std::uint16_t>(index);
@@ -18,6 +18,10 @@ PipelinePlan compilePipeline(const config::Config& config, std::size_t index) {
   plan.slice = std::gcd(plan.size, plan.slide);
   plan.allowed_lateness = pipeline.allowed_lateness;
   plan.aggregates = pipeline.aggregates;
+  if (pipeline.max_keys > 0) {
+    const auto keys = static_cast<std::size_t>(pipeline.max_keys);
+    plan.max_keys = (keys + stages - 1) / stages;
+  }
 
   for (const config::AggregateSpec& aggregate : pipeline.aggregates) {
     if (aggregate.kind == config::AggregateKind::kCount) {

@@ -24,9 +24,13 @@ struct PipelinePlan {
   // Distinct value fields carried by each event record of this pipeline.
   std::vector<std::string> value_fields;
   std::vector<int> sources;  // indices of the sources it reads
+  // The most keys a slice may hold in one stage (config max_keys spread over the stages, since
+  // keys are spread over them by hash); 0: no bound.
+  std::size_t max_keys = 0;
 };
 
-// Compiles config.pipelines[i] (id = i) against the config's source order.
-PipelinePlan compilePipeline(const config::Config& config, std::size_t index);
+// Compiles config.pipelines[i] (id = i) against the config's source order, for `stages` stages.
+PipelinePlan compilePipeline(const config::Config& config, std::size_t index,
+                             std::size_t stages = 1);
 
 }  // namespace rivulet::pipeline

@@ -47,6 +47,7 @@ Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates
   }
   events_.assign(pipelines.size(), 0);
   late_.assign(pipelines.size(), 0);
+  refused_.assign(pipelines.size(), 0);
   reported_.assign(pipelines.size(), kMinTime);
   topic_.reserve(1024);
   tail_.reserve(4096);
@@ -64,10 +65,11 @@ void Stage::run() noexcept {
     }
     publishResults();
     for (std::size_t p = 0; p < operators_.size(); ++p) {
-      if (events_[p] | late_[p]) {
+      if (events_[p] | late_[p] | refused_[p]) {
         bump(stats_[p]->events, events_[p]);
         bump(stats_[p]->late, late_[p]);
-        events_[p] = late_[p] = 0;
+        bump(stats_[p]->keys_refused, refused_[p]);
+        events_[p] = late_[p] = refused_[p] = 0;
       }
     }
     open = static_cast<std::size_t>(
@@ -150,10 +152,16 @@ void Stage::onEvent(const RecordHeader* h) noexcept {
   const std::string_view key(reinterpret_cast<const char*>(payload(h)) + value_bytes, h->key_size);
   // The table hash need not match the router's (which only picks the stage): one pass over the
   // encoded bytes is cheaper than walking the parts.
-  if (operators_[p]->add(h->time, hashKey(key), key, values)) {
-    ++events_[p];
-  } else {
-    ++late_[p];
+  switch (operators_[p]->add(h->time, hashKey(key), key, values)) {
+    case AddResult::kAdded:
+      ++events_[p];
+      break;
+    case AddResult::kLate:
+      ++late_[p];
+      break;
+    case AddResult::kRefused:
+      ++refused_[p];
+      break;
   }
 }
 

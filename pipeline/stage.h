@@ -86,6 +86,7 @@ class Stage final : private ResultSink {
   std::vector<const Aggregates*> aggregates_;
   std::vector<std::uint64_t> events_;  // per pipeline, published to stats per batch
   std::vector<std::uint64_t> late_;
+  std::vector<std::uint64_t> refused_;
   std::vector<std::int64_t> reported_;  // per pipeline: window-end boundary last reported
   RecordReader reader_;
   RecordBuilder result_;

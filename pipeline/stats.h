@@ -51,6 +51,7 @@ struct alignas(kFalseSharingRange) SourceStats {
 struct alignas(kFalseSharingRange) PipelineStageStats {
   Counter events{0};
   Counter late{0};
+  Counter keys_refused{0};   // events of new keys past max_keys
   Counter keys{0};           // distinct keys of the last fired window
   Counter state_entries{0};  // (key, slice) entries held
   std::atomic<std::int64_t> watermark{0};

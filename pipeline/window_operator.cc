@@ -72,8 +72,8 @@ WindowOperator::WindowOperator(const PipelinePlan& plan, const Aggregates& aggre
 
 WindowOperator::~WindowOperator() = default;
 
-bool WindowOperator::add(std::int64_t time, std::uint64_t key_hash, std::string_view key,
-                         const double* values) noexcept {
+AddResult WindowOperator::add(std::int64_t time, std::uint64_t key_hash, std::string_view key,
+                              const double* values) noexcept {
   // The common case, a known key in the previous event's slice, makes no call. A live slice
   // cannot take late events (it is released when its last window fires), so holds() stands for
   // both "same slice" and "not late".
@@ -81,24 +81,28 @@ bool WindowOperator::add(std::int64_t time, std::uint64_t key_hash, std::string_
   if (slice != nullptr && slice->holds(time, plan_.slice)) [[likely]] {
     if (Word* state = slice->table.find(key_hash, key)) [[likely]] {
       aggregates_.update(state, time, values);
-      return true;
+      return AddResult::kAdded;
     }
   }
   return addSlow(time, key_hash, key, values);
 }
 
-bool WindowOperator::addSlow(std::int64_t time, std::uint64_t key_hash, std::string_view key,
-                             const double* values) noexcept {
+AddResult WindowOperator::addSlow(std::int64_t time, std::uint64_t key_hash, std::string_view key,
+                                  const double* values) noexcept {
   Slice* slice = last_slice_;
   if (slice == nullptr || !slice->holds(time, plan_.slice)) {
     bool late = false;
     slice = sliceFor(time, late);
-    if (slice == nullptr) return !late;
+    if (slice == nullptr) return late ? AddResult::kLate : AddResult::kAdded;
     last_slice_ = slice;
   }
-  Word* state = slice->table.findOrInsert(key_hash, key, [this](Word* s) { aggregates_.init(s); });
+  Word* state = slice->table.find(key_hash, key);
+  if (state == nullptr) {
+    if (plan_.max_keys > 0 && slice->table.size() >= plan_.max_keys) return AddResult::kRefused;
+    state = slice->table.findOrInsert(key_hash, key, [this](Word* s) { aggregates_.init(s); });
+  }
   aggregates_.update(state, time, values);
-  return true;
+  return AddResult::kAdded;
 }
 
 WindowOperator::Slice* WindowOperator::sliceFor(std::int64_t time, bool& late) {

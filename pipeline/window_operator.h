@@ -17,6 +17,13 @@ namespace rivulet::pipeline {
 
 enum class ResultKind : std::uint8_t { kFinal, kPartial };
 
+// What add() did with an event.
+enum class AddResult : std::uint8_t {
+  kAdded,
+  kLate,     // every window containing it has fired or been passed: dropped
+  kRefused,  // a new key for a slice that already holds plan.max_keys keys: dropped
+};
+
 struct WindowResult {
   std::int64_t start;  // ns, inclusive
   std::int64_t end;    // ns, exclusive
@@ -52,9 +59,9 @@ class WindowOperator {
   WindowOperator(const PipelinePlan& plan, const Aggregates& aggregates);
   ~WindowOperator();
 
-  // Adds one event; returns false (and changes nothing) if it is late.
-  bool add(std::int64_t time, std::uint64_t key_hash, std::string_view key,
-           const double* values) noexcept;
+  // Adds one event. Unless the result is kAdded, nothing changes.
+  AddResult add(std::int64_t time, std::uint64_t key_hash, std::string_view key,
+                const double* values) noexcept;
 
   // Raises the watermark (a lower value is ignored) and fires every window it completes.
   void advanceWatermark(std::int64_t watermark, ResultSink& sink);
@@ -72,8 +79,8 @@ class WindowOperator {
  private:
   struct Slice;
   // add() for an event in another slice than the previous one, or of a new key.
-  [[gnu::noinline]] bool addSlow(std::int64_t time, std::uint64_t key_hash, std::string_view key,
-                                 const double* values) noexcept;
+  [[gnu::noinline]] AddResult addSlow(std::int64_t time, std::uint64_t key_hash,
+                                      std::string_view key, const double* values) noexcept;
   // Where an event goes: its slice, or nowhere (late, or between two windows when slide > size).
   Slice* sliceFor(std::int64_t time, bool& late);
   // Fires, in start order, every unfired window holding state whose end + lateness <= limit.

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -306,6 +307,53 @@ TEST(DaemonFile, GeneratorRunMatchesTheGeneratorFunction) {
   }
   EXPECT_EQ(total, 200000);
   EXPECT_EQ(starts, (std::set<std::int64_t>{kBase, kBase + 1000}));
+  expectResultsMatch(results, "final", reference, {{"n", Agg::kCount}, {"total", Agg::kSum}},
+                     [](const WindowId&) { return true; });
+  expectSeqWithoutGaps(results);
+}
+
+// max_keys: each 1 s window admits the first 7 keys that reach it (one stage, one source: arrival
+// order is the generator's order) and refuses the rest; every result matches a reference that does
+// the same, and nothing else is published.
+TEST(DaemonFile, MaxKeysAdmitsTheFirstKeysOfEachWindow) {
+  TempDir dir;
+  config::GeneratorSpec spec;
+  spec.keys = 50;
+  spec.events_per_second = 1000;
+  spec.count = 5000;
+  spec.start_ms = kBase;
+  spec.seed = 3;
+  const std::string yaml = "daemon:\n  metrics: 127.0.0.1:0\n  stages: 1\n  publish: ipc://" +
+                           dir.file("r.ipc") + "\n  output: " + dir.file("out.jsonl") +
+                           "\nsources:\n  gen:\n    kind: generator\n    keys: 50\n"
+                           "    events_per_second: 1000\n    seed: 3\n    start: " +
+                           std::to_string(kBase) +
+                           "\n    count: 5000\npipelines:\n  bounded:\n    from: gen\n"
+                           "    group_by: [key]\n    window: {tumbling: 1s}\n    max_keys: 7\n"
+                           "    aggregates:\n      n: count()\n      total: sum(value)\n";
+  Daemon daemon(dir, yaml);
+  const auto exit_code = daemon.process().wait(60s);
+  ASSERT_TRUE(exit_code.has_value()) << "a generator with count did not end the daemon";
+  EXPECT_EQ(*exit_code, 0) << daemon.log();
+
+  WindowReference reference("bounded", {"key"}, 1000, 1000);
+  std::map<std::int64_t, std::set<std::uint64_t>> admitted;  // window start -> keys
+  std::int64_t refused = 0;
+  for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(spec.count); ++i) {
+    const connectors::GeneratedEvent e = connectors::generateEvent(spec, kBase, i);
+    std::set<std::uint64_t>& keys = admitted[e.ts_ms - e.ts_ms % 1000];
+    if (!keys.contains(e.key) && keys.size() == 7) {
+      ++refused;
+      continue;
+    }
+    keys.insert(e.key);
+    reference.add(e.ts_ms, {"k" + std::to_string(e.key)}, e.value);
+  }
+  ASSERT_EQ(reference.windows().size(), 35u);  // 5 windows x 7 keys
+  ASSERT_GT(refused, 0);
+
+  const std::vector<Result> results = readOutput(dir);
+  EXPECT_EQ(results.size(), 35u);
   expectResultsMatch(results, "final", reference, {{"n", Agg::kCount}, {"total", Agg::kSum}},
                      [](const WindowId&) { return true; });
   expectSeqWithoutGaps(results);

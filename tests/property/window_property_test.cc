@@ -41,6 +41,7 @@ struct Event {
   std::vector<double> values;
   std::int64_t watermark_at_arrival;
   bool late = false;
+  bool refused = false;  // a new key for a slice already holding max_keys keys
 };
 
 // One step of the stream as the operator sees it.
@@ -67,7 +68,8 @@ struct Case {
     s << "seed=" << seed << " size=" << plan.size << " slide=" << plan.slide
       << " slice=" << plan.slice << " lateness=" << plan.allowed_lateness << " keys=" << keys
       << " events=" << events.size() << " colliding=" << colliding_hashes
-      << " long_keys=" << long_keys << " end_of_input=" << end_of_input
+      << " long_keys=" << long_keys << " max_keys=" << plan.max_keys
+      << " end_of_input=" << end_of_input
       << " flush=" << (flush_kind == ResultKind::kFinal ? "final" : "partial");
     return s.str();
   }
@@ -117,9 +119,10 @@ Case makeCase(std::uint64_t seed) {
     pipeline.aggregates.push_back(spec);
   }
   c.config.pipelines.push_back(pipeline);
+  c.keys = static_cast<int>(uniform(1, 50));
+  if (chance(0.25)) c.config.pipelines[0].max_keys = uniform(1, c.keys);
   c.plan = compilePipeline(c.config, 0);
 
-  c.keys = static_cast<int>(uniform(1, 50));
   c.colliding_hashes = chance(0.2);
   c.long_keys = chance(0.2);
   const std::int64_t delay = uniform(0, 3 * size);
@@ -233,6 +236,7 @@ struct Coverage {
   std::size_t by_watermark = 0;  // results fired by a watermark, not by the flush
   std::size_t partial = 0;       // results flushed as partial
   std::size_t late = 0;          // events dropped
+  std::size_t refused = 0;       // events of keys past max_keys
   std::size_t partly_late = 0;   // events too late for some of their windows, not for all
   std::size_t hopping_cases = 0;
   std::size_t merged_results = 0;  // results of windows spanning more than one slice
@@ -252,11 +256,20 @@ Results reference(Case& c, std::size_t& late, Coverage& coverage) {
 
   // window start -> key -> contributing events, in arrival order
   std::map<std::int64_t, std::map<int, std::vector<const Event*>>> windows;
+  std::map<std::int64_t, std::set<int>> slice_keys;  // slice start -> keys admitted to it
   late = 0;
-  for (Event& e : c.events) {
+  for (Event& e : c.events) {  // in arrival order
     const std::int64_t last = lastWindowStart(p, e.time);
     e.late = fireTime(p, last) <= e.watermark_at_arrival;
     late += e.late;
+    if (e.late) continue;
+    std::set<int>& admitted = slice_keys[floorDiv(e.time, p.slice) * p.slice];
+    e.refused = p.max_keys > 0 && !admitted.contains(e.key) && admitted.size() >= p.max_keys;
+    if (e.refused) {
+      ++coverage.refused;
+      continue;
+    }
+    admitted.insert(e.key);
     for (std::int64_t s = firstWindowStart(p, e.time); s <= last; s += p.slide) {
       // The event counts in exactly the windows not yet fired or passed at its arrival.
       if (fireTime(p, s) > e.watermark_at_arrival) {
@@ -286,7 +299,7 @@ class ReferenceState {
  public:
   explicit ReferenceState(const PipelinePlan& plan) : plan_(plan) {}
   void add(const Event& e) {
-    if (!e.late) slices_[floorDiv(e.time, plan_.slice) * plan_.slice].insert(e.key);
+    if (!e.late && !e.refused) slices_[floorDiv(e.time, plan_.slice) * plan_.slice].insert(e.key);
   }
   void advance(std::int64_t watermark) {
     while (!slices_.empty() &&
@@ -440,9 +453,13 @@ void runCase(std::uint64_t seed, Coverage& coverage) {
       continue;
     }
     const Event& e = c.events[s.event];
-    const bool added = op.add(e.time, hashes[e.key], keys[e.key], e.values.data());
-    EXPECT_EQ(added, !e.late) << "event " << s.event << " at " << e.time;
-    late += !added;
+    const AddResult added = op.add(e.time, hashes[e.key], keys[e.key], e.values.data());
+    const AddResult want = e.late      ? AddResult::kLate
+                           : e.refused ? AddResult::kRefused
+                                       : AddResult::kAdded;
+    EXPECT_EQ(static_cast<int>(added), static_cast<int>(want))
+        << "event " << s.event << " at " << e.time;
+    late += added == AddResult::kLate;
     state.add(e);
   }
   if (c.end_of_input) advance(kMaxTime);
@@ -487,11 +504,12 @@ TEST(WindowPropertyTest, MatchesBruteForceReference) {
   EXPECT_GT(coverage.partly_late, 1000u);
   EXPECT_GT(coverage.hopping_cases, 50u);
   EXPECT_GT(coverage.merged_results, 20'000u);
+  EXPECT_GT(coverage.refused, 1000u);
   std::printf(
       "coverage: %zu results (%zu by watermark, %zu partial, %zu of merged slices), "
-      "%zu late events, %zu partly late, %zu hopping cases of %d\n",
+      "%zu late events, %zu partly late, %zu refused past max_keys, %zu hopping cases of %d\n",
       coverage.results, coverage.by_watermark, coverage.partial, coverage.merged_results,
-      coverage.late, coverage.partly_late, coverage.hopping_cases, kCases);
+      coverage.late, coverage.partly_late, coverage.refused, coverage.hopping_cases, kCases);
 }
 
 }  // namespace

@@ -129,7 +129,7 @@ extra: true
                   "format, time, watermark, keys, events_per_second, start, throttle, count, "
                   "seed)",
                   "t.yaml:6:74: pipelines.p.bogus: unknown key \"bogus\" (known keys: from, "
-                  "group_by, window, allowed_lateness, aggregates, where, emit, late)",
+                  "group_by, window, allowed_lateness, aggregates, where, emit, late, max_keys)",
                   "t.yaml:7:1: extra: unknown key \"extra\" (known keys: daemon, sources, "
                   "pipelines)"));
 }

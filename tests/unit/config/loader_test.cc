@@ -300,6 +300,25 @@ pipelines:
   EXPECT_EQ(config.pipelines[1].aggregates[1].kind, AggregateKind::kCount);
 }
 
+TEST(Load, MaxKeys) {
+  const LoadResult result = loadString(R"yaml(sources: { g: { kind: generator } }
+pipelines:
+  bounded:
+    from: g
+    window: { tumbling: 1s }
+    max_keys: 100000
+    aggregates: { n: count() }
+  unbounded:
+    from: g
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+)yaml",
+                                       "t.yaml");
+  ASSERT_TRUE(result.config.has_value()) << result.errors.front().toString();
+  EXPECT_EQ(result.config->pipelines[0].max_keys, 100'000);
+  EXPECT_EQ(result.config->pipelines[1].max_keys, 0);
+}
+
 TEST(Load, HoppingPaneLimitBoundary) {
   // 10000 panes of 1ms is the most allowed.
   const Config config = loadOk(R"(sources: { g: { kind: generator } }

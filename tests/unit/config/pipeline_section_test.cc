@@ -49,6 +49,32 @@ pipelines:
           "size"));
 }
 
+TEST(PipelineErrors, MaxKeys) {
+  EXPECT_THAT(errorsOf(R"yaml(sources: { g: { kind: generator } }
+pipelines:
+  zero:
+    from: g
+    window: { tumbling: 1s }
+    max_keys: 0
+    aggregates: { n: count() }
+  words:
+    from: g
+    window: { tumbling: 1s }
+    max_keys: lots
+    aggregates: { n: count() }
+  huge:
+    from: g
+    window: { tumbling: 1s }
+    max_keys: 3000000000
+    aggregates: { n: count() }
+)yaml"),
+              ElementsAre("t.yaml:6:15: pipelines.zero.max_keys: \"0\" is out of range "
+                          "(expected an integer in 1..2147483648)",
+                          "t.yaml:11:15: pipelines.words.max_keys: \"lots\" is not an integer",
+                          "t.yaml:16:15: pipelines.huge.max_keys: \"3000000000\" is out of range "
+                          "(expected an integer in 1..2147483648)"));
+}
+
 TEST(PipelineErrors, HoppingShape) {
   EXPECT_THAT(
       errorsOf(R"yaml(sources: { g: { kind: generator } }

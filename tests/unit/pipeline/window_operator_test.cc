@@ -108,7 +108,7 @@ class WindowOperatorTest : public ::testing::Test {
   }
 
   bool add(std::int64_t time, const std::string& key, double value = 1) {
-    return op_->add(time, hashKey(key), key, &value);
+    return op_->add(time, hashKey(key), key, &value) == AddResult::kAdded;
   }
   std::vector<std::string> advance(std::int64_t watermark) {
     op_->advanceWatermark(watermark, *sink_);
@@ -124,6 +124,30 @@ class WindowOperatorTest : public ::testing::Test {
   std::unique_ptr<WindowOperator> op_;
   std::unique_ptr<LogSink> sink_;
 };
+
+// max_keys bounds the keys of each slice: a new key past it is refused and changes nothing; known
+// keys still add, and the next slice starts with room again.
+TEST_F(WindowOperatorTest, MaxKeysRefusesNewKeysOfAFullSlice) {
+  tumbling(10);
+  plan_.max_keys = 2;
+  const double one = 1;
+  auto addKey = [&](std::int64_t time, const std::string& key) {
+    return op_->add(time, hashKey(key), key, &one);
+  };
+  EXPECT_EQ(addKey(1, "a"), AddResult::kAdded);
+  EXPECT_EQ(addKey(2, "b"), AddResult::kAdded);
+  EXPECT_EQ(addKey(3, "c"), AddResult::kRefused);
+  EXPECT_EQ(addKey(4, "a"), AddResult::kAdded);
+  EXPECT_EQ(addKey(11, "c"), AddResult::kAdded);  // another slice
+  EXPECT_EQ(addKey(12, "d"), AddResult::kAdded);
+  EXPECT_EQ(addKey(13, "e"), AddResult::kRefused);
+  EXPECT_EQ(op_->stateEntries(), 4u);
+  EXPECT_THAT(advance(100),
+              ElementsAre(R"(final [0,10) a {"n":2,"sum":2})", R"(final [0,10) b {"n":1,"sum":1})",
+                          "end [0,10) 2", R"(final [10,20) c {"n":1,"sum":1})",
+                          R"(final [10,20) d {"n":1,"sum":1})", "end [10,20) 2"));
+  EXPECT_EQ(addKey(105, "e"), AddResult::kAdded);  // a recycled slice has room again
+}
 
 TEST_F(WindowOperatorTest, TumblingWindowsAreAlignedToTheEpochForNegativeTimesToo) {
   tumbling(10);
