@@ -100,6 +100,7 @@ struct PipelineConfig {
   std::vector<std::string> group_by;  // top-level field names
   WindowSpec window;
   Nanos allowed_lateness = 0;
+  bool emit_updates = false;              // emit: updates (default final)
   std::int64_t max_keys = 0;              // keys per window slice and stage bound; 0: no bound
   std::vector<AggregateSpec> aggregates;  // at least one, in config order
 };

@@ -163,15 +163,15 @@ void readWindow(YamlReader& reader, const Value& value, WindowSpec* window) {
   }
 }
 
-void readEmit(YamlReader& reader, const Value& value) {
+bool readEmitUpdates(YamlReader& reader, const Value& value) {
   const auto mode = reader.scalar(value, "an emit mode");
-  if (!mode || *mode == "final") return;
-  if (*mode == "updates") {
-    reader.error(value, "\"updates\" is not supported yet (supported: final)");
-  } else {
+  if (!mode || *mode == "final") return false;
+  if (*mode == "updates") return true;
+  {
     reader.error(value, quote(*mode) + " is not an emit mode" +
                             suggestion(*mode, kEmitModes, "expected one of"));
   }
+  return false;
 }
 
 std::vector<AggregateSpec> readAggregates(
@@ -236,7 +236,7 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
   if (const Entry* e = map->require("aggregates")) {
     pipeline.aggregates = readAggregates(reader, e->value, group_by, generators);
   }
-  if (const Entry* e = map->find("emit")) readEmit(reader, e->value);
+  if (const Entry* e = map->find("emit")) pipeline.emit_updates = readEmitUpdates(reader, e->value);
   if (const Entry* e = map->find("max_keys")) {
     pipeline.max_keys = reader.integer(e->value, 1, kMaxKeysLimit).value_or(0);
   }

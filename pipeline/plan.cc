@@ -17,6 +17,8 @@ PipelinePlan compilePipeline(const config::Config& config, std::size_t index, st
       pipeline.window.kind == config::WindowKind::kTumbling ? plan.size : pipeline.window.slide;
   plan.slice = std::gcd(plan.size, plan.slide);
   plan.allowed_lateness = pipeline.allowed_lateness;
+  plan.emit_updates = pipeline.emit_updates;
+  plan.fire_delay = pipeline.emit_updates ? 0 : pipeline.allowed_lateness;
   plan.aggregates = pipeline.aggregates;
   if (pipeline.max_keys > 0) {
     const auto keys = static_cast<std::size_t>(pipeline.max_keys);

@@ -18,6 +18,11 @@ struct PipelinePlan {
   std::int64_t slide = 0;  // == size for tumbling windows
   std::int64_t slice = 0;  // gcd(size, slide): the unit of state (a pane)
   std::int64_t allowed_lateness = 0;
+  // How long after its end a window fires: allowed_lateness with emit final (one message with
+  // every event in time); 0 with emit updates (a final message at the end, then an update per
+  // late event until end + allowed_lateness).
+  std::int64_t fire_delay = 0;
+  bool emit_updates = false;
   std::vector<config::AggregateSpec> aggregates;
   // Per aggregate: index of its argument among the event record's values, -1 for count().
   std::vector<int> value_index;

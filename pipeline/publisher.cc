@@ -27,7 +27,7 @@ Publisher::Publisher(std::span<const PipelinePlan> pipelines, std::vector<Ring*>
   for (const PipelinePlan& p : pipelines) {
     PipelineState state;
     state.name = p.name;
-    state.lateness = p.allowed_lateness;
+    state.fire_delay = p.fire_delay;
     JsonWriter json(state.prefix);
     json.raw("{\"pipeline\":");
     json.string(p.name);
@@ -132,8 +132,8 @@ void Publisher::sendMarkers(PipelineState& pipeline) noexcept {
       *std::min_element(pipeline.stage_watermark.begin(), pipeline.stage_watermark.end());
   for (auto it = pipeline.open.begin(); it != pipeline.open.end();) {
     const std::int64_t end = it->first;
-    const bool complete = watermark == kMaxTime || (end <= kMaxTime - pipeline.lateness &&
-                                                    end + pipeline.lateness <= watermark);
+    const bool complete = watermark == kMaxTime || (end <= kMaxTime - pipeline.fire_delay &&
+                                                    end + pipeline.fire_delay <= watermark);
     if (!complete) break;
     payload_.clear();
     JsonWriter json(payload_);

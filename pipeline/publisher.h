@@ -57,9 +57,9 @@ class Publisher {
   };
   struct PipelineState {
     std::string name;
-    std::int64_t lateness = 0;
-    std::string prefix;        // {"pipeline":"name","seq":
-    std::string marker_topic;  // _window/name/
+    std::int64_t fire_delay = 0;  // PipelinePlan::fire_delay
+    std::string prefix;           // {"pipeline":"name","seq":
+    std::string marker_topic;     // _window/name/
     std::uint64_t seq = 0;
     std::vector<std::int64_t> stage_watermark;  // per stage
     std::map<std::int64_t, OpenWindow> open;    // by window end

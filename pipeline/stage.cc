@@ -22,12 +22,13 @@ std::int64_t floorDiv(std::int64_t a, std::int64_t b) { return a / b - (a % b < 
 
 std::int64_t floorMillis(std::int64_t ns) { return floorDiv(ns, kNanosPerMilli); }
 
-// How many window ends (end + lateness) lie at or below `watermark`, up to a constant: window ends
-// are size + k * slide, so this rises by one each time the watermark completes another window.
+// How many window fire times (end + fire delay) lie at or below `watermark`, up to a constant:
+// window ends are size + k * slide, so this rises by one each time the watermark completes another
+// window.
 std::int64_t windowEndsPassed(const PipelinePlan& plan, std::int64_t watermark) {
   if (watermark == kMaxTime) return kMaxTime;
   std::int64_t x;
-  if (__builtin_sub_overflow(watermark, plan.allowed_lateness + plan.size, &x)) return kMinTime;
+  if (__builtin_sub_overflow(watermark, plan.fire_delay + plan.size, &x)) return kMinTime;
   return floorDiv(x, plan.slide);
 }
 
@@ -42,7 +43,8 @@ Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates
       publisher_bell_(publisher_bell) {
   for (Ring* r : inputs) inputs_.push_back(Input{r});
   for (std::size_t p = 0; p < pipelines.size(); ++p) {
-    operators_.push_back(std::make_unique<WindowOperator>(pipelines[p], aggregates[p]));
+    operators_.push_back(std::make_unique<WindowOperator>(pipelines[p], aggregates[p],
+                                                          static_cast<ResultSink*>(this)));
     aggregates_.push_back(&aggregates[p]);
   }
   events_.assign(pipelines.size(), 0);
@@ -152,6 +154,7 @@ void Stage::onEvent(const RecordHeader* h) noexcept {
   const std::string_view key(reinterpret_cast<const char*>(payload(h)) + value_bytes, h->key_size);
   // The table hash need not match the router's (which only picks the stage): one pass over the
   // encoded bytes is cheaper than walking the parts.
+  firing_pipeline_ = p;  // for the updates add() may emit
   switch (operators_[p]->add(h->time, hashKey(key), key, values)) {
     case AddResult::kAdded:
       ++events_[p];
@@ -232,8 +235,18 @@ void Stage::onResult(const WindowResult& result) {
   topic_.push_back('/');
   tail_.clear();
   JsonWriter json(tail_);
-  json.raw(result.kind == ResultKind::kFinal ? "\"kind\":\"final\",\"start\":"
-                                             : "\"kind\":\"partial\",\"start\":");
+  switch (result.kind) {
+    case ResultKind::kFinal:
+      json.raw("\"kind\":\"final\",\"start\":");
+      break;
+    case ResultKind::kPartial:
+      json.raw("\"kind\":\"partial\",\"start\":");
+      break;
+    case ResultKind::kUpdate:
+      json.raw("\"kind\":\"update\",\"start\":");
+      fired_at_ = steadyNanos();  // an update goes out as its event arrives
+      break;
+  }
   json.integer(floorMillis(result.start));
   json.raw(",\"end\":");
   json.integer(floorMillis(result.end));

@@ -24,13 +24,13 @@ bool floorMultiple(std::int64_t t, std::int64_t d, std::int64_t& out) noexcept {
   return !__builtin_mul_overflow(q, d, &out);
 }
 
-// The first window start s with s + size + lateness > watermark. A watermark of kMaxTime passes
-// every window (end + lateness saturates at kMaxTime).
-std::int64_t firstOpenWindow(const PipelinePlan& plan, std::int64_t watermark) noexcept {
+// The first window start s with s + size + fire delay > watermark: the first window not yet fired.
+// A watermark of kMaxTime passes every window (end + delay saturates at kMaxTime).
+std::int64_t firstUnfiredWindow(const PipelinePlan& plan, std::int64_t watermark) noexcept {
   if (watermark == kMaxTime) return kMaxTime;
-  std::int64_t bound;  // s > bound = watermark - size - lateness
+  std::int64_t bound;  // s > bound = watermark - size - fire delay
   if (__builtin_sub_overflow(watermark, plan.size, &bound) ||
-      __builtin_sub_overflow(bound, plan.allowed_lateness, &bound) ||
+      __builtin_sub_overflow(bound, plan.fire_delay, &bound) ||
       !floorMultiple(bound, plan.slide, bound)) {
     return kMinTime;  // no window that can hold an event is passed yet
   }
@@ -59,12 +59,16 @@ struct WindowOperator::Slice {
   }
 };
 
-WindowOperator::WindowOperator(const PipelinePlan& plan, const Aggregates& aggregates)
+WindowOperator::WindowOperator(const PipelinePlan& plan, const Aggregates& aggregates,
+                               ResultSink* updates)
     : plan_(plan),
       aggregates_(aggregates),
       watermark_(kMinTime),
       next_start_(kMinTime),
-      merged_(aggregates.words()) {
+      merged_(aggregates.words()),
+      updates_(plan.emit_updates ? updates : nullptr),
+      update_(aggregates.words()) {
+  assert(!plan.emit_updates || updates != nullptr);
   assert(plan.size > 0 && plan.slide > 0 && plan.slice > 0);
   assert(plan.size % plan.slice == 0 && plan.slide % plan.slice == 0);
   assert(plan.allowed_lateness >= 0);
@@ -81,6 +85,9 @@ AddResult WindowOperator::add(std::int64_t time, std::uint64_t key_hash, std::st
   if (slice != nullptr && slice->holds(time, plan_.slice)) [[likely]] {
     if (Word* state = slice->table.find(key_hash, key)) [[likely]] {
       aggregates_.update(state, time, values);
+      // Only with emit updates can a live slice hold an event of a fired window.
+      if (updates_ != nullptr && slice->first_window < next_start_) [[unlikely]]
+        emitUpdates(slice, key_hash, key);
       return AddResult::kAdded;
     }
   }
@@ -102,7 +109,29 @@ AddResult WindowOperator::addSlow(std::int64_t time, std::uint64_t key_hash, std
     state = slice->table.findOrInsert(key_hash, key, [this](Word* s) { aggregates_.init(s); });
   }
   aggregates_.update(state, time, values);
+  if (updates_ != nullptr && slice->first_window < next_start_) emitUpdates(slice, key_hash, key);
   return AddResult::kAdded;
+}
+
+void WindowOperator::emitUpdates(const Slice* slice, std::uint64_t key_hash,
+                                 std::string_view key) noexcept {
+  // The windows containing the slice start at first_window, ..., last_window (slide apart); those
+  // before next_start_ have fired. A fired window whose end + lateness the watermark has reached
+  // is closed for good: the event counts only in the others.
+  for (std::int64_t start = slice->first_window; start < next_start_ && start <= slice->last_window;
+       start += plan_.slide) {
+    const std::int64_t end = start + plan_.size;
+    if (saturatingAdd(end, plan_.allowed_lateness) <= watermark_) continue;
+    // The key's state in the window: its slices merged in time order.
+    aggregates_.init(update_.data());
+    const auto first = std::lower_bound(slices_.begin(), slices_.end(), start, startsBefore<Slice>);
+    for (auto it = first; it != slices_.end() && (*it)->start < end; ++it) {
+      if (const Word* state = (*it)->table.find(key_hash, key)) {
+        aggregates_.merge(update_.data(), state);
+      }
+    }
+    updates_->onResult(WindowResult{start, end, ResultKind::kUpdate, key, update_.data()});
+  }
 }
 
 WindowOperator::Slice* WindowOperator::sliceFor(std::int64_t time, bool& late) {
@@ -155,7 +184,7 @@ void WindowOperator::advanceWatermark(std::int64_t watermark, ResultSink& sink) 
 
   // Every window with end + lateness <= watermark is now passed, also those without state, so a
   // later event only lands in windows still to come.
-  next_start_ = std::max(next_start_, firstOpenWindow(plan_, watermark));
+  next_start_ = std::max(next_start_, firstUnfiredWindow(plan_, watermark));
   releaseFiredSlices(/*all=*/false);
 }
 
@@ -177,7 +206,7 @@ void WindowOperator::fireWindows(std::int64_t limit, ResultKind kind, ResultSink
     }
     const std::int64_t start = std::max(next_start_, slice->first_window);
     const std::int64_t end = start + plan_.size;  // <= slice->last_window + size: no overflow
-    if (saturatingAdd(end, plan_.allowed_lateness) > limit) break;
+    if (saturatingAdd(end, plan_.fire_delay) > limit) break;
     fireWindow(start, kind, sink);
     next_start_ = saturatingAdd(start, plan_.slide);
   }

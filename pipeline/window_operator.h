@@ -15,7 +15,11 @@
 
 namespace rivulet::pipeline {
 
-enum class ResultKind : std::uint8_t { kFinal, kPartial };
+enum class ResultKind : std::uint8_t {
+  kFinal,
+  kPartial,  // flushed at shutdown before the watermark fired it
+  kUpdate,   // emit updates: a late event changed a window already emitted
+};
 
 // What add() did with an event.
 enum class AddResult : std::uint8_t {
@@ -45,8 +49,10 @@ class ResultSink {
 
 // Semantics (Flink's event-time windows):
 // - Windows are aligned to the epoch: [s, s + size) for every s that is a multiple of slide.
-// - A window fires once, when the watermark reaches end + allowed_lateness (wm >= end + lateness),
-//   with kind final. Windows are fired in order of their start.
+// - A window fires once, when the watermark reaches end + plan.fire_delay, with kind final.
+//   Windows are fired in order of their start. With emit final the fire delay is the allowed
+//   lateness; with emit updates it is 0, and until the watermark reaches end + allowed lateness
+//   each event added to the window re-emits its key's result in it with kind update.
 // - An event is late, and dropped, when every window containing its time has end + lateness <= wm
 //   (wm = the highest watermark seen). Otherwise it is added and counted in exactly the windows
 //   containing it that have not yet fired or been passed by the watermark.
@@ -56,7 +62,9 @@ class ResultSink {
 //   event between two windows belongs to none and is accepted without effect.
 class WindowOperator {
  public:
-  WindowOperator(const PipelinePlan& plan, const Aggregates& aggregates);
+  // `updates` receives the updates of plan.emit_updates (required then); it is called from add().
+  WindowOperator(const PipelinePlan& plan, const Aggregates& aggregates,
+                 ResultSink* updates = nullptr);
   ~WindowOperator();
 
   // Adds one event. Unless the result is kAdded, nothing changes.
@@ -81,6 +89,10 @@ class WindowOperator {
   // add() for an event in another slice than the previous one, or of a new key.
   [[gnu::noinline]] AddResult addSlow(std::int64_t time, std::uint64_t key_hash,
                                       std::string_view key, const double* values) noexcept;
+  // emit updates: re-emits `key` in each window of `slice` that has fired and is still open to
+  // late events.
+  [[gnu::noinline]] void emitUpdates(const Slice* slice, std::uint64_t key_hash,
+                                     std::string_view key) noexcept;
   // Where an event goes: its slice, or nowhere (late, or between two windows when slide > size).
   Slice* sliceFor(std::int64_t time, bool& late);
   // Fires, in start order, every unfired window holding state whose end + lateness <= limit.
@@ -99,6 +111,8 @@ class WindowOperator {
   std::vector<std::unique_ptr<Slice>> pool_;  // all slices ever made; free ones are reused
   std::vector<Slice*> free_;
   KeyTable merged_;  // scratch for merging the slices of a hopping window
+  ResultSink* const updates_;
+  std::vector<Word> update_;  // scratch for one key's merged state
   std::size_t last_window_keys_ = 0;
 };
 

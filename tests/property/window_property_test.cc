@@ -69,7 +69,7 @@ struct Case {
       << " slice=" << plan.slice << " lateness=" << plan.allowed_lateness << " keys=" << keys
       << " events=" << events.size() << " colliding=" << colliding_hashes
       << " long_keys=" << long_keys << " max_keys=" << plan.max_keys
-      << " end_of_input=" << end_of_input
+      << " emit=" << (plan.emit_updates ? "updates" : "final") << " end_of_input=" << end_of_input
       << " flush=" << (flush_kind == ResultKind::kFinal ? "final" : "partial");
     return s.str();
   }
@@ -121,6 +121,7 @@ Case makeCase(std::uint64_t seed) {
   c.config.pipelines.push_back(pipeline);
   c.keys = static_cast<int>(uniform(1, 50));
   if (chance(0.25)) c.config.pipelines[0].max_keys = uniform(1, c.keys);
+  c.config.pipelines[0].emit_updates = chance(0.3);
   c.plan = compilePipeline(c.config, 0);
 
   c.colliding_hashes = chance(0.2);
@@ -173,7 +174,11 @@ std::int64_t lastWindowStart(const PipelinePlan& p, std::int64_t t) {
 std::int64_t firstWindowStart(const PipelinePlan& p, std::int64_t t) {
   return floorDiv(t - p.size, p.slide) * p.slide + p.slide;
 }
+// When a window fires (its final result), and when it closes to late events for good.
 std::int64_t fireTime(const PipelinePlan& p, std::int64_t start) {
+  return start + p.size + p.fire_delay;
+}
+std::int64_t closeTime(const PipelinePlan& p, std::int64_t start) {
   return start + p.size + p.allowed_lateness;
 }
 
@@ -185,6 +190,14 @@ struct Result {
   Values values;
 };
 using Results = std::map<std::pair<std::int64_t, std::string>, Result>;  // (start, key)
+
+// emit updates: one message per late event and fired window containing it, in emission order.
+struct Update {
+  std::size_t phase;  // advanceWatermark calls before the event arrived
+  std::int64_t start;
+  std::string key;
+  Values values;
+};
 
 Values aggregate(const PipelinePlan& plan, const std::vector<const Event*>& events) {
   Values out;
@@ -240,9 +253,10 @@ struct Coverage {
   std::size_t partly_late = 0;   // events too late for some of their windows, not for all
   std::size_t hopping_cases = 0;
   std::size_t merged_results = 0;  // results of windows spanning more than one slice
+  std::size_t updates = 0;         // update messages of emit updates
 };
 
-Results reference(Case& c, std::size_t& late, Coverage& coverage) {
+Results reference(Case& c, std::size_t& late, Coverage& coverage, std::vector<Update>& updates) {
   const PipelinePlan& p = c.plan;
   std::vector<std::int64_t> phase_watermarks;  // the watermark after each advance call
   std::int64_t watermark = kMinTime;
@@ -254,13 +268,25 @@ Results reference(Case& c, std::size_t& late, Coverage& coverage) {
   }
   if (c.end_of_input) phase_watermarks.push_back(kMaxTime);
 
-  // window start -> key -> contributing events, in arrival order
+  // window start -> key -> contributing events, in arrival order: those in time for the final
+  // result, and all of them (emit updates re-emits with those that came late too)
   std::map<std::int64_t, std::map<int, std::vector<const Event*>>> windows;
+  std::map<std::int64_t, std::map<int, std::vector<const Event*>>> all;
   std::map<std::int64_t, std::set<int>> slice_keys;  // slice start -> keys admitted to it
+  std::vector<std::size_t> arrival_phase(c.events.size());
+  std::size_t phase = 0;
+  for (const Step& s : c.steps) {
+    if (s.kind == Step::kWatermark) {
+      ++phase;
+    } else {
+      arrival_phase[s.event] = phase;
+    }
+  }
   late = 0;
-  for (Event& e : c.events) {  // in arrival order
+  for (std::size_t i = 0; i < c.events.size(); ++i) {  // in arrival order
+    Event& e = c.events[i];
     const std::int64_t last = lastWindowStart(p, e.time);
-    e.late = fireTime(p, last) <= e.watermark_at_arrival;
+    e.late = closeTime(p, last) <= e.watermark_at_arrival;
     late += e.late;
     if (e.late) continue;
     std::set<int>& admitted = slice_keys[floorDiv(e.time, p.slice) * p.slice];
@@ -271,11 +297,18 @@ Results reference(Case& c, std::size_t& late, Coverage& coverage) {
     }
     admitted.insert(e.key);
     for (std::int64_t s = firstWindowStart(p, e.time); s <= last; s += p.slide) {
-      // The event counts in exactly the windows not yet fired or passed at its arrival.
+      // The event counts in exactly the windows not yet closed at its arrival; in a window that
+      // has fired (only with emit updates: else it fires when it closes) it makes an update.
+      if (closeTime(p, s) <= e.watermark_at_arrival) {
+        if (s == firstWindowStart(p, e.time)) ++coverage.partly_late;
+        continue;
+      }
+      all[s][e.key].push_back(&e);
       if (fireTime(p, s) > e.watermark_at_arrival) {
         windows[s][e.key].push_back(&e);
-      } else if (!e.late && s == firstWindowStart(p, e.time)) {
-        ++coverage.partly_late;
+      } else {
+        updates.push_back(
+            Update{arrival_phase[i], s, encodeKey(c, e.key), aggregate(p, all[s][e.key])});
       }
     }
   }
@@ -303,7 +336,7 @@ class ReferenceState {
   }
   void advance(std::int64_t watermark) {
     while (!slices_.empty() &&
-           fireTime(plan_, lastWindowStart(plan_, slices_.begin()->first)) <= watermark) {
+           closeTime(plan_, lastWindowStart(plan_, slices_.begin()->first)) <= watermark) {
       slices_.erase(slices_.begin());
     }
   }
@@ -357,6 +390,10 @@ class RecordingSink : public ResultSink {
     JsonWriter writer(json);
     aggregates_.writeJson(r.state, writer);
     EXPECT_EQ(r.end - r.start, plan_.size);
+    if (r.kind == ResultKind::kUpdate) {
+      updates.push_back(Update{phase, r.start, std::string(r.key), parseValues(plan_, json)});
+      return;
+    }
     const bool inserted = results
                               .emplace(std::pair{r.start, std::string(r.key)},
                                        Result{phase, r.kind, parseValues(plan_, json)})
@@ -380,6 +417,7 @@ class RecordingSink : public ResultSink {
 
   std::size_t phase = 0;
   Results results;
+  std::vector<Update> updates;
   std::size_t last_window_results = 0;
 
  private:
@@ -413,7 +451,9 @@ void runCase(std::uint64_t seed, Coverage& coverage) {
   Case c = makeCase(seed);
   SCOPED_TRACE(c.describe());
   std::size_t expected_late = 0;
-  const Results expected = reference(c, expected_late, coverage);
+  std::vector<Update> expected_updates;
+  const Results expected = reference(c, expected_late, coverage, expected_updates);
+  coverage.updates += expected_updates.size();
   coverage.late += expected_late;
   coverage.hopping_cases += c.plan.slide != c.plan.size;
   for (const auto& [where, result] : expected) {
@@ -425,8 +465,8 @@ void runCase(std::uint64_t seed, Coverage& coverage) {
 
   const PipelinePlan& plan = c.plan;
   const Aggregates aggregates(plan.aggregates, plan.value_index);
-  WindowOperator op(plan, aggregates);
   RecordingSink sink(plan, aggregates);
+  WindowOperator op(plan, aggregates, &sink);
   ReferenceState state(plan);
   std::vector<std::string> keys;
   std::vector<std::uint64_t> hashes;
@@ -489,6 +529,21 @@ void runCase(std::uint64_t seed, Coverage& coverage) {
                     << where.second.substr(kKeyPartHeader);
     }
   }
+  ASSERT_EQ(sink.updates.size(), expected_updates.size()) << "update messages";
+  for (std::size_t u = 0; u < expected_updates.size(); ++u) {
+    const Update& want = expected_updates[u];
+    const Update& got = sink.updates[u];
+    const std::string name = "update " + std::to_string(u) + ": window " +
+                             std::to_string(want.start) + " key " + want.key.substr(kKeyPartHeader);
+    EXPECT_EQ(got.start, want.start) << name;
+    EXPECT_EQ(got.key, want.key) << name;
+    EXPECT_EQ(got.phase, want.phase) << name;
+    ASSERT_EQ(got.values.size(), want.values.size());
+    for (std::size_t k = 0; k < want.values.size(); ++k) {
+      expectSameValue(plan.aggregates[k].kind, want.values[k], got.values[k],
+                      name + " " + plan.aggregates[k].name);
+    }
+  }
 }
 
 TEST(WindowPropertyTest, MatchesBruteForceReference) {
@@ -505,11 +560,14 @@ TEST(WindowPropertyTest, MatchesBruteForceReference) {
   EXPECT_GT(coverage.hopping_cases, 50u);
   EXPECT_GT(coverage.merged_results, 20'000u);
   EXPECT_GT(coverage.refused, 1000u);
+  EXPECT_GT(coverage.updates, 1000u);
   std::printf(
       "coverage: %zu results (%zu by watermark, %zu partial, %zu of merged slices), "
-      "%zu late events, %zu partly late, %zu refused past max_keys, %zu hopping cases of %d\n",
+      "%zu late events, %zu partly late, %zu refused past max_keys, %zu updates, %zu hopping "
+      "cases of %d\n",
       coverage.results, coverage.by_watermark, coverage.partial, coverage.merged_results,
-      coverage.late, coverage.partly_late, coverage.refused, coverage.hopping_cases, kCases);
+      coverage.late, coverage.partly_late, coverage.refused, coverage.updates,
+      coverage.hopping_cases, kCases);
 }
 
 }  // namespace

@@ -252,7 +252,6 @@ pipelines:
     from: s
     where: "qty > 0"
     window: { session: { gap: 30s } }
-    emit: updates
     late: { topic: true }
     aggregates: { n: count() }
 )yaml"),
@@ -261,9 +260,7 @@ pipelines:
                   "t.yaml:8:5: sources.s.columns: \"columns\" is not supported yet",
                   "t.yaml:12:5: pipelines.p.where: \"where\" is not supported yet",
                   "t.yaml:13:15: pipelines.p.window.session: \"session\" is not supported yet",
-                  "t.yaml:14:11: pipelines.p.emit: \"updates\" is not supported yet (supported: "
-                  "final)",
-                  "t.yaml:15:5: pipelines.p.late: \"late\" is not supported yet"));
+                  "t.yaml:14:5: pipelines.p.late: \"late\" is not supported yet"));
 }
 
 TEST(LoadErrors, UnknownFormatAndEmit) {

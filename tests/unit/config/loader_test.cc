@@ -300,13 +300,15 @@ pipelines:
   EXPECT_EQ(config.pipelines[1].aggregates[1].kind, AggregateKind::kCount);
 }
 
-TEST(Load, MaxKeys) {
+TEST(Load, MaxKeysAndEmitUpdates) {
   const LoadResult result = loadString(R"yaml(sources: { g: { kind: generator } }
 pipelines:
   bounded:
     from: g
     window: { tumbling: 1s }
     max_keys: 100000
+    emit: updates
+    allowed_lateness: 5s
     aggregates: { n: count() }
   unbounded:
     from: g
@@ -317,6 +319,8 @@ pipelines:
   ASSERT_TRUE(result.config.has_value()) << result.errors.front().toString();
   EXPECT_EQ(result.config->pipelines[0].max_keys, 100'000);
   EXPECT_EQ(result.config->pipelines[1].max_keys, 0);
+  EXPECT_TRUE(result.config->pipelines[0].emit_updates);
+  EXPECT_FALSE(result.config->pipelines[1].emit_updates);
 }
 
 TEST(Load, HoppingPaneLimitBoundary) {

@@ -69,6 +69,10 @@ class LogSink : public ResultSink {
     std::string json;
     JsonWriter writer(json);
     aggregates_.writeJson(r.state, writer);
+    if (r.kind == ResultKind::kUpdate) {  // one at a time, as late events arrive
+      log.push_back("update " + span(r.start, r.end) + " " + std::string(r.key) + " " + json);
+      return;
+    }
     window_.push_back(std::string(r.kind == ResultKind::kFinal ? "final " : "partial ") +
                       span(r.start, r.end) + " " + std::string(r.key) + " " + json);
   }
@@ -98,13 +102,15 @@ class WindowOperatorTest : public ::testing::Test {
   void hopping(config::Nanos size, config::Nanos slide, config::Nanos lateness = 0) {
     make({config::WindowKind::kHopping, size, slide}, lateness);
   }
-  void make(config::WindowSpec window, config::Nanos lateness) {
+  void make(config::WindowSpec window, config::Nanos lateness, bool updates = false) {
+    op_.reset();  // before the plan, aggregates and sink it refers to change
     sink_.reset();
-    op_.reset();  // before the plan and aggregates it refers to change
-    plan_ = compilePipeline(configWith(window, lateness), 0);
+    config::Config config = configWith(window, lateness);
+    config.pipelines[0].emit_updates = updates;
+    plan_ = compilePipeline(config, 0);
     aggregates_ = std::make_unique<Aggregates>(plan_.aggregates, plan_.value_index);
-    op_ = std::make_unique<WindowOperator>(plan_, *aggregates_);
     sink_ = std::make_unique<LogSink>(*aggregates_);
+    op_ = std::make_unique<WindowOperator>(plan_, *aggregates_, sink_.get());
   }
 
   bool add(std::int64_t time, const std::string& key, double value = 1) {
@@ -124,6 +130,45 @@ class WindowOperatorTest : public ::testing::Test {
   std::unique_ptr<WindowOperator> op_;
   std::unique_ptr<LogSink> sink_;
 };
+
+// emit updates: a window fires as final at its end; until end + lateness each late event re-emits
+// its key's result in every fired window containing it, then the window closes for good.
+TEST_F(WindowOperatorTest, EmitUpdatesFiresAtTheEndThenUpdatesPerLateEvent) {
+  make({config::WindowKind::kTumbling, 10, 10}, 5, /*updates=*/true);
+  EXPECT_TRUE(add(1, "a", 1));
+  EXPECT_TRUE(add(2, "b", 2));
+  EXPECT_THAT(advance(10), ElementsAre(R"(final [0,10) a {"n":1,"sum":1})",
+                                       R"(final [0,10) b {"n":1,"sum":2})", "end [0,10) 2"));
+  EXPECT_TRUE(add(3, "a", 4));  // late, within lateness
+  EXPECT_TRUE(add(4, "c", 8));  // a key new to the fired window
+  EXPECT_THAT(std::exchange(sink_->log, {}), ElementsAre(R"(update [0,10) a {"n":2,"sum":5})",
+                                                         R"(update [0,10) c {"n":1,"sum":8})"));
+  EXPECT_TRUE(add(12, "a", 16));  // the next window: no update
+  EXPECT_TRUE(sink_->log.empty());
+  EXPECT_THAT(advance(15), ElementsAre());
+  EXPECT_FALSE(add(5, "a", 32));  // end + lateness passed: late
+  EXPECT_TRUE(sink_->log.empty());
+  EXPECT_THAT(flush(ResultKind::kFinal),
+              ElementsAre(R"(final [10,20) a {"n":1,"sum":16})", "end [10,20) 1"));
+}
+
+// Hopping: an update carries the key's whole window (all its slices), and goes only to the fired
+// windows containing the event that are still open.
+TEST_F(WindowOperatorTest, EmitUpdatesMergesTheSlicesOfAHoppingWindow) {
+  make({config::WindowKind::kHopping, 10, 5}, 6, /*updates=*/true);
+  EXPECT_TRUE(add(1, "a", 1));  // windows [-5,5) and [0,10)
+  EXPECT_TRUE(add(7, "a", 2));  // windows [0,10) and [5,15)
+  EXPECT_THAT(advance(10), ElementsAre(R"(final [-5,5) a {"n":1,"sum":1})", "end [-5,5) 1",
+                                       R"(final [0,10) a {"n":2,"sum":3})", "end [0,10) 1"));
+  EXPECT_TRUE(add(6, "a", 4));  // [0,10) fired and open: update; [5,15) not fired yet
+  EXPECT_THAT(std::exchange(sink_->log, {}), ElementsAre(R"(update [0,10) a {"n":3,"sum":7})"));
+  EXPECT_TRUE(add(2, "a", 8));  // [-5,5) is open until the watermark reaches 5 + 6: both update
+  EXPECT_THAT(std::exchange(sink_->log, {}), ElementsAre(R"(update [-5,5) a {"n":2,"sum":9})",
+                                                         R"(update [0,10) a {"n":4,"sum":15})"));
+  EXPECT_THAT(advance(12), ElementsAre());  // [-5,5) closes (5 + 6 <= 12); [5,15) fires at 15
+  EXPECT_TRUE(add(3, "a", 16));             // only [0,10) is still open
+  EXPECT_THAT(std::exchange(sink_->log, {}), ElementsAre(R"(update [0,10) a {"n":5,"sum":31})"));
+}
 
 // max_keys bounds the keys of each slice: a new key past it is refused and changes nothing; known
 // keys still add, and the next slice starts with room again.

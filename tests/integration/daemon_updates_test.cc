@@ -1,0 +1,142 @@
+// emit: updates, end to end: the real daemon behind a tcp source publishes a window as final when
+// the watermark reaches its end, then an update per late event until end + allowed_lateness, then
+// drops late events; checked message by message over ZeroMQ. Each step waits for the messages it
+// must produce (or the metric it must move) before the next is sent, so the daemon's watermark
+// is known exactly at every event.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness.h"
+
+namespace rivulet::itest {
+namespace {
+
+constexpr std::int64_t kBase = 1'700'000'000'000;  // ms, a multiple of the 1 s window
+
+std::string configYaml(const TempDir& dir) {
+  return "daemon:\n"
+         "  metrics: 127.0.0.1:0\n"
+         "  publish: ipc://" +
+         dir.file("r.ipc") +
+         "\n"
+         "  stages: 1\n"
+         "sources:\n"
+         "  in:\n"
+         "    kind: tcp\n"
+         "    listen: 127.0.0.1:0\n"
+         "    time: {field: ts, unit: ms}\n"
+         "    watermark: {delay: 0s}\n"
+         "pipelines:\n"
+         "  u:\n"
+         "    from: in\n"
+         "    group_by: [sym]\n"
+         "    window: {tumbling: 1s}\n"
+         "    allowed_lateness: 2s\n"
+         "    emit: updates\n"
+         "    aggregates:\n"
+         "      n: count()\n"
+         "      total: sum(px)\n";
+}
+
+std::string line(const std::string& sym, std::int64_t offset_ms, double px) {
+  return "{\"ts\":" + std::to_string(kBase + offset_ms) + ",\"sym\":\"" + sym +
+         "\",\"px\":" + std::to_string(px) + "}\n";
+}
+
+struct Expected {
+  std::string topic;
+  std::string kind;  // empty for an end-of-window marker
+  std::int64_t start = 0;
+  std::int64_t n = 0;
+  double total = 0;
+};
+
+TEST(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
+  TempDir dir;
+  Daemon daemon(dir, configYaml(dir));
+  ASSERT_TRUE(daemon.waitReady());
+  Subscriber sub(daemon.publishEndpoint("ipc://"));
+  ASSERT_TRUE(sub.waitConnected());
+  std::string error;
+  ASSERT_TRUE(daemon.scrapeUntil(
+      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error))
+      << error;
+  TcpClient client(daemon.sourcePort("in"));
+
+  const auto waitFor = [&](std::size_t messages) {
+    return sub.receiveUntil([&](const std::vector<Message>& got) { return got.size() >= messages; },
+                            30s);
+  };
+  // Window [0, 1000) fires as final when an event of the next second moves the watermark.
+  ASSERT_TRUE(client.send(line("A", 100, 1) + line("B", 200, 2)));
+  ASSERT_TRUE(daemon.scrapeUntil(
+      [](const Metrics& m) {
+        return m.valueOr0("rivulet_source_events_total", {{"source", "in"}}) >= 2;
+      },
+      30s, &error))
+      << error;
+  ASSERT_TRUE(client.send(line("A", 1500, 4)));
+  ASSERT_TRUE(waitFor(3)) << sub.messages().size() << " messages";
+  // Late but within the allowed lateness: each re-emits its key in the window.
+  ASSERT_TRUE(client.send(line("A", 300, 8)));
+  ASSERT_TRUE(waitFor(4));
+  ASSERT_TRUE(client.send(line("C", 400, 16)));
+  ASSERT_TRUE(waitFor(5));
+  // The watermark passes 3000: [1000, 2000) fires, [0, 1000) closes for good.
+  ASSERT_TRUE(client.send(line("D", 3500, 32)));
+  ASSERT_TRUE(waitFor(7));
+  ASSERT_TRUE(client.send(line("A", 600, 64)));
+  ASSERT_TRUE(daemon.scrapeUntil(
+      [](const Metrics& m) {
+        return m.valueOr0("rivulet_pipeline_late_events_total", {{"pipeline", "u"}}) >= 1;
+      },
+      30s, &error))
+      << error;
+  // The late event made no message: the next one is the partial window at shutdown.
+  ASSERT_TRUE(client.send(line("D", 3600, 128)));
+  ASSERT_TRUE(daemon.scrapeUntil(
+      [](const Metrics& m) {
+        return m.valueOr0("rivulet_pipeline_events_total", {{"pipeline", "u"}}) >= 7;
+      },
+      30s, &error))
+      << error;
+  ASSERT_TRUE(daemon.process().signal(SIGTERM));
+  ASSERT_TRUE(waitFor(9));
+  const auto exit_code = daemon.process().wait(30s);
+  ASSERT_TRUE(exit_code.has_value());
+  EXPECT_EQ(*exit_code, 0) << daemon.log();
+
+  const std::vector<Expected> expected = {
+      {"u/A/", "final", 0, 1, 1},  {"u/B/", "final", 0, 1, 2},        {"_window/u/", "", 0},
+      {"u/A/", "update", 0, 2, 9}, {"u/C/", "update", 0, 1, 16},      {"u/A/", "final", 1000, 1, 4},
+      {"_window/u/", "", 1000},    {"u/D/", "partial", 3000, 2, 160}, {"_window/u/", "", 3000},
+  };
+  const std::vector<Message>& got = sub.messages();
+  ASSERT_EQ(got.size(), expected.size());
+  std::int64_t seq = 0;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    SCOPED_TRACE("message " + std::to_string(i) + ": " + got[i].topic + " " + got[i].payload);
+    const Expected& want = expected[i];
+    EXPECT_EQ(got[i].topic, want.topic);
+    if (want.kind.empty()) {
+      EXPECT_NE(got[i].payload.find("\"start\":" + std::to_string(kBase + want.start)),
+                std::string::npos);
+      continue;
+    }
+    std::string parse_error;
+    const auto r = parseResult(got[i], &parse_error);
+    ASSERT_TRUE(r.has_value()) << parse_error;
+    EXPECT_EQ(r->seq, ++seq);
+    EXPECT_EQ(r->kind, want.kind);
+    EXPECT_EQ(r->start, kBase + want.start);
+    EXPECT_EQ(r->end, kBase + want.start + 1000);
+    EXPECT_EQ(r->values.at("n").integer, want.n);
+    EXPECT_DOUBLE_EQ(r->values.at("total").number, want.total);
+  }
+}
+
+}  // namespace
+}  // namespace rivulet::itest
