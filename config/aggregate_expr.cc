@@ -14,18 +14,18 @@ struct Function {
 };
 
 constexpr Function kFunctions[] = {
-    {"count", AggregateKind::kCount}, {"sum", AggregateKind::kSum},
-    {"min", AggregateKind::kMin},     {"max", AggregateKind::kMax},
-    {"avg", AggregateKind::kAvg},     {"first", AggregateKind::kFirst},
-    {"last", AggregateKind::kLast},
+    {"count", AggregateKind::kCount},       {"sum", AggregateKind::kSum},
+    {"min", AggregateKind::kMin},           {"max", AggregateKind::kMax},
+    {"avg", AggregateKind::kAvg},           {"first", AggregateKind::kFirst},
+    {"last", AggregateKind::kLast},         {"stddev", AggregateKind::kStddev},
+    {"variance", AggregateKind::kVariance},
 };
-constexpr std::string_view kFunctionNames[] = {"count", "sum",   "min", "max",
-                                               "avg",   "first", "last"};
+constexpr std::string_view kFunctionNames[] = {"count", "sum",  "min",    "max",     "avg",
+                                               "first", "last", "stddev", "variance"};
 
 // DESIGN §2 functions that later slices add.
-constexpr std::string_view kNotYet[] = {"stddev", "variance", "quantile", "count_distinct",
-                                        "top_k",  "count_if", "p50",      "p90",
-                                        "p95",    "p99",      "p999"};
+constexpr std::string_view kNotYet[] = {
+    "quantile", "count_distinct", "top_k", "count_if", "p50", "p90", "p95", "p99", "p999"};
 
 bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 

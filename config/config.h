@@ -86,7 +86,7 @@ struct WindowSpec {
   Nanos slide = 0;  // == size for tumbling
 };
 
-enum class AggregateKind { kCount, kSum, kMin, kMax, kAvg, kFirst, kLast };
+enum class AggregateKind { kCount, kSum, kMin, kMax, kAvg, kFirst, kLast, kStddev, kVariance };
 
 struct AggregateSpec {
   std::string name;  // output name, the key under "values"

@@ -26,6 +26,9 @@ std::size_t wordsOf(AggregateKind kind) {
     case AggregateKind::kFirst:
     case AggregateKind::kLast:
       return 2;
+    case AggregateKind::kStddev:
+    case AggregateKind::kVariance:
+      return 3;
   }
   return 1;
 }
@@ -76,6 +79,12 @@ void Aggregates::init(Word* state) const noexcept {
         s[0].f = kNull;
         s[1].i = kNoTimeBefore;
         break;
+      case AggregateKind::kStddev:
+      case AggregateKind::kVariance:
+        s[0].i = 0;
+        s[1].f = 0;
+        s[2].f = 0;
+        break;
     }
   }
 }
@@ -112,6 +121,26 @@ void Aggregates::merge(Word* into, const Word* from) const noexcept {
           a[1] = b[1];
         }
         break;
+      // Chan et al.'s pairwise combination of two (n, mean, M2) summaries: exact in exact
+      // arithmetic and as stable as Welford's update, so slices merge without losing precision.
+      case AggregateKind::kStddev:
+      case AggregateKind::kVariance: {
+        if (b[0].i == 0) break;
+        if (a[0].i == 0) {
+          a[0] = b[0];
+          a[1] = b[1];
+          a[2] = b[2];
+          break;
+        }
+        const double na = static_cast<double>(a[0].i);
+        const double nb = static_cast<double>(b[0].i);
+        const double n = na + nb;
+        const double delta = b[1].f - a[1].f;
+        a[1].f += delta * nb / n;
+        a[2].f += b[2].f + delta * delta * na * nb / n;
+        a[0].i += b[0].i;
+        break;
+      }
     }
   }
 }
@@ -147,6 +176,16 @@ void Aggregates::writeJson(const Word* state, JsonWriter& out) const {
       case AggregateKind::kFirst:
       case AggregateKind::kLast:
         out.number(s[0].f);
+        break;
+      // Sample statistics (divisor n - 1), as SQL's STDDEV/VARIANCE: null below two values.
+      case AggregateKind::kStddev:
+      case AggregateKind::kVariance:
+        if (s[0].i < 2) {
+          out.null();
+        } else {
+          const double variance = s[2].f / static_cast<double>(s[0].i - 1);
+          out.number(op.kind == AggregateKind::kVariance ? variance : std::sqrt(variance));
+        }
         break;
     }
   }

@@ -53,6 +53,8 @@ class Aggregates {
 //   sum, avg     [sum:f][n:i]   null when n == 0
 //   min, max     [v:f]          starts at +inf/-inf, which JSON can only print as null anyway
 //   first, last  [v:f][time:i]  v is NaN (null) until a non-null value arrives
+//   stddev, variance [n:i][mean:f][m2:f]  Welford: m2 is the sum of squared deviations from the
+//                mean; null below two values
 // Forced inline: the compiler's size heuristics leave it out of line, and inlining it saves
 // ~10% of the instructions of an event (measured with bench/window_bench.cc).
 [[gnu::always_inline]] inline void Aggregates::update(Word* state, std::int64_t time,
@@ -98,6 +100,18 @@ class Aggregates {
         if (v == v && time >= s[1].i) {
           s[0].f = v;
           s[1].i = time;
+        }
+        break;
+      }
+      // Welford's update: no catastrophic cancellation, unlike sum and sum of squares.
+      case AggregateKind::kStddev:
+      case AggregateKind::kVariance: {
+        const double v = values[op.value];
+        if (v == v) {
+          ++s[0].i;
+          const double delta = v - s[1].f;
+          s[1].f += delta / static_cast<double>(s[0].i);
+          s[2].f += delta * (v - s[1].f);
         }
         break;
       }

@@ -113,7 +113,7 @@ Case makeCase(std::uint64_t seed) {
   for (int k = 0; k < aggregates; ++k) {
     config::AggregateSpec spec;
     spec.name = "a" + std::to_string(k);
-    spec.kind = static_cast<AggregateKind>(uniform(0, 6));
+    spec.kind = static_cast<AggregateKind>(uniform(0, 8));
     if (spec.kind != AggregateKind::kCount)
       spec.field = "f" + std::to_string(uniform(0, fields - 1));
     pipeline.aggregates.push_back(spec);
@@ -232,11 +232,30 @@ Values aggregate(const PipelinePlan& plan, const std::vector<const Event*>& even
         case AggregateKind::kLast:
           if (!acc || e->time >= *acc_time) acc = v, acc_time = e->time;
           break;
+        case AggregateKind::kStddev:
+        case AggregateKind::kVariance:
+          acc = acc.value_or(0) + v;  // the sum, for the mean below
+          break;
         case AggregateKind::kCount:
           break;
       }
     }
     if (kind == AggregateKind::kAvg && acc) *acc /= static_cast<double>(n);
+    if (kind == AggregateKind::kStddev || kind == AggregateKind::kVariance) {
+      // Two passes, textbook sample variance: the mean, then the squared deviations from it.
+      if (n < 2) {
+        acc.reset();
+      } else {
+        const double mean = *acc / static_cast<double>(n);
+        double squares = 0;
+        for (const Event* e : events) {
+          const double v = e->values[field];
+          if (!std::isnan(v)) squares += (v - mean) * (v - mean);
+        }
+        const double variance = squares / static_cast<double>(n - 1);
+        acc = kind == AggregateKind::kVariance ? variance : std::sqrt(variance);
+      }
+    }
     out.push_back(acc);
   }
   return out;
@@ -431,7 +450,8 @@ void expectSameValue(AggregateKind kind, const std::optional<double>& expected,
                      const std::optional<double>& actual, const std::string& where) {
   ASSERT_EQ(expected.has_value(), actual.has_value()) << where;
   if (!expected) return;
-  if (kind == AggregateKind::kSum || kind == AggregateKind::kAvg) {
+  if (kind == AggregateKind::kSum || kind == AggregateKind::kAvg ||
+      kind == AggregateKind::kStddev || kind == AggregateKind::kVariance) {
     EXPECT_LE(std::abs(*expected - *actual), 1e-9 * std::max(1.0, std::abs(*expected)))
         << where << " expected " << *expected << " got " << *actual;
   } else {

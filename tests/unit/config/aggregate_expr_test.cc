@@ -33,9 +33,10 @@ TEST(ParseAggregate, EachFunction) {
   EXPECT_EQ(parse("count()").kind, AggregateKind::kCount);
   EXPECT_EQ(parse("count()").field, "");
   const std::pair<const char*, AggregateKind> cases[] = {
-      {"sum", AggregateKind::kSum},     {"min", AggregateKind::kMin},
-      {"max", AggregateKind::kMax},     {"avg", AggregateKind::kAvg},
-      {"first", AggregateKind::kFirst}, {"last", AggregateKind::kLast},
+      {"sum", AggregateKind::kSum},       {"min", AggregateKind::kMin},
+      {"max", AggregateKind::kMax},       {"avg", AggregateKind::kAvg},
+      {"first", AggregateKind::kFirst},   {"last", AggregateKind::kLast},
+      {"stddev", AggregateKind::kStddev}, {"variance", AggregateKind::kVariance},
   };
   for (const auto& [name, kind] : cases) {
     const AggregateSpec spec = parse(std::string(name) + "(price)");
@@ -64,8 +65,8 @@ TEST(ParseAggregate, SyntaxErrors) {
 }
 
 TEST(ParseAggregate, NotSupportedYet) {
-  for (const char* name : {"stddev", "variance", "quantile", "count_distinct", "top_k", "count_if",
-                           "p50", "p90", "p95", "p99", "p999"}) {
+  for (const char* name :
+       {"quantile", "count_distinct", "top_k", "count_if", "p50", "p90", "p95", "p99", "p999"}) {
     EXPECT_EQ(errorOf(std::string(name) + "(x, 3)"),
               "\"" + std::string(name) + "\" is not supported yet");
   }
@@ -74,9 +75,11 @@ TEST(ParseAggregate, NotSupportedYet) {
 TEST(ParseAggregate, UnknownFunction) {
   EXPECT_EQ(errorOf("summ(x)"), "unknown function \"summ\" (did you mean \"sum\"?)");
   EXPECT_EQ(errorOf("average(x)"),
-            "unknown function \"average\" (functions: count, sum, min, max, avg, first, last)");
+            "unknown function \"average\" (functions: count, sum, min, max, avg, first, last, "
+            "stddev, variance)");
   EXPECT_EQ(errorOf("SUM(x)"),
-            "unknown function \"SUM\" (functions: count, sum, min, max, avg, first, last)");
+            "unknown function \"SUM\" (functions: count, sum, min, max, avg, first, last, "
+            "stddev, variance)");
 }
 
 TEST(ParseAggregate, WrongArity) {

@@ -403,8 +403,6 @@ pipelines:
                   "t.yaml:12:11: sources.trades.kind: \"kafka\" is not supported yet (supported: "
                   "generator, file, tcp)",
                   "t.yaml:31:5: pipelines.volume_1m.where: \"where\" is not supported yet",
-                  "t.yaml:44:17: pipelines.volume_1m.aggregates.sd_price: \"stddev\" is not "
-                  "supported yet",
                   "t.yaml:45:18: pipelines.volume_1m.aggregates.p99_price: \"quantile\" is not "
                   "supported yet",
                   "t.yaml:46:15: pipelines.volume_1m.aggregates.buyers: \"count_distinct\" is "

@@ -166,7 +166,7 @@ pipelines:
           "t.yaml:7:10: pipelines.p.aggregates.a: unknown function \"summ\" (did you mean "
           "\"sum\"?)",
           "t.yaml:8:10: pipelines.p.aggregates.b: unknown function \"median\" (functions: count, "
-          "sum, min, max, avg, first, last)",
+          "sum, min, max, avg, first, last, stddev, variance)",
           "t.yaml:9:10: pipelines.p.aggregates.c: \"count(value)\": count takes no argument (use "
           "count())",
           "t.yaml:10:10: pipelines.p.aggregates.d: \"sum()\": sum takes exactly one field, e.g. "

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <vector>
@@ -65,6 +66,46 @@ TEST(AggregateTest, SumSkipsNullsAndIsNullWithoutInput) {
   EXPECT_EQ(sum.json(sum.of({{1, 5400}, {2, kNull}, {3, 0.5}})), R"({"x":5400.5})");
   // A sum of zero is a value, not null.
   EXPECT_EQ(sum.json(sum.of({{1, 2}, {2, -2}})), R"({"x":0})");
+}
+
+// Sample statistics (n - 1): 2,4,4,4,5,5,7,9 has mean 5 and squared deviations summing to 32.
+TEST(AggregateTest, VarianceAndStddevAreSampleStatisticsNullBelowTwoValues) {
+  const OneAggregate variance(AggregateKind::kVariance);
+  const OneAggregate stddev(AggregateKind::kStddev);
+  EXPECT_EQ(variance.json(variance.empty()), R"({"x":null})");
+  EXPECT_EQ(variance.json(variance.of({{1, 3}, {2, kNull}})), R"({"x":null})");
+  EXPECT_EQ(variance.json(variance.of({{1, 3}, {2, 3}})), R"({"x":0})");
+  const auto values = {std::pair<std::int64_t, double>{1, 2},
+                       {2, 4},
+                       {3, 4},
+                       {4, 4},
+                       {5, 5},
+                       {6, 5},
+                       {7, kNull},
+                       {8, 7},
+                       {9, 9}};
+  std::vector<Word> state = variance.of(values);
+  double v = 0;
+  EXPECT_EQ(std::sscanf(variance.json(state).c_str(), R"({"x":%lf})", &v), 1);
+  EXPECT_NEAR(v, 32.0 / 7, 1e-12);
+  double sd = 0;
+  EXPECT_EQ(std::sscanf(stddev.json(stddev.of(values)).c_str(), R"({"x":%lf})", &sd), 1);
+  EXPECT_NEAR(sd, std::sqrt(32.0 / 7), 1e-12);
+}
+
+// Welford's update keeps a variance of 30 exact around 1e9, where the sum of squares (1e18)
+// has no bits left for it; and Chan's merge of two halves gives the same as one pass.
+TEST(AggregateTest, VarianceIsStableFarFromZeroAndMergesExactly) {
+  const OneAggregate variance(AggregateKind::kVariance);
+  EXPECT_EQ(variance.json(variance.of({{1, 1e9 + 4}, {2, 1e9 + 7}, {3, 1e9 + 13}, {4, 1e9 + 16}})),
+            R"({"x":30})");
+  EXPECT_EQ(variance.merged(variance.of({{1, 1e9 + 4}, {2, 1e9 + 7}}),
+                            variance.of({{3, 1e9 + 13}, {4, 1e9 + 16}})),
+            R"({"x":30})");
+  // Merging with an empty side on either hand changes nothing.
+  EXPECT_EQ(variance.merged(variance.empty(), variance.of({{1, 1}, {2, 3}})), R"({"x":2})");
+  EXPECT_EQ(variance.merged(variance.of({{1, 1}, {2, 3}}), variance.empty()), R"({"x":2})");
+  EXPECT_EQ(variance.merged(variance.of({{1, 1}}), variance.of({{2, 3}})), R"({"x":2})");
 }
 
 TEST(AggregateTest, MinAndMaxSkipNulls) {
