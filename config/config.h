@@ -101,6 +101,7 @@ struct PipelineConfig {
   WindowSpec window;
   Nanos allowed_lateness = 0;
   bool emit_updates = false;              // emit: updates (default final)
+  bool late_topic = false;                // late: { topic: true }: also on _late/<name>/
   std::int64_t max_keys = 0;              // keys per window slice and stage bound; 0: no bound
   std::vector<AggregateSpec> aggregates;  // at least one, in config order
 };

@@ -18,6 +18,7 @@ constexpr std::string_view kPipelineKeys[] = {
 constexpr std::string_view kWindowKeys[] = {"tumbling", "hopping"};
 constexpr std::string_view kHoppingKeys[] = {"size", "slide"};
 constexpr std::string_view kEmitModes[] = {"final", "updates"};
+constexpr std::string_view kLateKeys[] = {"topic"};
 constexpr Nanos kMillisecond = 1'000'000;
 // A hopping window is kept as size/gcd(size, slide) panes; more would make each event cost too
 // much and each key's state too large.
@@ -240,8 +241,15 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
   if (const Entry* e = map->find("max_keys")) {
     pipeline.max_keys = reader.integer(e->value, 1, kMaxKeysLimit).value_or(0);
   }
+  if (const Entry* e = map->find("late")) {
+    if (auto late = reader.map(e->value)) {
+      if (const Entry* topic = late->find("topic")) {
+        pipeline.late_topic = reader.boolean(topic->value).value_or(false);
+      }
+      late->reportUnknown(kLateKeys);
+    }
+  }
   map->rejectNotSupported("where");
-  map->rejectNotSupported("late");
   map->reportUnknown(kPipelineKeys);
   return pipeline;
 }

@@ -21,7 +21,7 @@ class JsonLines {
       router_.refuse(reason);
       return;
     }
-    router_.route(fields_.data(), now);
+    router_.route(fields_.data(), now, text);
   }
 
   void tooLong() noexcept { router_.refuse(pipeline::ErrorReason::kLineTooLong); }

@@ -104,6 +104,10 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
     if (std::find(p.sources.begin(), p.sources.end(), static_cast<int>(source)) == p.sources.end())
       continue;
     SourcePlan::Route route{p.id, {}, {}};
+    route.late_topic = p.late_topic;
+    route.size = p.size;
+    route.slide = p.slide;
+    route.allowed_lateness = p.allowed_lateness;
     for (const std::string& f : p.group_by) route.key_fields.push_back(fieldIndex(plan.fields, f));
     for (const std::string& f : p.value_fields)
       route.value_fields.push_back(fieldIndex(plan.fields, f));
@@ -136,7 +140,8 @@ EventRouter::EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, Source
   claimed_.resize(rings_.size());
 }
 
-ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now) noexcept {
+ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now,
+                               std::string_view raw) noexcept {
   std::int64_t time = now;
   if (plan_.time_field >= 0) {
     const FieldValue& t = fields[plan_.time_field];
@@ -160,14 +165,14 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now) noexc
   // straight into the rings when there is room (the common case): no copy, and above all no
   // reload of bytes just stored in small pieces, which stalls on store-to-load forwarding.
   ErrorReason reason = ErrorReason::kNone;
-  if (build(fields, time, true, reason)) {
+  if (build(fields, time, raw, true, reason)) {
     for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
       Ring& ring = *rings_[targets_[r]];
       ring.commit(cells_[r]);
       if (ring.staged() >= kPublishBatch) publish(targets_[r]);
     }
   } else if (reason == ErrorReason::kNone) {
-    build(fields, time, false, reason);  // same fields, same outcome: it succeeds
+    build(fields, time, raw, false, reason);  // same fields, same outcome: it succeeds
     for (std::size_t r = 0; r < plan_.routes.size(); ++r)
       push(targets_[r], {local_[r].get(), cells_[r]});
   } else {
@@ -179,8 +184,20 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now) noexc
   return ErrorReason::kNone;
 }
 
-bool EventRouter::build(const FieldValue* fields, std::int64_t time, bool in_place,
-                        ErrorReason& reason) noexcept {
+bool EventRouter::mayBeLate(const SourcePlan::Route& route, std::int64_t time) const noexcept {
+  if (sent_watermark_ == kMinTime) return false;
+  std::int64_t last_start = time / route.slide * route.slide;
+  if (time % route.slide < 0) last_start -= route.slide;
+  std::int64_t close;
+  if (__builtin_add_overflow(last_start, route.size, &close) ||
+      __builtin_add_overflow(close, route.allowed_lateness, &close)) {
+    return false;
+  }
+  return close <= sent_watermark_;
+}
+
+bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string_view raw,
+                        bool in_place, ErrorReason& reason) noexcept {
   const std::uint32_t stages = static_cast<std::uint32_t>(rings_.size());
   bool built = true;
   for (std::size_t r = 0; r < plan_.routes.size() && built; ++r) {
@@ -216,6 +233,16 @@ bool EventRouter::build(const FieldValue* fields, std::int64_t time, bool in_pla
     if (built && record.overflowed()) {
       reason = ErrorReason::kTooLarge;
       built = false;
+    }
+    // The raw text rides along only when it might be needed, and only when it fits with room for
+    // the stage's late record: an event is never refused for its raw text.
+    if (built && route.late_topic && !raw.empty() && raw.size() <= kMaxLateRawBytes &&
+        record.size() + sizeof(std::uint32_t) + raw.size() <= kMaxRecordBytes &&
+        mayBeLate(route, time)) {
+      const auto size = static_cast<std::uint32_t>(raw.size());
+      record.append(&size, sizeof size);
+      record.append(raw);
+      record.header().flags |= kEventRaw;
     }
     if (built) {
       cells_[r] = static_cast<std::uint16_t>(record.finish().size());

@@ -21,6 +21,9 @@ namespace rivulet::pipeline {
 // Longest encoded group-by key (pipeline/key.h) an event may have.
 inline constexpr std::size_t kMaxKeyBytes = 512;
 
+// Longest raw event text carried for the late topic: a late record holds it and its topic.
+inline constexpr std::size_t kMaxLateRawBytes = kMaxRecordBytes - 512;
+
 // What the pipelines reading one source need from each of its events.
 struct SourcePlan {
   std::vector<std::string> fields;  // the fields a parser must extract, each once
@@ -31,6 +34,10 @@ struct SourcePlan {
     std::uint16_t pipeline;
     std::vector<int> key_fields;    // indices into fields
     std::vector<int> value_fields;  // indices into fields
+    // late: { topic: true }: the window geometry (ns), to tell which events may be late; those
+    // carry their raw text for the stage to publish if they are.
+    bool late_topic = false;
+    std::int64_t size = 0, slide = 0, allowed_lateness = 0;
   };
   std::vector<Route> routes;
 };
@@ -51,9 +58,10 @@ class EventRouter {
 
   // Routes one event (fields in plan().fields order). `now` is the wall clock (ns), read once per
   // batch by the caller: the time of processing-time events and the base of the future clamp.
+  // `raw` is the event's text, for pipelines that publish late events (empty: none to publish).
   // Waits while a target ring is full. Returns kNone, or why the event was refused (already
   // counted in the stats).
-  ErrorReason route(const FieldValue* fields, std::int64_t now) noexcept;
+  ErrorReason route(const FieldValue* fields, std::int64_t now, std::string_view raw = {}) noexcept;
 
   // Counts an event the source itself refused (e.g. an over-long line).
   void refuse(ErrorReason reason) noexcept { stats_.error(reason); }
@@ -72,8 +80,12 @@ class EventRouter {
   // Builds this event's record for every route (targets_, cells_), in ring space when
   // `in_place`, else in local_. False when the event is refused (`reason` says why) or, in place,
   // when a ring has no room for a record (`reason` stays kNone).
-  bool build(const FieldValue* fields, std::int64_t time, bool in_place,
+  bool build(const FieldValue* fields, std::int64_t time, std::string_view raw, bool in_place,
              ErrorReason& reason) noexcept;
+  // Whether an event at `time` may be late for `route`: every window containing it closed at the
+  // watermark this router last sent. The stage's watermark is never ahead of it for this source's
+  // events, so an event this says no to is not late.
+  bool mayBeLate(const SourcePlan::Route& route, std::int64_t time) const noexcept;
   void push(std::size_t ring, std::span<const Cell> cells) noexcept;
   void publish(std::size_t ring) noexcept;
   void broadcast(RecordType type, std::int64_t time, std::uint8_t flags) noexcept;

@@ -88,9 +88,11 @@ inline std::uint64_t hashEncodedKey(std::string_view encoded) noexcept {
   return hasher.finish();
 }
 
+// The length is folded in on its own: XORed into the first word it would share bits with the
+// tail word of a short key, and "2" would hash like "12".
 inline std::uint64_t hashKey(std::string_view key) noexcept {
   using namespace hash_detail;
-  return fold(foldBytes(kSeed ^ key.size(), key), kFinal);
+  return fold(foldBytes(fold(kSeed ^ key.size(), kWord), key), kFinal);
 }
 
 }  // namespace rivulet::pipeline

@@ -18,6 +18,7 @@ PipelinePlan compilePipeline(const config::Config& config, std::size_t index, st
   plan.slice = std::gcd(plan.size, plan.slide);
   plan.allowed_lateness = pipeline.allowed_lateness;
   plan.emit_updates = pipeline.emit_updates;
+  plan.late_topic = pipeline.late_topic;
   plan.fire_delay = pipeline.emit_updates ? 0 : pipeline.allowed_lateness;
   plan.aggregates = pipeline.aggregates;
   if (pipeline.max_keys > 0) {

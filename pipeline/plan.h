@@ -23,6 +23,7 @@ struct PipelinePlan {
   // late event until end + allowed_lateness).
   std::int64_t fire_delay = 0;
   bool emit_updates = false;
+  bool late_topic = false;  // late events go out on _late/<name>/ with their raw text
   std::vector<config::AggregateSpec> aggregates;
   // Per aggregate: index of its argument among the event record's values, -1 for count().
   std::vector<int> value_index;

@@ -95,6 +95,15 @@ std::size_t Publisher::drain(std::size_t stage, bool& ended) noexcept {
       case RecordType::kResult:
         publish(h);
         break;
+      case RecordType::kLate: {
+        LatePayload sizes;
+        std::memcpy(&sizes, payload(h), sizeof sizes);
+        const char* topic = reinterpret_cast<const char*>(payload(h)) + sizeof sizes;
+        const std::string_view raw(topic + sizes.topic_size, sizes.raw_size);
+        // Like end-of-window markers, late events go to the message bus only.
+        for (ResultOutput* out : outputs_) out->sendMarker({topic, sizes.topic_size}, raw);
+        break;
+      }
       case RecordType::kWindowEnd: {
         WindowEndPayload window;
         std::memcpy(&window, payload(h), sizeof window);

@@ -24,8 +24,8 @@ class ResultOutput {
   virtual ~ResultOutput() = default;
   // One result: `topic` as DESIGN §3 (pipeline/key.../), `payload` the JSON object.
   virtual void send(std::string_view topic, std::string_view payload) = 0;
-  // An end-of-window marker (`_window/<pipeline>/`). Only the message bus carries them: the
-  // JSON-lines file holds results alone.
+  // An end-of-window marker (`_window/<pipeline>/`) or a late event (`_late/<pipeline>/`). Only
+  // the message bus carries them: the JSON-lines file holds results alone.
   virtual void sendMarker(std::string_view topic, std::string_view payload) {
     (void)topic;
     (void)payload;

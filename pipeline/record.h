@@ -35,10 +35,12 @@ enum class RecordType : std::uint8_t {
   kEnd,        // source -> stage and stage -> publisher: the input ends (flags: kEndStopped)
   kResult,     // stage -> publisher: one window result, serialised
   kWindowEnd,  // stage -> publisher: this stage has emitted every result of a window
+  kLate,       // stage -> publisher: a late event for _late/<pipeline>/ (LatePayload)
 };
 
 enum : std::uint8_t {
   kEndStopped = 1,  // kEnd: stopped by a signal, not the end of a bounded input
+  kEventRaw = 2,    // kEvent: after the key, the event's raw text: [size:u32][bytes]
 };
 
 // The first 16 bytes of every record. An event carries no key hash: the stage hashes the key

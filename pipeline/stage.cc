@@ -1,6 +1,7 @@
 #include "pipeline/stage.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "pipeline/backoff.h"
 #include "pipeline/clock.h"
@@ -161,6 +162,12 @@ void Stage::onEvent(const RecordHeader* h) noexcept {
       break;
     case AddResult::kLate:
       ++late_[p];
+      if ((h->flags & kEventRaw) != 0 && pipelines_[p].late_topic) {
+        std::uint32_t size;
+        const char* raw = key.data() + key.size();
+        std::memcpy(&size, raw, sizeof size);
+        publishLate(p, {raw + sizeof size, size});
+      }
       break;
     case AddResult::kRefused:
       ++refused_[p];
@@ -278,6 +285,20 @@ void Stage::onResult(const WindowResult& result) {
       !result_.append(tail_)) {
     // Bug path: key and value limits are meant to keep every result within a record.
     bump(stats_[firing_pipeline_]->results_dropped);
+    return;
+  }
+  push(result_.finish());
+}
+
+void Stage::publishLate(std::uint16_t pipeline, std::string_view raw) noexcept {
+  topic_.assign("_late/");
+  topic_.append(pipelines_[pipeline].name);
+  topic_.push_back('/');
+  const LatePayload sizes{static_cast<std::uint32_t>(topic_.size()),
+                          static_cast<std::uint32_t>(raw.size())};
+  result_.start(RecordType::kLate, pipeline, 0);
+  if (!result_.append(&sizes, sizeof sizes) || !result_.append(topic_) || !result_.append(raw)) {
+    bump(stats_[pipeline]->results_dropped);  // bug path: the router bounds the raw text
     return;
   }
   push(result_.finish());

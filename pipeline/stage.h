@@ -26,6 +26,12 @@ struct WindowEndPayload {
   std::uint64_t results;
 };
 
+// The payload of a kLate record: these sizes, then the topic, then the event's raw text.
+struct LatePayload {
+  std::uint32_t topic_size;
+  std::uint32_t raw_size;
+};
+
 // Stage -> publisher control records: kWindowEnd after the results of each window the stage fired;
 // kWatermark (header.pipeline, header.time) when a pipeline's watermark passes another window end,
 // so the publisher knows when every stage is done with a window; kEnd last.
@@ -73,6 +79,9 @@ class Stage final : private ResultSink {
   void park() noexcept;
   void pushControl(RecordType type, std::uint16_t pipeline, std::int64_t time,
                    const void* data = nullptr, std::size_t size = 0) noexcept;
+
+  // Sends a late event's raw text to the publisher, for _late/<pipeline>/.
+  void publishLate(std::uint16_t pipeline, std::string_view raw) noexcept;
 
   // ResultSink
   void onResult(const WindowResult& result) override;

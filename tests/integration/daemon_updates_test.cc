@@ -138,5 +138,55 @@ TEST(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
   }
 }
 
+// late: { topic: true }: an event too late for every window goes out on _late/<pipeline>/ with its
+// raw text, byte for byte, besides being counted; an event in time does not.
+TEST(DaemonUpdates, LateEventsGoOutOnTheLateTopicWithTheirRawText) {
+  TempDir dir;
+  const std::string yaml = "daemon:\n  metrics: 127.0.0.1:0\n  publish: ipc://" +
+                           dir.file("r.ipc") +
+                           "\n  stages: 1\nsources:\n  in:\n    kind: tcp\n"
+                           "    listen: 127.0.0.1:0\n    time: {field: ts, unit: ms}\n"
+                           "    watermark: {delay: 0s}\npipelines:\n  l:\n    from: in\n"
+                           "    group_by: [sym]\n    window: {tumbling: 1s}\n"
+                           "    late: {topic: true}\n    aggregates:\n      n: count()\n";
+  Daemon daemon(dir, yaml);
+  ASSERT_TRUE(daemon.waitReady());
+  Subscriber sub(daemon.publishEndpoint("ipc://"));
+  ASSERT_TRUE(sub.waitConnected());
+  std::string error;
+  ASSERT_TRUE(daemon.scrapeUntil(
+      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error))
+      << error;
+  TcpClient client(daemon.sourcePort("in"));
+  const auto waitFor = [&](std::size_t messages) {
+    return sub.receiveUntil([&](const std::vector<Message>& got) { return got.size() >= messages; },
+                            30s);
+  };
+  ASSERT_TRUE(client.send(line("A", 100, 1)));
+  ASSERT_TRUE(daemon.scrapeUntil(
+      [](const Metrics& m) {
+        return m.valueOr0("rivulet_source_events_total", {{"source", "in"}}) >= 1;
+      },
+      30s, &error))
+      << error;
+  ASSERT_TRUE(client.send(line("A", 1500, 2)));  // window [0, 1000) fires
+  ASSERT_TRUE(waitFor(2));
+  const std::string late = "{\"ts\": " + std::to_string(kBase + 200) +
+                           ", \"sym\":\"A\", \"note\":\"caf\u00e9 \\\"x\\\"\"}";
+  ASSERT_TRUE(client.send(late + "\n"));
+  ASSERT_TRUE(waitFor(3));
+  ASSERT_TRUE(daemon.process().signal(SIGTERM));
+  ASSERT_TRUE(waitFor(5));  // the partial window [1000, 2000) and its marker
+  const std::vector<Message>& got = sub.messages();
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0].topic, "l/A/");
+  EXPECT_EQ(got[1].topic, "_window/l/");
+  EXPECT_EQ(got[2].topic, "_late/l/");
+  EXPECT_EQ(got[2].payload, late);
+  EXPECT_EQ(got[3].topic, "l/A/");
+  EXPECT_NE(got[3].payload.find("\"kind\":\"partial\""), std::string::npos) << got[3].payload;
+  EXPECT_EQ(got[4].topic, "_window/l/");
+}
+
 }  // namespace
 }  // namespace rivulet::itest

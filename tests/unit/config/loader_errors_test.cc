@@ -252,15 +252,34 @@ pipelines:
     from: s
     where: "qty > 0"
     window: { session: { gap: 30s } }
-    late: { topic: true }
     aggregates: { n: count() }
 )yaml"),
       ElementsAre("t.yaml:2:3: daemon.checkpoint: \"checkpoint\" is not supported yet",
                   "t.yaml:7:13: sources.s.format: \"csv\" is not supported yet (supported: json)",
                   "t.yaml:8:5: sources.s.columns: \"columns\" is not supported yet",
                   "t.yaml:12:5: pipelines.p.where: \"where\" is not supported yet",
-                  "t.yaml:13:15: pipelines.p.window.session: \"session\" is not supported yet",
-                  "t.yaml:14:5: pipelines.p.late: \"late\" is not supported yet"));
+                  "t.yaml:13:15: pipelines.p.window.session: \"session\" is not supported yet"));
+}
+
+TEST(LoadErrors, LateTopic) {
+  EXPECT_THAT(errorsOf(R"yaml(sources: { s: { kind: file, path: x } }
+pipelines:
+  p:
+    from: s
+    window: { tumbling: 1s }
+    late: { topic: yes please, topics: true }
+    aggregates: { n: count() }
+  q:
+    from: s
+    window: { tumbling: 1s }
+    late: true
+    aggregates: { n: count() }
+)yaml"),
+              ElementsAre("t.yaml:6:20: pipelines.p.late.topic: \"yes please\" is not a boolean "
+                          "(use true or false)",
+                          "t.yaml:6:32: pipelines.p.late.topics: unknown key \"topics\" (did you "
+                          "mean \"topic\"?)",
+                          "t.yaml:11:11: pipelines.q.late: expected a map, got \"true\""));
 }
 
 TEST(LoadErrors, UnknownFormatAndEmit) {

@@ -38,6 +38,29 @@ TEST(HashKey, SameBytesSameHashDifferentBytesDifferentHash) {
   EXPECT_NE(hashKey(""), hashKey(std::string_view("\0", 1)));
 }
 
+// Short keys, where the tail is most of the key: every 1- and 2-byte string and every decimal
+// number up to 10^5 hashes apart (the length must not cancel against the first byte).
+TEST(HashKey, ShortKeysOfDifferentLengthsDoNotCollide) {
+  std::set<std::uint64_t> seen;
+  std::size_t keys = 0;
+  for (int a = 0; a < 256; ++a) {
+    const char one[1] = {static_cast<char>(a)};
+    seen.insert(hashKey(std::string_view(one, 1)));
+    ++keys;
+    for (int b = 0; b < 256; ++b) {
+      const char two[2] = {static_cast<char>(a), static_cast<char>(b)};
+      seen.insert(hashKey(std::string_view(two, 2)));
+      ++keys;
+    }
+  }
+  for (int i = 0; i < 100'000; ++i) {
+    seen.insert(hashKey(std::to_string(i)));
+    ++keys;
+  }
+  // The decimal numbers of one and two digits are among the 1- and 2-byte strings.
+  EXPECT_EQ(seen.size(), keys - 100);
+}
+
 // The stage is picked by the high bits: sequential keys must spread evenly over the stages.
 TEST(HashKey, HighBitsSpreadKeysOverStages) {
   const std::vector<std::string> keys = sequentialKeys(100'000);
