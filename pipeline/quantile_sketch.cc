@@ -1,0 +1,215 @@
+#include "pipeline/quantile_sketch.h"
+
+#include <cassert>
+#include <cstring>
+#include <stdexcept>
+
+namespace rivulet::pipeline {
+
+QuantileSketch::QuantileSketch(double relative_accuracy, std::uint32_t max_buckets)
+    : alpha_(relative_accuracy), max_buckets_(max_buckets) {
+  // The lower limit keeps every bucket index of a normal double within int32.
+  if (!(relative_accuracy >= 1e-6 && relative_accuracy < 1)) {
+    throw std::invalid_argument("QuantileSketch: relative accuracy must be in [1e-6, 1)");
+  }
+  if (max_buckets == 0) throw std::invalid_argument("QuantileSketch: max_buckets must be >= 1");
+  // gamma = (1 + alpha) / (1 - alpha) = 1 + 2 alpha / (1 - alpha); log1p keeps the digits of a
+  // small alpha.
+  log_gamma_ = std::log1p(2 * alpha_ / (1 - alpha_));
+  multiplier_ = 1 / log_gamma_;
+  log_answer_factor_ = std::log1p(-alpha_);  // 2 / (gamma + 1) = 1 - alpha
+}
+
+double QuantileSketch::valueOf(std::int32_t index) const noexcept {
+  return std::min(std::exp(index * log_gamma_ + log_answer_factor_),
+                  std::numeric_limits<double>::max());
+}
+
+void QuantileSketch::merge(const QuantileSketch& other) {
+  assert(other.alpha_ == alpha_ && other.max_buckets_ == max_buckets_);
+  if (other.count_ == 0) return;
+  count_ += other.count_;
+  zero_count_ += other.zero_count_;
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+  negative_.merge(other.negative_, max_buckets_);
+  positive_.merge(other.positive_, max_buckets_);
+}
+
+double QuantileSketch::quantile(double q) const noexcept {
+  if (count_ == 0 || !(q >= 0 && q <= 1)) return kNaN;
+  const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(count_ - 1));
+  // The extremes are known exactly, even when their buckets were collapsed.
+  if (rank == 0) return min_;
+  if (rank >= count_ - 1) return max_;
+  // Walk the buckets in value order: negatives from the largest magnitude, zero, positives.
+  // The value of rank r sits in the first bucket where more than r values have been seen.
+  std::uint64_t seen = 0;
+  if (!negative_.empty()) {
+    for (std::int32_t i = negative_.hi(); i >= negative_.lo(); --i) {
+      seen += negative_.at(i);
+      if (seen > rank) return std::clamp(-valueOf(i), min_, max_);
+    }
+  }
+  seen += zero_count_;
+  if (seen > rank) return std::clamp(0.0, min_, max_);
+  if (!positive_.empty()) {
+    for (std::int32_t i = positive_.lo(); i <= positive_.hi(); ++i) {
+      seen += positive_.at(i);
+      if (seen > rank) return std::clamp(valueOf(i), min_, max_);
+    }
+  }
+  return max_;  // not reached: the buckets hold count_ values
+}
+
+double QuantileSketch::collapsedMagnitude() const noexcept {
+  double magnitude = 0;
+  // A collapsed store's lowest bucket holds magnitudes up to gamma^lo.
+  for (const Store* store : {&negative_, &positive_}) {
+    if (store->collapsed()) {
+      magnitude = std::max(magnitude, std::exp(store->lo() * log_gamma_));
+    }
+  }
+  return magnitude;
+}
+
+void QuantileSketch::clear() noexcept {
+  count_ = 0;
+  zero_count_ = 0;
+  min_ = std::numeric_limits<double>::infinity();
+  max_ = -std::numeric_limits<double>::infinity();
+  negative_.clear();
+  positive_.clear();
+}
+
+std::size_t QuantileSketch::memoryBytes() const noexcept {
+  return sizeof(*this) + negative_.capacityBytes() + positive_.capacityBytes();
+}
+
+bool operator==(const QuantileSketch& a, const QuantileSketch& b) noexcept {
+  if (a.alpha_ != b.alpha_ || a.max_buckets_ != b.max_buckets_ || a.count_ != b.count_ ||
+      a.zero_count_ != b.zero_count_) {
+    return false;
+  }
+  if (a.count_ != 0 && (a.min_ != b.min_ || a.max_ != b.max_)) return false;
+  return a.negative_.sameCounts(b.negative_) && a.positive_.sameCounts(b.positive_);
+}
+
+// Store.
+
+void QuantileSketch::Store::addOutside(std::int32_t index, std::uint64_t n,
+                                       std::uint32_t max_buckets) noexcept {
+  if (!empty()) {
+    if (index < lo_) {
+      // Below the lowest bucket the span allows: count it in that bucket.
+      const std::int64_t floor = static_cast<std::int64_t>(hi_) - max_buckets + 1;
+      if (index < floor) {
+        index = static_cast<std::int32_t>(floor);
+        collapsed_ = true;
+      }
+    } else {
+      // Above: the buckets more than max_buckets below it fold into the lowest kept one.
+      const std::int64_t floor = static_cast<std::int64_t>(index) - max_buckets + 1;
+      if (lo_ < floor) collapseBelow(static_cast<std::int32_t>(floor), max_buckets);
+    }
+  }
+  cover(std::min(lo_, index), std::max(hi_, index), max_buckets);
+  counts_[static_cast<std::size_t>(index - offset_)] += n;
+  total_ += n;
+  lo_ = std::min(lo_, index);
+  hi_ = std::max(hi_, index);
+}
+
+void QuantileSketch::Store::merge(const Store& other, std::uint32_t max_buckets) {
+  if (other.empty()) return;
+  // Collapsing is relative to the highest bucket, so the merged store folds exactly the buckets
+  // a single store fed every value would have folded.
+  const std::int32_t hi = std::max(hi_, other.hi_);
+  const std::int64_t floor = static_cast<std::int64_t>(hi) - max_buckets + 1;
+  if (!empty() && lo_ < floor) collapseBelow(static_cast<std::int32_t>(floor), max_buckets);
+  const auto other_lo = static_cast<std::int32_t>(std::max<std::int64_t>(other.lo_, floor));
+  collapsed_ = collapsed_ || other.collapsed_ || other.lo_ < floor;
+  cover(std::min(lo_, other_lo), hi, max_buckets);
+  for (std::int32_t i = other.lo_; i <= other.hi_; ++i) {
+    counts_[static_cast<std::size_t>(std::max(i, other_lo) - offset_)] += other.at(i);
+  }
+  total_ += other.total_;
+  lo_ = std::min(lo_, other_lo);
+  hi_ = hi;
+}
+
+void QuantileSketch::Store::collapseBelow(std::int32_t floor, std::uint32_t max_buckets) noexcept {
+  std::uint64_t folded = 0;
+  const std::int32_t end = std::min(hi_, floor - 1);
+  for (std::int32_t i = lo_; i <= end; ++i) {
+    std::uint64_t& count = counts_[static_cast<std::size_t>(i - offset_)];
+    folded += count;
+    count = 0;
+  }
+  collapsed_ = true;
+  total_ -= folded;
+  if (hi_ < floor) {
+    // Every bucket folds, into one above the window's live range: start over from it.
+    lo_ = kEmptyLo;
+    hi_ = kEmptyHi;
+    cover(floor, floor, max_buckets);
+    hi_ = floor;
+  }
+  lo_ = floor;
+  counts_[static_cast<std::size_t>(floor - offset_)] += folded;
+  total_ += folded;
+}
+
+void QuantileSketch::Store::cover(std::int32_t lo, std::int32_t hi,
+                                  std::uint32_t max_buckets) noexcept {
+  const auto size = static_cast<std::int64_t>(counts_.size());
+  if (lo >= offset_ && hi < offset_ + size) return;
+  const std::int64_t span = static_cast<std::int64_t>(hi) - lo + 1;
+  assert(span <= max_buckets);
+  // The live buckets go in the middle of the window, leaving room to grow either way.
+  if (span <= size) {
+    const auto offset = static_cast<std::int32_t>(lo - (size - span) / 2);
+    if (!empty()) {
+      std::uint64_t* data = counts_.data();
+      const std::size_t live = static_cast<std::size_t>(hi_ - lo_) + 1;
+      const auto to = static_cast<std::size_t>(lo_ - offset);
+      std::memmove(data + to, data + (lo_ - offset_), live * sizeof(std::uint64_t));
+      std::fill(data, data + to, 0);
+      std::fill(data + to + live, data + size, 0);
+    }
+    offset_ = offset;
+    return;
+  }
+  const std::int64_t grown = std::min<std::int64_t>(
+      max_buckets, std::max<std::int64_t>(span, std::max<std::int64_t>(2 * size, kInitialBuckets)));
+  const auto offset = static_cast<std::int32_t>(lo - (grown - span) / 2);
+  std::vector<std::uint64_t> counts(static_cast<std::size_t>(grown), 0);
+  if (!empty()) {
+    std::copy(counts_.begin() + (lo_ - offset_), counts_.begin() + (hi_ - offset_) + 1,
+              counts.begin() + (lo_ - offset));
+  }
+  counts_.swap(counts);
+  offset_ = offset;
+}
+
+void QuantileSketch::Store::clear() noexcept {
+  if (!empty()) {
+    std::fill(counts_.begin() + (lo_ - offset_), counts_.begin() + (hi_ - offset_) + 1, 0);
+  }
+  lo_ = kEmptyLo;
+  hi_ = kEmptyHi;
+  total_ = 0;
+  collapsed_ = false;
+}
+
+bool QuantileSketch::Store::sameCounts(const Store& other) const noexcept {
+  if (total_ != other.total_ || collapsed_ != other.collapsed_) return false;
+  if (empty()) return true;
+  if (lo_ != other.lo_ || hi_ != other.hi_) return false;
+  for (std::int32_t i = lo_; i <= hi_; ++i) {
+    if (at(i) != other.at(i)) return false;
+  }
+  return true;
+}
+
+}  // namespace rivulet::pipeline
