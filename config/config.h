@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "config/expression.h"
+
 namespace rivulet::config {
 
 // Durations and timestamps are int64 nanoseconds throughout rivulet.
@@ -102,6 +104,7 @@ struct PipelineConfig {
   Nanos allowed_lateness = 0;
   bool emit_updates = false;              // emit: updates (default final)
   bool late_topic = false;                // late: { topic: true }: also on _late/<name>/
+  std::optional<Expression> where;        // a bool filter; events it is not true for are skipped
   std::int64_t max_keys = 0;              // keys per window slice and stage bound; 0: no bound
   std::vector<AggregateSpec> aggregates;  // at least one, in config order
 };

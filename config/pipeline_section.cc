@@ -164,6 +164,42 @@ void readWindow(YamlReader& reader, const Value& value, WindowSpec* window) {
   }
 }
 
+// A where: expression. Its errors are placed at their column when the scalar is on one line (a
+// quoted scalar starts one column after its quote; escapes inside double quotes are not
+// accounted for).
+std::optional<Expression> readWhere(YamlReader& reader, const Value& value,
+                                    const GeneratorNames& generators) {
+  const auto text = reader.scalar(value, "an expression such as \"qty > 0\"");
+  if (!text) return std::nullopt;
+  const bool quoted = value.node.Tag() == "!";
+  const auto at = [&](std::uint32_t offset) {
+    YAML::Mark mark = value.mark;
+    if (text->find('\n') == std::string::npos)
+      mark.column += static_cast<int>(offset) + (quoted ? 1 : 0);
+    return mark;
+  };
+  ExpressionResult parsed = parseExpression(*text);
+  for (const ExprError& e : parsed.errors) reader.error(at(e.offset), value.path, e.message);
+  if (!parsed.expression) return std::nullopt;
+  if (const auto e = checkResultType(*parsed.expression, ExprType::kBool)) {
+    reader.error(at(e->offset), value.path, e->message);
+    return std::nullopt;
+  }
+  bool usable = true;
+  for (const FieldPath& field : parsed.expression->fields()) {
+    if (field.segments.size() > 1) {
+      reader.error(value, quote(field.toString()) + ": nested fields are not supported yet");
+      usable = false;
+      continue;
+    }
+    const std::size_t before = reader.errorCount();
+    checkFieldOfGenerators(reader, value, field.segments[0], generators);
+    usable = usable && reader.errorCount() == before;
+  }
+  if (!usable) return std::nullopt;
+  return std::move(parsed.expression);
+}
+
 bool readEmitUpdates(YamlReader& reader, const Value& value) {
   const auto mode = reader.scalar(value, "an emit mode");
   if (!mode || *mode == "final") return false;
@@ -249,7 +285,7 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
       late->reportUnknown(kLateKeys);
     }
   }
-  map->rejectNotSupported("where");
+  if (const Entry* e = map->find("where")) pipeline.where = readWhere(reader, e->value, generators);
   map->reportUnknown(kPipelineKeys);
   return pipeline;
 }

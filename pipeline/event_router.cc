@@ -111,6 +111,10 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
     for (const std::string& f : p.group_by) route.key_fields.push_back(fieldIndex(plan.fields, f));
     for (const std::string& f : p.value_fields)
       route.value_fields.push_back(fieldIndex(plan.fields, f));
+    if (const auto& where = config.pipelines[p.id].where) {
+      route.where = *where;
+      for (const config::FieldPath& f : where->fields()) fieldIndex(plan.fields, f.toString());
+    }
     plan.routes.push_back(std::move(route));
   }
   return plan;
@@ -133,8 +137,17 @@ EventRouter::EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, Source
       rings_(std::move(stage_rings)),
       bells_(std::move(stage_bells)),
       stats_(stats) {
-  for (std::size_t i = 0; i < plan_.routes.size(); ++i)
+  const auto index = [this](const config::FieldPath& path) {
+    const auto it = std::find(plan_.fields.begin(), plan_.fields.end(), path.toString());
+    return it == plan_.fields.end() ? -1 : static_cast<int>(it - plan_.fields.begin());
+  };
+  for (std::size_t i = 0; i < plan_.routes.size(); ++i) {
     local_.push_back(std::make_unique<Cell[]>(kMaxRecordCells));
+    where_.emplace_back();
+    if (const auto& where = plan_.routes[i].where) {
+      where_.back().emplace(*where, index, config::ExprType::kBool);
+    }
+  }
   targets_.resize(plan_.routes.size());
   cells_.resize(plan_.routes.size());
   claimed_.resize(rings_.size());
@@ -167,14 +180,16 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now,
   ErrorReason reason = ErrorReason::kNone;
   if (build(fields, time, raw, true, reason)) {
     for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
+      if (cells_[r] == 0) continue;  // filtered out by the pipeline's where
       Ring& ring = *rings_[targets_[r]];
       ring.commit(cells_[r]);
       if (ring.staged() >= kPublishBatch) publish(targets_[r]);
     }
   } else if (reason == ErrorReason::kNone) {
     build(fields, time, raw, false, reason);  // same fields, same outcome: it succeeds
-    for (std::size_t r = 0; r < plan_.routes.size(); ++r)
-      push(targets_[r], {local_[r].get(), cells_[r]});
+    for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
+      if (cells_[r] != 0) push(targets_[r], {local_[r].get(), cells_[r]});
+    }
   } else {
     stats_.error(reason);
     return reason;
@@ -202,6 +217,19 @@ bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string
   bool built = true;
   for (std::size_t r = 0; r < plan_.routes.size() && built; ++r) {
     const SourcePlan::Route& route = plan_.routes[r];
+    if (where_[r]) {
+      const ExprValue keep = where_[r]->evaluate(fields);
+      if (keep.kind == ValueKind::kError) {
+        reason = keep.error;
+        built = false;
+        break;
+      }
+      if (!isTrue(keep)) {  // false or null: not for this pipeline
+        targets_[r] = 0;
+        cells_[r] = 0;
+        continue;
+      }
+    }
     // The key's hash picks the stage; with one stage there is nothing to pick.
     const std::uint32_t target = stages == 1 ? 0 : stageOf(keyHash(route, fields), stages);
     targets_[r] = target;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "config/config.h"
 #include "pipeline/doorbell.h"
 #include "pipeline/event.h"
+#include "pipeline/expression.h"
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
 #include "pipeline/stats.h"
@@ -38,6 +40,8 @@ struct SourcePlan {
     // carry their raw text for the stage to publish if they are.
     bool late_topic = false;
     std::int64_t size = 0, slide = 0, allowed_lateness = 0;
+    // where: events it is not true for skip this pipeline; its fields are among `fields`.
+    std::optional<config::Expression> where;
   };
   std::vector<Route> routes;
 };
@@ -94,6 +98,7 @@ class EventRouter {
   const std::vector<Ring*> rings_;
   const std::vector<Doorbell*> bells_;  // empty, or one per ring
   SourceStats& stats_;
+  std::vector<std::optional<CompiledExpression>> where_;  // per route, from plan_
   std::vector<std::unique_ptr<Cell[]>> local_;  // per route: where a record is built off-ring
   std::vector<std::uint32_t> targets_;          // per route: the stage ring
   std::vector<std::uint16_t> cells_;            // per route: the record's cells

@@ -68,7 +68,15 @@ std::string fileConfig(const TempDir& dir, const std::string& input) {
          "      n: count()\n"
          "      total: sum(px)\n"
          "      open: first(px)\n"
-         "      close: last(px)\n";
+         "      close: last(px)\n"
+         "  filtered:\n"
+         "    from: replay\n"
+         "    where: \"px > 50 and sym != 'IBM'\"\n"
+         "    group_by: [sym]\n"
+         "    window: {tumbling: 1s}\n"
+         "    aggregates:\n"
+         "      n: count()\n"
+         "      total: sum(px)\n";
 }
 
 // Events in order of their second, shuffled within it (no event is late whatever the daemon's
@@ -80,6 +88,7 @@ struct Input {
   std::map<std::string, std::int64_t> errors;
   WindowReference trades{"trades", {"sym"}, 1000, 1000};
   WindowReference hop{"hop", {}, 3000, 1000};
+  WindowReference filtered{"filtered", {"sym"}, 1000, 1000};  // where px > 50 and sym != 'IBM'
 };
 
 Input makeInput(int seconds, int per_second, std::uint64_t seed) {
@@ -109,6 +118,7 @@ Input makeInput(int seconds, int per_second, std::uint64_t seed) {
       lines.push_back(line);
       in.trades.add(ts, {key}, px);
       in.hop.add(ts, {}, px);
+      if (px && *px > 50 && key != "IBM") in.filtered.add(ts, {key}, px);
       ++in.good;
     }
     const std::string t = std::to_string(kBase + s * 1000 + 1);
@@ -138,6 +148,8 @@ void expectOutputMatches(const std::vector<Result>& results, const Input& in) {
   const auto all = [](const WindowId&) { return true; };
   expectResultsMatch(results, "final", in.trades, kKeyedAggregates, all);
   expectResultsMatch(results, "final", in.hop, kHopAggregates, all);
+  expectResultsMatch(results, "final", in.filtered, {{"n", Agg::kCount}, {"total", Agg::kSum}},
+                     all);
   expectSeqWithoutGaps(results);
   std::int64_t counted = 0;
   for (const Result& r : results) {
@@ -167,7 +179,8 @@ TEST(DaemonFile, BoundedFileRunsToTheEndAndWritesEveryWindowAsFinal) {
   EXPECT_EQ(*exit_code, 0) << daemon.log();
 
   const std::vector<Result> results = readOutput(dir);
-  EXPECT_EQ(results.size(), in.trades.windows().size() + in.hop.windows().size());
+  EXPECT_EQ(results.size(),
+            in.trades.windows().size() + in.hop.windows().size() + in.filtered.windows().size());
   expectOutputMatches(results, in);
   // Hopping windows reach two slides before the first event and past the last.
   EXPECT_EQ(in.hop.windows().size(), 7u);

@@ -257,8 +257,48 @@ pipelines:
       ElementsAre("t.yaml:2:3: daemon.checkpoint: \"checkpoint\" is not supported yet",
                   "t.yaml:7:13: sources.s.format: \"csv\" is not supported yet (supported: json)",
                   "t.yaml:8:5: sources.s.columns: \"columns\" is not supported yet",
-                  "t.yaml:12:5: pipelines.p.where: \"where\" is not supported yet",
                   "t.yaml:13:15: pipelines.p.window.session: \"session\" is not supported yet"));
+}
+
+TEST(LoadErrors, WhereExpressions) {
+  EXPECT_THAT(errorsOf(R"yaml(sources: { s: { kind: file, path: x }, g: { kind: generator } }
+pipelines:
+  syntax:
+    from: s
+    where: "qty > 0 and and side == 'buy'"
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+  not_bool:
+    from: s
+    where: qty * 2
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+  types:
+    from: s
+    where: "lowr(side) == 'buy' or qty + 'x' > 1"
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+  nested:
+    from: s
+    where: "order.qty > 0"
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+  generator:
+    from: g
+    where: "price > 0"
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+)yaml"),
+              ElementsAre("t.yaml:5:25: pipelines.syntax.where: expected a value, got \"and\"",
+                          "t.yaml:10:12: pipelines.not_bool.where: expected a bool, got number qty "
+                          "* 2",
+                          "t.yaml:15:13: pipelines.types.where: unknown function \"lowr\" (did "
+                          "you mean \"lower\"?)",
+                          "t.yaml:15:42: pipelines.types.where: expected a number, got string 'x'",
+                          "t.yaml:20:12: pipelines.nested.where: \"order.qty\": nested fields are "
+                          "not supported yet",
+                          "t.yaml:25:12: pipelines.generator.where: \"price\" is not a field of "
+                          "generator source \"g\" (fields: ts, key, value)"));
 }
 
 TEST(LoadErrors, LateTopic) {
@@ -421,7 +461,6 @@ pipelines:
       ElementsAre("t.yaml:7:3: daemon.checkpoint: \"checkpoint\" is not supported yet",
                   "t.yaml:12:11: sources.trades.kind: \"kafka\" is not supported yet (supported: "
                   "generator, file, tcp)",
-                  "t.yaml:31:5: pipelines.volume_1m.where: \"where\" is not supported yet",
                   "t.yaml:45:18: pipelines.volume_1m.aggregates.p99_price: \"quantile\" is not "
                   "supported yet",
                   "t.yaml:46:15: pipelines.volume_1m.aggregates.buyers: \"count_distinct\" is "

@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "config/expression.h"
+
 // The ring consumer and record decoding shared with the connector tests.
 #include "tests/unit/connectors/source_test_support.h"
 
@@ -300,6 +302,28 @@ TEST(EventRouter, EventRecordHoldsValuesThenKey) {
   EXPECT_EQ(testutil::keyParts(rec.key(2)), (std::vector<P>{{KeyPartType::kString, "AAPL"},
                                                             {KeyPartType::kNumber, "3"},
                                                             {KeyPartType::kBool, "true"}}));
+}
+
+// where: an event its filter is not true for (false, or null from a missing field) skips that
+// pipeline only; an event its filter cannot evaluate (a string in arithmetic) is refused whole.
+TEST(EventRouter, WhereFiltersPerPipelineAndRefusesWhatItCannotEvaluate) {
+  config::PipelineConfig big_buys = countBy("big_buys", {"sym"});
+  big_buys.where = config::parseExpression("side == 'buy' and qty * 1 >= 100").expression;
+  ASSERT_TRUE(big_buys.where.has_value());
+  Router r({big_buys, countBy("all", {"sym"})}, 1);
+  const auto event = [&](FieldValue side, FieldValue qty) {
+    return r.route({{"ts", num(1)}, {"sym", str("A")}, {"side", side}, {"qty", qty}});
+  };
+  EXPECT_EQ(event(str("buy"), num(150)), ErrorReason::kNone);   // both
+  EXPECT_EQ(event(str("sell"), num(150)), ErrorReason::kNone);  // all only
+  EXPECT_EQ(event(str("buy"), num(99)), ErrorReason::kNone);    // all only
+  EXPECT_EQ(event(str("buy"), null()), ErrorReason::kNone);     // null: all only
+  EXPECT_EQ(event(str("buy"), str("x")), ErrorReason::kWrongType);
+  r.flush();
+  EXPECT_EQ(r.rings().events(0).size(), 1u);  // big_buys
+  EXPECT_EQ(r.rings().events(1).size(), 4u);  // all
+  EXPECT_EQ(r.errors(ErrorReason::kWrongType), 1u);
+  EXPECT_EQ(r.stats().events.load(), 4u);
 }
 
 // A number key part is the number's JSON text: 3 and 3.0 are different keys.
