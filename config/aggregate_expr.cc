@@ -18,14 +18,39 @@ constexpr Function kFunctions[] = {
     {"min", AggregateKind::kMin},           {"max", AggregateKind::kMax},
     {"avg", AggregateKind::kAvg},           {"first", AggregateKind::kFirst},
     {"last", AggregateKind::kLast},         {"stddev", AggregateKind::kStddev},
-    {"variance", AggregateKind::kVariance},
+    {"variance", AggregateKind::kVariance}, {"count_if", AggregateKind::kCountIf},
 };
-constexpr std::string_view kFunctionNames[] = {"count", "sum",  "min",    "max",     "avg",
-                                               "first", "last", "stddev", "variance"};
+constexpr std::string_view kFunctionNames[] = {"count", "sum",  "min",    "max",      "avg",
+                                               "first", "last", "stddev", "variance", "count_if"};
 
 // DESIGN §2 functions that later slices add.
 constexpr std::string_view kNotYet[] = {
-    "quantile", "count_distinct", "top_k", "count_if", "p50", "p90", "p95", "p99", "p999"};
+    "quantile", "count_distinct", "top_k", "p50", "p90", "p95", "p99", "p999"};
+
+// Splits at the commas outside parentheses, brackets and quoted strings.
+std::vector<std::string_view> splitArguments(std::string_view text) {
+  std::vector<std::string_view> args;
+  int depth = 0;
+  char quote_char = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote_char != 0) {
+      if (c == quote_char) quote_char = 0;
+    } else if (c == '\'' || c == '`') {
+      quote_char = c;
+    } else if (c == '(' || c == '[') {
+      ++depth;
+    } else if ((c == ')' || c == ']') && depth > 0) {
+      --depth;
+    } else if (c == ',' && depth == 0) {
+      args.push_back(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  args.push_back(text.substr(start));
+  return args;
+}
 
 bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -74,13 +99,7 @@ std::optional<AggregateSpec> parseAggregate(std::string_view text, std::string* 
 
   std::vector<std::string_view> args;
   if (!trim(inner).empty()) {
-    std::string_view remaining = inner;
-    while (true) {
-      const std::size_t comma = remaining.find(',');
-      args.push_back(trim(remaining.substr(0, comma)));
-      if (comma == std::string_view::npos) break;
-      remaining = remaining.substr(comma + 1);
-    }
+    for (std::string_view arg : splitArguments(inner)) args.push_back(trim(arg));
   }
 
   AggregateSpec spec;
@@ -93,16 +112,37 @@ std::optional<AggregateSpec> parseAggregate(std::string_view text, std::string* 
     return spec;
   }
   if (args.size() != 1) {
-    *error = quoted + ": " + std::string(name) + " takes exactly one field, e.g. " +
-             std::string(name) + "(value)";
+    *error =
+        quoted + ": " + std::string(name) +
+        (spec.kind == AggregateKind::kCountIf
+             ? " takes exactly one condition, e.g. count_if(qty > 100)"
+             : " takes exactly one field or expression, e.g. " + std::string(name) + "(value)");
     return std::nullopt;
   }
-  if (!isFieldName(args.front())) {
-    *error = quoted + ": " + quote(args.front()) +
-             " is not a field name (letters, digits and '_', not starting with a digit)";
+  if (isFieldName(args.front()) && spec.kind != AggregateKind::kCountIf) {
+    spec.field = std::string(args.front());
+    return spec;
+  }
+  // An expression: a number for the numeric aggregates, a condition for count_if.
+  ExpressionResult parsed = parseExpression(args.front());
+  if (!parsed.expression) {
+    *error = quoted + ": " + parsed.errors.front().message;
     return std::nullopt;
   }
-  spec.field = std::string(args.front());
+  const ExprType wanted =
+      spec.kind == AggregateKind::kCountIf ? ExprType::kBool : ExprType::kNumber;
+  if (const auto e = checkResultType(*parsed.expression, wanted)) {
+    *error = quoted + ": " + e->message;
+    return std::nullopt;
+  }
+  for (const FieldPath& f : parsed.expression->fields()) {
+    if (f.segments.size() > 1) {
+      *error = quoted + ": " + quote(f.toString()) + ": nested fields are not supported yet";
+      return std::nullopt;
+    }
+  }
+  spec.field = parsed.expression->toString();
+  spec.argument = std::move(parsed.expression);
   return spec;
 }
 

@@ -88,12 +88,26 @@ struct WindowSpec {
   Nanos slide = 0;  // == size for tumbling
 };
 
-enum class AggregateKind { kCount, kSum, kMin, kMax, kAvg, kFirst, kLast, kStddev, kVariance };
+enum class AggregateKind {
+  kCount,
+  kSum,
+  kMin,
+  kMax,
+  kAvg,
+  kFirst,
+  kLast,
+  kStddev,
+  kVariance,
+  kCountIf,  // count_if(condition): events the condition is true for
+};
 
 struct AggregateSpec {
   std::string name;  // output name, the key under "values"
   AggregateKind kind = AggregateKind::kCount;
-  std::string field;  // argument field; empty for count()
+  // The argument: a field name, or the canonical text of `argument` when it is an expression
+  // (equal texts share one value in the event record); empty for count().
+  std::string field;
+  std::optional<Expression> argument;  // an argument that is not a bare field name
 };
 
 struct PipelineConfig {

@@ -238,7 +238,10 @@ std::vector<AggregateSpec> readAggregates(
       reader.error(entry.value, std::move(message));
       continue;
     }
-    if (spec->kind != AggregateKind::kCount) {
+    if (spec->argument) {
+      for (const FieldPath& f : spec->argument->fields())
+        checkFieldOfGenerators(reader, entry.value, f.segments.front(), generators);
+    } else if (spec->kind != AggregateKind::kCount) {
       checkFieldOfGenerators(reader, entry.value, spec->field, generators);
     }
     spec->name = entry.key;

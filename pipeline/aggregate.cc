@@ -18,6 +18,7 @@ constexpr std::int64_t kNoTimeAfter = std::numeric_limits<std::int64_t>::max();
 std::size_t wordsOf(AggregateKind kind) {
   switch (kind) {
     case AggregateKind::kCount:
+    case AggregateKind::kCountIf:
     case AggregateKind::kMin:
     case AggregateKind::kMax:
       return 1;
@@ -58,6 +59,7 @@ void Aggregates::init(Word* state) const noexcept {
     Word* s = state + op.offset;
     switch (op.kind) {
       case AggregateKind::kCount:
+      case AggregateKind::kCountIf:
         s[0].i = 0;
         break;
       case AggregateKind::kSum:
@@ -95,6 +97,7 @@ void Aggregates::merge(Word* into, const Word* from) const noexcept {
     const Word* b = from + op.offset;
     switch (op.kind) {
       case AggregateKind::kCount:
+      case AggregateKind::kCountIf:
         a[0].i += b[0].i;
         break;
       case AggregateKind::kSum:
@@ -154,6 +157,7 @@ void Aggregates::writeJson(const Word* state, JsonWriter& out) const {
     out.raw(names_[k]);
     switch (op.kind) {
       case AggregateKind::kCount:
+      case AggregateKind::kCountIf:
         out.integer(s[0].i);
         break;
       case AggregateKind::kSum:

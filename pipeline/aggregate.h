@@ -50,6 +50,7 @@ class Aggregates {
 
 // State layouts, in words:
 //   count        [n:i]
+//   count_if     [n:i]          its value is 1 where the condition holds (0 or null elsewhere)
 //   sum, avg     [sum:f][n:i]   null when n == 0
 //   min, max     [v:f]          starts at +inf/-inf, which JSON can only print as null anyway
 //   first, last  [v:f][time:i]  v is NaN (null) until a non-null value arrives
@@ -65,6 +66,9 @@ class Aggregates {
     switch (op.kind) {
       case AggregateKind::kCount:
         ++s[0].i;
+        break;
+      case AggregateKind::kCountIf:
+        s[0].i += values[op.value] == 1;
         break;
       case AggregateKind::kSum:
       case AggregateKind::kAvg: {

@@ -109,8 +109,15 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
     route.slide = p.slide;
     route.allowed_lateness = p.allowed_lateness;
     for (const std::string& f : p.group_by) route.key_fields.push_back(fieldIndex(plan.fields, f));
-    for (const std::string& f : p.value_fields)
-      route.value_fields.push_back(fieldIndex(plan.fields, f));
+    for (std::size_t v = 0; v < p.value_fields.size(); ++v) {
+      route.value_exprs.push_back(p.value_exprs[v]);
+      if (const auto& expr = p.value_exprs[v]) {
+        route.value_fields.push_back(-1);
+        for (const config::FieldPath& f : expr->fields()) fieldIndex(plan.fields, f.toString());
+      } else {
+        route.value_fields.push_back(fieldIndex(plan.fields, p.value_fields[v]));
+      }
+    }
     if (const auto& where = config.pipelines[p.id].where) {
       route.where = *where;
       for (const config::FieldPath& f : where->fields()) fieldIndex(plan.fields, f.toString());
@@ -146,6 +153,11 @@ EventRouter::EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, Source
     where_.emplace_back();
     if (const auto& where = plan_.routes[i].where) {
       where_.back().emplace(*where, index, config::ExprType::kBool);
+    }
+    values_.emplace_back();
+    for (const auto& expr : plan_.routes[i].value_exprs) {
+      values_.back().emplace_back();
+      if (expr) values_.back().back().emplace(*expr, index, expr->type());
     }
   }
   targets_.resize(plan_.routes.size());
@@ -244,15 +256,27 @@ bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string
     }
     RecordWriter record;
     record.start(at, RecordType::kEvent, route.pipeline, time);
-    for (int v : route.value_fields) {
-      const FieldValue& f = fields[v];
-      double value = std::numeric_limits<double>::quiet_NaN();
-      if (f.type == FieldType::kNumber) {
-        value = f.number;
-      } else if (f.type != FieldType::kMissing && f.type != FieldType::kNull) {
-        reason = ErrorReason::kWrongType;
-        built = false;
-        break;
+    for (std::size_t v = 0; v < route.value_fields.size(); ++v) {
+      double value = std::numeric_limits<double>::quiet_NaN();  // null
+      if (auto& expr = values_[r][v]) {
+        // Computed: a number, or a condition (1 when true, 0 when false, for count_if).
+        const ExprValue computed = expr->evaluate(fields);
+        if (computed.kind == ValueKind::kError) {
+          reason = computed.error;
+          built = false;
+          break;
+        }
+        if (computed.kind == ValueKind::kNumber) value = computed.number;
+        if (computed.kind == ValueKind::kBool) value = computed.boolean ? 1 : 0;
+      } else {
+        const FieldValue& f = fields[route.value_fields[v]];
+        if (f.type == FieldType::kNumber) {
+          value = f.number;
+        } else if (f.type != FieldType::kMissing && f.type != FieldType::kNull) {
+          reason = ErrorReason::kWrongType;
+          built = false;
+          break;
+        }
       }
       record.append(&value, sizeof value);
     }

@@ -35,7 +35,8 @@ struct SourcePlan {
   struct Route {
     std::uint16_t pipeline;
     std::vector<int> key_fields;    // indices into fields
-    std::vector<int> value_fields;  // indices into fields
+    std::vector<int> value_fields;  // indices into fields; -1: computed by value_exprs
+    std::vector<std::optional<config::Expression>> value_exprs;  // parallel to value_fields
     // late: { topic: true }: the window geometry (ns), to tell which events may be late; those
     // carry their raw text for the stage to publish if they are.
     bool late_topic = false;
@@ -99,6 +100,8 @@ class EventRouter {
   const std::vector<Doorbell*> bells_;  // empty, or one per ring
   SourceStats& stats_;
   std::vector<std::optional<CompiledExpression>> where_;  // per route, from plan_
+  // Per route, per value: the compiled expression of a computed value.
+  std::vector<std::vector<std::optional<CompiledExpression>>> values_;
   std::vector<std::unique_ptr<Cell[]>> local_;  // per route: where a record is built off-ring
   std::vector<std::uint32_t> targets_;          // per route: the stage ring
   std::vector<std::uint16_t> cells_;            // per route: the record's cells

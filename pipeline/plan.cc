@@ -32,7 +32,10 @@ PipelinePlan compilePipeline(const config::Config& config, std::size_t index, st
       continue;
     }
     auto it = std::find(plan.value_fields.begin(), plan.value_fields.end(), aggregate.field);
-    if (it == plan.value_fields.end()) it = plan.value_fields.insert(it, aggregate.field);
+    if (it == plan.value_fields.end()) {
+      it = plan.value_fields.insert(it, aggregate.field);
+      plan.value_exprs.push_back(aggregate.argument);
+    }
     plan.value_index.push_back(static_cast<int>(it - plan.value_fields.begin()));
   }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct PipelinePlan {
   std::vector<int> value_index;
   // Distinct value fields carried by each event record of this pipeline.
   std::vector<std::string> value_fields;
+  // Per value field: the expression computing it, when it is not a plain field (value_fields
+  // then holds the expression's canonical text).
+  std::vector<std::optional<config::Expression>> value_exprs;
   std::vector<int> sources;  // indices of the sources it reads
   // The most keys a slice may hold in one stage (config max_keys spread over the stages, since
   // keys are spread over them by hash); 0: no bound.

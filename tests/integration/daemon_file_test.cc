@@ -69,6 +69,18 @@ std::string fileConfig(const TempDir& dir, const std::string& input) {
          "      total: sum(px)\n"
          "      open: first(px)\n"
          "      close: last(px)\n"
+         "  doubled:\n"
+         "    from: replay\n"
+         "    group_by: [sym]\n"
+         "    window: {tumbling: 1s}\n"
+         "    aggregates:\n"
+         "      total: sum(px * 2)\n"
+         "  big:\n"
+         "    from: replay\n"
+         "    group_by: [sym]\n"
+         "    window: {tumbling: 1s}\n"
+         "    aggregates:\n"
+         "      n: count_if(px > 100)\n"
          "  filtered:\n"
          "    from: replay\n"
          "    where: \"px > 50 and sym != 'IBM'\"\n"
@@ -89,6 +101,9 @@ struct Input {
   WindowReference trades{"trades", {"sym"}, 1000, 1000};
   WindowReference hop{"hop", {}, 3000, 1000};
   WindowReference filtered{"filtered", {"sym"}, 1000, 1000};  // where px > 50 and sym != 'IBM'
+  WindowReference doubled{"doubled", {"sym"}, 1000, 1000};    // sum(px * 2)
+  // count_if(px > 100), checked as the sum of 1 (true) and 0 (false or no px)
+  WindowReference big{"big", {"sym"}, 1000, 1000};
 };
 
 Input makeInput(int seconds, int per_second, std::uint64_t seed) {
@@ -119,6 +134,8 @@ Input makeInput(int seconds, int per_second, std::uint64_t seed) {
       in.trades.add(ts, {key}, px);
       in.hop.add(ts, {}, px);
       if (px && *px > 50 && key != "IBM") in.filtered.add(ts, {key}, px);
+      in.doubled.add(ts, {key}, px ? std::optional<double>(*px * 2) : std::nullopt);
+      in.big.add(ts, {key}, px && *px > 100 ? 1.0 : 0.0);
       ++in.good;
     }
     const std::string t = std::to_string(kBase + s * 1000 + 1);
@@ -150,6 +167,8 @@ void expectOutputMatches(const std::vector<Result>& results, const Input& in) {
   expectResultsMatch(results, "final", in.hop, kHopAggregates, all);
   expectResultsMatch(results, "final", in.filtered, {{"n", Agg::kCount}, {"total", Agg::kSum}},
                      all);
+  expectResultsMatch(results, "final", in.doubled, {{"total", Agg::kSum}}, all);
+  expectResultsMatch(results, "final", in.big, {{"n", Agg::kSum}}, all);
   expectSeqWithoutGaps(results);
   std::int64_t counted = 0;
   for (const Result& r : results) {
@@ -179,8 +198,9 @@ TEST(DaemonFile, BoundedFileRunsToTheEndAndWritesEveryWindowAsFinal) {
   EXPECT_EQ(*exit_code, 0) << daemon.log();
 
   const std::vector<Result> results = readOutput(dir);
-  EXPECT_EQ(results.size(),
-            in.trades.windows().size() + in.hop.windows().size() + in.filtered.windows().size());
+  EXPECT_EQ(results.size(), in.trades.windows().size() + in.hop.windows().size() +
+                                in.filtered.windows().size() + in.doubled.windows().size() +
+                                in.big.windows().size());
   expectOutputMatches(results, in);
   // Hopping windows reach two slides before the first event and past the last.
   EXPECT_EQ(in.hop.windows().size(), 7u);

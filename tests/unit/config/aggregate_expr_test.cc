@@ -66,7 +66,7 @@ TEST(ParseAggregate, SyntaxErrors) {
 
 TEST(ParseAggregate, NotSupportedYet) {
   for (const char* name :
-       {"quantile", "count_distinct", "top_k", "count_if", "p50", "p90", "p95", "p99", "p999"}) {
+       {"quantile", "count_distinct", "top_k", "p50", "p90", "p95", "p99", "p999"}) {
     EXPECT_EQ(errorOf(std::string(name) + "(x, 3)"),
               "\"" + std::string(name) + "\" is not supported yet");
   }
@@ -76,29 +76,55 @@ TEST(ParseAggregate, UnknownFunction) {
   EXPECT_EQ(errorOf("summ(x)"), "unknown function \"summ\" (did you mean \"sum\"?)");
   EXPECT_EQ(errorOf("average(x)"),
             "unknown function \"average\" (functions: count, sum, min, max, avg, first, last, "
-            "stddev, variance)");
+            "stddev, variance, count_if)");
   EXPECT_EQ(errorOf("SUM(x)"),
             "unknown function \"SUM\" (functions: count, sum, min, max, avg, first, last, "
-            "stddev, variance)");
+            "stddev, variance, count_if)");
 }
 
 TEST(ParseAggregate, WrongArity) {
   EXPECT_EQ(errorOf("count(x)"), "\"count(x)\": count takes no argument (use count())");
-  EXPECT_EQ(errorOf("sum()"), "\"sum()\": sum takes exactly one field, e.g. sum(value)");
-  EXPECT_EQ(errorOf("avg( )"), "\"avg( )\": avg takes exactly one field, e.g. avg(value)");
-  EXPECT_EQ(errorOf("max(a, b)"), "\"max(a, b)\": max takes exactly one field, e.g. max(value)");
+  EXPECT_EQ(errorOf("sum()"),
+            "\"sum()\": sum takes exactly one field or expression, e.g. sum(value)");
+  EXPECT_EQ(errorOf("avg( )"),
+            "\"avg( )\": avg takes exactly one field or expression, e.g. avg(value)");
+  EXPECT_EQ(errorOf("max(a, b)"),
+            "\"max(a, b)\": max takes exactly one field or expression, e.g. max(value)");
+  EXPECT_EQ(errorOf("count_if(a, b)"),
+            "\"count_if(a, b)\": count_if takes exactly one condition, e.g. count_if(qty > 100)");
+  // A comma inside a call or a string is not an argument separator.
+  EXPECT_EQ(parse("max(max(a, b))").kind, AggregateKind::kMax);
 }
 
-TEST(ParseAggregate, BadField) {
-  EXPECT_EQ(errorOf("sum(1x)"),
-            "\"sum(1x)\": \"1x\" is not a field name (letters, digits and '_', not starting with "
-            "a digit)");
-  EXPECT_EQ(errorOf("min(a.b)"),
-            "\"min(a.b)\": \"a.b\" is not a field name (letters, digits and '_', not starting "
-            "with a digit)");
-  EXPECT_EQ(errorOf("sum((x))"),
-            "\"sum((x))\": \"(x)\" is not a field name (letters, digits and '_', not starting "
-            "with a digit)");
+TEST(ParseAggregate, BadArgument) {
+  EXPECT_EQ(errorOf("sum(1x)"), "\"sum(1x)\": malformed number \"1x\"");
+  EXPECT_EQ(errorOf("min(a.b)"), "\"min(a.b)\": \"a.b\": nested fields are not supported yet");
+  EXPECT_EQ(parse("sum(side)").field, "side");  // a bare field: its type is checked per event
+  EXPECT_EQ(errorOf("sum('x')"), "\"sum('x')\": expected a number, got string 'x'");
+  EXPECT_TRUE(parse("count_if(flag)").argument.has_value());
+  EXPECT_EQ(errorOf("count_if(qty + 1)"),
+            "\"count_if(qty + 1)\": expected a bool, got number qty + 1");
+}
+
+// An argument that is not a bare field is an expression, kept with its canonical text, which is
+// what equal arguments are shared by.
+TEST(ParseAggregate, ExpressionArguments) {
+  std::string error;
+  const auto sum = parseAggregate("sum(price*qty)", &error);
+  ASSERT_TRUE(sum.has_value()) << error;
+  EXPECT_EQ(sum->kind, AggregateKind::kSum);
+  ASSERT_TRUE(sum->argument.has_value());
+  EXPECT_EQ(sum->field, sum->argument->toString());
+  const auto same = parseAggregate("sum( price * qty )", &error);
+  ASSERT_TRUE(same.has_value()) << error;
+  EXPECT_EQ(same->field, sum->field);
+  const auto count_if = parseAggregate("count_if(side == 'buy, sell' and max(a, b) > 1)", &error);
+  ASSERT_TRUE(count_if.has_value()) << error;
+  EXPECT_EQ(count_if->kind, AggregateKind::kCountIf);
+  const auto plain = parseAggregate("sum(qty)", &error);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_FALSE(plain->argument.has_value());
+  EXPECT_EQ(plain->field, "qty");
 }
 
 }  // namespace

@@ -166,21 +166,20 @@ pipelines:
           "t.yaml:7:10: pipelines.p.aggregates.a: unknown function \"summ\" (did you mean "
           "\"sum\"?)",
           "t.yaml:8:10: pipelines.p.aggregates.b: unknown function \"median\" (functions: count, "
-          "sum, min, max, avg, first, last, stddev, variance)",
+          "sum, min, max, avg, first, last, stddev, variance, count_if)",
           "t.yaml:9:10: pipelines.p.aggregates.c: \"count(value)\": count takes no argument (use "
           "count())",
-          "t.yaml:10:10: pipelines.p.aggregates.d: \"sum()\": sum takes exactly one field, e.g. "
-          "sum(value)",
+          "t.yaml:10:10: pipelines.p.aggregates.d: \"sum()\": sum takes exactly one field or "
+          "expression, e.g. sum(value)",
           "t.yaml:11:10: pipelines.p.aggregates.e: \"avg(value, ts)\": avg takes exactly one "
-          "field, e.g. avg(value)",
+          "field or expression, e.g. avg(value)",
           "t.yaml:12:10: pipelines.p.aggregates.f: \"quantile\" is not supported yet",
           "t.yaml:13:10: pipelines.p.aggregates.g: \"p99\" is not supported yet",
           "t.yaml:14:10: pipelines.p.aggregates.h: \"value\" is not an aggregate (use e.g. "
           "count(), sum(field), avg(field))",
           "t.yaml:15:10: pipelines.p.aggregates.i: expected an aggregate such as sum(field), got "
           "a map",
-          "t.yaml:16:10: pipelines.p.aggregates.j: \"sum(1x)\": \"1x\" is not a field name "
-          "(letters, digits and '_', not starting with a digit)"));
+          "t.yaml:16:10: pipelines.p.aggregates.j: \"sum(1x)\": malformed number \"1x\""));
 }
 
 TEST(PipelineErrors, GeneratorFields) {

@@ -108,6 +108,14 @@ TEST(AggregateTest, VarianceIsStableFarFromZeroAndMergesExactly) {
   EXPECT_EQ(variance.merged(variance.of({{1, 1}}), variance.of({{2, 3}})), R"({"x":2})");
 }
 
+// count_if's value is its condition, computed by the router: 1 true, 0 false, NaN null.
+TEST(AggregateTest, CountIfCountsTheEventsItsConditionHoldsFor) {
+  const OneAggregate count_if(AggregateKind::kCountIf);
+  EXPECT_EQ(count_if.json(count_if.empty()), R"({"x":0})");
+  EXPECT_EQ(count_if.json(count_if.of({{1, 1}, {2, 0}, {3, kNull}, {4, 1}})), R"({"x":2})");
+  EXPECT_EQ(count_if.merged(count_if.of({{1, 1}}), count_if.of({{2, 1}, {3, 0}})), R"({"x":2})");
+}
+
 TEST(AggregateTest, MinAndMaxSkipNulls) {
   const OneAggregate min(AggregateKind::kMin);
   const OneAggregate max(AggregateKind::kMax);
