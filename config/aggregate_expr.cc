@@ -135,12 +135,6 @@ std::optional<AggregateSpec> parseAggregate(std::string_view text, std::string* 
     *error = quoted + ": " + e->message;
     return std::nullopt;
   }
-  for (const FieldPath& f : parsed.expression->fields()) {
-    if (f.segments.size() > 1) {
-      *error = quoted + ": " + quote(f.toString()) + ": nested fields are not supported yet";
-      return std::nullopt;
-    }
-  }
   spec.field = parsed.expression->toString();
   spec.argument = std::move(parsed.expression);
   return spec;

@@ -187,13 +187,8 @@ std::optional<Expression> readWhere(YamlReader& reader, const Value& value,
   }
   bool usable = true;
   for (const FieldPath& field : parsed.expression->fields()) {
-    if (field.segments.size() > 1) {
-      reader.error(value, quote(field.toString()) + ": nested fields are not supported yet");
-      usable = false;
-      continue;
-    }
     const std::size_t before = reader.errorCount();
-    checkFieldOfGenerators(reader, value, field.segments[0], generators);
+    checkFieldOfGenerators(reader, value, field.toString(), generators);
     usable = usable && reader.errorCount() == before;
   }
   if (!usable) return std::nullopt;
@@ -240,7 +235,7 @@ std::vector<AggregateSpec> readAggregates(
     }
     if (spec->argument) {
       for (const FieldPath& f : spec->argument->fields())
-        checkFieldOfGenerators(reader, entry.value, f.segments.front(), generators);
+        checkFieldOfGenerators(reader, entry.value, f.toString(), generators);
     } else if (spec->kind != AggregateKind::kCount) {
       checkFieldOfGenerators(reader, entry.value, spec->field, generators);
     }

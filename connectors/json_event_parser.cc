@@ -40,13 +40,38 @@ bool validScalar(od::value& value, od::json_type type) noexcept {
 
 }  // namespace
 
-JsonEventParser::JsonEventParser(std::vector<std::string> fields) : fields_(std::move(fields)) {}
-
-int JsonEventParser::fieldOf(std::string_view key) const noexcept {
-  for (std::size_t i = 0; i < fields_.size(); ++i) {
-    if (fields_[i] == key) return static_cast<int>(i);
+JsonEventParser::JsonEventParser(std::vector<std::string> fields) : fields_(std::move(fields)) {
+  for (const std::string& field : fields_) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (std::size_t dot;
+         (dot = field.find(pipeline::kFieldPathSeparator, start)) != std::string::npos;
+         start = dot + 1)
+      parts.push_back(field.substr(start, dot - start));
+    parts.push_back(field.substr(start));
+    if (parts.size() > kMaxDepth) parts.clear();  // deeper than read: never found
+    segments_.push_back(std::move(parts));
   }
-  return -1;
+}
+
+int JsonEventParser::fieldOf(std::span<const std::string_view> path, std::string_view key,
+                             bool& descend) const noexcept {
+  int found = -1;
+  descend = false;
+  const std::size_t depth = path.size();
+  for (std::size_t i = 0; i < segments_.size(); ++i) {
+    const std::vector<std::string>& s = segments_[i];
+    if (s.size() <= depth || s[depth] != key) continue;
+    bool prefix = true;
+    for (std::size_t d = 0; d < depth && prefix; ++d) prefix = s[d] == path[d];
+    if (!prefix) continue;
+    if (s.size() == depth + 1) {
+      found = static_cast<int>(i);
+    } else {
+      descend = true;
+    }
+  }
+  return found;
 }
 
 ErrorReason JsonEventParser::parse(std::string_view line, std::size_t capacity,
@@ -101,15 +126,35 @@ ErrorReason JsonEventParser::parse(std::string_view line, std::size_t capacity,
   }
   od::object object;
   if (doc.get_object().get(object)) return ErrorReason::kInvalidJson;
+  if (const ErrorReason reason = parseObject(object, out, 0); reason != ErrorReason::kNone)
+    return reason;
+  return atEnd(doc) ? ErrorReason::kNone : ErrorReason::kInvalidJson;
+}
+
+ErrorReason JsonEventParser::parseObject(od::object& object, std::span<FieldValue> out,
+                                         std::size_t depth) noexcept {
   for (auto member : object) {
     od::field field;
     if (std::move(member).get(field)) return ErrorReason::kInvalidJson;
     std::string_view key;
     if (field.unescaped_key().get(key)) return ErrorReason::kInvalidJson;
-    const int index = fieldOf(key);
+    bool descend = false;
+    const int index = fieldOf({path_, depth}, key, descend);
     od::value value = field.value();
     od::json_type value_type;
     if (value.type().get(value_type)) return ErrorReason::kInvalidJson;
+    if (descend && value_type == od::json_type::object && depth + 1 < kMaxDepth) {
+      // Some field lies inside: read this object's members too. (The key's view stays valid
+      // while its members are read.)
+      od::object inner;
+      if (value.get_object().get(inner)) return ErrorReason::kInvalidJson;
+      path_[depth] = key;
+      if (const ErrorReason reason = parseObject(inner, out, depth + 1);
+          reason != ErrorReason::kNone)
+        return reason;
+      if (index >= 0 && out[index].type == FieldType::kMissing) out[index].type = FieldType::kOther;
+      continue;
+    }
     if (index < 0 || out[index].type != FieldType::kMissing) {
       // Not needed, or a repeated key (the first one wins).
       if (!validScalar(value, value_type)) return ErrorReason::kInvalidJson;
@@ -156,7 +201,7 @@ ErrorReason JsonEventParser::parse(std::string_view line, std::size_t capacity,
         break;
     }
   }
-  return atEnd(doc) ? ErrorReason::kNone : ErrorReason::kInvalidJson;
+  return ErrorReason::kNone;
 }
 
 ErrorReason JsonEventParser::parseCopy(std::string_view line, std::span<FieldValue> out) {

@@ -23,7 +23,10 @@ namespace rivulet::connectors {
 
 class JsonEventParser {
  public:
+  // A field whose name holds pipeline::kFieldPathSeparator is a path into nested objects, up to
+  // kMaxDepth keys deep.
   explicit JsonEventParser(std::vector<std::string> fields);
+  static constexpr std::size_t kMaxDepth = 8;
 
   // Parses `line`, which must be followed by at least simdjson::SIMDJSON_PADDING readable bytes
   // within `capacity` (bytes from line.data() that may be read). Fills out[i] for fields[i];
@@ -35,9 +38,17 @@ class JsonEventParser {
   pipeline::ErrorReason parseCopy(std::string_view line, std::span<pipeline::FieldValue> out);
 
  private:
-  int fieldOf(std::string_view key) const noexcept;
+  // The field at `path` + `key` (path: the keys of the enclosing objects), -1 if none; sets
+  // `descend` when some field lies below it.
+  int fieldOf(std::span<const std::string_view> path, std::string_view key,
+              bool& descend) const noexcept;
+  pipeline::ErrorReason parseObject(simdjson::ondemand::object& object,
+                                    std::span<pipeline::FieldValue> out,
+                                    std::size_t depth) noexcept;
 
   std::vector<std::string> fields_;
+  std::vector<std::vector<std::string>> segments_;  // fields_ split at the dots
+  std::string_view path_[kMaxDepth];                // keys of the objects being read
   simdjson::ondemand::parser parser_;
   std::string copy_;
 };

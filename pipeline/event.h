@@ -9,6 +9,10 @@ namespace rivulet::pipeline {
 
 enum class FieldType : std::uint8_t { kMissing, kNull, kNumber, kString, kBool, kOther };
 
+// A source's field list names a nested field by its keys joined with this byte ("order" 0x1f
+// "qty" for order.qty), so that a key may hold any other character, dots included.
+inline constexpr char kFieldPathSeparator = '\x1f';
+
 struct FieldValue {
   FieldType type = FieldType::kMissing;
   bool is_integer = false;  // kNumber: written without fraction or exponent, fits int64

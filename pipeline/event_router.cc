@@ -91,6 +91,15 @@ bool appendKey(RecordWriter& record, const FieldValue& field, ErrorReason& reaso
 
 }  // namespace
 
+std::string fieldName(const config::FieldPath& path) {
+  std::string name;
+  for (std::size_t i = 0; i < path.segments.size(); ++i) {
+    if (i > 0) name += kFieldPathSeparator;
+    name += path.segments[i];
+  }
+  return name;
+}
+
 SourcePlan planSource(const config::Config& config, std::size_t source,
                       std::span<const PipelinePlan> pipelines) {
   SourcePlan plan;
@@ -103,7 +112,8 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
   for (const PipelinePlan& p : pipelines) {
     if (std::find(p.sources.begin(), p.sources.end(), static_cast<int>(source)) == p.sources.end())
       continue;
-    SourcePlan::Route route{p.id, {}, {}};
+    SourcePlan::Route route;
+    route.pipeline = p.id;
     route.late_topic = p.late_topic;
     route.size = p.size;
     route.slide = p.slide;
@@ -113,14 +123,14 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
       route.value_exprs.push_back(p.value_exprs[v]);
       if (const auto& expr = p.value_exprs[v]) {
         route.value_fields.push_back(-1);
-        for (const config::FieldPath& f : expr->fields()) fieldIndex(plan.fields, f.toString());
+        for (const config::FieldPath& f : expr->fields()) fieldIndex(plan.fields, fieldName(f));
       } else {
         route.value_fields.push_back(fieldIndex(plan.fields, p.value_fields[v]));
       }
     }
     if (const auto& where = config.pipelines[p.id].where) {
       route.where = *where;
-      for (const config::FieldPath& f : where->fields()) fieldIndex(plan.fields, f.toString());
+      for (const config::FieldPath& f : where->fields()) fieldIndex(plan.fields, fieldName(f));
     }
     plan.routes.push_back(std::move(route));
   }
@@ -145,7 +155,7 @@ EventRouter::EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, Source
       bells_(std::move(stage_bells)),
       stats_(stats) {
   const auto index = [this](const config::FieldPath& path) {
-    const auto it = std::find(plan_.fields.begin(), plan_.fields.end(), path.toString());
+    const auto it = std::find(plan_.fields.begin(), plan_.fields.end(), fieldName(path));
     return it == plan_.fields.end() ? -1 : static_cast<int>(it - plan_.fields.begin());
   };
   for (std::size_t i = 0; i < plan_.routes.size(); ++i) {

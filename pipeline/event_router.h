@@ -33,7 +33,7 @@ struct SourcePlan {
   config::TimeUnit time_unit = config::TimeUnit::kMillis;
   config::WatermarkSpec watermark;
   struct Route {
-    std::uint16_t pipeline;
+    std::uint16_t pipeline = 0;
     std::vector<int> key_fields;    // indices into fields
     std::vector<int> value_fields;  // indices into fields; -1: computed by value_exprs
     std::vector<std::optional<config::Expression>> value_exprs;  // parallel to value_fields
@@ -46,6 +46,9 @@ struct SourcePlan {
   };
   std::vector<Route> routes;
 };
+
+// The name of an expression's field in a SourcePlan's field list (kFieldPathSeparator).
+std::string fieldName(const config::FieldPath& path);
 
 SourcePlan planSource(const config::Config& config, std::size_t source,
                       std::span<const PipelinePlan> pipelines);

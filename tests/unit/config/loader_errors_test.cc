@@ -295,8 +295,6 @@ pipelines:
                           "t.yaml:15:13: pipelines.types.where: unknown function \"lowr\" (did "
                           "you mean \"lower\"?)",
                           "t.yaml:15:42: pipelines.types.where: expected a number, got string 'x'",
-                          "t.yaml:20:12: pipelines.nested.where: \"order.qty\": nested fields are "
-                          "not supported yet",
                           "t.yaml:25:12: pipelines.generator.where: \"price\" is not a field of "
                           "generator source \"g\" (fields: ts, key, value)"));
 }

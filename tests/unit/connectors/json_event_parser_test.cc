@@ -173,6 +173,36 @@ TEST_F(JsonEventParserTest, FieldsInsideNestedObjectsAreNotTopLevelFields) {
   EXPECT_EQ(at(kS).type, FieldType::kMissing);
 }
 
+// A path (keys joined by kFieldPathSeparator) reads a field inside nested objects; the object
+// itself is still an object (kOther) for whoever asks for it; arrays are not descended into; a
+// top-level key with a dot is an ordinary key.
+TEST(JsonEventParserPaths, NestedFieldsAreReadByTheirPath) {
+  const std::string sep(1, pipeline::kFieldPathSeparator);
+  JsonEventParser parser({"order" + sep + "qty", "order" + sep + "side", "order",
+                          "a" + sep + "b" + sep + "c", "x" + sep + "y", "dotted.key",
+                          "order" + sep + "missing"});
+  std::array<FieldValue, 7> out;
+  ASSERT_EQ(
+      parser.parseCopy(R"({"dotted.key":1,"order":{"side":"buy","skip":[{"qty":9}],"qty":150},)"
+                       R"("a":{"b":{"c":true}},"x":[{"y":2}]})",
+                       out),
+      ErrorReason::kNone);
+  EXPECT_EQ(out[0].type, FieldType::kNumber);
+  EXPECT_EQ(out[0].integer, 150);
+  EXPECT_EQ(out[1].type, FieldType::kString);
+  EXPECT_EQ(out[1].text, "buy");
+  EXPECT_EQ(out[2].type, FieldType::kOther);
+  EXPECT_EQ(out[3].type, FieldType::kBool);
+  EXPECT_EQ(out[4].type, FieldType::kMissing);  // inside an array
+  EXPECT_EQ(out[5].type, FieldType::kNumber);
+  EXPECT_EQ(out[6].type, FieldType::kMissing);
+  // A path whose object is a scalar is missing; malformed input inside a read object is caught.
+  ASSERT_EQ(parser.parseCopy(R"({"order":5})", out), ErrorReason::kNone);
+  EXPECT_EQ(out[0].type, FieldType::kMissing);
+  EXPECT_EQ(parser.parseCopy(R"({"order":{"qty":tru}})", out), ErrorReason::kInvalidJson);
+  EXPECT_EQ(parser.parseCopy(R"({"order":{"qty":1,}})", out), ErrorReason::kInvalidJson);
+}
+
 TEST_F(JsonEventParserTest, AbsentFieldsAreMissing) {
   ASSERT_EQ(parse(R"({"i":1,"other":2})"), ErrorReason::kNone);
   EXPECT_EQ(at(kI).type, FieldType::kNumber);
