@@ -1,8 +1,9 @@
-// emit: updates, end to end: the real daemon behind a tcp source publishes a window as final when
-// the watermark reaches its end, then an update per late event until end + allowed_lateness, then
-// drops late events; checked message by message over ZeroMQ. Each step waits for the messages it
-// must produce (or the metric it must move) before the next is sent, so the daemon's watermark
-// is known exactly at every event.
+// The real daemon behind a tcp source, checked message by message over ZeroMQ, for what a window
+// publishes beyond its final result: `emit: updates` (final when the watermark reaches the end,
+// then an update per late event until end + allowed_lateness, then late), the `_late/` topic,
+// and expressions over nested fields. Each step waits for the messages it must produce (or the
+// metric it must move) before the next is sent, so the daemon's watermark is known exactly at
+// every event.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -186,6 +187,47 @@ TEST(DaemonUpdates, LateEventsGoOutOnTheLateTopicWithTheirRawText) {
   EXPECT_EQ(got[3].topic, "l/A/");
   EXPECT_NE(got[3].payload.find("\"kind\":\"partial\""), std::string::npos) << got[3].payload;
   EXPECT_EQ(got[4].topic, "_window/l/");
+}
+
+// Nested fields in expressions, end to end: a where and an aggregate argument read fields inside
+// an object of the event; events whose object lacks them, or whose filter is false, are skipped.
+TEST(DaemonUpdates, ExpressionsReadNestedFields) {
+  TempDir dir;
+  const std::string yaml =
+      "daemon:\n  metrics: 127.0.0.1:0\n  publish: ipc://" + dir.file("r.ipc") +
+      "\n  stages: 1\nsources:\n  in:\n    kind: tcp\n    listen: 127.0.0.1:0\n"
+      "    time: {field: ts, unit: ms}\n    watermark: {delay: 0s}\npipelines:\n  buys:\n"
+      "    from: in\n    where: \"order.side == 'buy'\"\n    group_by: [sym]\n"
+      "    window: {tumbling: 1s}\n    aggregates:\n      n: count()\n"
+      "      notional: sum(order.qty * order.px)\n";
+  Daemon daemon(dir, yaml);
+  ASSERT_TRUE(daemon.waitReady());
+  Subscriber sub(daemon.publishEndpoint("ipc://"));
+  ASSERT_TRUE(sub.waitConnected());
+  std::string error;
+  ASSERT_TRUE(daemon.scrapeUntil(
+      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error))
+      << error;
+  TcpClient client(daemon.sourcePort("in"));
+  const auto event = [](std::int64_t offset_ms, const std::string& order) {
+    return "{\"ts\":" + std::to_string(kBase + offset_ms) + ",\"sym\":\"A\",\"order\":" + order +
+           "}\n";
+  };
+  ASSERT_TRUE(client.send(event(100, R"({"side":"buy","qty":2,"px":10.5})") +
+                          event(200, R"({"side":"sell","qty":3,"px":11})") +
+                          event(300, R"({"qty":4,"px":12,"side":"buy","extra":{"x":[1]}})") +
+                          event(400, R"({"px":13})") + event(1500, R"({"side":"buy"})")));
+  ASSERT_TRUE(
+      sub.receiveUntil([](const std::vector<Message>& got) { return got.size() >= 2; }, 30s));
+  const std::vector<Message>& got = sub.messages();
+  EXPECT_EQ(got[0].topic, "buys/A/");
+  std::string parse_error;
+  const auto r = parseResult(got[0], &parse_error);
+  ASSERT_TRUE(r.has_value()) << parse_error;
+  EXPECT_EQ(r->start, kBase);
+  EXPECT_EQ(r->values.at("n").integer, 2);
+  EXPECT_DOUBLE_EQ(r->values.at("notional").number, 2 * 10.5 + 4 * 12);
+  EXPECT_EQ(got[1].topic, "_window/buys/");
 }
 
 }  // namespace
