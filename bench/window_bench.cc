@@ -68,10 +68,10 @@ PipelinePlan makePlan(std::int64_t size, std::int64_t slide) {
   p.window.kind = size == slide ? config::WindowKind::kTumbling : config::WindowKind::kHopping;
   p.window.size = size;
   p.window.slide = slide;
-  p.aggregates = {{"trades", config::AggregateKind::kCount, "", {}},
-                  {"volume", config::AggregateKind::kSum, "qty", {}},
-                  {"low", config::AggregateKind::kMin, "qty", {}},
-                  {"high", config::AggregateKind::kMax, "qty", {}}};
+  p.aggregates = {{"trades", config::AggregateKind::kCount, ""},
+                  {"volume", config::AggregateKind::kSum, "qty"},
+                  {"low", config::AggregateKind::kMin, "qty"},
+                  {"high", config::AggregateKind::kMax, "qty"}};
   config.pipelines.push_back(p);
   return compilePipeline(config, 0);
 }

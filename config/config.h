@@ -107,7 +107,7 @@ struct AggregateSpec {
   // The argument: a field name, or the canonical text of `argument` when it is an expression
   // (equal texts share one value in the event record); empty for count().
   std::string field;
-  std::optional<Expression> argument;  // an argument that is not a bare field name
+  std::optional<Expression> argument{};  // an argument that is not a bare field name
 };
 
 struct PipelineConfig {

@@ -70,7 +70,7 @@ inline constexpr std::int64_t kMs = 1'000'000;  // ns per ms
 
 inline config::AggregateSpec aggregate(std::string name, config::AggregateKind kind,
                                        std::string field = "") {
-  return config::AggregateSpec{std::move(name), kind, std::move(field), {}};
+  return config::AggregateSpec{std::move(name), kind, std::move(field)};
 }
 
 inline config::PipelineConfig pipelineConfig(std::string name, std::string from,

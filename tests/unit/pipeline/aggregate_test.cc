@@ -21,7 +21,7 @@ constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
 class OneAggregate {
  public:
   explicit OneAggregate(AggregateKind kind, std::string name = "x")
-      : specs_{AggregateSpec{std::move(name), kind, kind == AggregateKind::kCount ? "" : "v", {}}},
+      : specs_{AggregateSpec{std::move(name), kind, kind == AggregateKind::kCount ? "" : "v"}},
         index_{kind == AggregateKind::kCount ? -1 : 0},
         aggregates_(specs_, index_) {}
 
@@ -195,13 +195,11 @@ TEST(AggregateTest, MergeOfFirstAndLastComparesTimesAndTakesFromAsLaterOnTies) {
 }
 
 TEST(AggregateTest, JsonFollowsConfigOrderWithEscapedNames) {
-  const std::vector<AggregateSpec> specs = {{"trades", AggregateKind::kCount, "", {}},
-                                            {"volume", AggregateKind::kSum, "qty", {}},
-                                            {"low", AggregateKind::kMin, "price", {}},
-                                            {"say \"hi\"\n", AggregateKind::kLast, "price", {}},
-                                            {"avg", AggregateKind::kAvg, "qty", {}},
-                                            {"first", AggregateKind::kFirst, "qty", {}},
-                                            {"high", AggregateKind::kMax, "price", {}}};
+  const std::vector<AggregateSpec> specs = {
+      {"trades", AggregateKind::kCount, ""}, {"volume", AggregateKind::kSum, "qty"},
+      {"low", AggregateKind::kMin, "price"}, {"say \"hi\"\n", AggregateKind::kLast, "price"},
+      {"avg", AggregateKind::kAvg, "qty"},   {"first", AggregateKind::kFirst, "qty"},
+      {"high", AggregateKind::kMax, "price"}};
   const std::vector<int> index = {-1, 0, 1, 1, 0, 0, 1};
   const Aggregates aggregates(specs, index);
   EXPECT_EQ(aggregates.words(), 1u + 2 + 1 + 2 + 2 + 2 + 1);
