@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,9 @@ namespace {
 
 constexpr std::int64_t kBase = 1'700'000'000'000;  // ms, a multiple of the 1 s window
 
-std::string configYaml(const TempDir& dir) {
+// One tcp source "in" (ms timestamps, no watermark delay) into one stage; `pipelines` is the
+// YAML under `pipelines:`.
+std::string configYaml(const TempDir& dir, const std::string& pipelines) {
   return "daemon:\n"
          "  metrics: 127.0.0.1:0\n"
          "  publish: ipc://" +
@@ -30,17 +33,41 @@ std::string configYaml(const TempDir& dir) {
          "    listen: 127.0.0.1:0\n"
          "    time: {field: ts, unit: ms}\n"
          "    watermark: {delay: 0s}\n"
-         "pipelines:\n"
-         "  u:\n"
-         "    from: in\n"
-         "    group_by: [sym]\n"
-         "    window: {tumbling: 1s}\n"
-         "    allowed_lateness: 2s\n"
-         "    emit: updates\n"
-         "    aggregates:\n"
-         "      n: count()\n"
-         "      total: sum(px)\n";
+         "pipelines:\n" +
+         pipelines;
 }
+
+// The daemon on configYaml(pipelines), a subscriber it has seen, and a client of its source.
+class DaemonUpdates : public ::testing::Test {
+ protected:
+  void start(const std::string& pipelines) {
+    daemon_ = std::make_unique<Daemon>(dir_, configYaml(dir_, pipelines));
+    ASSERT_TRUE(daemon_->waitReady());
+    sub_ = std::make_unique<Subscriber>(daemon_->publishEndpoint("ipc://"));
+    ASSERT_TRUE(sub_->waitConnected());
+    ASSERT_TRUE(waitMetric("rivulet_subscribers", {}, 1));
+    client_ = std::make_unique<TcpClient>(daemon_->sourcePort("in"));
+  }
+  // Until `messages` messages have arrived.
+  bool waitFor(std::size_t messages) {
+    return sub_->receiveUntil(
+        [&](const std::vector<Message>& got) { return got.size() >= messages; }, 30s);
+  }
+  // Until the metric reaches `at_least`.
+  ::testing::AssertionResult waitMetric(const std::string& name, const Labels& labels,
+                                        double at_least) {
+    std::string error;
+    const auto m = daemon_->scrapeUntil(
+        [&](const Metrics& m) { return m.valueOr0(name, labels) >= at_least; }, 30s, &error);
+    if (m && m->valueOr0(name, labels) >= at_least) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << name << " did not reach " << at_least << " " << error;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Daemon> daemon_;
+  std::unique_ptr<Subscriber> sub_;
+  std::unique_ptr<TcpClient> client_;
+};
 
 std::string line(const std::string& sym, std::int64_t offset_ms, double px) {
   return "{\"ts\":" + std::to_string(kBase + offset_ms) + ",\"sym\":\"" + sym +
@@ -55,67 +82,41 @@ struct Expected {
   double total = 0;
 };
 
-TEST(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
-  TempDir dir;
-  Daemon daemon(dir, configYaml(dir));
-  ASSERT_TRUE(daemon.waitReady());
-  Subscriber sub(daemon.publishEndpoint("ipc://"));
-  ASSERT_TRUE(sub.waitConnected());
-  std::string error;
-  ASSERT_TRUE(daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error))
-      << error;
-  TcpClient client(daemon.sourcePort("in"));
-
-  const auto waitFor = [&](std::size_t messages) {
-    return sub.receiveUntil([&](const std::vector<Message>& got) { return got.size() >= messages; },
-                            30s);
-  };
+TEST_F(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
+  ASSERT_NO_FATAL_FAILURE(
+      start("  u:\n    from: in\n    group_by: [sym]\n    window: {tumbling: 1s}\n"
+            "    allowed_lateness: 2s\n    emit: updates\n"
+            "    aggregates:\n      n: count()\n      total: sum(px)\n"));
   // Window [0, 1000) fires as final when an event of the next second moves the watermark.
-  ASSERT_TRUE(client.send(line("A", 100, 1) + line("B", 200, 2)));
-  ASSERT_TRUE(daemon.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_source_events_total", {{"source", "in"}}) >= 2;
-      },
-      30s, &error))
-      << error;
-  ASSERT_TRUE(client.send(line("A", 1500, 4)));
-  ASSERT_TRUE(waitFor(3)) << sub.messages().size() << " messages";
+  ASSERT_TRUE(client_->send(line("A", 100, 1) + line("B", 200, 2)));
+  ASSERT_TRUE(waitMetric("rivulet_source_events_total", {{"source", "in"}}, 2));
+  ASSERT_TRUE(client_->send(line("A", 1500, 4)));
+  ASSERT_TRUE(waitFor(3)) << sub_->messages().size() << " messages";
   // Late but within the allowed lateness: each re-emits its key in the window.
-  ASSERT_TRUE(client.send(line("A", 300, 8)));
+  ASSERT_TRUE(client_->send(line("A", 300, 8)));
   ASSERT_TRUE(waitFor(4));
-  ASSERT_TRUE(client.send(line("C", 400, 16)));
+  ASSERT_TRUE(client_->send(line("C", 400, 16)));
   ASSERT_TRUE(waitFor(5));
   // The watermark passes 3000: [1000, 2000) fires, [0, 1000) closes for good.
-  ASSERT_TRUE(client.send(line("D", 3500, 32)));
+  ASSERT_TRUE(client_->send(line("D", 3500, 32)));
   ASSERT_TRUE(waitFor(7));
-  ASSERT_TRUE(client.send(line("A", 600, 64)));
-  ASSERT_TRUE(daemon.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_pipeline_late_events_total", {{"pipeline", "u"}}) >= 1;
-      },
-      30s, &error))
-      << error;
+  ASSERT_TRUE(client_->send(line("A", 600, 64)));
+  ASSERT_TRUE(waitMetric("rivulet_pipeline_late_events_total", {{"pipeline", "u"}}, 1));
   // The late event made no message: the next one is the partial window at shutdown.
-  ASSERT_TRUE(client.send(line("D", 3600, 128)));
-  ASSERT_TRUE(daemon.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_pipeline_events_total", {{"pipeline", "u"}}) >= 7;
-      },
-      30s, &error))
-      << error;
-  ASSERT_TRUE(daemon.process().signal(SIGTERM));
+  ASSERT_TRUE(client_->send(line("D", 3600, 128)));
+  ASSERT_TRUE(waitMetric("rivulet_pipeline_events_total", {{"pipeline", "u"}}, 7));
+  ASSERT_TRUE(daemon_->process().signal(SIGTERM));
   ASSERT_TRUE(waitFor(9));
-  const auto exit_code = daemon.process().wait(30s);
+  const auto exit_code = daemon_->process().wait(30s);
   ASSERT_TRUE(exit_code.has_value());
-  EXPECT_EQ(*exit_code, 0) << daemon.log();
+  EXPECT_EQ(*exit_code, 0) << daemon_->log();
 
   const std::vector<Expected> expected = {
       {"u/A/", "final", 0, 1, 1},  {"u/B/", "final", 0, 1, 2},        {"_window/u/", "", 0},
       {"u/A/", "update", 0, 2, 9}, {"u/C/", "update", 0, 1, 16},      {"u/A/", "final", 1000, 1, 4},
       {"_window/u/", "", 1000},    {"u/D/", "partial", 3000, 2, 160}, {"_window/u/", "", 3000},
   };
-  const std::vector<Message>& got = sub.messages();
+  const std::vector<Message>& got = sub_->messages();
   ASSERT_EQ(got.size(), expected.size());
   std::int64_t seq = 0;
   for (std::size_t i = 0; i < expected.size(); ++i) {
@@ -141,44 +142,21 @@ TEST(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
 
 // late: { topic: true }: an event too late for every window goes out on _late/<pipeline>/ with its
 // raw text, byte for byte, besides being counted; an event in time does not.
-TEST(DaemonUpdates, LateEventsGoOutOnTheLateTopicWithTheirRawText) {
-  TempDir dir;
-  const std::string yaml = "daemon:\n  metrics: 127.0.0.1:0\n  publish: ipc://" +
-                           dir.file("r.ipc") +
-                           "\n  stages: 1\nsources:\n  in:\n    kind: tcp\n"
-                           "    listen: 127.0.0.1:0\n    time: {field: ts, unit: ms}\n"
-                           "    watermark: {delay: 0s}\npipelines:\n  l:\n    from: in\n"
-                           "    group_by: [sym]\n    window: {tumbling: 1s}\n"
-                           "    late: {topic: true}\n    aggregates:\n      n: count()\n";
-  Daemon daemon(dir, yaml);
-  ASSERT_TRUE(daemon.waitReady());
-  Subscriber sub(daemon.publishEndpoint("ipc://"));
-  ASSERT_TRUE(sub.waitConnected());
-  std::string error;
-  ASSERT_TRUE(daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error))
-      << error;
-  TcpClient client(daemon.sourcePort("in"));
-  const auto waitFor = [&](std::size_t messages) {
-    return sub.receiveUntil([&](const std::vector<Message>& got) { return got.size() >= messages; },
-                            30s);
-  };
-  ASSERT_TRUE(client.send(line("A", 100, 1)));
-  ASSERT_TRUE(daemon.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_source_events_total", {{"source", "in"}}) >= 1;
-      },
-      30s, &error))
-      << error;
-  ASSERT_TRUE(client.send(line("A", 1500, 2)));  // window [0, 1000) fires
+TEST_F(DaemonUpdates, LateEventsGoOutOnTheLateTopicWithTheirRawText) {
+  ASSERT_NO_FATAL_FAILURE(
+      start("  l:\n    from: in\n    group_by: [sym]\n    window: {tumbling: 1s}\n"
+            "    late: {topic: true}\n    aggregates:\n      n: count()\n"));
+  ASSERT_TRUE(client_->send(line("A", 100, 1)));
+  ASSERT_TRUE(waitMetric("rivulet_source_events_total", {{"source", "in"}}, 1));
+  ASSERT_TRUE(client_->send(line("A", 1500, 2)));  // window [0, 1000) fires
   ASSERT_TRUE(waitFor(2));
   const std::string late = "{\"ts\": " + std::to_string(kBase + 200) +
                            ", \"sym\":\"A\", \"note\":\"caf\u00e9 \\\"x\\\"\"}";
-  ASSERT_TRUE(client.send(late + "\n"));
+  ASSERT_TRUE(client_->send(late + "\n"));
   ASSERT_TRUE(waitFor(3));
-  ASSERT_TRUE(daemon.process().signal(SIGTERM));
+  ASSERT_TRUE(daemon_->process().signal(SIGTERM));
   ASSERT_TRUE(waitFor(5));  // the partial window [1000, 2000) and its marker
-  const std::vector<Message>& got = sub.messages();
+  const std::vector<Message>& got = sub_->messages();
   ASSERT_EQ(got.size(), 5u);
   EXPECT_EQ(got[0].topic, "l/A/");
   EXPECT_EQ(got[1].topic, "_window/l/");
@@ -191,35 +169,21 @@ TEST(DaemonUpdates, LateEventsGoOutOnTheLateTopicWithTheirRawText) {
 
 // Nested fields in expressions, end to end: a where and an aggregate argument read fields inside
 // an object of the event; events whose object lacks them, or whose filter is false, are skipped.
-TEST(DaemonUpdates, ExpressionsReadNestedFields) {
-  TempDir dir;
-  const std::string yaml =
-      "daemon:\n  metrics: 127.0.0.1:0\n  publish: ipc://" + dir.file("r.ipc") +
-      "\n  stages: 1\nsources:\n  in:\n    kind: tcp\n    listen: 127.0.0.1:0\n"
-      "    time: {field: ts, unit: ms}\n    watermark: {delay: 0s}\npipelines:\n  buys:\n"
-      "    from: in\n    where: \"order.side == 'buy'\"\n    group_by: [sym]\n"
-      "    window: {tumbling: 1s}\n    aggregates:\n      n: count()\n"
-      "      notional: sum(order.qty * order.px)\n";
-  Daemon daemon(dir, yaml);
-  ASSERT_TRUE(daemon.waitReady());
-  Subscriber sub(daemon.publishEndpoint("ipc://"));
-  ASSERT_TRUE(sub.waitConnected());
-  std::string error;
-  ASSERT_TRUE(daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error))
-      << error;
-  TcpClient client(daemon.sourcePort("in"));
+TEST_F(DaemonUpdates, ExpressionsReadNestedFields) {
+  ASSERT_NO_FATAL_FAILURE(
+      start("  buys:\n    from: in\n    where: \"order.side == 'buy'\"\n    group_by: [sym]\n"
+            "    window: {tumbling: 1s}\n    aggregates:\n      n: count()\n"
+            "      notional: sum(order.qty * order.px)\n"));
   const auto event = [](std::int64_t offset_ms, const std::string& order) {
     return "{\"ts\":" + std::to_string(kBase + offset_ms) + ",\"sym\":\"A\",\"order\":" + order +
            "}\n";
   };
-  ASSERT_TRUE(client.send(event(100, R"({"side":"buy","qty":2,"px":10.5})") +
-                          event(200, R"({"side":"sell","qty":3,"px":11})") +
-                          event(300, R"({"qty":4,"px":12,"side":"buy","extra":{"x":[1]}})") +
-                          event(400, R"({"px":13})") + event(1500, R"({"side":"buy"})")));
-  ASSERT_TRUE(
-      sub.receiveUntil([](const std::vector<Message>& got) { return got.size() >= 2; }, 30s));
-  const std::vector<Message>& got = sub.messages();
+  ASSERT_TRUE(client_->send(event(100, R"({"side":"buy","qty":2,"px":10.5})") +
+                            event(200, R"({"side":"sell","qty":3,"px":11})") +
+                            event(300, R"({"qty":4,"px":12,"side":"buy","extra":{"x":[1]}})") +
+                            event(400, R"({"px":13})") + event(1500, R"({"side":"buy"})")));
+  ASSERT_TRUE(waitFor(2));
+  const std::vector<Message>& got = sub_->messages();
   EXPECT_EQ(got[0].topic, "buys/A/");
   std::string parse_error;
   const auto r = parseResult(got[0], &parse_error);

@@ -22,30 +22,7 @@
 
 #include "config/expression.h"
 #include "connectors/json_event_parser.h"
-
-// Counts every allocation of the process, to show that evaluate() makes none. Every form of
-// new that plain delete releases is replaced, so that both sides agree (ASan checks that they do).
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-// GCC sees free() inlined where a library container releases memory from operator new and warns;
-// here both are this file's replacements, which pair malloc with free.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
+#include "tests/unit/pipeline/allocation_counter.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -406,15 +383,15 @@ TEST(ExpressionEval, EvaluationDoesNotAllocate) {
       },
       ExprType::kBool);
   const FieldValue fields[] = {string("BUY"), integer(10), number(12.5), boolean(true), null()};
-  const long before = g_allocations.load();
+  const std::size_t before = testutil::allocations.load();
   ExprValue v;
   for (int i = 0; i < 1000; ++i) v = e.evaluate(fields);
-  const long after = g_allocations.load();
+  const std::size_t after = testutil::allocations.load();
   EXPECT_EQ(after - before, 0);
   EXPECT_EQ(show(v), "true");
   // The counter does count: compiling allocates.
   CompiledExpression other(parsed("a"), [](const FieldPath&) { return 0; });
-  EXPECT_GT(g_allocations.load(), after);
+  EXPECT_GT(testutil::allocations.load(), after);
 }
 
 // The JSON parser's FieldValues (numbers, strings with escapes, bools, null, missing, objects)

@@ -16,21 +16,7 @@
 #include <utility>
 #include <vector>
 
-// Every allocation of this test binary is counted, so a test can check that a warm sketch
-// allocates nothing (as window_operator_test.cc does for the operator).
-namespace {
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-// Out of line, so that g++ does not see a pointer from operator new reach free() (a
-// -Wmismatched-new-delete false positive).
-[[gnu::noinline]] void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "tests/unit/pipeline/allocation_counter.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -378,11 +364,11 @@ TEST(TopKTest, WarmSummaryAllocatesNothing) {
   }
   TopK summary(64);
   for (const std::string& item : items) summary.add(item);  // grows every buffer
-  const std::size_t before = allocations.load();
+  const std::size_t before = testutil::allocations.load();
   for (const std::string& item : items) summary.add(item, 2);
   summary.clear();
   for (const std::string& item : items) summary.add(item);
-  const std::size_t allocated = allocations.load() - before;
+  const std::size_t allocated = testutil::allocations.load() - before;
   EXPECT_EQ(allocated, 0u);
   EXPECT_EQ(summary.total(), items.size());
 }

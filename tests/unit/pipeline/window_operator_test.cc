@@ -17,22 +17,7 @@
 #include "pipeline/hash.h"
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
-
-// Every allocation of this test binary is counted, so a test can check that the steady state of
-// the operator allocates nothing.
-namespace {
-std::atomic<std::size_t> allocations{0};
-}  // namespace
-
-// Out of line, so that g++ does not see a pointer from operator new reach free() (a
-// -Wmismatched-new-delete false positive).
-[[gnu::noinline]] void* operator new(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "tests/unit/pipeline/allocation_counter.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -382,14 +367,14 @@ TEST_F(WindowOperatorTest, TheSteadyStateDoesNotAllocate) {
     std::size_t allocated = 0;
     for (int round = 0; round < 2; ++round) {
       // Round 0 grows the slice pool and the tables; round 1 must reuse them.
-      const std::size_t before = allocations.load();
+      const std::size_t before = testutil::allocations.load();
       for (int i = 0; i < 50'000; ++i, ++time) {
         const std::size_t k = static_cast<std::size_t>(i * 31 % 500);
         // Events up to 20 late, as a source's disorder would deliver them.
         op_->add(time - (i % 3) * 10, hashes[k], keys[k], &value);
         if (i % 50 == 0) op_->advanceWatermark(time - 20, sink);
       }
-      allocated = allocations.load() - before;
+      allocated = testutil::allocations.load() - before;
     }
     EXPECT_EQ(allocated, 0u);
     EXPECT_GT(sink.windows, 0u);
