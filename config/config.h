@@ -80,12 +80,12 @@ struct SourceConfig {
   TcpSpec tcp;
 };
 
-enum class WindowKind { kTumbling, kHopping };
+enum class WindowKind { kTumbling, kHopping, kSession };
 
 struct WindowSpec {
   WindowKind kind = WindowKind::kTumbling;
-  Nanos size = 0;
-  Nanos slide = 0;  // == size for tumbling
+  Nanos size = 0;   // session windows: the gap
+  Nanos slide = 0;  // == size for tumbling, 0 for session
 };
 
 enum class AggregateKind {

@@ -139,10 +139,16 @@ std::string summary(const Config& config) {
     const PipelineConfig& p = config.pipelines[i];
     if (i > 0) out += ", ";
     out += p.name + ": ";
-    if (p.window.kind == WindowKind::kTumbling) {
-      out += "tumbling " + formatDuration(p.window.size);
-    } else {
-      out += "hopping " + formatDuration(p.window.size) + "/" + formatDuration(p.window.slide);
+    switch (p.window.kind) {
+      case WindowKind::kTumbling:
+        out += "tumbling " + formatDuration(p.window.size);
+        break;
+      case WindowKind::kHopping:
+        out += "hopping " + formatDuration(p.window.size) + "/" + formatDuration(p.window.slide);
+        break;
+      case WindowKind::kSession:
+        out += "session gap " + formatDuration(p.window.size);
+        break;
     }
   }
   return out + ")";

@@ -15,8 +15,9 @@ namespace {
 constexpr std::string_view kPipelineKeys[] = {
     "from",  "group_by", "window", "allowed_lateness", "aggregates",
     "where", "emit",     "late",   "max_keys"};
-constexpr std::string_view kWindowKeys[] = {"tumbling", "hopping"};
+constexpr std::string_view kWindowKeys[] = {"tumbling", "hopping", "session"};
 constexpr std::string_view kHoppingKeys[] = {"size", "slide"};
+constexpr std::string_view kSessionKeys[] = {"gap"};
 constexpr std::string_view kEmitModes[] = {"final", "updates"};
 constexpr std::string_view kLateKeys[] = {"topic"};
 constexpr Nanos kMillisecond = 1'000'000;
@@ -136,31 +137,51 @@ void readHopping(YamlReader& reader, const Value& value, WindowSpec* window) {
   window->slide = *slide;
 }
 
+void readSession(YamlReader& reader, const Value& value, WindowSpec* window) {
+  auto map = reader.map(value);
+  if (!map) return;
+  const Entry* gap_entry = map->require("gap");
+  const auto gap = gap_entry ? readWindowLength(reader, gap_entry->value) : std::nullopt;
+  map->reportUnknown(kSessionKeys);
+  if (!gap) return;
+  window->kind = WindowKind::kSession;
+  window->size = *gap;
+  window->slide = 0;
+}
+
 void readWindow(YamlReader& reader, const Value& value, WindowSpec* window) {
   auto map = reader.map(value);
   if (!map) return;
   const std::size_t errors_before = reader.errorCount();
-  map->rejectNotSupported("session");
-  const Entry* tumbling = map->find("tumbling");
-  const Entry* hopping = map->find("hopping");
+  const Entry* kinds[] = {map->find("tumbling"), map->find("hopping"), map->find("session")};
   map->reportUnknown(kWindowKeys);
-  if (tumbling != nullptr && hopping != nullptr) {
-    const Entry* second = tumbling->key_mark.pos > hopping->key_mark.pos ? tumbling : hopping;
-    reader.error(second->key_mark, second->value.path,
-                 "a window is either tumbling or hopping, not both");
-    return;
+  const Entry* first = nullptr;
+  for (const Entry* kind : kinds) {
+    if (kind == nullptr) continue;
+    if (first == nullptr || kind->key_mark.pos < first->key_mark.pos) first = kind;
   }
-  if (tumbling != nullptr) {
-    if (const auto size = readWindowLength(reader, tumbling->value)) {
+  for (const Entry* kind : kinds) {
+    if (kind != nullptr && kind != first) {
+      reader.error(kind->key_mark, kind->value.path,
+                   "a window is one of tumbling, hopping or session, not several");
+      return;
+    }
+  }
+  if (first == nullptr) {
+    // Only when nothing else was said about this map: after a typo ("tumblng") it is noise.
+    if (reader.errorCount() == errors_before) {
+      reader.error(value, "missing \"tumbling\", \"hopping\" or \"session\" (e.g. tumbling: 1m)");
+    }
+  } else if (first == kinds[0]) {
+    if (const auto size = readWindowLength(reader, first->value)) {
       window->kind = WindowKind::kTumbling;
       window->size = *size;
       window->slide = *size;
     }
-  } else if (hopping != nullptr) {
-    readHopping(reader, hopping->value, window);
-  } else if (reader.errorCount() == errors_before) {
-    // Only when nothing else was said about this map: after a typo ("tumblng") it is noise.
-    reader.error(value, "missing \"tumbling\" or \"hopping\" (e.g. tumbling: 1m)");
+  } else if (first == kinds[1]) {
+    readHopping(reader, first->value, window);
+  } else {
+    readSession(reader, first->value, window);
   }
 }
 

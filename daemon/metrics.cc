@@ -89,7 +89,8 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
       family("rivulet_pipeline_results_dropped_total",
              "Results that did not fit a record (a bug: logged too).", MetricType::Counter);
   auto keys = family("rivulet_pipeline_keys",
-                     "Distinct keys in the most recently fired window, summed over stages.",
+                     "Distinct keys in the most recently fired window (session windows: keys with "
+                     "an open session), summed over stages.",
                      MetricType::Gauge);
   auto entries = family("rivulet_pipeline_state_entries",
                         "(key, slice) aggregate states held in window state.", MetricType::Gauge);

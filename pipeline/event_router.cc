@@ -115,8 +115,10 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
     SourcePlan::Route route;
     route.pipeline = p.id;
     route.late_topic = p.late_topic;
-    route.size = p.size;
-    route.slide = p.slide;
+    // A session's window, as far as lateness goes, is the event's own [t, t + gap): a window of
+    // size gap for every start, slide 1 ns.
+    route.size = p.session ? p.gap : p.size;
+    route.slide = p.session ? 1 : p.slide;
     route.allowed_lateness = p.allowed_lateness;
     for (const std::string& f : p.group_by) route.key_fields.push_back(fieldIndex(plan.fields, f));
     for (std::size_t v = 0; v < p.value_fields.size(); ++v) {

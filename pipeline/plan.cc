@@ -12,15 +12,21 @@ PipelinePlan compilePipeline(const config::Config& config, std::size_t index, st
   plan.id = static_cast<std::uint16_t>(index);
   plan.name = pipeline.name;
   plan.group_by = pipeline.group_by;
-  plan.size = pipeline.window.size;
-  plan.slide =
-      pipeline.window.kind == config::WindowKind::kTumbling ? plan.size : pipeline.window.slide;
-  plan.slice = std::gcd(plan.size, plan.slide);
+  if (pipeline.window.kind == config::WindowKind::kSession) {
+    plan.session = true;
+    plan.gap = pipeline.window.size;
+  } else {
+    plan.size = pipeline.window.size;
+    plan.slide =
+        pipeline.window.kind == config::WindowKind::kTumbling ? plan.size : pipeline.window.slide;
+    plan.slice = std::gcd(plan.size, plan.slide);
+  }
   plan.allowed_lateness = pipeline.allowed_lateness;
   plan.emit_updates = pipeline.emit_updates;
   plan.late_topic = pipeline.late_topic;
   plan.fire_delay = pipeline.emit_updates ? 0 : pipeline.allowed_lateness;
   plan.aggregates = pipeline.aggregates;
+  // max_keys bounds the keys of a slice, or the keys with a live session.
   if (pipeline.max_keys > 0) {
     const auto keys = static_cast<std::size_t>(pipeline.max_keys);
     plan.max_keys = (keys + stages - 1) / stages;

@@ -15,7 +15,10 @@ struct PipelinePlan {
   std::uint16_t id = 0;  // index in the engine's pipeline list
   std::string name;
   std::vector<std::string> group_by;
-  std::int64_t size = 0;   // window size, ns
+  // Session windows (per key, closed by `gap` without events) instead of tumbling or hopping.
+  bool session = false;
+  std::int64_t gap = 0;    // session windows, ns
+  std::int64_t size = 0;   // window size, ns (0 for session windows)
   std::int64_t slide = 0;  // == size for tumbling windows
   std::int64_t slice = 0;  // gcd(size, slide): the unit of state (a pane)
   std::int64_t allowed_lateness = 0;

@@ -44,8 +44,13 @@ Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates
       publisher_bell_(publisher_bell) {
   for (Ring* r : inputs) inputs_.push_back(Input{r});
   for (std::size_t p = 0; p < pipelines.size(); ++p) {
-    operators_.push_back(std::make_unique<WindowOperator>(pipelines[p], aggregates[p],
-                                                          static_cast<ResultSink*>(this)));
+    auto* updates = static_cast<ResultSink*>(this);
+    Operator& op = operators_.emplace_back();
+    if (pipelines[p].session) {
+      op.sessions = std::make_unique<SessionOperator>(pipelines[p], aggregates[p], updates);
+    } else {
+      op.windows = std::make_unique<WindowOperator>(pipelines[p], aggregates[p], updates);
+    }
     aggregates_.push_back(&aggregates[p]);
   }
   events_.assign(pipelines.size(), 0);
@@ -156,7 +161,7 @@ void Stage::onEvent(const RecordHeader* h) noexcept {
   // The table hash need not match the router's (which only picks the stage): one pass over the
   // encoded bytes is cheaper than walking the parts.
   firing_pipeline_ = p;  // for the updates add() may emit
-  switch (operators_[p]->add(h->time, hashKey(key), key, values)) {
+  switch (operators_[p].add(h->time, hashKey(key), key, values)) {
     case AddResult::kAdded:
       ++events_[p];
       break;
@@ -196,15 +201,21 @@ void Stage::advanceWatermarks() noexcept {
       continue;
     }
     firing_pipeline_ = static_cast<std::uint16_t>(p);
-    operators_[p]->advanceWatermark(watermark, *this);
-    const std::int64_t current = operators_[p]->watermark();
+    Operator& op = operators_[p];
+    op.advanceWatermark(watermark, *this);
+    const std::int64_t current = op.watermark();
     stats_[p]->watermark.store(current, std::memory_order_relaxed);
+    stats_[p]->state_entries.store(op.stateEntries(), std::memory_order_relaxed);
+    if (op.sessions) {
+      // A session is a window of one key: it needs no end-of-window marker.
+      stats_[p]->keys.store(op.sessions->liveKeys(), std::memory_order_relaxed);
+      continue;
+    }
     if (const std::int64_t passed = windowEndsPassed(pipelines_[p], current);
         passed > reported_[p]) {
       reported_[p] = passed;
       pushControl(RecordType::kWatermark, static_cast<std::uint16_t>(p), current);
     }
-    stats_[p]->state_entries.store(operators_[p]->stateEntries(), std::memory_order_relaxed);
   }
 }
 
@@ -214,7 +225,7 @@ void Stage::finish() noexcept {
     bool stopped = false;
     for (int s : pipelines_[p].sources) stopped |= inputs_[static_cast<std::size_t>(s)].stopped;
     firing_pipeline_ = static_cast<std::uint16_t>(p);
-    operators_[p]->flush(stopped ? ResultKind::kPartial : ResultKind::kFinal, *this);
+    operators_[p].flush(stopped ? ResultKind::kPartial : ResultKind::kFinal, *this);
     stats_[p]->state_entries.store(0, std::memory_order_relaxed);
   }
   pushControl(RecordType::kEnd, 0, kMaxTime);

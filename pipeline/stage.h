@@ -13,6 +13,7 @@
 #include "pipeline/doorbell.h"
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
+#include "pipeline/session_operator.h"
 #include "pipeline/stats.h"
 #include "pipeline/window_operator.h"
 
@@ -61,6 +62,31 @@ class Stage final : private ResultSink {
   std::int64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
 
  private:
+  // A pipeline's window state: exactly one of the two is set.
+  struct Operator {
+    std::unique_ptr<WindowOperator> windows;  // tumbling and hopping
+    std::unique_ptr<SessionOperator> sessions;
+
+    AddResult add(std::int64_t time, std::uint64_t key_hash, std::string_view key,
+                  const double* values) noexcept {
+      return windows ? windows->add(time, key_hash, key, values)
+                     : sessions->add(time, key_hash, key, values);
+    }
+    void advanceWatermark(std::int64_t watermark, ResultSink& sink) {
+      windows ? windows->advanceWatermark(watermark, sink)
+              : sessions->advanceWatermark(watermark, sink);
+    }
+    void flush(ResultKind kind, ResultSink& sink) {
+      windows ? windows->flush(kind, sink) : sessions->flush(kind, sink);
+    }
+    std::int64_t watermark() const noexcept {
+      return windows ? windows->watermark() : sessions->watermark();
+    }
+    std::size_t stateEntries() const noexcept {
+      return windows ? windows->stateEntries() : sessions->stateEntries();
+    }
+  };
+
   struct Input {
     Ring* ring;
     std::int64_t watermark = kMinTime;
@@ -91,7 +117,7 @@ class Stage final : private ResultSink {
   std::vector<Input> inputs_;
   Ring& output_;
   std::vector<PipelineStageStats*> stats_;
-  std::vector<std::unique_ptr<WindowOperator>> operators_;
+  std::vector<Operator> operators_;
   std::vector<const Aggregates*> aggregates_;
   std::vector<std::uint64_t> events_;  // per pipeline, published to stats per batch
   std::vector<std::uint64_t> late_;

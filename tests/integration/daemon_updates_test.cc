@@ -1,9 +1,9 @@
 // The real daemon behind a tcp source, checked message by message over ZeroMQ, for what a window
 // publishes beyond its final result: `emit: updates` (final when the watermark reaches the end,
-// then an update per late event until end + allowed_lateness, then late), the `_late/` topic,
-// and expressions over nested fields. Each step waits for the messages it must produce (or the
-// metric it must move) before the next is sent, so the daemon's watermark is known exactly at
-// every event.
+// then an update per late event until end + allowed_lateness, then late), session windows, the
+// `_late/` topic, and expressions over nested fields. Each step waits for the messages it must
+// produce (or the metric it must move) before the next is sent, so the daemon's watermark is known
+// exactly at every event.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -192,6 +192,74 @@ TEST_F(DaemonUpdates, ExpressionsReadNestedFields) {
   EXPECT_EQ(r->values.at("n").integer, 2);
   EXPECT_DOUBLE_EQ(r->values.at("notional").number, 2 * 10.5 + 4 * 12);
   EXPECT_EQ(got[1].topic, "_window/buys/");
+}
+
+// Session windows with emit updates: finals when the watermark passes a session's end, an update
+// when a late event extends a fired session or bridges it with a newer one, late (and on the
+// late topic) once the session is gone, and no end-of-window markers (a session is a window of
+// one key).
+TEST_F(DaemonUpdates, SessionsFireGrowMergeAndClose) {
+  ASSERT_NO_FATAL_FAILURE(
+      start("  s:\n    from: in\n    group_by: [sym]\n    window: {session: {gap: 1s}}\n"
+            "    allowed_lateness: 2s\n    emit: updates\n    late: {topic: true}\n"
+            "    aggregates:\n      n: count()\n      total: sum(px)\n"));
+  ASSERT_TRUE(client_->send(line("A", 0, 1) + line("A", 500, 2) + line("B", 200, 4)));
+  ASSERT_TRUE(waitMetric("rivulet_source_events_total", {{"source", "in"}}, 3));
+  ASSERT_TRUE(client_->send(line("C", 1300, 8)));  // B's session [200, 1200) fires
+  ASSERT_TRUE(waitFor(1));
+  ASSERT_TRUE(client_->send(line("C", 1600, 16)));  // A's session [0, 1500) fires
+  ASSERT_TRUE(waitFor(2));
+  ASSERT_TRUE(client_->send(line("A", 1400, 32)));  // late: A's session grows to [0, 2400)
+  ASSERT_TRUE(waitFor(3));
+  // A new session of A at 3000; the watermark fires C's [1300, 2600).
+  ASSERT_TRUE(client_->send(line("A", 3000, 64)));
+  ASSERT_TRUE(waitFor(4));
+  ASSERT_TRUE(client_->send(line("A", 2200, 128)));  // bridges A's two sessions: [0, 4000)
+  ASSERT_TRUE(waitFor(5));
+  ASSERT_TRUE(client_->send(line("B", 100, 256)));  // B's fired session grows back to 100
+  ASSERT_TRUE(waitFor(6));
+  // The watermark passes B's end + lateness (3200): B's session is freed, and B at 150 is late.
+  ASSERT_TRUE(client_->send(line("D", 5000, 512)));
+  ASSERT_TRUE(waitMetric("rivulet_pipeline_events_total", {{"pipeline", "s"}}, 10));
+  ASSERT_TRUE(client_->send(line("B", 150, 1024)));
+  ASSERT_TRUE(waitFor(7));  // on the late topic
+  ASSERT_TRUE(daemon_->process().signal(SIGTERM));
+  ASSERT_TRUE(waitFor(8));
+  const auto exit_code = daemon_->process().wait(30s);
+  ASSERT_TRUE(exit_code.has_value());
+  EXPECT_EQ(*exit_code, 0) << daemon_->log();
+
+  struct Session {
+    std::string topic, kind;
+    std::int64_t start, end, n;
+    double total;
+  };
+  const std::vector<Session> expected = {
+      {"s/B/", "final", 200, 1200, 1, 4},      {"s/A/", "final", 0, 1500, 2, 3},
+      {"s/A/", "update", 0, 2400, 3, 35},      {"s/C/", "final", 1300, 2600, 2, 24},
+      {"s/A/", "update", 0, 4000, 5, 227},     {"s/B/", "update", 100, 1200, 2, 260},
+      {"s/D/", "partial", 5000, 6000, 1, 512},
+  };
+  std::vector<Message> got = sub_->messages();
+  ASSERT_EQ(got.size(), expected.size() + 1);
+  EXPECT_EQ(got[6].topic, "_late/s/");
+  const std::string late = line("B", 150, 1024);
+  EXPECT_EQ(got[6].payload, late.substr(0, late.size() - 1));
+  got.erase(got.begin() + 6);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    SCOPED_TRACE("message " + std::to_string(i) + ": " + got[i].topic + " " + got[i].payload);
+    const Session& want = expected[i];
+    EXPECT_EQ(got[i].topic, want.topic);
+    std::string parse_error;
+    const auto r = parseResult(got[i], &parse_error);
+    ASSERT_TRUE(r.has_value()) << parse_error;
+    EXPECT_EQ(r->seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(r->kind, want.kind);
+    EXPECT_EQ(r->start, kBase + want.start);
+    EXPECT_EQ(r->end, kBase + want.end);
+    EXPECT_EQ(r->values.at("n").integer, want.n);
+    EXPECT_DOUBLE_EQ(r->values.at("total").number, want.total);
+  }
 }
 
 }  // namespace

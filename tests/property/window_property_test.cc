@@ -1,6 +1,7 @@
-// Property test of WindowOperator against a brute-force reference: random out-of-order streams
-// with random tumbling and hopping windows, lateness and watermarks; the reference keeps every raw
-// event and recomputes every window and every aggregate from them.
+// Property tests of WindowOperator and SessionOperator against brute-force references: random
+// out-of-order streams with random tumbling, hopping and session windows, lateness, emit modes
+// and watermarks; the references keep every raw event and recompute every window and every
+// aggregate from them.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include "pipeline/key.h"
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
+#include "pipeline/session_operator.h"
 #include "pipeline/window_operator.h"
 
 namespace rivulet::pipeline {
@@ -75,12 +77,13 @@ struct Case {
   }
 };
 
-std::string encodeKey(const Case& c, int key) {
+std::string encodeKey(bool long_keys, int key) {
   std::string out;
   appendKeyPart(out, KeyPartType::kString,
-                (c.long_keys ? "a-rather-long-key-" : "k") + std::to_string(key));
+                (long_keys ? "a-rather-long-key-" : "k") + std::to_string(key));
   return out;
 }
+std::string encodeKey(const Case& c, int key) { return encodeKey(c.long_keys, key); }
 
 Case makeCase(std::uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -588,6 +591,426 @@ TEST(WindowPropertyTest, MatchesBruteForceReference) {
       coverage.results, coverage.by_watermark, coverage.partial, coverage.merged_results,
       coverage.late, coverage.partly_late, coverage.refused, coverage.updates,
       coverage.hopping_cases, kCases);
+}
+
+// ---- session windows ----
+
+struct SessionCase {
+  std::uint64_t seed;
+  config::Config config;
+  PipelinePlan plan;
+  int keys;
+  bool colliding_hashes;
+  bool long_keys;
+  std::vector<Event> events;
+  std::vector<Step> steps;
+  bool end_of_input;
+  ResultKind flush_kind;
+
+  std::string describe() const {
+    std::ostringstream s;
+    s << "seed=" << seed << " gap=" << plan.gap << " lateness=" << plan.allowed_lateness
+      << " keys=" << keys << " events=" << events.size() << " colliding=" << colliding_hashes
+      << " long_keys=" << long_keys << " max_keys=" << plan.max_keys
+      << " emit=" << (plan.emit_updates ? "updates" : "final") << " end_of_input=" << end_of_input
+      << " flush=" << (flush_kind == ResultKind::kFinal ? "final" : "partial");
+    return s.str();
+  }
+};
+
+SessionCase makeSessionCase(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto uniform = [&](std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+  };
+  auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+
+  SessionCase c;
+  c.seed = seed;
+  const std::int64_t unit = uniform(1, 7);
+  const std::int64_t gap = unit * uniform(1, 10);
+
+  config::SourceConfig source;
+  source.name = "in";
+  c.config.sources.push_back(source);
+  config::PipelineConfig pipeline;
+  pipeline.name = "p";
+  pipeline.from = {"in"};
+  pipeline.group_by = {"key"};
+  pipeline.window.kind = config::WindowKind::kSession;
+  pipeline.window.size = gap;
+  pipeline.allowed_lateness = chance(0.35) ? 0 : uniform(0, 3 * gap);
+  pipeline.emit_updates = chance(0.3);
+  const int fields = static_cast<int>(uniform(1, 3));
+  const int aggregates = static_cast<int>(uniform(1, 9));
+  for (int k = 0; k < aggregates; ++k) {
+    config::AggregateSpec spec;
+    spec.name = "a" + std::to_string(k);
+    spec.kind = static_cast<AggregateKind>(uniform(0, 8));
+    if (spec.kind != AggregateKind::kCount)
+      spec.field = "f" + std::to_string(uniform(0, fields - 1));
+    pipeline.aggregates.push_back(spec);
+  }
+  c.keys = static_cast<int>(uniform(1, 30));
+  if (chance(0.25)) pipeline.max_keys = uniform(1, c.keys);
+  c.config.pipelines.push_back(pipeline);
+  c.plan = compilePipeline(c.config, 0);
+
+  c.colliding_hashes = chance(0.2);
+  c.long_keys = chance(0.2);
+  // Each key's events come in bursts, so sessions open, grow, bridge and close.
+  const std::int64_t delay = uniform(0, 3 * gap);
+  const std::int64_t max_disorder = chance(0.2) ? 0 : uniform(0, 3 * gap);
+  const double advance_probability = std::uniform_real_distribution<double>(0.01, 0.3)(rng);
+  const double pause_probability = std::uniform_real_distribution<double>(0.0, 0.1)(rng);
+  const double null_probability = chance(0.3) ? 0.0 : 0.15;
+  const bool exact_values = chance(0.5);
+  const auto events = static_cast<std::size_t>(uniform(1, 1200));
+  std::int64_t clock = uniform(-60 * gap, 60 * gap);
+  std::int64_t max_time = kMinTime;
+  std::int64_t watermark = kMinTime;
+  for (std::size_t i = 0; i < events; ++i) {
+    clock += uniform(0, 2) * uniform(0, unit);
+    if (chance(pause_probability)) clock += uniform(gap, 4 * gap);
+    Event e;
+    e.time = clock - (chance(0.5) ? 0 : uniform(0, max_disorder));
+    e.key = static_cast<int>(uniform(0, c.keys - 1));
+    for (std::size_t f = 0; f < c.plan.value_fields.size(); ++f) {
+      if (chance(null_probability)) {
+        e.values.push_back(kNaN);
+      } else if (exact_values) {
+        e.values.push_back(static_cast<double>(uniform(-800, 800)) / 8);
+      } else {
+        e.values.push_back(std::uniform_real_distribution<double>(-1e3, 1e3)(rng));
+      }
+    }
+    e.watermark_at_arrival = watermark;
+    max_time = std::max(max_time, e.time);
+    c.steps.push_back({Step::kEvent, c.events.size(), 0});
+    c.events.push_back(std::move(e));
+    if (chance(advance_probability)) {
+      std::int64_t w = max_time - delay;
+      if (chance(0.01)) w = max_time + uniform(0, 3 * gap);
+      if (chance(0.03)) w = w - uniform(0, 2 * gap);
+      c.steps.push_back({Step::kWatermark, 0, w});
+      watermark = std::max(watermark, w);
+    }
+  }
+  c.end_of_input = chance(0.25);
+  c.flush_kind = chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
+  return c;
+}
+
+struct SessionResult {
+  std::size_t phase;
+  ResultKind kind;
+  std::int64_t end;
+  Values values;
+};
+using SessionResults = std::map<std::pair<std::int64_t, std::string>, SessionResult>;
+
+struct SessionUpdate {
+  std::size_t phase;
+  std::int64_t start;
+  std::int64_t end;
+  std::string key;
+  Values values;
+};
+
+struct SessionCoverage {
+  std::size_t results = 0;
+  std::size_t by_watermark = 0;
+  std::size_t partial = 0;
+  std::size_t late = 0;
+  std::size_t refused = 0;
+  std::size_t bridges = 0;      // events that merged two sessions
+  std::size_t multi_event = 0;  // results of more than one event
+  std::size_t updates = 0;
+  std::size_t grown_updates = 0;  // updates of a session a late event extended
+  std::size_t born_late = 0;      // sessions opened past their fire time (emit updates)
+};
+
+// The reference: a key's live sessions as plain lists of events. An event joins every session it
+// is within gap of (merging them), else opens one; the groups are recomputed from the raw events
+// rather than by the operator's list surgery.
+struct ReferenceSession {
+  std::vector<std::size_t> events;  // indices, in arrival order
+  std::int64_t first;
+  std::int64_t last;
+  bool fired = false;
+};
+
+class SessionReference {
+ public:
+  SessionReference(SessionCase& c, SessionCoverage& coverage) : c_(c), coverage_(coverage) {}
+
+  void run() {
+    const PipelinePlan& p = c_.plan;
+    for (const Step& s : c_.steps) {
+      if (s.kind == Step::kWatermark) {
+        advance(s.watermark);
+        continue;
+      }
+      Event& e = c_.events[s.event];
+      std::vector<ReferenceSession>& live = keys_[e.key];
+      std::vector<ReferenceSession> touched;
+      for (auto it = live.begin(); it != live.end();) {
+        if (it->first - p.gap <= e.time && e.time <= it->last + p.gap) {
+          touched.push_back(std::move(*it));
+          it = live.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (touched.empty()) {
+        if (e.time + p.gap + p.allowed_lateness <= watermark_) {
+          e.late = true;
+          ++late;
+          continue;
+        }
+        if (live.empty() && p.max_keys > 0 && liveKeys() >= p.max_keys) {
+          e.refused = true;
+          ++coverage_.refused;
+          continue;
+        }
+      }
+      coverage_.bridges += touched.size() > 1;
+      ReferenceSession merged{{s.event}, e.time, e.time};
+      for (const ReferenceSession& t : touched) {
+        merged.events.insert(merged.events.end(), t.events.begin(), t.events.end());
+        merged.first = std::min(merged.first, t.first);
+        merged.last = std::max(merged.last, t.last);
+        merged.fired = merged.fired || t.fired;
+      }
+      std::sort(merged.events.begin(), merged.events.end());
+      // With emit updates, a session born past its fire time goes out at once, as an update.
+      const bool born_late = merged.last + p.gap + p.fire_delay <= watermark_;
+      coverage_.born_late += touched.empty() && born_late;
+      merged.fired = merged.fired || born_late;
+      if (merged.fired) {
+        const bool grew = std::none_of(touched.begin(), touched.end(), [&](const auto& t) {
+          return t.first == merged.first && t.last == merged.last;
+        });
+        coverage_.grown_updates += grew;
+        updates.push_back(SessionUpdate{phase_, merged.first, merged.last + p.gap,
+                                        encodeKey(c_.long_keys, e.key), values(merged)});
+      }
+      live.push_back(std::move(merged));
+    }
+    if (c_.end_of_input) advance(kMaxTime);
+    for (auto& [key, live] : keys_) {
+      for (const ReferenceSession& s : live) {
+        if (!s.fired) emitResult(key, s, c_.flush_kind);
+      }
+    }
+  }
+
+  // Sessions that are live (not freed) after each advance, for the operator's stateEntries().
+  std::vector<std::size_t> live_after_advance;
+  SessionResults results;
+  std::vector<SessionUpdate> updates;
+  std::size_t late = 0;
+
+ private:
+  void advance(std::int64_t watermark) {
+    const PipelinePlan& p = c_.plan;
+    watermark_ = std::max(watermark_, watermark);
+    std::size_t live_sessions = 0;
+    for (auto& [key, live] : keys_) {
+      for (ReferenceSession& s : live) {
+        if (!s.fired && s.last + p.gap + p.fire_delay <= watermark_) {
+          emitResult(key, s, ResultKind::kFinal);
+          s.fired = true;
+        }
+      }
+      std::erase_if(live, [&](const ReferenceSession& s) {
+        return s.last + p.gap + p.allowed_lateness <= watermark_;
+      });
+      live_sessions += live.size();
+    }
+    live_after_advance.push_back(live_sessions);
+    ++phase_;
+  }
+
+  void emitResult(int key, const ReferenceSession& s, ResultKind kind) {
+    const bool inserted = results
+                              .emplace(std::pair{s.first, encodeKey(c_.long_keys, key)},
+                                       SessionResult{phase_, kind, s.last + c_.plan.gap, values(s)})
+                              .second;
+    EXPECT_TRUE(inserted) << "reference: two sessions of a key start at " << s.first;
+    coverage_.multi_event += s.events.size() > 1;
+  }
+
+  Values values(const ReferenceSession& s) const {
+    std::vector<const Event*> events;
+    for (std::size_t i : s.events) events.push_back(&c_.events[i]);
+    return aggregate(c_.plan, events);
+  }
+
+  std::size_t liveKeys() const {
+    return static_cast<std::size_t>(
+        std::count_if(keys_.begin(), keys_.end(), [](const auto& k) { return !k.second.empty(); }));
+  }
+
+  SessionCase& c_;
+  SessionCoverage& coverage_;
+  std::map<int, std::vector<ReferenceSession>> keys_;
+  std::int64_t watermark_ = kMinTime;
+  std::size_t phase_ = 0;
+};
+
+class SessionSink : public ResultSink {
+ public:
+  SessionSink(const PipelinePlan& plan, const Aggregates& aggregates)
+      : plan_(plan), aggregates_(aggregates) {}
+
+  void onResult(const WindowResult& r) override {
+    std::string json;
+    JsonWriter writer(json);
+    aggregates_.writeJson(r.state, writer);
+    EXPECT_GE(r.end - r.start, plan_.gap);
+    if (r.kind == ResultKind::kUpdate) {
+      updates.push_back(
+          SessionUpdate{phase, r.start, r.end, std::string(r.key), parseValues(plan_, json)});
+      return;
+    }
+    const bool inserted =
+        results
+            .emplace(std::pair{r.start, std::string(r.key)},
+                     SessionResult{phase, r.kind, r.end, parseValues(plan_, json)})
+            .second;
+    EXPECT_TRUE(inserted) << "session at " << r.start << " emitted twice";
+  }
+
+  void onWindowEnd(std::int64_t, std::int64_t, std::size_t) override {
+    ADD_FAILURE() << "session windows have no window-end markers";
+  }
+
+  std::size_t phase = 0;
+  SessionResults results;
+  std::vector<SessionUpdate> updates;
+
+ private:
+  const PipelinePlan& plan_;
+  const Aggregates& aggregates_;
+};
+
+void expectSameValues(const PipelinePlan& plan, const Values& want, const Values& got,
+                      const std::string& name) {
+  ASSERT_EQ(got.size(), want.size()) << name;
+  for (std::size_t k = 0; k < want.size(); ++k) {
+    expectSameValue(plan.aggregates[k].kind, want[k], got[k], name + " " + plan.aggregates[k].name);
+  }
+}
+
+void runSessionCase(std::uint64_t seed, SessionCoverage& coverage) {
+  SessionCase c = makeSessionCase(seed);
+  SCOPED_TRACE(c.describe());
+  SessionReference reference(c, coverage);
+  reference.run();
+  const std::size_t calls = reference.live_after_advance.size();
+  coverage.late += reference.late;
+  coverage.updates += reference.updates.size();
+  for (const auto& [where, result] : reference.results) {
+    ++coverage.results;
+    coverage.by_watermark += result.phase < calls;
+    coverage.partial += result.kind == ResultKind::kPartial;
+  }
+
+  const PipelinePlan& plan = c.plan;
+  const Aggregates aggregates(plan.aggregates, plan.value_index);
+  SessionSink sink(plan, aggregates);
+  SessionOperator op(plan, aggregates, &sink);
+  std::vector<std::string> keys;
+  std::vector<std::uint64_t> hashes;
+  for (int k = 0; k < c.keys; ++k) {
+    keys.push_back(encodeKey(c.long_keys, k));
+    hashes.push_back(c.colliding_hashes ? static_cast<std::uint64_t>(k % 3) : hashKey(keys.back()));
+  }
+  std::size_t late = 0;
+  auto advance = [&](std::int64_t watermark) {
+    op.advanceWatermark(watermark, sink);
+    EXPECT_GE(op.watermark(), watermark);
+    EXPECT_EQ(op.stateEntries(), reference.live_after_advance[sink.phase])
+        << "sessions after watermark " << watermark;
+    ++sink.phase;
+  };
+  for (const Step& s : c.steps) {
+    if (s.kind == Step::kWatermark) {
+      advance(s.watermark);
+      continue;
+    }
+    const Event& e = c.events[s.event];
+    const AddResult added = op.add(e.time, hashes[e.key], keys[e.key], e.values.data());
+    const AddResult want = e.late      ? AddResult::kLate
+                           : e.refused ? AddResult::kRefused
+                                       : AddResult::kAdded;
+    EXPECT_EQ(static_cast<int>(added), static_cast<int>(want))
+        << "event " << s.event << " at " << e.time;
+    late += added == AddResult::kLate;
+  }
+  if (c.end_of_input) advance(kMaxTime);
+  op.flush(c.flush_kind, sink);
+  EXPECT_EQ(op.stateEntries(), 0u);
+  EXPECT_EQ(op.liveKeys(), 0u);
+  EXPECT_EQ(late, reference.late);
+
+  for (const auto& [where, want] : reference.results) {
+    const std::string name =
+        "session " + std::to_string(where.first) + " key " + where.second.substr(kKeyPartHeader);
+    const auto got = sink.results.find(where);
+    if (got == sink.results.end()) {
+      ADD_FAILURE() << "missing result: " << name;
+      continue;
+    }
+    EXPECT_EQ(got->second.end, want.end) << name;
+    EXPECT_EQ(got->second.phase, want.phase) << name << " fired at the wrong watermark";
+    EXPECT_EQ(got->second.kind, want.kind) << name;
+    expectSameValues(plan, want.values, got->second.values, name);
+  }
+  for (const auto& [where, result] : sink.results) {
+    if (!reference.results.contains(where)) {
+      ADD_FAILURE() << "unexpected result: session " << where.first << " key "
+                    << where.second.substr(kKeyPartHeader);
+    }
+  }
+  ASSERT_EQ(sink.updates.size(), reference.updates.size()) << "update messages";
+  for (std::size_t u = 0; u < reference.updates.size(); ++u) {
+    const SessionUpdate& want = reference.updates[u];
+    const SessionUpdate& got = sink.updates[u];
+    const std::string name = "update " + std::to_string(u) + ": session " +
+                             std::to_string(want.start) + " key " + want.key.substr(kKeyPartHeader);
+    EXPECT_EQ(got.start, want.start) << name;
+    EXPECT_EQ(got.end, want.end) << name;
+    EXPECT_EQ(got.key, want.key) << name;
+    EXPECT_EQ(got.phase, want.phase) << name;
+    expectSameValues(plan, want.values, got.values, name);
+  }
+}
+
+TEST(SessionPropertyTest, MatchesBruteForceReference) {
+  SessionCoverage coverage;
+  for (int i = 0; i < kCases; ++i) {
+    runSessionCase(static_cast<std::uint64_t>(i) + 1, coverage);
+    if (::testing::Test::HasFailure()) return;
+  }
+  EXPECT_GT(coverage.results, 10'000u);
+  EXPECT_GT(coverage.by_watermark, coverage.results / 2);
+  EXPECT_GT(coverage.partial, 500u);
+  EXPECT_GT(coverage.late, 500u);
+  EXPECT_GT(coverage.refused, 500u);
+  EXPECT_GT(coverage.bridges, 200u);
+  EXPECT_GT(coverage.multi_event, coverage.results / 4);
+  EXPECT_GT(coverage.updates, 500u);
+  EXPECT_GT(coverage.grown_updates, 50u);
+  EXPECT_GT(coverage.born_late, 50u);
+  std::printf(
+      "session coverage: %zu results (%zu by watermark, %zu partial, %zu of several events), "
+      "%zu late events, %zu refused past max_keys, %zu bridging events, %zu updates (%zu of "
+      "grown sessions, %zu opened past their fire time)\n",
+      coverage.results, coverage.by_watermark, coverage.partial, coverage.multi_event,
+      coverage.late, coverage.refused, coverage.bridges, coverage.updates, coverage.grown_updates,
+      coverage.born_late);
 }
 
 }  // namespace

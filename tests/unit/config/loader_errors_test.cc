@@ -256,8 +256,7 @@ pipelines:
 )yaml"),
       ElementsAre("t.yaml:2:3: daemon.checkpoint: \"checkpoint\" is not supported yet",
                   "t.yaml:7:13: sources.s.format: \"csv\" is not supported yet (supported: json)",
-                  "t.yaml:8:5: sources.s.columns: \"columns\" is not supported yet",
-                  "t.yaml:13:15: pipelines.p.window.session: \"session\" is not supported yet"));
+                  "t.yaml:8:5: sources.s.columns: \"columns\" is not supported yet"));
 }
 
 TEST(LoadErrors, WhereExpressions) {
@@ -371,8 +370,8 @@ pipelines:
 )yaml"),
       ElementsAre("t.yaml:3:5: sources.s.kind: expected a source kind, got an empty value",
                   "t.yaml:6:5: pipelines.p.from: at least one source is required",
-                  "t.yaml:7:5: pipelines.p.window: missing \"tumbling\" or \"hopping\" (e.g. "
-                  "tumbling: 1m)",
+                  "t.yaml:7:5: pipelines.p.window: missing \"tumbling\", \"hopping\" or "
+                  "\"session\" (e.g. tumbling: 1m)",
                   "t.yaml:8:5: pipelines.p.aggregates: at least one aggregate is required"));
   EXPECT_THAT(errorsOf("sources:\npipelines: {}\n"),
               ElementsAre("t.yaml:1:1: sources: at least one source is required",

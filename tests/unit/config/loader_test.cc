@@ -332,16 +332,26 @@ pipelines:
   EXPECT_EQ(config.pipelines[0].window.slide, kMs);
 }
 
-TEST(Summary, SingularAndHopping) {
+TEST(Load, SessionWindow) {
+  const Config config = loadOk(R"(sources: { g: { kind: generator } }
+pipelines:
+  p: { from: g, window: { session: { gap: 30s } }, aggregates: { n: count() } }
+)");
+  EXPECT_EQ(config.pipelines[0].window.kind, WindowKind::kSession);
+  EXPECT_EQ(config.pipelines[0].window.size, 30'000 * kMs);
+}
+
+TEST(Summary, EveryWindowKind) {
   const Config config = loadOk(R"(sources:
   demo: { kind: generator }
 pipelines:
   w1: { from: demo, window: { tumbling: 1s }, aggregates: { n: count() } }
   w2: { from: demo, window: { hopping: { size: 10s, slide: 1s } }, aggregates: { n: count() } }
+  w3: { from: demo, window: { session: { gap: 1m } }, aggregates: { n: count() } }
 )");
   EXPECT_EQ(summary(config),
-            "t.yaml: ok: 1 source (demo: generator), 2 pipelines (w1: tumbling 1s, w2: hopping "
-            "10s/1s)");
+            "t.yaml: ok: 1 source (demo: generator), 3 pipelines (w1: tumbling 1s, w2: hopping "
+            "10s/1s, w3: session gap 1m)");
 }
 
 class TempFile {

@@ -100,12 +100,43 @@ pipelines:
           "t.yaml:5:24: pipelines.a.window.hopping: missing required key \"size\"",
           "t.yaml:5:24: pipelines.a.window.hopping: missing required key \"slide\"",
           "t.yaml:9:24: pipelines.b.window.hopping: expected a map, got \"1s\"",
-          "t.yaml:13:29: pipelines.c.window.hopping: a window is either tumbling or hopping, not "
-          "both",
+          "t.yaml:13:29: pipelines.c.window.hopping: a window is one of tumbling, hopping or "
+          "session, not several",
           "t.yaml:17:43: pipelines.d.window.hopping.slide: \"0s\" is too short (a window is at "
           "least 1ms)",
           "t.yaml:17:47: pipelines.d.window.hopping.every: unknown key \"every\" (known keys: "
           "size, slide)"));
+}
+
+TEST(PipelineErrors, SessionShape) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources: { g: { kind: generator } }
+pipelines:
+  a:
+    from: g
+    window: { session: {} }
+    aggregates: { n: count() }
+  b:
+    from: g
+    window: { session: 30s }
+    aggregates: { n: count() }
+  c:
+    from: g
+    window: { session: { gap: 1s }, tumbling: 1s }
+    aggregates: { n: count() }
+  d:
+    from: g
+    window: { session: { gap: 0s, max: 1m } }
+    aggregates: { n: count() }
+)yaml"),
+      ElementsAre(
+          "t.yaml:5:24: pipelines.a.window.session: missing required key \"gap\"",
+          "t.yaml:9:24: pipelines.b.window.session: expected a map, got \"30s\"",
+          "t.yaml:13:37: pipelines.c.window.tumbling: a window is one of tumbling, hopping or "
+          "session, not several",
+          "t.yaml:17:31: pipelines.d.window.session.gap: \"0s\" is too short (a window is at "
+          "least 1ms)",
+          "t.yaml:17:35: pipelines.d.window.session.max: unknown key \"max\" (known keys: gap)"));
 }
 
 TEST(PipelineErrors, UnknownSourceInFrom) {

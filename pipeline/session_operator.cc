@@ -1,0 +1,232 @@
+#include "pipeline/session_operator.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "pipeline/record.h"
+
+namespace rivulet::pipeline {
+namespace {
+
+// Dead keys (without a live session) tolerated in the table besides one per live key.
+constexpr std::size_t kMinDeadKeys = 4096;
+
+}  // namespace
+
+SessionOperator::SessionOperator(const PipelinePlan& plan, const Aggregates& aggregates,
+                                 ResultSink* updates)
+    : plan_(plan),
+      aggregates_(aggregates),
+      gap_(plan.gap),
+      updates_(plan.emit_updates ? updates : nullptr),
+      watermark_(kMinTime),
+      keys_(kEntryWords),
+      spare_(kEntryWords),
+      words_(aggregates.words()) {
+  assert(!plan.emit_updates || updates != nullptr);
+  assert(gap_ > 0 && plan.allowed_lateness >= 0 && plan.fire_delay <= plan.allowed_lateness);
+  min_time_ = kMinTime + gap_;
+  if (__builtin_sub_overflow(kMaxTime - gap_, plan.allowed_lateness, &max_time_)) {
+    max_time_ = kMinTime;  // a lateness near 300 years: nothing fits
+  }
+}
+
+AddResult SessionOperator::add(std::int64_t time, std::uint64_t key_hash, std::string_view key,
+                               const double* values) noexcept {
+  // The common case: an event in the span of its key's newest session, which it may extend to
+  // time + gap but cannot bridge to another (older sessions end before this one starts).
+  Word* entry = keys_.find(key_hash, key);
+  if (entry != nullptr && entry[kHead].i >= 0) [[likely]] {
+    const auto s = static_cast<std::uint32_t>(entry[kHead].i);
+    Header& h = headers_[s];
+    if (time >= h.start && time <= h.end && time <= max_time_) [[likely]] {
+      aggregates_.update(state(s), time, values);
+      h.end = std::max(h.end, time + gap_);
+      if (h.fired) [[unlikely]]
+        emitUpdate(s);
+      return AddResult::kAdded;
+    }
+  }
+  return addSlow(time, key_hash, key, entry, values);
+}
+
+AddResult SessionOperator::addSlow(std::int64_t time, std::uint64_t key_hash, std::string_view key,
+                                   Word* entry, const double* values) noexcept {
+  if (time < min_time_ || time > max_time_) return AddResult::kLate;
+  const std::int64_t reach = time + gap_;  // the event's window is [time, reach)
+
+  // The sessions it touches (start <= reach and end >= time) are at most two, adjacent in the
+  // list: the first session starting at or before `reach`, and the one after it. Sessions are
+  // at least gap long and gaps between them are longer than gap, so no third can fit.
+  std::uint32_t newer = kNone;  // the session before `a` in the list
+  std::uint32_t a =
+      entry != nullptr && entry[kHead].i >= 0 ? static_cast<std::uint32_t>(entry[kHead].i) : kNone;
+  while (a != kNone && headers_[a].start > reach) {
+    newer = a;
+    a = headers_[a].next;
+  }
+
+  if (a == kNone || headers_[a].end < time) {
+    // A new session, between `newer` and `a`.
+    if (reach + plan_.allowed_lateness <= watermark_) return AddResult::kLate;
+    const bool new_key = entry == nullptr || entry[kHead].i < 0;
+    if (new_key && plan_.max_keys > 0 && live_keys_ >= plan_.max_keys) return AddResult::kRefused;
+    if (entry == nullptr) {
+      entry = keys_.findOrInsert(key_hash, key, [this](Word* e) {
+        e[kHead].i = -1;
+        e[kIndex].i = static_cast<std::int64_t>(keys_.size() - 1);
+      });
+    } else if (new_key) {
+      --dead_keys_;
+    }
+    live_keys_ += new_key;
+    const std::uint32_t s = allocate();
+    Header& h = headers_[s];
+    h.start = time;
+    h.end = reach;
+    h.next = a;
+    h.key = static_cast<std::uint32_t>(entry[kIndex].i);
+    h.fired = false;
+    if (newer == kNone) {
+      entry[kHead].i = s;
+    } else {
+      headers_[newer].next = s;
+    }
+    aggregates_.init(state(s));
+    aggregates_.update(state(s), time, values);
+    pushTimer(s, reach + plan_.fire_delay);
+    ++sessions_;
+    // Emit updates: a session the watermark has already passed the end of goes out at once.
+    if (updates_ != nullptr && reach <= watermark_) {
+      h.fired = true;
+      emitUpdate(s);
+    }
+    return AddResult::kAdded;
+  }
+
+  // Into `a`, which may now reach back to the next older session `b`: then `b` absorbs `a`.
+  std::uint32_t s = a;
+  const std::uint32_t b = headers_[a].next;
+  if (b != kNone && headers_[b].end >= time) {
+    Header& from = headers_[a];
+    Header& into = headers_[b];
+    into.end = std::max(into.end, from.end);
+    into.fired = into.fired || from.fired;
+    aggregates_.merge(state(b), state(a));
+    free(a);
+    s = b;
+  }
+  Header& h = headers_[s];
+  h.start = std::min(h.start, time);
+  h.end = std::max(h.end, reach);
+  aggregates_.update(state(s), time, values);
+  if (h.fired) emitUpdate(s);
+  return AddResult::kAdded;
+}
+
+void SessionOperator::emitUpdate(std::uint32_t s) noexcept {
+  const Header& h = headers_[s];
+  updates_->onResult(
+      WindowResult{h.start, h.end, ResultKind::kUpdate, keys_.keyAt(h.key), state(s)});
+}
+
+std::uint32_t SessionOperator::allocate() {
+  if (!free_.empty()) {
+    const std::uint32_t s = free_.back();
+    free_.pop_back();
+    return s;
+  }
+  headers_.push_back(Header{});
+  states_.resize(states_.size() + words_);
+  free_.reserve(headers_.size());  // so that free() never allocates
+  return static_cast<std::uint32_t>(headers_.size() - 1);
+}
+
+void SessionOperator::free(std::uint32_t s) noexcept {
+  Header& h = headers_[s];
+  Word* entry = keys_.stateAt(h.key);
+  if (entry[kHead].i == s) {
+    entry[kHead].i = h.next == kNone ? -1 : static_cast<std::int64_t>(h.next);
+  } else {
+    auto prev = static_cast<std::uint32_t>(entry[kHead].i);
+    while (headers_[prev].next != s) prev = headers_[prev].next;
+    headers_[prev].next = h.next;
+  }
+  if (entry[kHead].i < 0) {
+    --live_keys_;
+    ++dead_keys_;
+  }
+  ++h.generation;
+  free_.push_back(s);
+  --sessions_;
+}
+
+void SessionOperator::pushTimer(std::uint32_t s, std::int64_t due) {
+  timers_.push_back(Timer{due, s, headers_[s].generation});
+  std::push_heap(timers_.begin(), timers_.end(), laterTimer);
+}
+
+void SessionOperator::advanceWatermark(std::int64_t watermark, ResultSink& sink) {
+  if (watermark <= watermark_) return;
+  watermark_ = watermark;
+  runTimers(watermark, ResultKind::kFinal, sink);
+  compactKeys();
+}
+
+void SessionOperator::flush(ResultKind kind, ResultSink& sink) {
+  // Every fire and close time is at most kMaxTime (see max_time_): this fires and frees all.
+  runTimers(kMaxTime, kind, sink);
+  assert(sessions_ == 0 && live_keys_ == 0);
+  keys_.clear();
+  dead_keys_ = 0;
+}
+
+void SessionOperator::runTimers(std::int64_t limit, ResultKind kind, ResultSink& sink) {
+  while (!timers_.empty() && timers_.front().due <= limit) {
+    std::pop_heap(timers_.begin(), timers_.end(), laterTimer);
+    const Timer timer = timers_.back();
+    timers_.pop_back();
+    Header& h = headers_[timer.session];
+    if (h.generation != timer.generation) continue;  // freed, or merged into another
+    if (!h.fired) {
+      const std::int64_t due = h.end + plan_.fire_delay;
+      if (due > timer.due) {  // the session grew since the timer was set
+        pushTimer(timer.session, due);
+        continue;
+      }
+      emit(timer.session, kind, sink);
+      h.fired = true;
+    }
+    const std::int64_t close = h.end + plan_.allowed_lateness;
+    if (close > timer.due) {
+      pushTimer(timer.session, close);
+      continue;
+    }
+    free(timer.session);
+  }
+}
+
+void SessionOperator::emit(std::uint32_t s, ResultKind kind, ResultSink& sink) {
+  const Header& h = headers_[s];
+  sink.onResult(WindowResult{h.start, h.end, kind, keys_.keyAt(h.key), state(s)});
+}
+
+void SessionOperator::compactKeys() {
+  if (dead_keys_ <= std::max(live_keys_, kMinDeadKeys)) return;
+  spare_.clear();
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    const Word* entry = keys_.stateAt(i);
+    if (entry[kHead].i < 0) continue;
+    const auto index = static_cast<std::uint32_t>(spare_.size());
+    Word* moved = spare_.findOrInsert(keys_.hashAt(i), keys_.keyAt(i), [](Word*) {});
+    moved[kHead] = entry[kHead];
+    moved[kIndex].i = index;
+    for (auto s = static_cast<std::uint32_t>(entry[kHead].i); s != kNone; s = headers_[s].next) {
+      headers_[s].key = index;
+    }
+  }
+  std::swap(keys_, spare_);
+  dead_keys_ = 0;
+}
+
+}  // namespace rivulet::pipeline
