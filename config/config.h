@@ -49,7 +49,14 @@ struct WatermarkSpec {
 
 enum class SourceKind { kGenerator, kFile, kTcp };
 
+// What a generator's events look like.
+enum class GeneratorProfile {
+  kKeys,     // {ts, key, value}: `keys` keys "k<n>", values uniform in [0, 1)
+  kNexmark,  // NEXMark's person/auction/bid stream: {event_type, dateTime, auction, bidder, price}
+};
+
 struct GeneratorSpec {
+  GeneratorProfile profile = GeneratorProfile::kKeys;
   std::int64_t keys = 1000;
   std::int64_t events_per_second = 100000;
   std::optional<std::int64_t> start_ms;  // nullopt: "now" at start-up

@@ -28,14 +28,14 @@ constexpr Nanos kMaxPanes = 10'000;
 constexpr std::int64_t kMaxKeysLimit = std::int64_t{1} << 31;
 
 // The generator sources a pipeline reads: their fields are known, so field names can be checked.
-using GeneratorNames = std::vector<std::string>;
+using GeneratorNames = std::vector<const SourceInfo*>;
 
 void checkFieldOfGenerators(YamlReader& reader, const Value& at, std::string_view field,
                             const GeneratorNames& generators) {
   // One error per field is enough: report it against the first generator that lacks it.
-  for (const std::string& name : generators) {
+  for (const SourceInfo* source : generators) {
     const std::size_t before = reader.errorCount();
-    checkGeneratorField(reader, at, field, name);
+    checkGeneratorField(reader, at, field, *source);
     if (reader.errorCount() != before) return;
   }
 }
@@ -65,7 +65,7 @@ std::vector<std::string> readFrom(YamlReader& reader, const Value& value,
     if (source == sources.sources.end()) {
       reader.error(item, quote(*name) + " is not a source" + suggestion(*name, names, "sources"));
     } else if (source->kind == SourceKind::kGenerator) {
-      generators->push_back(source->name);
+      generators->push_back(&*source);
     }
   }
   return from;

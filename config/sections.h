@@ -13,14 +13,17 @@
 
 namespace rivulet::config {
 
-// The fields of every generator event.
+// The fields of generator events, by profile.
 inline constexpr std::string_view kGeneratorFields[] = {"ts", "key", "value"};
+inline constexpr std::string_view kNexmarkFields[] = {"event_type", "dateTime", "auction", "bidder",
+                                                      "price"};
 
 // What pipelines need to know about each entry under `sources:`, the invalid ones too, so that a
 // bad source gives one error and not one more per pipeline reading it.
 struct SourceInfo {
   std::string name;
   std::optional<SourceKind> kind;  // nullopt: missing, unknown or not supported yet
+  GeneratorProfile profile = GeneratorProfile::kKeys;  // generators: which fields they have
 };
 
 struct SourceTable {
@@ -34,8 +37,8 @@ SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info
 
 PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const SourceTable& sources);
 
-// Reports `field` at `at` unless it is one of kGeneratorFields.
+// Reports `field` at `at` unless generator `source` has it.
 void checkGeneratorField(YamlReader& reader, const Value& at, std::string_view field,
-                         std::string_view source_name);
+                         const SourceInfo& source);
 
 }  // namespace rivulet::config

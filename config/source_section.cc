@@ -18,7 +18,8 @@ constexpr std::int64_t kMaxStartMs = kInt64Max / 1'000'000;
 
 constexpr std::string_view kCommonKeys[] = {"kind", "format", "time", "watermark"};
 constexpr std::string_view kGeneratorKeys[] = {
-    "keys", "events_per_second", "start", "throttle", "count", "seed"};
+    "profile", "keys", "events_per_second", "start", "throttle", "count", "seed"};
+constexpr std::string_view kGeneratorProfiles[] = {"keys", "nexmark"};
 constexpr std::string_view kFileKeys[] = {"path", "follow"};
 constexpr std::string_view kTcpKeys[] = {"listen", "max_line", "max_connections"};
 constexpr std::string_view kUdpKeys[] = {"listen", "overflow", "rcvbuf"};
@@ -92,8 +93,7 @@ void readFormat(YamlReader& reader, const Value& value) {
   }
 }
 
-std::optional<TimeSpec> readTime(YamlReader& reader, const Value& value, bool generator,
-                                 std::string_view source_name) {
+std::optional<TimeSpec> readTime(YamlReader& reader, const Value& value, const SourceInfo& info) {
   auto map = reader.map(value);
   if (!map) return std::nullopt;
   TimeSpec time;
@@ -109,7 +109,7 @@ std::optional<TimeSpec> readTime(YamlReader& reader, const Value& value, bool ge
       ok = false;
     } else {
       time.field = *field;
-      if (generator) checkGeneratorField(reader, e->value, *field, source_name);
+      if (info.kind == SourceKind::kGenerator) checkGeneratorField(reader, e->value, *field, info);
     }
   } else {
     ok = false;
@@ -143,6 +143,15 @@ void readInt(YamlReader& reader, MapReader& map, std::string_view key, std::int6
   if (const Entry* e = map.find(key)) {
     if (const auto value = reader.integer(e->value, min, max)) *out = *value;
   }
+}
+
+GeneratorProfile readProfile(YamlReader& reader, MapReader& map) {
+  if (const Entry* e = map.find("profile")) {
+    if (reader.choice(e->value, kGeneratorProfiles, "a generator profile") == "nexmark") {
+      return GeneratorProfile::kNexmark;
+    }
+  }
+  return GeneratorProfile::kKeys;
 }
 
 void readGenerator(YamlReader& reader, MapReader& map, GeneratorSpec* generator) {
@@ -209,13 +218,13 @@ void reportLeftovers(YamlReader& reader, MapReader& map, const KindInfo* kind) {
 }  // namespace
 
 void checkGeneratorField(YamlReader& reader, const Value& at, std::string_view field,
-                         std::string_view source_name) {
-  if (std::find(std::begin(kGeneratorFields), std::end(kGeneratorFields), field) !=
-      std::end(kGeneratorFields)) {
-    return;
-  }
-  reader.error(at, quote(field) + " is not a field of generator source " + quote(source_name) +
-                       " (fields: " + joinComma(kGeneratorFields) + ")");
+                         const SourceInfo& source) {
+  using Fields = std::span<const std::string_view>;
+  const Fields fields = source.profile == GeneratorProfile::kNexmark ? Fields(kNexmarkFields)
+                                                                     : Fields(kGeneratorFields);
+  if (std::find(fields.begin(), fields.end(), field) != fields.end()) return;
+  reader.error(at, quote(field) + " is not a field of generator source " + quote(source.name) +
+                       " (fields: " + joinComma(fields) + ")");
 }
 
 SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info) {
@@ -232,13 +241,16 @@ SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info
     info->kind = source.kind;
   }
   const bool generator = info->kind == SourceKind::kGenerator;
+  // First, since it decides which fields the time may be.
+  if (generator) info->profile = source.generator.profile = readProfile(reader, *map);
 
   if (const Entry* e = map->find("format")) readFormat(reader, e->value);
   map->rejectNotSupported("columns");
   if (const Entry* e = map->find("time")) {
-    source.time = readTime(reader, e->value, generator, source.name);
+    source.time = readTime(reader, e->value, *info);
   } else if (generator) {
-    source.time = TimeSpec{"ts", TimeUnit::kMillis};
+    const bool nexmark = info->profile == GeneratorProfile::kNexmark;
+    source.time = TimeSpec{nexmark ? "dateTime" : "ts", TimeUnit::kMillis};
   }
   if (const Entry* e = map->find("watermark")) source.watermark = readWatermark(reader, e->value);
 

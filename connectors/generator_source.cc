@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/clock.h"
@@ -20,15 +22,6 @@ std::uint64_t mix(std::uint64_t x) noexcept {  // SplitMix64's output function
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
-}
-
-enum class Field { kTs, kKey, kValue, kOther };  // the first three index `at` in run()
-
-Field fieldOf(const std::string& name) {
-  if (name == "ts") return Field::kTs;
-  if (name == "key") return Field::kKey;
-  if (name == "value") return Field::kValue;
-  return Field::kOther;  // config validation rules this out
 }
 
 // Events between clock reads, watermarks and (when throttled) sleeps.
@@ -74,11 +67,214 @@ class EventClock {
   std::uint64_t millis_ = 0, rest_ = 0;
 };
 
+// A field of the plan's field list that a generator fills, or a scratch value when no pipeline
+// reads it. Text forms are only made for key fields, since formatting a number costs more than
+// everything else an event does.
+class Slot {
+ public:
+  Slot(std::vector<FieldValue>& values, const pipeline::SourcePlan& plan, std::string_view name,
+       FieldType type) {
+    const auto it = std::find(plan.fields.begin(), plan.fields.end(), name);
+    if (it != plan.fields.end()) {
+      const auto index = static_cast<int>(it - plan.fields.begin());
+      value_ = &values[static_cast<std::size_t>(index)];
+      for (const auto& route : plan.routes) {
+        for (int k : route.key_fields) as_key_ |= k == index;
+      }
+    }
+    value_->type = type;
+  }
+  Slot(const Slot&) = delete;  // value_ may point into the object
+  Slot& operator=(const Slot&) = delete;
+
+  FieldValue& value() noexcept { return *value_; }
+  void setInteger(std::int64_t v) noexcept {
+    value_->type = FieldType::kNumber;
+    value_->is_integer = true;
+    value_->integer = v;
+    value_->number = static_cast<double>(v);
+    if (as_key_) value_->text = {text_, std::to_chars(text_, text_ + sizeof text_, v).ptr};
+  }
+  void setNumber(double v) noexcept {
+    value_->number = v;
+    if (as_key_) value_->text = {text_, std::to_chars(text_, text_ + sizeof text_, v).ptr};
+  }
+  void setNull() noexcept { value_->type = FieldType::kNull; }
+
+ private:
+  FieldValue scratch_;
+  FieldValue* value_ = &scratch_;
+  bool as_key_ = false;
+  char text_[32];
+};
+
+// The `keys` profile: {ts, key, value}.
+class KeyEvents {
+ public:
+  KeyEvents(const config::GeneratorSpec& spec, const pipeline::SourcePlan& plan)
+      : spec_(spec),
+        values_(plan.fields.size()),
+        ts_(values_, plan, "ts", FieldType::kNumber),
+        key_(values_, plan, "key", FieldType::kString),
+        value_(values_, plan, "value", FieldType::kNumber) {
+    for (std::int64_t k = 0; k < std::min(spec.keys, kKeyTextTable); ++k) {
+      char text[kKeyTextStride] = {'k'};
+      const char* end = std::to_chars(text + 1, text + sizeof text, k).ptr;
+      key_texts_.insert(key_texts_.end(), text, text + kKeyTextStride);
+      key_sizes_.push_back(static_cast<std::uint8_t>(end - text));
+    }
+  }
+
+  // Fields no generated field fills stay missing (config validation rules them out); the types
+  // of the others never change, so only their values are written per event.
+  const FieldValue* make(std::uint64_t i, std::int64_t ts_ms) noexcept {
+    const GeneratedEvent e = keyAndValue(spec_, i);
+    ts_.setInteger(ts_ms);
+    FieldValue& key = key_.value();
+    if (e.key < key_sizes_.size()) {
+      key.text = {&key_texts_[e.key * kKeyTextStride], key_sizes_[e.key]};
+    } else {
+      key.text = {key_text_, std::to_chars(key_text_ + 1, key_text_ + sizeof key_text_, e.key).ptr};
+    }
+    value_.setNumber(e.value);
+    return values_.data();
+  }
+
+ private:
+  const config::GeneratorSpec& spec_;
+  std::vector<FieldValue> values_;
+  Slot ts_, key_, value_;
+  std::vector<char> key_texts_;  // "k<i>" for the first kKeyTextTable keys, kKeyTextStride apart
+  std::vector<std::uint8_t> key_sizes_;
+  char key_text_[24] = {'k'};
+};
+
+// The `nexmark` profile (see NexmarkEvent): the event's fields without its time.
+NexmarkEvent nexmarkFields(const config::GeneratorSpec& spec, std::uint64_t i) noexcept {
+  constexpr std::uint64_t kEpoch = 50;  // events per person/auction/bid cycle
+  constexpr std::uint64_t kPersons = 1, kAuctions = 3;
+  constexpr std::int64_t kFirstId = 1000;
+  constexpr std::uint64_t kHot = 100;
+  constexpr std::uint64_t kInFlightAuctions = 100, kAuctionLead = 10;
+  constexpr std::uint64_t kActivePersons = 1000, kPersonLead = 10;
+  // Uniform in [0, n), by Lemire's multiply-shift.
+  const auto below = [](std::uint64_t random, std::uint64_t n) {
+    __extension__ using U128 = unsigned __int128;
+    return static_cast<std::uint64_t>((static_cast<U128>(random) * n) >> 64);
+  };
+
+  const std::uint64_t epoch = i / kEpoch;
+  const std::uint64_t offset = i % kEpoch;
+  if (offset < kPersons) return NexmarkEvent{NexmarkEvent::kPerson};
+  if (offset < kPersons + kAuctions) return NexmarkEvent{NexmarkEvent::kAuction};
+  // Ids so far, from 0: a bid comes after its cycle's person and auctions.
+  const std::uint64_t last_person = epoch * kPersons + kPersons - 1;
+  const std::uint64_t last_auction = epoch * kAuctions + kAuctions - 1;
+  const std::uint64_t state = spec.seed * 0xd1b54a32d192ed03ULL + 8 * i * kGamma;
+  std::uint64_t auction;
+  if (mix(state + kGamma) & 1) {
+    auction = last_auction / kHot * kHot;
+  } else {
+    const std::uint64_t lowest =
+        last_auction > kInFlightAuctions ? last_auction - kInFlightAuctions : 0;
+    auction = lowest + below(mix(state + 2 * kGamma), last_auction - lowest + 1 + kAuctionLead);
+  }
+  std::uint64_t bidder;
+  if ((mix(state + 3 * kGamma) & 3) != 0) {
+    bidder = last_person / kHot * kHot + 1;
+  } else {
+    const std::uint64_t persons = last_person + 1;
+    const std::uint64_t active = std::min(persons, kActivePersons);
+    bidder = persons - active + below(mix(state + 4 * kGamma), active + kPersonLead);
+  }
+  const double unit = static_cast<double>(mix(state + 5 * kGamma) >> 11) * 0x1.0p-53;
+  return NexmarkEvent{NexmarkEvent::kBid, 0, kFirstId + static_cast<std::int64_t>(auction),
+                      kFirstId + static_cast<std::int64_t>(bidder),
+                      std::llround(std::pow(10.0, unit * 6.0) * 100.0)};
+}
+
+class NexmarkEvents {
+ public:
+  NexmarkEvents(const config::GeneratorSpec& spec, const pipeline::SourcePlan& plan)
+      : spec_(spec),
+        values_(plan.fields.size()),
+        type_(values_, plan, "event_type", FieldType::kNumber),
+        time_(values_, plan, "dateTime", FieldType::kNumber),
+        auction_(values_, plan, "auction", FieldType::kNumber),
+        bidder_(values_, plan, "bidder", FieldType::kNumber),
+        price_(values_, plan, "price", FieldType::kNumber) {}
+
+  const FieldValue* make(std::uint64_t i, std::int64_t ts_ms) noexcept {
+    const NexmarkEvent e = nexmarkFields(spec_, i);
+    time_.setInteger(ts_ms);
+    type_.setInteger(e.type);
+    if (e.type == NexmarkEvent::kBid) {
+      auction_.setInteger(e.auction);
+      bidder_.setInteger(e.bidder);
+      price_.setInteger(e.price);
+    } else {
+      auction_.setNull();
+      bidder_.setNull();
+      price_.setNull();
+    }
+    return values_.data();
+  }
+
+ private:
+  const config::GeneratorSpec& spec_;
+  std::vector<FieldValue> values_;
+  Slot type_, time_, auction_, bidder_, price_;
+};
+
+// The generator loop, for one profile's events.
+template <typename Events>
+void generate(const config::GeneratorSpec& spec, std::int64_t start_ms,
+              pipeline::EventRouter& router, Events& events, std::stop_token stop) {
+  const std::uint64_t count = spec.count > 0 ? static_cast<std::uint64_t>(spec.count) : ~0ULL;
+  const std::int64_t began = pipeline::steadyNanos();
+  const std::uint64_t batch =
+      spec.throttle > 0
+          ? std::clamp<std::uint64_t>(static_cast<std::uint64_t>(spec.throttle) / 100, 1, kBatch)
+          : kBatch;
+  std::uint64_t i = 0;
+  EventClock clock(spec.events_per_second);
+  while (i < count && !stop.stop_requested()) {
+    const std::int64_t now = pipeline::wallNanos();
+    const std::uint64_t batch_end = std::min(count, i + batch);
+    for (; i < batch_end; ++i, clock.next()) {
+      router.route(events.make(i, start_ms + static_cast<std::int64_t>(clock.millis())), now);
+    }
+    router.flush(now, pipeline::steadyNanos());
+    if (spec.throttle > 0) {
+      // Sleep until the wall clock catches up with the event count; no spinning.
+      const std::int64_t due =
+          began + static_cast<std::int64_t>(i * 1'000'000'000ULL /
+                                            static_cast<std::uint64_t>(spec.throttle));
+      for (std::int64_t ahead = due - pipeline::steadyNanos(); ahead > 0 && !stop.stop_requested();
+           ahead = due - pipeline::steadyNanos()) {
+        const std::int64_t nap = std::min<std::int64_t>(ahead, 50'000'000);
+        const timespec ts{0, static_cast<long>(nap)};
+        nanosleep(&ts, nullptr);
+        router.flush(pipeline::wallNanos(), pipeline::steadyNanos());
+      }
+    }
+  }
+  router.end(stop.stop_requested() && i < count);
+}
+
 }  // namespace
 
 GeneratedEvent generateEvent(const config::GeneratorSpec& spec, std::int64_t start_ms,
                              std::uint64_t i) noexcept {
   GeneratedEvent e = keyAndValue(spec, i);
+  e.ts_ms = start_ms + static_cast<std::int64_t>(
+                           i * 1000 / static_cast<std::uint64_t>(spec.events_per_second));
+  return e;
+}
+
+NexmarkEvent nexmarkEvent(const config::GeneratorSpec& spec, std::int64_t start_ms,
+                          std::uint64_t i) noexcept {
+  NexmarkEvent e = nexmarkFields(spec, i);
   e.ts_ms = start_ms + static_cast<std::int64_t>(
                            i * 1000 / static_cast<std::uint64_t>(spec.events_per_second));
   return e;
@@ -90,88 +286,13 @@ GeneratorSource::GeneratorSource(const config::GeneratorSpec& spec, pipeline::Ev
       start_ms_(spec.start_ms ? *spec.start_ms : pipeline::wallNanos() / 1'000'000) {}
 
 void GeneratorSource::run(std::stop_token stop) {
-  // Where each generated field goes in the plan's field order (-1: no pipeline reads it), and
-  // whether a pipeline groups by it: text forms are only made for key fields, since formatting a
-  // double costs more than everything else an event does.
-  const std::vector<std::string>& names = router_.plan().fields;
-  int at[3] = {-1, -1, -1};  // ts, key, value
-  std::vector<char> as_key(names.size(), 0);
-  for (const auto& route : router_.plan().routes)
-    for (int k : route.key_fields) as_key[static_cast<std::size_t>(k)] = 1;
-  for (std::size_t f = 0; f < names.size(); ++f) {
-    const Field field = fieldOf(names[f]);
-    if (field != Field::kOther) at[static_cast<int>(field)] = static_cast<int>(f);
+  if (spec_.profile == config::GeneratorProfile::kNexmark) {
+    NexmarkEvents events(spec_, router_.plan());
+    generate(spec_, start_ms_, router_, events, stop);
+  } else {
+    KeyEvents events(spec_, router_.plan());
+    generate(spec_, start_ms_, router_, events, stop);
   }
-  std::vector<char> key_texts;  // "k<i>" for the first kKeyTextTable keys, kKeyTextStride apart
-  std::vector<std::uint8_t> key_sizes;
-  for (std::int64_t k = 0; k < std::min(spec_.keys, kKeyTextTable); ++k) {
-    char text[kKeyTextStride] = {'k'};
-    const char* end = std::to_chars(text + 1, text + sizeof text, k).ptr;
-    key_texts.insert(key_texts.end(), text, text + kKeyTextStride);
-    key_sizes.push_back(static_cast<std::uint8_t>(end - text));
-  }
-  // Fields no generated field fills stay missing (config validation rules them out); the types
-  // of the others never change, so only their values are written per event.
-  std::vector<FieldValue> values(names.size());
-  FieldValue scratch;  // where an unread field's value goes
-  FieldValue& ts = at[0] >= 0 ? values[static_cast<std::size_t>(at[0])] : scratch;
-  FieldValue& key = at[1] >= 0 ? values[static_cast<std::size_t>(at[1])] : scratch;
-  FieldValue& value = at[2] >= 0 ? values[static_cast<std::size_t>(at[2])] : scratch;
-  ts.type = FieldType::kNumber;
-  ts.is_integer = true;
-  key.type = FieldType::kString;
-  value.type = FieldType::kNumber;
-  const bool ts_as_key = at[0] >= 0 && as_key[static_cast<std::size_t>(at[0])];
-  const bool value_as_key = at[2] >= 0 && as_key[static_cast<std::size_t>(at[2])];
-  char ts_text[24];
-  char key_text[24] = {'k'};
-  char value_text[32];
-
-  const std::uint64_t count = spec_.count > 0 ? static_cast<std::uint64_t>(spec_.count) : ~0ULL;
-  const std::int64_t began = pipeline::steadyNanos();
-  const std::uint64_t batch =
-      spec_.throttle > 0
-          ? std::clamp<std::uint64_t>(static_cast<std::uint64_t>(spec_.throttle) / 100, 1, kBatch)
-          : kBatch;
-  std::uint64_t i = 0;
-  EventClock clock(spec_.events_per_second);
-  while (i < count && !stop.stop_requested()) {
-    const std::int64_t now = pipeline::wallNanos();
-    const std::uint64_t batch_end = std::min(count, i + batch);
-    for (; i < batch_end; ++i, clock.next()) {
-      GeneratedEvent e = keyAndValue(spec_, i);
-      e.ts_ms = start_ms_ + static_cast<std::int64_t>(clock.millis());
-      ts.integer = e.ts_ms;
-      ts.number = static_cast<double>(e.ts_ms);
-      if (ts_as_key)
-        ts.text = {ts_text, std::to_chars(ts_text, ts_text + sizeof ts_text, e.ts_ms).ptr};
-      if (e.key < key_sizes.size()) {
-        key.text = {&key_texts[e.key * kKeyTextStride], key_sizes[e.key]};
-      } else {
-        key.text = {key_text, std::to_chars(key_text + 1, key_text + sizeof key_text, e.key).ptr};
-      }
-      value.number = e.value;
-      if (value_as_key)
-        value.text = {value_text,
-                      std::to_chars(value_text, value_text + sizeof value_text, e.value).ptr};
-      router_.route(values.data(), now);
-    }
-    router_.flush(now, pipeline::steadyNanos());
-    if (spec_.throttle > 0) {
-      // Sleep until the wall clock catches up with the event count; no spinning.
-      const std::int64_t due =
-          began + static_cast<std::int64_t>(i * 1'000'000'000ULL /
-                                            static_cast<std::uint64_t>(spec_.throttle));
-      for (std::int64_t ahead = due - pipeline::steadyNanos(); ahead > 0 && !stop.stop_requested();
-           ahead = due - pipeline::steadyNanos()) {
-        const std::int64_t nap = std::min<std::int64_t>(ahead, 50'000'000);
-        const timespec ts{0, static_cast<long>(nap)};
-        nanosleep(&ts, nullptr);
-        router_.flush(pipeline::wallNanos(), pipeline::steadyNanos());
-      }
-    }
-  }
-  router_.end(stop.stop_requested() && i < count);
 }
 
 }  // namespace rivulet::connectors

@@ -332,6 +332,16 @@ pipelines:
   EXPECT_EQ(config.pipelines[0].window.slide, kMs);
 }
 
+TEST(Load, NexmarkGeneratorTimesByDateTime) {
+  const Config config = loadOk(R"(sources: { nx: { kind: generator, profile: nexmark } }
+pipelines:
+  p: { from: nx, group_by: [auction], window: { tumbling: 1s }, aggregates: { m: max(price) } }
+)");
+  EXPECT_EQ(config.sources[0].generator.profile, GeneratorProfile::kNexmark);
+  ASSERT_TRUE(config.sources[0].time.has_value());
+  EXPECT_EQ(config.sources[0].time->field, "dateTime");
+}
+
 TEST(Load, SessionWindow) {
   const Config config = loadOk(R"(sources: { g: { kind: generator } }
 pipelines:

@@ -245,6 +245,24 @@ pipelines:
                   "source \"demo\" (fields: ts, key, value)"));
 }
 
+TEST(PipelineErrors, NexmarkGeneratorFields) {
+  EXPECT_THAT(errorsOf(R"yaml(sources:
+  nx: { kind: generator, profile: nexmark }
+  bad: { kind: generator, profile: tpch }
+pipelines:
+  p:
+    from: nx
+    group_by: [key]
+    window: { tumbling: 1s }
+    aggregates: { top: max(price), n: count() }
+)yaml"),
+              ElementsAre("t.yaml:3:36: sources.bad.profile: \"tpch\" is not a generator profile "
+                          "(expected one of: keys, nexmark)",
+                          "t.yaml:7:16: pipelines.p.group_by[0]: \"key\" is not a field of "
+                          "generator source \"nx\" (fields: event_type, dateTime, auction, bidder, "
+                          "price)"));
+}
+
 TEST(PipelineErrors, GroupByAndAggregateNames) {
   EXPECT_THAT(
       errorsOf(R"yaml(sources: { s: { kind: file, path: x } }

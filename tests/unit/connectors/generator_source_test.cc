@@ -1,5 +1,6 @@
-// GeneratorSource: generateEvent is a pure, well-spread function of (seed, i), and a real source
-// run into real rings delivers exactly its events, keyed, watermarked and ended.
+// GeneratorSource: generateEvent is a pure, well-spread function of (seed, i), nexmarkEvent has
+// NEXMark's proportions and hot spots, and a real source run into real rings delivers exactly its
+// events, keyed, watermarked and ended.
 #include "connectors/generator_source.h"
 
 #include <gtest/gtest.h>
@@ -168,6 +169,63 @@ TEST(GenerateEvent, ValuesAreInUnitIntervalAndSpread) {
   EXPECT_GT(high, 0.999);
 }
 
+// ---- nexmarkEvent ----
+
+TEST(NexmarkEvent, ProportionsHotSpotsAndPrices) {
+  const config::GeneratorSpec s = spec(1, 1000, 3);
+  constexpr std::uint64_t kEvents = 500'000;
+  std::size_t types[3] = {0, 0, 0};
+  std::size_t hot_auction = 0, hot_bidder = 0, cheap = 0;
+  std::int64_t low = INT64_MAX, high = 0;
+  for (std::uint64_t i = 0; i < kEvents; ++i) {
+    const NexmarkEvent e = nexmarkEvent(s, 0, i);
+    ASSERT_EQ(e, nexmarkEvent(s, 0, i)) << "not a function of (seed, i)";
+    ++types[e.type];
+    // 1 person, then 3 auctions, then 46 bids in every 50 events.
+    const std::uint64_t offset = i % 50;
+    ASSERT_EQ(e.type, offset < 1   ? NexmarkEvent::kPerson
+                      : offset < 4 ? NexmarkEvent::kAuction
+                                   : NexmarkEvent::kBid);
+    EXPECT_EQ(e.ts_ms, static_cast<std::int64_t>(i));
+    if (e.type != NexmarkEvent::kBid) continue;
+    const auto last_auction = static_cast<std::int64_t>(i / 50 * 3 + 2);
+    const auto last_person = static_cast<std::int64_t>(i / 50);
+    ASSERT_GE(e.auction, 1000 + std::max<std::int64_t>(last_auction - 100, 0));
+    ASSERT_LE(e.auction, 1000 + last_auction + 10);
+    ASSERT_GE(e.bidder, 1000 + std::max<std::int64_t>(last_person - 999, 0));
+    ASSERT_LE(e.bidder, 1000 + last_person + 10);
+    hot_auction += e.auction == 1000 + last_auction / 100 * 100;
+    hot_bidder += e.bidder == 1000 + last_person / 100 * 100 + 1;
+    low = std::min(low, e.price);
+    high = std::max(high, e.price);
+    cheap += e.price < 100'000;  // 10^(6u) * 100 < 10^5 for u < 1/2
+  }
+  EXPECT_EQ(types[0], kEvents / 50);
+  EXPECT_EQ(types[1], 3 * kEvents / 50);
+  EXPECT_EQ(types[2], 46 * kEvents / 50);
+  const double bids = static_cast<double>(types[2]);
+  // The hot share, plus the cold draws that land on the hot id by chance (about 1/110 and 1/1010).
+  EXPECT_NEAR(hot_auction / bids, 0.5 + 0.5 / 110, 0.01);
+  EXPECT_NEAR(hot_bidder / bids, 0.75 + 0.25 / 1010, 0.01);
+  EXPECT_NEAR(cheap / bids, 0.5, 0.01);
+  EXPECT_GE(low, 100);
+  EXPECT_LT(low, 110);
+  EXPECT_LE(high, 100'000'000);
+  EXPECT_GT(high, 99'000'000);
+}
+
+TEST(NexmarkEvent, SeedsGiveDifferentBids) {
+  std::size_t bids = 0, same = 0;
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    const NexmarkEvent a = nexmarkEvent(spec(1, 1000, 1), 0, i);
+    if (a.type != NexmarkEvent::kBid) continue;
+    ++bids;
+    same += a.price == nexmarkEvent(spec(1, 1000, 2), 0, i).price;
+  }
+  EXPECT_EQ(bids, 920u);
+  EXPECT_LT(same, 10u);
+}
+
 // ---- a real GeneratorSource into rings ----
 
 constexpr std::int64_t kStartMs = 1'700'000'000'000;
@@ -299,6 +357,55 @@ TEST(GeneratorSource, BoundedRunDeliversExactlyItsEvents) {
   }
   EXPECT_EQ(stats.events.load(), static_cast<std::uint64_t>(n));
   EXPECT_EQ(testutil::totalErrors(stats), 0u);
+}
+
+// The nexmark profile through a real router: a pipeline of bids by auction gets exactly the bids,
+// with their price.
+TEST(GeneratorSource, NexmarkProfileDeliversItsBids) {
+  const std::int64_t n = 10'000 / RIVULET_TEST_SLOWDOWN;
+  config::Config config;
+  config::SourceConfig source;
+  source.name = "nexmark";
+  source.kind = config::SourceKind::kGenerator;
+  source.time = config::TimeSpec{"dateTime", config::TimeUnit::kMillis};
+  source.generator.profile = config::GeneratorProfile::kNexmark;
+  source.generator.events_per_second = 1000;
+  source.generator.start_ms = kStartMs;
+  source.generator.count = n;
+  config.sources.push_back(source);
+  config::PipelineConfig bids =
+      testutil::pipelineConfig("bids", "nexmark", {"auction"},
+                               {testutil::aggregate("sum", config::AggregateKind::kSum, "price")});
+  bids.where = config::parseExpression("event_type == 2").expression;
+  ASSERT_TRUE(bids.where.has_value());
+  config.pipelines.push_back(bids);
+  pipeline::SourceStats stats;
+  RingSet rings(1, 1 << 14);
+  GeneratorSource generator(
+      config.sources[0].generator,
+      pipeline::EventRouter(testutil::planFor(config), rings.pointers(), stats));
+
+  runAndDrain(generator, rings, [] { return false; });
+
+  using Bid = std::tuple<std::int64_t, std::string, double>;  // time, auction, price
+  std::vector<Bid> expected;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const NexmarkEvent e =
+        nexmarkEvent(config.sources[0].generator, kStartMs, static_cast<std::uint64_t>(i));
+    if (e.type != NexmarkEvent::kBid) continue;
+    expected.emplace_back(e.ts_ms * kMs, std::to_string(e.auction), static_cast<double>(e.price));
+  }
+  std::vector<Bid> got;
+  for (const Record& r : rings.records(0)) {
+    if (r.type() != RecordType::kEvent) continue;
+    const auto parts = testutil::keyParts(r.key(1));
+    ASSERT_EQ(parts.size(), 1u);
+    ASSERT_EQ(parts[0].first, pipeline::KeyPartType::kNumber);
+    got.emplace_back(r.header.time, parts[0].second, r.value(0));
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(expected.size(), static_cast<std::size_t>(n / 50 * 46));
+  EXPECT_EQ(stats.events.load(), static_cast<std::uint64_t>(n));
 }
 
 TEST(GeneratorSource, StopEndsAnEndlessRunWithStoppedEnd) {
