@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# NEXMark-style queries on rivuletd, fed by the generator's nexmark profile (persons, auctions and
+# bids 1:3:46, hot auctions and bidders as in the NEXMark generator), each query alone:
+#
+#   Q5  hot items:   bids per auction,   hopping 10s/2s   (where event_type == 2)
+#   Q7  highest bid: max price,          tumbling 10s     (where event_type == 2)
+#   Q11 user sessions: bids per bidder,  session gap 10s  (where event_type == 2)
+#
+# Each query runs RUNS times (default 5) over EVENTS events (default 20,000,000; 100,000 events/s of
+# event time, so 200 s of auctions). Every run's results are checked: each bid is counted once per
+# window containing it (5 for Q5, 1 for Q11), and Q7 has one result per 10 s window. It prints the
+# median and spread of events/s of wall time and of events per CPU-second (user + system time of
+# the whole daemon: source, stages and publisher), next to Flink's published per-core figures
+# (Q5 ~22 K/s, Q7 ~12 K/s, Q11 ~40 K/s per core): Flink cannot run here, so that is the
+# comparison.
+#
+# usage: bench/nexmark.sh [RUNS] [EVENTS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${1:-5}"
+events="${2:-20000000}"
+rate=100000
+./scripts/build.sh release >/dev/null
+bin=build/release
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cpus"
+echo "events per run: $events ($rate/s of event time), runs: $runs"
+
+write_config() {  # name pipeline-yaml
+  cat >"$work/$1.yaml" <<YAML
+daemon:
+  metrics: 127.0.0.1:0
+  publish: ipc://$work/$1.ipc
+  output: $work/$1.jsonl
+  log_level: warn
+sources:
+  nexmark:
+    kind: generator
+    profile: nexmark
+    events_per_second: $rate
+    start: 1700000000000
+    count: $events
+    seed: 7
+pipelines:
+  $1:
+    from: nexmark
+    where: "event_type == 2"
+$2
+YAML
+}
+write_config q5 "    group_by: [auction]
+    window: { hopping: { size: 10s, slide: 2s } }
+    aggregates: { bids: count() }"
+write_config q7 "    window: { tumbling: 10s }
+    aggregates: { max_price: max(price) }"
+write_config q11 "    group_by: [bidder]
+    window: { session: { gap: 10s } }
+    aggregates: { bids: count() }"
+
+# Bids among the events: 46 of every 50, after each cycle's person and 3 auctions.
+bids=$(( events / 50 * 46 + ( events % 50 > 4 ? events % 50 - 4 : 0 ) ))
+windows_10s=$(( (events * 1000 / rate + 9999) / 10000 ))
+
+sum_of() { grep -o "\"$2\":[0-9]*" "$1" | awk -F: '{ s += $2 } END { printf "%d", s }'; }
+fail() { echo "WRONG RESULTS: $*" >&2; exit 1; }
+check() {  # query
+  local f="$work/$1.jsonl"
+  case "$1" in
+    q5) [ "$(sum_of "$f" bids)" -eq $(( 5 * bids )) ] || fail "q5 counts $(sum_of "$f" bids), want $(( 5 * bids ))" ;;
+    q11) [ "$(sum_of "$f" bids)" -eq "$bids" ] || fail "q11 counts $(sum_of "$f" bids), want $bids" ;;
+    q7) [ "$(wc -l <"$f")" -eq "$windows_10s" ] || fail "q7 has $(wc -l <"$f") windows, want $windows_10s" ;;
+  esac
+}
+
+run() {  # query
+  rm -f "$work/$1.jsonl"
+  local timing
+  timing=$( { TIMEFORMAT='%R %U %S'; time "$bin/daemon/rivuletd" --config "$work/$1.yaml"; } 2>&1 )
+  check "$1"
+  echo "$events $timing" | awk '{ printf "%.0f\n", $1 / $2 }' >>"$work/$1.wall"
+  echo "$events $timing" | awk '{ printf "%.0f\n", $1 / ($3 + $4) }' >>"$work/$1.cpu"
+  echo "$(wc -l <"$work/$1.jsonl")" >"$work/$1.results"
+}
+
+# Median and spread of the numbers in a file, one per line.
+stats() { sort -g "$1" | awk '{ v[NR] = $1 } END {
+  m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+  printf "%.2f M/s (min %.2f, max %.2f)", m / 1e6, v[1] / 1e6, v[NR] / 1e6 }'; }
+median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Rounds of one run of each query, so the VM's slow spells fall on all three alike.
+for q in q5 q7 q11; do : >"$work/$q.wall"; : >"$work/$q.cpu"; done
+for _ in $(seq "$runs"); do
+  for q in q5 q7 q11; do run "$q"; done
+done
+
+for q in q5:22000 q7:12000 q11:40000; do
+  name=${q%%:*}
+  flink=${q##*:}
+  printf '%-4s %8s results | wall %s | per core %s | %.0fx Flink per core\n' \
+    "${name^^}" "$(cat "$work/$name.results")" "$(stats "$work/$name.wall")" \
+    "$(stats "$work/$name.cpu")" "$(echo "$(median "$work/$name.cpu") $flink" | awk '{ print $1 / $2 }')"
+done
