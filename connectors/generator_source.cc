@@ -68,12 +68,14 @@ class EventClock {
 };
 
 // A field of the plan's field list that a generator fills, or a scratch value when no pipeline
-// reads it. Text forms are only made for key fields, since formatting a number costs more than
+// reads it. Its type is set once (integers are numbers with is_integer), so an event writes only
+// its value. Text forms are only made for key fields, since formatting a number costs more than
 // everything else an event does.
 class Slot {
  public:
   Slot(std::vector<FieldValue>& values, const pipeline::SourcePlan& plan, std::string_view name,
-       FieldType type) {
+       FieldType type, bool integer = false)
+      : type_(type) {
     const auto it = std::find(plan.fields.begin(), plan.fields.end(), name);
     if (it != plan.fields.end()) {
       const auto index = static_cast<int>(it - plan.fields.begin());
@@ -83,6 +85,7 @@ class Slot {
       }
     }
     value_->type = type;
+    value_->is_integer = integer;
   }
   Slot(const Slot&) = delete;  // value_ may point into the object
   Slot& operator=(const Slot&) = delete;
@@ -91,8 +94,6 @@ class Slot {
   // Whether a pipeline reads the field.
   bool read() const noexcept { return value_ != &scratch_; }
   void setInteger(std::int64_t v) noexcept {
-    value_->type = FieldType::kNumber;
-    value_->is_integer = true;
     value_->integer = v;
     value_->number = static_cast<double>(v);
     if (as_key_) value_->text = {text_, std::to_chars(text_, text_ + sizeof text_, v).ptr};
@@ -101,9 +102,12 @@ class Slot {
     value_->number = v;
     if (as_key_) value_->text = {text_, std::to_chars(text_, text_ + sizeof text_, v).ptr};
   }
+  // A null, until restore() gives the field its type back.
   void setNull() noexcept { value_->type = FieldType::kNull; }
+  void restore() noexcept { value_->type = type_; }
 
  private:
+  const FieldType type_;
   FieldValue scratch_;
   FieldValue* value_ = &scratch_;
   bool as_key_ = false;
@@ -116,7 +120,7 @@ class KeyEvents {
   KeyEvents(const config::GeneratorSpec& spec, const pipeline::SourcePlan& plan)
       : spec_(spec),
         values_(plan.fields.size()),
-        ts_(values_, plan, "ts", FieldType::kNumber),
+        ts_(values_, plan, "ts", FieldType::kNumber, /*integer=*/true),
         key_(values_, plan, "key", FieldType::kString),
         value_(values_, plan, "value", FieldType::kNumber) {
     for (std::int64_t k = 0; k < std::min(spec.keys, kKeyTextTable); ++k) {
@@ -217,11 +221,11 @@ class NexmarkEvents {
   NexmarkEvents(const config::GeneratorSpec& spec, const pipeline::SourcePlan& plan)
       : spec_(spec),
         values_(plan.fields.size()),
-        type_(values_, plan, "event_type", FieldType::kNumber),
-        time_(values_, plan, "dateTime", FieldType::kNumber),
-        auction_(values_, plan, "auction", FieldType::kNumber),
-        bidder_(values_, plan, "bidder", FieldType::kNumber),
-        price_(values_, plan, "price", FieldType::kNumber),
+        type_(values_, plan, "event_type", FieldType::kNumber, /*integer=*/true),
+        time_(values_, plan, "dateTime", FieldType::kNumber, /*integer=*/true),
+        auction_(values_, plan, "auction", FieldType::kNumber, /*integer=*/true),
+        bidder_(values_, plan, "bidder", FieldType::kNumber, /*integer=*/true),
+        price_(values_, plan, "price", FieldType::kNumber, /*integer=*/true),
         wanted_{auction_.read(), bidder_.read(), price_.read()} {}
 
   const FieldValue* make(std::uint64_t i, std::int64_t ts_ms) noexcept {
@@ -229,6 +233,9 @@ class NexmarkEvents {
     time_.setInteger(ts_ms);
     type_.setInteger(e.type);
     if (e.type == NexmarkEvent::kBid) {
+      auction_.restore();
+      bidder_.restore();
+      price_.restore();
       auction_.setInteger(e.auction);
       bidder_.setInteger(e.bidder);
       price_.setInteger(e.price);
