@@ -14,7 +14,8 @@ namespace rivulet::pipeline {
 struct PipelinePlan {
   std::uint16_t id = 0;  // index in the engine's pipeline list
   std::string name;
-  std::vector<std::string> group_by;
+  // The key's parts: fields, and expressions under their names.
+  std::vector<config::GroupBySpec> group_by;
   std::int64_t size = 0;   // window size, ns
   std::int64_t slide = 0;  // == size for tumbling windows
   std::int64_t slice = 0;  // gcd(size, slide): the unit of state (a pane)

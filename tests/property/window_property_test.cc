@@ -102,7 +102,7 @@ Case makeCase(std::uint64_t seed) {
   config::PipelineConfig pipeline;
   pipeline.name = "p";
   pipeline.from = {"in"};
-  pipeline.group_by = {"key"};
+  pipeline.group_by = {config::GroupBySpec{"key"}};
   pipeline.window.kind =
       slide == size ? config::WindowKind::kTumbling : config::WindowKind::kHopping;
   pipeline.window.size = size;
