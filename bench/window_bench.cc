@@ -64,7 +64,7 @@ PipelinePlan makePlan(std::int64_t size, std::int64_t slide) {
   config::PipelineConfig p;
   p.name = "bench";
   p.from = {"trades"};
-  p.group_by = {"symbol"};
+  p.group_by = {config::GroupBySpec{"symbol"}};
   p.window.kind = size == slide ? config::WindowKind::kTumbling : config::WindowKind::kHopping;
   p.window.size = size;
   p.window.slide = slide;

@@ -117,10 +117,17 @@ struct AggregateSpec {
   std::optional<Expression> argument{};  // an argument that is not a bare field name
 };
 
+// One group_by entry: a top-level field, or an expression under a name of its own
+// (`bucket: floor(price / 10)`).
+struct GroupBySpec {
+  std::string name;  // the key's name in results: the field's name, or the expression's alias
+  std::optional<Expression> expression{};  // set for `alias: expression`; else `name` is a field
+};
+
 struct PipelineConfig {
   std::string name;
   std::vector<std::string> from;      // source names, each known
-  std::vector<std::string> group_by;  // top-level field names
+  std::vector<GroupBySpec> group_by;  // in config order, names unique
   WindowSpec window;
   Nanos allowed_lateness = 0;
   bool emit_updates = false;              // emit: updates (default final)

@@ -71,26 +71,91 @@ std::vector<std::string> readFrom(YamlReader& reader, const Value& value,
   return from;
 }
 
-// The group_by fields with the values they came from, for later checks at their positions.
-std::vector<std::pair<std::string, Value>> readGroupBy(YamlReader& reader, const Value& value) {
-  std::vector<std::pair<std::string, Value>> fields;
+// An expression, checked to give a value of type `want` (see checkResultType) and to read only
+// fields its generator sources have. Its errors are placed at their column when the scalar is on
+// one line (a quoted scalar starts one column after its quote; escapes inside double quotes are not
+// accounted for). `expected` names it in the error for a value that is not a scalar.
+std::optional<Expression> readExpression(YamlReader& reader, const Value& value, ExprType want,
+                                         std::string_view expected,
+                                         const GeneratorNames& generators) {
+  const auto text = reader.scalar(value, expected);
+  if (!text) return std::nullopt;
+  const bool quoted = value.node.Tag() == "!";
+  const auto at = [&](std::uint32_t offset) {
+    YAML::Mark mark = value.mark;
+    if (text->find('\n') == std::string::npos)
+      mark.column += static_cast<int>(offset) + (quoted ? 1 : 0);
+    return mark;
+  };
+  ExpressionResult parsed = parseExpression(*text);
+  for (const ExprError& e : parsed.errors) reader.error(at(e.offset), value.path, e.message);
+  if (!parsed.expression) return std::nullopt;
+  if (const auto e = checkResultType(*parsed.expression, want)) {
+    reader.error(at(e->offset), value.path, e->message);
+    return std::nullopt;
+  }
+  bool usable = true;
+  for (const FieldPath& field : parsed.expression->fields()) {
+    const std::size_t before = reader.errorCount();
+    checkFieldOfGenerators(reader, value, field.toString(), generators);
+    usable = usable && reader.errorCount() == before;
+  }
+  if (!usable) return std::nullopt;
+  return std::move(parsed.expression);
+}
+
+// The group_by entries: field names, and expressions under a name of their own
+// (`- bucket: floor(px / 10)`).
+std::vector<GroupBySpec> readGroupBy(YamlReader& reader, const Value& value,
+                                     const GeneratorNames& generators) {
+  std::vector<GroupBySpec> group_by;
   const auto items = reader.list(value, /*scalar_is_list=*/true);
-  if (!items) return fields;
+  if (!items) return group_by;
+  // Adds the entry unless an earlier one has its name, which is reported at the later name.
+  const auto add = [&](GroupBySpec spec, const YAML::Mark& mark, const std::string& path) {
+    if (std::any_of(group_by.begin(), group_by.end(),
+                    [&](const GroupBySpec& g) { return g.name == spec.name; })) {
+      reader.error(mark, path, quote(spec.name) + " is listed twice");
+    } else {
+      group_by.push_back(std::move(spec));
+    }
+  };
   for (const Value& item : *items) {
-    const auto field = reader.scalar(item, "a field name");
+    if (item.node.IsMap()) {
+      const MapReader map(reader, item);
+      if (map.entries().size() != 1) {
+        reader.error(item, "expected one \"name: expression\" entry, got " +
+                               std::to_string(map.entries().size()));
+        continue;
+      }
+      const Entry& entry = map.entries().front();
+      const bool named = isFieldName(entry.key);
+      if (!named) {
+        reader.error(entry.key_mark, entry.value.path,
+                     quote(entry.key) +
+                         " is not a valid name (letters, digits and '_', not starting with a "
+                         "digit)");
+      }
+      auto expression = readExpression(reader, entry.value, ExprType::kAny,
+                                       "an expression such as floor(price / 10)", generators);
+      if (named && expression) {
+        add(GroupBySpec{entry.key, std::move(expression)}, entry.key_mark, entry.value.path);
+      }
+      continue;
+    }
+    const auto field = reader.scalar(item, "a field name or \"name: expression\"");
     if (!field) continue;
     if (!isFieldName(*field)) {
       reader.error(item, quote(*field) +
                              " is not a field name (letters, digits and '_', not starting with "
-                             "a digit)");
-    } else if (std::any_of(fields.begin(), fields.end(),
-                           [&](const auto& f) { return f.first == *field; })) {
-      reader.error(item, quote(*field) + " is listed twice");
-    } else {
-      fields.emplace_back(*field, item);
+                             "a digit; an expression or a nested field needs a name: "
+                             "- name: expression)");
+      continue;
     }
+    checkFieldOfGenerators(reader, item, *field, generators);
+    add(GroupBySpec{*field}, item.mark, item.path);
   }
-  return fields;
+  return group_by;
 }
 
 // A window length: > 0 and whole milliseconds, since results carry millisecond bounds.
@@ -185,37 +250,6 @@ void readWindow(YamlReader& reader, const Value& value, WindowSpec* window) {
   }
 }
 
-// A where: expression. Its errors are placed at their column when the scalar is on one line (a
-// quoted scalar starts one column after its quote; escapes inside double quotes are not
-// accounted for).
-std::optional<Expression> readWhere(YamlReader& reader, const Value& value,
-                                    const GeneratorNames& generators) {
-  const auto text = reader.scalar(value, "an expression such as \"qty > 0\"");
-  if (!text) return std::nullopt;
-  const bool quoted = value.node.Tag() == "!";
-  const auto at = [&](std::uint32_t offset) {
-    YAML::Mark mark = value.mark;
-    if (text->find('\n') == std::string::npos)
-      mark.column += static_cast<int>(offset) + (quoted ? 1 : 0);
-    return mark;
-  };
-  ExpressionResult parsed = parseExpression(*text);
-  for (const ExprError& e : parsed.errors) reader.error(at(e.offset), value.path, e.message);
-  if (!parsed.expression) return std::nullopt;
-  if (const auto e = checkResultType(*parsed.expression, ExprType::kBool)) {
-    reader.error(at(e->offset), value.path, e->message);
-    return std::nullopt;
-  }
-  bool usable = true;
-  for (const FieldPath& field : parsed.expression->fields()) {
-    const std::size_t before = reader.errorCount();
-    checkFieldOfGenerators(reader, value, field.toString(), generators);
-    usable = usable && reader.errorCount() == before;
-  }
-  if (!usable) return std::nullopt;
-  return std::move(parsed.expression);
-}
-
 bool readEmitUpdates(YamlReader& reader, const Value& value) {
   const auto mode = reader.scalar(value, "an emit mode");
   if (!mode || *mode == "final") return false;
@@ -227,9 +261,9 @@ bool readEmitUpdates(YamlReader& reader, const Value& value) {
   return false;
 }
 
-std::vector<AggregateSpec> readAggregates(
-    YamlReader& reader, const Value& value,
-    const std::vector<std::pair<std::string, Value>>& group_by, const GeneratorNames& generators) {
+std::vector<AggregateSpec> readAggregates(YamlReader& reader, const Value& value,
+                                          const std::vector<GroupBySpec>& group_by,
+                                          const GeneratorNames& generators) {
   std::vector<AggregateSpec> aggregates;
   auto map = reader.map(value);
   if (!map) return aggregates;
@@ -242,9 +276,9 @@ std::vector<AggregateSpec> readAggregates(
     if (entry.key.empty()) {
       reader.error(entry.key_mark, entry.value.path, "an aggregate name must not be empty");
     } else if (std::any_of(group_by.begin(), group_by.end(),
-                           [&](const auto& f) { return f.first == entry.key; })) {
+                           [&](const GroupBySpec& g) { return g.name == entry.key; })) {
       reader.error(entry.key_mark, entry.value.path,
-                   quote(entry.key) + " is both a group_by field and an aggregate name");
+                   quote(entry.key) + " is both a group_by name and an aggregate name");
     }
     const auto text = reader.scalar(entry.value, "an aggregate such as sum(field)");
     if (!text) continue;
@@ -279,18 +313,15 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
   if (const Entry* e = map->require("from")) {
     pipeline.from = readFrom(reader, e->value, sources, &generators);
   }
-  std::vector<std::pair<std::string, Value>> group_by;
-  if (const Entry* e = map->find("group_by")) group_by = readGroupBy(reader, e->value);
-  for (const auto& [field, at] : group_by) {
-    checkFieldOfGenerators(reader, at, field, generators);
-    pipeline.group_by.push_back(field);
+  if (const Entry* e = map->find("group_by")) {
+    pipeline.group_by = readGroupBy(reader, e->value, generators);
   }
   if (const Entry* e = map->require("window")) readWindow(reader, e->value, &pipeline.window);
   if (const Entry* e = map->find("allowed_lateness")) {
     pipeline.allowed_lateness = reader.duration(e->value).value_or(0);
   }
   if (const Entry* e = map->require("aggregates")) {
-    pipeline.aggregates = readAggregates(reader, e->value, group_by, generators);
+    pipeline.aggregates = readAggregates(reader, e->value, pipeline.group_by, generators);
   }
   if (const Entry* e = map->find("emit")) pipeline.emit_updates = readEmitUpdates(reader, e->value);
   if (const Entry* e = map->find("max_keys")) {
@@ -304,7 +335,10 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
       late->reportUnknown(kLateKeys);
     }
   }
-  if (const Entry* e = map->find("where")) pipeline.where = readWhere(reader, e->value, generators);
+  if (const Entry* e = map->find("where")) {
+    pipeline.where = readExpression(reader, e->value, ExprType::kBool,
+                                    "an expression such as \"qty > 0\"", generators);
+  }
   map->reportUnknown(kPipelineKeys);
   return pipeline;
 }

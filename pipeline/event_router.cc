@@ -59,15 +59,24 @@ bool keyPartType(const FieldValue& field, KeyPartType& type, ErrorReason& reason
   }
 }
 
+// A part of a key (an entry of a route's key_fields): the event's field, or for ~i the computed
+// part computed[i].
+const FieldValue& keyPart(int field, const FieldValue* fields,
+                          const FieldValue* computed) noexcept {
+  return field >= 0 ? fields[field] : computed[~field];
+}
+
 // The hash of the key an event has for `route` (== hashEncodedKey of its encoding). An event
-// whose key fields are unusable hashes to something arbitrary; it is refused while it is built.
-std::uint64_t keyHash(const SourcePlan::Route& route, const FieldValue* fields) noexcept {
+// whose key parts are unusable hashes to something arbitrary; it is refused while it is built.
+std::uint64_t keyHash(const SourcePlan::Route& route, const FieldValue* fields,
+                      const FieldValue* computed) noexcept {
   KeyHasher hasher;
-  for (int k : route.key_fields) {
+  for (const int field : route.key_fields) {
+    const FieldValue& part = keyPart(field, fields, computed);
     KeyPartType type = KeyPartType::kString;
     ErrorReason unused;
-    keyPartType(fields[k], type, unused);
-    hasher.add(static_cast<char>(type), fields[k].text);
+    keyPartType(part, type, unused);
+    hasher.add(static_cast<char>(type), part.text);
   }
   return hasher.finish();
 }
@@ -120,7 +129,17 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
     route.size = p.session ? p.gap : p.size;
     route.slide = p.session ? 1 : p.slide;
     route.allowed_lateness = p.allowed_lateness;
-    for (const std::string& f : p.group_by) route.key_fields.push_back(fieldIndex(plan.fields, f));
+    for (const config::GroupBySpec& part : p.group_by) {
+      if (part.expression) {
+        route.key_fields.push_back(~static_cast<int>(plan.key_exprs.size()));
+        route.computed_key = true;
+        plan.key_exprs.push_back(*part.expression);
+        for (const config::FieldPath& f : part.expression->fields())
+          fieldIndex(plan.fields, fieldName(f));
+      } else {
+        route.key_fields.push_back(fieldIndex(plan.fields, part.name));
+      }
+    }
     for (std::size_t v = 0; v < p.value_fields.size(); ++v) {
       route.value_exprs.push_back(p.value_exprs[v]);
       if (const auto& expr = p.value_exprs[v]) {
@@ -172,6 +191,9 @@ EventRouter::EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, Source
       if (expr) values_.back().back().emplace(*expr, index, expr->type());
     }
   }
+  for (const config::Expression& expr : plan_.key_exprs)
+    key_exprs_.push_back(KeyExpression{CompiledExpression(expr, index), {}});
+  key_values_.resize(key_exprs_.size());
   targets_.resize(plan_.routes.size());
   cells_.resize(plan_.routes.size());
   claimed_.resize(rings_.size());
@@ -223,6 +245,41 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now,
   return ErrorReason::kNone;
 }
 
+bool EventRouter::computeKeys(const SourcePlan::Route& route, const FieldValue* fields,
+                              ErrorReason& reason) noexcept {
+  for (const int field : route.key_fields) {
+    if (field >= 0) continue;
+    KeyExpression& key = key_exprs_[static_cast<std::size_t>(~field)];
+    const ExprValue computed = key.expression.evaluate(fields);
+    FieldValue& value = key_values_[static_cast<std::size_t>(~field)];
+    switch (computed.kind) {
+      case ValueKind::kNumber:
+        if (!std::isfinite(computed.number)) {
+          reason = ErrorReason::kWrongType;
+          return false;
+        }
+        value.type = FieldType::kNumber;
+        value.text = canonicalNumber(computed.number, key.number);
+        break;
+      case ValueKind::kString:
+        value.type = FieldType::kString;
+        value.text = computed.text;  // valid until this expression is evaluated again
+        break;
+      case ValueKind::kBool:
+        value.type = FieldType::kBool;
+        value.text = computed.boolean ? "true" : "false";
+        break;
+      case ValueKind::kNull:
+        reason = ErrorReason::kMissingField;
+        return false;
+      case ValueKind::kError:
+        reason = computed.error;
+        return false;
+    }
+  }
+  return true;
+}
+
 bool EventRouter::mayBeLate(const SourcePlan::Route& route, std::int64_t time) const noexcept {
   if (sent_watermark_ == kMinTime) return false;
   std::int64_t last_start = time / route.slide * route.slide;
@@ -238,6 +295,7 @@ bool EventRouter::mayBeLate(const SourcePlan::Route& route, std::int64_t time) c
 bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string_view raw,
                         bool in_place, ErrorReason& reason) noexcept {
   const std::uint32_t stages = static_cast<std::uint32_t>(rings_.size());
+  const FieldValue* computed = key_values_.data();
   bool built = true;
   for (std::size_t r = 0; r < plan_.routes.size() && built; ++r) {
     const SourcePlan::Route& route = plan_.routes[r];
@@ -254,8 +312,14 @@ bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string
         continue;
       }
     }
+    // Checked here, not in the call: a route of plain fields must not pay for a call.
+    if (route.computed_key && !computeKeys(route, fields, reason)) {
+      built = false;
+      break;
+    }
     // The key's hash picks the stage; with one stage there is nothing to pick.
-    const std::uint32_t target = stages == 1 ? 0 : stageOf(keyHash(route, fields), stages);
+    const std::uint32_t target =
+        stages == 1 ? 0 : stageOf(keyHash(route, fields, computed), stages);
     targets_[r] = target;
     Cell* at = local_[r].get();
     if (in_place) {
@@ -293,7 +357,7 @@ bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string
       record.append(&value, sizeof value);
     }
     for (std::size_t k = 0; k < route.key_fields.size() && built; ++k)
-      built = appendKey(record, fields[route.key_fields[k]], reason);
+      built = appendKey(record, keyPart(route.key_fields[k], fields, computed), reason);
     if (built && record.overflowed()) {
       reason = ErrorReason::kTooLarge;
       built = false;

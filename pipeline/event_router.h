@@ -14,6 +14,7 @@
 #include "pipeline/doorbell.h"
 #include "pipeline/event.h"
 #include "pipeline/expression.h"
+#include "pipeline/key.h"
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
 #include "pipeline/stats.h"
@@ -32,9 +33,12 @@ struct SourcePlan {
   int time_field = -1;              // index into fields; -1: processing time
   config::TimeUnit time_unit = config::TimeUnit::kMillis;
   config::WatermarkSpec watermark;
+  // The group-by parts of every route that are expressions (over `fields`), computed per event.
+  std::vector<config::Expression> key_exprs;
   struct Route {
     std::uint16_t pipeline = 0;
-    std::vector<int> key_fields;    // indices into fields
+    std::vector<int> key_fields;    // per group_by part: index into fields, or ~i: key_exprs[i]
+    bool computed_key = false;      // some part is an expression
     std::vector<int> value_fields;  // indices into fields; -1: computed by value_exprs
     std::vector<std::optional<config::Expression>> value_exprs;  // parallel to value_fields
     // late: { topic: true }: the window geometry (ns), to tell which events may be late; those
@@ -85,6 +89,18 @@ class EventRouter {
   const SourcePlan& plan() const noexcept { return plan_; }
 
  private:
+  // A group-by part computed by an expression, with room for the text of a number value.
+  struct KeyExpression {
+    CompiledExpression expression;
+    char number[kMaxNumberText];
+  };
+
+  // Evaluates the computed parts of `route`'s key over the event into key_values_; false (with
+  // the reason) when one has no value a key can hold: null (kMissingField, as a missing field),
+  // an infinite number (kWrongType: JSON has none) or an evaluation error.
+  bool computeKeys(const SourcePlan::Route& route, const FieldValue* fields,
+                   ErrorReason& reason) noexcept;
+
   // Builds this event's record for every route (targets_, cells_), in ring space when
   // `in_place`, else in local_. False when the event is refused (`reason` says why) or, in place,
   // when a ring has no room for a record (`reason` stays kNone).
@@ -105,6 +121,10 @@ class EventRouter {
   std::vector<std::optional<CompiledExpression>> where_;  // per route, from plan_
   // Per route, per value: the compiled expression of a computed value.
   std::vector<std::vector<std::optional<CompiledExpression>>> values_;
+  std::vector<KeyExpression> key_exprs_;  // plan_.key_exprs, compiled
+  // Their values for the event being built, as a parser hands over fields, so that hashing and
+  // encoding treat computed parts and fields alike.
+  std::vector<FieldValue> key_values_;
   std::vector<std::unique_ptr<Cell[]>> local_;  // per route: where a record is built off-ring
   std::vector<std::uint32_t> targets_;          // per route: the stage ring
   std::vector<std::uint16_t> cells_;            // per route: the record's cells

@@ -19,8 +19,9 @@
 //     code points (bytes that are not continuation bytes). round() rounds half away from zero.
 //     min()/max() of a null are null.
 //   - The result must be of the type the caller asked for at compile time (kBool for a where,
-//     kNumber for an aggregate argument); any other non-null result is kWrongType. A where keeps
-//     an event only when the result is true: false and null drop it, an error refuses it.
+//     kNumber for an aggregate argument, kAny for a group-by key); any other non-null result is
+//     kWrongType. A where keeps an event only when the result is true: false and null drop it,
+//     an error refuses it.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,8 @@
 // Keeping each part's JSON type lets results print {"shard":3} and {"symbol":"AAPL"} faithfully.
 #pragma once
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <string_view>
 
@@ -10,7 +12,8 @@ namespace rivulet::pipeline {
 
 enum class KeyPartType : char {
   kString = 's',  // bytes: the unescaped string
-  kNumber = 'n',  // bytes: the number's JSON text, as written by the producer
+  kNumber = 'n',  // bytes: a field's JSON text as written by the producer (3 and 3.0 are two
+                  // keys); an expression's value as canonicalNumber() writes it
   kBool = 'b',    // bytes: "true" or "false"
 };
 
@@ -44,6 +47,24 @@ void appendKeyPart(Out& out, KeyPartType type, std::string_view bytes) {
                                        static_cast<char>((bytes.size() >> 8) & 0xff)};
   out.append(header, kKeyPartHeader);
   out.append(bytes.data(), bytes.size());
+}
+
+// Room for canonicalNumber()'s text: the longest double is 24 bytes ("-2.2250738585072014e-308").
+inline constexpr std::size_t kMaxNumberText = 32;
+
+// The one text of a finite number as a key: the same value always gives the same key bytes.
+// Integers of magnitude up to 2^53 (all exactly representable) are written as integers ("18", not
+// "18.0" or "1.8e1"), -0 as "0"; any other value in the shortest form that reads back as the same
+// double (std::to_chars), which is valid JSON. Returns the text, in `out`.
+inline std::string_view canonicalNumber(double value, char (&out)[kMaxNumberText]) noexcept {
+  constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
+  const char* end;
+  if (std::fabs(value) <= kMaxExactInteger && value == std::trunc(value)) {
+    end = std::to_chars(out, out + kMaxNumberText, static_cast<std::int64_t>(value)).ptr;
+  } else {
+    end = std::to_chars(out, out + kMaxNumberText, value).ptr;
+  }
+  return std::string_view(out, static_cast<std::size_t>(end - out));
 }
 
 }  // namespace rivulet::pipeline

@@ -14,7 +14,8 @@ namespace rivulet::pipeline {
 struct PipelinePlan {
   std::uint16_t id = 0;  // index in the engine's pipeline list
   std::string name;
-  std::vector<std::string> group_by;
+  // The key's parts: fields, and expressions under their names.
+  std::vector<config::GroupBySpec> group_by;
   // Session windows (per key, closed by `gap` without events) instead of tumbling or hopping.
   bool session = false;
   std::int64_t gap = 0;    // session windows, ns

@@ -276,12 +276,12 @@ void Stage::onResult(const WindowResult& result) {
     topic_.append(bytes);
     topic_.push_back('/');
     if (i > 0) json.raw(',');
-    json.string(plan.group_by[i]);
+    json.string(plan.group_by[i].name);
     json.raw(':');
     if (type == KeyPartType::kString) {
       json.string(bytes);
     } else {
-      json.raw(bytes);  // a number or a boolean, exactly as the producer wrote it
+      json.raw(bytes);  // a number or a boolean: its JSON text (pipeline/key.h)
     }
   }
   json.raw("},\"values\":");

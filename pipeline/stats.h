@@ -27,8 +27,9 @@ enum class ErrorReason : std::uint8_t {
   kNotObject,     // valid JSON, but not an object
   kMissingTime,   // no event-time field
   kBadTime,       // event-time field is not a number, or out of range
-  kMissingField,  // a group-by field is absent or null
-  kWrongType,     // a group-by field is an object/array, or an aggregate argument is not a number
+  kMissingField,  // a group-by field is absent or null, or a group-by expression is null
+  kWrongType,     // a group-by field is an object/array, a group-by expression is infinite, an
+                  // aggregate argument is not a number, or an expression meets a wrong type
   kLineTooLong,   // longer than max_line
   kKeyTooLong,    // the encoded group-by key exceeds kMaxKeyBytes
   kFutureTime,    // stamped more than watermark.max_future ahead of the wall clock

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <random>
 #include <set>
@@ -88,6 +90,19 @@ std::string fileConfig(const TempDir& dir, const std::string& input) {
          "    window: {tumbling: 1s}\n"
          "    aggregates:\n"
          "      n: count()\n"
+         "      total: sum(px)\n"
+         // An event without px has no band: the where skips this pipeline for it, instead of its
+         // null key refusing the event for every pipeline.
+         "  bands:\n"
+         "    from: replay\n"
+         "    where: \"px is not null\"\n"
+         "    group_by:\n"
+         "      - sym\n"
+         "      - band: floor(px / 10) / 4\n"
+         "      - cheap: px < 20\n"
+         "    window: {tumbling: 1s}\n"
+         "    aggregates:\n"
+         "      n: count()\n"
          "      total: sum(px)\n";
 }
 
@@ -104,7 +119,18 @@ struct Input {
   WindowReference doubled{"doubled", {"sym"}, 1000, 1000};    // sum(px * 2)
   // count_if(px > 100), checked as the sum of 1 (true) and 0 (false or no px)
   WindowReference big{"big", {"sym"}, 1000, 1000};
+  // group_by sym, band: floor(px / 10) / 4, cheap: px < 20, where px is not null; the key parts
+  // as their JSON text
+  WindowReference bands{"bands", {"sym", "band", "cheap"}, 1000, 1000};
 };
+
+// A band's text as the daemon must write it: bands are quarters, so the shortest form is exact
+// and an integer has no fraction ("%g" agrees with the shortest round-trip form here).
+std::string bandText(double px) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", std::floor(px / 10) / 4);
+  return text;
+}
 
 Input makeInput(int seconds, int per_second, std::uint64_t seed) {
   const std::vector<std::string> symbols = {"AAPL", "MSFT", "GOOG", "AMZN",
@@ -136,6 +162,7 @@ Input makeInput(int seconds, int per_second, std::uint64_t seed) {
       if (px && *px > 50 && key != "IBM") in.filtered.add(ts, {key}, px);
       in.doubled.add(ts, {key}, px ? std::optional<double>(*px * 2) : std::nullopt);
       in.big.add(ts, {key}, px && *px > 100 ? 1.0 : 0.0);
+      if (px) in.bands.add(ts, {key, bandText(*px), *px < 20 ? "true" : "false"}, px);
       ++in.good;
     }
     const std::string t = std::to_string(kBase + s * 1000 + 1);
@@ -169,6 +196,16 @@ void expectOutputMatches(const std::vector<Result>& results, const Input& in) {
                      all);
   expectResultsMatch(results, "final", in.doubled, {{"total", Agg::kSum}}, all);
   expectResultsMatch(results, "final", in.big, {{"n", Agg::kSum}}, all);
+  expectResultsMatch(results, "final", in.bands, {{"n", Agg::kCount}, {"total", Agg::kSum}}, all);
+  // A computed key is a JSON number or bool, not its text in a string.
+  for (const Result& r : results) {
+    if (r.pipeline != "bands") continue;
+    ASSERT_EQ(r.key.size(), 3u) << r.payload;
+    EXPECT_NE(
+        r.payload.find(",\"band\":" + r.key[1].second + ",\"cheap\":" + r.key[2].second + "},"),
+        std::string::npos)
+        << r.payload;
+  }
   expectSeqWithoutGaps(results);
   std::int64_t counted = 0;
   for (const Result& r : results) {
@@ -200,7 +237,7 @@ TEST(DaemonFile, BoundedFileRunsToTheEndAndWritesEveryWindowAsFinal) {
   const std::vector<Result> results = readOutput(dir);
   EXPECT_EQ(results.size(), in.trades.windows().size() + in.hop.windows().size() +
                                 in.filtered.windows().size() + in.doubled.windows().size() +
-                                in.big.windows().size());
+                                in.big.windows().size() + in.bands.windows().size());
   expectOutputMatches(results, in);
   // Hopping windows reach two slides before the first event and past the last.
   EXPECT_EQ(in.hop.windows().size(), 7u);

@@ -1,12 +1,13 @@
 // The real daemon behind a tcp source, checked message by message over ZeroMQ, for what a window
 // publishes beyond its final result: `emit: updates` (final when the watermark reaches the end,
 // then an update per late event until end + allowed_lateness, then late), session windows, the
-// `_late/` topic, and expressions over nested fields. Each step waits for the messages it must
-// produce (or the metric it must move) before the next is sent, so the daemon's watermark is known
-// exactly at every event.
+// `_late/` topic, expressions over nested fields, and group_by expressions in topics and keys.
+// Each step waits for the messages it must produce (or the metric it must move) before the next
+// is sent, so the daemon's watermark is known exactly at every event.
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -260,6 +261,49 @@ TEST_F(DaemonUpdates, SessionsFireGrowMergeAndClose) {
     EXPECT_EQ(r->values.at("n").integer, want.n);
     EXPECT_DOUBLE_EQ(r->values.at("total").number, want.total);
   }
+}
+
+// group_by expressions end to end: each computed part is in the topic as its text and in the key
+// as a JSON value of its type, a number in one canonical form (18.73 and 18.5 round to 19; -0.3
+// rounds to -0, which is 0); an event whose expression is null is refused and counted as
+// missing_field, like one that lacks a plain group_by field.
+TEST_F(DaemonUpdates, GroupByExpressionsInTheTopicAndTheKey) {
+  ASSERT_NO_FATAL_FAILURE(
+      start("  bands:\n    from: in\n    group_by:\n      - sym\n"
+            "      - band: round(order.px / 10)\n      - side: upper(order.side)\n"
+            "      - big: order.qty >= 100\n"
+            "    window: {tumbling: 1s}\n    aggregates:\n      n: count()\n"));
+  const auto event = [](std::int64_t offset_ms, const std::string& order) {
+    return "{\"ts\":" + std::to_string(kBase + offset_ms) + ",\"sym\":\"A\",\"order\":" + order +
+           "}\n";
+  };
+  ASSERT_TRUE(client_->send(event(100, R"({"side":"buy","qty":150,"px":187.3})") +
+                            event(200, R"({"side":"Buy","qty":100,"px":185})") +
+                            event(300, R"({"side":"sell","qty":5,"px":-3})") +
+                            event(400, R"({"side":"sell","qty":5})")));
+  ASSERT_TRUE(waitMetric("rivulet_source_errors_total",
+                         {{"source", "in"}, {"reason", "missing_field"}}, 1));
+  ASSERT_TRUE(client_->send(event(1500, R"({"side":"buy","qty":1,"px":1})")));
+  ASSERT_TRUE(waitFor(3));                  // [0, 1000) fires: two keys and the marker
+  std::map<std::string, std::string> keys;  // topic -> key object
+  std::map<std::string, std::int64_t> counts;
+  for (const Message& m : sub_->messages()) {
+    if (m.topic.starts_with("_window/")) continue;
+    std::string parse_error;
+    const auto r = parseResult(m, &parse_error);
+    ASSERT_TRUE(r.has_value()) << parse_error;
+    const std::size_t key = m.payload.find("\"key\":");
+    ASSERT_NE(key, std::string::npos);
+    keys[m.topic] = m.payload.substr(key, m.payload.find('}', key) + 1 - key);
+    counts[m.topic] = r->values.at("n").integer;
+  }
+  EXPECT_EQ(
+      keys,
+      (std::map<std::string, std::string>{
+          {"bands/A/19/BUY/true/", R"("key":{"sym":"A","band":19,"side":"BUY","big":true})"},
+          {"bands/A/0/SELL/false/", R"("key":{"sym":"A","band":0,"side":"SELL","big":false})"}}));
+  EXPECT_EQ(counts, (std::map<std::string, std::int64_t>{{"bands/A/19/BUY/true/", 2},
+                                                         {"bands/A/0/SELL/false/", 1}}));
 }
 
 }  // namespace

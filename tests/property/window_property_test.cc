@@ -105,7 +105,7 @@ Case makeCase(std::uint64_t seed) {
   config::PipelineConfig pipeline;
   pipeline.name = "p";
   pipeline.from = {"in"};
-  pipeline.group_by = {"key"};
+  pipeline.group_by = {config::GroupBySpec{"key"}};
   pipeline.window.kind =
       slide == size ? config::WindowKind::kTumbling : config::WindowKind::kHopping;
   pipeline.window.size = size;
@@ -636,7 +636,7 @@ SessionCase makeSessionCase(std::uint64_t seed) {
   config::PipelineConfig pipeline;
   pipeline.name = "p";
   pipeline.from = {"in"};
-  pipeline.group_by = {"key"};
+  pipeline.group_by = {config::GroupBySpec{"key"}};
   pipeline.window.kind = config::WindowKind::kSession;
   pipeline.window.size = gap;
   pipeline.allowed_lateness = chance(0.35) ? 0 : uniform(0, 3 * gap);

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace rivulet::config {
 namespace {
@@ -21,6 +22,14 @@ Config loadOk(std::string_view yaml) {
   for (const ConfigError& error : result.errors) ADD_FAILURE() << error.toString();
   EXPECT_TRUE(result.config.has_value());
   return result.config.value_or(Config{});
+}
+
+// The group_by names of `pipeline`, each an expression's canonical text after "=" when it is one.
+std::vector<std::string> groupBy(const PipelineConfig& pipeline) {
+  std::vector<std::string> out;
+  for (const GroupBySpec& part : pipeline.group_by)
+    out.push_back(part.name + (part.expression ? "=" + part.expression->toString() : ""));
+  return out;
 }
 
 // DESIGN §2's example, trimmed to what this slice supports.
@@ -137,7 +146,7 @@ TEST(Load, FullConfigFieldByField) {
   const PipelineConfig& volume = config.pipelines[0];
   EXPECT_EQ(volume.name, "volume_1m");
   EXPECT_EQ(volume.from, (std::vector<std::string>{"trades"}));
-  EXPECT_EQ(volume.group_by, (std::vector<std::string>{"symbol"}));
+  EXPECT_EQ(groupBy(volume), (std::vector<std::string>{"symbol"}));
   EXPECT_EQ(volume.window.kind, WindowKind::kTumbling);
   EXPECT_EQ(volume.window.size, kMinute);
   EXPECT_EQ(volume.window.slide, kMinute);
@@ -161,7 +170,7 @@ TEST(Load, FullConfigFieldByField) {
   const PipelineConfig& demo_5m = config.pipelines[1];
   EXPECT_EQ(demo_5m.name, "demo_5m");
   EXPECT_EQ(demo_5m.from, (std::vector<std::string>{"demo", "replay"}));
-  EXPECT_EQ(demo_5m.group_by, (std::vector<std::string>{"key"}));
+  EXPECT_EQ(groupBy(demo_5m), (std::vector<std::string>{"key"}));
   EXPECT_EQ(demo_5m.window.kind, WindowKind::kHopping);
   EXPECT_EQ(demo_5m.window.size, 5 * kMinute);
   EXPECT_EQ(demo_5m.window.slide, kMinute);
@@ -321,6 +330,49 @@ pipelines:
   EXPECT_EQ(result.config->pipelines[1].max_keys, 0);
   EXPECT_TRUE(result.config->pipelines[0].emit_updates);
   EXPECT_FALSE(result.config->pipelines[1].emit_updates);
+}
+
+// group_by entries are field names or single `name: expression` maps, in any YAML spelling; an
+// expression may have any type, read nested fields, and take the name of a field it reads.
+TEST(Load, GroupByExpressions) {
+  const Config config = loadOk(R"yaml(sources:
+  s: { kind: file, path: x }
+  g: { kind: generator }
+pipelines:
+  trades:
+    from: s
+    group_by:
+      - symbol
+      - bucket: floor(price / 10)
+      - venue: "lower(venue)"
+      - big: qty >= 100
+      - side: order.side
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+  flow:
+    from: s
+    group_by: [{ band: 'ceil(px / 2.5) * 2.5' }, sym]
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+  generated:
+    from: g
+    group_by:
+      - parity: "value - floor(value / 2) * 2"
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+)yaml");
+  ASSERT_EQ(config.pipelines.size(), 3u);
+  EXPECT_EQ(groupBy(config.pipelines[0]),
+            (std::vector<std::string>{"symbol", "bucket=floor((price / 10))", "venue=lower(venue)",
+                                      "big=(qty >= 100)", "side=order.side"}));
+  EXPECT_EQ(config.pipelines[0].group_by[1].expression->type(), ExprType::kNumber);
+  EXPECT_EQ(config.pipelines[0].group_by[2].expression->type(), ExprType::kString);
+  EXPECT_EQ(config.pipelines[0].group_by[3].expression->type(), ExprType::kBool);
+  EXPECT_EQ(config.pipelines[0].group_by[4].expression->type(), ExprType::kAny);
+  EXPECT_EQ(groupBy(config.pipelines[1]),
+            (std::vector<std::string>{"band=(ceil((px / 2.5)) * 2.5)", "sym"}));
+  EXPECT_EQ(groupBy(config.pipelines[2]),
+            (std::vector<std::string>{"parity=(value - (floor((value / 2)) * 2))"}));
 }
 
 TEST(Load, HoppingPaneLimitBoundary) {

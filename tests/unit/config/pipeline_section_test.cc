@@ -277,9 +277,60 @@ pipelines:
 )yaml"),
       ElementsAre("t.yaml:5:31: pipelines.p.group_by[2]: \"symbol\" is listed twice",
                   "t.yaml:5:39: pipelines.p.group_by[3]: \"a.b\" is not a field name (letters, "
-                  "digits and '_', not starting with a digit)",
-                  "t.yaml:8:7: pipelines.p.aggregates.venue: \"venue\" is both a group_by field "
+                  "digits and '_', not starting with a digit; an expression or a nested field "
+                  "needs a name: - name: expression)",
+                  "t.yaml:8:7: pipelines.p.aggregates.venue: \"venue\" is both a group_by name "
                   "and an aggregate name"));
+}
+
+// `name: expression` entries: expression errors at their column (one further in a quoted
+// scalar), bad and repeated names at the name, the entry's shape at the entry.
+TEST(PipelineErrors, GroupByExpressions) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources: { s: { kind: file, path: x }, g: { kind: generator } }
+pipelines:
+  p:
+    from: s
+    group_by:
+      - sym
+      - bucket: floor(price / )
+      - typed: "abs('x') + 1"
+      - 2nd: lower(sym)
+      - sym: lower(sym)
+      - total: qty * 2
+      - nothing: "null"
+      - { a: x, b: y }
+      - empty:
+      - listed: [a]
+      - lowr(sym)
+    window: { tumbling: 1s }
+    aggregates: { total: count() }
+  q:
+    from: g
+    group_by:
+      - band: floor(value / 10) * price
+    window: { tumbling: 1s }
+    aggregates: { n: count() }
+)yaml"),
+      ElementsAre(
+          "t.yaml:7:31: pipelines.p.group_by[1].bucket: expected a value, got \")\"",
+          "t.yaml:8:21: pipelines.p.group_by[2].typed: abs() expects a number, got string 'x'",
+          "t.yaml:9:9: pipelines.p.group_by[3].2nd: \"2nd\" is not a valid name (letters, digits "
+          "and '_', not starting with a digit)",
+          "t.yaml:10:9: pipelines.p.group_by[4].sym: \"sym\" is listed twice",
+          "t.yaml:12:19: pipelines.p.group_by[6].nothing: the expression is always null",
+          "t.yaml:13:9: pipelines.p.group_by[7]: expected one \"name: expression\" entry, got 2",
+          "t.yaml:14:9: pipelines.p.group_by[8].empty: expected an expression such as "
+          "floor(price / 10), got an empty value",
+          "t.yaml:15:17: pipelines.p.group_by[9].listed: expected an expression such as "
+          "floor(price / 10), got a list",
+          "t.yaml:16:9: pipelines.p.group_by[10]: \"lowr(sym)\" is not a field name (letters, "
+          "digits and '_', not starting with a digit; an expression or a nested field needs a "
+          "name: - name: expression)",
+          "t.yaml:18:19: pipelines.p.aggregates.total: \"total\" is both a group_by name and an "
+          "aggregate name",
+          "t.yaml:22:15: pipelines.q.group_by[0].band: \"price\" is not a field of generator "
+          "source \"g\" (fields: ts, key, value)"));
 }
 
 }  // namespace

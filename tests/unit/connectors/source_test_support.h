@@ -79,7 +79,7 @@ inline config::PipelineConfig pipelineConfig(std::string name, std::string from,
   config::PipelineConfig p;
   p.name = std::move(name);
   p.from = {std::move(from)};
-  p.group_by = std::move(group_by);
+  for (std::string& field : group_by) p.group_by.push_back({std::move(field)});
   p.window = config::WindowSpec{config::WindowKind::kTumbling, 1'000'000'000, 1'000'000'000};
   p.aggregates = std::move(aggregates);
   return p;

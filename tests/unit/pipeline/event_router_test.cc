@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "config/expression.h"
+#include "tests/unit/pipeline/allocation_counter.h"
 
 // The ring consumer and record decoding shared with the connector tests.
 #include "tests/unit/connectors/source_test_support.h"
@@ -165,6 +166,18 @@ config::PipelineConfig sumBy(std::string name, std::vector<std::string> group_by
   return testutil::pipelineConfig(
       std::move(name), "src", std::move(group_by),
       {testutil::aggregate("s", config::AggregateKind::kSum, std::move(field))});
+}
+
+// A group_by entry `name: expression`.
+config::GroupBySpec named(std::string name, std::string_view expression) {
+  config::ExpressionResult parsed = config::parseExpression(expression);
+  EXPECT_TRUE(parsed.expression.has_value()) << expression;
+  return {std::move(name), std::move(parsed.expression)};
+}
+config::PipelineConfig countByParts(std::string name, std::vector<config::GroupBySpec> group_by) {
+  config::PipelineConfig p = countBy(std::move(name), std::vector<std::string>{});
+  p.group_by = std::move(group_by);
+  return p;
 }
 
 // ---- routing ----
@@ -337,6 +350,137 @@ TEST(EventRouter, NumberKeyIsItsText) {
   EXPECT_EQ(testutil::keyParts(records[0].key(0)).at(0).second, "3");
   EXPECT_EQ(testutil::keyParts(records[1].key(0)).at(0).second, "3.0");
   EXPECT_NE(records[0].keyHash(0), records[1].keyHash(0));
+}
+
+// A group_by expression is a key part like a field of its value's type: numbers, strings and
+// bools, each with its type, in group_by order among plain fields; the record goes to the stage
+// of the whole key's hash.
+TEST(EventRouter, ExpressionKeyPartsAreTypedValues) {
+  Router r({countByParts("p", {config::GroupBySpec{"sym"}, named("bucket", "floor(px / 10)"),
+                               named("low", "lower(sym)"), named("big", "px > 100")})},
+           4);
+  EXPECT_EQ(r.router().plan().fields, (std::vector<std::string>{"ts", "sym", "px"}));
+  EXPECT_EQ(r.router().plan().routes[0].key_fields, (std::vector<int>{1, ~0, ~1, ~2}));
+  ASSERT_EQ(r.route({{"ts", num(1)}, {"sym", str("AAPL")}, {"px", num(187.3, "187.3")}}),
+            ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", num(1)}, {"sym", str("Msft")}, {"px", num(99)}}), ErrorReason::kNone);
+  r.flush();
+  using P = std::pair<KeyPartType, std::string>;
+  std::map<std::string, std::vector<P>> keys;  // by sym
+  for (std::size_t ring = 0; ring < 4; ++ring) {
+    for (const Record& rec : r.rings().records(ring)) {
+      if (rec.type() != RecordType::kEvent) continue;
+      EXPECT_EQ(stageOf(rec.keyHash(0), 4), ring) << "the key's hash picks the stage";
+      const auto parts = testutil::keyParts(rec.key(0));
+      keys[parts.at(0).second] = parts;
+    }
+  }
+  EXPECT_EQ(keys["AAPL"], (std::vector<P>{{KeyPartType::kString, "AAPL"},
+                                          {KeyPartType::kNumber, "18"},
+                                          {KeyPartType::kString, "aapl"},
+                                          {KeyPartType::kBool, "true"}}));
+  EXPECT_EQ(keys["Msft"], (std::vector<P>{{KeyPartType::kString, "Msft"},
+                                          {KeyPartType::kNumber, "9"},
+                                          {KeyPartType::kString, "msft"},
+                                          {KeyPartType::kBool, "false"}}));
+}
+
+// A computed number has one text whatever the input spelled: integers up to 2^53 as integers,
+// -0 as 0, anything else in the shortest form that reads back as the same double.
+TEST(EventRouter, ExpressionNumberKeyIsCanonical) {
+  Router r({countByParts("p", {named("v", "x * 1")})}, 1);
+  const std::pair<FieldValue, std::string> cases[] = {
+      {num(18), "18"},
+      {num(18.0, "18.0"), "18"},
+      {num(18.0, "1.8e1"), "18"},
+      {num(-0.0, "-0.0"), "0"},
+      {num(0.25, "0.25"), "0.25"},
+      {num(-187.3, "-187.3"), "-187.3"},
+      {num(0.1 + 0.2, "0.30000000000000004"), "0.30000000000000004"},
+      {num(1.5e-7, "1.5e-7"), "1.5e-07"},
+      {num(1e15, "1e15"), "1000000000000000"},
+      {num(9007199254740992.0, "9007199254740992"), "9007199254740992"},
+      {num(-9007199254740992.0, "-9007199254740992"), "-9007199254740992"},
+      {num(9007199254740994.0, "9007199254740994"), "9007199254740994"},
+      {num(1e20, "1e20"), "1e+20"},
+      {num(-1.7976931348623157e308, "-1.7976931348623157e308"), "-1.7976931348623157e+308"},
+  };
+  for (const auto& [x, text] : cases)
+    ASSERT_EQ(r.route({{"ts", num(1)}, {"x", x}}), ErrorReason::kNone);
+  r.flush();
+  const std::vector<Record> events = r.rings().events(0);
+  ASSERT_EQ(events.size(), std::size(cases));
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    using P = std::pair<KeyPartType, std::string>;
+    EXPECT_EQ(testutil::keyParts(events[i].key(0)),
+              (std::vector<P>{{KeyPartType::kNumber, cases[i].second}}))
+        << cases[i].first.text;
+  }
+  // One value, one key: the same bytes, so the same hash and stage.
+  EXPECT_EQ(events[0].key(0), events[1].key(0));
+  EXPECT_EQ(events[0].key(0), events[2].key(0));
+}
+
+// An expression with no value a key can hold refuses the event whole, as a missing or bad field
+// does: null (a missing field, x / 0) as missing_field, infinity (JSON has none) and type errors
+// as wrong_type, an over-long key as key_too_long. A where that skips the event comes first.
+TEST(EventRouter, ExpressionKeyWithoutAValueRefusesTheEvent) {
+  config::PipelineConfig priced = countByParts("priced", {named("band", "floor(px / 10)")});
+  priced.where = config::parseExpression("px is not null").expression;
+  Router r({countByParts("p", {named("k", "floor(px / d)"), named("s", "lower(sym)")}),
+            countBy("all", {"sym"}), priced},
+           2);
+  const auto event = [&](FieldValue px, FieldValue d, FieldValue sym) {
+    return r.route({{"ts", num(1)}, {"px", px}, {"d", d}, {"sym", sym}});
+  };
+  EXPECT_EQ(event(null(), num(1), str("a")), ErrorReason::kMissingField);
+  EXPECT_EQ(event(num(5), num(0), str("a")), ErrorReason::kMissingField);  // x / 0 is null
+  EXPECT_EQ(event(num(5), num(1), null()), ErrorReason::kMissingField);
+  EXPECT_EQ(event(num(1e300, "1e300"), num(1e-300, "1e-300"), str("a")), ErrorReason::kWrongType);
+  EXPECT_EQ(event(str("5"), num(1), str("a")), ErrorReason::kWrongType);
+  EXPECT_EQ(event(num(5), num(1), other()), ErrorReason::kWrongType);
+  EXPECT_EQ(event(num(5), num(1), str(std::string(kMaxFunctionString + 1, 'A'))),
+            ErrorReason::kTooLarge);
+  EXPECT_EQ(event(num(5), num(1), str(std::string(600, 'A'))), ErrorReason::kKeyTooLong);
+  r.flush();
+  EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
+  EXPECT_EQ(r.errors(ErrorReason::kMissingField), 3u);
+  EXPECT_EQ(r.errors(ErrorReason::kWrongType), 3u);
+  EXPECT_EQ(r.errors(ErrorReason::kTooLarge), 1u);
+  EXPECT_EQ(r.errors(ErrorReason::kKeyTooLong), 1u);
+
+  // The where skips "priced" for an event without px before its key is computed; "p" still
+  // refuses it.
+  Router filtered({priced}, 1);
+  EXPECT_EQ(filtered.route({{"ts", num(1)}}), ErrorReason::kNone);
+  EXPECT_EQ(filtered.route({{"ts", num(1)}, {"px", num(25)}}), ErrorReason::kNone);
+  filtered.flush();
+  const std::vector<Record> events = filtered.rings().events(0);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(testutil::keyParts(events[0].key(0)).at(0).second, "2");
+  EXPECT_EQ(testutil::totalErrors(filtered.stats()), 0u);
+}
+
+// Computing keys takes no allocation per event: the expressions' stacks and scratch and the
+// number text live in the router, the record is built in the ring.
+TEST(EventRouter, ExpressionKeysDoNotAllocatePerEvent) {
+  Router r({countByParts("p", {config::GroupBySpec{"sym"}, named("bucket", "floor(px / 10) / 4"),
+                               named("low", "lower(sym)"), named("big", "px > 100")})},
+           2);
+  const std::vector<std::string>& names = r.router().plan().fields;
+  ASSERT_EQ(names, (std::vector<std::string>{"ts", "sym", "px"}));
+  std::vector<std::vector<FieldValue>> events;
+  for (int i = 0; i < 64; ++i) {
+    events.push_back({num(1000 + i), str("SYM" + std::to_string(i % 5)),
+                      num(i * 7.25, std::to_string(i * 7.25))});
+  }
+  ASSERT_EQ(r.router().route(events[0].data(), kNow), ErrorReason::kNone);  // warm up
+  const std::size_t before = testutil::allocations.load();
+  for (const auto& fields : events)
+    ASSERT_EQ(r.router().route(fields.data(), kNow), ErrorReason::kNone);
+  EXPECT_EQ(testutil::allocations.load() - before, 0u);
+  r.flush();
+  EXPECT_EQ(r.rings().count(RecordType::kEvent), 65u);
 }
 
 // Records of many cells, some wrapping around the ring's end, arrive byte for byte.

@@ -31,7 +31,7 @@ PipelinePlan sessionPlan(config::Nanos gap, config::Nanos lateness, bool updates
   config::PipelineConfig p;
   p.name = "p";
   p.from = {"in"};
-  p.group_by = {"k"};
+  p.group_by = {config::GroupBySpec{"k"}};
   p.window.kind = config::WindowKind::kSession;
   p.window.size = gap;
   p.allowed_lateness = lateness;

@@ -36,7 +36,7 @@ config::Config configWith(config::WindowSpec window, config::Nanos lateness) {
   config::PipelineConfig p;
   p.name = "p";
   p.from = {"c", "a"};
-  p.group_by = {"k"};
+  p.group_by = {config::GroupBySpec{"k"}};
   p.window = window;
   p.allowed_lateness = lateness;
   p.aggregates = {{"n", AggregateKind::kCount, ""}, {"sum", AggregateKind::kSum, "v"}};
@@ -442,7 +442,9 @@ TEST(CompilePipelineTest, ResolvesWindowsValuesAndSources) {
   const PipelinePlan plan = compilePipeline(config, 0);
   EXPECT_EQ(plan.id, 0);
   EXPECT_EQ(plan.name, "p");
-  EXPECT_EQ(plan.group_by, std::vector<std::string>{"k"});
+  ASSERT_EQ(plan.group_by.size(), 1u);
+  EXPECT_EQ(plan.group_by[0].name, "k");
+  EXPECT_FALSE(plan.group_by[0].expression.has_value());
   EXPECT_EQ(plan.size, 10'000);
   EXPECT_EQ(plan.slide, 4'000);
   EXPECT_EQ(plan.slice, 2'000);
