@@ -230,9 +230,36 @@ CompiledExpression::CompiledExpression(
     field_reference_ = true;
     field_index_ = static_cast<int>(program_.front().a);
   }
+  field_compare_ = program_.size() == 3 && program_[0].op == Op::kField &&
+                   program_[1].op == Op::kConstant &&
+                   constants_[program_[1].a].kind == ValueKind::kNumber &&
+                   program_[2].op >= Op::kEqual && program_[2].op <= Op::kGreaterEqual &&
+                   (want_ == ValueKind::kNull || want_ == ValueKind::kBool);
 }
 
 ExprValue CompiledExpression::evaluate(const FieldValue* fields) noexcept {
+  if (field_compare_) {
+    // What the program below computes for a number; any other field takes the long way.
+    const FieldValue& f = fields[program_[0].a];
+    if (f.type == FieldType::kNumber) {
+      const double x = f.number;
+      const double c = constants_[program_[1].a].number;
+      switch (program_[2].op) {
+        case Op::kEqual:
+          return boolValue(x == c);
+        case Op::kNotEqual:
+          return boolValue(x != c);
+        case Op::kLess:
+          return boolValue(x < c);
+        case Op::kLessEqual:
+          return boolValue(x <= c);
+        case Op::kGreater:
+          return boolValue(x > c);
+        default:
+          return boolValue(x >= c);
+      }
+    }
+  }
   // `top` points one past the top of the stack. An error ends the evaluation at once: errors are
   // strict, so the first one is the result.
   ExprValue* top = stack_.get();

@@ -99,6 +99,9 @@ class CompiledExpression {
   ValueKind want_ = ValueKind::kNull;  // kNull: any kind
   bool field_reference_ = false;
   int field_index_ = -1;
+  // The program is `field <comparison> number` (`event_type == 2`, `qty >= 100`), the common
+  // filter: for a numeric field evaluate() compares directly, without the stack.
+  bool field_compare_ = false;
 };
 
 }  // namespace rivulet::pipeline

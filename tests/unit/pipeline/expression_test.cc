@@ -222,6 +222,32 @@ TEST(ExpressionEval, Comparisons) {
 }
 
 // Three-valued logic: every pair of true, false and null, through fields and through literals.
+// `field <comparison> number` has a shortcut (no stack); `field <comparison> (number + 0)` takes
+// the general path: the two must agree for every comparison and every kind of field, in every
+// result type a caller may want.
+TEST(ExpressionEval, FieldComparisonShortcutAgreesWithTheGeneralPath) {
+  const char* ops[] = {"==", "!=", "<", "<=", ">", ">="};
+  const std::pair<const char*, Fields> events[] = {
+      {"less", {{"x", number(1.5)}}},   {"equal", {{"x", integer(2)}}},
+      {"more", {{"x", number(2.25)}}},  {"negative", {{"x", number(-3)}}},
+      {"string", {{"x", string("2")}}}, {"bool", {{"x", boolean(true)}}},
+      {"null", {{"x", null()}}},        {"missing", {}},
+      {"object", {{"x", object()}}},
+  };
+  std::size_t shortcuts = 0;
+  for (const char* op : ops) {
+    for (const auto& [name, fields] : events) {
+      for (const ExprType want : {ExprType::kAny, ExprType::kBool}) {
+        const std::string fast = std::string("x ") + op + " 2";
+        const std::string slow = std::string("x ") + op + " (2 + 0)";
+        EXPECT_EQ(eval(fast, fields, want), eval(slow, fields, want)) << fast << " on " << name;
+        shortcuts += fields.size() == 1 && fields[0].second.type == FieldType::kNumber;
+      }
+    }
+  }
+  EXPECT_EQ(shortcuts, 6u * 4 * 2);
+}
+
 TEST(ExpressionEval, ThreeValuedTruthTables) {
   const std::pair<const char*, FieldValue> values[] = {
       {"true", boolean(true)}, {"false", boolean(false)}, {"null", null()}};
