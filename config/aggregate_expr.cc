@@ -1,6 +1,9 @@
 #include "config/aggregate_expr.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <system_error>
 #include <vector>
 
 #include "config/message_text.h"
@@ -11,21 +14,32 @@ namespace {
 struct Function {
   std::string_view name;
   AggregateKind kind;
+  double quantile = 0;  // the shorthands p50..p999: their q
 };
 
 constexpr Function kFunctions[] = {
-    {"count", AggregateKind::kCount},       {"sum", AggregateKind::kSum},
-    {"min", AggregateKind::kMin},           {"max", AggregateKind::kMax},
-    {"avg", AggregateKind::kAvg},           {"first", AggregateKind::kFirst},
-    {"last", AggregateKind::kLast},         {"stddev", AggregateKind::kStddev},
-    {"variance", AggregateKind::kVariance}, {"count_if", AggregateKind::kCountIf},
+    {"count", AggregateKind::kCount},
+    {"sum", AggregateKind::kSum},
+    {"min", AggregateKind::kMin},
+    {"max", AggregateKind::kMax},
+    {"avg", AggregateKind::kAvg},
+    {"first", AggregateKind::kFirst},
+    {"last", AggregateKind::kLast},
+    {"stddev", AggregateKind::kStddev},
+    {"variance", AggregateKind::kVariance},
+    {"count_if", AggregateKind::kCountIf},
+    {"quantile", AggregateKind::kQuantile},
+    {"p50", AggregateKind::kQuantile, 0.5},
+    {"p90", AggregateKind::kQuantile, 0.9},
+    {"p95", AggregateKind::kQuantile, 0.95},
+    {"p99", AggregateKind::kQuantile, 0.99},
+    {"p999", AggregateKind::kQuantile, 0.999},
+    {"count_distinct", AggregateKind::kCountDistinct},
+    {"top_k", AggregateKind::kTopK},
 };
-constexpr std::string_view kFunctionNames[] = {"count", "sum",  "min",    "max",      "avg",
-                                               "first", "last", "stddev", "variance", "count_if"};
-
-// DESIGN §2 functions that later slices add.
-constexpr std::string_view kNotYet[] = {
-    "quantile", "count_distinct", "top_k", "p50", "p90", "p95", "p99", "p999"};
+constexpr std::string_view kFunctionNames[] = {
+    "count",    "sum",      "min", "max", "avg", "first", "last", "stddev",         "variance",
+    "count_if", "quantile", "p50", "p90", "p95", "p99",   "p999", "count_distinct", "top_k"};
 
 // Splits at the commas outside parentheses, brackets and quoted strings.
 std::vector<std::string_view> splitArguments(std::string_view text) {
@@ -63,6 +77,45 @@ std::string_view trim(std::string_view text) {
 bool isIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool isIdentChar(char c) { return isIdentStart(c) || (c >= '0' && c <= '9'); }
 
+// What function `name` takes, for a call with the wrong number of arguments.
+std::string usage(std::string_view name, AggregateKind kind) {
+  if (kind == AggregateKind::kCountIf) return "exactly one condition, e.g. count_if(qty > 100)";
+  if (name == "quantile") {
+    return "a field or expression and a number q in [0, 1], e.g. quantile(latency_ms, 0.99)";
+  }
+  if (kind == AggregateKind::kTopK) {
+    return "a field or expression and a count k, e.g. top_k(venue, 3)";
+  }
+  return "exactly one field or expression, e.g. " + std::string(name) + "(value)";
+}
+
+// Reads the q of quantile(x, q) or the k of top_k(x, k): a literal, since one sketch serves the
+// whole window and cannot follow a value that changes per event.
+bool parseParameter(std::string_view text, const std::string& quoted, AggregateSpec& spec,
+                    std::string* error) {
+  const char* end = text.data() + text.size();
+  if (spec.kind == AggregateKind::kQuantile) {
+    double q = 0;
+    const auto [at, ec] = std::from_chars(text.data(), end, q);
+    // Written so that NaN fails too.
+    if (ec != std::errc() || at != end || !(q >= 0 && q <= 1)) {
+      *error = quoted + ": q must be a number in [0, 1], got " + quote(text);
+      return false;
+    }
+    spec.quantile = q;
+    return true;
+  }
+  std::int64_t k = 0;
+  const auto [at, ec] = std::from_chars(text.data(), end, k);
+  if (ec != std::errc() || at != end || k < 1 || k > kMaxTopK) {
+    *error = quoted + ": k must be an integer from 1 to " + std::to_string(kMaxTopK) + ", got " +
+             quote(text);
+    return false;
+  }
+  spec.k = k;
+  return true;
+}
+
 }  // namespace
 
 bool isFieldName(std::string_view text) {
@@ -86,10 +139,6 @@ std::optional<AggregateSpec> parseAggregate(std::string_view text, std::string* 
   }
   const std::string_view inner = rest.substr(1, rest.size() - 2);
 
-  if (std::find(std::begin(kNotYet), std::end(kNotYet), name) != std::end(kNotYet)) {
-    *error = quote(name) + " is not supported yet";
-    return std::nullopt;
-  }
   const auto function = std::find_if(std::begin(kFunctions), std::end(kFunctions),
                                      [&](const Function& f) { return f.name == name; });
   if (function == std::end(kFunctions)) {
@@ -104,6 +153,7 @@ std::optional<AggregateSpec> parseAggregate(std::string_view text, std::string* 
 
   AggregateSpec spec;
   spec.kind = function->kind;
+  spec.quantile = function->quantile;
   if (spec.kind == AggregateKind::kCount) {
     if (!args.empty()) {
       *error = quoted + ": count takes no argument (use count())";
@@ -111,26 +161,29 @@ std::optional<AggregateSpec> parseAggregate(std::string_view text, std::string* 
     }
     return spec;
   }
-  if (args.size() != 1) {
-    *error =
-        quoted + ": " + std::string(name) +
-        (spec.kind == AggregateKind::kCountIf
-             ? " takes exactly one condition, e.g. count_if(qty > 100)"
-             : " takes exactly one field or expression, e.g. " + std::string(name) + "(value)");
+  // quantile and top_k take a parameter after the argument; the p50..p999 shorthands do not.
+  const bool parameter = name == "quantile" || spec.kind == AggregateKind::kTopK;
+  if (args.size() != (parameter ? 2u : 1u)) {
+    *error = quoted + ": " + std::string(name) + " takes " + usage(name, spec.kind);
     return std::nullopt;
   }
+  if (parameter && !parseParameter(args[1], quoted, spec, error)) return std::nullopt;
   if (isFieldName(args.front()) && spec.kind != AggregateKind::kCountIf) {
     spec.field = std::string(args.front());
     return spec;
   }
-  // An expression: a number for the numeric aggregates, a condition for count_if.
+  // An expression: a condition for count_if, any value for count_distinct and top_k (they count
+  // strings and bools too), a number for the rest.
   ExpressionResult parsed = parseExpression(args.front());
   if (!parsed.expression) {
     *error = quoted + ": " + parsed.errors.front().message;
     return std::nullopt;
   }
   const ExprType wanted =
-      spec.kind == AggregateKind::kCountIf ? ExprType::kBool : ExprType::kNumber;
+      spec.kind == AggregateKind::kCountIf ? ExprType::kBool
+      : spec.kind == AggregateKind::kCountDistinct || spec.kind == AggregateKind::kTopK
+          ? ExprType::kAny
+          : ExprType::kNumber;
   if (const auto e = checkResultType(*parsed.expression, wanted)) {
     *error = quoted + ": " + e->message;
     return std::nullopt;

@@ -12,10 +12,11 @@ namespace rivulet::config {
 // A top-level event field name as this slice accepts it: [A-Za-z_][A-Za-z0-9_]*.
 bool isFieldName(std::string_view text);
 
-// Parses "func(arg)" (spaces allowed around each token) into kind and field; `name` is left
-// empty for the caller. On failure returns nullopt and sets *error to a message naming the bad
-// part: a syntax error, an unknown or not yet supported function, a wrong number of arguments or
-// an argument that is not a field name.
+// Parses "func(arg)", or "quantile(arg, q)" / "top_k(arg, k)" (spaces allowed around each token),
+// into kind, field and parameter; `name` is left empty for the caller. On failure returns nullopt
+// and sets *error to a message naming the bad part: a syntax error, an unknown function, a wrong
+// number of arguments, an argument that is not a field or an expression of the right type, or a
+// q that is not a number literal in [0, 1] or a k that is not an integer in [1, kMaxTopK].
 std::optional<AggregateSpec> parseAggregate(std::string_view text, std::string* error);
 
 }  // namespace rivulet::config

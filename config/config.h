@@ -105,8 +105,16 @@ enum class AggregateKind {
   kLast,
   kStddev,
   kVariance,
-  kCountIf,  // count_if(condition): events the condition is true for
+  kCountIf,        // count_if(condition): events the condition is true for
+  kQuantile,       // quantile(x, q) and p50, p90, p95, p99, p999 (x)
+  kCountDistinct,  // count_distinct(x): distinct numbers (by value), strings and bools
+  kTopK,           // top_k(x, k): the k most frequent values
 };
+
+// The largest k of top_k(x, k): its result, k items of up to kMaxItemBytes (pipeline/
+// value_slot.h) with their counts, must fit one result message with the key and the other
+// aggregates.
+inline constexpr std::int64_t kMaxTopK = 25;
 
 struct AggregateSpec {
   std::string name;  // output name, the key under "values"
@@ -115,6 +123,8 @@ struct AggregateSpec {
   // (equal texts share one value in the event record); empty for count().
   std::string field;
   std::optional<Expression> argument{};  // an argument that is not a bare field name
+  double quantile = 0;                   // kQuantile: q in [0, 1]
+  std::int64_t k = 0;                    // kTopK: in [1, kMaxTopK]
 };
 
 // One group_by entry: a top-level field, or an expression under a name of its own

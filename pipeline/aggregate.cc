@@ -1,8 +1,13 @@
 #include "pipeline/aggregate.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <limits>
+
+#include "pipeline/key.h"
+#include "pipeline/sketch_pool.h"
+#include "pipeline/value_slot.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -13,6 +18,8 @@ constexpr double kInfinity = std::numeric_limits<double>::infinity();
 constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
 constexpr std::int64_t kNoTimeBefore = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kNoTimeAfter = std::numeric_limits<std::int64_t>::max();
+// The state word of a sketch aggregate that has no sketch yet.
+constexpr std::int64_t kNoSketch = -1;
 
 // Words of state per aggregate; the layouts are described at Aggregates::update.
 std::size_t wordsOf(AggregateKind kind) {
@@ -21,6 +28,9 @@ std::size_t wordsOf(AggregateKind kind) {
     case AggregateKind::kCountIf:
     case AggregateKind::kMin:
     case AggregateKind::kMax:
+    case AggregateKind::kQuantile:
+    case AggregateKind::kCountDistinct:
+    case AggregateKind::kTopK:
       return 1;
     case AggregateKind::kSum:
     case AggregateKind::kAvg:
@@ -36,22 +46,73 @@ std::size_t wordsOf(AggregateKind kind) {
 
 bool isNull(double v) { return std::isnan(v); }
 
+bool isSketch(AggregateKind kind) {
+  return kind == AggregateKind::kQuantile || kind == AggregateKind::kCountDistinct ||
+         kind == AggregateKind::kTopK;
+}
+
+// into := into ⊕ from for the sketches behind two state words (from has one); `into` takes a
+// sketch from the store first if it has none.
+template <typename Sketch, typename... Scratch>
+void mergeSketch(SketchStore<Sketch>& store, Word& into, const Word& from, Scratch&... scratch) {
+  if (into.i == kNoSketch) into.i = store.acquire();
+  store[static_cast<std::uint32_t>(into.i)].merge(store[static_cast<std::uint32_t>(from.i)],
+                                                  scratch...);
+}
+
+// A top_k item: [type][text] (pipeline/value_slot.h); strings print quoted, numbers and bools as
+// the text they came as.
+void writeItem(std::string_view item, JsonWriter& out) {
+  const std::string_view text = item.substr(1);
+  if (static_cast<KeyPartType>(item.front()) == KeyPartType::kString) {
+    out.string(text);
+  } else {
+    out.raw(text);
+  }
+}
+
 }  // namespace
 
 Aggregates::Aggregates(std::span<const config::AggregateSpec> specs,
                        std::span<const int> value_index) {
   assert(specs.size() == value_index.size());
   ops_.reserve(specs.size());
-  names_.reserve(specs.size());
+  outputs_.reserve(specs.size());
   for (std::size_t k = 0; k < specs.size(); ++k) {
-    ops_.push_back(Op{specs[k].kind, value_index[k], static_cast<std::uint32_t>(words_)});
-    words_ += wordsOf(specs[k].kind);
+    const config::AggregateSpec& spec = specs[k];
     std::string name;
     JsonWriter json(name);
-    json.string(specs[k].name);
+    json.string(spec.name);
     json.raw(':');
-    names_.push_back(std::move(name));
+    Output output{spec.kind,
+                  static_cast<std::uint32_t>(words_),
+                  spec.quantile,
+                  static_cast<std::size_t>(spec.k),
+                  0,
+                  std::move(name)};
+    has_sketches_ = has_sketches_ || isSketch(spec.kind);
+    // Quantiles of the same values read one sketch, whatever their q.
+    const auto shared = std::find_if(ops_.begin(), ops_.end(), [&](const Op& op) {
+      return spec.kind == AggregateKind::kQuantile && op.kind == AggregateKind::kQuantile &&
+             op.value == value_index[k];
+    });
+    if (shared != ops_.end()) {
+      output.offset = shared->offset;
+    } else {
+      Op op{spec.kind, value_index[k], static_cast<std::uint32_t>(words_), 0};
+      if (spec.kind == AggregateKind::kTopK) {
+        op.top_k = output.top_k = static_cast<std::uint32_t>(top_k_capacities_.size());
+        top_k_capacities_.push_back(TopK::capacityFor(output.k));
+      }
+      ops_.push_back(op);
+      words_ += wordsOf(spec.kind);
+    }
+    outputs_.push_back(std::move(output));
   }
+  plain_ops_ = static_cast<std::size_t>(
+      std::stable_partition(ops_.begin(), ops_.end(),
+                            [](const Op& op) { return !isSketch(op.kind); }) -
+      ops_.begin());
 }
 
 void Aggregates::init(Word* state) const noexcept {
@@ -87,11 +148,42 @@ void Aggregates::init(Word* state) const noexcept {
         s[1].f = 0;
         s[2].f = 0;
         break;
+      case AggregateKind::kQuantile:
+      case AggregateKind::kCountDistinct:
+      case AggregateKind::kTopK:
+        s[0].i = kNoSketch;
+        break;
     }
   }
 }
 
-void Aggregates::merge(Word* into, const Word* from) const noexcept {
+void Aggregates::updateSketches(Word* state, const double* values,
+                                SketchPool& sketches) const noexcept {
+  for (const Op& op : std::span(ops_).subspan(plain_ops_)) {
+    Word& s = state[op.offset];
+    const double& slot = values[op.value];
+    if (op.kind == AggregateKind::kQuantile) {
+      // The sketch ignores infinities (an overflowed expression): take none for them.
+      if (!std::isfinite(slot)) continue;
+      SketchStore<QuantileSketch>& store = sketches.quantiles();
+      if (s.i == kNoSketch) s.i = store.acquire();
+      store[static_cast<std::uint32_t>(s.i)].add(slot);
+    } else if (op.kind == AggregateKind::kCountDistinct) {
+      const std::uint64_t hash = slotBits(slot);
+      if (hash == kNullSlot) continue;
+      SketchStore<DistinctCounter>& store = sketches.distinctCounters();
+      if (s.i == kNoSketch) s.i = store.acquire();
+      store[static_cast<std::uint32_t>(s.i)].add(hash);
+    } else {
+      if (slotBits(slot) == kNullSlot) continue;
+      SketchStore<TopK>& store = sketches.topK(op.top_k);
+      if (s.i == kNoSketch) s.i = store.acquire();
+      store[static_cast<std::uint32_t>(s.i)].add(itemAt(values, slot));
+    }
+  }
+}
+
+void Aggregates::merge(Word* into, const Word* from, SketchPool& sketches) const noexcept {
   for (const Op& op : ops_) {
     Word* a = into + op.offset;
     const Word* b = from + op.offset;
@@ -144,18 +236,49 @@ void Aggregates::merge(Word* into, const Word* from) const noexcept {
         a[0].i += b[0].i;
         break;
       }
+      case AggregateKind::kQuantile:
+        if (b[0].i != kNoSketch) mergeSketch(sketches.quantiles(), a[0], b[0]);
+        break;
+      case AggregateKind::kCountDistinct:
+        if (b[0].i != kNoSketch) mergeSketch(sketches.distinctCounters(), a[0], b[0]);
+        break;
+      case AggregateKind::kTopK:
+        if (b[0].i != kNoSketch) {
+          mergeSketch(sketches.topK(op.top_k), a[0], b[0], sketches.topKMergeScratch());
+        }
+        break;
     }
   }
 }
 
-void Aggregates::writeJson(const Word* state, JsonWriter& out) const {
-  out.raw('{');
-  for (std::size_t k = 0; k < ops_.size(); ++k) {
-    const Op& op = ops_[k];
-    const Word* s = state + op.offset;
-    if (k > 0) out.raw(',');
-    out.raw(names_[k]);
+void Aggregates::release(Word* state, SketchPool& sketches) const noexcept {
+  for (const Op& op : std::span(ops_).subspan(plain_ops_)) {
+    Word& s = state[op.offset];
+    if (s.i == kNoSketch) continue;
+    const auto handle = static_cast<std::uint32_t>(s.i);
     switch (op.kind) {
+      case AggregateKind::kQuantile:
+        sketches.quantiles().release(handle);
+        break;
+      case AggregateKind::kCountDistinct:
+        sketches.distinctCounters().release(handle);
+        break;
+      default:
+        sketches.topK(op.top_k).release(handle);
+        break;
+    }
+    s.i = kNoSketch;
+  }
+}
+
+void Aggregates::writeJson(const Word* state, SketchPool& sketches, JsonWriter& out) const {
+  out.raw('{');
+  for (std::size_t k = 0; k < outputs_.size(); ++k) {
+    const Output& output = outputs_[k];
+    const Word* s = state + output.offset;
+    if (k > 0) out.raw(',');
+    out.raw(output.name);
+    switch (output.kind) {
       case AggregateKind::kCount:
       case AggregateKind::kCountIf:
         out.integer(s[0].i);
@@ -188,9 +311,46 @@ void Aggregates::writeJson(const Word* state, JsonWriter& out) const {
           out.null();
         } else {
           const double variance = s[2].f / static_cast<double>(s[0].i - 1);
-          out.number(op.kind == AggregateKind::kVariance ? variance : std::sqrt(variance));
+          out.number(output.kind == AggregateKind::kVariance ? variance : std::sqrt(variance));
         }
         break;
+      case AggregateKind::kQuantile:
+        if (s[0].i == kNoSketch) {
+          out.null();
+        } else {
+          out.number(
+              sketches.quantiles()[static_cast<std::uint32_t>(s[0].i)].quantile(output.quantile));
+        }
+        break;
+      // A count, so 0 rather than null without values, as SQL's COUNT(DISTINCT x).
+      case AggregateKind::kCountDistinct:
+        if (s[0].i == kNoSketch) {
+          out.integer(0);
+        } else {
+          const std::uint64_t n =
+              sketches.distinctCounters()[static_cast<std::uint32_t>(s[0].i)].estimate();
+          out.integer(static_cast<std::int64_t>(n));
+        }
+        break;
+      case AggregateKind::kTopK: {
+        if (s[0].i == kNoSketch) {
+          out.null();
+          break;
+        }
+        std::vector<TopK::Entry>& entries = sketches.topKEntries();
+        sketches.topK(output.top_k)[static_cast<std::uint32_t>(s[0].i)].top(output.k, entries);
+        out.raw('[');
+        for (std::size_t e = 0; e < entries.size(); ++e) {
+          if (e > 0) out.raw(',');
+          out.raw('[');
+          writeItem(entries[e].item, out);
+          out.raw(',');
+          out.integer(static_cast<std::int64_t>(entries[e].count));
+          out.raw(']');
+        }
+        out.raw(']');
+        break;
+      }
     }
   }
   out.raw('}');

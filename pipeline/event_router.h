@@ -18,6 +18,7 @@
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
 #include "pipeline/stats.h"
+#include "pipeline/value_slot.h"
 
 namespace rivulet::pipeline {
 
@@ -41,6 +42,9 @@ struct SourcePlan {
     bool computed_key = false;      // some part is an expression
     std::vector<int> value_fields;  // indices into fields; -1: computed by value_exprs
     std::vector<std::optional<config::Expression>> value_exprs;  // parallel to value_fields
+    std::vector<ValueForm> value_forms;                          // parallel to value_fields
+    // value_fields[0, numbers) are numbers; the rest, count_distinct and top_k arguments.
+    std::size_t numbers = 0;
     // late: { topic: true }: the window geometry (ns), to tell which events may be late; those
     // carry their raw text for the stage to publish if they are.
     bool late_topic = false;
@@ -101,9 +105,32 @@ class EventRouter {
   bool computeKeys(const SourcePlan::Route& route, const FieldValue* fields,
                    ErrorReason& reason) noexcept;
 
+  // A top_k value whose bytes go after the key.
+  struct PendingItem {
+    std::size_t argument;  // which of the route's arguments (values from Route::numbers on)
+    KeyPartType type;
+    std::string_view text;
+  };
+  // Room for a double's shortest round-trip text (at most 24 characters).
+  static constexpr std::size_t kNumberText = 32;
+
+  // Reads the count_distinct and top_k arguments of route `r` into argument_slots_ and items_;
+  // false (with the reason) if the event cannot be taken.
+  [[gnu::noinline]] bool readArguments(std::size_t r, const FieldValue* fields,
+                                       ErrorReason& reason) noexcept;
+  // The argument of a count_distinct or top_k: the field's own value where it is one (a number
+  // keeps its JSON text, which top_k counts), else the expression's result.
+  ExprValue argument(std::size_t r, std::size_t v, const FieldValue* fields) noexcept;
   // Builds this event's record for every route (targets_, cells_), in ring space when
   // `in_place`, else in local_. False when the event is refused (`reason` says why) or, in place,
   // when a ring has no room for a record (`reason` stays kNone).
+  bool build(const FieldValue* fields, std::int64_t time, std::string_view raw, bool in_place,
+             ErrorReason& reason) noexcept {
+    return any_arguments_ ? build<true>(fields, time, raw, in_place, reason)
+                          : build<false>(fields, time, raw, in_place, reason);
+  }
+  // build() for a source whose routes have count_distinct or top_k values (kArguments) or not.
+  template <bool kArguments>
   bool build(const FieldValue* fields, std::int64_t time, std::string_view raw, bool in_place,
              ErrorReason& reason) noexcept;
   // Whether an event at `time` may be late for `route`: every window containing it closed at the
@@ -126,9 +153,15 @@ class EventRouter {
   // encoding treat computed parts and fields alike.
   std::vector<FieldValue> key_values_;
   std::vector<std::unique_ptr<Cell[]>> local_;  // per route: where a record is built off-ring
-  std::vector<std::uint32_t> targets_;          // per route: the stage ring
-  std::vector<std::uint16_t> cells_;            // per route: the record's cells
-  std::vector<std::size_t> claimed_;  // per ring: cells built in place by the current event
+  // The record being built's arguments (slots from Route::numbers on) and top_k items; reserved
+  // for the most values of a route, so that no event allocates.
+  std::vector<double> argument_slots_;
+  std::vector<PendingItem> items_;
+  std::vector<char> number_texts_;      // kNumberText per argument: computed numbers as items
+  bool any_arguments_ = false;          // some route has count_distinct or top_k values
+  std::vector<std::uint32_t> targets_;  // per route: the stage ring
+  std::vector<std::uint16_t> cells_;    // per route: the record's cells
+  std::vector<std::size_t> claimed_;    // per ring: cells built in place by the current event
   std::int64_t max_time_ = kMinTime;
   std::int64_t sent_watermark_ = kMinTime;
   std::int64_t last_event_steady_ = 0;

@@ -5,6 +5,20 @@
 #include <numeric>
 
 namespace rivulet::pipeline {
+namespace {
+
+ValueForm formOf(config::AggregateKind kind) {
+  switch (kind) {
+    case config::AggregateKind::kCountDistinct:
+      return ValueForm::kDistinctHash;
+    case config::AggregateKind::kTopK:
+      return ValueForm::kItem;
+    default:
+      return ValueForm::kNumber;
+  }
+}
+
+}  // namespace
 
 PipelinePlan compilePipeline(const config::Config& config, std::size_t index, std::size_t stages) {
   const config::PipelineConfig& pipeline = config.pipelines.at(index);
@@ -32,17 +46,29 @@ PipelinePlan compilePipeline(const config::Config& config, std::size_t index, st
     plan.max_keys = (keys + stages - 1) / stages;
   }
 
-  for (const config::AggregateSpec& aggregate : pipeline.aggregates) {
-    if (aggregate.kind == config::AggregateKind::kCount) {
-      plan.value_index.push_back(-1);
-      continue;
+  // Number values first, then count_distinct and top_k arguments: the router's loop over the
+  // numbers stays as it was for pipelines without the others.
+  plan.value_index.assign(pipeline.aggregates.size(), -1);
+  for (const bool numbers : {true, false}) {
+    for (std::size_t k = 0; k < pipeline.aggregates.size(); ++k) {
+      const config::AggregateSpec& aggregate = pipeline.aggregates[k];
+      const ValueForm form = formOf(aggregate.kind);
+      if (aggregate.kind == config::AggregateKind::kCount ||
+          (form == ValueForm::kNumber) != numbers) {
+        continue;
+      }
+      std::size_t v = 0;
+      while (v < plan.value_fields.size() &&
+             (plan.value_fields[v] != aggregate.field || plan.value_forms[v] != form)) {
+        ++v;
+      }
+      if (v == plan.value_fields.size()) {
+        plan.value_fields.push_back(aggregate.field);
+        plan.value_forms.push_back(form);
+        plan.value_exprs.push_back(aggregate.argument);
+      }
+      plan.value_index[k] = static_cast<int>(v);
     }
-    auto it = std::find(plan.value_fields.begin(), plan.value_fields.end(), aggregate.field);
-    if (it == plan.value_fields.end()) {
-      it = plan.value_fields.insert(it, aggregate.field);
-      plan.value_exprs.push_back(aggregate.argument);
-    }
-    plan.value_index.push_back(static_cast<int>(it - plan.value_fields.begin()));
   }
 
   for (const std::string& from : pipeline.from) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "pipeline/value_slot.h"
 
 namespace rivulet::pipeline {
 
@@ -32,8 +33,11 @@ struct PipelinePlan {
   std::vector<config::AggregateSpec> aggregates;
   // Per aggregate: index of its argument among the event record's values, -1 for count().
   std::vector<int> value_index;
-  // Distinct value fields carried by each event record of this pipeline.
+  // Distinct value fields carried by each event record of this pipeline, and the form of each:
+  // a field read by count_distinct or top_k travels in another form than for the other
+  // aggregates, so it may be listed once per form. The kNumber values come first.
   std::vector<std::string> value_fields;
+  std::vector<ValueForm> value_forms;
   // Per value field: the expression computing it, when it is not a plain field (value_fields
   // then holds the expression's canonical text).
   std::vector<std::optional<config::Expression>> value_exprs;

@@ -40,7 +40,7 @@ enum class RecordType : std::uint8_t {
 
 enum : std::uint8_t {
   kEndStopped = 1,  // kEnd: stopped by a signal, not the end of a bounded input
-  kEventRaw = 2,    // kEvent: after the key, the event's raw text: [size:u32][bytes]
+  kEventRaw = 2,    // kEvent: after the key and items, the event's raw text: [size:u32][bytes]
 };
 
 // The first 16 bytes of every record. An event carries no key hash: the stage hashes the key
@@ -86,7 +86,8 @@ inline void copyShort(std::byte* to, const std::byte* from, std::size_t n) noexc
 // Writes one record into kMaxRecordCells cells owned by someone else: ring space claimed with
 // Ring::claim() (then staged with Ring::commit()), or a RecordBuilder's buffer. A small value
 // type, so that a writer local to a function lives in registers. An event record: header, then
-// the value doubles, then the key bytes.
+// the value slots (pipeline/value_slot.h), then the key bytes, then the bytes of the kItem values,
+// then (flag kEventRaw) the raw text.
 class RecordWriter {
  public:
   void start(Cell* at, RecordType type, std::uint16_t pipeline, std::int64_t time) noexcept {
@@ -111,6 +112,11 @@ class RecordWriter {
     return true;
   }
   bool append(std::string_view s) noexcept { return append(s.data(), s.size()); }
+  // Overwrites n bytes appended earlier, at `offset` from the record's start: a value slot filled
+  // in once the place of its item's bytes is known.
+  void overwrite(std::size_t offset, const void* data, std::size_t n) noexcept {
+    if (offset + n <= size_) std::memcpy(buffer_ + offset, data, n);
+  }
 
   std::size_t size() const noexcept { return size_; }
   bool overflowed() const noexcept { return overflowed_; }

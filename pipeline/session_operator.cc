@@ -22,7 +22,8 @@ SessionOperator::SessionOperator(const PipelinePlan& plan, const Aggregates& agg
       watermark_(kMinTime),
       keys_(kEntryWords),
       spare_(kEntryWords),
-      words_(aggregates.words()) {
+      words_(aggregates.words()),
+      sketches_(aggregates) {
   assert(!plan.emit_updates || updates != nullptr);
   assert(gap_ > 0 && plan.allowed_lateness >= 0 && plan.fire_delay <= plan.allowed_lateness);
   min_time_ = kMinTime + gap_;
@@ -40,7 +41,7 @@ AddResult SessionOperator::add(std::int64_t time, std::uint64_t key_hash, std::s
     const auto s = static_cast<std::uint32_t>(entry[kHead].i);
     Header& h = headers_[s];
     if (time >= h.start && time <= h.end && time <= max_time_) [[likely]] {
-      aggregates_.update(state(s), time, values);
+      aggregates_.update(state(s), time, values, sketches_);
       h.end = std::max(h.end, time + gap_);
       if (h.fired) [[unlikely]]
         emitUpdate(s);
@@ -93,7 +94,7 @@ AddResult SessionOperator::addSlow(std::int64_t time, std::uint64_t key_hash, st
       headers_[newer].next = s;
     }
     aggregates_.init(state(s));
-    aggregates_.update(state(s), time, values);
+    aggregates_.update(state(s), time, values, sketches_);
     pushTimer(s, reach + plan_.fire_delay);
     ++sessions_;
     // Emit updates: a session the watermark has already passed the end of goes out at once.
@@ -112,14 +113,14 @@ AddResult SessionOperator::addSlow(std::int64_t time, std::uint64_t key_hash, st
     Header& into = headers_[b];
     into.end = std::max(into.end, from.end);
     into.fired = into.fired || from.fired;
-    aggregates_.merge(state(b), state(a));
+    aggregates_.merge(state(b), state(a), sketches_);
     free(a);
     s = b;
   }
   Header& h = headers_[s];
   h.start = std::min(h.start, time);
   h.end = std::max(h.end, reach);
-  aggregates_.update(state(s), time, values);
+  aggregates_.update(state(s), time, values, sketches_);
   if (h.fired) emitUpdate(s);
   return AddResult::kAdded;
 }
@@ -127,7 +128,7 @@ AddResult SessionOperator::addSlow(std::int64_t time, std::uint64_t key_hash, st
 void SessionOperator::emitUpdate(std::uint32_t s) noexcept {
   const Header& h = headers_[s];
   updates_->onResult(
-      WindowResult{h.start, h.end, ResultKind::kUpdate, keys_.keyAt(h.key), state(s)});
+      WindowResult{h.start, h.end, ResultKind::kUpdate, keys_.keyAt(h.key), state(s), &sketches_});
 }
 
 std::uint32_t SessionOperator::allocate() {
@@ -156,6 +157,7 @@ void SessionOperator::free(std::uint32_t s) noexcept {
     --live_keys_;
     ++dead_keys_;
   }
+  if (aggregates_.hasSketches()) aggregates_.release(state(s), sketches_);
   ++h.generation;
   free_.push_back(s);
   --sessions_;
@@ -208,7 +210,7 @@ void SessionOperator::runTimers(std::int64_t limit, ResultKind kind, ResultSink&
 
 void SessionOperator::emit(std::uint32_t s, ResultKind kind, ResultSink& sink) {
   const Header& h = headers_[s];
-  sink.onResult(WindowResult{h.start, h.end, kind, keys_.keyAt(h.key), state(s)});
+  sink.onResult(WindowResult{h.start, h.end, kind, keys_.keyAt(h.key), state(s), &sketches_});
 }
 
 void SessionOperator::compactKeys() {

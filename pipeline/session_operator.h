@@ -10,6 +10,7 @@
 #include "pipeline/aggregate.h"
 #include "pipeline/key_table.h"
 #include "pipeline/plan.h"
+#include "pipeline/sketch_pool.h"
 #include "pipeline/window_operator.h"
 
 namespace rivulet::pipeline {
@@ -66,6 +67,8 @@ class SessionOperator {
   std::size_t stateEntries() const noexcept { return sessions_; }
   // Keys in the table, live or not yet compacted away: what its memory follows.
   std::size_t tableKeys() const noexcept { return keys_.size(); }
+  // The sketches of the sketch aggregates' states.
+  const SketchPool& sketches() const noexcept { return sketches_; }
 
  private:
   static constexpr std::uint32_t kNone = 0xffffffff;
@@ -125,6 +128,8 @@ class SessionOperator {
   std::vector<Word> states_;
   std::vector<std::uint32_t> free_;
   std::vector<Timer> timers_;  // a min-heap by due
+  // The sketches of the sessions' states; a state is released when its session is freed.
+  SketchPool sketches_;
   std::size_t sessions_ = 0;
   std::size_t live_keys_ = 0;
   std::size_t dead_keys_ = 0;

@@ -8,6 +8,7 @@
 #include "pipeline/hash.h"
 #include "pipeline/json_writer.h"
 #include "pipeline/key.h"
+#include "pipeline/value_slot.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -31,6 +32,20 @@ std::int64_t windowEndsPassed(const PipelinePlan& plan, std::int64_t watermark) 
   std::int64_t x;
   if (__builtin_sub_overflow(watermark, plan.fire_delay + plan.size, &x)) return kMinTime;
   return floorDiv(x, plan.slide);
+}
+
+// The bytes of an event's top_k items, which follow its key (and precede a late event's raw
+// text). Out of line and from the header, so that onEvent() keeps nothing alive across add() for
+// it: that cost a spill per event.
+[[gnu::noinline]] std::size_t itemBytes(const PipelinePlan& plan, const RecordHeader* h) noexcept {
+  const auto* values = reinterpret_cast<const double*>(payload(h));
+  std::size_t bytes = 0;
+  for (std::size_t v = 0; v < plan.value_forms.size(); ++v) {
+    if (plan.value_forms[v] == ValueForm::kItem && slotBits(values[v]) != kNullSlot) {
+      bytes += ItemRef::of(values[v]).size;
+    }
+  }
+  return bytes;
 }
 
 }  // namespace
@@ -169,7 +184,7 @@ void Stage::onEvent(const RecordHeader* h) noexcept {
       ++late_[p];
       if ((h->flags & kEventRaw) != 0 && pipelines_[p].late_topic) {
         std::uint32_t size;
-        const char* raw = key.data() + key.size();
+        const char* raw = key.data() + key.size() + itemBytes(pipelines_[p], h);
         std::memcpy(&size, raw, sizeof size);
         publishLate(p, {raw + sizeof size, size});
       }
@@ -285,7 +300,7 @@ void Stage::onResult(const WindowResult& result) {
     }
   }
   json.raw("},\"values\":");
-  aggregates_[firing_pipeline_]->writeJson(result.state, json);
+  aggregates_[firing_pipeline_]->writeJson(result.state, *result.sketches, json);
   json.raw('}');
 
   const ResultPrefix prefix{fired_at_, static_cast<std::uint32_t>(topic_.size()),

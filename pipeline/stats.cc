@@ -26,6 +26,8 @@ std::string_view reasonName(ErrorReason reason) noexcept {
       return "future_time";
     case ErrorReason::kTooLarge:
       return "too_large";
+    case ErrorReason::kValueTooLong:
+      return "value_too_long";
     case ErrorReason::kCount:
       break;
   }

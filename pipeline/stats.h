@@ -29,11 +29,13 @@ enum class ErrorReason : std::uint8_t {
   kBadTime,       // event-time field is not a number, or out of range
   kMissingField,  // a group-by field is absent or null, or a group-by expression is null
   kWrongType,     // a group-by field is an object/array, a group-by expression is infinite, an
-                  // aggregate argument is not a number, or an expression meets a wrong type
+                  // aggregate argument is of a type it cannot be, or an expression meets a wrong
+                  // type
   kLineTooLong,   // longer than max_line
   kKeyTooLong,    // the encoded group-by key exceeds kMaxKeyBytes
   kFutureTime,    // stamped more than watermark.max_future ahead of the wall clock
   kTooLarge,      // its projection (values and key) does not fit in one record
+  kValueTooLong,  // a top_k value's text exceeds kMaxItemBytes
   kCount,
 };
 

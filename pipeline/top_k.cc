@@ -88,23 +88,22 @@ bool TopK::add(std::string_view item, std::uint64_t weight) noexcept {
 }
 
 void TopK::merge(const TopK& other) {
+  MergeScratch scratch;
+  merge(other, scratch);
+}
+
+void TopK::merge(const TopK& other, MergeScratch& scratch) {
   assert(other.capacity_ == capacity_);
   if (&other == this) {
     const TopK copy(*this);
-    merge(copy);
+    merge(copy, scratch);
     return;
   }
   if (other.total_ == 0) return;
-  struct Candidate {
-    std::uint64_t count;
-    std::uint64_t error;
-    std::uint64_t hash;
-    std::string_view item;
-  };
   const std::uint64_t mu = errorBound();
   const std::uint64_t other_mu = other.errorBound();
-  std::vector<Candidate> candidates;
-  candidates.reserve(counters_.size() + other.counters_.size());
+  std::vector<MergeScratch::Candidate>& candidates = scratch.candidates_;
+  candidates.clear();
   for (const Counter& c : counters_) {
     const std::string_view item = itemOf(c);
     const std::uint32_t j = other.find(c.hash, item);
@@ -124,21 +123,25 @@ void TopK::merge(const TopK& other) {
   if (candidates.size() > capacity_) {
     // The m largest, ties by item bytes, so the result does not depend on the order of merging.
     std::nth_element(candidates.begin(), candidates.begin() + capacity_, candidates.end(),
-                     [](const Candidate& a, const Candidate& b) {
+                     [](const MergeScratch::Candidate& a, const MergeScratch::Candidate& b) {
                        return a.count != b.count ? a.count > b.count : a.item < b.item;
                      });
     candidates.resize(capacity_);
   }
 
   std::size_t live = 0;
-  for (const Candidate& c : candidates) live += c.item.size();
-  std::vector<char> bytes(std::max(bytes_.size(), 2 * live));
+  for (const MergeScratch::Candidate& c : candidates) live += c.item.size();
+  // The candidates' items point into bytes_ and other.bytes_: they are gathered in the scratch's
+  // buffer, then copied back, so that bytes_ grows only with this summary's own items, as in add().
+  const std::size_t size = std::max(bytes_.size(), 2 * live);
+  std::vector<char>& bytes = scratch.bytes_;
+  bytes.resize(size);
   counters_.clear();
   counters_.reserve(candidates.size());
   heap_.resize(candidates.size());
   order_.reserve(candidates.size());
   std::size_t used = 0;
-  for (const Candidate& c : candidates) {
+  for (const MergeScratch::Candidate& c : candidates) {
     if (!c.item.empty()) std::memcpy(bytes.data() + used, c.item.data(), c.item.size());
     const auto index = static_cast<std::uint32_t>(counters_.size());
     counters_.push_back({c.count, c.error, c.hash, static_cast<std::uint32_t>(used),
@@ -146,7 +149,9 @@ void TopK::merge(const TopK& other) {
     heap_[index] = index;
     used += c.item.size();
   }
-  bytes_.swap(bytes);
+  candidates.clear();  // its views are stale once bytes_ changes
+  bytes_.resize(size);
+  if (used > 0) std::memcpy(bytes_.data(), bytes.data(), used);
   bytes_used_ = used;
   bytes_live_ = used;
   for (std::size_t pos = heap_.size() / 2; pos-- > 0;) siftDown(pos);
@@ -157,22 +162,20 @@ void TopK::merge(const TopK& other) {
 }
 
 std::vector<TopK::Entry> TopK::top(std::size_t k) const {
-  std::vector<std::uint32_t> order(counters_.size());
-  std::iota(order.begin(), order.end(), 0u);
-  const std::size_t n = std::min(k, order.size());
-  std::partial_sort(order.begin(), order.begin() + n, order.end(),
-                    [this](std::uint32_t a, std::uint32_t b) {
-                      const Counter& x = counters_[a];
-                      const Counter& y = counters_[b];
-                      return x.count != y.count ? x.count > y.count : itemOf(x) < itemOf(y);
-                    });
   std::vector<Entry> entries;
-  entries.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    const Counter& c = counters_[order[i]];
-    entries.push_back({itemOf(c), c.count, c.error});
-  }
+  top(k, entries);
   return entries;
+}
+
+void TopK::top(std::size_t k, std::vector<Entry>& out) const {
+  out.clear();
+  for (const Counter& c : counters_) out.push_back({itemOf(c), c.count, c.error});
+  const std::size_t n = std::min(k, out.size());
+  std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), out.end(),
+                    [](const Entry& a, const Entry& b) {
+                      return a.count != b.count ? a.count > b.count : a.item < b.item;
+                    });
+  out.resize(n);
 }
 
 std::uint64_t TopK::errorBound() const noexcept {

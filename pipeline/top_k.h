@@ -31,8 +31,9 @@
 // those grow: until m items are monitored and the byte buffer reaches two to four times the bytes
 // of the monitored items (it is compacted once at least half of it is garbage, else doubled).
 // clear() keeps every buffer. add() is noexcept: an allocation failure there ends the process
-// (std::terminate). Items longer than kMaxItemBytes are refused; merge() allocates its working
-// arrays and a new byte buffer.
+// (std::terminate). Items longer than kMaxItemBytes are refused. merge() works in a MergeScratch:
+// given the same scratch each time (a window operator keeps one), a merge allocates only where
+// this summary's own buffers grow, as in add().
 #pragma once
 
 #include <cstddef>
@@ -63,11 +64,27 @@ class TopK {
   // Counts `weight` for `item`; false, and nothing counted, for an item over kMaxItemBytes.
   // A weight of 0 counts nothing.
   bool add(std::string_view item, std::uint64_t weight = 1) noexcept;
-  // this := this + other (same capacity, checked by a debug assert). Allocates its working
-  // arrays and a new byte buffer.
+  // Working space of merge(), reusable across summaries of any capacity.
+  class MergeScratch {
+    friend class TopK;
+    struct Candidate {
+      std::uint64_t count;
+      std::uint64_t error;
+      std::uint64_t hash;
+      std::string_view item;
+    };
+    std::vector<Candidate> candidates_;
+    std::vector<char> bytes_;  // the merged items, before they are copied back
+  };
+
+  // this := this + other (same capacity, checked by a debug assert). The first form allocates
+  // its working space; the second uses `scratch`.
   void merge(const TopK& other);
-  // The k largest counts, largest first, ties by item bytes.
+  void merge(const TopK& other, MergeScratch& scratch);
+  // The k largest counts, largest first, ties by item bytes. The second form fills `out`, which
+  // keeps its capacity, so that writing results does not allocate.
   std::vector<Entry> top(std::size_t k) const;
+  void top(std::size_t k, std::vector<Entry>& out) const;
 
   std::uint64_t total() const noexcept { return total_; }
   std::size_t size() const noexcept { return counters_.size(); }

@@ -63,6 +63,7 @@ WindowOperator::WindowOperator(const PipelinePlan& plan, const Aggregates& aggre
                                ResultSink* updates)
     : plan_(plan),
       aggregates_(aggregates),
+      sketches_(aggregates),
       watermark_(kMinTime),
       next_start_(kMinTime),
       merged_(aggregates.words()),
@@ -84,7 +85,7 @@ AddResult WindowOperator::add(std::int64_t time, std::uint64_t key_hash, std::st
   Slice* slice = last_slice_;
   if (slice != nullptr && slice->holds(time, plan_.slice)) [[likely]] {
     if (Word* state = slice->table.find(key_hash, key)) [[likely]] {
-      aggregates_.update(state, time, values);
+      aggregates_.update(state, time, values, sketches_);
       // Only with emit updates can a live slice hold an event of a fired window.
       if (updates_ != nullptr && slice->first_window < next_start_) [[unlikely]]
         emitUpdates(slice, key_hash, key);
@@ -108,7 +109,7 @@ AddResult WindowOperator::addSlow(std::int64_t time, std::uint64_t key_hash, std
     if (plan_.max_keys > 0 && slice->table.size() >= plan_.max_keys) return AddResult::kRefused;
     state = slice->table.findOrInsert(key_hash, key, [this](Word* s) { aggregates_.init(s); });
   }
-  aggregates_.update(state, time, values);
+  aggregates_.update(state, time, values, sketches_);
   if (updates_ != nullptr && slice->first_window < next_start_) emitUpdates(slice, key_hash, key);
   return AddResult::kAdded;
 }
@@ -127,10 +128,12 @@ void WindowOperator::emitUpdates(const Slice* slice, std::uint64_t key_hash,
     const auto first = std::lower_bound(slices_.begin(), slices_.end(), start, startsBefore<Slice>);
     for (auto it = first; it != slices_.end() && (*it)->start < end; ++it) {
       if (const Word* state = (*it)->table.find(key_hash, key)) {
-        aggregates_.merge(update_.data(), state);
+        aggregates_.merge(update_.data(), state, sketches_);
       }
     }
-    updates_->onResult(WindowResult{start, end, ResultKind::kUpdate, key, update_.data()});
+    updates_->onResult(
+        WindowResult{start, end, ResultKind::kUpdate, key, update_.data(), &sketches_});
+    aggregates_.release(update_.data(), sketches_);
   }
 }
 
@@ -228,17 +231,18 @@ void WindowOperator::fireWindow(std::int64_t start, ResultKind kind, ResultSink&
     for (std::size_t k = 0; k < table.size(); ++k) {
       Word* into = merged_.findOrInsert(table.hashAt(k), table.keyAt(k),
                                         [this](Word* s) { aggregates_.init(s); });
-      aggregates_.merge(into, table.stateAt(k));
+      aggregates_.merge(into, table.stateAt(k), sketches_);
     }
   }
   emit(merged_, start, kind, sink);
+  releaseSketches(merged_);
 }
 
 void WindowOperator::emit(const KeyTable& table, std::int64_t start, ResultKind kind,
                           ResultSink& sink) {
   const std::int64_t end = start + plan_.size;
   for (std::size_t k = 0; k < table.size(); ++k) {
-    sink.onResult(WindowResult{start, end, kind, table.keyAt(k), table.stateAt(k)});
+    sink.onResult(WindowResult{start, end, kind, table.keyAt(k), table.stateAt(k), &sketches_});
   }
   sink.onWindowEnd(start, end, table.size());
   last_window_keys_ = table.size();
@@ -249,11 +253,17 @@ void WindowOperator::releaseFiredSlices(bool all) {
   std::size_t n = 0;
   while (n < slices_.size() && (all || slices_[n]->expires <= watermark_)) {
     Slice* slice = slices_[n++];
+    releaseSketches(slice->table);
     slice->table.clear();
     free_.push_back(slice);
     if (slice == last_slice_) last_slice_ = nullptr;
   }
   slices_.erase(slices_.begin(), slices_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+void WindowOperator::releaseSketches(KeyTable& table) noexcept {
+  if (!aggregates_.hasSketches()) return;
+  for (std::size_t k = 0; k < table.size(); ++k) aggregates_.release(table.stateAt(k), sketches_);
 }
 
 std::size_t WindowOperator::stateEntries() const noexcept {

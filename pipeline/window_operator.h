@@ -12,6 +12,7 @@
 #include "pipeline/aggregate.h"
 #include "pipeline/key_table.h"
 #include "pipeline/plan.h"
+#include "pipeline/sketch_pool.h"
 
 namespace rivulet::pipeline {
 
@@ -34,6 +35,7 @@ struct WindowResult {
   ResultKind kind;
   std::string_view key;  // encoded key (pipeline/key.h)
   const Word* state;     // the merged aggregate state, Aggregates::words() long
+  SketchPool* sketches;  // the pool behind the state's sketches, for Aggregates::writeJson
 };
 
 // Receives the results of fired windows. Called on the stage thread; the views in a result are
@@ -83,6 +85,8 @@ class WindowOperator {
   std::size_t lastWindowKeys() const noexcept { return last_window_keys_; }
   // (key, slice) entries currently held.
   std::size_t stateEntries() const noexcept;
+  // The sketches of the sketch aggregates' states.
+  const SketchPool& sketches() const noexcept { return sketches_; }
 
  private:
   struct Slice;
@@ -101,9 +105,14 @@ class WindowOperator {
   void emit(const KeyTable& table, std::int64_t start, ResultKind kind, ResultSink& sink);
   // Recycles the slices whose windows have all fired or been passed (every slice if `all`).
   void releaseFiredSlices(bool all);
+  // Returns the sketches of every state in `table` to the pool, before the table is cleared.
+  void releaseSketches(KeyTable& table) noexcept;
 
   const PipelinePlan& plan_;
   const Aggregates& aggregates_;
+  // The sketches of every state below: slices, merged_ and update_. Every state is released
+  // before it is dropped, so the pool holds only as many sketches as the states ever need at once.
+  SketchPool sketches_;
   std::int64_t watermark_;
   std::int64_t next_start_;      // every window starting before this has fired or was passed
   std::vector<Slice*> slices_;   // live slices, ordered by start

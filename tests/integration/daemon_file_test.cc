@@ -32,6 +32,28 @@ const std::vector<AggregateSpec> kKeyedAggregates = {
 };
 const std::vector<AggregateSpec> kHopAggregates = {
     {"n", Agg::kCount}, {"total", Agg::kSum}, {"open", Agg::kFirst}, {"close", Agg::kLast}};
+// The sketch aggregates, over px (a quantile of each kind) and venue (a string, sometimes a
+// number): few venues, so count_distinct and top_k are exact and match the reference exactly.
+const std::vector<AggregateSpec> kSketchAggregates = {
+    {"median", Agg::kQuantile, 0.5}, {"p99", Agg::kQuantile, 0.99}, {"venues", Agg::kCountDistinct},
+    {"top", Agg::kTopK, 0, 2},       {"top4", Agg::kTopK, 0, 4},
+};
+
+std::string sketchPipeline(const std::string& name, const std::string& window) {
+  return "  " + name +
+         ":\n"
+         "    from: replay\n"
+         "    group_by: [sym]\n"
+         "    window: " +
+         window +
+         "\n"
+         "    aggregates:\n"
+         "      median: p50(px)\n"
+         "      p99: quantile(px, 0.99)\n"
+         "      venues: count_distinct(venue)\n"
+         "      top: top_k(venue, 2)\n"
+         "      top4: top_k(venue, 4)\n";
+}
 
 std::string fileConfig(const TempDir& dir, const std::string& input) {
   return "daemon:\n"
@@ -103,7 +125,9 @@ std::string fileConfig(const TempDir& dir, const std::string& input) {
          "    window: {tumbling: 1s}\n"
          "    aggregates:\n"
          "      n: count()\n"
-         "      total: sum(px)\n";
+         "      total: sum(px)\n" +
+         sketchPipeline("sketches", "{tumbling: 1s}") +
+         sketchPipeline("sketch_hop", "{hopping: {size: 3s, slide: 1s}}");
 }
 
 // Events in order of their second, shuffled within it (no event is late whatever the daemon's
@@ -122,6 +146,8 @@ struct Input {
   // group_by sym, band: floor(px / 10) / 4, cheap: px < 20, where px is not null; the key parts
   // as their JSON text
   WindowReference bands{"bands", {"sym", "band", "cheap"}, 1000, 1000};
+  WindowReference sketches{"sketches", {"sym"}, 1000, 1000};
+  WindowReference sketch_hop{"sketch_hop", {"sym"}, 3000, 1000};
 };
 
 // A band's text as the daemon must write it: bands are quarters, so the shortest form is exact
@@ -135,6 +161,10 @@ std::string bandText(double px) {
 Input makeInput(int seconds, int per_second, std::uint64_t seed) {
   const std::vector<std::string> symbols = {"AAPL", "MSFT", "GOOG", "AMZN",
                                             "NVDA", "IBM",  "x y",  "tab\\tbed"};
+  // Venues: strings, one number, and sometimes none.
+  const std::vector<std::optional<Item>> venues = {
+      Item{true, "NYSE"}, Item{true, "NYSE"}, Item{true, "ARCA"}, Item{true, "BATS"},
+      Item{true, "IEX"},  Item{false, "7"},   std::nullopt};
   std::mt19937_64 rng(seed);
   Input in;
   for (int s = 0; s < seconds; ++s) {
@@ -155,8 +185,15 @@ Input makeInput(int seconds, int per_second, std::uint64_t seed) {
         px = std::strtod(text, nullptr);
         line += ",\"px\":" + std::string(text);
       }
+      const std::optional<Item>& venue = venues[rng() % venues.size()];
+      if (venue) {
+        line += ",\"venue\":" + (venue->is_string ? "\"" + venue->text + "\"" : venue->text);
+      }
       line += "}\n";
       lines.push_back(line);
+      constexpr std::int64_t kNoWatermark = std::numeric_limits<std::int64_t>::min();
+      in.sketches.add(ts, {key}, px, kNoWatermark, venue);
+      in.sketch_hop.add(ts, {key}, px, kNoWatermark, venue);
       in.trades.add(ts, {key}, px);
       in.hop.add(ts, {}, px);
       if (px && *px > 50 && key != "IBM") in.filtered.add(ts, {key}, px);
@@ -206,6 +243,8 @@ void expectOutputMatches(const std::vector<Result>& results, const Input& in) {
         std::string::npos)
         << r.payload;
   }
+  expectResultsMatch(results, "final", in.sketches, kSketchAggregates, all);
+  expectResultsMatch(results, "final", in.sketch_hop, kSketchAggregates, all);
   expectSeqWithoutGaps(results);
   std::int64_t counted = 0;
   for (const Result& r : results) {
@@ -237,7 +276,8 @@ TEST(DaemonFile, BoundedFileRunsToTheEndAndWritesEveryWindowAsFinal) {
   const std::vector<Result> results = readOutput(dir);
   EXPECT_EQ(results.size(), in.trades.windows().size() + in.hop.windows().size() +
                                 in.filtered.windows().size() + in.doubled.windows().size() +
-                                in.big.windows().size() + in.bands.windows().size());
+                                in.big.windows().size() + in.bands.windows().size() +
+                                in.sketches.windows().size() + in.sketch_hop.windows().size());
   expectOutputMatches(results, in);
   // Hopping windows reach two slides before the first event and past the last.
   EXPECT_EQ(in.hop.windows().size(), 7u);

@@ -1,6 +1,7 @@
 // The real daemon behind a tcp source, checked message by message over ZeroMQ, for what a window
-// publishes beyond its final result: `emit: updates` (final when the watermark reaches the end,
-// then an update per late event until end + allowed_lateness, then late), session windows, the
+// publishes beyond its final result (with a quantile among the aggregates): `emit: updates` (final
+// when the watermark reaches the end, then an update per late event until end + allowed_lateness,
+// then late), session windows, the
 // `_late/` topic, expressions over nested fields, and group_by expressions in topics and keys.
 // Each step waits for the messages it must produce (or the metric it must move) before the next
 // is sent, so the daemon's watermark is known exactly at every event.
@@ -81,13 +82,14 @@ struct Expected {
   std::int64_t start = 0;
   std::int64_t n = 0;
   double total = 0;
+  double median = 0;  // p50 of px: the lower median, within the sketch's 1%
 };
 
 TEST_F(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
   ASSERT_NO_FATAL_FAILURE(
       start("  u:\n    from: in\n    group_by: [sym]\n    window: {tumbling: 1s}\n"
             "    allowed_lateness: 2s\n    emit: updates\n"
-            "    aggregates:\n      n: count()\n      total: sum(px)\n"));
+            "    aggregates:\n      n: count()\n      total: sum(px)\n      median: p50(px)\n"));
   // Window [0, 1000) fires as final when an event of the next second moves the watermark.
   ASSERT_TRUE(client_->send(line("A", 100, 1) + line("B", 200, 2)));
   ASSERT_TRUE(waitMetric("rivulet_source_events_total", {{"source", "in"}}, 2));
@@ -113,9 +115,15 @@ TEST_F(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
   EXPECT_EQ(*exit_code, 0) << daemon_->log();
 
   const std::vector<Expected> expected = {
-      {"u/A/", "final", 0, 1, 1},  {"u/B/", "final", 0, 1, 2},        {"_window/u/", "", 0},
-      {"u/A/", "update", 0, 2, 9}, {"u/C/", "update", 0, 1, 16},      {"u/A/", "final", 1000, 1, 4},
-      {"_window/u/", "", 1000},    {"u/D/", "partial", 3000, 2, 160}, {"_window/u/", "", 3000},
+      {"u/A/", "final", 0, 1, 1, 1},
+      {"u/B/", "final", 0, 1, 2, 2},
+      {"_window/u/", "", 0},
+      {"u/A/", "update", 0, 2, 9, 1},
+      {"u/C/", "update", 0, 1, 16, 16},
+      {"u/A/", "final", 1000, 1, 4, 4},
+      {"_window/u/", "", 1000},
+      {"u/D/", "partial", 3000, 2, 160, 32},
+      {"_window/u/", "", 3000},
   };
   const std::vector<Message>& got = sub_->messages();
   ASSERT_EQ(got.size(), expected.size());
@@ -138,15 +146,18 @@ TEST_F(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
     EXPECT_EQ(r->end, kBase + want.start + 1000);
     EXPECT_EQ(r->values.at("n").integer, want.n);
     EXPECT_DOUBLE_EQ(r->values.at("total").number, want.total);
+    EXPECT_NEAR(r->values.at("median").number, want.median, 0.01 * want.median);
   }
 }
 
 // late: { topic: true }: an event too late for every window goes out on _late/<pipeline>/ with its
-// raw text, byte for byte, besides being counted; an event in time does not.
+// raw text, byte for byte, besides being counted; an event in time does not. The raw text follows
+// the bytes of the event's top_k items in its record.
 TEST_F(DaemonUpdates, LateEventsGoOutOnTheLateTopicWithTheirRawText) {
   ASSERT_NO_FATAL_FAILURE(
       start("  l:\n    from: in\n    group_by: [sym]\n    window: {tumbling: 1s}\n"
-            "    late: {topic: true}\n    aggregates:\n      n: count()\n"));
+            "    late: {topic: true}\n    aggregates:\n      n: count()\n"
+            "      notes: top_k(note, 2)\n"));
   ASSERT_TRUE(client_->send(line("A", 100, 1)));
   ASSERT_TRUE(waitMetric("rivulet_source_events_total", {{"source", "in"}}, 1));
   ASSERT_TRUE(client_->send(line("A", 1500, 2)));  // window [0, 1000) fires
@@ -165,6 +176,8 @@ TEST_F(DaemonUpdates, LateEventsGoOutOnTheLateTopicWithTheirRawText) {
   EXPECT_EQ(got[2].payload, late);
   EXPECT_EQ(got[3].topic, "l/A/");
   EXPECT_NE(got[3].payload.find("\"kind\":\"partial\""), std::string::npos) << got[3].payload;
+  EXPECT_NE(got[3].payload.find("\"values\":{\"n\":1,\"notes\":null}"), std::string::npos)
+      << got[3].payload;
   EXPECT_EQ(got[4].topic, "_window/l/");
 }
 
@@ -203,7 +216,7 @@ TEST_F(DaemonUpdates, SessionsFireGrowMergeAndClose) {
   ASSERT_NO_FATAL_FAILURE(
       start("  s:\n    from: in\n    group_by: [sym]\n    window: {session: {gap: 1s}}\n"
             "    allowed_lateness: 2s\n    emit: updates\n    late: {topic: true}\n"
-            "    aggregates:\n      n: count()\n      total: sum(px)\n"));
+            "    aggregates:\n      n: count()\n      total: sum(px)\n      median: p50(px)\n"));
   ASSERT_TRUE(client_->send(line("A", 0, 1) + line("A", 500, 2) + line("B", 200, 4)));
   ASSERT_TRUE(waitMetric("rivulet_source_events_total", {{"source", "in"}}, 3));
   ASSERT_TRUE(client_->send(line("C", 1300, 8)));  // B's session [200, 1200) fires
@@ -233,13 +246,13 @@ TEST_F(DaemonUpdates, SessionsFireGrowMergeAndClose) {
   struct Session {
     std::string topic, kind;
     std::int64_t start, end, n;
-    double total;
+    double total, median;  // median: the lower one, within the sketch's 1%
   };
   const std::vector<Session> expected = {
-      {"s/B/", "final", 200, 1200, 1, 4},      {"s/A/", "final", 0, 1500, 2, 3},
-      {"s/A/", "update", 0, 2400, 3, 35},      {"s/C/", "final", 1300, 2600, 2, 24},
-      {"s/A/", "update", 0, 4000, 5, 227},     {"s/B/", "update", 100, 1200, 2, 260},
-      {"s/D/", "partial", 5000, 6000, 1, 512},
+      {"s/B/", "final", 200, 1200, 1, 4, 4},        {"s/A/", "final", 0, 1500, 2, 3, 1},
+      {"s/A/", "update", 0, 2400, 3, 35, 2},        {"s/C/", "final", 1300, 2600, 2, 24, 8},
+      {"s/A/", "update", 0, 4000, 5, 227, 32},      {"s/B/", "update", 100, 1200, 2, 260, 4},
+      {"s/D/", "partial", 5000, 6000, 1, 512, 512},
   };
   std::vector<Message> got = sub_->messages();
   ASSERT_EQ(got.size(), expected.size() + 1);
@@ -260,6 +273,7 @@ TEST_F(DaemonUpdates, SessionsFireGrowMergeAndClose) {
     EXPECT_EQ(r->end, kBase + want.end);
     EXPECT_EQ(r->values.at("n").integer, want.n);
     EXPECT_DOUBLE_EQ(r->values.at("total").number, want.total);
+    EXPECT_NEAR(r->values.at("median").number, want.median, 0.01 * want.median);
   }
 }
 

@@ -20,11 +20,20 @@
 
 namespace rivulet::itest {
 
-enum class Agg { kCount, kSum, kMin, kMax, kAvg, kFirst, kLast };
+enum class Agg { kCount, kSum, kMin, kMax, kAvg, kFirst, kLast, kQuantile, kCountDistinct, kTopK };
 
 struct AggregateSpec {
   std::string name;
   Agg kind;
+  double q = 0;  // kQuantile
+  int k = 0;     // kTopK
+};
+
+// The value count_distinct and top_k read: a string or a number, with its JSON text.
+struct Item {
+  bool is_string = false;
+  std::string text;                               // a string's value, or a number's JSON text
+  auto operator<=>(const Item&) const = default;  // a number before a string, as rivulet's bytes
 };
 
 // One window and key, aggregated the obvious way.
@@ -38,11 +47,15 @@ struct RefState {
   std::int64_t last_ts = std::numeric_limits<std::int64_t>::min();
   double first = 0;
   double last = 0;
+  std::vector<double> values;          // the non-null values, for quantiles
+  std::map<Item, std::int64_t> items;  // for count_distinct and top_k
 
-  void add(std::int64_t ts, std::optional<double> value) {
+  void add(std::int64_t ts, std::optional<double> value, const std::optional<Item>& item) {
     ++count;
+    if (item) ++items[*item];
     if (!value) return;
     ++n;
+    values.push_back(*value);
     sum += *value;
     min = std::min(min, *value);
     max = std::max(max, *value);
@@ -82,14 +95,16 @@ class WindowReference {
 
   // Adds an event as the daemon must when its watermark is `watermark_ms` (allowed lateness 0):
   // to every window containing ts whose end the watermark has not reached. Returns false if there
-  // is none: the event is late.
+  // is none: the event is late. `value` is what the numeric aggregates read, `item` what
+  // count_distinct and top_k read.
   bool add(std::int64_t ts_ms, const std::vector<std::string>& key, std::optional<double> value,
-           std::int64_t watermark_ms = std::numeric_limits<std::int64_t>::min()) {
+           std::int64_t watermark_ms = std::numeric_limits<std::int64_t>::min(),
+           const std::optional<Item>& item = std::nullopt) {
     bool added = false;
     for (std::int64_t start = floorDiv(ts_ms, slide_) * slide_; start > ts_ms - size_;
          start -= slide_) {
       if (start + size_ <= watermark_ms) continue;
-      windows_[WindowId{start, start + size_, key}].add(ts_ms, value);
+      windows_[WindowId{start, start + size_, key}].add(ts_ms, value, item);
       added = true;
     }
     if (added) {
@@ -135,9 +150,27 @@ inline bool closeRelative(double got, double want) {
   return std::abs(got - want) <= 1e-9 * std::max(std::abs(want), std::abs(got));
 }
 
+// top_k's expected array: largest count first, ties by item (numbers before strings, then by
+// text, as rivulet orders items by their bytes), k of them; null without items.
+inline std::string topKJson(const RefState& state, int k) {
+  if (state.items.empty()) return "null";
+  std::vector<std::pair<Item, std::int64_t>> top(state.items.begin(), state.items.end());
+  std::stable_sort(top.begin(), top.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  top.resize(std::min(top.size(), static_cast<std::size_t>(k)));
+  std::string json = "[";
+  for (const auto& [item, count] : top) {
+    if (json.size() > 1) json += ',';
+    json += "[" + (item.is_string ? "\"" + item.text + "\"" : item.text) + "," +
+            std::to_string(count) + "]";
+  }
+  return json + "]";
+}
+
 // Compares one result's values with the reference state: counts as integers, sum and avg to 1e-9
-// relative, min/max/first/last exactly (they are input values, which round-trip); null where no
-// non-null value arrived.
+// relative, min/max/first/last exactly (they are input values, which round-trip), quantiles within
+// the sketch's 1% of the exact lower quantile, count_distinct and top_k exactly (tests keep to
+// fewer distinct items than either counts exactly); null where no non-null value arrived.
 inline void expectValuesMatch(const Result& got, const RefState& want,
                               const std::vector<AggregateSpec>& aggregates) {
   SCOPED_TRACE(got.topic + " " + got.payload);
@@ -149,9 +182,16 @@ inline void expectValuesMatch(const Result& got, const RefState& want,
       continue;
     }
     const JsonNumber& v = it->second;
-    if (a.kind == Agg::kCount) {
+    if (a.kind == Agg::kCount || a.kind == Agg::kCountDistinct) {
       EXPECT_EQ(v.type, JsonNumber::Type::kInteger) << a.name << ": a count is an integer";
-      EXPECT_EQ(v.integer, want.count) << a.name;
+      EXPECT_EQ(v.integer,
+                a.kind == Agg::kCount ? want.count : static_cast<std::int64_t>(want.items.size()))
+          << a.name;
+      continue;
+    }
+    if (a.kind == Agg::kTopK) {
+      const std::string expected = topKJson(want, a.k);
+      EXPECT_EQ(v.type == JsonNumber::Type::kArray ? v.array : "null", expected) << a.name;
       continue;
     }
     if (want.n == 0) {
@@ -164,7 +204,19 @@ inline void expectValuesMatch(const Result& got, const RefState& want,
     }
     switch (a.kind) {
       case Agg::kCount:
+      case Agg::kCountDistinct:
+      case Agg::kTopK:
         break;
+      // The lower quantile, with the sketch's rank convention (pipeline/quantile_sketch.h).
+      case Agg::kQuantile: {
+        std::vector<double> sorted = want.values;
+        std::sort(sorted.begin(), sorted.end());
+        const double x =
+            sorted[static_cast<std::size_t>(a.q * static_cast<double>(sorted.size() - 1))];
+        EXPECT_LE(std::abs(v.number - x), 0.01 * (1 + 1e-9) * std::abs(x))
+            << a.name << " expected " << x << " got " << v.number;
+        break;
+      }
       case Agg::kSum:
         EXPECT_PRED2(closeRelative, v.number, want.sum) << a.name;
         break;

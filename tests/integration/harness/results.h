@@ -19,10 +19,12 @@
 
 namespace rivulet::itest {
 
+// A value under "values": a number or null, or top_k's array of [item, count].
 struct JsonNumber {
-  enum class Type { kNull, kInteger, kDouble } type = Type::kNull;
+  enum class Type { kNull, kInteger, kDouble, kArray } type = Type::kNull;
   std::int64_t integer = 0;
   double number = 0;  // also set for integers
+  std::string array;  // kArray: the array, minified
 };
 
 struct Result {
@@ -99,8 +101,27 @@ inline std::optional<Result> parseResult(const Message& message, std::string* er
             n.type = JsonNumber::Type::kDouble;
             n.number = v.value.get_double().value_unsafe();
             break;
+          // top_k: [[item, count], ...], each item a string or a number, each count an integer.
+          case dom::element_type::ARRAY: {
+            const std::string bad =
+                "value \"" + std::string(v.key) + "\" is not [[item, count], ...]";
+            dom::array entries;
+            if (v.value.get_array().get(entries)) return fail(bad);
+            for (const dom::element entry : entries) {
+              dom::array pair;
+              dom::element item, count;
+              if (entry.get_array().get(pair) || pair.size() != 2 || pair.at(0).get(item) ||
+                  pair.at(1).get(count) || !(item.is_string() || item.is_number()) ||
+                  !count.is_int64()) {
+                return fail(bad);
+              }
+            }
+            n.type = JsonNumber::Type::kArray;
+            n.array = simdjson::minify(v.value);
+            break;
+          }
           default:
-            return fail("value \"" + std::string(v.key) + "\" is not a number or null");
+            return fail("value \"" + std::string(v.key) + "\" is not a number, an array or null");
         }
         if (!r.values.emplace(std::string(v.key), n).second) {
           return fail("repeated value \"" + std::string(v.key) + "\"");

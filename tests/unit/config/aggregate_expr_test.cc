@@ -64,22 +64,78 @@ TEST(ParseAggregate, SyntaxErrors) {
   EXPECT_EQ(errorOf("sum(x) + 1"), "\"sum(x) + 1\"" + hint);
 }
 
-TEST(ParseAggregate, NotSupportedYet) {
-  for (const char* name :
-       {"quantile", "count_distinct", "top_k", "p50", "p90", "p95", "p99", "p999"}) {
-    EXPECT_EQ(errorOf(std::string(name) + "(x, 3)"),
-              "\"" + std::string(name) + "\" is not supported yet");
+TEST(ParseAggregate, Quantiles) {
+  const AggregateSpec q = parse("quantile(latency_ms, 0.25)");
+  EXPECT_EQ(q.kind, AggregateKind::kQuantile);
+  EXPECT_EQ(q.field, "latency_ms");
+  EXPECT_EQ(q.quantile, 0.25);
+  EXPECT_EQ(parse("quantile( x , 0 )").quantile, 0);
+  EXPECT_EQ(parse("quantile(x, 1)").quantile, 1);
+  EXPECT_EQ(parse("quantile(x, .5)").quantile, 0.5);
+  const std::pair<const char*, double> shorthands[] = {
+      {"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
+  for (const auto& [name, q] : shorthands) {
+    const AggregateSpec spec = parse(std::string(name) + "(latency_ms)");
+    EXPECT_EQ(spec.kind, AggregateKind::kQuantile) << name;
+    EXPECT_EQ(spec.quantile, q) << name;
+    EXPECT_EQ(spec.field, "latency_ms") << name;
+  }
+  // An expression argument is a number, as for the other numeric aggregates.
+  EXPECT_TRUE(parse("p99(end - start)").argument.has_value());
+  EXPECT_EQ(errorOf("p99('x')"), "\"p99('x')\": expected a number, got string 'x'");
+}
+
+TEST(ParseAggregate, QuantileErrors) {
+  const std::string usage =
+      "quantile takes a field or expression and a number q in [0, 1], e.g. "
+      "quantile(latency_ms, 0.99)";
+  EXPECT_EQ(errorOf("quantile(x)"), "\"quantile(x)\": " + usage);
+  EXPECT_EQ(errorOf("quantile(x, 0.5, 1)"), "\"quantile(x, 0.5, 1)\": " + usage);
+  EXPECT_EQ(errorOf("p99(x, 0.5)"),
+            "\"p99(x, 0.5)\": p99 takes exactly one field or expression, e.g. p99(value)");
+  for (const char* q : {"1.5", "-0.1", "q", "0.5x", "nan", "inf", "1/2", ""}) {
+    EXPECT_EQ(errorOf("quantile(x, " + std::string(q) + ")"),
+              "\"quantile(x, " + std::string(q) + ")\": q must be a number in [0, 1], got \"" +
+                  std::string(q) + "\"")
+        << q;
   }
 }
 
+TEST(ParseAggregate, CountDistinctAndTopK) {
+  const AggregateSpec distinct = parse("count_distinct(account)");
+  EXPECT_EQ(distinct.kind, AggregateKind::kCountDistinct);
+  EXPECT_EQ(distinct.field, "account");
+  const AggregateSpec top = parse("top_k(venue, 3)");
+  EXPECT_EQ(top.kind, AggregateKind::kTopK);
+  EXPECT_EQ(top.field, "venue");
+  EXPECT_EQ(top.k, 3);
+  EXPECT_EQ(parse("top_k(venue, 25)").k, 25);
+  // Any value counts: a string or bool expression too, unlike sum's.
+  EXPECT_TRUE(parse("count_distinct(lower(account))").argument.has_value());
+  EXPECT_TRUE(parse("top_k(qty > 100, 2)").argument.has_value());
+  EXPECT_EQ(errorOf("count_distinct(a, b)"),
+            "\"count_distinct(a, b)\": count_distinct takes exactly one field or expression, e.g. "
+            "count_distinct(value)");
+  EXPECT_EQ(errorOf("top_k(venue)"),
+            "\"top_k(venue)\": top_k takes a field or expression and a count k, e.g. "
+            "top_k(venue, 3)");
+  for (const char* k : {"0", "26", "-1", "2.5", "k", "3 4"}) {
+    EXPECT_EQ(errorOf("top_k(venue, " + std::string(k) + ")"),
+              "\"top_k(venue, " + std::string(k) +
+                  ")\": k must be an integer from 1 to 25, got \"" + std::string(k) + "\"")
+        << k;
+  }
+}
+
+const std::string kFunctionList =
+    "functions: count, sum, min, max, avg, first, last, stddev, variance, count_if, quantile, "
+    "p50, p90, p95, p99, p999, count_distinct, top_k";
+
 TEST(ParseAggregate, UnknownFunction) {
   EXPECT_EQ(errorOf("summ(x)"), "unknown function \"summ\" (did you mean \"sum\"?)");
-  EXPECT_EQ(errorOf("average(x)"),
-            "unknown function \"average\" (functions: count, sum, min, max, avg, first, last, "
-            "stddev, variance, count_if)");
-  EXPECT_EQ(errorOf("SUM(x)"),
-            "unknown function \"SUM\" (functions: count, sum, min, max, avg, first, last, "
-            "stddev, variance, count_if)");
+  EXPECT_EQ(errorOf("average(x)"), "unknown function \"average\" (" + kFunctionList + ")");
+  EXPECT_EQ(errorOf("SUM(x)"), "unknown function \"SUM\" (" + kFunctionList + ")");
+  EXPECT_EQ(errorOf("p98(x)"), "unknown function \"p98\" (did you mean \"p90\"?)");
 }
 
 TEST(ParseAggregate, WrongArity) {

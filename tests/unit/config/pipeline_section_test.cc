@@ -187,8 +187,8 @@ pipelines:
       c: count(value)
       d: sum()
       e: avg(value, ts)
-      f: quantile(value, 0.99)
-      g: p99(value)
+      f: quantile(value, 1.5)
+      g: top_k(value, 0)
       h: value
       i: { sum: value }
       j: "sum(1x)"
@@ -197,15 +197,18 @@ pipelines:
           "t.yaml:7:10: pipelines.p.aggregates.a: unknown function \"summ\" (did you mean "
           "\"sum\"?)",
           "t.yaml:8:10: pipelines.p.aggregates.b: unknown function \"median\" (functions: count, "
-          "sum, min, max, avg, first, last, stddev, variance, count_if)",
+          "sum, min, max, avg, first, last, stddev, variance, count_if, quantile, p50, p90, p95, "
+          "p99, p999, count_distinct, top_k)",
           "t.yaml:9:10: pipelines.p.aggregates.c: \"count(value)\": count takes no argument (use "
           "count())",
           "t.yaml:10:10: pipelines.p.aggregates.d: \"sum()\": sum takes exactly one field or "
           "expression, e.g. sum(value)",
           "t.yaml:11:10: pipelines.p.aggregates.e: \"avg(value, ts)\": avg takes exactly one "
           "field or expression, e.g. avg(value)",
-          "t.yaml:12:10: pipelines.p.aggregates.f: \"quantile\" is not supported yet",
-          "t.yaml:13:10: pipelines.p.aggregates.g: \"p99\" is not supported yet",
+          "t.yaml:12:10: pipelines.p.aggregates.f: \"quantile(value, 1.5)\": q must be a number "
+          "in [0, 1], got \"1.5\"",
+          "t.yaml:13:10: pipelines.p.aggregates.g: \"top_k(value, 0)\": k must be an integer "
+          "from 1 to 25, got \"0\"",
           "t.yaml:14:10: pipelines.p.aggregates.h: \"value\" is not an aggregate (use e.g. "
           "count(), sum(field), avg(field))",
           "t.yaml:15:10: pipelines.p.aggregates.i: expected an aggregate such as sum(field), got "

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/sketch_pool.h"
+
 namespace rivulet::pipeline {
 namespace {
 
@@ -23,7 +25,8 @@ class OneAggregate {
   explicit OneAggregate(AggregateKind kind, std::string name = "x")
       : specs_{AggregateSpec{std::move(name), kind, kind == AggregateKind::kCount ? "" : "v"}},
         index_{kind == AggregateKind::kCount ? -1 : 0},
-        aggregates_(specs_, index_) {}
+        aggregates_(specs_, index_),
+        sketches_(aggregates_) {}
 
   std::vector<Word> empty() const {
     std::vector<Word> state(aggregates_.words());
@@ -33,17 +36,19 @@ class OneAggregate {
   // A state folded from (time, value) pairs, in this order.
   std::vector<Word> of(std::initializer_list<std::pair<std::int64_t, double>> events) const {
     std::vector<Word> state = empty();
-    for (const auto& [time, value] : events) aggregates_.update(state.data(), time, &value);
+    for (const auto& [time, value] : events) {
+      aggregates_.update(state.data(), time, &value, sketches_);
+    }
     return state;
   }
   std::string json(const std::vector<Word>& state) const {
     std::string out;
     JsonWriter writer(out);
-    aggregates_.writeJson(state.data(), writer);
+    aggregates_.writeJson(state.data(), sketches_, writer);
     return out;
   }
   std::string merged(std::vector<Word> into, const std::vector<Word>& from) const {
-    aggregates_.merge(into.data(), from.data());
+    aggregates_.merge(into.data(), from.data(), sketches_);
     return json(into);
   }
 
@@ -51,6 +56,7 @@ class OneAggregate {
   std::vector<AggregateSpec> specs_;
   std::vector<int> index_;
   Aggregates aggregates_;
+  mutable SketchPool sketches_;  // unused by these aggregates, which hold no sketches
 };
 
 TEST(AggregateTest, CountCountsEveryEventIncludingNulls) {
@@ -204,15 +210,16 @@ TEST(AggregateTest, JsonFollowsConfigOrderWithEscapedNames) {
   const Aggregates aggregates(specs, index);
   EXPECT_EQ(aggregates.words(), 1u + 2 + 1 + 2 + 2 + 2 + 1);
 
+  SketchPool sketches(aggregates);
   std::vector<Word> state(aggregates.words());
   aggregates.init(state.data());
   const double e1[] = {100, kNull};
   const double e2[] = {20.5, kNull};
-  aggregates.update(state.data(), 2, e1);
-  aggregates.update(state.data(), 1, e2);
+  aggregates.update(state.data(), 2, e1, sketches);
+  aggregates.update(state.data(), 1, e2, sketches);
   std::string out;
   JsonWriter writer(out);
-  aggregates.writeJson(state.data(), writer);
+  aggregates.writeJson(state.data(), sketches, writer);
   EXPECT_EQ(out, R"({"trades":2,"volume":120.5,"low":null,"say \"hi\"\n":null,"avg":60.25,)"
                  R"("first":20.5,"high":null})");
 }

@@ -560,6 +560,115 @@ TEST(EventRouter, ValueThatIsNotANumberIsWrongType) {
   EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
 }
 
+// ---- count_distinct and top_k arguments (pipeline/value_slot.h) ----
+
+config::AggregateSpec withParameter(config::AggregateSpec spec, std::int64_t k) {
+  spec.k = k;
+  return spec;
+}
+
+// An item a record's slot refers to: its bytes after the key.
+std::string itemOf(const Record& record, std::size_t slot) {
+  double value = record.value(slot);
+  const ItemRef ref = ItemRef::of(value);
+  EXPECT_LE(ref.offset + ref.size, record.payload.size());
+  return record.payload.substr(ref.offset, ref.size);
+}
+
+std::uint64_t bitsOf(const Record& record, std::size_t slot) {
+  return slotBits(record.value(slot));
+}
+
+// Numbers first (sum's px), then count_distinct's hash of u, then top_k's items of v and of px,
+// whose bytes follow the key: a string's bytes, a number's JSON text as written.
+TEST(EventRouter, ArgumentsTravelAsHashesAndItemsAfterTheKey) {
+  using config::AggregateKind;
+  Router r({testutil::pipelineConfig(
+               "p", "src", {"sym"},
+               {withParameter(testutil::aggregate("top", AggregateKind::kTopK, "v"), 3),
+                testutil::aggregate("users", AggregateKind::kCountDistinct, "u"),
+                testutil::aggregate("total", AggregateKind::kSum, "px"),
+                withParameter(testutil::aggregate("prices", AggregateKind::kTopK, "px"), 2)})},
+           1);
+  const SourcePlan::Route& route = r.router().plan().routes.at(0);
+  EXPECT_EQ(route.numbers, 1u);
+  EXPECT_EQ(route.value_forms,
+            (std::vector<ValueForm>{ValueForm::kNumber, ValueForm::kItem, ValueForm::kDistinctHash,
+                                    ValueForm::kItem}));
+  ASSERT_EQ(r.route({{"ts", num(1)},
+                     {"sym", str("AAPL")},
+                     {"u", str("alice")},
+                     {"v", str("NYSE")},
+                     {"px", num(1.5, "1.50")}}),
+            ErrorReason::kNone);
+  r.flush();
+  const std::vector<Record> events = r.rings().events(0);
+  ASSERT_EQ(events.size(), 1u);
+  const Record& rec = events[0];
+  // header, four slots, the key (3 + 4), the items (1 + 4 and 1 + 4)
+  EXPECT_EQ(rec.header.cells, (16 + 4 * 8 + 7 + 5 + 5 + 7) / 8);
+  EXPECT_EQ(rec.value(0), 1.5);
+  EXPECT_EQ(itemOf(rec, 1), "sNYSE");
+  EXPECT_EQ(bitsOf(rec, 2), distinctHash(KeyPartType::kString, "alice"));
+  EXPECT_EQ(itemOf(rec, 3), "n1.50");
+  EXPECT_EQ(testutil::keyParts(rec.key(4)).at(0).second, "AAPL");
+}
+
+// count_distinct counts numbers by value, each type apart; null and missing are null.
+TEST(EventRouter, DistinctHashesAreOfTheValue) {
+  Router r(
+      {testutil::pipelineConfig(
+          "p", "src", {}, {testutil::aggregate("n", config::AggregateKind::kCountDistinct, "u")})},
+      1);
+  for (const FieldValue& u :
+       {num(1), num(1.0, "1.0"), num(-0.0, "-0"), num(0), str("1"), boolean(true), null()}) {
+    EXPECT_EQ(r.route({{"ts", num(1)}, {"u", u}}), ErrorReason::kNone);
+  }
+  EXPECT_EQ(r.route({{"ts", num(1)}}), ErrorReason::kNone);
+  r.flush();
+  const std::vector<Record> events = r.rings().events(0);
+  ASSERT_EQ(events.size(), 8u);
+  EXPECT_EQ(bitsOf(events[0], 0), distinctHash(1.0));
+  EXPECT_EQ(bitsOf(events[1], 0), bitsOf(events[0], 0));
+  EXPECT_EQ(bitsOf(events[2], 0), bitsOf(events[3], 0));
+  EXPECT_NE(bitsOf(events[2], 0), bitsOf(events[0], 0));
+  EXPECT_EQ(bitsOf(events[4], 0), distinctHash(KeyPartType::kString, "1"));
+  EXPECT_NE(bitsOf(events[4], 0), bitsOf(events[0], 0));
+  EXPECT_EQ(bitsOf(events[5], 0), distinctHash(KeyPartType::kBool, "true"));
+  EXPECT_EQ(bitsOf(events[6], 0), kNullSlot);
+  EXPECT_EQ(bitsOf(events[7], 0), kNullSlot);
+}
+
+// A top_k item is at most kMaxItemBytes: a longer one refuses the event, as a long key does.
+// Expressions give items too: a computed number as its shortest text.
+TEST(EventRouter, TopKItemsAreBoundedAndMayBeComputed) {
+  config::AggregateSpec doubled =
+      withParameter(testutil::aggregate("top2", config::AggregateKind::kTopK), 2);
+  doubled.argument = config::parseExpression("px * 2").expression;
+  doubled.field = doubled.argument->toString();
+  Router r({testutil::pipelineConfig(
+               "p", "src", {},
+               {withParameter(testutil::aggregate("top", config::AggregateKind::kTopK, "v"), 2),
+                doubled})},
+           1);
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", str(std::string(kMaxItemBytes, 'x'))}, {"px", num(1)}}),
+            ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", str(std::string(kMaxItemBytes + 1, 'x'))}}),
+            ErrorReason::kValueTooLong);
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", other()}}), ErrorReason::kWrongType);
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", boolean(false)}, {"px", num(0.05, "0.05")}}),
+            ErrorReason::kNone);
+  r.flush();
+  EXPECT_EQ(r.errors(ErrorReason::kValueTooLong), 1u);
+  EXPECT_EQ(r.errors(ErrorReason::kWrongType), 1u);
+  const std::vector<Record> events = r.rings().events(0);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(itemOf(events[0], 0), "s" + std::string(kMaxItemBytes, 'x'));
+  EXPECT_EQ(itemOf(events[0], 1), "n2");
+  EXPECT_EQ(itemOf(events[1], 0), "bfalse");
+  EXPECT_EQ(itemOf(events[1], 1), "n0.1");
+}
+
 TEST(EventRouter, KeyThatIsAbsentNullOrNestedIsRefused) {
   Router r({countBy("by_k", {"k"})}, 1);
   EXPECT_EQ(r.route({{"ts", num(1)}}), ErrorReason::kMissingField);

@@ -50,7 +50,7 @@ class LogSink : public ResultSink {
   void onResult(const WindowResult& r) override {
     std::string json;
     JsonWriter writer(json);
-    aggregates_.writeJson(r.state, writer);
+    aggregates_.writeJson(r.state, *r.sketches, writer);
     const char* kind = r.kind == ResultKind::kFinal     ? "final "
                        : r.kind == ResultKind::kPartial ? "partial "
                                                         : "update ";

@@ -53,7 +53,7 @@ class LogSink : public ResultSink {
   void onResult(const WindowResult& r) override {
     std::string json;
     JsonWriter writer(json);
-    aggregates_.writeJson(r.state, writer);
+    aggregates_.writeJson(r.state, *r.sketches, writer);
     if (r.kind == ResultKind::kUpdate) {  // one at a time, as late events arrive
       log.push_back("update " + span(r.start, r.end) + " " + std::string(r.key) + " " + json);
       return;
@@ -461,6 +461,27 @@ TEST(CompilePipelineTest, ResolvesWindowsValuesAndSources) {
   EXPECT_EQ(t.slide, 60'000);
   EXPECT_EQ(t.slice, 60'000);
   EXPECT_EQ(t.sources, std::vector<int>{1});
+}
+
+// A field read by count_distinct or top_k travels in its own form, after the numbers; quantiles
+// read the number like the other numeric aggregates.
+TEST(CompilePipelineTest, ArgumentsOfCountDistinctAndTopKFollowTheNumbers) {
+  config::Config config = configWith({config::WindowKind::kTumbling, 1000, 1000}, 0);
+  config::AggregateSpec top{"top", AggregateKind::kTopK, "x"};
+  top.k = 3;
+  config::AggregateSpec p99{"p99", AggregateKind::kQuantile, "x"};
+  p99.quantile = 0.99;
+  config.pipelines[0].aggregates = {top,
+                                    {"users", AggregateKind::kCountDistinct, "x"},
+                                    p99,
+                                    {"total", AggregateKind::kSum, "y"},
+                                    {"n", AggregateKind::kCount, ""},
+                                    {"buyers", AggregateKind::kCountDistinct, "x"}};
+  const PipelinePlan plan = compilePipeline(config, 0);
+  EXPECT_EQ(plan.value_fields, (std::vector<std::string>{"x", "y", "x", "x"}));
+  EXPECT_EQ(plan.value_forms, (std::vector<ValueForm>{ValueForm::kNumber, ValueForm::kNumber,
+                                                      ValueForm::kItem, ValueForm::kDistinctHash}));
+  EXPECT_EQ(plan.value_index, (std::vector<int>{2, 3, 0, 1, -1, 3}));
 }
 
 TEST(CompilePipelineTest, CountOnlyPipelineCarriesNoValues) {
