@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/expression.h"
@@ -47,7 +49,7 @@ struct WatermarkSpec {
   Nanos max_future = 0;  // 0: no clamp
 };
 
-enum class SourceKind { kGenerator, kFile, kTcp };
+enum class SourceKind { kGenerator, kFile, kTcp, kKafka };
 
 // What a generator's events look like.
 enum class GeneratorProfile {
@@ -76,6 +78,24 @@ struct TcpSpec {
   std::int64_t max_connections = 64;
 };
 
+struct KafkaSpec {
+  std::string brokers;  // bootstrap.servers
+  std::vector<std::string> topics;
+  std::string group;  // group.id
+  // Passed to librdkafka as given, after rivulet's own settings (DESIGN §2): SASL, TLS, fetch
+  // sizes... The settings rivulet owns (kKafkaOwnedProperties) are refused by the loader.
+  std::vector<std::pair<std::string, std::string>> properties;
+  // How often the source offers to commit: it commits the offsets whose events are in published
+  // windows (at-least-once), at most this often.
+  Nanos commit_interval = 1'000'000'000;
+};
+
+// librdkafka properties rivulet sets itself: the group and brokers have keys of their own, and the
+// offsets are committed by rivulet only once the windows of the events before them are published.
+inline constexpr std::string_view kKafkaOwnedProperties[] = {
+    "bootstrap.servers", "metadata.broker.list", "group.id", "enable.auto.commit",
+    "enable.auto.offset.store"};
+
 struct SourceConfig {
   std::string name;
   SourceKind kind = SourceKind::kGenerator;
@@ -85,6 +105,7 @@ struct SourceConfig {
   GeneratorSpec generator;
   FileSpec file;
   TcpSpec tcp;
+  KafkaSpec kafka;
 };
 
 enum class WindowKind { kTumbling, kHopping, kSession };

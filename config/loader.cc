@@ -60,6 +60,8 @@ const char* kindName(SourceKind kind) {
       return "file";
     case SourceKind::kTcp:
       return "tcp";
+    case SourceKind::kKafka:
+      return "kafka";
   }
   return "?";
 }

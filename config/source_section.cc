@@ -24,7 +24,8 @@ constexpr std::string_view kFileKeys[] = {"path", "follow"};
 constexpr std::string_view kTcpKeys[] = {"listen", "max_line", "max_connections"};
 constexpr std::string_view kUdpKeys[] = {"listen", "overflow", "rcvbuf"};
 constexpr std::string_view kZmqKeys[] = {"socket", "bind", "connect", "subscribe", "overflow"};
-constexpr std::string_view kKafkaKeys[] = {"brokers", "topics", "group", "properties"};
+constexpr std::string_view kKafkaKeys[] = {"brokers", "topics", "group", "properties",
+                                           "commit_interval"};
 
 // Every kind of DESIGN §2 with its own keys, so that a key of another kind can be named as such.
 struct KindInfo {
@@ -38,10 +39,10 @@ constexpr KindInfo kKinds[] = {
     {"tcp", kTcpKeys, SourceKind::kTcp},
     {"udp", kUdpKeys, std::nullopt},
     {"zmq", kZmqKeys, std::nullopt},
-    {"kafka", kKafkaKeys, std::nullopt},
+    {"kafka", kKafkaKeys, SourceKind::kKafka},
 };
 constexpr std::string_view kKindNames[] = {"generator", "file", "tcp", "udp", "zmq", "kafka"};
-constexpr std::string_view kSupportedKinds = "generator, file, tcp";
+constexpr std::string_view kSupportedKinds = "generator, file, tcp, kafka";
 
 constexpr std::string_view kTimeKeys[] = {"field", "unit"};
 constexpr std::string_view kTimeUnits[] = {"s", "ms", "us", "ns"};
@@ -192,6 +193,51 @@ void readTcp(YamlReader& reader, MapReader& map, TcpSpec* tcp) {
   readInt(reader, map, "max_connections", 1, 65536, &tcp->max_connections);
 }
 
+void readKafka(YamlReader& reader, MapReader& map, KafkaSpec* kafka) {
+  if (const Entry* e = map.require("brokers")) {
+    if (const auto brokers = reader.nonEmptyString(e->value)) kafka->brokers = *brokers;
+  }
+  if (const Entry* e = map.require("topics")) {
+    if (const auto topics = reader.list(e->value, true)) {
+      if (topics->empty()) reader.error(e->value, "a kafka source needs at least one topic");
+      for (const Value& topic : *topics) {
+        if (const auto name = reader.nonEmptyString(topic)) kafka->topics.push_back(*name);
+      }
+    }
+  }
+  if (const Entry* e = map.require("group")) {
+    if (const auto group = reader.nonEmptyString(e->value)) kafka->group = *group;
+  }
+  if (const Entry* e = map.find("properties")) {
+    if (auto properties = reader.map(e->value)) {
+      for (const Entry& property : properties->entries()) {
+        properties->markUsed(property);
+        const auto value = reader.scalar(property.value, "a property value (a string)");
+        if (!value) continue;
+        const auto owned = std::find(std::begin(kKafkaOwnedProperties),
+                                     std::end(kKafkaOwnedProperties), property.key);
+        if (owned != std::end(kKafkaOwnedProperties)) {
+          reader.error(property.key_mark, property.value.path,
+                       quote(property.key) +
+                           " is set by rivulet (brokers and group have keys of their own; "
+                           "offsets are committed once their windows are published)");
+          continue;
+        }
+        kafka->properties.emplace_back(property.key, *value);
+      }
+    }
+  }
+  if (const Entry* e = map.find("commit_interval")) {
+    if (const auto interval = reader.duration(e->value)) {
+      if (*interval <= 0) {
+        reader.error(e->value, "commit_interval must be positive");
+      } else {
+        kafka->commit_interval = *interval;
+      }
+    }
+  }
+}
+
 // Keys left over after the schema of `kind` has been applied: keys of other kinds are named as
 // such, the rest are unknown.
 void reportLeftovers(YamlReader& reader, MapReader& map, const KindInfo* kind) {
@@ -257,6 +303,7 @@ SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info
   if (info->kind == SourceKind::kGenerator) readGenerator(reader, *map, &source.generator);
   if (info->kind == SourceKind::kFile) readFile(reader, *map, &source.file);
   if (info->kind == SourceKind::kTcp) readTcp(reader, *map, &source.tcp);
+  if (info->kind == SourceKind::kKafka) readKafka(reader, *map, &source.kafka);
   reportLeftovers(reader, *map, kind);
   return source;
 }

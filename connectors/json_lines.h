@@ -15,13 +15,15 @@ class JsonLines {
   explicit JsonLines(pipeline::EventRouter& router)
       : router_(router), parser_(router.plan().fields), fields_(router.plan().fields.size()) {}
 
-  void line(std::string_view text, std::size_t capacity, std::int64_t now) noexcept {
+  // Returns why the event was refused (already counted), or kNone.
+  pipeline::ErrorReason line(std::string_view text, std::size_t capacity,
+                             std::int64_t now) noexcept {
     const pipeline::ErrorReason reason = parser_.parse(text, capacity, fields_);
     if (reason != pipeline::ErrorReason::kNone) {
       router_.refuse(reason);
-      return;
+      return reason;
     }
-    router_.route(fields_.data(), now, text);
+    return router_.route(fields_.data(), now, text);
   }
 
   void tooLong() noexcept { router_.refuse(pipeline::ErrorReason::kLineTooLong); }

@@ -2,11 +2,13 @@
 
 #include "connectors/file_source.h"
 #include "connectors/generator_source.h"
+#include "connectors/kafka_source.h"
 #include "connectors/tcp_source.h"
 
 namespace rivulet::connectors {
 
-std::unique_ptr<Source> makeSource(const config::SourceConfig& spec, pipeline::EventRouter router) {
+std::unique_ptr<Source> makeSource(const config::SourceConfig& spec, pipeline::EventRouter router,
+                                   const SourceContext& context) {
   switch (spec.kind) {
     case config::SourceKind::kGenerator:
       return std::make_unique<GeneratorSource>(spec.generator, std::move(router));
@@ -14,6 +16,9 @@ std::unique_ptr<Source> makeSource(const config::SourceConfig& spec, pipeline::E
       return std::make_unique<FileSource>(spec.name, spec.file, std::move(router));
     case config::SourceKind::kTcp:
       return std::make_unique<TcpSource>(spec.name, spec.tcp, std::move(router));
+    case config::SourceKind::kKafka:
+      return std::make_unique<KafkaSource>(spec, std::move(router), *context.commits, context.index,
+                                           *context.kafka);
   }
   return nullptr;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "pipeline/commit_board.h"
 #include "pipeline/event_router.h"
 
 namespace rivulet::connectors {
@@ -21,8 +22,18 @@ class Source {
   virtual bool bounded() const = 0;
 };
 
+struct KafkaStats;
+
+// What a source may need besides its config and router.
+struct SourceContext {
+  std::size_t index = 0;  // among the config's sources
+  pipeline::CommitBoard* commits = nullptr;
+  KafkaStats* kafka = nullptr;  // a kafka source's metrics
+};
+
 // The source for `spec`. Throws std::runtime_error when it cannot start (a file that cannot be
 // opened, a port in use); the message names the source.
-std::unique_ptr<Source> makeSource(const config::SourceConfig& spec, pipeline::EventRouter router);
+std::unique_ptr<Source> makeSource(const config::SourceConfig& spec, pipeline::EventRouter router,
+                                   const SourceContext& context = {});
 
 }  // namespace rivulet::connectors

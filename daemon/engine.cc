@@ -68,6 +68,9 @@ Engine::Engine(const config::Config& config) : config_(config), context_(1) {
 
   for (std::size_t s = 0; s < config_.sources.size(); ++s) {
     source_stats_.push_back(std::make_unique<pipeline::SourceStats>());
+    kafka_stats_.push_back(config_.sources[s].kind == config::SourceKind::kKafka
+                               ? std::make_unique<connectors::KafkaStats>()
+                               : nullptr);
     for (int i = 0; i < n_stages; ++i)
       source_rings_.push_back(std::make_unique<pipeline::Ring>(kSourceRingCells));
   }
@@ -85,8 +88,11 @@ Engine::Engine(const config::Config& config) : config_(config), context_(1) {
   for (auto& r : result_rings_) results.push_back(r.get());
   std::vector<pipeline::Counter*> published;
   for (auto& c : published_) published.push_back(c.get());
-  publisher_ = std::make_unique<pipeline::Publisher>(plans_, std::move(results), std::move(outputs),
-                                                     publisher_stats_, std::move(published));
+  commits_ = std::make_unique<pipeline::CommitBoard>(config_.sources.size(),
+                                                     static_cast<std::size_t>(n_stages));
+  publisher_ =
+      std::make_unique<pipeline::Publisher>(plans_, std::move(results), std::move(outputs),
+                                            publisher_stats_, std::move(published), commits_.get());
 
   for (int i = 0; i < n_stages; ++i) {
     std::vector<pipeline::Ring*> inputs;
@@ -108,7 +114,8 @@ Engine::Engine(const config::Config& config) : config_(config), context_(1) {
     for (auto& stage : stages_) bells.push_back(&stage->doorbell());
     pipeline::EventRouter router(pipeline::planSource(config_, s, plans_), std::move(rings),
                                  *source_stats_[s], std::move(bells));
-    sources_.push_back(connectors::makeSource(config_.sources[s], std::move(router)));
+    const connectors::SourceContext context{s, commits_.get(), kafka_stats_[s].get()};
+    sources_.push_back(connectors::makeSource(config_.sources[s], std::move(router), context));
   }
 }
 

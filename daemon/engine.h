@@ -11,6 +11,7 @@
 #include <zmq.hpp>
 
 #include "config/config.h"
+#include "connectors/kafka_source.h"
 #include "connectors/source.h"
 #include "connectors/zmq_output.h"
 #include "pipeline/aggregate.h"
@@ -51,6 +52,10 @@ class Engine {
     return published_[pipeline]->load(std::memory_order_relaxed);
   }
   const std::vector<std::string>& publishEndpoints() const { return zmq_->endpoints(); }
+  // A kafka source's consumer metrics; nullptr for other kinds.
+  const connectors::KafkaStats* kafkaStats(std::size_t source) const {
+    return kafka_stats_[source].get();
+  }
   // Bound port of a tcp source (0 for other kinds).
   std::uint16_t sourcePort(std::size_t source) const;
 
@@ -61,6 +66,7 @@ class Engine {
   std::vector<pipeline::PipelinePlan> plans_;
   std::vector<pipeline::Aggregates> aggregates_;
   std::vector<std::unique_ptr<pipeline::SourceStats>> source_stats_;
+  std::vector<std::unique_ptr<connectors::KafkaStats>> kafka_stats_;  // per source, or null
   std::vector<std::unique_ptr<pipeline::PipelineStageStats>> stage_stats_;
   pipeline::PublisherStats publisher_stats_;
   std::vector<std::unique_ptr<pipeline::Counter>> published_;
@@ -72,6 +78,7 @@ class Engine {
   zmq::context_t context_;
   std::unique_ptr<connectors::ZmqOutput> zmq_;
   std::vector<std::unique_ptr<pipeline::ResultOutput>> outputs_;
+  std::unique_ptr<pipeline::CommitBoard> commits_;
   std::unique_ptr<pipeline::Publisher> publisher_;
   std::vector<std::jthread> source_threads_;
   std::vector<std::jthread> threads_;  // stages and publisher

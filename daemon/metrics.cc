@@ -155,9 +155,33 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
       family("rivulet_build_info", "Build information; the value is 1.", MetricType::Gauge);
   add(build, {{"version", kVersion}}, 1);
 
-  for (MetricFamily* f :
-       {&events, &errors, &dropped, &waits, &pipeline_events, &late, &keys, &entries, &published,
-        &lag, &latency, &subscribers, &send_errors, &rss, &build})
+  auto consumer_lag =
+      family("rivulet_kafka_consumer_lag",
+             "Messages between a partition's end and this consumer's position.", MetricType::Gauge);
+  auto rebalances =
+      family("rivulet_kafka_rebalances_total",
+             "Partitions assigned or revoked by the consumer group.", MetricType::Counter);
+  auto commits = family("rivulet_kafka_commits_total", "Offset commits, by result (ok or error).",
+                        MetricType::Counter);
+  auto consumer_errors = family("rivulet_kafka_consumer_errors_total",
+                                "Errors librdkafka reported to the consumer.", MetricType::Counter);
+  for (std::size_t s = 0; s < config.sources.size(); ++s) {
+    const connectors::KafkaStats* kafka = engine_.kafkaStats(s);
+    if (kafka == nullptr) continue;
+    const std::string& name = config.sources[s].name;
+    for (const connectors::KafkaStats::Lag& l : kafka->lag()) {
+      add(consumer_lag, {{"topic", l.topic}, {"partition", std::to_string(l.partition)}},
+          static_cast<double>(l.messages));
+    }
+    add(rebalances, {{"source", name}}, value(kafka->rebalances));
+    add(commits, {{"source", name}, {"result", "ok"}}, value(kafka->commits));
+    add(commits, {{"source", name}, {"result", "error"}}, value(kafka->commit_errors));
+    add(consumer_errors, {{"source", name}}, value(kafka->consumer_errors));
+  }
+
+  for (MetricFamily* f : {&events, &errors, &dropped, &waits, &pipeline_events, &late, &keys,
+                          &entries, &published, &lag, &latency, &subscribers, &send_errors, &rss,
+                          &build, &consumer_lag, &rebalances, &commits, &consumer_errors})
     out.push_back(std::move(*f));
   return out;
 }

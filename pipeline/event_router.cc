@@ -300,6 +300,7 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now,
     return reason;
   }
   max_time_ = std::max(max_time_, time);
+  last_time_ = time;
   ++events_since_flush_;
   return ErrorReason::kNone;
 }
@@ -537,10 +538,12 @@ void EventRouter::publish(std::size_t ring) noexcept {
   if (!bells_.empty()) bells_[ring]->ring();
 }
 
-void EventRouter::broadcast(RecordType type, std::int64_t time, std::uint8_t flags) noexcept {
+void EventRouter::broadcast(RecordType type, std::int64_t time, std::uint8_t flags,
+                            std::string_view data) noexcept {
   RecordBuilder control;
   control.start(type, 0, time);
   control.header().flags = flags;
+  control.append(data);
   const std::span<const Cell> cells = control.finish();
   for (std::size_t i = 0; i < rings_.size(); ++i) push(i, cells);
 }
@@ -556,7 +559,9 @@ void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
   }
 
   std::int64_t watermark = kMinTime;
-  if (plan_.time_field < 0) {
+  if (own_watermark_) {
+    watermark = watermark_;
+  } else if (plan_.time_field < 0) {
     watermark = now - plan_.watermark.delay;  // processing time advances without events
   } else if (max_time_ != kMinTime) {
     const std::int64_t delay = plan_.watermark.delay;
@@ -570,6 +575,16 @@ void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
     idle_ = true;
     broadcast(RecordType::kIdle, sent_watermark_, 0);
   }
+  for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
+}
+
+void EventRouter::mark(std::uint64_t seq) noexcept {
+  broadcast(RecordType::kMark, max_time_, 0, {reinterpret_cast<const char*>(&seq), sizeof seq});
+  for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
+}
+
+void EventRouter::reset(std::int64_t floor) noexcept {
+  broadcast(RecordType::kReset, floor, 0);
   for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
 }
 

@@ -90,7 +90,26 @@ class EventRouter {
   // Sends the end of this source's stream to every stage.
   void end(bool stopped) noexcept;
 
+  // For a source that keeps its own watermark (Kafka: the minimum over its partitions): flush()
+  // sends this one from now on instead of the latest event time minus the delay. Sent only when
+  // it rises, as always.
+  void setWatermark(std::int64_t watermark) noexcept {
+    own_watermark_ = true;
+    watermark_ = watermark;
+  }
+
+  // Commit marks (pipeline/commit_board.h): sends mark `seq` to every stage, after the events
+  // routed so far, with the latest time among them.
+  void mark(std::uint64_t seq) noexcept;
+  // Tells every stage that this source's events are coming again from its last committed mark,
+  // whose events reached `floor` (kMinTime: from the start): see Stage::onReset.
+  void reset(std::int64_t floor) noexcept;
+
   const SourcePlan& plan() const noexcept { return plan_; }
+  // The latest event time route() took (ns), kMinTime before the first.
+  std::int64_t maxTime() const noexcept { return max_time_; }
+  // The event time of the last event route() took (ns).
+  std::int64_t lastTime() const noexcept { return last_time_; }
 
  private:
   // A group-by part computed by an expression, with room for the text of a number value.
@@ -139,7 +158,8 @@ class EventRouter {
   bool mayBeLate(const SourcePlan::Route& route, std::int64_t time) const noexcept;
   void push(std::size_t ring, std::span<const Cell> cells) noexcept;
   void publish(std::size_t ring) noexcept;
-  void broadcast(RecordType type, std::int64_t time, std::uint8_t flags) noexcept;
+  void broadcast(RecordType type, std::int64_t time, std::uint8_t flags,
+                 std::string_view data = {}) noexcept;
 
   const SourcePlan plan_;
   const std::vector<Ring*> rings_;
@@ -163,7 +183,10 @@ class EventRouter {
   std::vector<std::uint16_t> cells_;    // per route: the record's cells
   std::vector<std::size_t> claimed_;    // per ring: cells built in place by the current event
   std::int64_t max_time_ = kMinTime;
+  std::int64_t last_time_ = kMinTime;
   std::int64_t sent_watermark_ = kMinTime;
+  bool own_watermark_ = false;  // setWatermark() was called: watermark_ is the source's
+  std::int64_t watermark_ = kMinTime;
   std::int64_t last_event_steady_ = 0;
   bool idle_ = false;
   std::uint64_t events_since_flush_ = 0;

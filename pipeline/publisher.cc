@@ -19,11 +19,12 @@ constexpr std::int64_t kParkNs = 50'000'000;
 
 Publisher::Publisher(std::span<const PipelinePlan> pipelines, std::vector<Ring*> stage_rings,
                      std::vector<ResultOutput*> outputs, PublisherStats& stats,
-                     std::vector<Counter*> published)
+                     std::vector<Counter*> published, CommitBoard* commits)
     : rings_(std::move(stage_rings)),
       outputs_(std::move(outputs)),
       stats_(stats),
-      published_(std::move(published)) {
+      published_(std::move(published)),
+      commits_(commits) {
   for (const PipelinePlan& p : pipelines) {
     PipelineState state;
     state.name = p.name;
@@ -110,6 +111,15 @@ std::size_t Publisher::drain(std::size_t stage, bool& ended) noexcept {
         OpenWindow& open = pipelines_[h->pipeline].open[h->time];
         open.start = window.start;
         open.results += window.results;
+        break;
+      }
+      case RecordType::kMark: {
+        // Every result owed to the mark is out of this thread: flush the outputs' buffers (the
+        // file's stdio buffer) so that a commit never covers results only in memory.
+        std::uint64_t seq;
+        std::memcpy(&seq, payload(h), sizeof seq);
+        for (ResultOutput* out : outputs_) out->idle();
+        if (commits_ != nullptr) commits_->ack(h->pipeline, stage, seq);
         break;
       }
       case RecordType::kWatermark: {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/commit_board.h"
 #include "pipeline/doorbell.h"
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
@@ -39,7 +40,7 @@ class Publisher {
   // published[p]: results counter of pipeline p.
   Publisher(std::span<const PipelinePlan> pipelines, std::vector<Ring*> stage_rings,
             std::vector<ResultOutput*> outputs, PublisherStats& stats,
-            std::vector<Counter*> published);
+            std::vector<Counter*> published, CommitBoard* commits = nullptr);
 
   // The thread body: runs until every stage has sent kEnd and its results are out.
   void run() noexcept;
@@ -75,6 +76,7 @@ class Publisher {
   std::vector<ResultOutput*> outputs_;
   PublisherStats& stats_;
   std::vector<Counter*> published_;
+  CommitBoard* commits_;  // null when no source commits
   RecordReader reader_;
   std::string payload_;
   std::atomic<std::int64_t> heartbeat_{0};

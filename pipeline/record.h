@@ -36,6 +36,14 @@ enum class RecordType : std::uint8_t {
   kResult,     // stage -> publisher: one window result, serialised
   kWindowEnd,  // stage -> publisher: this stage has emitted every result of a window
   kLate,       // stage -> publisher: a late event for _late/<pipeline>/ (LatePayload)
+  // Commit marks (at-least-once, pipeline/commit_board.h). Source -> stage: the events before it
+  // may be committed once their windows are published; header.time is the latest event time
+  // routed before it, the payload its sequence number (u64). Stage -> publisher: this stage has
+  // handed over every result owed to the mark; header.pipeline is the source, payload the seq.
+  kMark,
+  // Source -> stage: drop the state of the source's pipelines, its events will be consumed again
+  // (a Kafka rebalance); header.time is the replay floor (see Stage), kMinTime for none.
+  kReset,
 };
 
 enum : std::uint8_t {

@@ -183,6 +183,26 @@ void SessionOperator::flush(ResultKind kind, ResultSink& sink) {
   dead_keys_ = 0;
 }
 
+void SessionOperator::discard() {
+  // Every session goes through its timers to be freed; what they emit goes nowhere.
+  struct Discard final : ResultSink {
+    void onResult(const WindowResult&) override {}
+    void onWindowEnd(std::int64_t, std::int64_t, std::size_t) override {}
+  } discard;
+  runTimers(kMaxTime, ResultKind::kFinal, discard);
+  assert(sessions_ == 0 && live_keys_ == 0);
+  keys_.clear();
+  dead_keys_ = 0;
+}
+
+bool SessionOperator::holdsUnfiredBy(std::int64_t time) const noexcept {
+  for (const Timer& timer : timers_) {
+    const Header& h = headers_[timer.session];
+    if (h.generation == timer.generation && !h.fired && h.start <= time) return true;
+  }
+  return false;
+}
+
 void SessionOperator::runTimers(std::int64_t limit, ResultKind kind, ResultSink& sink) {
   while (!timers_.empty() && timers_.front().due <= limit) {
     std::pop_heap(timers_.begin(), timers_.end(), laterTimer);

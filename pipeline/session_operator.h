@@ -60,6 +60,14 @@ class SessionOperator {
   // Fires every unfired session, in fire-time order, as `kind`, and clears all state.
   void flush(ResultKind kind, ResultSink& sink);
 
+  // Drops every session without emitting anything (a Kafka rebalance: the events are consumed
+  // again); the watermark stays.
+  void discard();
+
+  // Whether a session that has not fired holds an event at or before `time`: one that starts by
+  // then. O(sessions); for the rare commit checks.
+  bool holdsUnfiredBy(std::int64_t time) const noexcept;
+
   std::int64_t watermark() const noexcept { return watermark_; }
   // Keys with at least one live session.
   std::size_t liveKeys() const noexcept { return live_keys_; }

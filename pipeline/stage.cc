@@ -24,6 +24,27 @@ std::int64_t floorDiv(std::int64_t a, std::int64_t b) { return a / b - (a % b < 
 
 std::int64_t floorMillis(std::int64_t ns) { return floorDiv(ns, kNanosPerMilli); }
 
+std::int64_t saturatingAdd(std::int64_t a, std::int64_t b) {
+  std::int64_t sum;
+  return __builtin_add_overflow(a, b, &sum) ? kMaxTime : sum;
+}
+
+// The watermark at which every window of `plan` that can hold an event at or before `time` is
+// closed, lateness included: for a mark whose events reach `time`, the watermark that publishes
+// them all; after a replay from that mark, the floor below which events are already published.
+// Sessions: the event's own session [time, time + gap) closed; one that an event extended further
+// is checked apart (SessionOperator::holdsUnfiredBy).
+std::int64_t closedThrough(const PipelinePlan& plan, std::int64_t time) {
+  if (plan.session) return saturatingAdd(saturatingAdd(time, plan.gap), plan.allowed_lateness);
+  const std::int64_t last_start = floorDiv(time, plan.slide) * plan.slide;
+  return saturatingAdd(saturatingAdd(last_start, plan.size), plan.allowed_lateness);
+}
+
+bool reads(const PipelinePlan& plan, std::size_t source) {
+  return std::find(plan.sources.begin(), plan.sources.end(), static_cast<int>(source)) !=
+         plan.sources.end();
+}
+
 // How many window fire times (end + fire delay) lie at or below `watermark`, up to a constant:
 // window ends are size + k * slide, so this rises by one each time the watermark completes another
 // window.
@@ -163,6 +184,16 @@ void Stage::process(Input& input, const RecordHeader* h) noexcept {
       input.stopped = (h->flags & kEndStopped) != 0;
       advanceWatermarks();
       break;
+    case RecordType::kMark: {
+      std::uint64_t seq;
+      std::memcpy(&seq, payload(h), sizeof seq);
+      input.marks.push_back(PendingMark{seq, h->time});
+      passMarks(static_cast<std::size_t>(&input - inputs_.data()));
+      break;
+    }
+    case RecordType::kReset:
+      onReset(static_cast<std::size_t>(&input - inputs_.data()), h->time);
+      break;
     default:
       break;  // not sent to stages
   }
@@ -231,6 +262,43 @@ void Stage::advanceWatermarks() noexcept {
       reported_[p] = passed;
       pushControl(RecordType::kWatermark, static_cast<std::uint16_t>(p), current);
     }
+  }
+  for (std::size_t s = 0; s < inputs_.size(); ++s) {
+    if (!inputs_[s].marks.empty()) passMarks(s);
+  }
+}
+
+void Stage::passMarks(std::size_t source) noexcept {
+  std::deque<PendingMark>& marks = inputs_[source].marks;
+  while (!marks.empty()) {
+    const std::int64_t max_time = marks.front().max_time;
+    for (std::size_t p = 0; max_time != kMinTime && p < pipelines_.size(); ++p) {
+      if (!reads(pipelines_[p], source)) continue;
+      const Operator& op = operators_[p];
+      if (op.watermark() < closedThrough(pipelines_[p], max_time)) return;
+      if (op.sessions && op.sessions->holdsUnfiredBy(max_time)) return;
+    }
+    pushControl(RecordType::kMark, static_cast<std::uint16_t>(source), 0, &marks.front().seq,
+                sizeof(std::uint64_t));
+    marks.pop_front();
+  }
+}
+
+// The source will send its events again from its last committed offsets, whose mark was passed
+// on when every window holding an event up to `floor` had closed. So the state goes (nothing of
+// it is lost: it will be rebuilt), and each pipeline's watermark rises to where those windows
+// close, so that the replayed events of published windows count as late instead of opening them
+// again with part of their events. Marks not yet passed on will not be committed.
+void Stage::onReset(std::size_t source, std::int64_t floor) noexcept {
+  inputs_[source].marks.clear();
+  for (std::size_t p = 0; p < pipelines_.size(); ++p) {
+    if (!reads(pipelines_[p], source)) continue;
+    Operator& op = operators_[p];
+    op.windows ? op.windows->discard() : op.sessions->discard();
+    if (floor == kMinTime) continue;
+    firing_pipeline_ = static_cast<std::uint16_t>(p);
+    op.advanceWatermark(closedThrough(pipelines_[p], floor), *this);  // no state: fires nothing
+    stats_[p]->state_entries.store(0, std::memory_order_relaxed);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 #include <string>
@@ -87,18 +88,30 @@ class Stage final : private ResultSink {
     }
   };
 
+  // A commit mark from a source, held until the windows of the events before it are published.
+  struct PendingMark {
+    std::uint64_t seq;
+    std::int64_t max_time;  // the latest event time the source routed before the mark
+  };
+
   struct Input {
     Ring* ring;
     std::int64_t watermark = kMinTime;
     bool idle = false;
     bool ended = false;
     bool stopped = false;
+    std::deque<PendingMark> marks;  // in order
   };
 
   std::size_t drain(Input& input) noexcept;
   void process(Input& input, const RecordHeader* h) noexcept;
   void onEvent(const RecordHeader* h) noexcept;
   void advanceWatermarks() noexcept;
+  // Passes on to the publisher the marks of input `source` whose windows are all published.
+  void passMarks(std::size_t source) noexcept;
+  // Drops the state of the pipelines reading `source`, raising their watermarks to the replay
+  // floor: see onReset.
+  void onReset(std::size_t source, std::int64_t floor) noexcept;
   void finish() noexcept;
   void push(std::span<const Cell> cells) noexcept;
   void publishResults() noexcept;

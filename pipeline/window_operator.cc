@@ -197,6 +197,8 @@ void WindowOperator::flush(ResultKind kind, ResultSink& sink) {
   releaseFiredSlices(/*all=*/true);
 }
 
+void WindowOperator::discard() noexcept { releaseFiredSlices(/*all=*/true); }
+
 void WindowOperator::fireWindows(std::int64_t limit, ResultKind kind, ResultSink& sink) {
   // The next window to fire is the first unfired window of the first slice that still has one;
   // windows without any live slice are skipped, however many there are.

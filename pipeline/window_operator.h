@@ -80,6 +80,11 @@ class WindowOperator {
   // shutdown: kPartial), and clears all state.
   void flush(ResultKind kind, ResultSink& sink);
 
+  // Drops all state without emitting anything (a Kafka rebalance: the events are consumed
+  // again). The watermark and which windows have fired stay: a replayed event in a fired window
+  // is late, or with emit updates re-emits it.
+  void discard() noexcept;
+
   std::int64_t watermark() const noexcept { return watermark_; }
   // Distinct keys in the most recently fired window (for the keys gauge).
   std::size_t lastWindowKeys() const noexcept { return last_window_keys_; }

@@ -18,21 +18,47 @@ TEST(SourceErrors, UnsupportedKinds) {
   // Their own keys are not errors on top, and pipelines reading them are not either.
   EXPECT_THAT(
       errorsOf(R"yaml(sources:
-  trades:
-    kind: kafka
-    brokers: 127.0.0.1:9092
-    topics: [trades]
   feed: { kind: zmq, socket: sub }
   packets: { kind: udp, listen: 0.0.0.0:9000 }
 pipelines:
-  p: { from: [trades, feed, packets], window: { tumbling: 1s }, aggregates: { n: count() } }
+  p: { from: [feed, packets], window: { tumbling: 1s }, aggregates: { n: count() } }
 )yaml"),
-      ElementsAre("t.yaml:3:11: sources.trades.kind: \"kafka\" is not supported yet (supported: "
-                  "generator, file, tcp)",
-                  "t.yaml:6:17: sources.feed.kind: \"zmq\" is not supported yet (supported: "
-                  "generator, file, tcp)",
-                  "t.yaml:7:20: sources.packets.kind: \"udp\" is not supported yet (supported: "
-                  "generator, file, tcp)"));
+      ElementsAre("t.yaml:2:17: sources.feed.kind: \"zmq\" is not supported yet (supported: "
+                  "generator, file, tcp, kafka)",
+                  "t.yaml:3:20: sources.packets.kind: \"udp\" is not supported yet (supported: "
+                  "generator, file, tcp, kafka)"));
+}
+
+TEST(SourceErrors, Kafka) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  a:
+    kind: kafka
+    topics: []
+    group: ""
+    commit_interval: 0s
+    properties:
+      enable.auto.commit: "true"
+      group.id: other
+      fetch.min.bytes: [1]
+  b: { kind: kafka, brokers: 127.0.0.1:9092, topics: t, group: g, path: x }
+pipelines:
+  p: { from: [a, b], window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml"),
+      ElementsAre(
+          "t.yaml:3:5: sources.a: missing required key \"brokers\"",
+          "t.yaml:4:13: sources.a.topics: a kafka source needs at least one topic",
+          "t.yaml:5:12: sources.a.group: expected a non-empty string, got \"\"",
+          "t.yaml:6:22: sources.a.commit_interval: commit_interval must be positive",
+          "t.yaml:8:7: sources.a.properties.enable.auto.commit: \"enable.auto.commit\" is set by "
+          "rivulet (brokers and group have keys of their own; offsets are committed once their "
+          "windows are published)",
+          "t.yaml:9:7: sources.a.properties.group.id: \"group.id\" is set by rivulet (brokers and "
+          "group have keys of their own; offsets are committed once their windows are "
+          "published)",
+          "t.yaml:10:24: sources.a.properties.fetch.min.bytes: expected a property value (a "
+          "string), got a list",
+          "t.yaml:11:67: sources.b.path: \"path\" is a key of file sources, not of kafka"));
 }
 
 TEST(SourceErrors, UnknownKind) {
@@ -48,7 +74,7 @@ pipelines:
           "t.yaml:2:14: sources.a.kind: \"genrator\" is not a source kind (did you mean "
           "\"generator\"?)",
           "t.yaml:3:14: sources.b.kind: \"socket\" is not a source kind (supported: generator, "
-          "file, tcp)",
+          "file, tcp, kafka)",
           "t.yaml:4:14: sources.c.kind: expected a source kind, got a list"));
 }
 
