@@ -195,12 +195,21 @@ void expectEveryWindow(const std::vector<Result>& results, const Stream& stream,
 }
 
 // Three partitions with traffic and one without: the silent one goes idle and stops holding the
-// watermark back, so every window is published while the daemon runs.
+// watermark back, so every window is published while the daemon runs. Poison messages are
+// counted by reason and skipped.
 TEST(DaemonKafka, EveryWindowMatchesTheReferenceWithAnIdlePartition) {
   MockKafka kafka;
   ASSERT_NO_FATAL_FAILURE(kafka.createTopic(kTopic, 4));
   Stream stream(kafka, 4, 1);
-  ASSERT_NO_FATAL_FAILURE(stream.produce(6000, {0, 1, 2}));
+  ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2}));
+  // Poison messages in between: counted by reason and skipped, the partition goes on.
+  for (int partition = 0; partition < 3; ++partition) {
+    ASSERT_NO_FATAL_FAILURE(kafka.produce(kTopic, partition, "x", "{\"ts\": 1, \"sym\": "));
+    ASSERT_NO_FATAL_FAILURE(kafka.produce(kTopic, partition, "x", "[1, 2]"));
+    ASSERT_NO_FATAL_FAILURE(kafka.produce(kTopic, partition, "x", ""));
+    ASSERT_NO_FATAL_FAILURE(kafka.produce(kTopic, partition, "x", "{\"sym\": \"S1\"}"));
+  }
+  ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2}));
   ASSERT_NO_FATAL_FAILURE(stream.closeWindows({0, 1, 2}));
   ASSERT_TRUE(kafka.flush());
 
@@ -212,6 +221,13 @@ TEST(DaemonKafka, EveryWindowMatchesTheReferenceWithAnIdlePartition) {
   const auto metrics = daemon.scrapeUntil([](const Metrics&) { return true; }, 30s, &error);
   ASSERT_TRUE(metrics) << error;
   EXPECT_EQ(metrics->valueOr0("rivulet_source_events_total", {{"source", "trades"}}), 6003);
+  const auto errors = [&](const char* reason) {
+    return metrics->valueOr0("rivulet_source_errors_total",
+                             {{"source", "trades"}, {"reason", reason}});
+  };
+  EXPECT_EQ(errors("invalid_json"), 6);  // the cut object and the empty message
+  EXPECT_EQ(errors("not_object"), 3);
+  EXPECT_EQ(errors("missing_time"), 3);
   EXPECT_EQ(metrics->all("rivulet_kafka_consumer_lag").size(), 4u) << "a series per partition";
   EXPECT_EQ(
       metrics->valueOr0("rivulet_kafka_consumer_lag", {{"topic", kTopic}, {"partition", "0"}}), 0);
