@@ -87,7 +87,12 @@ double rawRate(const std::string& brokers, const std::string& group, int message
   Clock::time_point first{};
   const Clock::time_point deadline = Clock::now() + kDeadline;
   while (taken < messages && Clock::now() < deadline) {
-    const ssize_t n = rd_kafka_consume_batch_queue(queue, 100, batch.data(), batch.size());
+    // As the kafka source takes them: what is there, else the next message when it arrives.
+    ssize_t n = rd_kafka_consume_batch_queue(queue, 0, batch.data(), batch.size());
+    if (n == 0) {
+      batch[0] = rd_kafka_consume_queue(queue, 100);
+      n = batch[0] != nullptr ? 1 : 0;
+    }
     for (ssize_t i = 0; i < n; ++i) {
       if (batch[i]->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (taken++ == 0) first = Clock::now();

@@ -115,7 +115,13 @@ void KafkaSource::run(std::stop_token stop) {
   rd_kafka_message_t* batch[kBatch];
   std::int64_t last_lag = 0;
   while (!stop.stop_requested()) {
-    const ssize_t n = rd_kafka_consume_batch_queue(queue_, kPollMs, batch, kBatch);
+    // What is there, at once; else the next message as soon as it arrives. (A batch call with a
+    // timeout waits until the batch is full or the time is up: up to kPollMs of latency.)
+    ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, batch, kBatch);
+    if (n == 0) {
+      batch[0] = rd_kafka_consume_queue(queue_, kPollMs);
+      n = batch[0] != nullptr ? 1 : 0;
+    }
     const std::int64_t now = pipeline::wallNanos();
     const std::int64_t steady = pipeline::steadyNanos();
     if (n > 0) {
