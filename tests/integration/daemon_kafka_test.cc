@@ -335,6 +335,59 @@ TEST(DaemonKafka, TwoInstancesSplitThePartitionsAndPublishEveryWindowOnce) {
   expectEveryWindow(results, stream, false);
 }
 
+// A second instance joins while the first is consuming (cooperative-sticky: the first gives up
+// half its partitions, restarts the rest from their commits): every window is still published,
+// and any published by both, or twice, has the same values.
+TEST(DaemonKafka, AnInstanceJoiningMidStreamLosesNoWindowAndChangesNone) {
+  MockKafka kafka;
+  ASSERT_NO_FATAL_FAILURE(kafka.createTopic(kTopic, 4));
+  const std::string cooperative = "      partition.assignment.strategy: cooperative-sticky\n";
+  Stream stream(kafka, 4, 4);
+  ASSERT_NO_FATAL_FAILURE(stream.produce(6000, {0, 1, 2, 3}));
+  ASSERT_TRUE(kafka.flush());
+
+  TempDir dir_a, dir_b;
+  const std::string out_a = dir_a.file("out.jsonl");
+  const std::string out_b = dir_b.file("out.jsonl");
+  Daemon a(dir_a, configYaml(dir_a, kafka, "out.jsonl", cooperative));
+  ASSERT_TRUE(a.waitReady());
+  std::string error;
+  ASSERT_TRUE(a.scrapeUntil(
+      [](const Metrics& m) {
+        return m.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >= 6000;
+      },
+      60s, &error))
+      << error;
+  ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2, 3}));
+  ASSERT_TRUE(kafka.flush());
+  ASSERT_TRUE(a.scrapeUntil(
+      [](const Metrics& m) {
+        return m.valueOr0("rivulet_kafka_commits_total",
+                          {{"source", "trades"}, {"result", "ok"}}) >= 1;
+      },
+      60s, &error))
+      << error;
+
+  Daemon b(dir_b, configYaml(dir_b, kafka, "out.jsonl", cooperative));
+  ASSERT_TRUE(b.waitReady());
+  ASSERT_TRUE(b.scrapeUntil(
+      [](const Metrics& m) { return !m.all("rivulet_kafka_consumer_lag").empty(); }, 60s, &error))
+      << "b never got a partition: " << error;
+  ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2, 3}));
+  ASSERT_NO_FATAL_FAILURE(stream.closeWindows({0, 1, 2, 3}));
+  ASSERT_TRUE(kafka.flush());
+  ASSERT_TRUE(waitForFinals({out_a, out_b}, stream.reference.windows().size()));
+  const std::vector<Result> results = readResults({out_a, out_b});
+  EXPECT_FALSE(readResults({out_b}).empty());
+  const auto metrics = a.scrapeUntil([](const Metrics&) { return true; }, 30s, &error);
+  ASSERT_TRUE(metrics) << error;
+  EXPECT_GE(metrics->valueOr0("rivulet_kafka_rebalances_total", {{"source", "trades"}}), 2)
+      << "a was assigned its partitions, then gave some up";
+  ASSERT_NO_FATAL_FAILURE(stop(a));
+  ASSERT_NO_FATAL_FAILURE(stop(b));
+  expectEveryWindow(results, stream, true);
+}
+
 // A property librdkafka does not know stops the start with exit 3, naming the source, the
 // property and librdkafka's reason.
 TEST(DaemonKafka, UnknownPropertyFailsTheStart) {
