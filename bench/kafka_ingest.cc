@@ -130,7 +130,7 @@ double rivuletRate(const std::string& brokers, const std::string& group, int mes
   while (seen < static_cast<std::uint64_t>(messages) && Clock::now() < deadline) {
     seen = events.load(std::memory_order_relaxed);
     if (seen > 0 && first == Clock::time_point{}) first = Clock::now();
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   const Clock::time_point last = Clock::now();
   engine.requestStop();
