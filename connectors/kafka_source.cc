@@ -107,7 +107,10 @@ KafkaSource::KafkaSource(const config::SourceConfig& spec, pipeline::EventRouter
 
 KafkaSource::~KafkaSource() {
   if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
-  if (rk_ != nullptr) rd_kafka_destroy(rk_);
+  // Closed by run(); a source that never ran leaves the group without a rebalance callback
+  // (which would reach for the router and the commit board as the engine comes down).
+  if (rk_ != nullptr)
+    rd_kafka_destroy_flags(rk_, closing_ ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
 
 void KafkaSource::run(std::stop_token stop) {
