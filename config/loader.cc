@@ -60,6 +60,10 @@ const char* kindName(SourceKind kind) {
       return "file";
     case SourceKind::kTcp:
       return "tcp";
+    case SourceKind::kUdp:
+      return "udp";
+    case SourceKind::kZmq:
+      return "zmq";
   }
   return "?";
 }
