@@ -291,7 +291,12 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now,
       if (ring.staged() >= kPublishBatch) publish(targets_[r]);
     }
   } else if (reason == ErrorReason::kNone) {
-    build(fields, time, raw, false, reason);  // same fields, same outcome: it succeeds
+    // No room in place: build again off-ring. The first build stopped at the route that found no
+    // room, so a later route may still refuse the event.
+    if (!build(fields, time, raw, false, reason)) {
+      stats_.error(reason);
+      return reason;
+    }
     for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
       if (cells_[r] != 0) push(targets_[r], {local_[r].get(), cells_[r]});
     }
