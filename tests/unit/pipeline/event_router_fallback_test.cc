@@ -1,6 +1,6 @@
 // EventRouter: an event that finds no room in place for its first record is built again off-ring;
 // a later pipeline may still refuse it, and then it is refused whole (a record left in the
-// off-ring buffer by an earlier event must not go out in its place).
+// off-ring buffer by an earlier event must not go out in its place). With either overflow policy.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -11,11 +11,14 @@
 namespace rivulet::pipeline {
 namespace {
 
-TEST(EventRouterFallback, EventRefusedByALaterPipelineIsRefusedWhenRingsAreNearlyFull) {
+class EventRouterFallback : public ::testing::TestWithParam<config::Overflow> {};
+
+TEST_P(EventRouterFallback, EventRefusedByALaterPipelineIsRefusedWhenRingsAreNearlyFull) {
   config::Config config;
   config::SourceConfig source;
   source.name = "src";
   source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
+  source.overflow = GetParam();
   config.sources.push_back(source);
   for (const char* field : {"a", "b"}) {
     config.pipelines.push_back(
@@ -41,7 +44,11 @@ TEST(EventRouterFallback, EventRefusedByALaterPipelineIsRefusedWhenRingsAreNearl
   EXPECT_EQ(rings.count(RecordType::kEvent), 2u) << "the first event's two records only";
   EXPECT_EQ(stats.events.load(), 1u);
   EXPECT_EQ(testutil::errors(stats, ErrorReason::kMissingField), 1u);
+  EXPECT_EQ(stats.dropped.load(), 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Overflow, EventRouterFallback,
+                         ::testing::Values(config::Overflow::kBlock, config::Overflow::kDrop));
 
 }  // namespace
 }  // namespace rivulet::pipeline
