@@ -275,8 +275,9 @@ void readUdp(YamlReader& reader, MapReader& map, UdpSpec* udp) {
   if (const Entry* e = map.require("listen")) {
     if (const auto listen = reader.endpoint(e->value)) udp->listen = *listen;
   }
-  // The kernel doubles the value and keeps it in an int; it raises tiny values to its minimum.
-  readInt(reader, map, "rcvbuf", 4096, kMaxBuffer, &udp->rcvbuf);
+  // The kernel doubles the value into an int (so at most INT_MAX / 2) and raises tiny values to
+  // its minimum.
+  readInt(reader, map, "rcvbuf", 4096, std::numeric_limits<int>::max() / 2, &udp->rcvbuf);
   readInt(reader, map, "max_datagram", 1, 65535, &udp->max_datagram);
 }
 

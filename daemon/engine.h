@@ -51,8 +51,8 @@ class Engine {
     return published_[pipeline]->load(std::memory_order_relaxed);
   }
   const std::vector<std::string>& publishEndpoints() const { return zmq_->endpoints(); }
-  // Bound port of a tcp source (0 for other kinds).
-  std::uint16_t sourcePort(std::size_t source) const;
+  // The source itself, for what it says about its set-up (where it listens, warnings).
+  const connectors::Source& source(std::size_t source) const { return *sources_[source]; }
 
  private:
   void runThread(const char* name, int cpu, std::function<void()> body);

@@ -142,7 +142,7 @@ pipelines:
   p: { from: [f, g, t], window: { tumbling: 1s }, aggregates: { n: count() } }
 )yaml"),
       ElementsAre("t.yaml:2:50: sources.f.rcvbuf: \"10\" is out of range (expected an integer in "
-                  "4096..1073741824)",
+                  "4096..1073741823)",
                   "t.yaml:2:68: sources.f.max_datagram: \"65536\" is out of range (expected an "
                   "integer in 1..65535)",
                   "t.yaml:2:85: sources.f.overflow: \"dropp\" is not an overflow policy (did you "
