@@ -117,13 +117,18 @@ void typeCsvValue(std::string_view text, FieldValue& value) noexcept {
   bool integer = false;
   const char* end = text.data() + text.size();
   if (isJsonNumber(text, integer)) {
+    // An integer that fits 64 bits is read once: its double is the cast, rounded as parsing its
+    // text would round it. Larger integers are read as doubles, as the JSON parser does.
+    if (integer && std::from_chars(text.data(), end, value.integer).ec == std::errc()) {
+      value.type = FieldType::kNumber;
+      value.is_integer = true;
+      value.number = static_cast<double>(value.integer);
+      return;
+    }
     // Out of range (1e400) is not a number a double holds: the field stays a string.
     const auto parsed = std::from_chars(text.data(), end, value.number);
     if (parsed.ec == std::errc() && parsed.ptr == end) {
       value.type = FieldType::kNumber;
-      // Integers beyond 64 bits are read as doubles, as the JSON parser does.
-      value.is_integer =
-          integer && std::from_chars(text.data(), end, value.integer).ec == std::errc();
       return;
     }
   }
