@@ -162,9 +162,9 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
       family("rivulet_build_info", "Build information; the value is 1.", MetricType::Gauge);
   add(build, {{"version", kVersion}}, 1);
 
-  for (MetricFamily* f :
-       {&events, &errors, &dropped, &socket_drops, &waits, &pipeline_events, &late, &keys, &entries,
-        &published, &lag, &latency, &subscribers, &send_errors, &rss, &build})
+  for (MetricFamily* f : {&events, &errors, &dropped, &socket_drops, &waits, &pipeline_events,
+                          &late, &refused, &dropped_results, &keys, &entries, &published, &lag,
+                          &latency, &subscribers, &send_errors, &rss, &build})
     out.push_back(std::move(*f));
   return out;
 }

@@ -58,9 +58,9 @@ std::string configYaml(const TempDir& dir, const std::string& fifo, const std::s
 struct CsvInput {
   TradeFeed feed;
   std::vector<std::string> columns;
-  std::string text;
+  std::string text{};
   std::int64_t rows = 0;
-  std::map<std::string, std::int64_t> errors;
+  std::map<std::string, std::int64_t> errors{};
 };
 
 void makeInput(CsvInput& in, const std::string& header) {

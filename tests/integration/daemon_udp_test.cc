@@ -77,7 +77,7 @@ struct Input {
   TradeFeed feed;
   bool csv = false;
   std::int64_t sent = 0;
-  std::map<std::string, std::int64_t> errors;
+  std::map<std::string, std::int64_t> errors{};
 };
 
 // Sends `datagrams` in rounds, each waited for until the source has counted it.
@@ -149,6 +149,12 @@ TEST(DaemonUdp, JsonAndCsvDatagramsMatchTheReferenceAndEveryOneIsCounted) {
     expectSourceCounters(metrics, in->source, in->feed.accepted(), in->errors);
     EXPECT_EQ(metrics.value("rivulet_source_socket_drops_total", {{"source", in->source}}), 0.0)
         << in->source;
+  }
+  for (const char* pipeline : {"json_trades", "csv_trades"}) {
+    for (const char* name :
+         {"rivulet_pipeline_keys_refused_total", "rivulet_pipeline_results_dropped_total"}) {
+      EXPECT_EQ(metrics.value(name, {{"pipeline", pipeline}}), 0.0) << name << " " << pipeline;
+    }
   }
   const std::vector<Result> results = parseResults(subscriber.messages());
   json.feed.expectFinalsMatch(results);

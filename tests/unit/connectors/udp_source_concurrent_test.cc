@@ -131,7 +131,9 @@ TEST(UdpSourceConcurrent, JsonDatagramsAreEventsAndBadOnesAreCountedByReason) {
   for (const testutil::Record& r : udp.rings().events(0)) {
     const std::string c = testutil::keyParts(r.key(1)).at(0).second;
     by_c[c].push_back(r.value(0));
-    if (c[0] == 'c') EXPECT_EQ(r.header.time, (kT0 + static_cast<std::int64_t>(r.value(0))) * kMs);
+    if (c[0] == 'c') {
+      EXPECT_EQ(r.header.time, (kT0 + static_cast<std::int64_t>(r.value(0))) * kMs);
+    }
   }
   for (int c = 0; c < 3; ++c) {
     std::vector<double> want;
