@@ -49,7 +49,23 @@ struct WatermarkSpec {
   Nanos max_future = 0;  // 0: no clamp
 };
 
-enum class SourceKind { kGenerator, kFile, kTcp, kKafka };
+enum class SourceKind { kGenerator, kFile, kTcp, kUdp, kZmq, kKafka };
+
+// How a source's lines (file, tcp), datagrams (udp) or messages (zmq) are read into events.
+enum class Format { kJson, kCsv };
+
+// format: csv. At least one of `columns` and `header` is set (the loader checks).
+struct CsvSpec {
+  std::vector<std::string> columns;  // the field of each column, in order; empty: from the header
+  bool header = false;  // the first line of each stream (a file, a tcp connection) is a header:
+                        // it names the columns, or is skipped when `columns` is given
+};
+
+// What a source does with an event when a stage ring it goes to is full.
+enum class Overflow {
+  kBlock,  // wait for room (back-pressure: the sender or the kernel buffer absorbs it)
+  kDrop,   // drop the event and count it in rivulet_source_dropped_total
+};
 
 // What a generator's events look like.
 enum class GeneratorProfile {
@@ -95,17 +111,36 @@ struct KafkaSpec {
 inline constexpr std::string_view kKafkaOwnedProperties[] = {
     "bootstrap.servers", "metadata.broker.list", "group.id", "enable.auto.commit",
     "enable.auto.offset.store"};
+struct UdpSpec {
+  Endpoint listen;
+  std::int64_t rcvbuf = 0;            // SO_RCVBUF in bytes; 0: the system default
+  std::int64_t max_datagram = 65535;  // longer datagrams are counted as truncated
+};
+
+enum class ZmqSocketType { kSub, kPull };
+
+struct ZmqSpec {
+  ZmqSocketType socket = ZmqSocketType::kSub;
+  std::string endpoint;                    // tcp:// or ipc://
+  bool bind = false;                       // bind to the endpoint; else connect to it
+  std::vector<std::string> subscribe{""};  // SUB: topic prefixes; "" is everything
+  std::int64_t max_message = 1 << 20;      // longer messages are counted as truncated
+};
 
 struct SourceConfig {
   std::string name;
   SourceKind kind = SourceKind::kGenerator;
-  // Only json in this slice; csv comes with the connectors issue.
+  Format format = Format::kJson;
+  CsvSpec csv;                           // format: csv
+  Overflow overflow = Overflow::kBlock;  // udp and zmq; the other kinds always block
   std::optional<TimeSpec> time;  // nullopt: processing time (generator: defaults to ts in ms)
   WatermarkSpec watermark;
   GeneratorSpec generator;
   FileSpec file;
   TcpSpec tcp;
   KafkaSpec kafka;
+  UdpSpec udp;
+  ZmqSpec zmq;
 };
 
 enum class WindowKind { kTumbling, kHopping, kSession };

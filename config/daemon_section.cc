@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <string>
 
+#include "config/endpoint.h"
 #include "config/message_text.h"
 #include "config/sections.h"
 
@@ -17,12 +18,6 @@ constexpr std::int64_t kMaxStages = 256;
 // CPU_SETSIZE - 1: a larger cpu number cannot be put in a cpu_set_t for pthread_setaffinity_np.
 constexpr std::int64_t kMaxCpu = 1023;
 
-bool isZmqEndpoint(std::string_view text) {
-  return std::any_of(std::begin(kZmqSchemes), std::end(kZmqSchemes), [&](std::string_view s) {
-    return text.size() > s.size() && text.starts_with(s);
-  });
-}
-
 void readPublish(YamlReader& reader, const Value& value, DaemonConfig* daemon) {
   const auto items = reader.list(value, /*scalar_is_list=*/true);
   if (!items) return;
@@ -34,7 +29,7 @@ void readPublish(YamlReader& reader, const Value& value, DaemonConfig* daemon) {
   for (const Value& item : *items) {
     const auto endpoint = reader.scalar(item, "a ZeroMQ endpoint");
     if (!endpoint) continue;
-    if (!isZmqEndpoint(*endpoint)) {
+    if (!hasScheme(*endpoint, kZmqSchemes)) {
       reader.error(item, quote(*endpoint) +
                              " is not a ZeroMQ endpoint (use tcp://host:port, ipc://path or "
                              "inproc://name)");

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -76,6 +77,12 @@ std::optional<Endpoint> parseEndpoint(std::string_view text, std::string* error)
 std::string formatEndpoint(const Endpoint& endpoint) {
   const bool v6 = endpoint.host.find(':') != std::string::npos;
   return (v6 ? "[" + endpoint.host + "]" : endpoint.host) + ":" + std::to_string(endpoint.port);
+}
+
+bool hasScheme(std::string_view text, std::span<const std::string_view> schemes) {
+  return std::any_of(schemes.begin(), schemes.end(), [&](std::string_view scheme) {
+    return text.size() > scheme.size() && text.starts_with(scheme);
+  });
 }
 
 }  // namespace rivulet::config

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -18,5 +19,9 @@ std::optional<Endpoint> parseEndpoint(std::string_view text, std::string* error)
 // "host:port", with an IPv6 host put back in brackets: what getaddrinfo callers split and what
 // prometheus-cpp's Exposer takes.
 std::string formatEndpoint(const Endpoint& endpoint);
+
+// True if `text` starts with one of `schemes` ("tcp://") and has more after it: the check a
+// ZeroMQ endpoint gets before ZeroMQ itself parses it at bind or connect.
+bool hasScheme(std::string_view text, std::span<const std::string_view> schemes);
 
 }  // namespace rivulet::config

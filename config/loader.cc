@@ -62,6 +62,10 @@ const char* kindName(SourceKind kind) {
       return "tcp";
     case SourceKind::kKafka:
       return "kafka";
+    case SourceKind::kUdp:
+      return "udp";
+    case SourceKind::kZmq:
+      return "zmq";
   }
   return "?";
 }

@@ -27,21 +27,22 @@ constexpr Nanos kMaxPanes = 10'000;
 // max_keys beyond this is a typo rather than a plan: 2^32 keys would not fit a stage's tables.
 constexpr std::int64_t kMaxKeysLimit = std::int64_t{1} << 31;
 
-// The generator sources a pipeline reads: their fields are known, so field names can be checked.
-using GeneratorNames = std::vector<const SourceInfo*>;
+// The sources a pipeline reads whose fields are known (generators, csv sources with columns), so
+// that field names can be checked.
+using KnownSources = std::vector<const SourceInfo*>;
 
-void checkFieldOfGenerators(YamlReader& reader, const Value& at, std::string_view field,
-                            const GeneratorNames& generators) {
-  // One error per field is enough: report it against the first generator that lacks it.
-  for (const SourceInfo* source : generators) {
+void checkFieldOfSources(YamlReader& reader, const Value& at, const FieldPath& field,
+                         const KnownSources& sources) {
+  // One error per field is enough: report it against the first source that lacks it.
+  for (const SourceInfo* source : sources) {
     const std::size_t before = reader.errorCount();
-    checkGeneratorField(reader, at, field, *source);
+    checkSourceField(reader, at, field, *source);
     if (reader.errorCount() != before) return;
   }
 }
 
 std::vector<std::string> readFrom(YamlReader& reader, const Value& value,
-                                  const SourceTable& sources, GeneratorNames* generators) {
+                                  const SourceTable& sources, KnownSources* known) {
   std::vector<std::string> from;
   const auto items = reader.list(value, /*scalar_is_list=*/true);
   if (!items) return from;
@@ -64,20 +65,19 @@ std::vector<std::string> readFrom(YamlReader& reader, const Value& value,
                                      [&](const SourceInfo& s) { return s.name == *name; });
     if (source == sources.sources.end()) {
       reader.error(item, quote(*name) + " is not a source" + suggestion(*name, names, "sources"));
-    } else if (source->kind == SourceKind::kGenerator) {
-      generators->push_back(&*source);
+    } else if (hasKnownFields(*source)) {
+      known->push_back(&*source);
     }
   }
   return from;
 }
 
 // An expression, checked to give a value of type `want` (see checkResultType) and to read only
-// fields its generator sources have. Its errors are placed at their column when the scalar is on
-// one line (a quoted scalar starts one column after its quote; escapes inside double quotes are not
-// accounted for). `expected` names it in the error for a value that is not a scalar.
+// fields its sources have, where they are known. Its errors are placed at their column when the
+// scalar is on one line (a quoted scalar starts one column after its quote; escapes inside double
+// quotes are not accounted for). `expected` names it in the error for a value that is not a scalar.
 std::optional<Expression> readExpression(YamlReader& reader, const Value& value, ExprType want,
-                                         std::string_view expected,
-                                         const GeneratorNames& generators) {
+                                         std::string_view expected, const KnownSources& known) {
   const auto text = reader.scalar(value, expected);
   if (!text) return std::nullopt;
   const bool quoted = value.node.Tag() == "!";
@@ -97,7 +97,7 @@ std::optional<Expression> readExpression(YamlReader& reader, const Value& value,
   bool usable = true;
   for (const FieldPath& field : parsed.expression->fields()) {
     const std::size_t before = reader.errorCount();
-    checkFieldOfGenerators(reader, value, field.toString(), generators);
+    checkFieldOfSources(reader, value, field, known);
     usable = usable && reader.errorCount() == before;
   }
   if (!usable) return std::nullopt;
@@ -107,7 +107,7 @@ std::optional<Expression> readExpression(YamlReader& reader, const Value& value,
 // The group_by entries: field names, and expressions under a name of their own
 // (`- bucket: floor(px / 10)`).
 std::vector<GroupBySpec> readGroupBy(YamlReader& reader, const Value& value,
-                                     const GeneratorNames& generators) {
+                                     const KnownSources& known) {
   std::vector<GroupBySpec> group_by;
   const auto items = reader.list(value, /*scalar_is_list=*/true);
   if (!items) return group_by;
@@ -137,7 +137,7 @@ std::vector<GroupBySpec> readGroupBy(YamlReader& reader, const Value& value,
                          "digit)");
       }
       auto expression = readExpression(reader, entry.value, ExprType::kAny,
-                                       "an expression such as floor(price / 10)", generators);
+                                       "an expression such as floor(price / 10)", known);
       if (named && expression) {
         add(GroupBySpec{entry.key, std::move(expression)}, entry.key_mark, entry.value.path);
       }
@@ -152,7 +152,7 @@ std::vector<GroupBySpec> readGroupBy(YamlReader& reader, const Value& value,
                              "- name: expression)");
       continue;
     }
-    checkFieldOfGenerators(reader, item, *field, generators);
+    checkFieldOfSources(reader, item, FieldPath{{*field}}, known);
     add(GroupBySpec{*field}, item.mark, item.path);
   }
   return group_by;
@@ -263,7 +263,7 @@ bool readEmitUpdates(YamlReader& reader, const Value& value) {
 
 std::vector<AggregateSpec> readAggregates(YamlReader& reader, const Value& value,
                                           const std::vector<GroupBySpec>& group_by,
-                                          const GeneratorNames& generators) {
+                                          const KnownSources& known) {
   std::vector<AggregateSpec> aggregates;
   auto map = reader.map(value);
   if (!map) return aggregates;
@@ -290,9 +290,9 @@ std::vector<AggregateSpec> readAggregates(YamlReader& reader, const Value& value
     }
     if (spec->argument) {
       for (const FieldPath& f : spec->argument->fields())
-        checkFieldOfGenerators(reader, entry.value, f.toString(), generators);
+        checkFieldOfSources(reader, entry.value, f, known);
     } else if (spec->kind != AggregateKind::kCount) {
-      checkFieldOfGenerators(reader, entry.value, spec->field, generators);
+      checkFieldOfSources(reader, entry.value, FieldPath{{spec->field}}, known);
     }
     spec->name = entry.key;
     aggregates.push_back(std::move(*spec));
@@ -309,19 +309,19 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
   auto map = reader.map(entry.value);
   if (!map) return pipeline;
 
-  GeneratorNames generators;
+  KnownSources known;
   if (const Entry* e = map->require("from")) {
-    pipeline.from = readFrom(reader, e->value, sources, &generators);
+    pipeline.from = readFrom(reader, e->value, sources, &known);
   }
   if (const Entry* e = map->find("group_by")) {
-    pipeline.group_by = readGroupBy(reader, e->value, generators);
+    pipeline.group_by = readGroupBy(reader, e->value, known);
   }
   if (const Entry* e = map->require("window")) readWindow(reader, e->value, &pipeline.window);
   if (const Entry* e = map->find("allowed_lateness")) {
     pipeline.allowed_lateness = reader.duration(e->value).value_or(0);
   }
   if (const Entry* e = map->require("aggregates")) {
-    pipeline.aggregates = readAggregates(reader, e->value, pipeline.group_by, generators);
+    pipeline.aggregates = readAggregates(reader, e->value, pipeline.group_by, known);
   }
   if (const Entry* e = map->find("emit")) pipeline.emit_updates = readEmitUpdates(reader, e->value);
   if (const Entry* e = map->find("max_keys")) {
@@ -337,7 +337,7 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
   }
   if (const Entry* e = map->find("where")) {
     pipeline.where = readExpression(reader, e->value, ExprType::kBool,
-                                    "an expression such as \"qty > 0\"", generators);
+                                    "an expression such as \"qty > 0\"", known);
   }
   map->reportUnknown(kPipelineKeys);
   return pipeline;

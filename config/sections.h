@@ -24,6 +24,7 @@ struct SourceInfo {
   std::string name;
   std::optional<SourceKind> kind;  // nullopt: missing, unknown or not supported yet
   GeneratorProfile profile = GeneratorProfile::kKeys;  // generators: which fields they have
+  std::vector<std::string> csv_columns;  // format csv with `columns`: its events' only fields
 };
 
 struct SourceTable {
@@ -37,8 +38,12 @@ SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info
 
 PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const SourceTable& sources);
 
-// Reports `field` at `at` unless generator `source` has it.
-void checkGeneratorField(YamlReader& reader, const Value& at, std::string_view field,
-                         const SourceInfo& source);
+// Whether the fields of `source`'s events are known from its config: a generator's, or the
+// columns of a csv source that names them.
+bool hasKnownFields(const SourceInfo& source);
+
+// Reports `field` at `at` if `source`'s fields are known and do not include it.
+void checkSourceField(YamlReader& reader, const Value& at, const FieldPath& field,
+                      const SourceInfo& source);
 
 }  // namespace rivulet::config

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/aggregate_expr.h"
+#include "config/endpoint.h"
 #include "config/message_text.h"
 #include "config/sections.h"
 
@@ -17,13 +18,16 @@ constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kMaxStartMs = kInt64Max / 1'000'000;
 
 constexpr std::string_view kCommonKeys[] = {"kind", "format", "time", "watermark"};
+// Keys of format csv, which every kind but the generator takes.
+constexpr std::string_view kCsvKeys[] = {"columns", "header"};
 constexpr std::string_view kGeneratorKeys[] = {
     "profile", "keys", "events_per_second", "start", "throttle", "count", "seed"};
 constexpr std::string_view kGeneratorProfiles[] = {"keys", "nexmark"};
 constexpr std::string_view kFileKeys[] = {"path", "follow"};
 constexpr std::string_view kTcpKeys[] = {"listen", "max_line", "max_connections"};
-constexpr std::string_view kUdpKeys[] = {"listen", "overflow", "rcvbuf"};
-constexpr std::string_view kZmqKeys[] = {"socket", "bind", "connect", "subscribe", "overflow"};
+constexpr std::string_view kUdpKeys[] = {"listen", "overflow", "rcvbuf", "max_datagram"};
+constexpr std::string_view kZmqKeys[] = {"socket",    "bind",     "connect",
+                                         "subscribe", "overflow", "max_message"};
 constexpr std::string_view kKafkaKeys[] = {"brokers", "topics", "group", "properties",
                                            "commit_interval"};
 
@@ -31,18 +35,24 @@ constexpr std::string_view kKafkaKeys[] = {"brokers", "topics", "group", "proper
 struct KindInfo {
   std::string_view name;
   std::span<const std::string_view> keys;
-  std::optional<SourceKind> kind;  // nullopt: not supported yet
+  SourceKind kind;
 };
 constexpr KindInfo kKinds[] = {
     {"generator", kGeneratorKeys, SourceKind::kGenerator},
     {"file", kFileKeys, SourceKind::kFile},
     {"tcp", kTcpKeys, SourceKind::kTcp},
-    {"udp", kUdpKeys, std::nullopt},
-    {"zmq", kZmqKeys, std::nullopt},
+    {"udp", kUdpKeys, SourceKind::kUdp},
+    {"zmq", kZmqKeys, SourceKind::kZmq},
     {"kafka", kKafkaKeys, SourceKind::kKafka},
 };
 constexpr std::string_view kKindNames[] = {"generator", "file", "tcp", "udp", "zmq", "kafka"};
-constexpr std::string_view kSupportedKinds = "generator, file, tcp, kafka";
+constexpr std::string_view kSupportedKinds = "generator, file, tcp, udp, zmq, kafka";
+constexpr std::string_view kFormats[] = {"json", "csv"};
+constexpr std::string_view kOverflowPolicies[] = {"block", "drop"};
+constexpr std::string_view kZmqSocketTypes[] = {"sub", "pull"};
+// ZeroMQ transports a source can use: inproc:// would only reach sockets of rivulet itself.
+constexpr std::string_view kZmqSourceSchemes[] = {"tcp://", "ipc://"};
+constexpr std::int64_t kMaxBuffer = std::int64_t{1} << 30;
 
 constexpr std::string_view kTimeKeys[] = {"field", "unit"};
 constexpr std::string_view kTimeUnits[] = {"s", "ms", "us", "ns"};
@@ -77,20 +87,79 @@ const KindInfo* readKind(YamlReader& reader, MapReader& map) {
     reader.error(entry->value, quote(*name) + " is not a source kind" +
                                    (close ? " (did you mean " + quote(*close) + "?)"
                                           : " (supported: " + std::string(kSupportedKinds) + ")"));
-  } else if (!kind->kind) {
-    reader.error(entry->value, quote(*name) + " is not supported yet (supported: " +
-                                   std::string(kSupportedKinds) + ")");
   }
   return kind;
 }
 
-void readFormat(YamlReader& reader, const Value& value) {
-  const auto format = reader.scalar(value, "a format");
-  if (!format || *format == "json") return;
-  if (*format == "csv") {
-    reader.error(value, "\"csv\" is not supported yet (supported: json)");
-  } else {
-    reader.error(value, quote(*format) + " is not a format (supported: json)");
+// The columns of a csv source: at least one, each a non-empty name, none twice.
+std::optional<std::vector<std::string>> readColumns(YamlReader& reader, const Value& value) {
+  const auto items = reader.list(value, /*scalar_is_list=*/false);
+  if (!items) return std::nullopt;
+  if (items->empty()) {
+    reader.error(value, "at least one column is required");
+    return std::nullopt;
+  }
+  std::vector<std::string> columns;
+  bool ok = true;
+  for (const Value& item : *items) {
+    const auto name = reader.nonEmptyString(item);
+    if (!name) {
+      ok = false;
+    } else if (std::find(columns.begin(), columns.end(), *name) != columns.end()) {
+      reader.error(item, quote(*name) + " is listed twice");
+      ok = false;
+    } else {
+      columns.push_back(*name);
+    }
+  }
+  return ok ? std::optional(std::move(columns)) : std::nullopt;
+}
+
+// `format`, and for csv its `columns` and `header`. Read before `time`, whose field must be one
+// of the columns.
+void readFormat(YamlReader& reader, MapReader& map, SourceConfig* source, SourceInfo* info) {
+  const Entry* format = map.find("format");
+  if (format != nullptr) {
+    const auto name = reader.scalar(format->value, "a format");
+    if (name == "csv") {
+      source->format = Format::kCsv;
+    } else if (name && *name != "json") {
+      reader.error(format->value,
+                   quote(*name) + " is not a format" + suggestion(*name, kFormats, "supported"));
+    }
+  }
+  const Entry* columns = map.find("columns");
+  const Entry* header = map.find("header");
+  if (source->format != Format::kCsv) {
+    for (const Entry* e : {columns, header}) {
+      if (e != nullptr)
+        reader.error(e->key_mark, e->value.path, quote(e->key) + " needs format: csv");
+    }
+    return;
+  }
+  if (info->kind == SourceKind::kGenerator) {
+    reader.error(format->value,
+                 "\"csv\" is not a format of generator sources (they make their "
+                 "own events)");
+    return;
+  }
+  if (columns != nullptr) {
+    if (auto names = readColumns(reader, columns->value)) {
+      source->csv.columns = std::move(*names);
+      info->csv_columns = source->csv.columns;
+    }
+  }
+  if (header != nullptr) source->csv.header = reader.boolean(header->value).value_or(false);
+  const bool udp = info->kind == SourceKind::kUdp;
+  const bool messages = info->kind == SourceKind::kZmq || info->kind == SourceKind::kKafka;
+  if ((udp || messages) && source->csv.header) {
+    const std::string kind = udp ? "udp" : info->kind == SourceKind::kZmq ? "zmq" : "kafka";
+    reader.error(header->value, "a " + kind + " source has no header line: each " +
+                                    (udp ? "datagram" : "message") +
+                                    " is one row (name the fields with columns)");
+  } else if (columns == nullptr && header == nullptr) {
+    reader.error(format->value,
+                 "format csv needs columns (e.g. columns: [ts, sym, px]) or header: true");
   }
 }
 
@@ -110,7 +179,7 @@ std::optional<TimeSpec> readTime(YamlReader& reader, const Value& value, const S
       ok = false;
     } else {
       time.field = *field;
-      if (info.kind == SourceKind::kGenerator) checkGeneratorField(reader, e->value, *field, info);
+      checkSourceField(reader, e->value, FieldPath{{*field}}, info);
     }
   } else {
     ok = false;
@@ -238,10 +307,85 @@ void readKafka(YamlReader& reader, MapReader& map, KafkaSpec* kafka) {
   }
 }
 
+Overflow readOverflow(YamlReader& reader, MapReader& map) {
+  if (const Entry* e = map.find("overflow")) {
+    if (reader.choice(e->value, kOverflowPolicies, "an overflow policy") == "drop") {
+      return Overflow::kDrop;
+    }
+  }
+  return Overflow::kBlock;
+}
+
+void readUdp(YamlReader& reader, MapReader& map, UdpSpec* udp) {
+  if (const Entry* e = map.require("listen")) {
+    if (const auto listen = reader.endpoint(e->value)) udp->listen = *listen;
+  }
+  // The kernel doubles the value into an int (so at most INT_MAX / 2) and raises tiny values to
+  // its minimum.
+  readInt(reader, map, "rcvbuf", 4096, std::numeric_limits<int>::max() / 2, &udp->rcvbuf);
+  readInt(reader, map, "max_datagram", 1, 65535, &udp->max_datagram);
+}
+
+void readZmq(YamlReader& reader, MapReader& map, ZmqSpec* zmq) {
+  const Entry* socket = map.require("socket");
+  if (socket != nullptr) {
+    if (reader.choice(socket->value, kZmqSocketTypes, "a socket type") == "pull") {
+      zmq->socket = ZmqSocketType::kPull;
+    }
+  }
+  const Entry* bind = map.find("bind");
+  const Entry* connect = map.find("connect");
+  if (bind != nullptr && connect != nullptr) {
+    const Entry* later = bind->key_mark.pos > connect->key_mark.pos ? bind : connect;
+    reader.error(later->key_mark, later->value.path,
+                 "\"bind\" and \"connect\" exclude each other: a source binds or connects");
+  } else if (bind == nullptr && connect == nullptr) {
+    reader.error(map.self(),
+                 "missing \"bind\" or \"connect\" (a ZeroMQ endpoint, e.g. connect: "
+                 "tcp://127.0.0.1:5556)");
+  } else {
+    const Entry* e = bind != nullptr ? bind : connect;
+    const auto endpoint = reader.scalar(e->value, "a ZeroMQ endpoint");
+    if (endpoint && !hasScheme(*endpoint, kZmqSourceSchemes)) {
+      reader.error(e->value, quote(*endpoint) +
+                                 " is not a ZeroMQ endpoint a source can use (use "
+                                 "tcp://host:port or ipc://path)");
+    } else if (endpoint) {
+      zmq->endpoint = *endpoint;
+      zmq->bind = bind != nullptr;
+    }
+  }
+  if (const Entry* e = map.find("subscribe")) {
+    if (zmq->socket == ZmqSocketType::kPull) {
+      reader.error(e->key_mark, e->value.path,
+                   "\"subscribe\" is for sub sockets (a pull socket takes every message)");
+    } else if (const auto items = reader.list(e->value, /*scalar_is_list=*/true)) {
+      if (items->empty()) {
+        reader.error(e->value, "at least one prefix is required (omit subscribe for everything)");
+      }
+      zmq->subscribe.clear();
+      for (const Value& item : *items) {
+        const auto prefix = reader.scalar(item, "a topic prefix");
+        if (!prefix) continue;
+        if (std::find(zmq->subscribe.begin(), zmq->subscribe.end(), *prefix) !=
+            zmq->subscribe.end()) {
+          reader.error(item, quote(*prefix) + " is listed twice");
+        } else {
+          zmq->subscribe.push_back(*prefix);
+        }
+      }
+    }
+  }
+  readInt(reader, map, "max_message", 1, kMaxBuffer, &zmq->max_message);
+}
+
 // Keys left over after the schema of `kind` has been applied: keys of other kinds are named as
 // such, the rest are unknown.
 void reportLeftovers(YamlReader& reader, MapReader& map, const KindInfo* kind) {
   std::vector<std::string_view> known(std::begin(kCommonKeys), std::end(kCommonKeys));
+  if (kind == nullptr || kind->kind != SourceKind::kGenerator) {
+    known.insert(known.end(), std::begin(kCsvKeys), std::end(kCsvKeys));
+  }
   for (const KindInfo& k : kKinds) {
     if (kind != nullptr && &k != kind) continue;
     for (const std::string_view key : k.keys) {
@@ -252,8 +396,8 @@ void reportLeftovers(YamlReader& reader, MapReader& map, const KindInfo* kind) {
     const std::vector<std::string_view> owners = kindsWithKey(entry->key);
     if (owners.empty()) continue;
     map.markUsed(*entry);
-    // Without a usable kind there is no telling which keys are foreign; the kind is reported.
-    if (kind == nullptr || !kind->kind) continue;
+    // Without a kind there is no telling which keys are foreign; the kind is reported.
+    if (kind == nullptr) continue;
     reader.error(entry->key_mark, entry->value.path,
                  quote(entry->key) + " is a key of " + joinAnd(owners) + " sources, not of " +
                      std::string(kind->name));
@@ -263,14 +407,34 @@ void reportLeftovers(YamlReader& reader, MapReader& map, const KindInfo* kind) {
 
 }  // namespace
 
-void checkGeneratorField(YamlReader& reader, const Value& at, std::string_view field,
-                         const SourceInfo& source) {
-  using Fields = std::span<const std::string_view>;
-  const Fields fields = source.profile == GeneratorProfile::kNexmark ? Fields(kNexmarkFields)
-                                                                     : Fields(kGeneratorFields);
-  if (std::find(fields.begin(), fields.end(), field) != fields.end()) return;
-  reader.error(at, quote(field) + " is not a field of generator source " + quote(source.name) +
-                       " (fields: " + joinComma(fields) + ")");
+bool hasKnownFields(const SourceInfo& source) {
+  return source.kind == SourceKind::kGenerator || !source.csv_columns.empty();
+}
+
+void checkSourceField(YamlReader& reader, const Value& at, const FieldPath& field,
+                      const SourceInfo& source) {
+  if (!hasKnownFields(source)) return;
+  const bool generator = source.kind == SourceKind::kGenerator;
+  std::vector<std::string_view> fields;
+  if (generator) {
+    const bool nexmark = source.profile == GeneratorProfile::kNexmark;
+    using Fields = std::span<const std::string_view>;
+    const Fields known = nexmark ? Fields(kNexmarkFields) : Fields(kGeneratorFields);
+    fields.assign(known.begin(), known.end());
+  } else {
+    fields.assign(source.csv_columns.begin(), source.csv_columns.end());
+  }
+  if (field.segments.size() == 1 &&
+      std::find(fields.begin(), fields.end(), field.segments.front()) != fields.end()) {
+    return;
+  }
+  if (generator) {
+    reader.error(at, quote(field.toString()) + " is not a field of generator source " +
+                         quote(source.name) + " (fields: " + joinComma(fields) + ")");
+  } else {
+    reader.error(at, quote(field.toString()) + " is not a column of csv source " +
+                         quote(source.name) + " (columns: " + joinComma(fields) + ")");
+  }
 }
 
 SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info) {
@@ -282,16 +446,15 @@ SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info
   if (!map) return source;
 
   const KindInfo* kind = readKind(reader, *map);
-  if (kind != nullptr && kind->kind) {
-    source.kind = *kind->kind;
+  if (kind != nullptr) {
+    source.kind = kind->kind;
     info->kind = source.kind;
   }
   const bool generator = info->kind == SourceKind::kGenerator;
   // First, since it decides which fields the time may be.
   if (generator) info->profile = source.generator.profile = readProfile(reader, *map);
 
-  if (const Entry* e = map->find("format")) readFormat(reader, e->value);
-  map->rejectNotSupported("columns");
+  readFormat(reader, *map, &source, info);
   if (const Entry* e = map->find("time")) {
     source.time = readTime(reader, e->value, *info);
   } else if (generator) {
@@ -304,6 +467,14 @@ SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info
   if (info->kind == SourceKind::kFile) readFile(reader, *map, &source.file);
   if (info->kind == SourceKind::kTcp) readTcp(reader, *map, &source.tcp);
   if (info->kind == SourceKind::kKafka) readKafka(reader, *map, &source.kafka);
+  if (info->kind == SourceKind::kUdp) {
+    readUdp(reader, *map, &source.udp);
+    source.overflow = readOverflow(reader, *map);
+  }
+  if (info->kind == SourceKind::kZmq) {
+    readZmq(reader, *map, &source.zmq);
+    source.overflow = readOverflow(reader, *map);
+  }
   reportLeftovers(reader, *map, kind);
   return source;
 }

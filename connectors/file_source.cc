@@ -9,7 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "connectors/json_lines.h"
+#include "connectors/event_decoder.h"
 #include "connectors/line_framer.h"
 #include "pipeline/clock.h"
 
@@ -19,11 +19,12 @@ constexpr int kPollMs = 20;  // how soon appended data or a stop request is noti
 constexpr std::size_t kMaxLine = 1 << 20;
 }  // namespace
 
-FileSource::FileSource(std::string name, const config::FileSpec& spec, pipeline::EventRouter router)
-    : name_(std::move(name)), spec_(spec), router_(std::move(router)) {
-  fd_ = spec.path == "-" ? dup(STDIN_FILENO) : open(spec.path.c_str(), O_RDONLY | O_CLOEXEC);
+FileSource::FileSource(const config::SourceConfig& spec, pipeline::EventRouter router)
+    : spec_(spec), router_(std::move(router)) {
+  const std::string& path = spec_.file.path;
+  fd_ = path == "-" ? dup(STDIN_FILENO) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) {
-    throw std::runtime_error("source " + name_ + ": cannot open \"" + spec.path +
+    throw std::runtime_error("source " + spec_.name + ": cannot open \"" + path +
                              "\": " + std::strerror(errno));
   }
 }
@@ -34,7 +35,12 @@ FileSource::~FileSource() {
 
 void FileSource::run(std::stop_token stop) {
   LineFramer framer(kMaxLine);
-  JsonLines lines(router_);
+  EventDecoder decoder(router_, spec_);
+  EventDecoder::Stream stream;
+  const auto on_line = [&](std::string_view line, std::size_t capacity, std::int64_t now) {
+    decoder.line(stream, line, capacity, now);
+  };
+  const auto on_too_long = [&] { decoder.refuse(pipeline::ErrorReason::kLineTooLong); };
   struct stat st {};
   const bool regular = fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
   bool stopped = false;
@@ -57,23 +63,23 @@ void FileSource::run(std::stop_token stop) {
     if (n > 0) {
       framer.commit(
           static_cast<std::size_t>(n),
-          [&](std::string_view line, std::size_t capacity) { lines.line(line, capacity, now); },
-          [&] { lines.tooLong(); });
+          [&](std::string_view line, std::size_t capacity) { on_line(line, capacity, now); },
+          on_too_long);
       router_.flush(now, pipeline::steadyNanos());
       continue;
     }
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     // End of file (or a read error, which ends the input the same way). Following a regular
     // file, wait for it to grow; a pipe at end of file has no writer left.
-    if (n < 0 || !spec_.follow || !regular) break;
+    if (n < 0 || !spec_.file.follow || !regular) break;
     router_.flush(now, pipeline::steadyNanos());
     poll(nullptr, 0, kPollMs);
   }
   if (!stopped) {
     const std::int64_t now = pipeline::wallNanos();
     framer.finish(
-        [&](std::string_view line, std::size_t capacity) { lines.line(line, capacity, now); },
-        [&] { lines.tooLong(); });
+        [&](std::string_view line, std::size_t capacity) { on_line(line, capacity, now); },
+        on_too_long);
   }
   router_.flush(pipeline::wallNanos(), pipeline::steadyNanos());
   router_.end(stopped);

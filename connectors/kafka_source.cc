@@ -9,7 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "connectors/json_lines.h"
+#include "connectors/event_decoder.h"
 #include "pipeline/clock.h"
 
 namespace rivulet::connectors {
@@ -66,6 +66,7 @@ std::int64_t floorOf(const rd_kafka_topic_partition_t& p) {
 KafkaSource::KafkaSource(const config::SourceConfig& spec, pipeline::EventRouter router,
                          pipeline::CommitBoard& commits, std::size_t source, KafkaStats& stats)
     : name_(spec.name),
+      spec_all_(spec),
       spec_(spec.kafka),
       watermark_(spec.watermark),
       router_(std::move(router)),
@@ -114,7 +115,7 @@ KafkaSource::~KafkaSource() {
 }
 
 void KafkaSource::run(std::stop_token stop) {
-  JsonLines lines(router_);
+  EventDecoder decoder(router_, spec_all_);
   rd_kafka_message_t* batch[kBatch];
   std::int64_t last_lag = 0;
   while (!stop.stop_requested()) {
@@ -142,7 +143,7 @@ void KafkaSource::run(std::stop_token stop) {
         if (buffer_.size() < m->len + kPadding) buffer_.resize(m->len + kPadding);
         std::memcpy(buffer_.data(), m->payload, m->len);
         const std::string_view text(buffer_.data(), m->len);
-        const pipeline::ErrorReason refused = lines.line(text, buffer_.size(), now);
+        const pipeline::ErrorReason refused = decoder.message(text, buffer_.size(), now);
         if (refused == pipeline::ErrorReason::kNone) {
           p->max_time = std::max(p->max_time, router_.lastTime());
         }

@@ -116,6 +116,7 @@ class KafkaSource final : public Source {
   void refreshLag();
 
   const std::string name_;
+  const config::SourceConfig spec_all_;  // for the decoder: format, csv columns
   const config::KafkaSpec spec_;
   const config::WatermarkSpec watermark_;
   pipeline::EventRouter router_;

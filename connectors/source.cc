@@ -4,6 +4,8 @@
 #include "connectors/generator_source.h"
 #include "connectors/kafka_source.h"
 #include "connectors/tcp_source.h"
+#include "connectors/udp_source.h"
+#include "connectors/zmq_source.h"
 
 namespace rivulet::connectors {
 
@@ -13,9 +15,13 @@ std::unique_ptr<Source> makeSource(const config::SourceConfig& spec, pipeline::E
     case config::SourceKind::kGenerator:
       return std::make_unique<GeneratorSource>(spec.generator, std::move(router));
     case config::SourceKind::kFile:
-      return std::make_unique<FileSource>(spec.name, spec.file, std::move(router));
+      return std::make_unique<FileSource>(spec, std::move(router));
     case config::SourceKind::kTcp:
-      return std::make_unique<TcpSource>(spec.name, spec.tcp, std::move(router));
+      return std::make_unique<TcpSource>(spec, std::move(router));
+    case config::SourceKind::kUdp:
+      return std::make_unique<UdpSource>(spec, std::move(router));
+    case config::SourceKind::kZmq:
+      return std::make_unique<ZmqSource>(spec, std::move(router));
     case config::SourceKind::kKafka:
       return std::make_unique<KafkaSource>(spec, std::move(router), *context.commits, context.index,
                                            *context.kafka);

@@ -20,6 +20,12 @@ class Source {
   virtual void run(std::stop_token stop) = 0;
   // True if the input ends by itself (generator with count, file without follow).
   virtual bool bounded() const = 0;
+  // For the start-up log: where the source listens, with the port a port 0 got ("listening on
+  // 127.0.0.1:7000", "listening on tcp://127.0.0.1:41234"), or what it connects to; empty when
+  // there is nothing to say.
+  virtual std::string where() const { return {}; }
+  // Set-up problems worth a warning in the log (a smaller socket buffer than configured).
+  virtual std::vector<std::string> warnings() const { return {}; }
 };
 
 struct KafkaStats;

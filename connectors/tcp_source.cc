@@ -1,17 +1,12 @@
 #include "connectors/tcp_source.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstring>
-#include <stdexcept>
-
-#include "connectors/json_lines.h"
+#include "config/endpoint.h"
+#include "connectors/inet_socket.h"
 #include "connectors/line_framer.h"
 #include "pipeline/clock.h"
 
@@ -23,44 +18,13 @@ constexpr int kPollMs = 20;  // how soon a stop request or an idle timeout is no
 struct TcpSource::Client {
   explicit Client(std::size_t max_line) : framer(max_line) {}
   LineFramer framer;
+  EventDecoder::Stream stream;
 };
 
-TcpSource::TcpSource(std::string name, const config::TcpSpec& spec, pipeline::EventRouter router)
-    : name_(std::move(name)),
-      spec_(spec),
-      router_(std::move(router)),
-      lines_(std::make_unique<JsonLines>(router_)) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* addresses = nullptr;
-  const std::string port = std::to_string(spec.listen.port);
-  const std::string where = name_ + ": listen " + spec.listen.host + ":" + port;
-  if (const int rc = getaddrinfo(spec.listen.host.c_str(), port.c_str(), &hints, &addresses)) {
-    throw std::runtime_error("source " + where + ": " + gai_strerror(rc));
-  }
-  std::string error = "no address";
-  for (addrinfo* a = addresses; a != nullptr && listen_fd_ < 0; a = a->ai_next) {
-    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) continue;
-    const int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 128) == 0) {
-      listen_fd_ = fd;
-    } else {
-      error = std::strerror(errno);
-      ::close(fd);
-    }
-  }
-  freeaddrinfo(addresses);
-  if (listen_fd_ < 0) throw std::runtime_error("source " + where + ": " + error);
-
-  sockaddr_storage bound{};
-  socklen_t size = sizeof bound;
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &size);
-  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+TcpSource::TcpSource(const config::SourceConfig& spec, pipeline::EventRouter router)
+    : name_(spec.name), spec_(spec.tcp), router_(std::move(router)), decoder_(router_, spec) {
+  listen_fd_ = bindInet(name_, spec_.listen, SOCK_STREAM, SOCK_NONBLOCK);
+  port_ = localPort(listen_fd_);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   epoll_event ev{};
   ev.events = EPOLLIN;
@@ -72,6 +36,10 @@ TcpSource::~TcpSource() {
   for (auto& [fd, client] : clients_) ::close(fd);
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
   if (listen_fd_ >= 0) ::close(listen_fd_);
+}
+
+std::string TcpSource::where() const {
+  return "listening on " + config::formatEndpoint({spec_.listen.host, port_});
 }
 
 void TcpSource::run(std::stop_token stop) {
@@ -122,7 +90,6 @@ void TcpSource::accept() {
 }
 
 void TcpSource::read(int fd, Client& client) {
-  JsonLines& lines = *lines_;
   // A fair share per wake-up: one chatty client cannot starve the others (level-triggered epoll
   // brings us back for the rest).
   for (int rounds = 0; rounds < 16; ++rounds) {
@@ -132,15 +99,19 @@ void TcpSource::read(int fd, Client& client) {
     if (n > 0) {
       client.framer.commit(
           static_cast<std::size_t>(n),
-          [&](std::string_view line, std::size_t capacity) { lines.line(line, capacity, now); },
-          [&] { lines.tooLong(); });
+          [&](std::string_view line, std::size_t capacity) {
+            decoder_.line(client.stream, line, capacity, now);
+          },
+          [&] { decoder_.refuse(pipeline::ErrorReason::kLineTooLong); });
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     // Closed (or reset): a last line without newline is still an event.
     client.framer.finish(
-        [&](std::string_view line, std::size_t capacity) { lines.line(line, capacity, now); },
-        [&] { lines.tooLong(); });
+        [&](std::string_view line, std::size_t capacity) {
+          decoder_.line(client.stream, line, capacity, now);
+        },
+        [&] { decoder_.refuse(pipeline::ErrorReason::kLineTooLong); });
     close(fd);
     return;
   }

@@ -1,24 +1,24 @@
-// TcpSource: a listening socket accepting many clients at once, each sending JSON lines. One
-// epoll loop on the source thread serves them all; a client that sends garbage or vanishes
-// mid-line costs only its own line.
+// TcpSource: a listening socket accepting many clients at once, each sending lines (JSON, or CSV
+// with a header line per connection if so configured). One epoll loop on the source thread serves
+// them all; a client that sends garbage or vanishes mid-line costs only its own line.
 #pragma once
 
 #include <memory>
 #include <unordered_map>
 
+#include "connectors/event_decoder.h"
 #include "connectors/source.h"
 
 namespace rivulet::connectors {
 
-class JsonLines;
-
 class TcpSource final : public Source {
  public:
   // Binds and listens now, so a port in use fails at start-up.
-  TcpSource(std::string name, const config::TcpSpec& spec, pipeline::EventRouter router);
+  TcpSource(const config::SourceConfig& spec, pipeline::EventRouter router);
   ~TcpSource() override;
   void run(std::stop_token stop) override;
   bool bounded() const override { return false; }
+  std::string where() const override;
 
   // The bound port (useful when the config said port 0).
   std::uint16_t port() const noexcept { return port_; }
@@ -32,7 +32,7 @@ class TcpSource final : public Source {
   const std::string name_;
   const config::TcpSpec spec_;
   pipeline::EventRouter router_;
-  std::unique_ptr<JsonLines> lines_;  // one parser for all clients: they share this thread
+  EventDecoder decoder_;  // one for all clients: they share this thread
   int listen_fd_ = -1;
   int epoll_fd_ = -1;
   std::uint16_t port_ = 0;

@@ -9,7 +9,6 @@
 #include <stdexcept>
 
 #include "connectors/file_output.h"
-#include "connectors/tcp_source.h"
 #include "daemon/log.h"
 
 namespace rivulet::daemon {
@@ -162,12 +161,6 @@ void Engine::join() {
     if (t.joinable()) t.join();
   for (std::jthread& t : threads_)
     if (t.joinable()) t.join();
-}
-
-std::uint16_t Engine::sourcePort(std::size_t source) const {
-  if (auto* tcp = dynamic_cast<const connectors::TcpSource*>(sources_[source].get()))
-    return tcp->port();
-  return 0;
 }
 
 }  // namespace rivulet::daemon

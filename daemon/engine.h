@@ -56,8 +56,8 @@ class Engine {
   const connectors::KafkaStats* kafkaStats(std::size_t source) const {
     return kafka_stats_[source].get();
   }
-  // Bound port of a tcp source (0 for other kinds).
-  std::uint16_t sourcePort(std::size_t source) const;
+  // The source itself, for what it says about its set-up (where it listens, warnings).
+  const connectors::Source& source(std::size_t source) const { return *sources_[source]; }
 
  private:
   void runThread(const char* name, int cpu, std::function<void()> body);

@@ -90,10 +90,11 @@ int main(int argc, char** argv) {
   for (const std::string& endpoint : engine->publishEndpoints())
     rd::logInfo("publishing results on " + endpoint);
   for (std::size_t s = 0; s < config.sources.size(); ++s) {
-    if (const auto port = engine->sourcePort(s)) {
-      rd::logInfo("source " + config.sources[s].name + " listening on " +
-                  config.sources[s].tcp.listen.host + ":" + std::to_string(port));
+    const rivulet::connectors::Source& source = engine->source(s);
+    if (const std::string where = source.where(); !where.empty()) {
+      rd::logInfo("source " + config.sources[s].name + " " + where);
     }
+    for (const std::string& warning : source.warnings()) rd::logWarn(warning);
   }
   engine->start();
   rd::logInfo(std::string("rivuletd ") + rivulet::kVersion +

@@ -61,6 +61,10 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   auto dropped =
       family("rivulet_source_dropped_total",
              "Events dropped by a source configured to drop on overflow.", MetricType::Counter);
+  auto socket_drops =
+      family("rivulet_source_socket_drops_total",
+             "Datagrams the kernel dropped because a udp source's socket buffer (rcvbuf) was full.",
+             MetricType::Counter);
   auto waits = family("rivulet_ring_full_waits_total",
                       "Times a source found a stage ring full and waited (back-pressure).",
                       MetricType::Counter);
@@ -69,6 +73,9 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
     const std::string& name = config.sources[s].name;
     add(events, {{"source", name}}, value(st.events));
     add(dropped, {{"source", name}}, value(st.dropped));
+    if (config.sources[s].kind == config::SourceKind::kUdp) {
+      add(socket_drops, {{"source", name}}, value(st.socket_drops));
+    }
     add(waits, {{"source", name}}, value(st.ring_full_waits));
     for (std::size_t r = 1; r < st.errors.size(); ++r) {
       const std::string reason(pipeline::reasonName(static_cast<pipeline::ErrorReason>(r)));
@@ -179,9 +186,11 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
     add(consumer_errors, {{"source", name}}, value(kafka->consumer_errors));
   }
 
-  for (MetricFamily* f : {&events, &errors, &dropped, &waits, &pipeline_events, &late, &keys,
-                          &entries, &published, &lag, &latency, &subscribers, &send_errors, &rss,
-                          &build, &consumer_lag, &rebalances, &commits, &consumer_errors})
+  for (MetricFamily* f :
+       {&events,       &errors,     &dropped,         &socket_drops,   &waits,   &pipeline_events,
+        &late,         &refused,    &dropped_results, &keys,           &entries, &published,
+        &lag,          &latency,    &subscribers,     &send_errors,    &rss,     &build,
+        &consumer_lag, &rebalances, &commits,         &consumer_errors})
     out.push_back(std::move(*f));
   return out;
 }

@@ -160,6 +160,7 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
   SourcePlan plan;
   const config::SourceConfig& spec = config.sources[source];
   plan.watermark = spec.watermark;
+  plan.overflow = spec.overflow;
   if (spec.time) {
     plan.time_field = fieldIndex(plan.fields, spec.time->field);
     plan.time_unit = spec.time->unit;
@@ -291,7 +292,16 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now,
       if (ring.staged() >= kPublishBatch) publish(targets_[r]);
     }
   } else if (reason == ErrorReason::kNone) {
-    build(fields, time, raw, false, reason);  // same fields, same outcome: it succeeds
+    // No room in place: build again off-ring. The first build stopped at the route that found no
+    // room, so a later route may still refuse the event.
+    if (!build(fields, time, raw, false, reason)) {
+      stats_.error(reason);
+      return reason;
+    }
+    if (plan_.overflow == config::Overflow::kDrop && !roomForEvent()) {
+      bump(stats_.dropped);
+      return ErrorReason::kNone;
+    }
     for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
       if (cells_[r] != 0) push(targets_[r], {local_[r].get(), cells_[r]});
     }
@@ -520,6 +530,23 @@ ExprValue EventRouter::argument(std::size_t r, std::size_t v, const FieldValue* 
   return expr->fieldIndex() < 0 ? ExprValue{} : fieldArgument(fields[expr->fieldIndex()]);
 }
 
+bool EventRouter::roomForEvent() noexcept {
+  // claimed_ is all zero between events: it sums this event's cells per ring. (A route its where
+  // filtered out has 0 cells.)
+  for (std::size_t r = 0; r < plan_.routes.size(); ++r) claimed_[targets_[r]] += cells_[r];
+  bool room = true;
+  for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
+    const std::uint32_t ring = targets_[r];
+    if (claimed_[ring] == 0) continue;  // checked already, or nothing for it
+    if (!rings_[ring]->hasRoom(claimed_[ring])) {
+      room = false;
+      publish(ring);
+    }
+    claimed_[ring] = 0;
+  }
+  return room;
+}
+
 void EventRouter::push(std::size_t ring, std::span<const Cell> cells) noexcept {
   Ring& r = *rings_[ring];
   if (!r.tryPush(cells.data(), cells.size())) {
@@ -538,14 +565,23 @@ void EventRouter::publish(std::size_t ring) noexcept {
   if (!bells_.empty()) bells_[ring]->ring();
 }
 
-void EventRouter::broadcast(RecordType type, std::int64_t time, std::uint8_t flags,
+bool EventRouter::broadcast(RecordType type, std::int64_t time, std::uint8_t flags, bool may_defer,
                             std::string_view data) noexcept {
   RecordBuilder control;
   control.start(type, 0, time);
   control.header().flags = flags;
   control.append(data);
   const std::span<const Cell> cells = control.finish();
+  if (may_defer && plan_.overflow == config::Overflow::kDrop) {
+    for (std::size_t i = 0; i < rings_.size(); ++i) {
+      if (!rings_[i]->hasRoom(cells.size())) {
+        for (std::size_t j = 0; j < rings_.size(); ++j) publish(j);
+        return false;
+      }
+    }
+  }
   for (std::size_t i = 0; i < rings_.size(); ++i) push(i, cells);
+  return true;
 }
 
 void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
@@ -568,30 +604,29 @@ void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
     watermark = max_time_ < kMinTime + delay ? kMinTime : max_time_ - delay;
   }
   if (watermark > sent_watermark_) {
-    sent_watermark_ = watermark;
-    broadcast(RecordType::kWatermark, watermark, 0);
+    if (broadcast(RecordType::kWatermark, watermark, 0, true)) sent_watermark_ = watermark;
   } else if (!idle_ && plan_.watermark.idle > 0 &&
              steady - last_event_steady_ >= plan_.watermark.idle) {
-    idle_ = true;
-    broadcast(RecordType::kIdle, sent_watermark_, 0);
+    idle_ = broadcast(RecordType::kIdle, sent_watermark_, 0, true);
   }
   for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
 }
 
 void EventRouter::mark(std::uint64_t seq) noexcept {
-  broadcast(RecordType::kMark, max_time_, 0, {reinterpret_cast<const char*>(&seq), sizeof seq});
+  broadcast(RecordType::kMark, max_time_, 0, false,
+            {reinterpret_cast<const char*>(&seq), sizeof seq});
   for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
 }
 
 void EventRouter::reset(std::int64_t floor) noexcept {
-  broadcast(RecordType::kReset, floor, 0);
+  broadcast(RecordType::kReset, floor, 0, false);
   for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
 }
 
 void EventRouter::end(bool stopped) noexcept {
   bump(stats_.events, events_since_flush_);
   events_since_flush_ = 0;
-  broadcast(RecordType::kEnd, max_time_, stopped ? kEndStopped : 0);
+  broadcast(RecordType::kEnd, max_time_, stopped ? kEndStopped : 0, false);
   for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
 }
 

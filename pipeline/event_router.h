@@ -34,6 +34,8 @@ struct SourcePlan {
   int time_field = -1;              // index into fields; -1: processing time
   config::TimeUnit time_unit = config::TimeUnit::kMillis;
   config::WatermarkSpec watermark;
+  // What route() does when a ring an event goes to is full: wait, or drop the event whole.
+  config::Overflow overflow = config::Overflow::kBlock;
   // The group-by parts of every route that are expressions (over `fields`), computed per event.
   std::vector<config::Expression> key_exprs;
   struct Route {
@@ -75,12 +77,18 @@ class EventRouter {
   // Routes one event (fields in plan().fields order). `now` is the wall clock (ns), read once per
   // batch by the caller: the time of processing-time events and the base of the future clamp.
   // `raw` is the event's text, for pipelines that publish late events (empty: none to publish).
-  // Waits while a target ring is full. Returns kNone, or why the event was refused (already
-  // counted in the stats).
+  // When a target ring is full it waits, or with overflow drop, drops the event whole: no record
+  // of it is staged on any ring, it is counted in stats.dropped and kNone is returned. Returns
+  // kNone, or why the event was refused (already counted in the stats).
   ErrorReason route(const FieldValue* fields, std::int64_t now, std::string_view raw = {}) noexcept;
 
   // Counts an event the source itself refused (e.g. an over-long line).
   void refuse(ErrorReason reason) noexcept { stats_.error(reason); }
+
+  // Counts events lost before the source could read them (datagrams the kernel dropped).
+  void countSocketDrops(std::uint64_t n) noexcept {
+    if (n > 0) bump(stats_.socket_drops, n);
+  }
 
   // Publishes staged records and sends the watermark if it advanced; marks the source idle after
   // watermark.idle without events. Call after every batch and at least every ~100 ms.
@@ -156,9 +164,15 @@ class EventRouter {
   // watermark this router last sent. The stage's watermark is never ahead of it for this source's
   // events, so an event this says no to is not late.
   bool mayBeLate(const SourcePlan::Route& route, std::int64_t time) const noexcept;
+  // Overflow drop: whether every ring has room for this event's records (built off-ring); if not,
+  // publishes what is staged on the full rings, so their stages are not left waiting for it.
+  [[gnu::noinline]] bool roomForEvent() noexcept;
   void push(std::size_t ring, std::span<const Cell> cells) noexcept;
   void publish(std::size_t ring) noexcept;
-  void broadcast(RecordType type, std::int64_t time, std::uint8_t flags,
+  // Sends a control record (with `data` after its header) to every ring. With overflow drop and
+  // `may_defer`, a full ring defers it instead (false): a dropping source never waits, except to
+  // end its stream. A watermark or idle mark deferred is sent at a later flush.
+  bool broadcast(RecordType type, std::int64_t time, std::uint8_t flags, bool may_defer,
                  std::string_view data = {}) noexcept;
 
   const SourcePlan plan_;

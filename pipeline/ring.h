@@ -87,6 +87,14 @@ class SpscRing {
   // Slots staged but not yet published.
   std::size_t staged() const noexcept { return producer_.staged - producer_.published; }
 
+  // Whether n more slots can be staged now. Refreshes the cached read index (acquire) only when
+  // the cache says there is no room.
+  bool hasRoom(std::size_t n) noexcept {
+    if (producer_.staged + n - producer_.read_cache <= capacity()) return true;
+    producer_.read_cache = read_.value.load(std::memory_order_acquire);
+    return producer_.staged + n - producer_.read_cache <= capacity();
+  }
+
   // ---- consumer thread ----
 
   // Number of published slots not yet consumed. Refreshes the cached write index only when the
@@ -127,12 +135,6 @@ class SpscRing {
   }
 
  private:
-  bool hasRoom(std::size_t n) noexcept {
-    if (producer_.staged + n - producer_.read_cache <= capacity()) return true;
-    producer_.read_cache = read_.value.load(std::memory_order_acquire);
-    return producer_.staged + n - producer_.read_cache <= capacity();
-  }
-
   // Each group below is written by one thread only and lives on its own pair of cache lines:
   // the two published counters are what crosses cores, and they must not drag the private
   // fields of either side along with them.

@@ -28,6 +28,12 @@ std::string_view reasonName(ErrorReason reason) noexcept {
       return "too_large";
     case ErrorReason::kValueTooLong:
       return "value_too_long";
+    case ErrorReason::kInvalidCsv:
+      return "invalid_csv";
+    case ErrorReason::kWrongColumnCount:
+      return "wrong_column_count";
+    case ErrorReason::kTruncated:
+      return "truncated";
     case ErrorReason::kCount:
       break;
   }

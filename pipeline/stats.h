@@ -36,6 +36,10 @@ enum class ErrorReason : std::uint8_t {
   kFutureTime,    // stamped more than watermark.max_future ahead of the wall clock
   kTooLarge,      // its projection (values and key) does not fit in one record
   kValueTooLong,  // a top_k value's text exceeds kMaxItemBytes
+  kInvalidCsv,    // csv: a quote inside an unquoted field, text after a closing quote, an
+                  // unterminated quote, or a line break outside quotes
+  kWrongColumnCount,  // csv: more or fewer columns than the source's columns or header
+  kTruncated,         // a datagram or message longer than max_datagram / max_message
   kCount,
 };
 
@@ -44,7 +48,8 @@ std::string_view reasonName(ErrorReason reason) noexcept;
 struct alignas(kFalseSharingRange) SourceStats {
   Counter events{0};
   Counter ring_full_waits{0};
-  Counter dropped{0};
+  Counter dropped{0};       // overflow: drop, a ring was full
+  Counter socket_drops{0};  // udp: datagrams the kernel dropped for a full socket buffer
   std::array<Counter, static_cast<std::size_t>(ErrorReason::kCount)> errors{};
 
   void error(ErrorReason reason) noexcept { bump(errors[static_cast<std::size_t>(reason)]); }

@@ -14,21 +14,6 @@ namespace {
 
 using ::testing::ElementsAre;
 
-TEST(SourceErrors, UnsupportedKinds) {
-  // Their own keys are not errors on top, and pipelines reading them are not either.
-  EXPECT_THAT(
-      errorsOf(R"yaml(sources:
-  feed: { kind: zmq, socket: sub }
-  packets: { kind: udp, listen: 0.0.0.0:9000 }
-pipelines:
-  p: { from: [feed, packets], window: { tumbling: 1s }, aggregates: { n: count() } }
-)yaml"),
-      ElementsAre("t.yaml:2:17: sources.feed.kind: \"zmq\" is not supported yet (supported: "
-                  "generator, file, tcp, kafka)",
-                  "t.yaml:3:20: sources.packets.kind: \"udp\" is not supported yet (supported: "
-                  "generator, file, tcp, kafka)"));
-}
-
 TEST(SourceErrors, Kafka) {
   EXPECT_THAT(
       errorsOf(R"yaml(sources:
@@ -74,7 +59,7 @@ pipelines:
           "t.yaml:2:14: sources.a.kind: \"genrator\" is not a source kind (did you mean "
           "\"generator\"?)",
           "t.yaml:3:14: sources.b.kind: \"socket\" is not a source kind (supported: generator, "
-          "file, tcp, kafka)",
+          "file, tcp, udp, zmq, kafka)",
           "t.yaml:4:14: sources.c.kind: expected a source kind, got a list"));
 }
 

@@ -148,7 +148,7 @@ TEST_F(FileSourceTest, BoundedFileCountsEveryReasonAndDeliversGoodEvents) {
   const config::Config config = fileConfig(path, false);
   pipeline::SourceStats stats;
   RingSet rings(2, 1 << 12);
-  FileSource source("trades", config.sources[0].file,
+  FileSource source(config.sources[0],
                     pipeline::EventRouter(testutil::planFor(config), rings.pointers(), stats));
   EXPECT_TRUE(source.bounded());
   source.run(std::stop_token{});  // bounded: returns at the end of the file
@@ -219,7 +219,7 @@ TEST_F(FileSourceTest, EmptyFileEndsAtOnce) {
   const config::Config config = fileConfig(path, false);
   pipeline::SourceStats stats;
   RingSet rings(3, 64);
-  FileSource source("trades", config.sources[0].file,
+  FileSource source(config.sources[0],
                     pipeline::EventRouter(testutil::planFor(config), rings.pointers(), stats));
   source.run(std::stop_token{});
   rings.drain();
@@ -237,7 +237,7 @@ TEST_F(FileSourceTest, ProcessingTimeStampsEventsWithTheWallClock) {
   const config::Config config = fileConfig(path, false, /*event_time=*/false);
   pipeline::SourceStats stats;
   RingSet rings(1, 256);
-  FileSource source("trades", config.sources[0].file,
+  FileSource source(config.sources[0],
                     pipeline::EventRouter(testutil::planFor(config), rings.pointers(), stats));
   const std::int64_t before = pipeline::wallNanos();
   source.run(std::stop_token{});
@@ -258,7 +258,7 @@ TEST_F(FileSourceTest, MissingFileFailsAtStartNamingSourceAndPath) {
   pipeline::SourceStats stats;
   RingSet rings(1, 64);
   try {
-    FileSource source("trades", config.sources[0].file,
+    FileSource source(config.sources[0],
                       pipeline::EventRouter(testutil::planFor(config), rings.pointers(), stats));
     FAIL() << "no exception";
   } catch (const std::runtime_error& e) {
@@ -276,7 +276,7 @@ TEST_F(FileSourceTest, FollowDeliversAppendedLinesUntilStopped) {
   const config::Config config = fileConfig(path, true);
   pipeline::SourceStats stats;
   RingSet rings(2, 1 << 10);
-  FileSource source("trades", config.sources[0].file,
+  FileSource source(config.sources[0],
                     pipeline::EventRouter(testutil::planFor(config), rings.pointers(), stats));
   EXPECT_FALSE(source.bounded());
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -11,8 +12,10 @@
 #include <iterator>
 #include <memory>
 #include <ostream>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -206,6 +209,48 @@ class RingSet {
   std::vector<std::unique_ptr<pipeline::Ring>> rings_;
   std::vector<std::vector<Record>> records_;
   pipeline::RecordReader reader_;
+};
+
+// A source of type S built from config.sources[0], running on its own thread (from start()); the
+// test thread is the consumer of its rings.
+template <typename S>
+class SourceThread {
+ public:
+  SourceThread(const config::Config& config, std::size_t stages, bool start = true,
+               std::size_t ring_capacity = 1 << 14)
+      : rings_(stages, ring_capacity),
+        source_(config.sources[0],
+                pipeline::EventRouter(planFor(config), rings_.pointers(), stats_)) {
+    if (start) this->start();
+  }
+  ~SourceThread() {
+    if (thread_.joinable()) stop();
+  }
+
+  void start() {
+    thread_ = std::jthread([this](std::stop_token stop) {
+      source_.run(stop);
+      done_.store(true, std::memory_order_release);
+    });
+  }
+  // Stops the source and drains its rings to the end of its stream.
+  void stop() {
+    thread_.request_stop();
+    EXPECT_TRUE(rings_.drainUntil([&] { return done_.load(std::memory_order_acquire); }));
+    thread_.join();
+    rings_.drain();
+  }
+
+  S& source() { return source_; }
+  RingSet& rings() { return rings_; }
+  const pipeline::SourceStats& stats() const { return stats_; }
+
+ private:
+  pipeline::SourceStats stats_;
+  RingSet rings_;
+  S source_;
+  std::atomic<bool> done_{false};
+  std::jthread thread_;
 };
 
 inline std::uint64_t errors(const pipeline::SourceStats& stats, pipeline::ErrorReason reason) {

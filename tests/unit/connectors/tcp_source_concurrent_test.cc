@@ -123,48 +123,21 @@ config::Config tcpConfig(std::int64_t max_line, std::int64_t max_connections) {
 }
 
 // A TcpSource running on its own thread; the test thread is the rings' consumer.
-class RunningSource {
+class RunningSource : public testutil::SourceThread<TcpSource> {
  public:
-  RunningSource(const config::Config& config, std::size_t stages)
-      : rings_(stages, 1 << 14),
-        source_(config.sources[0].name, config.sources[0].tcp,
-                pipeline::EventRouter(testutil::planFor(config), rings_.pointers(), stats_)),
-        thread_([this](std::stop_token stop) {
-          source_.run(stop);
-          done_.store(true, std::memory_order_release);
-        }) {}
-  ~RunningSource() {
-    if (thread_.joinable()) stop();
-  }
+  RunningSource(const config::Config& config, std::size_t stages) : SourceThread(config, stages) {}
 
-  // Stops the source and drains its rings to the end of its stream.
-  void stop() {
-    thread_.request_stop();
-    EXPECT_TRUE(rings_.drainUntil([&] { return done_.load(std::memory_order_acquire); }));
-    thread_.join();
-    rings_.drain();
-  }
-
-  std::uint16_t port() const { return source_.port(); }
-  RingSet& rings() { return rings_; }
-  const pipeline::SourceStats& stats() const { return stats_; }
+  std::uint16_t port() { return source().port(); }
 
   // The n values received per client key, in arrival order.
-  std::map<std::string, std::vector<std::int64_t>> byClient() const {
+  std::map<std::string, std::vector<std::int64_t>> byClient() {
     std::map<std::string, std::vector<std::int64_t>> out;
-    for (const Record& r : rings_.events(0)) {
+    for (const Record& r : rings().events(0)) {
       out[testutil::keyParts(r.key(1)).at(0).second].push_back(
           static_cast<std::int64_t>(r.value(0)));
     }
     return out;
   }
-
- private:
-  pipeline::SourceStats stats_;
-  RingSet rings_;
-  TcpSource source_;
-  std::atomic<bool> done_{false};
-  std::jthread thread_;
 };
 
 TEST(TcpSourceConcurrent, ManyClientsAtOnceAndBadOnesCostOnlyTheirOwnLines) {
@@ -302,7 +275,7 @@ TEST(TcpSourceConcurrent, PortInUseFailsAtStart) {
   pipeline::SourceStats stats;
   RingSet rings(1, 64);
   try {
-    TcpSource second("clients", same.sources[0].tcp,
+    TcpSource second(same.sources[0],
                      pipeline::EventRouter(testutil::planFor(same), rings.pointers(), stats));
     FAIL() << "a second listener on port " << first.port() << " was allowed";
   } catch (const std::runtime_error& e) {

@@ -1,0 +1,131 @@
+// EventDecoder: lines and messages in either format into routed events; CSV headers per stream
+// (each tcp connection names its own column order), a malformed header counted and the next line
+// read as the header, a header skipped when the config names the columns.
+#include "connectors/event_decoder.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "connectors/line_framer.h"
+#include "tests/unit/connectors/source_test_support.h"
+
+namespace rivulet::connectors {
+namespace {
+
+using pipeline::ErrorReason;
+
+constexpr std::int64_t kNow = 1'700'000'000'000 * testutil::kMs;
+
+class Decoder {
+ public:
+  explicit Decoder(config::Format format, std::vector<std::string> columns = {},
+                   bool header = false)
+      : rings_(1, 1 << 12) {
+    config::SourceConfig source;
+    source.name = "s";
+    source.kind = config::SourceKind::kTcp;
+    source.format = format;
+    source.csv.columns = std::move(columns);
+    source.csv.header = header;
+    source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
+    config_.sources.push_back(source);
+    config_.pipelines.push_back(testutil::pipelineConfig(
+        "p", "s", {"sym"}, {testutil::aggregate("t", config::AggregateKind::kSum, "px")}));
+    router_ = std::make_unique<pipeline::EventRouter>(testutil::planFor(config_), rings_.pointers(),
+                                                      stats_);
+    decoder_ = std::make_unique<EventDecoder>(*router_, config_.sources[0]);
+  }
+
+  // Hands `text` over as a line source does: with padding after it.
+  void line(EventDecoder::Stream& stream, const std::string& text) {
+    buffer_ = text;
+    buffer_.resize(text.size() + LineFramer::kPadding);
+    decoder_->line(stream, std::string_view(buffer_.data(), text.size()), buffer_.size(), kNow);
+  }
+  void message(const std::string& text) {
+    buffer_ = text;
+    buffer_.resize(text.size() + LineFramer::kPadding);
+    decoder_->message(std::string_view(buffer_.data(), text.size()), buffer_.size(), kNow);
+  }
+
+  // (sym, px) of every event routed so far.
+  std::vector<std::pair<std::string, double>> events() {
+    router_->flush(kNow, 1);
+    rings_.drain();
+    std::vector<std::pair<std::string, double>> out;
+    for (const testutil::Record& r : rings_.events(0))
+      out.emplace_back(testutil::keyParts(r.key(1)).at(0).second, r.value(0));
+    return out;
+  }
+  std::uint64_t errors(ErrorReason reason) const { return testutil::errors(stats_, reason); }
+  std::uint64_t totalErrors() const { return testutil::totalErrors(stats_); }
+
+ private:
+  config::Config config_;
+  pipeline::SourceStats stats_;
+  testutil::RingSet rings_;
+  std::unique_ptr<pipeline::EventRouter> router_;
+  std::unique_ptr<EventDecoder> decoder_;
+  std::string buffer_;
+};
+
+using Events = std::vector<std::pair<std::string, double>>;
+
+TEST(EventDecoder, JsonLinesAndMessages) {
+  Decoder d(config::Format::kJson);
+  EventDecoder::Stream stream;
+  d.line(stream, R"({"ts":1,"sym":"A","px":1.5})");
+  d.message("{\"ts\":2,\"sym\":\"B\",\"px\":2}\n");
+  d.line(stream, "1,A,1.5");
+  EXPECT_EQ(d.events(), (Events{{"A", 1.5}, {"B", 2}}));
+  EXPECT_EQ(d.errors(ErrorReason::kInvalidJson), 1u);
+}
+
+TEST(EventDecoder, CsvColumnsFromTheConfig) {
+  Decoder d(config::Format::kCsv, {"px", "ts", "sym"});
+  EventDecoder::Stream stream;
+  d.line(stream, "1.5,1,A");
+  d.message("2,2,B\r\n");  // a message's line break is not part of its row
+  d.message("3,3,\"C\"\n");
+  d.line(stream, "px,ts,sym");  // without header: true, a header is a row (px is no number)
+  EXPECT_EQ(d.events(), (Events{{"A", 1.5}, {"B", 2}, {"C", 3}}));
+  EXPECT_EQ(d.errors(ErrorReason::kBadTime), 1u);
+}
+
+TEST(EventDecoder, EachStreamNamesItsOwnColumns) {
+  Decoder d(config::Format::kCsv, {}, true);
+  EventDecoder::Stream one, two;
+  d.line(one, "ts,sym,px");
+  d.line(two, "px , \"sym\",extra,ts");
+  d.line(one, "1,A,1.5");
+  d.line(two, "2.5,B,x,2");
+  d.line(one, "3,C,3.5");
+  d.line(two, "4.5,D,y");  // three fields where its header has four
+  EXPECT_EQ(d.events(), (Events{{"A", 1.5}, {"B", 2.5}, {"C", 3.5}}));
+  EXPECT_EQ(d.errors(ErrorReason::kWrongColumnCount), 1u);
+  EXPECT_EQ(d.totalErrors(), 1u) << "headers are neither events nor errors";
+}
+
+TEST(EventDecoder, MalformedHeaderIsCountedAndTheNextLineIsTheHeader) {
+  Decoder d(config::Format::kCsv, {}, true);
+  EventDecoder::Stream stream;
+  d.line(stream, "ts,\"sym");
+  d.line(stream, "sym,ts,px");
+  d.line(stream, "A,1,1.5");
+  EXPECT_EQ(d.events(), (Events{{"A", 1.5}}));
+  EXPECT_EQ(d.errors(ErrorReason::kInvalidCsv), 1u);
+}
+
+TEST(EventDecoder, HeaderIsSkippedWhenTheConfigNamesTheColumns) {
+  Decoder d(config::Format::kCsv, {"ts", "sym", "px"}, true);
+  EventDecoder::Stream stream;
+  d.line(stream, "time,\"symbol\",price in $");
+  d.line(stream, "1,A,1.5");
+  EXPECT_EQ(d.events(), (Events{{"A", 1.5}}));
+  EXPECT_EQ(d.totalErrors(), 0u);
+}
+
+}  // namespace
+}  // namespace rivulet::connectors

@@ -1,0 +1,54 @@
+// EventRouter: an event that finds no room in place for its first record is built again off-ring;
+// a later pipeline may still refuse it, and then it is refused whole (a record left in the
+// off-ring buffer by an earlier event must not go out in its place). With either overflow policy.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "pipeline/event_router.h"
+#include "tests/unit/connectors/source_test_support.h"
+
+namespace rivulet::pipeline {
+namespace {
+
+class EventRouterFallback : public ::testing::TestWithParam<config::Overflow> {};
+
+TEST_P(EventRouterFallback, EventRefusedByALaterPipelineIsRefusedWhenRingsAreNearlyFull) {
+  config::Config config;
+  config::SourceConfig source;
+  source.name = "src";
+  source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
+  source.overflow = GetParam();
+  config.sources.push_back(source);
+  for (const char* field : {"a", "b"}) {
+    config.pipelines.push_back(
+        testutil::pipelineConfig(std::string("by_") + field, "src", {field},
+                                 {testutil::aggregate("n", config::AggregateKind::kCount)}));
+  }
+  SourceStats stats;
+  // Smaller than one largest record: no record is ever built in place.
+  testutil::RingSet rings(1, 64);
+  EventRouter router(testutil::planFor(config), rings.pointers(), stats);
+  FieldValue fields[3];
+  fields[0].type = FieldType::kNumber;
+  fields[0].is_integer = true;
+  fields[0].integer = 1;
+  fields[1].type = fields[2].type = FieldType::kString;
+  fields[1].text = "x";
+  fields[2].text = "y";
+  ASSERT_EQ(router.route(fields, 0), ErrorReason::kNone);
+  fields[2].type = FieldType::kMissing;
+  EXPECT_EQ(router.route(fields, 0), ErrorReason::kMissingField);
+  router.flush(0, 1);
+  rings.drain();
+  EXPECT_EQ(rings.count(RecordType::kEvent), 2u) << "the first event's two records only";
+  EXPECT_EQ(stats.events.load(), 1u);
+  EXPECT_EQ(testutil::errors(stats, ErrorReason::kMissingField), 1u);
+  EXPECT_EQ(stats.dropped.load(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Overflow, EventRouterFallback,
+                         ::testing::Values(config::Overflow::kBlock, config::Overflow::kDrop));
+
+}  // namespace
+}  // namespace rivulet::pipeline
