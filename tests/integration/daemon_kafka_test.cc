@@ -186,7 +186,9 @@ void expectEveryWindow(const std::vector<Result>& results, const Stream& stream,
                        bool repeats_allowed) {
   std::size_t repeated = 0;
   const std::vector<Result> finals = distinctFinals(results, &repeated);
-  if (!repeats_allowed) EXPECT_EQ(repeated, 0u) << "windows published twice";
+  if (!repeats_allowed) {
+    EXPECT_EQ(repeated, 0u) << "windows published twice";
+  }
   expectResultsMatch(finals, "final", stream.reference, kAggregates,
                      [](const WindowId&) { return true; });
   std::int64_t counted = 0;
