@@ -22,7 +22,6 @@ constexpr std::size_t kBatch = 1024;  // messages taken per call
 constexpr std::int64_t kLagEveryNs = 1'000'000'000;
 constexpr int kBrokerTimeoutMs = 10'000;  // committed offsets and synchronous commits
 constexpr int kCommittedAttempts = 3;
-constexpr int kQueryTimeoutMs = 1000;  // a partition's first offset, once
 // A commit mark after this many messages at the latest, so that a backlog read in one go is
 // committed in steps as its windows close, not only once the last of it is published.
 constexpr std::uint64_t kMarkEvery = 4096;
@@ -230,11 +229,14 @@ void KafkaSource::sendMark(std::int64_t steady) {
   Mark mark{next_seq_++, router_.maxTime(), {}};
   for (Partition& p : partitions_) {
     if (p.next_offset < 0 && p.start_offset < 0) {
-      // Never committed: auto.offset.reset=earliest starts it at its first offset.
+      // Never committed: auto.offset.reset=earliest starts it at its first offset, which the
+      // client knows once it has fetched from the partition (asking the broker here would stall
+      // the source thread for a round trip). Until then the partition stays out of the mark.
       std::int64_t low = -1;
       std::int64_t high = -1;
-      if (rd_kafka_query_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low, &high,
-                                           kQueryTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (rd_kafka_get_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low, &high) ==
+              RD_KAFKA_RESP_ERR_NO_ERROR &&
+          low >= 0) {
         p.start_offset = low;
       }
     }
