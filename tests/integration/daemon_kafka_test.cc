@@ -126,7 +126,10 @@ class Stream {
 std::vector<Result> readResults(const std::vector<std::string>& outputs) {
   std::vector<Result> results;
   for (const std::string& output : outputs) {
-    for (Result& r : parseResults(messagesFromJsonLines(readFile(output)))) {
+    // A daemon still running may be mid-line: only whole lines are results yet.
+    std::string text = readFile(output);
+    text.resize(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+    for (Result& r : parseResults(messagesFromJsonLines(text))) {
       if (r.pipeline == "trades" && !(r.key.size() == 1 && r.key[0].second == "close")) {
         results.push_back(std::move(r));
       }
