@@ -69,6 +69,14 @@ inline constexpr std::size_t kMaxRecordBytes = kMaxRecordCells * sizeof(Cell);
 inline constexpr std::int64_t kMinTime = std::numeric_limits<std::int64_t>::min();
 inline constexpr std::int64_t kMaxTime = std::numeric_limits<std::int64_t>::max();
 
+// a + b, saturating at kMinTime and kMaxTime: window bounds are computed near the int64 limits too
+// (a watermark of kMaxTime ends the input).
+inline std::int64_t saturatingAdd(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? kMaxTime : kMinTime;
+  return r;
+}
+
 // memcpy for the few bytes of a key part or a value, inline: at most two overlapping loads and
 // stores instead of a library call with a size dispatch.
 inline void copyShort(std::byte* to, const std::byte* from, std::size_t n) noexcept {

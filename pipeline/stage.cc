@@ -24,11 +24,6 @@ std::int64_t floorDiv(std::int64_t a, std::int64_t b) { return a / b - (a % b < 
 
 std::int64_t floorMillis(std::int64_t ns) { return floorDiv(ns, kNanosPerMilli); }
 
-std::int64_t saturatingAdd(std::int64_t a, std::int64_t b) {
-  std::int64_t sum;
-  return __builtin_add_overflow(a, b, &sum) ? kMaxTime : sum;
-}
-
 // The watermark at which every window of `plan` that can hold an event at or before `time` is
 // closed, lateness included: for a mark whose events reach `time`, the watermark that publishes
 // them all; after a replay from that mark, the floor below which events are already published.

@@ -8,14 +8,6 @@
 namespace rivulet::pipeline {
 namespace {
 
-// Window bounds are computed near the int64 limits too (a watermark of kMaxTime ends the input),
-// so every sum that could leave the range either saturates or reports the overflow.
-std::int64_t saturatingAdd(std::int64_t a, std::int64_t b) noexcept {
-  std::int64_t r;
-  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? kMaxTime : kMinTime;
-  return r;
-}
-
 // The largest multiple of d (> 0) that is <= t, rounding toward -inf for negative t too; false if
 // it is below kMinTime.
 bool floorMultiple(std::int64_t t, std::int64_t d, std::int64_t& out) noexcept {
