@@ -1,14 +1,19 @@
 // Kafka ingest: events/s of rivulet's kafka source (the whole engine in-process: source, stages,
 // publisher, one tumbling count per key) next to librdkafka's raw consume rate, in the same run,
 // against librdkafka's mock cluster on loopback. Each run is a fresh consumer group reading the
-// same JSON events from the start; raw and rivulet runs alternate. Timing: from the first message
-// consumed to the last (the group join, ~3 s on the mock, is left out of both).
+// same JSON events from the start; the consumers alternate. Raw runs twice: with librdkafka's
+// default fetch queue (queued.min.messages=100000) and with the one rivulet configures (1000000,
+// see KafkaSource), which is the fair comparison. Timing: from the first message consumed to the
+// last (the group join, ~3 s on the mock, is left out). Next to each rate: the process's CPU time
+// per event over the same interval (the mock brokers included), which says where a saturated
+// machine's cycles went.
 //
-// usage: kafka_ingest [RUNS] [MESSAGES]   (defaults 5 and 240000: the mock keeps at most ~5 MiB
-// per partition, and the topic has 4)
+// usage: kafka_ingest [RUNS] [MESSAGES] [PARTITIONS]   (defaults 5, 800000 and 16: the mock keeps
+// at most ~5 MiB, ~80,000 of these events, per partition)
 #include <librdkafka/rdkafka.h>
 // After rdkafka.h, which it builds on.
 #include <librdkafka/rdkafka_mock.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,10 +30,22 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int kPartitions = 4;
 constexpr auto kDeadline = std::chrono::seconds(120);  // per run
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// CPU seconds of the whole process (every thread), user and system.
+double cpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+struct Rate {
+  double per_second;  // messages or events
+  double cpu_ns;      // process CPU per message or event
+};
 
 rd_kafka_conf_t* conf(const std::vector<std::pair<std::string, std::string>>& settings) {
   rd_kafka_conf_t* c = rd_kafka_conf_new();
@@ -40,7 +57,7 @@ rd_kafka_conf_t* conf(const std::vector<std::pair<std::string, std::string>>& se
   return c;
 }
 
-void produce(const std::string& brokers, int messages) {
+void produce(const std::string& brokers, int messages, int partitions) {
   char error[512];
   rd_kafka_t* producer =
       rd_kafka_new(RD_KAFKA_PRODUCER, conf({{"bootstrap.servers", brokers}, {"linger.ms", "20"}}),
@@ -52,7 +69,7 @@ void produce(const std::string& brokers, int messages) {
     const std::string value = "{\"ts\":" + std::to_string(1'700'000'000'000 + i / 4) +
                               ",\"sym\":\"" + sym + "\",\"px\":" + std::to_string(i % 997) + ".25}";
     while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC("events"),
-                             RD_KAFKA_V_PARTITION(key % kPartitions),
+                             RD_KAFKA_V_PARTITION(key % partitions),
                              RD_KAFKA_V_KEY(sym.data(), sym.size()),
                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -66,13 +83,15 @@ void produce(const std::string& brokers, int messages) {
 }
 
 // librdkafka alone: a group consumer taking batches and touching each payload.
-double rawRate(const std::string& brokers, const std::string& group, int messages) {
+Rate rawRate(const std::string& brokers, const std::string& group, int messages,
+             const char* queued_min_messages) {
   char error[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER,
                                 conf({{"bootstrap.servers", brokers},
                                       {"group.id", group},
                                       {"auto.offset.reset", "earliest"},
-                                      {"enable.auto.commit", "false"}}),
+                                      {"enable.auto.commit", "false"},
+                                      {"queued.min.messages", queued_min_messages}}),
                                 error, sizeof error);
   if (rk == nullptr) throw std::runtime_error(error);
   rd_kafka_poll_set_consumer(rk);
@@ -85,6 +104,7 @@ double rawRate(const std::string& brokers, const std::string& group, int message
   int taken = 0;
   std::size_t bytes = 0;
   Clock::time_point first{};
+  double cpu = 0;
   const Clock::time_point deadline = Clock::now() + kDeadline;
   while (taken < messages && Clock::now() < deadline) {
     // As the kafka source takes them: what is there, else the next message when it arrives.
@@ -95,22 +115,26 @@ double rawRate(const std::string& brokers, const std::string& group, int message
     }
     for (ssize_t i = 0; i < n; ++i) {
       if (batch[i]->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        if (taken++ == 0) first = Clock::now();
+        if (taken++ == 0) {
+          first = Clock::now();
+          cpu = cpuSeconds();
+        }
         bytes += batch[i]->len;
       }
       rd_kafka_message_destroy(batch[i]);
     }
   }
   const Clock::time_point last = Clock::now();
+  cpu = cpuSeconds() - cpu;
   rd_kafka_queue_destroy(queue);
   rd_kafka_consumer_close(rk);
   rd_kafka_destroy(rk);
   if (taken < messages || bytes == 0) throw std::runtime_error("raw: not every message arrived");
-  return (messages - 1) / seconds(last - first);
+  return {(messages - 1) / seconds(last - first), 1e9 * cpu / (messages - 1)};
 }
 
 // rivulet: the engine on a kafka source, one stage, one tumbling count per key.
-double rivuletRate(const std::string& brokers, const std::string& group, int messages) {
+Rate rivuletRate(const std::string& brokers, const std::string& group, int messages) {
   const std::string yaml =
       "daemon:\n  metrics: 127.0.0.1:0\n  publish: inproc://kafka-bench-" + group +
       "\n  stages: 1\n  log_level: warn\nsources:\n  events:\n" +
@@ -125,14 +149,19 @@ double rivuletRate(const std::string& brokers, const std::string& group, int mes
   const auto& events = engine.sourceStats(0).events;
   const auto& errors = engine.sourceStats(0).errors;
   Clock::time_point first{};
+  double cpu = 0;
   const Clock::time_point deadline = Clock::now() + kDeadline;
   std::uint64_t seen = 0;
   while (seen < static_cast<std::uint64_t>(messages) && Clock::now() < deadline) {
     seen = events.load(std::memory_order_relaxed);
-    if (seen > 0 && first == Clock::time_point{}) first = Clock::now();
+    if (seen > 0 && first == Clock::time_point{}) {
+      first = Clock::now();
+      cpu = cpuSeconds();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   const Clock::time_point last = Clock::now();
+  cpu = cpuSeconds() - cpu;
   engine.requestStop();
   engine.join();
   std::uint64_t refused = 0;
@@ -140,42 +169,57 @@ double rivuletRate(const std::string& brokers, const std::string& group, int mes
   if (seen < static_cast<std::uint64_t>(messages) || refused > 0)
     throw std::runtime_error("rivulet: not every message was taken");
   // The first sample already counts up to a flush's worth of events: measure from there.
-  return static_cast<double>(messages) / seconds(last - first);
+  return {static_cast<double>(messages) / seconds(last - first), 1e9 * cpu / messages};
 }
 
 struct Stats {
-  double median, low, high;
+  double median, low, high, cpu_ns;
 };
-Stats stats(std::vector<double> v) {
+Stats stats(const std::vector<Rate>& rates) {
+  std::vector<double> v, cpu;
+  for (const Rate& r : rates) {
+    v.push_back(r.per_second);
+    cpu.push_back(r.cpu_ns);
+  }
   std::sort(v.begin(), v.end());
-  return {v[v.size() / 2], v.front(), v.back()};
+  std::sort(cpu.begin(), cpu.end());
+  return {v[v.size() / 2], v.front(), v.back(), cpu[cpu.size() / 2]};
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 5;
-  const int messages = argc > 2 ? std::atoi(argv[2]) : 240'000;
+  const int messages = argc > 2 ? std::atoi(argv[2]) : 800'000;
+  const int partitions = argc > 3 ? std::atoi(argv[3]) : 16;
   char error[512];
   rd_kafka_t* owner = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), error, sizeof error);
   rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(owner, 3);
   const std::string brokers = rd_kafka_mock_cluster_bootstraps(cluster);
-  rd_kafka_mock_topic_create(cluster, "events", kPartitions, 1);
-  produce(brokers, messages);
+  rd_kafka_mock_topic_create(cluster, "events", partitions, 1);
+  produce(brokers, messages, partitions);
   std::printf("%d JSON events (~60 bytes) in %d partitions on the mock cluster; %d runs each\n",
-              messages, kPartitions, runs);
+              messages, partitions, runs);
 
-  std::vector<double> raw, rivulet;
+  std::vector<Rate> raw_default, raw, rivulet;
   for (int r = 0; r < runs; ++r) {
-    raw.push_back(rawRate(brokers, "raw-" + std::to_string(r), messages));
-    rivulet.push_back(rivuletRate(brokers, "rivulet-" + std::to_string(r), messages));
-    std::printf("run %d: raw %.0f msg/s, rivulet %.0f events/s\n", r + 1, raw.back(),
-                rivulet.back());
+    const std::string n = std::to_string(r);
+    raw_default.push_back(rawRate(brokers, "raw-default-" + n, messages, "100000"));
+    raw.push_back(rawRate(brokers, "raw-" + n, messages, "1000000"));
+    rivulet.push_back(rivuletRate(brokers, "rivulet-" + n, messages));
+    std::printf("run %d: raw (default queue) %.0f msg/s, raw %.0f msg/s, rivulet %.0f events/s\n",
+                r + 1, raw_default.back().per_second, raw.back().per_second,
+                rivulet.back().per_second);
   }
-  const Stats a = stats(raw), b = stats(rivulet);
-  std::printf("librdkafka raw consume: median %.0f msg/s (%.0f..%.0f)\n", a.median, a.low, a.high);
-  std::printf("rivulet kafka source:   median %.0f events/s (%.0f..%.0f), %.0f%% of raw\n",
-              b.median, b.low, b.high, 100 * b.median / a.median);
+  const Stats d = stats(raw_default), a = stats(raw), b = stats(rivulet);
+  std::printf("librdkafka raw, default queue: median %.0f msg/s (%.0f..%.0f), %.0f ns CPU/msg\n",
+              d.median, d.low, d.high, d.cpu_ns);
+  std::printf("librdkafka raw consume:        median %.0f msg/s (%.0f..%.0f), %.0f ns CPU/msg\n",
+              a.median, a.low, a.high, a.cpu_ns);
+  std::printf(
+      "rivulet kafka source:          median %.0f events/s (%.0f..%.0f), %.0f ns CPU/event, "
+      "%.0f%% of raw\n",
+      b.median, b.low, b.high, b.cpu_ns, 100 * b.median / a.median);
   rd_kafka_mock_cluster_destroy(cluster);
   rd_kafka_destroy(owner);
 }

@@ -81,6 +81,12 @@ KafkaSource::KafkaSource(const config::SourceConfig& spec, pipeline::EventRouter
   // A new group reads what the topic holds, rather than only what arrives from now on.
   set(conf, name_, "auto.offset.reset", "earliest");
   set(conf, name_, "client.id", "rivulet-" + name_);
+  // librdkafka stops fetching while its queue holds queued.min.messages (100000 by default, over
+  // all partitions) and looks again only after a second (librdkafka 2.0; later versions made it
+  // fetch.queue.backoff.ms): a source catching up on a backlog drains 100000 messages in well
+  // under that second, then waits, at a third of its speed. Up to 1000000 (and, as before,
+  // queued.max.messages.kbytes of payload) it keeps going; `properties` can set either lower.
+  set(conf, name_, "queued.min.messages", "1000000");
   for (const auto& [key, value] : spec_.properties) set(conf, name_, key, value);
   rd_kafka_conf_set_rebalance_cb(
       conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
