@@ -610,6 +610,20 @@ void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
     idle_ = broadcast(RecordType::kIdle, sent_watermark_, 0, true);
   }
   for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
+  if (checkpoints_ != nullptr) [[unlikely]] {
+    if (const std::uint64_t id = checkpoints_->requested(); id > checkpoint_) barrier(id);
+  }
+}
+
+// Cold: once per checkpoint. The position is noted before the barrier leaves: the ring's release
+// store publishes it to the stage, and through the stage to the publisher and the coordinator.
+void EventRouter::barrier(std::uint64_t id) noexcept {
+  checkpoint_ = id;
+  std::string& slot = checkpoints_->source(checkpoint_index_);
+  slot.clear();
+  if (position_) slot = position_();
+  broadcast(RecordType::kBarrier, static_cast<std::int64_t>(id), 0, false);
+  for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
 }
 
 void EventRouter::mark(std::uint64_t seq) noexcept {

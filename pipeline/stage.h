@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pipeline/aggregate.h"
+#include "pipeline/checkpoint_board.h"
 #include "pipeline/doorbell.h"
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
@@ -59,6 +60,16 @@ class Stage final : private ResultSink {
   // Sources ring this after publishing to the stage's inputs (any thread).
   Doorbell& doorbell() noexcept { return doorbell_; }
 
+  // Checkpoints: this stage is stage `index` of `board`'s. Before run().
+  void joinCheckpoints(CheckpointBoard& board, std::size_t index) noexcept {
+    checkpoints_ = &board;
+    checkpoint_index_ = index;
+  }
+  // Takes the state a checkpoint noted for this stage (board.stage(index) then). Before run();
+  // false if `snapshot` is corrupt or does not fit this stage's pipelines: the stage must then
+  // not be run.
+  bool restore(std::string_view snapshot);
+
   // Steady-clock time (ns) of the stage's last loop iteration; any thread (for a watchdog).
   std::int64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
 
@@ -101,6 +112,9 @@ class Stage final : private ResultSink {
     bool ended = false;
     bool stopped = false;
     std::deque<PendingMark> marks;  // in order
+    // Its barrier for the checkpoint in progress has arrived: nothing after it is read until
+    // every input's has (alignment), so the snapshot holds exactly the events before them.
+    bool at_barrier = false;
   };
 
   std::size_t drain(Input& input) noexcept;
@@ -113,6 +127,10 @@ class Stage final : private ResultSink {
   // floor: see onReset.
   void onReset(std::size_t source, std::int64_t floor) noexcept;
   void finish() noexcept;
+  // Once every input is at the barrier (or ended): snapshots the state into the board, passes
+  // the barrier to the publisher and reads on. Cold: once per checkpoint.
+  [[gnu::cold]] void alignBarrier() noexcept;
+  void snapshot(std::string& out) const;
   void push(std::span<const Cell> cells) noexcept;
   void publishResults() noexcept;
   void park() noexcept;
@@ -142,6 +160,9 @@ class Stage final : private ResultSink {
   std::string tail_;
   std::uint16_t firing_pipeline_ = 0;  // which operator is calling the ResultSink
   std::int64_t fired_at_ = 0;
+  CheckpointBoard* checkpoints_ = nullptr;
+  std::size_t checkpoint_index_ = 0;
+  std::uint64_t barrier_ = 0;  // the checkpoint whose barriers are arriving, 0 when none
   std::atomic<std::int64_t> heartbeat_{0};
   Doorbell* publisher_bell_;
   Doorbell doorbell_;
