@@ -40,7 +40,7 @@ bool Checkpointer::writeCompleted(std::int64_t steady) {
   data.id = id;
   data.taken_at = pipeline::wallNanos();
   data.source_names = source_names_;
-  data.sources = board_.sources();
+  data.sources = board_.positions(id);
   data.stages = board_.stages();
   data.publisher = board_.publisher();
   const std::string bytes = encodeCheckpoint(data);

@@ -12,7 +12,8 @@
 //
 // Thread contract: request() and the readers of the parts on the coordinator's thread, only
 // between complete() of one checkpoint and request() of the next; each slot written only by its
-// own thread, only while the checkpoint it belongs to is requested and not complete. The rings
+// own thread, only while the checkpoint it belongs to is requested and not complete (a source's
+// final position: see setFinal). The rings
 // order the writes: a source's slot before its barrier (ring release), a stage's before its
 // barrier to the publisher, everything before complete() (release), which the coordinator reads
 // with acquire.
@@ -38,10 +39,25 @@ class CheckpointBoard {
   // would do for the check, but the id also orders nothing else, so acquire costs no more here.
   std::uint64_t requested() const noexcept { return requested_.load(std::memory_order_acquire); }
 
-  std::string& source(std::size_t i) noexcept { return sources_[i]; }
+  // Source `i`'s position at its barrier for checkpoint `id`.
+  void setSource(std::size_t i, std::uint64_t id, std::string position) {
+    sources_[i] = Position{id, std::move(position)};
+  }
+  // Source `i`'s position at the end of its stream, written once, before its end record: a
+  // checkpoint whose barrier the source never sent (it had ended) covers all its events. Read
+  // only for such a checkpoint, so never while it is written.
+  void setFinal(std::size_t i, std::string position) { finals_[i] = std::move(position); }
+  // Coordinator, once checkpoint `id` is complete: every source's position in it.
+  std::vector<std::string> positions(std::uint64_t id) const {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+      out.push_back(sources_[i].id == id ? sources_[i].position : finals_[i]);
+    }
+    return out;
+  }
+
   std::string& stage(std::size_t i) noexcept { return stages_[i]; }
   std::string& publisher() noexcept { return publisher_; }
-  const std::vector<std::string>& sources() const noexcept { return sources_; }
   const std::vector<std::string>& stages() const noexcept { return stages_; }
 
   // Publisher: every part of checkpoint `id` is written.
@@ -51,7 +67,12 @@ class CheckpointBoard {
  private:
   alignas(kFalseSharingRange) std::atomic<std::uint64_t> requested_{0};
   alignas(kFalseSharingRange) std::atomic<std::uint64_t> completed_{0};
-  std::vector<std::string> sources_;
+  struct Position {
+    std::uint64_t id = 0;  // the checkpoint it was noted for
+    std::string position;
+  };
+  std::vector<Position> sources_;
+  std::vector<std::string> finals_;
   std::vector<std::string> stages_;
   std::string publisher_;
 };

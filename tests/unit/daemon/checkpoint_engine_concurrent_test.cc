@@ -92,7 +92,7 @@ TEST(CheckpointEngine, BackToBackCheckpointsCompleteAndChangeNoResult) {
       data.fingerprint = engine.fingerprint();
       data.id = id;
       for (const auto& source : config.sources) data.source_names.push_back(source.name);
-      data.sources = board.sources();
+      data.sources = board.positions(id);
       data.stages = board.stages();
       data.publisher = board.publisher();
       const CheckpointRead read = decodeCheckpoint(encodeCheckpoint(data), engine.fingerprint());
