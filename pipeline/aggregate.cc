@@ -7,6 +7,7 @@
 
 #include "pipeline/key.h"
 #include "pipeline/sketch_pool.h"
+#include "pipeline/snapshot.h"
 #include "pipeline/value_slot.h"
 
 namespace rivulet::pipeline {
@@ -354,6 +355,132 @@ void Aggregates::writeJson(const Word* state, SketchPool& sketches, JsonWriter& 
     }
   }
   out.raw('}');
+}
+
+// Snapshot encoding (pipeline/snapshot.h).
+// Layout: u32 words, u32 aggregates with state, then per aggregate (in update order): u8 kind,
+//   u32 first word, and for top_k u32 the summary's capacity.
+// State, per aggregate in the same order: a plain one's words as they are (8 bytes each: the
+//   bits of the double or integer); a sketch aggregate's u8 0 (no sketch yet) or u8 1 and the
+//   sketch's own snapshot (QuantileSketch, DistinctCounter, TopK).
+
+namespace {
+
+// restoreState() for one sketch aggregate's word: a sketch from `store`, filled from `in`.
+template <typename Sketch>
+bool restoreSketch(SketchStore<Sketch>& store, Word& word, SnapshotReader& in) {
+  const auto present = in.get<std::uint8_t>();
+  if (present == 0) return in.ok();
+  if (present != 1) return false;
+  const std::uint32_t handle = store.acquire();
+  if (!store[handle].restore(in)) {
+    store.release(handle);
+    return false;
+  }
+  word.i = handle;
+  return true;
+}
+
+template <typename Sketch>
+void snapshotSketch(const SketchStore<Sketch>& store, const Word& word, SnapshotWriter& out) {
+  out.put<std::uint8_t>(word.i != kNoSketch);
+  if (word.i != kNoSketch) store[static_cast<std::uint32_t>(word.i)].snapshot(out);
+}
+
+}  // namespace
+
+void Aggregates::snapshotLayout(SnapshotWriter& out) const {
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(words_));
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(ops_.size()));
+  for (const Op& op : ops_) {
+    out.put<std::uint8_t>(static_cast<std::uint8_t>(op.kind));
+    out.put<std::uint32_t>(op.offset);
+    if (op.kind == AggregateKind::kTopK) {
+      out.put<std::uint32_t>(static_cast<std::uint32_t>(top_k_capacities_[op.top_k]));
+    }
+  }
+}
+
+bool Aggregates::restoreLayout(SnapshotReader& in) const {
+  bool ok = in.get<std::uint32_t>() == words_ && in.get<std::uint32_t>() == ops_.size();
+  for (std::size_t k = 0; ok && k < ops_.size(); ++k) {
+    const Op& op = ops_[k];
+    ok =
+        in.get<std::uint8_t>() == static_cast<std::uint8_t>(op.kind) &&
+        in.get<std::uint32_t>() == op.offset &&
+        (op.kind != AggregateKind::kTopK || in.get<std::uint32_t>() == top_k_capacities_[op.top_k]);
+  }
+  if (!ok || !in.ok()) {
+    in.fail();
+    return false;
+  }
+  return true;
+}
+
+void Aggregates::snapshotState(const Word* state, const SketchPool& sketches,
+                               SnapshotWriter& out) const {
+  for (const Op& op : ops_) {
+    const Word* s = state + op.offset;
+    switch (op.kind) {
+      case AggregateKind::kQuantile:
+        snapshotSketch(sketches.quantiles(), s[0], out);
+        break;
+      case AggregateKind::kCountDistinct:
+        snapshotSketch(sketches.distinctCounters(), s[0], out);
+        break;
+      case AggregateKind::kTopK:
+        snapshotSketch(sketches.topK(op.top_k), s[0], out);
+        break;
+      default:
+        for (std::size_t w = 0; w < wordsOf(op.kind); ++w) out.put<std::int64_t>(s[w].i);
+        break;
+    }
+  }
+}
+
+bool Aggregates::restoreState(Word* state, SketchPool& sketches, SnapshotReader& in) const {
+  init(state);
+  bool ok = true;
+  for (const Op& op : ops_) {
+    Word* s = state + op.offset;
+    switch (op.kind) {
+      case AggregateKind::kQuantile:
+        ok = restoreSketch(sketches.quantiles(), s[0], in);
+        break;
+      case AggregateKind::kCountDistinct:
+        ok = restoreSketch(sketches.distinctCounters(), s[0], in);
+        break;
+      case AggregateKind::kTopK:
+        ok = restoreSketch(sketches.topK(op.top_k), s[0], in);
+        break;
+      default:
+        for (std::size_t w = 0; w < wordsOf(op.kind); ++w) s[w].i = in.get<std::int64_t>();
+        break;
+    }
+    // The counts (the first word of count and count_if, the second of sum and avg, the first of
+    // stddev and variance) cannot be negative.
+    switch (op.kind) {
+      case AggregateKind::kCount:
+      case AggregateKind::kCountIf:
+      case AggregateKind::kStddev:
+      case AggregateKind::kVariance:
+        ok = ok && s[0].i >= 0;
+        break;
+      case AggregateKind::kSum:
+      case AggregateKind::kAvg:
+        ok = ok && s[1].i >= 0;
+        break;
+      default:
+        break;
+    }
+    if (!ok || !in.ok()) {
+      in.fail();
+      release(state, sketches);
+      init(state);
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace rivulet::pipeline

@@ -22,6 +22,8 @@ union Word {
 };
 
 class SketchPool;
+class SnapshotReader;
+class SnapshotWriter;
 
 // How an owner of states uses this (WindowOperator does; any other owner must too):
 //   - one SketchPool per owner, built from these Aggregates, used on the owner's thread only;
@@ -60,6 +62,18 @@ class Aggregates {
   // [[item,count],...] (largest count first), the rest as numbers; empty input as null (0 for the
   // counts). Uses the pool's scratch, hence not const.
   void writeJson(const Word* state, SketchPool& sketches, JsonWriter& out) const;
+
+  // Checkpoints (pipeline/snapshot.h; aggregate.cc has the encoding). The layout is what a
+  // snapshot of states must match to be read back with these Aggregates: the state's words and
+  // each aggregate's kind and place. restoreLayout() is false for another layout.
+  void snapshotLayout(SnapshotWriter& out) const;
+  bool restoreLayout(SnapshotReader& in) const;
+  // A state by value: the plain words as they are, each sketch by its contents. restoreState()
+  // overwrites `state` (which holds no sketch) and takes sketches from `sketches` for it; on input
+  // that is corrupt or out of range it returns false, fails `in` and leaves the state as init()
+  // does.
+  void snapshotState(const Word* state, const SketchPool& sketches, SnapshotWriter& out) const;
+  bool restoreState(Word* state, SketchPool& sketches, SnapshotReader& in) const;
 
  private:
   // An aggregate with state words of its own.

@@ -35,6 +35,8 @@
 #include <span>
 #include <vector>
 
+#include "pipeline/snapshot.h"
+
 namespace rivulet::pipeline {
 
 class DistinctCounter {
@@ -55,6 +57,12 @@ class DistinctCounter {
   std::span<const std::uint8_t> registers() const noexcept {
     return dense_ ? std::span<const std::uint8_t>(registers_) : std::span<const std::uint8_t>();
   }
+
+  // Checkpoints: the mode and the hashes or registers (distinct_counter.cc has the encoding).
+  // restore() replaces the contents; on input that is corrupt or out of range it returns false
+  // and leaves the counter empty.
+  void snapshot(SnapshotWriter& out) const;
+  bool restore(SnapshotReader& in);
 
   // Forgets every hash and keeps the buffers.
   void clear() noexcept;

@@ -95,7 +95,131 @@ bool operator==(const QuantileSketch& a, const QuantileSketch& b) noexcept {
   return a.negative_.sameCounts(b.negative_) && a.positive_.sameCounts(b.positive_);
 }
 
+// Snapshot encoding (pipeline/snapshot.h), with n = count():
+//   u64 n; if n > 0: u64 zero count, f64 min, f64 max, then the negative and the positive store.
+//   A store: u8 w | (0x80 if collapsed), w the bytes per count (0: empty store, else 1, 2, 4 or
+//   8, the fewest that hold its largest count); if not empty: i32 lo, i32 hi, and the hi - lo + 1
+//   counts of buckets lo..hi, w bytes each.
+// The window's offset and capacity are left out: they change no answer, and a restored store
+// sizes its window to its span.
+
+void QuantileSketch::snapshot(SnapshotWriter& out) const {
+  out.put<std::uint64_t>(count_);
+  if (count_ == 0) return;
+  out.put<std::uint64_t>(zero_count_);
+  out.put<double>(min_);
+  out.put<double>(max_);
+  negative_.snapshot(out);
+  positive_.snapshot(out);
+}
+
+bool QuantileSketch::restore(SnapshotReader& in) {
+  clear();
+  const auto count = in.get<std::uint64_t>();
+  if (count == 0) return in.ok();
+  const auto zero_count = in.get<std::uint64_t>();
+  const auto min = in.get<double>();
+  const auto max = in.get<double>();
+  // Every bucket a normal double can reach; collapsing only moves counts to higher buckets.
+  const std::int32_t min_index = indexOf(kMinIndexable);
+  const std::int32_t max_index = indexOf(std::numeric_limits<double>::max());
+  bool ok = negative_.restore(in, min_index, max_index, max_buckets_) &&
+            positive_.restore(in, min_index, max_index, max_buckets_);
+  // The extremes are values that were counted (quantile() clamps to them).
+  ok = ok && std::isfinite(min) && std::isfinite(max) && min <= max && zero_count <= count &&
+       negative_.total() <= count - zero_count &&
+       positive_.total() == count - zero_count - negative_.total();
+  if (!ok) {
+    in.fail();
+    clear();
+    return false;
+  }
+  count_ = count;
+  zero_count_ = zero_count;
+  min_ = min;
+  max_ = max;
+  return true;
+}
+
 // Store.
+
+void QuantileSketch::Store::snapshot(SnapshotWriter& out) const {
+  std::uint64_t largest = 0;
+  if (!empty()) {
+    for (std::int32_t i = lo_; i <= hi_; ++i) largest = std::max(largest, at(i));
+  }
+  const std::uint8_t width = empty()                 ? 0
+                             : largest <= 0xff       ? 1
+                             : largest <= 0xffff     ? 2
+                             : largest <= 0xffffffff ? 4
+                                                     : 8;
+  out.put<std::uint8_t>(width | (collapsed_ ? 0x80 : 0));
+  if (empty()) return;
+  out.put<std::int32_t>(lo_);
+  out.put<std::int32_t>(hi_);
+  for (std::int32_t i = lo_; i <= hi_; ++i) {
+    const std::uint64_t count = at(i);
+    switch (width) {
+      case 1:
+        out.put<std::uint8_t>(static_cast<std::uint8_t>(count));
+        break;
+      case 2:
+        out.put<std::uint16_t>(static_cast<std::uint16_t>(count));
+        break;
+      case 4:
+        out.put<std::uint32_t>(static_cast<std::uint32_t>(count));
+        break;
+      default:
+        out.put<std::uint64_t>(count);
+        break;
+    }
+  }
+}
+
+bool QuantileSketch::Store::restore(SnapshotReader& in, std::int32_t min_index,
+                                    std::int32_t max_index, std::uint32_t max_buckets) {
+  const auto flags = in.get<std::uint8_t>();
+  const std::uint8_t width = flags & 0x7f;
+  const bool collapsed = (flags & 0x80) != 0;
+  if (width == 0) return in.ok() && !collapsed;  // an empty store was never collapsed
+  if (width != 1 && width != 2 && width != 4 && width != 8) return false;
+  const auto lo = in.get<std::int32_t>();
+  const auto hi = in.get<std::int32_t>();
+  // [lo, hi] is the range of non-zero buckets, at most max_buckets wide.
+  if (!in.ok() || lo < min_index || hi > max_index || lo > hi ||
+      static_cast<std::int64_t>(hi) - lo >= max_buckets ||
+      static_cast<std::size_t>(static_cast<std::int64_t>(hi) - lo) >= in.remaining() / width) {
+    return false;
+  }
+  cover(lo, hi, max_buckets);
+  // The range is set even when the counts are bad, so that clear() zeroes what was written.
+  std::uint64_t total = 0;
+  bool ok = true;
+  for (std::int32_t i = lo; i <= hi; ++i) {
+    std::uint64_t count;
+    switch (width) {
+      case 1:
+        count = in.get<std::uint8_t>();
+        break;
+      case 2:
+        count = in.get<std::uint16_t>();
+        break;
+      case 4:
+        count = in.get<std::uint32_t>();
+        break;
+      default:
+        count = in.get<std::uint64_t>();
+        break;
+    }
+    ok = ok && !__builtin_add_overflow(total, count, &total);
+    counts_[static_cast<std::size_t>(i - offset_)] = count;
+  }
+  lo_ = lo;
+  hi_ = hi;
+  total_ = ok ? total : std::numeric_limits<std::uint64_t>::max();
+  collapsed_ = collapsed;
+  return ok && in.ok() && at(lo) != 0 && at(hi) != 0;
+}
 
 void QuantileSketch::Store::addOutside(std::int32_t index, std::uint64_t n,
                                        std::uint32_t max_buckets) noexcept {

@@ -44,6 +44,8 @@
 #include <limits>
 #include <vector>
 
+#include "pipeline/snapshot.h"
+
 namespace rivulet::pipeline {
 
 class QuantileSketch {
@@ -80,6 +82,12 @@ class QuantileSketch {
   void clear() noexcept;
   // Bytes owned: the object and both windows' capacity.
   std::size_t memoryBytes() const noexcept;
+
+  // Checkpoints: the counts by bucket, not the memory layout (quantile_sketch.cc has the
+  // encoding). restore() replaces the contents with a snapshot of a sketch of the same parameters;
+  // on input that is corrupt or out of range it returns false and leaves the sketch empty.
+  void snapshot(SnapshotWriter& out) const;
+  bool restore(SnapshotReader& in);
 
   // Same parameters, same count, extremes and zero count, and the same count in every bucket,
   // whatever the windows' offsets and capacities: the sketches answer every quantile alike.
@@ -125,6 +133,10 @@ class QuantileSketch {
       return counts_.capacity() * sizeof(std::uint64_t);
     }
     bool sameCounts(const Store& other) const noexcept;
+    void snapshot(SnapshotWriter& out) const;
+    // Bucket indices outside [min_index, max_index] are out of range.
+    bool restore(SnapshotReader& in, std::int32_t min_index, std::int32_t max_index,
+                 std::uint32_t max_buckets);
 
    private:
     static constexpr std::int32_t kEmptyLo = std::numeric_limits<std::int32_t>::max();

@@ -11,6 +11,9 @@ namespace {
 // Dead keys (without a live session) tolerated in the table besides one per live key.
 constexpr std::size_t kMinDeadKeys = 4096;
 
+// The first byte of a snapshot: which operator wrote it, in which encoding.
+constexpr std::uint8_t kSnapshotFormat = 'S';
+
 }  // namespace
 
 SessionOperator::SessionOperator(const PipelinePlan& plan, const Aggregates& aggregates,
@@ -249,6 +252,158 @@ void SessionOperator::compactKeys() {
   }
   std::swap(keys_, spare_);
   dead_keys_ = 0;
+}
+
+// Snapshot encoding (pipeline/snapshot.h: little-endian, fixed width, no padding):
+//   u8 'S' (the format)
+//   i64 gap, i64 allowed_lateness, i64 fire_delay, u8 emit_updates: the plan the state is for;
+//       another plan's snapshot is refused
+//   the aggregates' layout (Aggregates::snapshotLayout)
+//   i64 watermark
+//   u32 session slots in the pool, u32 free slots, then the free slots (u32 each) in free-list
+//       order. Slot numbers break ties between sessions due at the same time, and a new session
+//       takes the last free slot, so both are kept as they are for the restored operator to
+//       emit in the same order.
+//   u32 keys with a live session, then per key in table order: bytes key (u32 size, then the
+//     bytes), u64 the key's hash as add() was given it, u32 sessions, then per session newest
+//     first: u32 slot, i64 start, i64 end, u8 fired, and its state (Aggregates::snapshotState,
+//     sketches by value)
+// Left out: the timers (rebuilt, see the header), generations (they only tell stale timers
+// apart), keys without a live session (dead entries awaiting compaction: tableKeys() restarts at
+// the live keys), the spare table and the sketch pool's free lists.
+
+void SessionOperator::snapshot(SnapshotWriter& out) const {
+  out.put<std::uint8_t>(kSnapshotFormat);
+  out.put<std::int64_t>(gap_);
+  out.put<std::int64_t>(plan_.allowed_lateness);
+  out.put<std::int64_t>(plan_.fire_delay);
+  out.put<std::uint8_t>(plan_.emit_updates);
+  aggregates_.snapshotLayout(out);
+  out.put<std::int64_t>(watermark_);
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(headers_.size()));
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(free_.size()));
+  for (const std::uint32_t s : free_) out.put<std::uint32_t>(s);
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(live_keys_));
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    const Word* entry = keys_.stateAt(i);
+    if (entry[kHead].i < 0) continue;
+    out.putBytes(keys_.keyAt(i));
+    out.put<std::uint64_t>(keys_.hashAt(i));
+    const auto head = static_cast<std::uint32_t>(entry[kHead].i);
+    std::uint32_t sessions = 0;
+    for (std::uint32_t s = head; s != kNone; s = headers_[s].next) ++sessions;
+    out.put<std::uint32_t>(sessions);
+    for (std::uint32_t s = head; s != kNone; s = headers_[s].next) {
+      const Header& h = headers_[s];
+      out.put<std::uint32_t>(s);
+      out.put<std::int64_t>(h.start);
+      out.put<std::int64_t>(h.end);
+      out.put<std::uint8_t>(h.fired);
+      aggregates_.snapshotState(state(s), sketches_, out);
+    }
+  }
+}
+
+bool SessionOperator::restore(SnapshotReader& in) {
+  reset();
+  if (restoreContents(in)) return true;
+  in.fail();
+  reset();
+  return false;
+}
+
+void SessionOperator::reset() {
+  // A free slot's state was released when it was freed (or is as init() left it, in a restore
+  // that failed): releasing every slot returns exactly the sketches in use.
+  if (aggregates_.hasSketches()) {
+    for (std::uint32_t s = 0; s < headers_.size(); ++s) aggregates_.release(state(s), sketches_);
+  }
+  headers_.clear();
+  states_.clear();
+  free_.clear();
+  timers_.clear();
+  keys_.clear();
+  watermark_ = kMinTime;
+  sessions_ = 0;
+  live_keys_ = 0;
+  dead_keys_ = 0;
+}
+
+bool SessionOperator::restoreContents(SnapshotReader& in) {
+  if (in.get<std::uint8_t>() != kSnapshotFormat) return false;
+  const bool same_plan = in.get<std::int64_t>() == gap_ &&
+                         in.get<std::int64_t>() == plan_.allowed_lateness &&
+                         in.get<std::int64_t>() == plan_.fire_delay &&
+                         in.get<std::uint8_t>() == static_cast<std::uint8_t>(plan_.emit_updates);
+  if (!same_plan || !aggregates_.restoreLayout(in)) return false;
+  const auto watermark = in.get<std::int64_t>();
+
+  // Every slot is free (4 bytes below) or holds a session (more), which bounds the pool.
+  const std::size_t slots = in.getCount(4);
+  if (!in.ok() || slots >= kNone) return false;
+  headers_.assign(slots, Header{0, 0, kNone, 0, 0, false});
+  states_.resize(slots * words_);
+  for (std::uint32_t s = 0; s < slots; ++s) aggregates_.init(state(s));
+  free_.reserve(slots);  // so that free() never allocates, as allocate() ensures
+  std::vector<bool> taken(slots);
+  const std::size_t free_slots = in.getCount(4);
+  for (std::size_t i = 0; i < free_slots; ++i) {
+    const auto s = in.get<std::uint32_t>();
+    if (!in.ok() || s >= slots || taken[s]) return false;
+    taken[s] = true;
+    free_.push_back(s);
+  }
+
+  constexpr std::size_t kMinKeyBytes = 4 + 8 + 4;
+  constexpr std::size_t kMinSessionBytes = 4 + 8 + 8 + 1;
+  const std::size_t keys = in.getCount(kMinKeyBytes);
+  for (std::size_t k = 0; k < keys; ++k) {
+    const std::string_view key = in.getBytes();
+    const auto hash = in.get<std::uint64_t>();
+    if (!in.ok() || keys_.find(hash, key) != nullptr) return false;
+    Word* entry = keys_.findOrInsert(hash, key, [](Word*) {});
+    entry[kHead].i = -1;
+    entry[kIndex].i = static_cast<std::int64_t>(keys_.size() - 1);
+    const auto key_index = static_cast<std::uint32_t>(keys_.size() - 1);
+    const std::size_t sessions = in.getCount(kMinSessionBytes);
+    if (sessions == 0) return false;  // a key without a live session is not written
+    std::uint32_t newer = kNone;
+    for (std::size_t i = 0; i < sessions; ++i) {
+      const auto s = in.get<std::uint32_t>();
+      const auto start = in.get<std::int64_t>();
+      const auto end = in.get<std::int64_t>();
+      const auto fired = in.get<std::uint8_t>();
+      // What add() and advanceWatermark() leave: a session of an accepted event's time, at
+      // least gap long, ending more than gap before the next newer one starts (else they would
+      // have merged), not yet closed by the watermark and, unless fired, not yet due. Only emit
+      // updates keeps a fired session (with emit final it fires as it closes).
+      const bool ok = in.ok() && s < slots && !taken[s] && fired <= 1 &&
+                      (fired == 0 || plan_.emit_updates) && start >= min_time_ &&
+                      start <= max_time_ && end >= start + gap_ && end <= max_time_ + gap_ &&
+                      (newer == kNone || end < headers_[newer].start) &&
+                      end + plan_.allowed_lateness > watermark &&
+                      (fired == 1 || end + plan_.fire_delay > watermark);
+      if (!ok) return false;
+      taken[s] = true;
+      headers_[s] = Header{start, end, kNone, key_index, 0, fired == 1};
+      if (newer == kNone) {
+        entry[kHead].i = s;
+      } else {
+        headers_[newer].next = s;
+      }
+      newer = s;
+      if (!aggregates_.restoreState(state(s), sketches_, in)) return false;
+      ++sessions_;
+      timers_.push_back(
+          Timer{fired == 1 ? end + plan_.allowed_lateness : end + plan_.fire_delay, s, 0});
+    }
+    ++live_keys_;
+  }
+  // Every slot is accounted for, as free or as a session.
+  if (!in.ok() || free_.size() + sessions_ != slots) return false;
+  std::make_heap(timers_.begin(), timers_.end(), laterTimer);
+  watermark_ = watermark;
+  return true;
 }
 
 }  // namespace rivulet::pipeline

@@ -11,6 +11,7 @@
 #include "pipeline/key_table.h"
 #include "pipeline/plan.h"
 #include "pipeline/sketch_pool.h"
+#include "pipeline/snapshot.h"
 #include "pipeline/window_operator.h"
 
 namespace rivulet::pipeline {
@@ -68,6 +69,21 @@ class SessionOperator {
   // then. O(sessions); for the rare commit checks.
   bool holdsUnfiredBy(std::int64_t time) const noexcept;
 
+  // Checkpoints (pipeline/snapshot.h). snapshot() writes the operator's state by value: the
+  // watermark and every live session (key, bounds, whether it has fired, its state with sketches
+  // by their contents), and the session pool's slot numbers, which order sessions due at the same
+  // time (the encoding is described in session_operator.cc). The timers are not written: restore()
+  // rebuilds them, one per session at its next due time, which handles every session at the same
+  // point and in the same order as the lazily updated heap it replaces. restore() replaces the
+  // operator's state with a snapshot of an operator of the same plan and aggregates; from then on
+  // it behaves as that operator would have: the same results in the same order for the same
+  // input. On input that is corrupt, out of range or of another plan it returns false, fails `in`
+  // and leaves the operator as constructed (empty, no watermark). Both read and write exactly the
+  // operator's bytes, so several operators' snapshots can follow each other in one stream.
+  // Stage thread only, between events, like add().
+  void snapshot(SnapshotWriter& out) const;
+  bool restore(SnapshotReader& in);
+
   std::int64_t watermark() const noexcept { return watermark_; }
   // Keys with at least one live session.
   std::size_t liveKeys() const noexcept { return live_keys_; }
@@ -100,6 +116,7 @@ class SessionOperator {
   }
 
   Word* state(std::uint32_t s) noexcept { return &states_[s * words_]; }
+  const Word* state(std::uint32_t s) const noexcept { return &states_[s * words_]; }
 
   // A key's entry in keys_: the newest live session (kNone when none) and the entry's index.
   enum : std::size_t { kHead, kIndex, kEntryWords };
@@ -118,6 +135,10 @@ class SessionOperator {
   void emit(std::uint32_t s, ResultKind kind, ResultSink& sink);
   // Rebuilds keys_ from the live keys when the dead ones outnumber them.
   void compactKeys();
+  // Back to the state of a newly constructed operator.
+  void reset();
+  // restore() into a reset operator; false leaves what it read so far for reset() to drop.
+  bool restoreContents(SnapshotReader& in);
 
   const PipelinePlan& plan_;
   const Aggregates& aggregates_;

@@ -43,6 +43,7 @@ class SketchStore {
     return static_cast<std::uint32_t>(sketches_.size() - 1);
   }
   Sketch& operator[](std::uint32_t handle) noexcept { return sketches_[handle]; }
+  const Sketch& operator[](std::uint32_t handle) const noexcept { return sketches_[handle]; }
   // Clears the sketch and takes it back.
   void release(std::uint32_t handle) noexcept {
     sketches_[handle].clear();
@@ -69,9 +70,12 @@ class SketchPool {
   explicit SketchPool(const Aggregates& aggregates);
 
   SketchStore<QuantileSketch>& quantiles() noexcept { return quantiles_; }
+  const SketchStore<QuantileSketch>& quantiles() const noexcept { return quantiles_; }
   SketchStore<DistinctCounter>& distinctCounters() noexcept { return distinct_; }
+  const SketchStore<DistinctCounter>& distinctCounters() const noexcept { return distinct_; }
   // One store per top_k aggregate, in the order of Aggregates::topKCapacities().
   SketchStore<TopK>& topK(std::size_t index) noexcept { return top_k_[index]; }
+  const SketchStore<TopK>& topK(std::size_t index) const noexcept { return top_k_[index]; }
 
   // Scratch for merging top-k summaries and for listing one's top items.
   TopK::MergeScratch& topKMergeScratch() noexcept { return merge_scratch_; }

@@ -197,6 +197,76 @@ std::size_t TopK::memoryBytes() const noexcept {
          bytes_.capacity();
 }
 
+// Snapshot encoding (pipeline/snapshot.h), with n = size():
+//   u64 total, u32 n, then per counter in index order: u64 count, u64 error, bytes item (u32
+//   size, then the bytes); then the heap: n counter indices, u16 each (capacity <= 2^16).
+// The item hashes are computed again; the index and the byte buffer's layout are rebuilt.
+
+void TopK::snapshot(SnapshotWriter& out) const {
+  out.put<std::uint64_t>(total_);
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(counters_.size()));
+  for (const Counter& c : counters_) {
+    out.put<std::uint64_t>(c.count);
+    out.put<std::uint64_t>(c.error);
+    out.putBytes(itemOf(c));
+  }
+  for (const std::uint32_t index : heap_) out.put<std::uint16_t>(static_cast<std::uint16_t>(index));
+}
+
+bool TopK::restore(SnapshotReader& in) {
+  clear();
+  const auto total = in.get<std::uint64_t>();
+  constexpr std::size_t kMinCounterBytes = 8 + 8 + 4 + 2;
+  const std::size_t n = in.getCount(kMinCounterBytes);
+  bool ok = in.ok() && n <= capacity_;
+  if (ok) {
+    counters_.reserve(n);
+    heap_.reserve(n);
+    order_.reserve(n);
+  }
+  // Every count is at least its error + 1 (a weight is at least 1), and the counts sum to at
+  // most the total (see the invariants above).
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; ok && i < n; ++i) {
+    const auto count = in.get<std::uint64_t>();
+    const auto error = in.get<std::uint64_t>();
+    const std::string_view item = in.getBytes();
+    ok = in.ok() && error < count && item.size() <= kMaxItemBytes &&
+         !__builtin_add_overflow(sum, count, &sum) && sum <= total;
+    if (!ok) break;
+    const std::uint32_t offset = storeBytes(item);
+    counters_.push_back(
+        {count, error, hashKey(item), offset, static_cast<std::uint32_t>(item.size()), 0});
+  }
+  if (ok) {
+    std::size_t slots = std::max<std::size_t>(8, slots_.size());
+    while (slots < 2 * n) slots *= 2;
+    growIndex(slots);
+    // Items are distinct: each is found at its own counter.
+    for (std::uint32_t i = 0; ok && i < n; ++i) {
+      ok = find(counters_[i].hash, itemOf(counters_[i])) == i;
+    }
+  }
+  // The heap: a permutation of the counters, each count at least its parent's.
+  std::vector<bool> placed(ok ? n : 0);
+  for (std::size_t pos = 0; ok && pos < n; ++pos) {
+    const std::uint32_t index = in.get<std::uint16_t>();
+    ok = in.ok() && index < n && !placed[index] &&
+         (pos == 0 || counters_[heap_[(pos - 1) / 2]].count <= counters_[index].count);
+    if (!ok) break;
+    placed[index] = true;
+    heap_.push_back(index);
+    counters_[index].heap = static_cast<std::uint32_t>(pos);
+  }
+  if (!ok) {
+    in.fail();
+    clear();
+    return false;
+  }
+  total_ = total;
+  return true;
+}
+
 // The index: linear probing over a power-of-two array of counter indices, at most half full.
 
 std::uint32_t TopK::find(std::uint64_t hash, std::string_view item) const noexcept {

@@ -41,6 +41,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/snapshot.h"
+
 namespace rivulet::pipeline {
 
 class TopK {
@@ -91,6 +93,14 @@ class TopK {
   std::size_t capacity() const noexcept { return capacity_; }
   // The smallest count once all counters are taken, else 0: see the guarantee above.
   std::uint64_t errorBound() const noexcept;
+
+  // Checkpoints: every counter (item, count, error) in counter order and the heap's order of
+  // them, since both decide which of equal counts a later add() replaces and how a merge lays out
+  // its result (top_k.cc has the encoding). restore() replaces the contents with a snapshot of a
+  // summary of the same capacity; on input that is corrupt or out of range (more counters than
+  // this capacity, say) it returns false and leaves the summary empty.
+  void snapshot(SnapshotWriter& out) const;
+  bool restore(SnapshotReader& in);
 
   // Forgets every item and keeps the buffers.
   void clear() noexcept;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 
 #include "pipeline/record.h"
 
@@ -30,6 +31,26 @@ std::int64_t firstUnfiredWindow(const PipelinePlan& plan, std::int64_t watermark
 }
 
 bool startsBefore(const auto* slice, std::int64_t time) noexcept { return slice->start < time; }
+
+// The windows of the slice starting at `start` as sliceFor() finds them for an event in it: the
+// first and last window start and when the slice expires. False if one of them is not
+// representable or the slice lies between two windows (slide > size).
+bool sliceWindows(const PipelinePlan& plan, std::int64_t start, std::int64_t& first_window,
+                  std::int64_t& last_window, std::int64_t& expires) noexcept {
+  std::int64_t last_end, lower;
+  if (!floorMultiple(start, plan.slide, last_window) ||
+      __builtin_add_overflow(last_window, plan.size, &last_end) ||
+      __builtin_sub_overflow(start, plan.size, &lower) ||
+      !floorMultiple(lower, plan.slide, first_window) ||
+      __builtin_add_overflow(first_window, plan.slide, &first_window) || start >= last_end) {
+    return false;
+  }
+  expires = saturatingAdd(last_end, plan.allowed_lateness);
+  return true;
+}
+
+// The first byte of a snapshot: which operator wrote it, in which encoding.
+constexpr std::uint8_t kSnapshotFormat = 'W';
 
 }  // namespace
 
@@ -264,6 +285,127 @@ std::size_t WindowOperator::stateEntries() const noexcept {
   std::size_t entries = 0;
   for (const Slice* slice : slices_) entries += slice->table.size();
   return entries;
+}
+
+// Snapshot encoding (pipeline/snapshot.h: little-endian, fixed width, no padding):
+//   u8 'W' (the format)
+//   i64 size, i64 slide, i64 allowed_lateness, i64 fire_delay, u8 emit_updates: the plan the
+//       state is for; another plan's snapshot is refused
+//   the aggregates' layout (Aggregates::snapshotLayout)
+//   i64 watermark, i64 next_start (windows before it have fired or were passed), u64 the keys of
+//       the last window fired (the keys gauge)
+//   u32 live slices, then per slice in start order:
+//     i64 start, u32 keys, then per key in the slice's insertion order, which is the order a
+//     window's results go out in: bytes key (u32 size, then the bytes), u64 the key's hash as
+//     add() was given it, and its state (Aggregates::snapshotState, sketches by value)
+// Left out, as they change no result: a slice's windows and expiry (computed from its start and
+// the plan), the slice pool and free list, the table layouts, the scratch states, the sketch
+// pool's free lists, and the slice of the previous event (a cache).
+
+void WindowOperator::snapshot(SnapshotWriter& out) const {
+  out.put<std::uint8_t>(kSnapshotFormat);
+  out.put<std::int64_t>(plan_.size);
+  out.put<std::int64_t>(plan_.slide);
+  out.put<std::int64_t>(plan_.allowed_lateness);
+  out.put<std::int64_t>(plan_.fire_delay);
+  out.put<std::uint8_t>(plan_.emit_updates);
+  aggregates_.snapshotLayout(out);
+  out.put<std::int64_t>(watermark_);
+  out.put<std::int64_t>(next_start_);
+  out.put<std::uint64_t>(last_window_keys_);
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(slices_.size()));
+  for (const Slice* slice : slices_) {
+    const KeyTable& table = slice->table;
+    out.put<std::int64_t>(slice->start);
+    out.put<std::uint32_t>(static_cast<std::uint32_t>(table.size()));
+    for (std::size_t k = 0; k < table.size(); ++k) {
+      out.putBytes(table.keyAt(k));
+      out.put<std::uint64_t>(table.hashAt(k));
+      aggregates_.snapshotState(table.stateAt(k), sketches_, out);
+    }
+  }
+}
+
+bool WindowOperator::restore(SnapshotReader& in) {
+  reset();
+  if (restoreContents(in)) return true;
+  in.fail();
+  reset();
+  return false;
+}
+
+void WindowOperator::reset() {
+  releaseFiredSlices(/*all=*/true);
+  watermark_ = kMinTime;
+  next_start_ = kMinTime;
+  last_window_keys_ = 0;
+}
+
+bool WindowOperator::restoreContents(SnapshotReader& in) {
+  if (in.get<std::uint8_t>() != kSnapshotFormat) return false;
+  const bool same_plan = in.get<std::int64_t>() == plan_.size &&
+                         in.get<std::int64_t>() == plan_.slide &&
+                         in.get<std::int64_t>() == plan_.allowed_lateness &&
+                         in.get<std::int64_t>() == plan_.fire_delay &&
+                         in.get<std::uint8_t>() == static_cast<std::uint8_t>(plan_.emit_updates);
+  if (!same_plan || !aggregates_.restoreLayout(in)) return false;
+  const auto watermark = in.get<std::int64_t>();
+  const auto next_start = in.get<std::int64_t>();
+  const auto last_window_keys = in.get<std::uint64_t>();
+  // next_start is a window start (or a limit) at or after the first window the watermark has
+  // not passed: advanceWatermark() never leaves it lower.
+  std::int64_t aligned;
+  const bool window_start =
+      next_start == kMinTime || next_start == kMaxTime ||
+      (floorMultiple(next_start, plan_.slide, aligned) && aligned == next_start);
+  if (!in.ok() || !window_start || next_start < firstUnfiredWindow(plan_, watermark)) return false;
+  watermark_ = watermark;
+  next_start_ = next_start;
+  last_window_keys_ = static_cast<std::size_t>(last_window_keys);
+
+  constexpr std::size_t kMinSliceBytes = 8 + 4;
+  constexpr std::size_t kMinKeyBytes = 4 + 8;
+  const std::size_t slices = in.getCount(kMinSliceBytes);
+  for (std::size_t i = 0; i < slices; ++i) {
+    // Live slices: in start order, each a slice of the plan that some window still needs (one
+    // the watermark has expired is released, so never snapshotted) and that holds a key.
+    const auto start = in.get<std::int64_t>();
+    std::int64_t first_window, last_window, expires;
+    if (!in.ok() || (!slices_.empty() && start <= slices_.back()->start) ||
+        !floorMultiple(start, plan_.slice, aligned) || aligned != start ||
+        !sliceWindows(plan_, start, first_window, last_window, expires) || expires <= watermark_) {
+      return false;
+    }
+    Slice* slice;
+    if (free_.empty()) {
+      pool_.push_back(std::make_unique<Slice>(aggregates_.words()));
+      slice = pool_.back().get();
+    } else {
+      slice = free_.back();
+      free_.pop_back();
+    }
+    slice->start = start;
+    slice->first_window = first_window;
+    slice->last_window = last_window;
+    slice->expires = expires;
+    slices_.push_back(slice);
+
+    const std::size_t keys = in.getCount(kMinKeyBytes);
+    if (keys == 0) return false;
+    std::uint64_t key_bytes = 0;  // a table addresses its key bytes with 32 bits
+    for (std::size_t k = 0; k < keys; ++k) {
+      const std::string_view key = in.getBytes();
+      const auto hash = in.get<std::uint64_t>();
+      key_bytes += key.size();
+      if (!in.ok() || key_bytes > std::numeric_limits<std::uint32_t>::max() ||
+          slice->table.find(hash, key) != nullptr) {
+        return false;
+      }
+      Word* state = slice->table.findOrInsert(hash, key, [](Word*) {});
+      if (!aggregates_.restoreState(state, sketches_, in)) return false;
+    }
+  }
+  return in.ok();
 }
 
 }  // namespace rivulet::pipeline

@@ -13,6 +13,7 @@
 #include "pipeline/key_table.h"
 #include "pipeline/plan.h"
 #include "pipeline/sketch_pool.h"
+#include "pipeline/snapshot.h"
 
 namespace rivulet::pipeline {
 
@@ -85,6 +86,18 @@ class WindowOperator {
   // is late, or with emit updates re-emits it.
   void discard() noexcept;
 
+  // Checkpoints (pipeline/snapshot.h). snapshot() writes the operator's state by value: the
+  // watermark, which windows have fired, and every live slice with each key's state, sketches by
+  // their contents (the encoding is described in window_operator.cc). restore() replaces the
+  // operator's state with a snapshot of an operator of the same plan and aggregates; from then on
+  // it behaves as that operator would have: the same results in the same order for the same
+  // input. On input that is corrupt, out of range or of another plan it returns false, fails `in`
+  // and leaves the operator as constructed (empty, no watermark). Both read and write exactly the
+  // operator's bytes, so several operators' snapshots can follow each other in one stream.
+  // Stage thread only, between events, like add().
+  void snapshot(SnapshotWriter& out) const;
+  bool restore(SnapshotReader& in);
+
   std::int64_t watermark() const noexcept { return watermark_; }
   // Distinct keys in the most recently fired window (for the keys gauge).
   std::size_t lastWindowKeys() const noexcept { return last_window_keys_; }
@@ -112,6 +125,10 @@ class WindowOperator {
   void releaseFiredSlices(bool all);
   // Returns the sketches of every state in `table` to the pool, before the table is cleared.
   void releaseSketches(KeyTable& table) noexcept;
+  // Back to the state of a newly constructed operator.
+  void reset();
+  // restore() into a reset operator; false leaves what it read so far for reset() to drop.
+  bool restoreContents(SnapshotReader& in);
 
   const PipelinePlan& plan_;
   const Aggregates& aggregates_;
