@@ -20,7 +20,52 @@ namespace {
 constexpr std::size_t kSourceRingCells = (4 << 20) / sizeof(pipeline::Cell);
 constexpr std::size_t kResultRingCells = (4 << 20) / sizeof(pipeline::Cell);
 
-int cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
+// The cpus this process may run on, ascending: its affinity mask as started (taskset, a unit's
+// CPUAffinity=, a cgroup's cpuset), not every cpu of the machine.
+std::vector<int> allowedCpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  if (cpus.empty()) {
+    for (int c = 0; c < std::max(1, static_cast<int>(std::thread::hardware_concurrency())); ++c)
+      cpus.push_back(c);
+  }
+  return cpus;
+}
+
+// "0-3,6": a cpu list as taskset and CPUAffinity= write it.
+std::string cpuList(const std::vector<int>& cpus) {
+  std::string out;
+  for (std::size_t i = 0; i < cpus.size();) {
+    std::size_t j = i;
+    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
+    out += (out.empty() ? "" : ",") + std::to_string(cpus[i]);
+    if (j > i) out += "-" + std::to_string(cpus[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+// Explicit pins must stay within the cpus the process was given: pinning a thread elsewhere
+// would succeed (an affinity mask is only where a process starts) and quietly defeat the
+// operator's CPUAffinity=.
+void checkPins(const config::CpuPlan& plan, const std::vector<int>& allowed) {
+  std::vector<int> pins = plan.stages;
+  pins.insert(pins.end(), plan.sources.begin(), plan.sources.end());
+  if (plan.publisher) pins.push_back(*plan.publisher);
+  for (const int cpu : pins) {
+    if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
+      throw std::runtime_error("daemon.cpus: cpu " + std::to_string(cpu) +
+                               " is not among the cpus this process may run on (" +
+                               cpuList(allowed) +
+                               "; set by taskset, the unit's CPUAffinity= or a cpuset)");
+    }
+  }
+}
 
 void nameAndPin(const std::string& name, int cpu) {
   pthread_setname_np(pthread_self(), name.c_str());
@@ -38,13 +83,15 @@ void nameAndPin(const std::string& name, int cpu) {
 }  // namespace
 
 Engine::Engine(const config::Config& config) : config_(config), context_(1) {
-  const int n_cores = cores();
+  const std::vector<int> allowed = allowedCpus();
+  const int n_cores = static_cast<int>(allowed.size());
   const int n_stages = config_.daemon.stages > 0 ? config_.daemon.stages : std::max(1, n_cores - 1);
 
-  // Pinning: explicit cpus win; by default stages take the last cores one each and everything
-  // else floats on what is left (on one core nothing is pinned).
+  // Pinning: explicit cpus win; by default stages take the last allowed cpus one each and
+  // everything else floats on what is left (on one cpu nothing is pinned).
   if (config_.daemon.cpus) {
     const config::CpuPlan& cpus = *config_.daemon.cpus;
+    checkPins(cpus, allowed);
     for (int i = 0; i < n_stages; ++i)
       stage_cpus_.push_back(cpus.stages.empty() ? -1 : cpus.stages[i % cpus.stages.size()]);
     for (std::size_t i = 0; i < config_.sources.size(); ++i)
@@ -52,7 +99,7 @@ Engine::Engine(const config::Config& config) : config_(config), context_(1) {
     publisher_cpu_ = cpus.publisher.value_or(-1);
   } else {
     for (int i = 0; i < n_stages; ++i)
-      stage_cpus_.push_back(n_cores > 1 ? n_cores - 1 - i % (n_cores - 1) : -1);
+      stage_cpus_.push_back(n_cores > 1 ? allowed[n_cores - 1 - i % (n_cores - 1)] : -1);
     source_cpus_.assign(config_.sources.size(), -1);
   }
 
