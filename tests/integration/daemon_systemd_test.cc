@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -362,6 +363,74 @@ TEST(DaemonSystemd, StalledStageWithholdsKeepAlivesUntilItMovesAgain) {
   const auto exit_code = daemon.process().wait(30s);
   ASSERT_TRUE(exit_code.has_value());
   EXPECT_EQ(*exit_code, 0);
+}
+
+// The cpus the test may run on, ascending.
+std::vector<int> allowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    }
+  }
+  return cpus;
+}
+
+// A thread's Cpus_allowed_list from /proc ("1", "0-1").
+std::string cpusAllowed(pid_t pid, pid_t tid) {
+  const std::string status =
+      readFile("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/status");
+  for (const std::string& line : splitLines(status)) {
+    if (line.rfind("Cpus_allowed_list:", 0) == 0) {
+      return line.substr(line.find_first_not_of(" \t", 18));
+    }
+  }
+  return {};
+}
+
+TEST(DaemonSystemd, DefaultPlacementStaysWithinTheAffinityMaskItWasStartedWith) {
+  const std::vector<int> cpus = allowedCpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two cpus to leave one out";
+  TempDir dir;
+  const std::string only = std::to_string(cpus.front());
+  writeFile(dir.file("rivulet.yaml"), generatorConfig(dir, 1000));
+  // As a unit's CPUAffinity= would: the daemon starts on one cpu of the machine's several.
+  ChildProcess daemon(
+      {"/usr/bin/taskset", "-c", only, kDaemonPath, "--config", dir.file("rivulet.yaml")},
+      dir.file("out"), dir.file("log"));
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        return readFile(dir.file("log")).find(" running: ") != std::string::npos ||
+               !daemon.running();
+      },
+      30s))
+      << readFile(dir.file("log"));
+  ASSERT_TRUE(daemon.running()) << readFile(dir.file("log"));
+  for (const char* name : {"rv-stage-0", "rv-stage-1", "rv-publisher", "rv-source-0"}) {
+    const pid_t tid = threadNamed(daemon.pid(), name);
+    ASSERT_GT(tid, 0) << name;
+    EXPECT_EQ(cpusAllowed(daemon.pid(), tid), only) << name;
+  }
+  ASSERT_TRUE(daemon.signal(SIGTERM));
+  EXPECT_EQ(daemon.wait(30s), 0);
+}
+
+TEST(DaemonSystemd, PinOutsideTheAffinityMaskIsRefusedAtStart) {
+  const std::vector<int> cpus = allowedCpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two cpus to leave one out";
+  TempDir dir;
+  const std::string outside = std::to_string(cpus.back());
+  std::string config = generatorConfig(dir, 1000);
+  config.insert(config.find("  stages: 2\n"), "  cpus: {stages: [" + outside + "]}\n");
+  writeFile(dir.file("rivulet.yaml"), config);
+  const CommandResult run = runCommand(dir, {"/usr/bin/taskset", "-c", std::to_string(cpus.front()),
+                                             kDaemonPath, "--config", dir.file("rivulet.yaml")});
+  EXPECT_EQ(run.exit_code, 3) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("daemon.cpus: cpu " + outside +
+                                 " is not among the cpus this process may run on (" +
+                                 std::to_string(cpus.front()) + ";"));
 }
 
 }  // namespace
