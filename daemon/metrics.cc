@@ -40,6 +40,18 @@ ClientMetric& add(MetricFamily& f, std::vector<ClientMetric::Label> labels, doub
   return f.metric.back();
 }
 
+// How long each running engine thread has gone without a heartbeat: a stuck thread's age grows
+// past the watchdog's limit (daemon/watchdog.h), an idle or held-back one stays near 0.1 s.
+MetricFamily heartbeatAges(const Engine& engine) {
+  auto ages =
+      family("rivulet_thread_heartbeat_age_seconds",
+             "Seconds since an engine thread (source, stage, publisher) last made progress.",
+             MetricType::Gauge);
+  for (const ThreadHeartbeat& beat : engine.heartbeats(pipeline::steadyNanos()))
+    add(ages, {{"thread", beat.name}}, static_cast<double>(beat.age) * 1e-9);
+  return ages;
+}
+
 }  // namespace
 
 double residentMemoryBytes() {
@@ -192,6 +204,7 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
         &lag,          &latency,    &subscribers,     &send_errors,    &rss,     &build,
         &consumer_lag, &rebalances, &commits,         &consumer_errors})
     out.push_back(std::move(*f));
+  out.push_back(heartbeatAges(engine_));
   return out;
 }
 

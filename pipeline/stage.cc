@@ -322,7 +322,11 @@ void Stage::push(std::span<const Cell> cells) noexcept {
   if (output_.tryPush(cells.data(), cells.size())) return;
   publishResults();
   Backoff backoff;
-  while (!output_.tryPush(cells.data(), cells.size())) backoff.pause();
+  while (!output_.tryPush(cells.data(), cells.size())) {
+    backoff.pause();
+    // Held back by the publisher: this thread is waiting, not stuck (see the watchdog).
+    if (backoff.parked()) heartbeat_.store(steadyNanos(), std::memory_order_relaxed);
+  }
 }
 
 void Stage::onResult(const WindowResult& result) {

@@ -59,7 +59,8 @@ class Stage final : private ResultSink {
   // Sources ring this after publishing to the stage's inputs (any thread).
   Doorbell& doorbell() noexcept { return doorbell_; }
 
-  // Steady-clock time (ns) of the stage's last loop iteration; any thread (for a watchdog).
+  // Steady-clock time (ns) of the stage's last loop iteration (a parked stage wakes at least every
+  // kParkNs) or of its last wait for room towards the publisher; any thread, for the watchdog.
   std::int64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
 
  private:
