@@ -50,6 +50,7 @@ class Engine {
     return *source_stats_[source];
   }
   std::size_t stageCount() const { return stages_.size(); }
+  const pipeline::Stage& stage(std::size_t stage) const { return *stages_[stage]; }
   const pipeline::PipelineStageStats& stageStats(std::size_t pipeline, std::size_t stage) const {
     return *stage_stats_[pipeline * stages_.size() + stage];
   }

@@ -63,6 +63,12 @@ class Stage final : private ResultSink {
   // kParkNs) or of its last wait for room towards the publisher; any thread, for the watchdog.
   std::int64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
 
+  // Steady-clock time (ns) the stage has spent busy (loop iterations that processed input) and
+  // idle (iterations that found none, and the spinning, yielding or parking between them); their
+  // sum is the time since run() started, up to the last iteration. Any thread.
+  std::uint64_t busyNanos() const noexcept { return busy_ns_.load(std::memory_order_relaxed); }
+  std::uint64_t idleNanos() const noexcept { return idle_ns_.load(std::memory_order_relaxed); }
+
  private:
   // A pipeline's window state: exactly one of the two is set.
   struct Operator {
@@ -144,6 +150,10 @@ class Stage final : private ResultSink {
   std::uint16_t firing_pipeline_ = 0;  // which operator is calling the ResultSink
   std::int64_t fired_at_ = 0;
   std::atomic<std::int64_t> heartbeat_{0};
+  // Written once per loop iteration by the stage thread alone (bump: no locked instruction), read
+  // at scrape time; they share the heartbeat's line, which only this thread writes.
+  Counter busy_ns_{0};
+  Counter idle_ns_{0};
   Doorbell* publisher_bell_;
   Doorbell doorbell_;
 };
