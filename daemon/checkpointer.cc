@@ -63,7 +63,7 @@ bool Checkpointer::writeCompleted(std::int64_t steady) {
   return true;
 }
 
-bool Checkpointer::checkpointNow(std::int64_t timeout_ns) {
+bool Checkpointer::checkpointNow(std::int64_t timeout_ns, const std::function<void()>& waiting) {
   const std::int64_t deadline = pipeline::steadyNanos() + timeout_ns;
   // A checkpoint in flight was requested before the stop: it does not cover what came since.
   for (int round = in_flight_ ? 0 : 1; round < 2; ++round) {
@@ -78,6 +78,7 @@ bool Checkpointer::checkpointNow(std::int64_t timeout_ns) {
             "the last one");
         return false;
       }
+      waiting();
       const timespec nap{0, 2'000'000};
       nanosleep(&nap, nullptr);
     }

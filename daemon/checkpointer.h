@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,9 @@ class Checkpointer {
   // often (every ~50 ms); `steady` is the monotonic clock (ns).
   void tick(std::int64_t steady);
   // For a stop: requests a checkpoint now (or waits for the one in flight) and writes it, waiting
-  // up to `timeout_ns`. False if none was written in time (an error is logged).
-  bool checkpointNow(std::int64_t timeout_ns);
+  // up to `timeout_ns` and calling `waiting` every ~2 ms meanwhile (the service's keep-alive).
+  // False if none was written in time (an error is logged).
+  bool checkpointNow(std::int64_t timeout_ns, const std::function<void()>& waiting);
 
   const CheckpointStats& stats() const noexcept { return stats_; }
 

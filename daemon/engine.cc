@@ -10,6 +10,7 @@
 
 #include "connectors/file_output.h"
 #include "daemon/log.h"
+#include "pipeline/clock.h"
 #include "pipeline/hash.h"
 
 namespace rivulet::daemon {
@@ -20,10 +21,55 @@ namespace {
 constexpr std::size_t kSourceRingCells = (4 << 20) / sizeof(pipeline::Cell);
 constexpr std::size_t kResultRingCells = (4 << 20) / sizeof(pipeline::Cell);
 
-int cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
+// The cpus this process may run on, ascending: its affinity mask as started (taskset, a unit's
+// CPUAffinity=, a cgroup's cpuset), not every cpu of the machine.
+std::vector<int> allowedCpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  if (cpus.empty()) {
+    for (int c = 0; c < std::max(1, static_cast<int>(std::thread::hardware_concurrency())); ++c)
+      cpus.push_back(c);
+  }
+  return cpus;
+}
 
-void nameAndPin(const char* name, int cpu) {
-  pthread_setname_np(pthread_self(), name);
+// "0-3,6": a cpu list as taskset and CPUAffinity= write it.
+std::string cpuList(const std::vector<int>& cpus) {
+  std::string out;
+  for (std::size_t i = 0; i < cpus.size();) {
+    std::size_t j = i;
+    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
+    out += (out.empty() ? "" : ",") + std::to_string(cpus[i]);
+    if (j > i) out += "-" + std::to_string(cpus[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+// Explicit pins must stay within the cpus the process was given: pinning a thread elsewhere
+// would succeed (an affinity mask is only where a process starts) and quietly defeat the
+// operator's CPUAffinity=.
+void checkPins(const config::CpuPlan& plan, const std::vector<int>& allowed) {
+  std::vector<int> pins = plan.stages;
+  pins.insert(pins.end(), plan.sources.begin(), plan.sources.end());
+  if (plan.publisher) pins.push_back(*plan.publisher);
+  for (const int cpu : pins) {
+    if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end()) {
+      throw std::runtime_error("daemon.cpus: cpu " + std::to_string(cpu) +
+                               " is not among the cpus this process may run on (" +
+                               cpuList(allowed) +
+                               "; set by taskset, the unit's CPUAffinity= or a cpuset)");
+    }
+  }
+}
+
+void nameAndPin(const std::string& name, int cpu) {
+  pthread_setname_np(pthread_self(), name.c_str());
   // The kernel's default 50 us timer slack would turn a backoff's 1 us sleep into 50-60 us.
   prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
   if (cpu < 0) return;
@@ -31,14 +77,15 @@ void nameAndPin(const char* name, int cpu) {
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);
   if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) {
-    logWarn(std::string(name) + ": cannot pin to cpu " + std::to_string(cpu));
+    logWarn(name + ": cannot pin to cpu " + std::to_string(cpu));
   }
 }
 
 }  // namespace
 
 int resolvedStages(const config::Config& config) {
-  return config.daemon.stages > 0 ? config.daemon.stages : std::max(1, cores() - 1);
+  const int cpus = static_cast<int>(allowedCpus().size());
+  return config.daemon.stages > 0 ? config.daemon.stages : std::max(1, cpus - 1);
 }
 
 // What checkpointed state means depends on: the number of stages (keys are spread by hash over
@@ -70,13 +117,15 @@ std::uint64_t checkpointFingerprint(const config::Config& config) {
 
 Engine::Engine(const config::Config& config, const CheckpointData* restored)
     : config_(config), context_(1) {
-  const int n_cores = cores();
+  const std::vector<int> allowed = allowedCpus();
+  const int n_cores = static_cast<int>(allowed.size());
   const int n_stages = resolvedStages(config_);
 
-  // Pinning: explicit cpus win; by default stages take the last cores one each and everything
-  // else floats on what is left (on one core nothing is pinned).
+  // Pinning: explicit cpus win; by default stages take the last allowed cpus one each and
+  // everything else floats on what is left (on one cpu nothing is pinned).
   if (config_.daemon.cpus) {
     const config::CpuPlan& cpus = *config_.daemon.cpus;
+    checkPins(cpus, allowed);
     for (int i = 0; i < n_stages; ++i)
       stage_cpus_.push_back(cpus.stages.empty() ? -1 : cpus.stages[i % cpus.stages.size()]);
     for (std::size_t i = 0; i < config_.sources.size(); ++i)
@@ -84,7 +133,7 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
     publisher_cpu_ = cpus.publisher.value_or(-1);
   } else {
     for (int i = 0; i < n_stages; ++i)
-      stage_cpus_.push_back(n_cores > 1 ? n_cores - 1 - i % (n_cores - 1) : -1);
+      stage_cpus_.push_back(n_cores > 1 ? allowed[n_cores - 1 - i % (n_cores - 1)] : -1);
     source_cpus_.assign(config_.sources.size(), -1);
   }
 
@@ -176,6 +225,24 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
                                " cannot be restored (corrupt, or from another version)");
     }
   }
+
+  // The watchdog's view of every thread start() will run, in that order.
+  const auto watch = [this](std::string name, bool source, std::function<std::int64_t()> beat) {
+    workers_.push_back(std::make_unique<Worker>());
+    workers_.back()->name = std::move(name);
+    workers_.back()->source = source;
+    workers_.back()->heartbeat = std::move(beat);
+  };
+  for (std::size_t i = 0; i < stages_.size(); ++i) {
+    const pipeline::Stage* stage = stages_[i].get();
+    watch("stage " + std::to_string(i), false, [stage] { return stage->heartbeat(); });
+  }
+  watch("publisher", false, [this] { return publisher_->heartbeat(); });
+  for (std::size_t s = 0; s < sources_.size(); ++s) {
+    const pipeline::SourceStats* stats = source_stats_[s].get();
+    watch("source " + config_.sources[s].name, true,
+          [stats] { return stats->heartbeat.load(std::memory_order_relaxed); });
+  }
 }
 
 Engine::~Engine() {
@@ -183,28 +250,37 @@ Engine::~Engine() {
   join();
 }
 
-void Engine::runThread(const char* name, int cpu, std::function<void()> body) {
+void Engine::runThread(Worker& worker, const std::string& thread_name, int cpu,
+                       std::function<void()> body) {
   ++running_;
-  threads_.emplace_back([this, name, cpu, body = std::move(body)] {
-    nameAndPin(name, cpu);
+  threads_.emplace_back([this, &worker, thread_name, cpu, body = std::move(body)] {
+    nameAndPin(thread_name, cpu);
     body();
+    worker.exited.store(true, std::memory_order_relaxed);
     --running_;
   });
 }
 
 void Engine::start() {
+  // Threads that have not beaten yet are as old as the start: a thread that never gets going is
+  // reported once the watchdog's limit has passed.
+  started_at_.store(pipeline::steadyNanos(), std::memory_order_relaxed);
+  std::size_t w = 0;
   for (std::size_t i = 0; i < stages_.size(); ++i) {
     pipeline::Stage* stage = stages_[i].get();
-    runThread("rv-stage", stage_cpus_[i], [stage] { stage->run(); });
+    runThread(*workers_[w++], "rv-stage-" + std::to_string(i), stage_cpus_[i],
+              [stage] { stage->run(); });
   }
-  runThread("rv-publisher", publisher_cpu_, [this] { publisher_->run(); });
+  runThread(*workers_[w++], "rv-publisher", publisher_cpu_, [this] { publisher_->run(); });
   for (std::size_t s = 0; s < sources_.size(); ++s) {
     ++running_;
     connectors::Source* source = sources_[s].get();
+    Worker* worker = workers_[w++].get();
     const int cpu = source_cpus_[s];
-    source_threads_.emplace_back([this, source, cpu](std::stop_token stop) {
-      nameAndPin("rv-source", cpu);
+    source_threads_.emplace_back([this, source, worker, s, cpu](std::stop_token stop) {
+      nameAndPin("rv-source-" + std::to_string(s), cpu);
       source->run(stop);
+      worker->exited.store(true, std::memory_order_relaxed);
       --running_;
     });
   }
@@ -215,6 +291,31 @@ void Engine::requestStop() {
 }
 
 bool Engine::finished() const { return running_.load() == 0; }
+
+std::vector<ThreadHeartbeat> Engine::heartbeats(std::int64_t now) const {
+  std::vector<ThreadHeartbeat> beats;
+  const std::int64_t started = started_at_.load(std::memory_order_relaxed);
+  if (started == 0) return beats;
+  for (const auto& worker : workers_) {
+    if (worker->exited.load(std::memory_order_relaxed)) continue;
+    beats.push_back({worker->name, now - std::max(worker->heartbeat(), started)});
+  }
+  return beats;
+}
+
+std::vector<std::string> Engine::stalledThreads(std::int64_t now, std::int64_t limit) const {
+  std::vector<std::string> stalled;
+  for (ThreadHeartbeat& beat : heartbeats(now)) {
+    if (beat.age > limit) stalled.push_back(std::move(beat.name));
+  }
+  return stalled;
+}
+
+bool Engine::sourcesEnded() const {
+  return std::all_of(workers_.begin(), workers_.end(), [](const auto& worker) {
+    return !worker->source || worker->exited.load(std::memory_order_relaxed);
+  });
+}
 
 void Engine::join() {
   for (std::jthread& t : source_threads_)

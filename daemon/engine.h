@@ -32,6 +32,12 @@ int resolvedStages(const config::Config& config);
 // source). A checkpoint with another fingerprint is not restored.
 std::uint64_t checkpointFingerprint(const config::Config& config);
 
+// One engine thread as the watchdog sees it.
+struct ThreadHeartbeat {
+  std::string name;      // "source <name>", "stage <i>" or "publisher"
+  std::int64_t age = 0;  // ns since its last heartbeat (since start() if it has not beaten yet)
+};
+
 class Engine {
  public:
   // Builds everything and binds every socket; throws std::runtime_error with a message for the
@@ -55,6 +61,7 @@ class Engine {
     return *source_stats_[source];
   }
   std::size_t stageCount() const { return stages_.size(); }
+  const pipeline::Stage& stage(std::size_t stage) const { return *stages_[stage]; }
   const pipeline::PipelineStageStats& stageStats(std::size_t pipeline, std::size_t stage) const {
     return *stage_stats_[pipeline * stages_.size() + stage];
   }
@@ -73,8 +80,29 @@ class Engine {
   // The source itself, for what it says about its set-up (where it listens, warnings).
   const connectors::Source& source(std::size_t source) const { return *sources_[source]; }
 
+  // ---- for the watchdog and the metrics exporter (any thread) ----
+  // Every thread still running (none before start()), with the age of its heartbeat at `now`
+  // (steady clock, ns). Sources, stages and the publisher each store a heartbeat at least every
+  // ~100 ms while they work, wait for input or wait on a full ring, so an age well past that
+  // means the thread is stuck.
+  std::vector<ThreadHeartbeat> heartbeats(std::int64_t now) const;
+  // The names of the running threads whose heartbeat is older than `limit` (ns).
+  std::vector<std::string> stalledThreads(std::int64_t now, std::int64_t limit) const;
+  // True once every source thread has returned: bounded input done, or stopped.
+  bool sourcesEnded() const;
+
  private:
-  void runThread(const char* name, int cpu, std::function<void()> body);
+  // A thread's identity for the watchdog. Built in the constructor, before the metrics server can
+  // ask; only `exited` changes, set by the thread itself as it returns.
+  struct Worker {
+    std::string name;
+    std::function<std::int64_t()> heartbeat;
+    bool source = false;
+    std::atomic<bool> exited{false};
+  };
+
+  void runThread(Worker& worker, const std::string& thread_name, int cpu,
+                 std::function<void()> body);
 
   const config::Config config_;
   std::vector<pipeline::PipelinePlan> plans_;
@@ -102,6 +130,9 @@ class Engine {
   std::vector<int> source_cpus_;
   int publisher_cpu_ = -1;
   std::atomic<int> running_{0};
+  // stages, the publisher, then sources; in the order start() runs them.
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<std::int64_t> started_at_{0};  // steady ns; 0 until start()
 };
 
 }  // namespace rivulet::daemon

@@ -1,4 +1,4 @@
-// rivuletd: wires config, engine, metrics and signals together.
+// rivuletd: wires config, engine, metrics, signals and the service manager together.
 #include <prometheus/exposer.h>
 #include <signal.h>
 
@@ -15,6 +15,8 @@
 #include "daemon/engine.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
+#include "daemon/notify.h"
+#include "daemon/service.h"
 #include "daemon/version.h"
 #include "pipeline/clock.h"
 
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
     return rd::kExitUsage;
   }
   rd::setLogLevel(level);
+  rd::ServiceNotifier notifier;  // reads the environment: before any thread exists
 
   // Signals are taken synchronously by this thread: block them before any thread exists, so
   // every thread inherits the mask.
@@ -146,7 +149,10 @@ int main(int argc, char** argv) {
               " running: " + std::to_string(config.sources.size()) + " sources, " +
               std::to_string(config.pipelines.size()) + " pipelines, " +
               std::to_string(engine->stageCount()) + " stages");
+  rd::Service service(*engine, notifier);
+  service.ready(rivulet::pipeline::steadyNanos());
 
+  // The loop turns at least every 50 ms: signals, the watchdog's keep-alive and the status line.
   bool stopping = false;
   const timespec tick{0, 50'000'000};
   while (!engine->finished()) {
@@ -161,17 +167,28 @@ int main(int argc, char** argv) {
       const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
       if (checkpointer) {
         rd::logInfo(std::string("received ") + name + ": taking a last checkpoint, stopping");
-        checkpointer->checkpointNow(kStopCheckpointTimeoutNs);
+        service.stopping("stopping: taking a last checkpoint");
+        checkpointer->checkpointNow(kStopCheckpointTimeoutNs,
+                                    [&] { service.tick(rivulet::pipeline::steadyNanos()); });
       } else {
         rd::logInfo(std::string("received ") + name +
                     ": stopping sources, draining, publishing open windows as partial");
+        service.stopping("stopping: draining, publishing open windows as partial");
       }
       engine->requestStop();
     } else if (sig == SIGHUP) {
-      rd::logWarn("SIGHUP: live reload is not supported yet; restart to change the config");
+      if (service.isStopping()) {
+        rd::logWarn("SIGHUP while stopping: ignored");
+      } else {
+        service.reload(rivulet::pipeline::steadyNanos());
+      }
     }
+    if (engine->sourcesEnded()) service.stopping("input ended: publishing the last windows");
+    service.tick(rivulet::pipeline::steadyNanos());
   }
+  service.stopping("input ended: publishing the last windows");  // if it ended between turns
   engine->join();
+  service.finished();
   engine.reset();  // closes the result socket, waiting (linger) until queued results are sent
   rd::logInfo("all results published; exiting");
   // Nothing is left to flush. Skip the metrics server's destructor: civetweb polls its listening

@@ -3,11 +3,16 @@
 #include <prometheus/client_metric.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/metric_type.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
+#include <sstream>
+#include <string>
 
 #include "daemon/version.h"
 #include "pipeline/clock.h"
@@ -40,6 +45,18 @@ ClientMetric& add(MetricFamily& f, std::vector<ClientMetric::Label> labels, doub
   return f.metric.back();
 }
 
+// How long each running engine thread has gone without a heartbeat: a stuck thread's age grows
+// past the watchdog's limit (daemon/watchdog.h), an idle or held-back one stays near 0.1 s.
+MetricFamily heartbeatAges(const Engine& engine) {
+  auto ages =
+      family("rivulet_thread_heartbeat_age_seconds",
+             "Seconds since an engine thread (source, stage, publisher) last made progress.",
+             MetricType::Gauge);
+  for (const ThreadHeartbeat& beat : engine.heartbeats(pipeline::steadyNanos()))
+    add(ages, {{"thread", beat.name}}, static_cast<double>(beat.age) * 1e-9);
+  return ages;
+}
+
 }  // namespace
 
 double residentMemoryBytes() {
@@ -48,6 +65,104 @@ double residentMemoryBytes() {
   if (!(statm >> pages_total >> pages_resident)) return 0;
   return pages_resident * static_cast<double>(sysconf(_SC_PAGESIZE));
 }
+
+namespace {
+
+// ---- the process (from /proc/self) and the stage threads' busy and idle time ----
+
+constexpr double kNanosPerSecond = 1e9;
+
+// The fields of /proc/self/stat after the command name, which may hold spaces and parentheses:
+// fields[0] is the state (field 3 of proc(5)), so field n is fields[n - 3].
+std::vector<std::string> procSelfStat() {
+  std::ifstream in("/proc/self/stat");
+  std::string line;
+  std::getline(in, line);
+  const std::size_t comm_end = line.rfind(')');
+  std::vector<std::string> fields;
+  if (comm_end == std::string::npos) return fields;
+  std::istringstream rest(line.substr(comm_end + 1));
+  for (std::string field; rest >> field;) fields.push_back(field);
+  return fields;
+}
+
+double statField(const std::vector<std::string>& fields, std::size_t n) {
+  return n - 3 < fields.size() ? std::strtod(fields[n - 3].c_str(), nullptr) : 0;
+}
+
+// Seconds since the epoch when this process started: boot time (/proc/stat "btime") plus the
+// start in clock ticks since boot (/proc/self/stat field 22). Neither changes: read once.
+double processStartTime(const std::vector<std::string>& stat) {
+  static const double start = [&] {
+    std::ifstream in("/proc/stat");
+    double boot = 0;
+    for (std::string key; in >> key;) {
+      if (key == "btime") {
+        in >> boot;
+        break;
+      }
+      in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+    return boot + statField(stat, 22) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }();
+  return start;
+}
+
+// Open file descriptors: the entries of /proc/self/fd, less the one listing them.
+double openFds() {
+  std::error_code error;
+  std::filesystem::directory_iterator fds("/proc/self/fd", error);
+  if (error) return 0;
+  double n = 0;
+  for (auto it = begin(fds); it != end(fds); it.increment(error)) ++n;
+  return n > 0 ? n - 1 : 0;
+}
+
+void appendProcessMetrics(std::vector<MetricFamily>& out) {
+  const std::vector<std::string> stat = procSelfStat();
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+
+  auto cpu = family("rivulet_process_cpu_seconds_total", "User and system CPU time of the daemon.",
+                    MetricType::Counter);
+  add(cpu, {}, (statField(stat, 14) + statField(stat, 15)) / ticks);
+  auto threads = family("rivulet_process_threads", "Threads of the daemon.", MetricType::Gauge);
+  add(threads, {}, statField(stat, 20));
+  auto fds = family("rivulet_process_open_fds", "Open file descriptors.", MetricType::Gauge);
+  add(fds, {}, openFds());
+  auto max_fds =
+      family("rivulet_process_max_fds", "The limit on open file descriptors (soft RLIMIT_NOFILE).",
+             MetricType::Gauge);
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    add(max_fds, {},
+        limit.rlim_cur == RLIM_INFINITY ? std::numeric_limits<double>::infinity()
+                                        : static_cast<double>(limit.rlim_cur));
+  }
+  auto start = family("rivulet_process_start_time_seconds",
+                      "Start time of the daemon, in seconds since the epoch.", MetricType::Gauge);
+  add(start, {}, processStartTime(stat));
+  for (MetricFamily* f : {&cpu, &threads, &fds, &max_fds, &start}) out.push_back(std::move(*f));
+}
+
+// One counter with a `state` label rather than a busy and an idle counter: the two states split
+// one quantity, the stage thread's time, so summing over `state` is meaningful (as for
+// node_cpu_seconds_total{mode}) and a stage's utilisation is one ratio of one metric.
+void appendStageMetrics(const Engine& engine, std::vector<MetricFamily>& out) {
+  auto time = family("rivulet_stage_seconds_total",
+                     "Time a stage thread spent busy (processing input) or idle (waiting for it).",
+                     MetricType::Counter);
+  for (std::size_t i = 0; i < engine.stageCount(); ++i) {
+    const pipeline::Stage& stage = engine.stage(i);
+    const std::string index = std::to_string(i);
+    add(time, {{"stage", index}, {"state", "busy"}},
+        static_cast<double>(stage.busyNanos()) / kNanosPerSecond);
+    add(time, {{"stage", index}, {"state", "idle"}},
+        static_cast<double>(stage.idleNanos()) / kNanosPerSecond);
+  }
+  out.push_back(std::move(time));
+}
+
+}  // namespace
 
 std::vector<MetricFamily> EngineMetrics::Collect() const {
   const config::Config& config = engine_.config();
@@ -192,6 +307,9 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
         &lag,          &latency,    &subscribers,     &send_errors,    &rss,     &build,
         &consumer_lag, &rebalances, &commits,         &consumer_errors})
     out.push_back(std::move(*f));
+  out.push_back(heartbeatAges(engine_));
+  appendProcessMetrics(out);
+  appendStageMetrics(engine_, out);
   return out;
 }
 

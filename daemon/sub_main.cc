@@ -21,6 +21,10 @@ Prefixes filter by topic: "volume_1m/" is one pipeline, "volume_1m/AAPL/" one ke
 
   --topic     print "TOPIC PAYLOAD" instead of the payload alone
   --count N   exit after N messages
+  -h, --help  print this help and exit
+
+Exit codes: 0 stopped by SIGINT/SIGTERM or N messages printed, 1 cannot connect, 2 bad command
+line.
 )";
 
 }  // namespace

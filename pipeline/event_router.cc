@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "pipeline/backoff.h"
+#include "pipeline/clock.h"
 #include "pipeline/hash.h"
 #include "pipeline/key.h"
 
@@ -554,7 +555,12 @@ void EventRouter::push(std::size_t ring, std::span<const Cell> cells) noexcept {
     publish(ring);
     bump(stats_.ring_full_waits);
     Backoff backoff;
-    while (!r.tryPush(cells.data(), cells.size())) backoff.pause();
+    while (!r.tryPush(cells.data(), cells.size())) {
+      backoff.pause();
+      // Waiting for a stage is not a stall of this thread: keep beating, so that the watchdog
+      // blames the stage that stopped consuming, not the source it holds back.
+      if (backoff.parked()) beat(steadyNanos());
+    }
   }
   if (r.staged() >= kPublishBatch) publish(ring);
 }
@@ -585,6 +591,7 @@ bool EventRouter::broadcast(RecordType type, std::int64_t time, std::uint8_t fla
 }
 
 void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
+  beat(steady);
   if (events_since_flush_ > 0) {
     bump(stats_.events, events_since_flush_);
     events_since_flush_ = 0;

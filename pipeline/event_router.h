@@ -93,7 +93,8 @@ class EventRouter {
   }
 
   // Publishes staged records and sends the watermark if it advanced; marks the source idle after
-  // watermark.idle without events. Call after every batch and at least every ~100 ms.
+  // watermark.idle without events. Call after every batch and at least every ~100 ms: it is also
+  // the source thread's heartbeat (SourceStats::heartbeat), which the watchdog checks.
   // `now` is the wall clock, `steady` the monotonic clock (ns).
   void flush(std::int64_t now, std::int64_t steady) noexcept;
 
@@ -184,6 +185,9 @@ class EventRouter {
   void publish(std::size_t ring) noexcept;
   // Notes the position for checkpoint `id` and sends its barrier to every stage.
   [[gnu::cold]] void barrier(std::uint64_t id) noexcept;
+  void beat(std::int64_t steady) noexcept {
+    stats_.heartbeat.store(steady, std::memory_order_relaxed);
+  }
   // Sends a control record (with `data` after its header) to every ring. With overflow drop and
   // `may_defer`, a full ring defers it instead (false): a dropping source never waits, except to
   // end its stream. A watermark or idle mark deferred is sent at a later flush.

@@ -46,6 +46,8 @@ class Publisher {
   // The thread body: runs until every stage has sent kEnd and its results are out.
   void run() noexcept;
 
+  // Steady-clock time (ns) of the publisher's last loop iteration (a parked publisher wakes at
+  // least every 50 ms); any thread, for the watchdog.
   std::int64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
   // Checkpoints: completes those of `board` once every stage's barrier is in. Before run().
   void joinCheckpoints(CheckpointBoard& board) noexcept { checkpoints_ = &board; }

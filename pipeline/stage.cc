@@ -98,6 +98,11 @@ Stage::~Stage() = default;
 void Stage::run() noexcept {
   Backoff backoff;
   std::size_t open = inputs_.size();
+  // Busy and idle time: the heartbeat's clock reading closes each iteration, busy if it processed
+  // input, idle if not. A yield or a park (system calls both, beside which one more vDSO clock read
+  // is nothing) is closed by a reading of its own, so that the next interval is that iteration's
+  // work alone. A spin is not (a few hundred nanoseconds): it counts with the work after it.
+  std::int64_t last = steadyNanos();
   while (open > 0) {
     std::size_t cells = 0;
     for (Input& input : inputs_) {
@@ -115,13 +120,24 @@ void Stage::run() noexcept {
     }
     open = static_cast<std::size_t>(
         std::count_if(inputs_.begin(), inputs_.end(), [](const Input& i) { return !i.ended; }));
-    heartbeat_.store(steadyNanos(), std::memory_order_relaxed);
+    const std::int64_t now = steadyNanos();
+    heartbeat_.store(now, std::memory_order_relaxed);
+    bump(cells > 0 ? busy_ns_ : idle_ns_, static_cast<std::uint64_t>(now - last));
+    last = now;
     if (cells > 0) {
       backoff.reset();
-    } else if (!backoff.exhausted()) {
+      continue;
+    }
+    const bool slept = backoff.parked();  // past spinning: this wait yields or parks
+    if (!backoff.exhausted()) {
       backoff.pause();
     } else {
       park();
+    }
+    if (slept) {
+      const std::int64_t woke = steadyNanos();
+      bump(idle_ns_, static_cast<std::uint64_t>(woke - last));
+      last = woke;
     }
   }
   finish();
@@ -379,7 +395,11 @@ void Stage::push(std::span<const Cell> cells) noexcept {
   if (output_.tryPush(cells.data(), cells.size())) return;
   publishResults();
   Backoff backoff;
-  while (!output_.tryPush(cells.data(), cells.size())) backoff.pause();
+  while (!output_.tryPush(cells.data(), cells.size())) {
+    backoff.pause();
+    // Held back by the publisher: this thread is waiting, not stuck (see the watchdog).
+    if (backoff.parked()) heartbeat_.store(steadyNanos(), std::memory_order_relaxed);
+  }
 }
 
 void Stage::onResult(const WindowResult& result) {

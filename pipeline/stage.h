@@ -70,8 +70,15 @@ class Stage final : private ResultSink {
   // not be run.
   bool restore(std::string_view snapshot);
 
-  // Steady-clock time (ns) of the stage's last loop iteration; any thread (for a watchdog).
+  // Steady-clock time (ns) of the stage's last loop iteration (a parked stage wakes at least every
+  // kParkNs) or of its last wait for room towards the publisher; any thread, for the watchdog.
   std::int64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
+
+  // Steady-clock time (ns) the stage has spent busy (loop iterations that processed input) and
+  // idle (iterations that found none, and the spinning, yielding or parking between them); their
+  // sum is the time since run() started, up to the last iteration. Any thread.
+  std::uint64_t busyNanos() const noexcept { return busy_ns_.load(std::memory_order_relaxed); }
+  std::uint64_t idleNanos() const noexcept { return idle_ns_.load(std::memory_order_relaxed); }
 
  private:
   // A pipeline's window state: exactly one of the two is set.
@@ -164,6 +171,10 @@ class Stage final : private ResultSink {
   std::size_t checkpoint_index_ = 0;
   std::uint64_t barrier_ = 0;  // the checkpoint whose barriers are arriving, 0 when none
   std::atomic<std::int64_t> heartbeat_{0};
+  // Written once per loop iteration by the stage thread alone (bump: no locked instruction), read
+  // at scrape time; they share the heartbeat's line, which only this thread writes.
+  Counter busy_ns_{0};
+  Counter idle_ns_{0};
   Doorbell* publisher_bell_;
   Doorbell doorbell_;
 };

@@ -51,6 +51,9 @@ struct alignas(kFalseSharingRange) SourceStats {
   Counter dropped{0};       // overflow: drop, a ring was full
   Counter socket_drops{0};  // udp: datagrams the kernel dropped for a full socket buffer
   std::array<Counter, static_cast<std::size_t>(ErrorReason::kCount)> errors{};
+  // Steady-clock time (ns) the source thread last made progress: read a batch, timed out waiting
+  // for input, or waited on a full ring. Read by the watchdog (daemon/watchdog.h).
+  std::atomic<std::int64_t> heartbeat{0};
 
   void error(ErrorReason reason) noexcept { bump(errors[static_cast<std::size_t>(reason)]); }
 };

@@ -7,6 +7,8 @@ packages=(
   librdkafka-dev libzmq3-dev cppzmq-dev prometheus-cpp-dev libyaml-cpp-dev libsimdjson-dev
   libsystemd-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev libreaderwriterqueue-dev
   systemd
+  dpkg-dev file groff-base  # the package test: cpack's dpkg-shlibdeps (which needs file), man pages
+  prometheus                # the Prometheus test: the server and promtool
 )
 
 missing=()

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -36,6 +37,24 @@ inline const std::string kDaemonPath = std::getenv("RIVULETD") != nullptr ? std:
                                            "/daemon/rivuletd";
 inline const std::string kSourceDir = RIVULET_SOURCE_DIR;
 
+namespace detail {
+
+// The test's environment with `overrides` ("NAME=value") replacing or adding variables.
+inline std::vector<std::string> environmentWith(const std::vector<std::string>& overrides) {
+  std::vector<std::string> env(overrides);
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const std::string_view name = entry.substr(0, entry.find('=') + 1);
+    const bool overridden = std::any_of(overrides.begin(), overrides.end(), [&](const auto& o) {
+      return std::string_view(o).substr(0, o.find('=') + 1) == name;
+    });
+    if (!overridden) env.emplace_back(entry);
+  }
+  return env;
+}
+
+}  // namespace detail
+
 // Exit code as a shell reports it: the status for a normal exit, 128 + signal for a kill.
 inline int exitCodeOf(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -43,12 +62,13 @@ inline int exitCodeOf(int status) {
   return -1;
 }
 
-// A child started with posix_spawn, stdin from /dev/null and stdout/stderr into files. Killed
+// A child started with posix_spawn, stdin from /dev/null and stdout/stderr into files, with the
+// test's environment plus `environment` ("NAME=value", replacing a variable of that name). Killed
 // (SIGKILL) and reaped on destruction if it is still running, so a failing test leaves nothing.
 class ChildProcess {
  public:
   ChildProcess(const std::vector<std::string>& argv, const std::string& stdout_path,
-               const std::string& stderr_path) {
+               const std::string& stderr_path, const std::vector<std::string>& environment = {}) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -71,7 +91,12 @@ class ChildProcess {
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, argv.front().c_str(), &actions, &attr, args.data(), environ);
+    const std::vector<std::string> env = detail::environmentWith(environment);
+    std::vector<char*> envp;
+    for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    const int rc =
+        posix_spawn(&pid_, argv.front().c_str(), &actions, &attr, args.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
@@ -122,12 +147,13 @@ struct CommandResult {
 
 // Runs a command to completion (killed after `timeout`), capturing stdout and stderr.
 inline CommandResult runCommand(const TempDir& dir, const std::vector<std::string>& argv,
-                                milliseconds timeout = 30s) {
+                                milliseconds timeout = 30s,
+                                const std::vector<std::string>& environment = {}) {
   static std::atomic<int> runs{0};
   const std::string base = dir.file("cmd-" + std::to_string(runs++));
   CommandResult result;
   {
-    ChildProcess child(argv, base + ".out", base + ".err");
+    ChildProcess child(argv, base + ".out", base + ".err", environment);
     result.exit_code = child.wait(timeout);
   }
   result.out = readFile(base + ".out");
@@ -136,15 +162,16 @@ inline CommandResult runCommand(const TempDir& dir, const std::vector<std::strin
 }
 
 // rivuletd --config <dir>/rivulet.yaml, stderr into <dir>/rivuletd.log. waitReady() reads the log
-// for the ports it bound.
+// for the ports it bound. `environment` is added to the test's (ChildProcess).
 class Daemon {
  public:
-  Daemon(const TempDir& dir, std::string_view config_yaml, std::vector<std::string> extra_args = {})
+  Daemon(const TempDir& dir, std::string_view config_yaml, std::vector<std::string> extra_args = {},
+         const std::vector<std::string>& environment = {})
       : config_path_(dir.file("rivulet.yaml")), log_path_(dir.file("rivuletd.log")) {
     writeFile(config_path_, config_yaml);
     std::vector<std::string> argv{kDaemonPath, "--config", config_path_};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    process_.emplace(argv, dir.file("rivuletd.out"), log_path_);
+    process_.emplace(argv, dir.file("rivuletd.out"), log_path_, environment);
   }
   ~Daemon() {
     if (::testing::Test::HasFailure()) {

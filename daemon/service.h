@@ -1,0 +1,52 @@
+// Service: the daemon as a systemd service — what main() tells the service manager, and when.
+// READY=1 once everything runs, a STATUS= line refreshed every few seconds, RELOADING=1 then
+// READY=1 around a SIGHUP, STOPPING=1 when a stop signal arrives or the input ends, and the
+// watchdog keep-alive while every engine thread makes progress (daemon/watchdog.h). A stalled
+// thread is logged once, and named in the status line until it moves again.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "daemon/engine.h"
+#include "daemon/notify.h"
+#include "daemon/watchdog.h"
+
+namespace rivulet::daemon {
+
+// Main thread only; `now` is the steady clock (ns).
+class Service {
+ public:
+  static constexpr std::int64_t kStatusEveryNs = 2'000'000'000;
+
+  Service(const Engine& engine, ServiceNotifier& notifier);
+
+  // After Engine::start() and the metrics server are up.
+  void ready(std::int64_t now);
+  // Each turn of the main loop (at least every ~50 ms): keep-alive, stalls, the status line.
+  void tick(std::int64_t now);
+  // SIGHUP. The running configuration is kept: RELOADING=1, a log line, READY=1.
+  void reload(std::int64_t now);
+  // A stop signal, or every source has ended; only the first call notifies.
+  void stopping(std::string_view why);
+  bool isStopping() const noexcept { return stopping_; }
+  // Every engine thread has returned: a last keep-alive, so that closing the result socket (up to
+  // its linger) does not outlast the watchdog.
+  void finished();
+
+ private:
+  std::string runningStatus(std::int64_t now);
+  std::string stalledStatus() const;
+
+  const Engine& engine_;
+  ServiceNotifier& notifier_;
+  std::optional<Watchdog> watchdog_;
+  bool stopping_ = false;
+  std::int64_t next_status_ = 0;
+  std::int64_t rate_since_ = 0;  // when events_ was read
+  std::uint64_t events_ = 0;     // events taken by all sources, at rate_since_
+};
+
+}  // namespace rivulet::daemon
