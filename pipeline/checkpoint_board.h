@@ -31,7 +31,8 @@ namespace rivulet::pipeline {
 
 class CheckpointBoard {
  public:
-  CheckpointBoard(std::size_t sources, std::size_t stages) : sources_(sources), stages_(stages) {}
+  CheckpointBoard(std::size_t sources, std::size_t stages)
+      : sources_(sources), finals_(sources), stages_(stages) {}
 
   // Coordinator: starts checkpoint `id` (ids rise by one from 1).
   void request(std::uint64_t id) noexcept { requested_.store(id, std::memory_order_release); }
