@@ -127,6 +127,7 @@ int main(int argc, char** argv) {
                                " (address in use or not available)");
     }
     metrics = std::make_shared<rd::EngineMetrics>(*engine);
+    if (checkpointer) metrics->observeCheckpoints(checkpointer->stats());
     exposer->RegisterCollectable(metrics);
     const auto ports = exposer->GetListeningPorts();
     rd::logInfo("metrics on http://" + bind.substr(0, bind.rfind(':')) + ":" +

@@ -204,6 +204,17 @@ TEST(Checkpoint, StopTakesALastCheckpointInsteadOfPartialWindows) {
     Daemon daemon(dir, config);
     ASSERT_TRUE(daemon.waitReady());
     waitUntil([&] { return splitLines(readFile(dir.file("out.jsonl"))).size() >= 200; }, 60s);
+    std::string error;
+    const auto metrics = daemon.scrapeUntil(
+        [](const Metrics& m) {
+          return m.valueOr0("rivulet_checkpoints_total", {{"result", "written"}}) > 0;
+        },
+        30s, &error);
+    ASSERT_TRUE(metrics.has_value()) << error;
+    EXPECT_GT(metrics->valueOr0("rivulet_checkpoints_total", {{"result", "written"}}), 0);
+    EXPECT_EQ(metrics->valueOr0("rivulet_checkpoints_total", {{"result", "failed"}}), 0);
+    EXPECT_GT(metrics->valueOr0("rivulet_checkpoint_size_bytes"), 0);
+    EXPECT_GT(metrics->valueOr0("rivulet_checkpoint_last_timestamp_seconds"), 1.7e9);
     ASSERT_EQ(::kill(daemon.process().pid(), SIGTERM), 0);
     ASSERT_EQ(daemon.process().wait(30s), 0) << daemon.log();
     EXPECT_NE(daemon.log().find("taking a last checkpoint"), std::string::npos) << daemon.log();
