@@ -27,6 +27,12 @@ struct CpuPlan {
   std::optional<int> publisher;
 };
 
+// daemon.checkpoint: aligned checkpoints of all window state and source positions.
+struct CheckpointSpec {
+  std::string dir;  // where the checkpoint file lives (created if missing)
+  Nanos interval = 10'000'000'000;
+};
+
 struct DaemonConfig {
   Endpoint metrics{"127.0.0.1", 9464};
   std::vector<std::string> publish{"tcp://127.0.0.1:5556"};
@@ -34,6 +40,7 @@ struct DaemonConfig {
   int stages = 0;      // 0: cores - 1, at least 1 (resolved by the daemon)
   std::optional<CpuPlan> cpus;
   std::string log_level = "info";
+  std::optional<CheckpointSpec> checkpoint;
 };
 
 enum class TimeUnit { kSeconds, kMillis, kMicros, kNanos };

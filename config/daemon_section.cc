@@ -12,6 +12,8 @@ namespace {
 constexpr std::string_view kDaemonKeys[] = {"metrics", "publish",   "output",    "stages",
                                             "cpus",    "log_level", "checkpoint"};
 constexpr std::string_view kCpuKeys[] = {"sources", "stages", "publisher"};
+constexpr std::string_view kCheckpointKeys[] = {"dir", "interval"};
+constexpr Nanos kMinCheckpointInterval = 100'000'000;
 constexpr std::string_view kLogLevels[] = {"debug", "info", "warn", "error"};
 constexpr std::string_view kZmqSchemes[] = {"tcp://", "ipc://", "inproc://"};
 constexpr std::int64_t kMaxStages = 256;
@@ -67,6 +69,26 @@ CpuPlan readCpus(YamlReader& reader, const Value& value) {
   return plan;
 }
 
+CheckpointSpec readCheckpoint(YamlReader& reader, const Value& value) {
+  CheckpointSpec spec;
+  auto map = reader.map(value);
+  if (!map) return spec;
+  if (const Entry* e = map->require("dir")) {
+    if (const auto dir = reader.nonEmptyString(e->value)) spec.dir = *dir;
+  }
+  if (const Entry* e = map->find("interval")) {
+    if (const auto interval = reader.duration(e->value)) {
+      if (*interval < kMinCheckpointInterval) {
+        reader.error(e->value, "must be at least 100ms");
+      } else {
+        spec.interval = *interval;
+      }
+    }
+  }
+  map->reportUnknown(kCheckpointKeys);
+  return spec;
+}
+
 }  // namespace
 
 DaemonConfig readDaemon(YamlReader& reader, const Value& value) {
@@ -91,7 +113,9 @@ DaemonConfig readDaemon(YamlReader& reader, const Value& value) {
       daemon.log_level = *level;
     }
   }
-  map->rejectNotSupported("checkpoint");
+  if (const Entry* e = map->find("checkpoint")) {
+    daemon.checkpoint = readCheckpoint(reader, e->value);
+  }
   map->reportUnknown(kDaemonKeys);
   return daemon;
 }

@@ -12,6 +12,7 @@
 #include "connectors/event_decoder.h"
 #include "connectors/line_framer.h"
 #include "pipeline/clock.h"
+#include "pipeline/snapshot.h"
 
 namespace rivulet::connectors {
 namespace {
@@ -27,6 +28,39 @@ FileSource::FileSource(const config::SourceConfig& spec, pipeline::EventRouter r
     throw std::runtime_error("source " + spec_.name + ": cannot open \"" + path +
                              "\": " + std::strerror(errno));
   }
+  struct stat st {};
+  regular_ = fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+  device_ = st.st_dev;
+  inode_ = st.st_ino;
+  // [device:u64][inode:u64][offset:u64][CSV header line]; empty for stdin and pipes.
+  router_.setPosition([this] {
+    if (!regular_) return std::string();
+    pipeline::SnapshotWriter out;
+    out.put(device_);
+    out.put(inode_);
+    out.put(offset_);
+    out.putBytes(header_);
+    return out.take();
+  });
+}
+
+bool FileSource::restore(std::string_view position) {
+  if (position.empty()) return true;
+  pipeline::SnapshotReader in(position);
+  const auto device = in.get<std::uint64_t>();
+  const auto inode = in.get<std::uint64_t>();
+  const auto offset = in.get<std::uint64_t>();
+  const std::string_view header = in.getBytes();
+  if (!in.done()) return false;
+  struct stat st {};
+  if (!regular_ || fstat(fd_, &st) != 0 || st.st_dev != device || st.st_ino != inode ||
+      static_cast<std::uint64_t>(st.st_size) < offset) {
+    return true;  // another file now: from its start
+  }
+  if (lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) return true;
+  offset_ = offset;
+  header_ = header;
+  return true;
 }
 
 FileSource::~FileSource() {
@@ -37,12 +71,20 @@ void FileSource::run(std::stop_token stop) {
   LineFramer framer(kMaxLine);
   EventDecoder decoder(router_, spec_);
   EventDecoder::Stream stream;
+  const bool csv_header = spec_.format == config::Format::kCsv && spec_.csv.header;
+  if (csv_header && !header_.empty()) {
+    // Resumed past the header: the decoder reads it again, from the position.
+    std::string padded = header_;
+    padded.resize(header_.size() + LineFramer::kPadding);
+    decoder.line(stream, {padded.data(), header_.size()}, padded.size(), pipeline::wallNanos());
+  }
   const auto on_line = [&](std::string_view line, std::size_t capacity, std::int64_t now) {
+    if (csv_header && !stream.header_read) header_.assign(line);
     decoder.line(stream, line, capacity, now);
   };
   const auto on_too_long = [&] { decoder.refuse(pipeline::ErrorReason::kLineTooLong); };
-  struct stat st {};
-  const bool regular = fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+  const bool regular = regular_;
+  std::uint64_t consumed = offset_;  // bytes of the file read so far
   bool stopped = false;
   for (;;) {
     if (stop.stop_requested()) {
@@ -65,6 +107,8 @@ void FileSource::run(std::stop_token stop) {
           static_cast<std::size_t>(n),
           [&](std::string_view line, std::size_t capacity) { on_line(line, capacity, now); },
           on_too_long);
+      consumed += static_cast<std::uint64_t>(n);
+      offset_ = consumed - framer.pending();
       router_.flush(now, pipeline::steadyNanos());
       continue;
     }
@@ -80,6 +124,7 @@ void FileSource::run(std::stop_token stop) {
     framer.finish(
         [&](std::string_view line, std::size_t capacity) { on_line(line, capacity, now); },
         on_too_long);
+    offset_ = consumed;
   }
   router_.flush(pipeline::wallNanos(), pipeline::steadyNanos());
   router_.end(stopped);

@@ -2,6 +2,9 @@
 // with follow it keeps reading what is appended, like tail -f.
 #pragma once
 
+#include <cstdint>
+#include <string>
+
 #include "connectors/source.h"
 
 namespace rivulet::connectors {
@@ -13,11 +16,21 @@ class FileSource final : public Source {
   ~FileSource() override;
   void run(std::stop_token stop) override;
   bool bounded() const override { return !spec_.file.follow; }
+  // Resumes after the last whole line the position counted, if the file is still the one it
+  // was taken from (same device and inode, not shorter); a different or truncated file is read
+  // from its start (rotated away: the new file's lines are all new).
+  bool restore(std::string_view position) override;
 
  private:
   const config::SourceConfig spec_;
   pipeline::EventRouter router_;
   int fd_ = -1;
+  bool regular_ = false;  // a regular file (stdin and pipes have no position)
+  // The position: the file's identity and the offset after the last line handed to the
+  // decoder; a CSV header line too, for the decoder of a resumed run.
+  std::uint64_t device_ = 0, inode_ = 0;
+  std::uint64_t offset_ = 0;
+  std::string header_;
 };
 
 }  // namespace rivulet::connectors

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pipeline/clock.h"
+#include "pipeline/snapshot.h"
 
 namespace rivulet::connectors {
 namespace {
@@ -53,6 +54,11 @@ class EventClock {
         step_ms_(1000 / eps_),
         step_rest_(1000 % eps_) {}
   std::uint64_t millis() const noexcept { return millis_; }
+  // The clock after `n` events: floor(n * 1000 / eps) ms, the rest carried.
+  void seek(std::uint64_t n) noexcept {
+    millis_ = n * 1000 / eps_;
+    rest_ = n * 1000 % eps_;
+  }
   void next() noexcept {
     millis_ += step_ms_;
     rest_ += step_rest_;
@@ -255,28 +261,34 @@ class NexmarkEvents {
 };
 
 // The generator loop, for one profile's events.
+// Routes events `next` (from where a checkpoint left off, else 0) to count; `next` says how far
+// it got at each flush (the source's checkpoint position).
 template <typename Events>
 void generate(const config::GeneratorSpec& spec, std::int64_t start_ms,
-              pipeline::EventRouter& router, Events& events, std::stop_token stop) {
+              pipeline::EventRouter& router, Events& events, std::uint64_t& next,
+              std::stop_token stop) {
   const std::uint64_t count = spec.count > 0 ? static_cast<std::uint64_t>(spec.count) : ~0ULL;
   const std::int64_t began = pipeline::steadyNanos();
   const std::uint64_t batch =
       spec.throttle > 0
           ? std::clamp<std::uint64_t>(static_cast<std::uint64_t>(spec.throttle) / 100, 1, kBatch)
           : kBatch;
-  std::uint64_t i = 0;
+  const std::uint64_t first = next;
+  std::uint64_t i = first;
   EventClock clock(spec.events_per_second);
+  clock.seek(i);
   while (i < count && !stop.stop_requested()) {
     const std::int64_t now = pipeline::wallNanos();
     const std::uint64_t batch_end = std::min(count, i + batch);
     for (; i < batch_end; ++i, clock.next()) {
       router.route(events.make(i, start_ms + static_cast<std::int64_t>(clock.millis())), now);
     }
+    next = i;
     router.flush(now, pipeline::steadyNanos());
     if (spec.throttle > 0) {
       // Sleep until the wall clock catches up with the event count; no spinning.
       const std::int64_t due =
-          began + static_cast<std::int64_t>(i * 1'000'000'000ULL /
+          began + static_cast<std::int64_t>((i - first) * 1'000'000'000ULL /
                                             static_cast<std::uint64_t>(spec.throttle));
       for (std::int64_t ahead = due - pipeline::steadyNanos(); ahead > 0 && !stop.stop_requested();
            ahead = due - pipeline::steadyNanos()) {
@@ -311,15 +323,34 @@ NexmarkEvent nexmarkEvent(const config::GeneratorSpec& spec, std::int64_t start_
 GeneratorSource::GeneratorSource(const config::GeneratorSpec& spec, pipeline::EventRouter router)
     : spec_(spec),
       router_(std::move(router)),
-      start_ms_(spec.start_ms ? *spec.start_ms : pipeline::wallNanos() / 1'000'000) {}
+      start_ms_(spec.start_ms ? *spec.start_ms : pipeline::wallNanos() / 1'000'000) {
+  // The position: [start_ms:i64][next event:u64] — the start too, which is the wall clock at
+  // the first start unless configured, so that a resumed run goes on with the same times.
+  router_.setPosition([this] {
+    pipeline::SnapshotWriter out;
+    out.put(start_ms_);
+    out.put(next_);
+    return out.take();
+  });
+}
+
+bool GeneratorSource::restore(std::string_view position) {
+  pipeline::SnapshotReader in(position);
+  const auto start_ms = in.get<std::int64_t>();
+  const auto next = in.get<std::uint64_t>();
+  if (!in.done()) return false;
+  start_ms_ = start_ms;
+  next_ = next;
+  return true;
+}
 
 void GeneratorSource::run(std::stop_token stop) {
   if (spec_.profile == config::GeneratorProfile::kNexmark) {
     NexmarkEvents events(spec_, router_.plan());
-    generate(spec_, start_ms_, router_, events, stop);
+    generate(spec_, start_ms_, router_, events, next_, stop);
   } else {
     KeyEvents events(spec_, router_.plan());
-    generate(spec_, start_ms_, router_, events, stop);
+    generate(spec_, start_ms_, router_, events, next_, stop);
   }
 }
 

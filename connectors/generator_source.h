@@ -46,11 +46,13 @@ class GeneratorSource final : public Source {
   GeneratorSource(const config::GeneratorSpec& spec, pipeline::EventRouter router);
   void run(std::stop_token stop) override;
   bool bounded() const override { return spec_.count > 0; }
+  bool restore(std::string_view position) override;
 
  private:
   const config::GeneratorSpec spec_;
   pipeline::EventRouter router_;
   std::int64_t start_ms_;
+  std::uint64_t next_ = 0;  // the next event's index; read by the position at each flush
 };
 
 }  // namespace rivulet::connectors

@@ -61,6 +61,10 @@ class LineFramer {
     if (begin_ == end_) begin_ = scan_ = end_ = 0;
   }
 
+  // Bytes taken by commit() that are not yet part of a handed-out line: where the next line
+  // starts is this far back from the end of what was read.
+  std::size_t pending() const noexcept { return end_ - begin_; }
+
   // End of input: a last line without a newline still counts.
   template <typename OnLine, typename OnTooLong>
   void finish(OnLine&& on_line, OnTooLong&& on_too_long) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -26,6 +27,10 @@ class Source {
   virtual std::string where() const { return {}; }
   // Set-up problems worth a warning in the log (a smaller socket buffer than configured).
   virtual std::vector<std::string> warnings() const { return {}; }
+  // Resumes from `position`, which this kind of source noted for a checkpoint (through
+  // EventRouter::setPosition). Before run(); false if it is not one of its positions. A source
+  // without positions (tcp, udp, zmq: what was in flight is gone) takes only the empty one.
+  virtual bool restore(std::string_view position) { return position.empty(); }
 };
 
 struct KafkaStats;

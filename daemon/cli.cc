@@ -3,6 +3,7 @@
 namespace rivulet::daemon {
 
 const char* const kUsage = R"(usage: rivuletd --config FILE [--check] [--log-level LEVEL]
+                [--discard-checkpoint]
        rivuletd --version | --help
 
 rivulet: windowed stream aggregation, results published over ZeroMQ.
@@ -10,11 +11,15 @@ rivulet: windowed stream aggregation, results published over ZeroMQ.
   -c, --config FILE     the YAML config to run (see README and examples/)
       --check           validate the config, print a summary or every error, and exit
       --log-level LEVEL debug | info | warn | error (overrides daemon.log_level)
+      --discard-checkpoint
+                        start afresh when the checkpoint in daemon.checkpoint.dir is corrupt
+                        or from another config (it is moved aside, not deleted)
   -V, --version         print the version and exit
   -h, --help            print this help and exit
 
 Signals: SIGTERM or SIGINT stop the sources, drain the rings, publish open windows as
-"partial" and exit 0. When every source is bounded, rivuletd exits 0 by itself once all
+"partial" (with daemon.checkpoint: take a last checkpoint instead, which the next start
+resumes from) and exit 0. When every source is bounded, rivuletd exits 0 by itself once all
 results are published.
 
 Exit codes: 0 ok / config valid, 1 config errors, 2 bad command line, 3 could not start.
@@ -46,6 +51,8 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
       options.log_level = level;
     } else if (arg == "--check") {
       options.check = true;
+    } else if (arg == "--discard-checkpoint") {
+      options.discard_checkpoint = true;
     } else if (arg == "-h" || arg == "--help") {
       options.help = true;
     } else if (arg == "-V" || arg == "--version") {

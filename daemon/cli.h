@@ -17,6 +17,7 @@ enum ExitCode : int {
 struct Options {
   std::string config;
   bool check = false;
+  bool discard_checkpoint = false;
   bool help = false;
   bool version = false;
   std::optional<std::string> log_level;

@@ -11,6 +11,7 @@
 #include "connectors/file_output.h"
 #include "daemon/log.h"
 #include "pipeline/clock.h"
+#include "pipeline/hash.h"
 
 namespace rivulet::daemon {
 namespace {
@@ -82,10 +83,43 @@ void nameAndPin(const std::string& name, int cpu) {
 
 }  // namespace
 
-Engine::Engine(const config::Config& config) : config_(config), context_(1) {
+int resolvedStages(const config::Config& config) {
+  const int cpus = static_cast<int>(allowedCpus().size());
+  return config.daemon.stages > 0 ? config.daemon.stages : std::max(1, cpus - 1);
+}
+
+// What checkpointed state means depends on: the number of stages (keys are spread by hash over
+// them), each pipeline's window, key and aggregates, and the sources (positions are per source).
+std::uint64_t checkpointFingerprint(const config::Config& config) {
+  const int stages = resolvedStages(config);
+  std::vector<pipeline::PipelinePlan> plans;
+  for (std::size_t p = 0; p < config.pipelines.size(); ++p) {
+    plans.push_back(pipeline::compilePipeline(config, p, static_cast<std::size_t>(stages)));
+  }
+  std::string text = "stages " + std::to_string(stages) + "\n";
+  for (const config::SourceConfig& source : config.sources) {
+    text += "source " + source.name + " " + std::to_string(static_cast<int>(source.kind)) + "\n";
+  }
+  for (const pipeline::PipelinePlan& plan : plans) {
+    text += "pipeline " + plan.name + " " + std::to_string(plan.session) + " " +
+            std::to_string(plan.gap) + " " + std::to_string(plan.size) + " " +
+            std::to_string(plan.slide) + " " + std::to_string(plan.allowed_lateness) + " " +
+            std::to_string(plan.emit_updates) + " " + std::to_string(plan.max_keys) + "\n";
+    for (const config::GroupBySpec& g : plan.group_by) text += " key " + g.name + "\n";
+    for (const config::AggregateSpec& a : plan.aggregates) {
+      text += " aggregate " + a.name + " " + std::to_string(static_cast<int>(a.kind)) + " " +
+              a.field + " " + std::to_string(a.quantile) + " " + std::to_string(a.k) + "\n";
+    }
+    for (const std::string& field : plan.value_fields) text += " value " + field + "\n";
+  }
+  return pipeline::hashKey(text);
+}
+
+Engine::Engine(const config::Config& config, const CheckpointData* restored)
+    : config_(config), context_(1) {
   const std::vector<int> allowed = allowedCpus();
   const int n_cores = static_cast<int>(allowed.size());
-  const int n_stages = config_.daemon.stages > 0 ? config_.daemon.stages : std::max(1, n_cores - 1);
+  const int n_stages = resolvedStages(config_);
 
   // Pinning: explicit cpus win; by default stages take the last allowed cpus one each and
   // everything else floats on what is left (on one cpu nothing is pinned).
@@ -153,6 +187,28 @@ Engine::Engine(const config::Config& config) : config_(config), context_(1) {
                                                         &publisher_->doorbell()));
   }
 
+  fingerprint_ = checkpointFingerprint(config_);
+  if (config_.daemon.checkpoint) {
+    checkpoints_ = std::make_unique<pipeline::CheckpointBoard>(config_.sources.size(),
+                                                               static_cast<std::size_t>(n_stages));
+    publisher_->joinCheckpoints(*checkpoints_);
+    for (std::size_t i = 0; i < stages_.size(); ++i) stages_[i]->joinCheckpoints(*checkpoints_, i);
+  }
+  if (restored != nullptr) {
+    const auto unusable = [](const std::string& part) {
+      return std::runtime_error("checkpoint: the state of " + part +
+                                " cannot be restored (corrupt, or from another version)");
+    };
+    if (restored->stages.size() != stages_.size() ||
+        restored->sources.size() != config_.sources.size()) {
+      throw unusable("the daemon");
+    }
+    for (std::size_t i = 0; i < stages_.size(); ++i) {
+      if (!stages_[i]->restore(restored->stages[i])) throw unusable("stage " + std::to_string(i));
+    }
+    if (!publisher_->restore(restored->publisher)) throw unusable("the publisher");
+  }
+
   // Sources last: a tcp source starts accepting as soon as it is built.
   for (std::size_t s = 0; s < config_.sources.size(); ++s) {
     std::vector<pipeline::Ring*> rings;
@@ -161,8 +217,13 @@ Engine::Engine(const config::Config& config) : config_(config), context_(1) {
     for (auto& stage : stages_) bells.push_back(&stage->doorbell());
     pipeline::EventRouter router(pipeline::planSource(config_, s, plans_), std::move(rings),
                                  *source_stats_[s], std::move(bells));
+    if (checkpoints_) router.joinCheckpoints(*checkpoints_, s);
     const connectors::SourceContext context{s, commits_.get(), kafka_stats_[s].get()};
     sources_.push_back(connectors::makeSource(config_.sources[s], std::move(router), context));
+    if (restored != nullptr && !sources_.back()->restore(restored->sources[s])) {
+      throw std::runtime_error("checkpoint: the position of source " + config_.sources[s].name +
+                               " cannot be restored (corrupt, or from another version)");
+    }
   }
 
   // The watchdog's view of every thread start() will run, in that order.

@@ -14,7 +14,9 @@
 #include "connectors/kafka_source.h"
 #include "connectors/source.h"
 #include "connectors/zmq_output.h"
+#include "daemon/checkpoint_file.h"
 #include "pipeline/aggregate.h"
+#include "pipeline/checkpoint_board.h"
 #include "pipeline/plan.h"
 #include "pipeline/publisher.h"
 #include "pipeline/record.h"
@@ -22,6 +24,13 @@
 #include "pipeline/stats.h"
 
 namespace rivulet::daemon {
+
+// The number of stage threads `config` runs: daemon.stages, by default cores - 1 (at least 1).
+int resolvedStages(const config::Config& config);
+// What checkpointed state's meaning depends on: the number of stages (keys are spread by hash
+// over them), each pipeline's window, key and aggregates, and the sources (positions are per
+// source). A checkpoint with another fingerprint is not restored.
+std::uint64_t checkpointFingerprint(const config::Config& config);
 
 // One engine thread as the watchdog sees it.
 struct ThreadHeartbeat {
@@ -33,7 +42,9 @@ class Engine {
  public:
   // Builds everything and binds every socket; throws std::runtime_error with a message for the
   // operator when something cannot start (port in use, unreadable file).
-  explicit Engine(const config::Config& config);
+  // With `restored` (a checkpoint read for this config), the stages, the publisher and the
+  // sources resume from it; throws when a part does not fit (the checkpoint is then unusable).
+  explicit Engine(const config::Config& config, const CheckpointData* restored = nullptr);
   ~Engine();
 
   void start();
@@ -63,6 +74,9 @@ class Engine {
   const connectors::KafkaStats* kafkaStats(std::size_t source) const {
     return kafka_stats_[source].get();
   }
+  // Checkpoints (daemon.checkpoint): the board the threads leave their parts on, null without.
+  pipeline::CheckpointBoard* checkpoints() { return checkpoints_.get(); }
+  std::uint64_t fingerprint() const { return fingerprint_; }
   // The source itself, for what it says about its set-up (where it listens, warnings).
   const connectors::Source& source(std::size_t source) const { return *sources_[source]; }
 
@@ -107,6 +121,8 @@ class Engine {
   std::unique_ptr<connectors::ZmqOutput> zmq_;
   std::vector<std::unique_ptr<pipeline::ResultOutput>> outputs_;
   std::unique_ptr<pipeline::CommitBoard> commits_;
+  std::unique_ptr<pipeline::CheckpointBoard> checkpoints_;
+  std::uint64_t fingerprint_ = 0;
   std::unique_ptr<pipeline::Publisher> publisher_;
   std::vector<std::jthread> source_threads_;
   std::vector<std::jthread> threads_;  // stages and publisher

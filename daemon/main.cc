@@ -5,9 +5,12 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "config/loader.h"
+#include "daemon/checkpoint_file.h"
+#include "daemon/checkpointer.h"
 #include "daemon/cli.h"
 #include "daemon/engine.h"
 #include "daemon/log.h"
@@ -18,6 +21,11 @@
 #include "pipeline/clock.h"
 
 namespace rd = rivulet::daemon;
+
+namespace {
+// How long a stop waits for its last checkpoint (systemd's TimeoutStopSec is 30 s).
+constexpr std::int64_t kStopCheckpointTimeoutNs = 20'000'000'000;
+}  // namespace
 
 int main(int argc, char** argv) {
   std::string error;
@@ -67,11 +75,47 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // The checkpoint to resume from, if any: a bad one stops the start, unless told to discard it
+  // (silently starting afresh would publish windows again and lose the source positions).
+  std::optional<rd::CheckpointData> restored;
+  if (config.daemon.checkpoint) {
+    const std::string& dir = config.daemon.checkpoint->dir;
+    rd::CheckpointRead read = rd::readCheckpoint(dir, rd::checkpointFingerprint(config));
+    if (read.status == rd::CheckpointRead::Status::kOk) {
+      restored = std::move(read.data);
+    } else if (read.status != rd::CheckpointRead::Status::kNone) {
+      const std::string what = rd::checkpointPath(dir) + ": " + read.message;
+      if (!options->discard_checkpoint) {
+        rd::logError("cannot start: checkpoint " + what +
+                     "; start with --discard-checkpoint to move it aside and begin afresh");
+        return rd::kExitStartFailed;
+      }
+      std::string error;
+      if (!rd::discardCheckpoint(dir, error)) {
+        rd::logError("cannot start: " + error);
+        return rd::kExitStartFailed;
+      }
+      rd::logWarn("checkpoint " + what + ": moved aside (--discard-checkpoint), starting afresh");
+    }
+  }
+
   std::unique_ptr<rd::Engine> engine;
+  std::unique_ptr<rd::Checkpointer> checkpointer;
   std::unique_ptr<prometheus::Exposer> exposer;
   std::shared_ptr<rd::EngineMetrics> metrics;
   try {
-    engine = std::make_unique<rd::Engine>(config);
+    engine = std::make_unique<rd::Engine>(config, restored ? &*restored : nullptr);
+    if (config.daemon.checkpoint) {
+      std::vector<std::string> names;
+      for (const auto& source : config.sources) names.push_back(source.name);
+      checkpointer = std::make_unique<rd::Checkpointer>(
+          *config.daemon.checkpoint, *engine->checkpoints(), engine->fingerprint(),
+          std::move(names), restored ? restored->id : 0);
+    }
+    if (restored) {
+      rd::logInfo("resuming from checkpoint " + std::to_string(restored->id) + " in " +
+                  config.daemon.checkpoint->dir);
+    }
     const auto& m = config.daemon.metrics;
     const std::string bind = (m.host.find(':') != std::string::npos ? "[" + m.host + "]" : m.host) +
                              ":" + std::to_string(m.port);
@@ -83,6 +127,7 @@ int main(int argc, char** argv) {
                                " (address in use or not available)");
     }
     metrics = std::make_shared<rd::EngineMetrics>(*engine);
+    if (checkpointer) metrics->observeCheckpoints(checkpointer->stats());
     exposer->RegisterCollectable(metrics);
     const auto ports = exposer->GetListeningPorts();
     rd::logInfo("metrics on http://" + bind.substr(0, bind.rfind(':')) + ":" +
@@ -113,15 +158,24 @@ int main(int argc, char** argv) {
   const timespec tick{0, 50'000'000};
   while (!engine->finished()) {
     const int sig = sigtimedwait(&signals, nullptr, &tick);
+    if (checkpointer && !stopping) checkpointer->tick(rivulet::pipeline::steadyNanos());
     if (sig == SIGINT || sig == SIGTERM) {
       if (stopping) {
         rd::logWarn("second stop signal: exiting without draining");
         std::_Exit(rd::kExitOk);
       }
       stopping = true;
-      rd::logInfo(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                  ": stopping sources, draining, publishing open windows as partial");
-      service.stopping("stopping: draining, publishing open windows as partial");
+      const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+      if (checkpointer) {
+        rd::logInfo(std::string("received ") + name + ": taking a last checkpoint, stopping");
+        service.stopping("stopping: taking a last checkpoint");
+        checkpointer->checkpointNow(kStopCheckpointTimeoutNs,
+                                    [&] { service.tick(rivulet::pipeline::steadyNanos()); });
+      } else {
+        rd::logInfo(std::string("received ") + name +
+                    ": stopping sources, draining, publishing open windows as partial");
+        service.stopping("stopping: draining, publishing open windows as partial");
+      }
       engine->requestStop();
     } else if (sig == SIGHUP) {
       if (service.isStopping()) {

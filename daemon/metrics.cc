@@ -144,6 +144,31 @@ void appendProcessMetrics(std::vector<MetricFamily>& out) {
   for (MetricFamily* f : {&cpu, &threads, &fds, &max_fds, &start}) out.push_back(std::move(*f));
 }
 
+void appendCheckpointMetrics(const CheckpointStats& stats, std::vector<MetricFamily>& out) {
+  const auto load = [](const auto& atomic) {
+    return static_cast<double>(atomic.load(std::memory_order_relaxed));
+  };
+  auto taken = family("rivulet_checkpoints_total",
+                      "Checkpoints completed by every thread, by whether the file was written.",
+                      MetricType::Counter);
+  add(taken, {{"result", "written"}}, load(stats.written));
+  add(taken, {{"result", "failed"}}, load(stats.failed));
+  auto bytes = family("rivulet_checkpoint_size_bytes", "Size of the last checkpoint written.",
+                      MetricType::Gauge);
+  add(bytes, {}, load(stats.last_bytes));
+  auto duration =
+      family("rivulet_checkpoint_duration_seconds",
+             "From the request of the last checkpoint written to its file being durable.",
+             MetricType::Gauge);
+  add(duration, {}, load(stats.last_duration_ns) / 1e9);
+  auto last = family("rivulet_checkpoint_last_timestamp_seconds",
+                     "When the last checkpoint written was taken, seconds since the epoch; 0 "
+                     "before the first (alert on time() minus this).",
+                     MetricType::Gauge);
+  add(last, {}, load(stats.last_taken_at) / 1e9);
+  for (MetricFamily* f : {&taken, &bytes, &duration, &last}) out.push_back(std::move(*f));
+}
+
 // One counter with a `state` label rather than a busy and an idle counter: the two states split
 // one quantity, the stage thread's time, so summing over `state` is meaningful (as for
 // node_cpu_seconds_total{mode}) and a stage's utilisation is one ratio of one metric.
@@ -310,6 +335,7 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   out.push_back(heartbeatAges(engine_));
   appendProcessMetrics(out);
   appendStageMetrics(engine_, out);
+  if (checkpoints_ != nullptr) appendCheckpointMetrics(*checkpoints_, out);
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include <prometheus/collectable.h>
 
+#include "daemon/checkpointer.h"
 #include "daemon/engine.h"
 
 namespace rivulet::daemon {
@@ -13,9 +14,12 @@ class EngineMetrics final : public prometheus::Collectable {
  public:
   explicit EngineMetrics(const Engine& engine) : engine_(engine) {}
   std::vector<prometheus::MetricFamily> Collect() const override;
+  // With daemon.checkpoint: the checkpoints taken. Before the exposer serves.
+  void observeCheckpoints(const CheckpointStats& stats) { checkpoints_ = &stats; }
 
  private:
   const Engine& engine_;
+  const CheckpointStats* checkpoints_ = nullptr;
 };
 
 // Resident set size of this process in bytes (from /proc/self/statm); 0 if unreadable.

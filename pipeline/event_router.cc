@@ -617,6 +617,18 @@ void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
     idle_ = broadcast(RecordType::kIdle, sent_watermark_, 0, true);
   }
   for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
+  if (checkpoints_ != nullptr) [[unlikely]] {
+    if (const std::uint64_t id = checkpoints_->requested(); id > checkpoint_) barrier(id);
+  }
+}
+
+// Cold: once per checkpoint. The position is noted before the barrier leaves: the ring's release
+// store publishes it to the stage, and through the stage to the publisher and the coordinator.
+void EventRouter::barrier(std::uint64_t id) noexcept {
+  checkpoint_ = id;
+  checkpoints_->setSource(checkpoint_index_, id, position_ ? position_() : std::string());
+  broadcast(RecordType::kBarrier, static_cast<std::int64_t>(id), 0, false);
+  for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
 }
 
 void EventRouter::mark(std::uint64_t seq) noexcept {
@@ -633,6 +645,10 @@ void EventRouter::reset(std::int64_t floor) noexcept {
 void EventRouter::end(bool stopped) noexcept {
   bump(stats_.events, events_since_flush_);
   events_since_flush_ = 0;
+  // Before the end record, which orders it before any checkpoint that counts on it.
+  if (checkpoints_ != nullptr) {
+    checkpoints_->setFinal(checkpoint_index_, position_ ? position_() : std::string());
+  }
   broadcast(RecordType::kEnd, max_time_, stopped ? kEndStopped : 0, false);
   for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
 }

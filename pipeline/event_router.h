@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "pipeline/checkpoint_board.h"
 #include "pipeline/doorbell.h"
 #include "pipeline/event.h"
 #include "pipeline/expression.h"
@@ -98,6 +100,17 @@ class EventRouter {
 
   // Sends the end of this source's stream to every stage.
   void end(bool stopped) noexcept;
+  // Checkpoints: from now on flush() takes part in those `board` requests. At the first flush
+  // after a request it writes the source's position (setPosition) into board.source(index) and
+  // sends the barrier to every stage.
+  void joinCheckpoints(CheckpointBoard& board, std::size_t index) noexcept {
+    checkpoints_ = &board;
+    checkpoint_index_ = index;
+  }
+  // How the source's position is told, for checkpoints: called on this thread, in flush(), at a
+  // point where every event before it has been routed. Without one the position is empty (the
+  // source cannot resume from one).
+  void setPosition(std::function<std::string()> position) { position_ = std::move(position); }
 
   // For a source that keeps its own watermark (Kafka: the minimum over its partitions): flush()
   // sends this one from now on instead of the latest event time minus the delay. Sent only when
@@ -170,6 +183,8 @@ class EventRouter {
   [[gnu::noinline]] bool roomForEvent() noexcept;
   void push(std::size_t ring, std::span<const Cell> cells) noexcept;
   void publish(std::size_t ring) noexcept;
+  // Notes the position for checkpoint `id` and sends its barrier to every stage.
+  [[gnu::cold]] void barrier(std::uint64_t id) noexcept;
   void beat(std::int64_t steady) noexcept {
     stats_.heartbeat.store(steady, std::memory_order_relaxed);
   }
@@ -203,7 +218,11 @@ class EventRouter {
   std::int64_t max_time_ = kMinTime;
   std::int64_t last_time_ = kMinTime;
   std::int64_t sent_watermark_ = kMinTime;
-  bool own_watermark_ = false;  // setWatermark() was called: watermark_ is the source's
+  CheckpointBoard* checkpoints_ = nullptr;
+  std::size_t checkpoint_index_ = 0;
+  std::function<std::string()> position_;
+  std::uint64_t checkpoint_ = 0;  // the latest checkpoint this source has sent a barrier for
+  bool own_watermark_ = false;    // setWatermark() was called: watermark_ is the source's
   std::int64_t watermark_ = kMinTime;
   std::int64_t last_event_steady_ = 0;
   bool idle_ = false;

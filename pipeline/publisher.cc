@@ -6,6 +6,7 @@
 #include "pipeline/backoff.h"
 #include "pipeline/clock.h"
 #include "pipeline/json_writer.h"
+#include "pipeline/snapshot.h"
 #include "pipeline/stage.h"
 
 namespace rivulet::pipeline {
@@ -24,7 +25,9 @@ Publisher::Publisher(std::span<const PipelinePlan> pipelines, std::vector<Ring*>
       outputs_(std::move(outputs)),
       stats_(stats),
       published_(std::move(published)),
-      commits_(commits) {
+      commits_(commits),
+      at_barrier_(rings_.size(), false),
+      ended_(rings_.size(), false) {
   for (const PipelinePlan& p : pipelines) {
     PipelineState state;
     state.name = p.name;
@@ -41,14 +44,14 @@ Publisher::Publisher(std::span<const PipelinePlan> pipelines, std::vector<Ring*>
 }
 
 void Publisher::run() noexcept {
-  std::vector<bool> ended(rings_.size(), false);
+  std::vector<bool>& ended = ended_;
   std::size_t open = rings_.size();
   Backoff backoff;
   bool idle_done = false;
   while (open > 0) {
     std::size_t cells = 0;
     for (std::size_t i = 0; i < rings_.size(); ++i) {
-      if (ended[i]) continue;
+      if (ended[i] || at_barrier_[i]) continue;
       bool end = false;
       cells += drain(i, end);
       if (end) {
@@ -56,6 +59,7 @@ void Publisher::run() noexcept {
         --open;
       }
     }
+    if (barrier_ != 0) alignBarrier();
     heartbeat_.store(steadyNanos(), std::memory_order_relaxed);
     if (cells > 0) {
       backoff.reset();
@@ -75,7 +79,7 @@ void Publisher::run() noexcept {
     const std::uint32_t epoch = doorbell_.prepare();
     bool ready = false;
     for (std::size_t i = 0; i < rings_.size(); ++i)
-      ready |= !ended[i] && rings_[i]->available() > 0;
+      ready |= !ended[i] && !at_barrier_[i] && rings_[i]->available() > 0;
     if (ready) {
       doorbell_.cancel();
     } else {
@@ -128,6 +132,10 @@ std::size_t Publisher::drain(std::size_t stage, bool& ended) noexcept {
         sendMarkers(pipeline);
         break;
       }
+      case RecordType::kBarrier:
+        at_barrier_[stage] = true;
+        barrier_ = static_cast<std::uint64_t>(h->time);
+        break;
       case RecordType::kEnd:
         // The stage has flushed everything: it holds no window back any more.
         ended = true;
@@ -140,9 +148,68 @@ std::size_t Publisher::drain(std::size_t stage, bool& ended) noexcept {
         break;
     }
     offset += h->cells;
+    if (at_barrier_[stage]) break;  // the rest waits for the other stages' barriers
   }
   if (offset > 0) ring.consume(offset);
   return offset;
+}
+
+void Publisher::alignBarrier() noexcept {
+  for (std::size_t i = 0; i < rings_.size(); ++i) {
+    if (!ended_[i] && !at_barrier_[i]) return;
+  }
+  // Every result before the barriers is out of this thread: flush the outputs' buffers, so that
+  // a checkpoint never counts on results held only in memory.
+  for (ResultOutput* out : outputs_) out->idle();
+  if (checkpoints_ != nullptr) {
+    snapshot(checkpoints_->publisher());
+    checkpoints_->complete(barrier_);
+  }
+  std::fill(at_barrier_.begin(), at_barrier_.end(), false);
+  barrier_ = 0;
+}
+
+// The publisher's part of a checkpoint: [pipelines:u32][stages:u32], then per pipeline
+// [seq:u64], [stage watermark:i64] per stage, [open windows:u32] and per open window
+// [end:i64][start:i64][results:u64].
+void Publisher::snapshot(std::string& out) const {
+  SnapshotWriter writer;
+  writer.put<std::uint32_t>(static_cast<std::uint32_t>(pipelines_.size()));
+  writer.put<std::uint32_t>(static_cast<std::uint32_t>(rings_.size()));
+  for (const PipelineState& pipeline : pipelines_) {
+    writer.put<std::uint64_t>(pipeline.seq);
+    for (const std::int64_t watermark : pipeline.stage_watermark) writer.put(watermark);
+    writer.put<std::uint32_t>(static_cast<std::uint32_t>(pipeline.open.size()));
+    for (const auto& [end, window] : pipeline.open) {
+      writer.put(end);
+      writer.put(window.start);
+      writer.put(window.results);
+    }
+  }
+  out = writer.take();
+}
+
+bool Publisher::restore(std::string_view snapshot) {
+  SnapshotReader reader(snapshot);
+  if (reader.get<std::uint32_t>() != pipelines_.size() ||
+      reader.get<std::uint32_t>() != rings_.size()) {
+    return false;
+  }
+  for (PipelineState& pipeline : pipelines_) {
+    pipeline.seq = reader.get<std::uint64_t>();
+    for (std::int64_t& watermark : pipeline.stage_watermark) {
+      watermark = reader.get<std::int64_t>();
+    }
+    pipeline.open.clear();
+    const std::uint32_t windows = reader.getCount(3 * sizeof(std::int64_t));
+    for (std::uint32_t w = 0; w < windows && reader.ok(); ++w) {
+      const auto end = reader.get<std::int64_t>();
+      OpenWindow& window = pipeline.open[end];
+      window.start = reader.get<std::int64_t>();
+      window.results = reader.get<std::uint64_t>();
+    }
+  }
+  return reader.done();
 }
 
 // Sends the marker of every open window that all stages have fired or passed, in end order.

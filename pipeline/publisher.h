@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/checkpoint_board.h"
 #include "pipeline/commit_board.h"
 #include "pipeline/doorbell.h"
 #include "pipeline/plan.h"
@@ -48,6 +49,12 @@ class Publisher {
   // Steady-clock time (ns) of the publisher's last loop iteration (a parked publisher wakes at
   // least every 50 ms); any thread, for the watchdog.
   std::int64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
+  // Checkpoints: completes those of `board` once every stage's barrier is in. Before run().
+  void joinCheckpoints(CheckpointBoard& board) noexcept { checkpoints_ = &board; }
+  // Takes the state a checkpoint noted (board.publisher() then): each pipeline's seq and the
+  // windows waiting for their end-of-window markers. Before run(); false if corrupt or not for
+  // these pipelines and stages (the publisher must then not be run).
+  bool restore(std::string_view snapshot);
 
   // Stages ring this after publishing results (any thread).
   Doorbell& doorbell() noexcept { return doorbell_; }
@@ -69,6 +76,10 @@ class Publisher {
   };
 
   std::size_t drain(std::size_t stage, bool& ended) noexcept;
+  // A stage's barrier, or its end, arrived: once every stage's is in, notes this thread's state
+  // and completes the checkpoint. Cold: once per checkpoint.
+  [[gnu::cold]] void alignBarrier() noexcept;
+  void snapshot(std::string& out) const;
   void publish(const RecordHeader* h) noexcept;
   void sendMarkers(PipelineState& pipeline) noexcept;
   void observeLatency(std::int64_t nanos) noexcept;
@@ -79,6 +90,10 @@ class Publisher {
   PublisherStats& stats_;
   std::vector<Counter*> published_;
   CommitBoard* commits_;  // null when no source commits
+  CheckpointBoard* checkpoints_ = nullptr;
+  std::uint64_t barrier_ = 0;     // the checkpoint whose barriers are arriving, 0 when none
+  std::vector<bool> at_barrier_;  // per stage: its barrier is in; its ring waits for the rest
+  std::vector<bool> ended_;       // per stage
   RecordReader reader_;
   std::string payload_;
   std::atomic<std::int64_t> heartbeat_{0};

@@ -44,6 +44,9 @@ enum class RecordType : std::uint8_t {
   // Source -> stage: drop the state of the source's pipelines, its events will be consumed again
   // (a Kafka rebalance); header.time is the replay floor (see Stage), kMinTime for none.
   kReset,
+  // Checkpoint barriers (pipeline/checkpoint_board.h), source -> stage and stage -> publisher:
+  // everything before it belongs to checkpoint header.time (the id), nothing after it does.
+  kBarrier,
 };
 
 enum : std::uint8_t {

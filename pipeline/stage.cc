@@ -8,6 +8,7 @@
 #include "pipeline/hash.h"
 #include "pipeline/json_writer.h"
 #include "pipeline/key.h"
+#include "pipeline/snapshot.h"
 #include "pipeline/value_slot.h"
 
 namespace rivulet::pipeline {
@@ -105,8 +106,9 @@ void Stage::run() noexcept {
   while (open > 0) {
     std::size_t cells = 0;
     for (Input& input : inputs_) {
-      if (!input.ended) cells += drain(input);
+      if (!input.ended && !input.at_barrier) cells += drain(input);
     }
+    if (barrier_ != 0) alignBarrier();
     publishResults();
     for (std::size_t p = 0; p < operators_.size(); ++p) {
       if (events_[p] | late_[p] | refused_[p]) {
@@ -152,7 +154,7 @@ void Stage::publishResults() noexcept {
 void Stage::park() noexcept {
   const std::uint32_t epoch = doorbell_.prepare();
   for (const Input& input : inputs_) {
-    if (!input.ended && input.ring->available() > 0) {
+    if (!input.ended && !input.at_barrier && input.ring->available() > 0) {
       doorbell_.cancel();
       return;
     }
@@ -168,6 +170,7 @@ std::size_t Stage::drain(Input& input) noexcept {
     if (h == nullptr) break;  // only part of a record fits the batch window: next time
     process(input, h);
     offset += h->cells;
+    if (input.at_barrier) break;  // the rest waits for the other inputs' barriers
   }
   if (offset > 0) input.ring->consume(offset);
   return offset;
@@ -204,6 +207,10 @@ void Stage::process(Input& input, const RecordHeader* h) noexcept {
     }
     case RecordType::kReset:
       onReset(static_cast<std::size_t>(&input - inputs_.data()), h->time);
+      break;
+    case RecordType::kBarrier:
+      input.at_barrier = true;
+      barrier_ = static_cast<std::uint64_t>(h->time);
       break;
     default:
       break;  // not sent to stages
@@ -319,11 +326,61 @@ void Stage::finish() noexcept {
     bool stopped = false;
     for (int s : pipelines_[p].sources) stopped |= inputs_[static_cast<std::size_t>(s)].stopped;
     firing_pipeline_ = static_cast<std::uint16_t>(p);
+    // With checkpoints, a stop leaves the open windows to the last checkpoint (the daemon takes
+    // one as it stops): the next start restores them and replays what came after, and they are
+    // published once, complete, instead of partial now and again later.
+    if (stopped && checkpoints_ != nullptr) continue;
     operators_[p].flush(stopped ? ResultKind::kPartial : ResultKind::kFinal, *this);
     stats_[p]->state_entries.store(0, std::memory_order_relaxed);
   }
   pushControl(RecordType::kEnd, 0, kMaxTime);
   publishResults();
+}
+
+void Stage::alignBarrier() noexcept {
+  for (const Input& input : inputs_) {
+    if (!input.ended && !input.at_barrier) return;
+  }
+  if (checkpoints_ != nullptr) snapshot(checkpoints_->stage(checkpoint_index_));
+  pushControl(RecordType::kBarrier, 0, static_cast<std::int64_t>(barrier_));
+  publishResults();
+  for (Input& input : inputs_) input.at_barrier = false;
+  barrier_ = 0;
+}
+
+// A stage's part of a checkpoint: [pipelines:u32], then per pipeline [reported:i64] and its
+// operator's snapshot as one byte string (pipeline/window_operator.h, session_operator.h).
+void Stage::snapshot(std::string& out) const {
+  SnapshotWriter writer;
+  writer.put<std::uint32_t>(static_cast<std::uint32_t>(operators_.size()));
+  for (std::size_t p = 0; p < operators_.size(); ++p) {
+    writer.put<std::int64_t>(reported_[p]);
+    SnapshotWriter state;
+    if (operators_[p].windows) {
+      operators_[p].windows->snapshot(state);
+    } else {
+      operators_[p].sessions->snapshot(state);
+    }
+    writer.putBytes(state.bytes());
+  }
+  out = writer.take();
+}
+
+bool Stage::restore(std::string_view snapshot) {
+  SnapshotReader reader(snapshot);
+  if (reader.get<std::uint32_t>() != operators_.size()) return false;
+  for (std::size_t p = 0; p < operators_.size() && reader.ok(); ++p) {
+    reported_[p] = reader.get<std::int64_t>();
+    SnapshotReader state(reader.getBytes());
+    const bool restored = operators_[p].windows ? operators_[p].windows->restore(state)
+                                                : operators_[p].sessions->restore(state);
+    if (!restored || !state.done()) reader.fail();
+  }
+  if (!reader.done()) return false;
+  for (std::size_t p = 0; p < operators_.size(); ++p) {
+    stats_[p]->watermark.store(operators_[p].watermark(), std::memory_order_relaxed);
+  }
+  return true;
 }
 
 void Stage::pushControl(RecordType type, std::uint16_t pipeline, std::int64_t time,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pipeline/aggregate.h"
+#include "pipeline/checkpoint_board.h"
 #include "pipeline/doorbell.h"
 #include "pipeline/plan.h"
 #include "pipeline/record.h"
@@ -58,6 +59,16 @@ class Stage final : private ResultSink {
 
   // Sources ring this after publishing to the stage's inputs (any thread).
   Doorbell& doorbell() noexcept { return doorbell_; }
+
+  // Checkpoints: this stage is stage `index` of `board`'s. Before run().
+  void joinCheckpoints(CheckpointBoard& board, std::size_t index) noexcept {
+    checkpoints_ = &board;
+    checkpoint_index_ = index;
+  }
+  // Takes the state a checkpoint noted for this stage (board.stage(index) then). Before run();
+  // false if `snapshot` is corrupt or does not fit this stage's pipelines: the stage must then
+  // not be run.
+  bool restore(std::string_view snapshot);
 
   // Steady-clock time (ns) of the stage's last loop iteration (a parked stage wakes at least every
   // kParkNs) or of its last wait for room towards the publisher; any thread, for the watchdog.
@@ -108,6 +119,9 @@ class Stage final : private ResultSink {
     bool ended = false;
     bool stopped = false;
     std::deque<PendingMark> marks;  // in order
+    // Its barrier for the checkpoint in progress has arrived: nothing after it is read until
+    // every input's has (alignment), so the snapshot holds exactly the events before them.
+    bool at_barrier = false;
   };
 
   std::size_t drain(Input& input) noexcept;
@@ -120,6 +134,10 @@ class Stage final : private ResultSink {
   // floor: see onReset.
   void onReset(std::size_t source, std::int64_t floor) noexcept;
   void finish() noexcept;
+  // Once every input is at the barrier (or ended): snapshots the state into the board, passes
+  // the barrier to the publisher and reads on. Cold: once per checkpoint.
+  [[gnu::cold]] void alignBarrier() noexcept;
+  void snapshot(std::string& out) const;
   void push(std::span<const Cell> cells) noexcept;
   void publishResults() noexcept;
   void park() noexcept;
@@ -149,6 +167,9 @@ class Stage final : private ResultSink {
   std::string tail_;
   std::uint16_t firing_pipeline_ = 0;  // which operator is calling the ResultSink
   std::int64_t fired_at_ = 0;
+  CheckpointBoard* checkpoints_ = nullptr;
+  std::size_t checkpoint_index_ = 0;
+  std::uint64_t barrier_ = 0;  // the checkpoint whose barriers are arriving, 0 when none
   std::atomic<std::int64_t> heartbeat_{0};
   // Written once per loop iteration by the stage thread alone (bump: no locked instruction), read
   // at scrape time; they share the heartbeat's line, which only this thread writes.

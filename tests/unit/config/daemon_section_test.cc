@@ -53,5 +53,27 @@ pipelines: { p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() } 
               ElementsAre("t.yaml:1:20: daemon.publish: at least one endpoint is required"));
 }
 
+TEST(DaemonErrors, Checkpoint) {
+  EXPECT_THAT(errorsOf(R"yaml(daemon:
+  checkpoint: { interval: 10ms, every: 1s }
+sources: { s: { kind: generator } }
+pipelines: { p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() } } }
+)yaml"),
+              ElementsAre("t.yaml:2:15: daemon.checkpoint: missing required key \"dir\"",
+                          "t.yaml:2:27: daemon.checkpoint.interval: must be at least 100ms",
+                          "t.yaml:2:33: daemon.checkpoint.every: unknown key \"every\" (known "
+                          "keys: dir, interval)"));
+  const LoadResult ok = loadString(R"yaml(daemon:
+  checkpoint: { dir: /var/lib/rivulet }
+sources: { s: { kind: generator } }
+pipelines: { p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() } } }
+)yaml",
+                                   "t.yaml");
+  ASSERT_TRUE(ok.config.has_value());
+  ASSERT_TRUE(ok.config->daemon.checkpoint.has_value());
+  EXPECT_EQ(ok.config->daemon.checkpoint->dir, "/var/lib/rivulet");
+  EXPECT_EQ(ok.config->daemon.checkpoint->interval, 10'000'000'000);
+}
+
 }  // namespace
 }  // namespace rivulet::config

@@ -237,21 +237,23 @@ pipelines:
           "t.yaml:13:3: pipelines.p: duplicate key \"p\" (first defined on line 9)"));
 }
 
-TEST(LoadErrors, NotSupportedYet) {
+TEST(LoadErrors, CheckpointsDoNotCoverKafkaSourcesYet) {
   EXPECT_THAT(errorsOf(R"yaml(daemon:
   checkpoint: { dir: /var/lib/rivulet, interval: 10s }
 sources:
   s:
     kind: file
     path: in.csv
+  k: { kind: kafka, brokers: "127.0.0.1:9092", topics: [t], group: g }
 pipelines:
   p:
     from: s
-    where: "qty > 0"
     window: { session: { gap: 30s } }
     aggregates: { n: count() }
 )yaml"),
-              ElementsAre("t.yaml:2:3: daemon.checkpoint: \"checkpoint\" is not supported yet"));
+              ElementsAre("t.yaml:2:3: daemon.checkpoint: checkpoints do not cover kafka sources "
+                          "yet (source \"k\"): its offsets are committed at-least-once instead; "
+                          "remove one"));
 }
 
 TEST(LoadErrors, WhereExpressions) {
@@ -449,7 +451,9 @@ pipelines:
       buyers: count_distinct(account)
       top_venues: top_k(venue, 3)
 )yaml"),
-              ElementsAre("t.yaml:7:3: daemon.checkpoint: \"checkpoint\" is not supported yet"));
+              ElementsAre("t.yaml:7:3: daemon.checkpoint: checkpoints do not cover kafka sources "
+                          "yet (source \"trades\"): its offsets are committed at-least-once "
+                          "instead; remove one"));
 }
 
 TEST(LoadErrors, WholeFileProblems) {

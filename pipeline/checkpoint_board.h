@@ -1,0 +1,81 @@
+// CheckpointBoard: where the threads of an aligned checkpoint (Flink's asynchronous barrier
+// snapshots, after Chandy and Lamport) leave their parts, and how the coordinator starts one and
+// learns it is complete.
+//
+// The coordinator (daemon/checkpointer.h) requests checkpoint `id`. Each source, at its next
+// flush, notes its position here and sends barrier `id` to every stage, after the events routed
+// before it. A stage that has the barrier from every input snapshots its state here and passes
+// the barrier to the publisher, behind the results it fired before it. The publisher, once every
+// stage's barrier is in and those results are handed to the outputs, notes its own state and
+// completes the checkpoint. The parts then describe one consistent cut: every event before a
+// source's position is in the stages' state or in results already out, no event after it is.
+//
+// Thread contract: request() and the readers of the parts on the coordinator's thread, only
+// between complete() of one checkpoint and request() of the next; each slot written only by its
+// own thread, only while the checkpoint it belongs to is requested and not complete (a source's
+// final position: see setFinal). The rings
+// order the writes: a source's slot before its barrier (ring release), a stage's before its
+// barrier to the publisher, everything before complete() (release), which the coordinator reads
+// with acquire.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pipeline/cache_line.h"
+
+namespace rivulet::pipeline {
+
+class CheckpointBoard {
+ public:
+  CheckpointBoard(std::size_t sources, std::size_t stages)
+      : sources_(sources), finals_(sources), stages_(stages) {}
+
+  // Coordinator: starts checkpoint `id` (ids rise by one from 1).
+  void request(std::uint64_t id) noexcept { requested_.store(id, std::memory_order_release); }
+  // Sources: the latest requested checkpoint; 0 before the first. One relaxed load per flush
+  // would do for the check, but the id also orders nothing else, so acquire costs no more here.
+  std::uint64_t requested() const noexcept { return requested_.load(std::memory_order_acquire); }
+
+  // Source `i`'s position at its barrier for checkpoint `id`.
+  void setSource(std::size_t i, std::uint64_t id, std::string position) {
+    sources_[i] = Position{id, std::move(position)};
+  }
+  // Source `i`'s position at the end of its stream, written once, before its end record: a
+  // checkpoint whose barrier the source never sent (it had ended) covers all its events. Read
+  // only for such a checkpoint, so never while it is written.
+  void setFinal(std::size_t i, std::string position) { finals_[i] = std::move(position); }
+  // Coordinator, once checkpoint `id` is complete: every source's position in it.
+  std::vector<std::string> positions(std::uint64_t id) const {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+      out.push_back(sources_[i].id == id ? sources_[i].position : finals_[i]);
+    }
+    return out;
+  }
+
+  std::string& stage(std::size_t i) noexcept { return stages_[i]; }
+  std::string& publisher() noexcept { return publisher_; }
+  const std::vector<std::string>& stages() const noexcept { return stages_; }
+
+  // Publisher: every part of checkpoint `id` is written.
+  void complete(std::uint64_t id) noexcept { completed_.store(id, std::memory_order_release); }
+  std::uint64_t completed() const noexcept { return completed_.load(std::memory_order_acquire); }
+
+ private:
+  alignas(kFalseSharingRange) std::atomic<std::uint64_t> requested_{0};
+  alignas(kFalseSharingRange) std::atomic<std::uint64_t> completed_{0};
+  struct Position {
+    std::uint64_t id = 0;  // the checkpoint it was noted for
+    std::string position;
+  };
+  std::vector<Position> sources_;
+  std::vector<std::string> finals_;
+  std::vector<std::string> stages_;
+  std::string publisher_;
+};
+
+}  // namespace rivulet::pipeline
