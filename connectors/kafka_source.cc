@@ -225,19 +225,18 @@ void KafkaSource::updateWatermark(std::int64_t steady) {
 void KafkaSource::sendMark(std::int64_t steady) {
   last_mark_ = steady;
   if (taken_since_mark_ == 0) return;
-  taken_since_mark_ = 0;
   // Every partition goes into the mark, so that all carry the same floor once it is committed
   // (the floor at a restart is the lowest of them). One without a message since the assignment
   // goes in at the offset its consumption starts from: its events are all after the mark, like
   // the rest of a partition that has been read. (Were it to hold events at or below the floor,
   // it was idle when the mark was passed on, and they were late then as they are after a
   // restart.)
-  Mark mark{next_seq_++, router_.maxTime(), {}};
+  Mark mark{0, router_.maxTime(), {}};
   for (Partition& p : partitions_) {
     if (p.next_offset < 0 && p.start_offset < 0) {
       // Never committed: auto.offset.reset=earliest starts it at its first offset, which the
       // client knows once it has fetched from the partition (asking the broker here would stall
-      // the source thread for a round trip). Until then the partition stays out of the mark.
+      // the source thread for a round trip).
       std::int64_t low = -1;
       std::int64_t high = -1;
       if (rd_kafka_get_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low, &high) ==
@@ -247,8 +246,14 @@ void KafkaSource::sendMark(std::int64_t steady) {
       }
     }
     const std::int64_t offset = p.next_offset >= 0 ? p.next_offset : p.start_offset;
-    if (offset >= 0) mark.offsets.push_back(Offset{p.topic, p.partition, offset});
+    // Not known yet (no fetch answered): no mark until it is. A mark without the partition
+    // would commit the others past their events while it kept no offset, and a restart would
+    // replay only its part of the windows they share, reopening them with part of their events.
+    if (offset < 0) return;
+    mark.offsets.push_back(Offset{p.topic, p.partition, offset});
   }
+  taken_since_mark_ = 0;
+  mark.seq = next_seq_++;
   router_.mark(mark.seq);
   marks_.push_back(std::move(mark));
 }

@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <cstdio>
+
 #include "daemon/checkpoint_file.h"
 #include "daemon/log.h"
 #include "pipeline/clock.h"
@@ -45,13 +47,17 @@ bool Checkpointer::writeCompleted(std::int64_t steady) {
   data.publisher = board_.publisher();
   const std::string bytes = encodeCheckpoint(data);
   std::string error;
-  if (writeCheckpoint(spec_.dir, bytes, error)) {
+  const bool written = writeCheckpoint(spec_.dir, bytes, error);
+  const std::int64_t took = pipeline::steadyNanos() - requested_at_;  // request to durable
+  if (written) {
     stats_.written.fetch_add(1, std::memory_order_relaxed);
     stats_.last_bytes.store(static_cast<std::int64_t>(bytes.size()), std::memory_order_relaxed);
-    stats_.last_duration_ns.store(steady - requested_at_, std::memory_order_relaxed);
+    stats_.last_duration_ns.store(took, std::memory_order_relaxed);
     stats_.last_taken_at.store(data.taken_at, std::memory_order_relaxed);
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.3f", static_cast<double>(took) / 1e6);
     logDebug("checkpoint " + std::to_string(id) + " written: " + std::to_string(bytes.size()) +
-             " bytes");
+             " bytes in " + ms + " ms");
   } else {
     stats_.failed.fetch_add(1, std::memory_order_relaxed);
     logError("checkpoint " + std::to_string(id) + " not written: " + error);
