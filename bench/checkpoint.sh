@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # What checkpoints cost: rivuletd end to end on W1 (bench/e2e.sh: generator, 10,000 keys, tumbling
 # 1s, count/sum/min/max) plus a sketch pipeline (p99 and count_distinct per key over 10 s), without
-# checkpoints and with one every 100 ms, in alternating runs. Prints events/s (median and spread),
+# checkpoints and with one every INTERVAL (default 1s), in alternating runs. Prints events/s (median and spread),
 # and for the checkpointed runs the size of a checkpoint and the time from its request to the
 # file being durable (median over all checkpoints of all runs), from the daemon's debug log.
 #
-# usage: bench/checkpoint.sh [RUNS] [EVENTS]
+# usage: bench/checkpoint.sh [RUNS] [EVENTS] [INTERVAL]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
 events="${2:-20000000}"
+interval="${3:-1s}"
 ./scripts/build.sh release >/dev/null
 bin=build/release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cpus"
-echo "events per run: $events, runs: $runs"
+echo "events per run: $events, runs: $runs, checkpoint interval: $interval"
 
 write_config() {  # name [checkpoint line]
   cat >"$work/$1.yaml" <<YAML
@@ -55,7 +56,7 @@ pipelines:
 YAML
 }
 write_config plain ""
-write_config checkpointed "  checkpoint: { dir: $work/state, interval: 100ms }"
+write_config checkpointed "  checkpoint: { dir: $work/state, interval: $interval }"
 
 stats() { sort -g | awk '{ v[NR] = $1 } END {
   m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
@@ -87,7 +88,7 @@ for _ in $(seq "$runs"); do
   run checkpointed
 done
 echo "no checkpoints         : $(stats <"$work/plain.rates")"
-echo "checkpoint every 100ms : $(stats <"$work/checkpointed.rates")"
+echo "checkpoint every $interval : $(stats <"$work/checkpointed.rates")"
 awk -v a="$(median <"$work/checkpointed.rates")" -v b="$(median <"$work/plain.rates")" \
   'BEGIN { printf "with / without        : %.1f%%\n", 100 * a / b }'
 count=$(wc -l <"$work/checkpointed.checkpoints")
