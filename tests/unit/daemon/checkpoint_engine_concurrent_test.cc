@@ -28,7 +28,7 @@ std::string configYaml(const std::string& output, const std::string& name, bool 
   for (const char* seed : {"1", "2"}) {
     yaml += std::string("  ") + (seed[0] == '1' ? "a" : "b") +
             ":\n    kind: generator\n    keys: 20\n    events_per_second: 1000\n    seed: " + seed +
-            "\n    start: 1700000000000\n    count: 60000\n    throttle: 200000\n";
+            "\n    start: 1700000000000\n    count: 60000\n    throttle: 30000\n";
   }
   yaml +=
       "pipelines:\n  counts:\n    from: [a, b]\n    group_by: [key]\n    window: {tumbling: 1s}\n"
@@ -106,7 +106,7 @@ TEST(CheckpointEngine, BackToBackCheckpointsCompleteAndChangeNoResult) {
     }
     engine.join();
   }
-  EXPECT_GE(completed, 5);
+  EXPECT_GE(completed, 3);
   const std::multiset<std::string> got = results(dir + "/checkpointed.jsonl");
   const std::multiset<std::string> want = results(dir + "/plain.jsonl");
   EXPECT_EQ(got.size(), want.size());
