@@ -177,6 +177,13 @@ WindowOperator::Slice* WindowOperator::sliceFor(std::int64_t time, bool& late) {
   const auto it = std::lower_bound(slices_.begin(), slices_.end(), start, startsBefore<Slice>);
   if (it != slices_.end() && (*it)->start == start) return *it;
 
+  Slice* slice = takeSlice(start, first_window, last_window, expires);
+  slices_.insert(it, slice);
+  return slice;
+}
+
+WindowOperator::Slice* WindowOperator::takeSlice(std::int64_t start, std::int64_t first_window,
+                                                 std::int64_t last_window, std::int64_t expires) {
   Slice* slice;
   if (free_.empty()) {
     pool_.push_back(std::make_unique<Slice>(aggregates_.words()));
@@ -189,7 +196,6 @@ WindowOperator::Slice* WindowOperator::sliceFor(std::int64_t time, bool& late) {
   slice->first_window = first_window;
   slice->last_window = last_window;
   slice->expires = expires;
-  slices_.insert(it, slice);
   return slice;
 }
 
@@ -376,18 +382,7 @@ bool WindowOperator::restoreContents(SnapshotReader& in) {
         !sliceWindows(plan_, start, first_window, last_window, expires) || expires <= watermark_) {
       return false;
     }
-    Slice* slice;
-    if (free_.empty()) {
-      pool_.push_back(std::make_unique<Slice>(aggregates_.words()));
-      slice = pool_.back().get();
-    } else {
-      slice = free_.back();
-      free_.pop_back();
-    }
-    slice->start = start;
-    slice->first_window = first_window;
-    slice->last_window = last_window;
-    slice->expires = expires;
+    Slice* slice = takeSlice(start, first_window, last_window, expires);
     slices_.push_back(slice);
 
     const std::size_t keys = in.getCount(kMinKeyBytes);

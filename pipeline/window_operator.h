@@ -117,6 +117,9 @@ class WindowOperator {
                                      std::string_view key) noexcept;
   // Where an event goes: its slice, or nowhere (late, or between two windows when slide > size).
   Slice* sliceFor(std::int64_t time, bool& late);
+  // A free slice (or a new one) set to these bounds, not yet in slices_.
+  Slice* takeSlice(std::int64_t start, std::int64_t first_window, std::int64_t last_window,
+                   std::int64_t expires);
   // Fires, in start order, every unfired window holding state whose end + lateness <= limit.
   void fireWindows(std::int64_t limit, ResultKind kind, ResultSink& sink);
   void fireWindow(std::int64_t start, ResultKind kind, ResultSink& sink);
