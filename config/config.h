@@ -19,18 +19,24 @@ using Nanos = std::int64_t;
 struct Endpoint {
   std::string host;
   std::uint16_t port = 0;
+
+  bool operator==(const Endpoint&) const = default;
 };
 
 struct CpuPlan {
   std::vector<int> sources;  // empty: not pinned
   std::vector<int> stages;   // empty: default spread
   std::optional<int> publisher;
+
+  bool operator==(const CpuPlan&) const = default;
 };
 
 // daemon.checkpoint: aligned checkpoints of all window state and source positions.
 struct CheckpointSpec {
   std::string dir;  // where the checkpoint file lives (created if missing)
   Nanos interval = 10'000'000'000;
+
+  bool operator==(const CheckpointSpec&) const = default;
 };
 
 struct DaemonConfig {
@@ -41,6 +47,8 @@ struct DaemonConfig {
   std::optional<CpuPlan> cpus;
   std::string log_level = "info";
   std::optional<CheckpointSpec> checkpoint;
+
+  bool operator==(const DaemonConfig&) const = default;
 };
 
 enum class TimeUnit { kSeconds, kMillis, kMicros, kNanos };
@@ -48,12 +56,16 @@ enum class TimeUnit { kSeconds, kMillis, kMicros, kNanos };
 struct TimeSpec {
   std::string field;  // dotted path is not supported in this slice: a top-level field name
   TimeUnit unit = TimeUnit::kMillis;
+
+  bool operator==(const TimeSpec&) const = default;
 };
 
 struct WatermarkSpec {
   Nanos delay = 0;
   Nanos idle = 0;        // 0: never considered idle
   Nanos max_future = 0;  // 0: no clamp
+
+  bool operator==(const WatermarkSpec&) const = default;
 };
 
 enum class SourceKind { kGenerator, kFile, kTcp, kUdp, kZmq, kKafka };
@@ -66,6 +78,8 @@ struct CsvSpec {
   std::vector<std::string> columns;  // the field of each column, in order; empty: from the header
   bool header = false;  // the first line of each stream (a file, a tcp connection) is a header:
                         // it names the columns, or is skipped when `columns` is given
+
+  bool operator==(const CsvSpec&) const = default;
 };
 
 // What a source does with an event when a stage ring it goes to is full.
@@ -88,17 +102,23 @@ struct GeneratorSpec {
   std::int64_t throttle = 0;             // wall-clock events/s, 0 = unthrottled
   std::int64_t count = 0;                // 0 = endless
   std::uint64_t seed = 1;
+
+  bool operator==(const GeneratorSpec&) const = default;
 };
 
 struct FileSpec {
   std::string path;  // "-" = stdin
   bool follow = false;
+
+  bool operator==(const FileSpec&) const = default;
 };
 
 struct TcpSpec {
   Endpoint listen;
   std::int64_t max_line = 1 << 20;
   std::int64_t max_connections = 64;
+
+  bool operator==(const TcpSpec&) const = default;
 };
 
 struct KafkaSpec {
@@ -111,6 +131,8 @@ struct KafkaSpec {
   // How often the source offers to commit: it commits the offsets whose events are in published
   // windows (at-least-once), at most this often.
   Nanos commit_interval = 1'000'000'000;
+
+  bool operator==(const KafkaSpec&) const = default;
 };
 
 // librdkafka properties rivulet sets itself: the group and brokers have keys of their own, and the
@@ -122,6 +144,8 @@ struct UdpSpec {
   Endpoint listen;
   std::int64_t rcvbuf = 0;            // SO_RCVBUF in bytes; 0: the system default
   std::int64_t max_datagram = 65535;  // longer datagrams are counted as truncated
+
+  bool operator==(const UdpSpec&) const = default;
 };
 
 enum class ZmqSocketType { kSub, kPull };
@@ -132,6 +156,8 @@ struct ZmqSpec {
   bool bind = false;                       // bind to the endpoint; else connect to it
   std::vector<std::string> subscribe{""};  // SUB: topic prefixes; "" is everything
   std::int64_t max_message = 1 << 20;      // longer messages are counted as truncated
+
+  bool operator==(const ZmqSpec&) const = default;
 };
 
 struct SourceConfig {
@@ -148,6 +174,8 @@ struct SourceConfig {
   KafkaSpec kafka;
   UdpSpec udp;
   ZmqSpec zmq;
+
+  bool operator==(const SourceConfig&) const = default;
 };
 
 enum class WindowKind { kTumbling, kHopping, kSession };
@@ -156,6 +184,8 @@ struct WindowSpec {
   WindowKind kind = WindowKind::kTumbling;
   Nanos size = 0;   // session windows: the gap
   Nanos slide = 0;  // == size for tumbling, 0 for session
+
+  bool operator==(const WindowSpec&) const = default;
 };
 
 enum class AggregateKind {
@@ -188,6 +218,8 @@ struct AggregateSpec {
   std::optional<Expression> argument{};  // an argument that is not a bare field name
   double quantile = 0;                   // kQuantile: q in [0, 1]
   std::int64_t k = 0;                    // kTopK: in [1, kMaxTopK]
+
+  bool operator==(const AggregateSpec&) const = default;
 };
 
 // One group_by entry: a top-level field, or an expression under a name of its own
@@ -195,6 +227,8 @@ struct AggregateSpec {
 struct GroupBySpec {
   std::string name;  // the key's name in results: the field's name, or the expression's alias
   std::optional<Expression> expression{};  // set for `alias: expression`; else `name` is a field
+
+  bool operator==(const GroupBySpec&) const = default;
 };
 
 struct PipelineConfig {
@@ -208,6 +242,8 @@ struct PipelineConfig {
   std::optional<Expression> where;        // a bool filter; events it is not true for are skipped
   std::int64_t max_keys = 0;              // keys per window slice and stage bound; 0: no bound
   std::vector<AggregateSpec> aggregates;  // at least one, in config order
+
+  bool operator==(const PipelineConfig&) const = default;
 };
 
 struct Config {
@@ -215,6 +251,8 @@ struct Config {
   DaemonConfig daemon;
   std::vector<SourceConfig> sources;      // in config order
   std::vector<PipelineConfig> pipelines;  // in config order
+
+  bool operator==(const Config&) const = default;
 };
 
 }  // namespace rivulet::config

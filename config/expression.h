@@ -153,6 +153,12 @@ class Expression {
   // function names lower case, literals as written (strings re-quoted).
   std::string toString() const;
 
+  // Two expressions are equal when they mean the same: their canonical forms are equal
+  // (`a+b` and `(a + b)` are).
+  friend bool operator==(const Expression& a, const Expression& b) {
+    return a.toString() == b.toString();
+  }
+
  private:
   friend ExpressionResult parseExpression(std::string_view text);
   Expression(std::string_view text, std::vector<ExprNode> nodes, std::vector<FieldPath> fields);

@@ -139,6 +139,7 @@ CsvParser::CsvParser(std::vector<std::string> fields) : fields_(std::move(fields
 
 CsvLayout CsvParser::layout(std::span<const std::string> columns) const {
   CsvLayout layout;
+  layout.columns.assign(columns.begin(), columns.end());
   for (std::size_t c = 0; c < columns.size(); ++c) {
     const auto it = std::find(fields_.begin(), fields_.end(), columns[c]);
     int field = it == fields_.end() ? -1 : static_cast<int>(it - fields_.begin());

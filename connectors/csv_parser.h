@@ -29,6 +29,7 @@ namespace rivulet::connectors {
 // Which of a parser's fields each column of a row fills.
 struct CsvLayout {
   std::vector<int> field_of_column;  // index into the parser's fields; -1: no field needs it
+  std::vector<std::string> columns;  // the names it was made from, to make it again for others
 };
 
 class CsvParser {

@@ -3,7 +3,7 @@
 namespace rivulet::connectors {
 
 EventDecoder::EventDecoder(pipeline::EventRouter& router, const config::SourceConfig& spec)
-    : router_(router), fields_(router.plan().fields.size()) {
+    : router_(router), generation_(router.generation()), fields_(router.plan().fields.size()) {
   if (spec.format == config::Format::kJson) {
     json_.emplace(router.plan().fields);
     return;
@@ -12,6 +12,18 @@ EventDecoder::EventDecoder(pipeline::EventRouter& router, const config::SourceCo
   header_ = spec.csv.header;
   columns_from_config_ = !spec.csv.columns.empty();
   columns_ = csv_->layout(spec.csv.columns);
+}
+
+void EventDecoder::replan() {
+  const std::vector<std::string>& fields = router_.plan().fields;
+  generation_ = router_.generation();
+  fields_.assign(fields.size(), pipeline::FieldValue{});
+  if (json_) {
+    json_.emplace(fields);
+    return;
+  }
+  csv_.emplace(fields);
+  columns_ = csv_->layout(columns_.columns);
 }
 
 void EventDecoder::readHeader(Stream& stream, std::string_view text) {
@@ -25,6 +37,7 @@ void EventDecoder::readHeader(Stream& stream, std::string_view text) {
     return;
   }
   stream.header_read = true;
+  stream.generation = generation_;
 }
 
 }  // namespace rivulet::connectors

@@ -21,6 +21,7 @@ class EventDecoder {
   struct Stream {
     bool header_read = false;
     CsvLayout layout;
+    std::uint64_t generation = 0;  // the router's plan generation `layout` was made for
   };
 
   // One decoder per source thread; `spec` gives the format.
@@ -30,9 +31,15 @@ class EventDecoder {
   // may be read: at least text.size() + simdjson::SIMDJSON_PADDING.
   void line(Stream& stream, std::string_view text, std::size_t capacity,
             std::int64_t now) noexcept {
+    if (generation_ != router_.generation()) [[unlikely]]
+      replan();
     if (csv_ && header_ && !stream.header_read) {
       readHeader(stream, text);
       return;
+    }
+    if (stream.generation != generation_ && csv_ && !columns_from_config_) [[unlikely]] {
+      stream.layout = csv_->layout(stream.layout.columns);
+      stream.generation = generation_;
     }
     decode(text, capacity, columns_from_config_ ? columns_ : stream.layout, now);
   }
@@ -41,6 +48,8 @@ class EventDecoder {
   // Returns why the event was refused (already counted), or kNone.
   pipeline::ErrorReason message(std::string_view text, std::size_t capacity,
                                 std::int64_t now) noexcept {
+    if (generation_ != router_.generation()) [[unlikely]]
+      replan();
     if (csv_) {
       if (text.ends_with('\n')) text.remove_suffix(1);
       if (text.ends_with('\r')) text.remove_suffix(1);
@@ -66,8 +75,11 @@ class EventDecoder {
   // The stream's first line: it names the columns, or is skipped when the config names them. A
   // malformed header is counted as invalid_csv and the next line is read as the header.
   void readHeader(Stream& stream, std::string_view text);
+  // The router's plan changed (a live reload): the parser extracts its fields from now on.
+  [[gnu::cold]] void replan();
 
   pipeline::EventRouter& router_;
+  std::uint64_t generation_;             // the router's plan generation the parser was made for
   std::optional<JsonEventParser> json_;  // format json
   std::optional<CsvParser> csv_;         // format csv
   bool header_ = false;                  // csv: each stream starts with a header line

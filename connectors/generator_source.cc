@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -265,8 +266,18 @@ class NexmarkEvents {
 // it got at each flush (the source's checkpoint position).
 template <typename Events>
 void generate(const config::GeneratorSpec& spec, std::int64_t start_ms,
-              pipeline::EventRouter& router, Events& events, std::uint64_t& next,
-              std::stop_token stop) {
+              pipeline::EventRouter& router, std::uint64_t& next, std::stop_token stop) {
+  // Made again from the router's plan when a live reload changes it (at a flush).
+  std::optional<Events> events;
+  events.emplace(spec, router.plan());
+  std::uint64_t generation = router.generation();
+  const auto flush = [&](std::int64_t now) {
+    router.flush(now, pipeline::steadyNanos());
+    if (router.generation() != generation) [[unlikely]] {
+      events.emplace(spec, router.plan());
+      generation = router.generation();
+    }
+  };
   const std::uint64_t count = spec.count > 0 ? static_cast<std::uint64_t>(spec.count) : ~0ULL;
   const std::int64_t began = pipeline::steadyNanos();
   const std::uint64_t batch =
@@ -281,10 +292,10 @@ void generate(const config::GeneratorSpec& spec, std::int64_t start_ms,
     const std::int64_t now = pipeline::wallNanos();
     const std::uint64_t batch_end = std::min(count, i + batch);
     for (; i < batch_end; ++i, clock.next()) {
-      router.route(events.make(i, start_ms + static_cast<std::int64_t>(clock.millis())), now);
+      router.route(events->make(i, start_ms + static_cast<std::int64_t>(clock.millis())), now);
     }
     next = i;
-    router.flush(now, pipeline::steadyNanos());
+    flush(now);
     if (spec.throttle > 0) {
       // Sleep until the wall clock catches up with the event count; no spinning.
       const std::int64_t due =
@@ -295,7 +306,7 @@ void generate(const config::GeneratorSpec& spec, std::int64_t start_ms,
         const std::int64_t nap = std::min<std::int64_t>(ahead, 50'000'000);
         const timespec ts{0, static_cast<long>(nap)};
         nanosleep(&ts, nullptr);
-        router.flush(pipeline::wallNanos(), pipeline::steadyNanos());
+        flush(pipeline::wallNanos());
       }
     }
   }
@@ -346,11 +357,9 @@ bool GeneratorSource::restore(std::string_view position) {
 
 void GeneratorSource::run(std::stop_token stop) {
   if (spec_.profile == config::GeneratorProfile::kNexmark) {
-    NexmarkEvents events(spec_, router_.plan());
-    generate(spec_, start_ms_, router_, events, next_, stop);
+    generate<NexmarkEvents>(spec_, start_ms_, router_, next_, stop);
   } else {
-    KeyEvents events(spec_, router_.plan());
-    generate(spec_, start_ms_, router_, events, next_, stop);
+    generate<KeyEvents>(spec_, start_ms_, router_, next_, stop);
   }
 }
 

@@ -11,13 +11,11 @@
 namespace rivulet::daemon {
 
 Checkpointer::Checkpointer(const config::CheckpointSpec& spec, pipeline::CheckpointBoard& board,
-                           std::uint64_t fingerprint, std::vector<std::string> source_names,
-                           std::uint64_t last_id)
+                           std::uint64_t fingerprint, std::vector<std::string> source_names)
     : spec_(spec),
       board_(board),
       fingerprint_(fingerprint),
       source_names_(std::move(source_names)),
-      last_id_(last_id),
       due_(pipeline::steadyNanos() + spec.interval) {}
 
 void Checkpointer::tick(std::int64_t steady) {
@@ -28,14 +26,17 @@ void Checkpointer::tick(std::int64_t steady) {
   }
 }
 
-void Checkpointer::request(std::int64_t steady) {
+bool Checkpointer::request(std::int64_t steady) {
+  if (!board_.idle()) return false;  // a reload's barrier: the checkpoint follows it
   in_flight_ = true;
   requested_at_ = steady;
-  board_.request(last_id_ + 1);
+  id_ = board_.nextId();
+  board_.request(id_);
+  return true;
 }
 
 bool Checkpointer::writeCompleted(std::int64_t steady) {
-  const std::uint64_t id = last_id_ + 1;
+  const std::uint64_t id = id_;
   if (board_.completed() < id) return false;
   CheckpointData data;
   data.fingerprint = fingerprint_;
@@ -62,8 +63,6 @@ bool Checkpointer::writeCompleted(std::int64_t steady) {
     stats_.failed.fetch_add(1, std::memory_order_relaxed);
     logError("checkpoint " + std::to_string(id) + " not written: " + error);
   }
-  // The id is used up either way: the threads have passed its barriers.
-  last_id_ = id;
   in_flight_ = false;
   due_ = steady + spec_.interval;
   return true;
@@ -73,11 +72,12 @@ bool Checkpointer::checkpointNow(std::int64_t timeout_ns, const std::function<vo
   const std::int64_t deadline = pipeline::steadyNanos() + timeout_ns;
   // A checkpoint in flight was requested before the stop: it does not cover what came since.
   for (int round = in_flight_ ? 0 : 1; round < 2; ++round) {
-    if (!in_flight_) request(pipeline::steadyNanos());
     const std::uint64_t written = stats_.written.load(std::memory_order_relaxed);
     for (;;) {
       const std::int64_t now = pipeline::steadyNanos();
-      if (writeCompleted(now)) break;
+      // Requested once no reload's barrier is in flight.
+      if (!in_flight_) request(now);
+      if (in_flight_ && writeCompleted(now)) break;
       if (now >= deadline) {
         logError(
             "no checkpoint at stop within the time allowed: the next start resumes from "

@@ -1,8 +1,8 @@
 // Checkpointer: the coordinator of the checkpoints (pipeline/checkpoint_board.h). Every
 // `interval` it requests one; when the publisher completes it, it writes the parts to the
-// checkpoint file (daemon/checkpoint_file.h). One checkpoint is in flight at a time: the next is
-// requested only after the last is on disk, so the threads' slots are never written and read at
-// once.
+// checkpoint file (daemon/checkpoint_file.h). One barrier is in flight at a time: the next
+// checkpoint is requested only after the last is on disk and no reload's barrier is in flight,
+// so the threads' slots are never written and read at once.
 //
 // Thread contract: tick() and checkpointNow() on one control thread (the daemon's main thread);
 // the stats on any.
@@ -29,10 +29,12 @@ struct CheckpointStats {
 
 class Checkpointer {
  public:
-  // `last_id`: the id of the checkpoint restored at start (0 for none); ids go on from it.
+  // Ids go on from the board's (resumed from the checkpoint restored at start).
   Checkpointer(const config::CheckpointSpec& spec, pipeline::CheckpointBoard& board,
-               std::uint64_t fingerprint, std::vector<std::string> source_names,
-               std::uint64_t last_id);
+               std::uint64_t fingerprint, std::vector<std::string> source_names);
+
+  // The fingerprint of the config the next checkpoints are taken under (after a reload).
+  void setFingerprint(std::uint64_t fingerprint) noexcept { fingerprint_ = fingerprint; }
 
   // Requests a checkpoint when one is due, and writes one the threads have completed. Call
   // often (every ~50 ms); `steady` is the monotonic clock (ns).
@@ -45,15 +47,16 @@ class Checkpointer {
   const CheckpointStats& stats() const noexcept { return stats_; }
 
  private:
-  void request(std::int64_t steady);
+  // Requests the next checkpoint, unless another barrier is in flight (then: false).
+  bool request(std::int64_t steady);
   // Writes the checkpoint in flight if the publisher has completed it; true when it did.
   bool writeCompleted(std::int64_t steady);
 
   const config::CheckpointSpec spec_;
   pipeline::CheckpointBoard& board_;
-  const std::uint64_t fingerprint_;
+  std::uint64_t fingerprint_;
   const std::vector<std::string> source_names_;
-  std::uint64_t last_id_;
+  std::uint64_t id_ = 0;  // the checkpoint in flight
   bool in_flight_ = false;
   std::int64_t requested_at_ = 0;
   std::int64_t due_;

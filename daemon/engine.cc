@@ -137,15 +137,9 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
     source_cpus_.assign(config_.sources.size(), -1);
   }
 
-  for (std::size_t p = 0; p < config_.pipelines.size(); ++p) {
-    plans_.push_back(pipeline::compilePipeline(config_, p, static_cast<std::size_t>(n_stages)));
-  }
-  for (const pipeline::PipelinePlan& plan : plans_) {
-    aggregates_.emplace_back(plan.aggregates, plan.value_index);
-    published_.push_back(std::make_unique<pipeline::Counter>(0));
-    for (int s = 0; s < n_stages; ++s)
-      stage_stats_.push_back(std::make_unique<pipeline::PipelineStageStats>());
-  }
+  n_stages_ = static_cast<std::size_t>(n_stages);
+  set_ = buildSet(config_.pipelines, nullptr);
+  const PipelineSet& set = *set_;
 
   for (std::size_t s = 0; s < config_.sources.size(); ++s) {
     source_stats_.push_back(std::make_unique<pipeline::SourceStats>());
@@ -167,33 +161,29 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
   }
   std::vector<pipeline::Ring*> results;
   for (auto& r : result_rings_) results.push_back(r.get());
-  std::vector<pipeline::Counter*> published;
-  for (auto& c : published_) published.push_back(c.get());
   commits_ = std::make_unique<pipeline::CommitBoard>(config_.sources.size(),
                                                      static_cast<std::size_t>(n_stages));
   publisher_ =
-      std::make_unique<pipeline::Publisher>(plans_, std::move(results), std::move(outputs),
-                                            publisher_stats_, std::move(published), commits_.get());
+      std::make_unique<pipeline::Publisher>(set.plans, std::move(results), std::move(outputs),
+                                            publisher_stats_, set.change.published, commits_.get());
 
   for (int i = 0; i < n_stages; ++i) {
     std::vector<pipeline::Ring*> inputs;
     for (std::size_t s = 0; s < config_.sources.size(); ++s)
       inputs.push_back(source_rings_[s * n_stages + i].get());
-    std::vector<pipeline::PipelineStageStats*> stats;
-    for (std::size_t p = 0; p < plans_.size(); ++p)
-      stats.push_back(stage_stats_[p * n_stages + i].get());
-    stages_.push_back(std::make_unique<pipeline::Stage>(plans_, aggregates_, std::move(inputs),
-                                                        *result_rings_[i], std::move(stats),
-                                                        &publisher_->doorbell()));
+    stages_.push_back(std::make_unique<pipeline::Stage>(
+        set.plans, set.aggregates, std::move(inputs), *result_rings_[i],
+        set.change.stage_stats[static_cast<std::size_t>(i)], &publisher_->doorbell()));
   }
 
+  // The board carries the barriers of checkpoints (with daemon.checkpoint) and of reloads.
   fingerprint_ = checkpointFingerprint(config_);
-  if (config_.daemon.checkpoint) {
-    checkpoints_ = std::make_unique<pipeline::CheckpointBoard>(config_.sources.size(),
-                                                               static_cast<std::size_t>(n_stages));
-    publisher_->joinCheckpoints(*checkpoints_);
-    for (std::size_t i = 0; i < stages_.size(); ++i) stages_[i]->joinCheckpoints(*checkpoints_, i);
-  }
+  checkpoints_ = std::make_unique<pipeline::CheckpointBoard>(config_.sources.size(),
+                                                             static_cast<std::size_t>(n_stages),
+                                                             config_.daemon.checkpoint.has_value());
+  if (restored != nullptr) checkpoints_->resume(restored->id);
+  publisher_->joinCheckpoints(*checkpoints_);
+  for (std::size_t i = 0; i < stages_.size(); ++i) stages_[i]->joinCheckpoints(*checkpoints_, i);
   if (restored != nullptr) {
     const auto unusable = [](const std::string& part) {
       return std::runtime_error("checkpoint: the state of " + part +
@@ -215,9 +205,9 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
     for (int i = 0; i < n_stages; ++i) rings.push_back(source_rings_[s * n_stages + i].get());
     std::vector<pipeline::Doorbell*> bells;
     for (auto& stage : stages_) bells.push_back(&stage->doorbell());
-    pipeline::EventRouter router(pipeline::planSource(config_, s, plans_), std::move(rings),
-                                 *source_stats_[s], std::move(bells));
-    if (checkpoints_) router.joinCheckpoints(*checkpoints_, s);
+    pipeline::EventRouter router(set.change.sources[s], std::move(rings), *source_stats_[s],
+                                 std::move(bells));
+    router.joinCheckpoints(*checkpoints_, s);
     const connectors::SourceContext context{s, commits_.get(), kafka_stats_[s].get()};
     sources_.push_back(connectors::makeSource(config_.sources[s], std::move(router), context));
     if (restored != nullptr && !sources_.back()->restore(restored->sources[s])) {
@@ -243,6 +233,112 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
     watch("source " + config_.sources[s].name, true,
           [stats] { return stats->heartbeat.load(std::memory_order_relaxed); });
   }
+}
+
+std::shared_ptr<PipelineSet> Engine::buildSet(std::vector<config::PipelineConfig> configs,
+                                              const PipelineSet* before) const {
+  config::Config config = config_;
+  config.pipelines = std::move(configs);
+  auto set = std::make_shared<PipelineSet>();
+  set->configs = config.pipelines;
+  const std::size_t n = config.pipelines.size();
+  set->aggregates.reserve(n);
+  pipeline::Reconfiguration& change = set->change;
+  change.stage_stats.resize(n_stages_);
+  for (std::size_t p = 0; p < n; ++p) {
+    set->plans.push_back(pipeline::compilePipeline(config, p, n_stages_));
+    const pipeline::PipelinePlan& plan = set->plans.back();
+    set->aggregates.emplace_back(plan.aggregates, plan.value_index);
+    // A pipeline of the same name before: its counters go on (a changed one's too, so that a
+    // reload is no counter reset); its state only if its definition is the same.
+    int old = -1;
+    for (std::size_t o = 0; before != nullptr && o < before->configs.size(); ++o) {
+      if (before->configs[o].name == plan.name) old = static_cast<int>(o);
+    }
+    const auto o = static_cast<std::size_t>(old);
+    change.previous.push_back(old >= 0 && before->configs[o] == config.pipelines[p] ? old : -1);
+    set->published.push_back(old >= 0 ? before->published[o]
+                                      : std::make_shared<pipeline::Counter>(0));
+    change.published.push_back(set->published.back().get());
+    for (std::size_t i = 0; i < n_stages_; ++i) {
+      set->stage_stats.push_back(old >= 0 ? before->stage_stats[o * n_stages_ + i]
+                                          : std::make_shared<pipeline::PipelineStageStats>());
+      change.stage_stats[i].push_back(set->stage_stats.back().get());
+    }
+  }
+  change.plans = set->plans;
+  change.aggregates = set->aggregates;
+  for (std::size_t s = 0; s < config.sources.size(); ++s) {
+    change.sources.push_back(pipeline::planSource(config, s, set->plans));
+  }
+  return set;
+}
+
+std::vector<std::string> Engine::restartNeeded(const config::Config& next) const {
+  std::vector<std::string> out;
+  const config::DaemonConfig& a = config_.daemon;
+  const config::DaemonConfig& b = next.daemon;
+  if (!(a.metrics == b.metrics)) out.push_back("daemon.metrics");
+  if (a.publish != b.publish) out.push_back("daemon.publish");
+  if (a.output != b.output) out.push_back("daemon.output");
+  if (a.stages != b.stages) out.push_back("daemon.stages");
+  if (a.cpus != b.cpus) out.push_back("daemon.cpus");
+  if (a.checkpoint != b.checkpoint) out.push_back("daemon.checkpoint");
+  for (const config::SourceConfig& source : config_.sources) {
+    const auto it = std::find_if(next.sources.begin(), next.sources.end(),
+                                 [&](const auto& s) { return s.name == source.name; });
+    if (it == next.sources.end()) {
+      out.push_back("sources: " + source.name + " removed");
+    } else if (!(*it == source)) {
+      out.push_back("sources: " + source.name + " changed");
+    }
+  }
+  for (const config::SourceConfig& source : next.sources) {
+    if (std::none_of(config_.sources.begin(), config_.sources.end(),
+                     [&](const auto& s) { return s.name == source.name; })) {
+      out.push_back("sources: " + source.name + " added");
+    }
+  }
+  // The same sources in another order: pipelines and positions refer to them by index.
+  if (out.empty() && config_.sources != next.sources) out.push_back("sources: order changed");
+  return out;
+}
+
+std::optional<ReloadPlan> Engine::beginReload(const config::Config& next) {
+  if (!checkpoints_->idle()) return std::nullopt;
+  std::shared_ptr<const PipelineSet> current = pipelineSet();
+  std::shared_ptr<PipelineSet> set = buildSet(next.pipelines, current.get());
+  ReloadPlan plan;
+  for (std::size_t p = 0; p < set->configs.size(); ++p) {
+    const std::string& name = set->configs[p].name;
+    const bool existed = std::any_of(current->configs.begin(), current->configs.end(),
+                                     [&](const auto& c) { return c.name == name; });
+    (set->change.previous[p] >= 0 ? plan.kept
+     : existed                    ? plan.changed
+                                  : plan.added)
+        .push_back(name);
+  }
+  for (const config::PipelineConfig& old : current->configs) {
+    if (std::none_of(set->configs.begin(), set->configs.end(),
+                     [&](const auto& c) { return c.name == old.name; })) {
+      plan.removed.push_back(old.name);
+    }
+  }
+  config_.pipelines = next.pipelines;
+  config_.daemon.log_level = next.daemon.log_level;
+  fingerprint_ = checkpointFingerprint(config_);
+  retiring_ = std::move(current);  // the threads use it until they have switched
+  reload_id_ = checkpoints_->nextId();
+  checkpoints_->request(reload_id_, &set->change);
+  std::lock_guard lock(set_mutex_);
+  set_ = std::move(set);
+  return plan;
+}
+
+bool Engine::reloadDone() {
+  if (checkpoints_->completed() < reload_id_) return false;
+  retiring_.reset();
+  return true;
 }
 
 Engine::~Engine() {

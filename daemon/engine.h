@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -19,6 +21,7 @@
 #include "pipeline/checkpoint_board.h"
 #include "pipeline/plan.h"
 #include "pipeline/publisher.h"
+#include "pipeline/reconfiguration.h"
 #include "pipeline/record.h"
 #include "pipeline/stage.h"
 #include "pipeline/stats.h"
@@ -31,6 +34,24 @@ int resolvedStages(const config::Config& config);
 // over them), each pipeline's window, key and aggregates, and the sources (positions are per
 // source). A checkpoint with another fingerprint is not restored.
 std::uint64_t checkpointFingerprint(const config::Config& config);
+
+// The pipelines an engine runs: those it started with, then each live reload's. Immutable once
+// built; a pipeline a reload keeps shares its counters with the set before, so its metrics go on.
+struct PipelineSet {
+  std::vector<config::PipelineConfig> configs;
+  std::vector<pipeline::PipelinePlan> plans;
+  std::vector<pipeline::Aggregates> aggregates;  // never reallocated: the stages point into it
+  // [pipeline * stages + stage]
+  std::vector<std::shared_ptr<pipeline::PipelineStageStats>> stage_stats;
+  std::vector<std::shared_ptr<pipeline::Counter>> published;  // per pipeline
+  // How the threads switch to this set from the one before (a reload's; unused for the first).
+  pipeline::Reconfiguration change;
+};
+
+// What a reload did, by pipeline name.
+struct ReloadPlan {
+  std::vector<std::string> kept, added, removed, changed;
+};
 
 // One engine thread as the watchdog sees it.
 struct ThreadHeartbeat {
@@ -54,28 +75,39 @@ class Engine {
   bool finished() const;
   void join();
 
+  // ---- live reload (the control thread: the one that calls start()) ----
+  // What `next` changes outside its pipelines and daemon.log_level: such changes need a
+  // restart. One line per changed section or source; empty when a reload can apply `next`.
+  std::vector<std::string> restartNeeded(const config::Config& next) const;
+  // Starts switching to next's pipelines (restartNeeded(next) empty) and says what changes.
+  // Nothing if a barrier (a checkpoint, the last reload) is still in flight: try again later.
+  std::optional<ReloadPlan> beginReload(const config::Config& next);
+  // True once every thread has switched to the set of the last beginReload() (or has ended).
+  bool reloadDone();
+
   // ---- for the metrics exporter (any thread) ----
+  // The sources and daemon sections never change; the pipelines may (a reload): other threads
+  // read them from pipelineSet().
   const config::Config& config() const { return config_; }
-  const std::vector<pipeline::PipelinePlan>& pipelines() const { return plans_; }
+  // The pipelines running now; during a reload, the set being switched to.
+  std::shared_ptr<const PipelineSet> pipelineSet() const {
+    std::lock_guard lock(set_mutex_);
+    return set_;
+  }
   const pipeline::SourceStats& sourceStats(std::size_t source) const {
     return *source_stats_[source];
   }
   std::size_t stageCount() const { return stages_.size(); }
   const pipeline::Stage& stage(std::size_t stage) const { return *stages_[stage]; }
-  const pipeline::PipelineStageStats& stageStats(std::size_t pipeline, std::size_t stage) const {
-    return *stage_stats_[pipeline * stages_.size() + stage];
-  }
   const pipeline::PublisherStats& publisherStats() const { return publisher_stats_; }
-  std::uint64_t published(std::size_t pipeline) const {
-    return published_[pipeline]->load(std::memory_order_relaxed);
-  }
   const std::vector<std::string>& publishEndpoints() const { return zmq_->endpoints(); }
   // A kafka source's consumer metrics; nullptr for other kinds.
   const connectors::KafkaStats* kafkaStats(std::size_t source) const {
     return kafka_stats_[source].get();
   }
-  // Checkpoints (daemon.checkpoint): the board the threads leave their parts on, null without.
-  pipeline::CheckpointBoard* checkpoints() { return checkpoints_.get(); }
+  // The board of the barriers: checkpoints (daemon.checkpoint) and reloads.
+  pipeline::CheckpointBoard& checkpoints() { return *checkpoints_; }
+  // checkpointFingerprint() of the running config; changes with a reload.
   std::uint64_t fingerprint() const { return fingerprint_; }
   // The source itself, for what it says about its set-up (where it listens, warnings).
   const connectors::Source& source(std::size_t source) const { return *sources_[source]; }
@@ -104,14 +136,20 @@ class Engine {
   void runThread(Worker& worker, const std::string& thread_name, int cpu,
                  std::function<void()> body);
 
-  const config::Config config_;
-  std::vector<pipeline::PipelinePlan> plans_;
-  std::vector<pipeline::Aggregates> aggregates_;
+  // A set of `configs`' pipelines, sharing the counters of those `previous` names (by name) in
+  // `before` (null: all new).
+  std::shared_ptr<PipelineSet> buildSet(std::vector<config::PipelineConfig> configs,
+                                        const PipelineSet* before) const;
+
+  config::Config config_;  // pipelines: as of the last reload (control thread only)
+  std::size_t n_stages_ = 0;
+  mutable std::mutex set_mutex_;
+  std::shared_ptr<const PipelineSet> set_;       // under set_mutex_
+  std::shared_ptr<const PipelineSet> retiring_;  // the set before a reload, until it is done
+  std::uint64_t reload_id_ = 0;                  // the barrier of the last reload
   std::vector<std::unique_ptr<pipeline::SourceStats>> source_stats_;
   std::vector<std::unique_ptr<connectors::KafkaStats>> kafka_stats_;  // per source, or null
-  std::vector<std::unique_ptr<pipeline::PipelineStageStats>> stage_stats_;
   pipeline::PublisherStats publisher_stats_;
-  std::vector<std::unique_ptr<pipeline::Counter>> published_;
   // rings_[source * stages + stage], then one per stage to the publisher.
   std::vector<std::unique_ptr<pipeline::Ring>> source_rings_;
   std::vector<std::unique_ptr<pipeline::Ring>> result_rings_;

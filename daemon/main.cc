@@ -16,6 +16,7 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
+#include "daemon/reloader.h"
 #include "daemon/service.h"
 #include "daemon/version.h"
 #include "pipeline/clock.h"
@@ -103,14 +104,15 @@ int main(int argc, char** argv) {
   std::unique_ptr<rd::Checkpointer> checkpointer;
   std::unique_ptr<prometheus::Exposer> exposer;
   std::shared_ptr<rd::EngineMetrics> metrics;
+  rd::ReloadStats reload_stats;
   try {
     engine = std::make_unique<rd::Engine>(config, restored ? &*restored : nullptr);
     if (config.daemon.checkpoint) {
       std::vector<std::string> names;
       for (const auto& source : config.sources) names.push_back(source.name);
-      checkpointer = std::make_unique<rd::Checkpointer>(
-          *config.daemon.checkpoint, *engine->checkpoints(), engine->fingerprint(),
-          std::move(names), restored ? restored->id : 0);
+      checkpointer =
+          std::make_unique<rd::Checkpointer>(*config.daemon.checkpoint, engine->checkpoints(),
+                                             engine->fingerprint(), std::move(names));
     }
     if (restored) {
       rd::logInfo("resuming from checkpoint " + std::to_string(restored->id) + " in " +
@@ -128,6 +130,7 @@ int main(int argc, char** argv) {
     }
     metrics = std::make_shared<rd::EngineMetrics>(*engine);
     if (checkpointer) metrics->observeCheckpoints(checkpointer->stats());
+    metrics->observeReloads(reload_stats);
     exposer->RegisterCollectable(metrics);
     const auto ports = exposer->GetListeningPorts();
     rd::logInfo("metrics on http://" + bind.substr(0, bind.rfind(':')) + ":" +
@@ -152,13 +155,17 @@ int main(int argc, char** argv) {
               std::to_string(engine->stageCount()) + " stages");
   rd::Service service(*engine, notifier);
   service.ready(rivulet::pipeline::steadyNanos());
+  rd::Reloader reloader(options->config, *engine, service, checkpointer.get(), reload_stats);
 
   // The loop turns at least every 50 ms: signals, the watchdog's keep-alive and the status line.
   bool stopping = false;
   const timespec tick{0, 50'000'000};
   while (!engine->finished()) {
     const int sig = sigtimedwait(&signals, nullptr, &tick);
-    if (checkpointer && !stopping) checkpointer->tick(rivulet::pipeline::steadyNanos());
+    if (!stopping) {
+      reloader.tick(rivulet::pipeline::steadyNanos());
+      if (checkpointer) checkpointer->tick(rivulet::pipeline::steadyNanos());
+    }
     if (sig == SIGINT || sig == SIGTERM) {
       if (stopping) {
         rd::logWarn("second stop signal: exiting without draining");
@@ -181,7 +188,7 @@ int main(int argc, char** argv) {
       if (service.isStopping()) {
         rd::logWarn("SIGHUP while stopping: ignored");
       } else {
-        service.reload(rivulet::pipeline::steadyNanos());
+        reloader.request();
       }
     }
     if (engine->sourcesEnded()) service.stopping("input ended: publishing the last windows");

@@ -169,6 +169,26 @@ void appendCheckpointMetrics(const CheckpointStats& stats, std::vector<MetricFam
   for (MetricFamily* f : {&taken, &bytes, &duration, &last}) out.push_back(std::move(*f));
 }
 
+void appendReloadMetrics(const ReloadStats& stats, std::vector<MetricFamily>& out) {
+  auto reloads = family("rivulet_config_reloads_total",
+                        "Configuration reloads (SIGHUP), by result: applied, or failed (the file "
+                        "was invalid or changed what needs a restart; the running one stayed).",
+                        MetricType::Counter);
+  add(reloads, {{"result", "applied"}},
+      static_cast<double>(stats.applied.load(std::memory_order_relaxed)));
+  add(reloads, {{"result", "failed"}},
+      static_cast<double>(stats.failed.load(std::memory_order_relaxed)));
+  auto ok = family("rivulet_config_last_reload_successful",
+                   "1 if the last reload was applied (or none was asked for), 0 if it failed.",
+                   MetricType::Gauge);
+  add(ok, {}, stats.last_ok.load(std::memory_order_relaxed) ? 1 : 0);
+  auto at = family("rivulet_config_last_reload_success_timestamp_seconds",
+                   "When the last reload was applied, seconds since the epoch; 0 before the first.",
+                   MetricType::Gauge);
+  add(at, {}, static_cast<double>(stats.last_applied_at.load(std::memory_order_relaxed)) / 1e9);
+  for (MetricFamily* f : {&reloads, &ok, &at}) out.push_back(std::move(*f));
+}
+
 // One counter with a `state` label rather than a busy and an idle counter: the two states split
 // one quantity, the stage thread's time, so summing over `state` is meaningful (as for
 // node_cpu_seconds_total{mode}) and a stage's utilisation is one ratio of one metric.
@@ -247,12 +267,14 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
                     "Wall clock minus the pipeline's event-time watermark (slowest stage).",
                     MetricType::Gauge);
   const double now_s = static_cast<double>(pipeline::wallNanos()) * 1e-9;
-  for (std::size_t p = 0; p < engine_.pipelines().size(); ++p) {
-    const std::string& name = engine_.pipelines()[p].name;
+  const std::shared_ptr<const PipelineSet> set = engine_.pipelineSet();
+  const std::size_t stages = engine_.stageCount();
+  for (std::size_t p = 0; p < set->plans.size(); ++p) {
+    const std::string& name = set->plans[p].name;
     double ev = 0, lt = 0, rf = 0, rd = 0, k = 0, e = 0;
     std::int64_t watermark = pipeline::kMaxTime;
-    for (std::size_t i = 0; i < engine_.stageCount(); ++i) {
-      const pipeline::PipelineStageStats& st = engine_.stageStats(p, i);
+    for (std::size_t i = 0; i < stages; ++i) {
+      const pipeline::PipelineStageStats& st = *set->stage_stats[p * stages + i];
       ev += value(st.events);
       lt += value(st.late);
       rf += value(st.keys_refused);
@@ -267,7 +289,7 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
     add(dropped_results, {{"pipeline", name}}, rd);
     add(keys, {{"pipeline", name}}, k);
     add(entries, {{"pipeline", name}}, e);
-    add(published, {{"pipeline", name}}, static_cast<double>(engine_.published(p)));
+    add(published, {{"pipeline", name}}, value(*set->published[p]));
     // Before the first watermark there is no lag to report.
     if (watermark != pipeline::kMinTime && watermark != 0 && watermark != pipeline::kMaxTime)
       add(lag, {{"pipeline", name}}, now_s - static_cast<double>(watermark) * 1e-9);
@@ -336,6 +358,7 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   appendProcessMetrics(out);
   appendStageMetrics(engine_, out);
   if (checkpoints_ != nullptr) appendCheckpointMetrics(*checkpoints_, out);
+  if (reloads_ != nullptr) appendReloadMetrics(*reloads_, out);
   return out;
 }
 

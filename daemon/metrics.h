@@ -7,6 +7,7 @@
 
 #include "daemon/checkpointer.h"
 #include "daemon/engine.h"
+#include "daemon/reloader.h"
 
 namespace rivulet::daemon {
 
@@ -16,10 +17,13 @@ class EngineMetrics final : public prometheus::Collectable {
   std::vector<prometheus::MetricFamily> Collect() const override;
   // With daemon.checkpoint: the checkpoints taken. Before the exposer serves.
   void observeCheckpoints(const CheckpointStats& stats) { checkpoints_ = &stats; }
+  // The live reloads. Before the exposer serves.
+  void observeReloads(const ReloadStats& stats) { reloads_ = &stats; }
 
  private:
   const Engine& engine_;
   const CheckpointStats* checkpoints_ = nullptr;
+  const ReloadStats* reloads_ = nullptr;
 };
 
 // Resident set size of this process in bytes (from /proc/self/statm); 0 if unreadable.

@@ -72,11 +72,9 @@ void Service::tick(std::int64_t now) {
   }
 }
 
-void Service::reload(std::int64_t now) {
-  notifier_.reloading("reloading");
-  logWarn("SIGHUP: live reload is not supported yet; keeping the current configuration");
-  notifier_.ready(runningStatus(now));
-}
+void Service::reloading() { notifier_.reloading("reloading the configuration"); }
+
+void Service::reloaded(std::int64_t now) { notifier_.ready(runningStatus(now)); }
 
 void Service::stopping(std::string_view why) {
   if (stopping_) return;
@@ -90,8 +88,8 @@ void Service::finished() {
 
 // "running: 3 pipelines, 2 stages, 812345 events/s": the rate over the time since the last call.
 std::string Service::runningStatus(std::int64_t now) {
-  std::string status = "running: " + counted(engine_.pipelines().size(), "pipeline") + ", " +
-                       counted(engine_.stageCount(), "stage");
+  std::string status = "running: " + counted(engine_.pipelineSet()->plans.size(), "pipeline") +
+                       ", " + counted(engine_.stageCount(), "stage");
   const std::uint64_t events = sourceEvents(engine_);
   if (now > rate_since_) {
     const double rate =

@@ -27,8 +27,10 @@ class Service {
   void ready(std::int64_t now);
   // Each turn of the main loop (at least every ~50 ms): keep-alive, stalls, the status line.
   void tick(std::int64_t now);
-  // SIGHUP. The running configuration is kept: RELOADING=1, a log line, READY=1.
-  void reload(std::int64_t now);
+  // A reload (SIGHUP) begins: RELOADING=1.
+  void reloading();
+  // It is over, applied or refused: READY=1 with the running status.
+  void reloaded(std::int64_t now);
   // A stop signal, or every source has ended; only the first call notifies.
   void stopping(std::string_view why);
   bool isStopping() const noexcept { return stopping_; }

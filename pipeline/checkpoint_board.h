@@ -1,6 +1,8 @@
 // CheckpointBoard: where the threads of an aligned checkpoint (Flink's asynchronous barrier
 // snapshots, after Chandy and Lamport) leave their parts, and how the coordinator starts one and
-// learns it is complete.
+// learns it is complete. The same barriers carry a live reload's switch to another set of
+// pipelines (pipeline/reconfiguration.h): each thread switches as the barrier passes it, so the
+// events before it are aggregated by the old pipelines and those after it by the new ones.
 //
 // The coordinator (daemon/checkpointer.h) requests checkpoint `id`. Each source, at its next
 // flush, notes its position here and sends barrier `id` to every stage, after the events routed
@@ -29,13 +31,34 @@
 
 namespace rivulet::pipeline {
 
+struct Reconfiguration;
+
 class CheckpointBoard {
  public:
-  CheckpointBoard(std::size_t sources, std::size_t stages)
-      : sources_(sources), finals_(sources), stages_(stages) {}
+  // `checkpointing`: daemon.checkpoint is on. Without it the board only carries reconfigurations.
+  CheckpointBoard(std::size_t sources, std::size_t stages, bool checkpointing)
+      : checkpointing_(checkpointing), sources_(sources), finals_(sources), stages_(stages) {}
 
-  // Coordinator: starts checkpoint `id` (ids rise by one from 1).
-  void request(std::uint64_t id) noexcept { requested_.store(id, std::memory_order_release); }
+  bool checkpointing() const noexcept { return checkpointing_; }
+
+  // Coordinator, before the threads start: ids go on from `id`, the checkpoint restored.
+  void resume(std::uint64_t id) noexcept {
+    requested_.store(id, std::memory_order_relaxed);
+    completed_.store(id, std::memory_order_relaxed);
+  }
+  // Coordinator: the id the next request takes.
+  std::uint64_t nextId() const noexcept { return requested() + 1; }
+  // Coordinator: no barrier in flight, so another may be requested.
+  bool idle() const noexcept { return completed() == requested(); }
+  // Coordinator, only when idle(): starts barrier `id` (nextId()). Without `change` it is
+  // checkpoint `id`; with one it is a switch to its pipelines and takes no snapshot. `change`
+  // must stay valid until complete(id).
+  void request(std::uint64_t id, const Reconfiguration* change = nullptr) noexcept {
+    change_ = change;
+    requested_.store(id, std::memory_order_release);
+  }
+  // The threads, at the barrier of the request in flight: its change, null for a checkpoint.
+  const Reconfiguration* change() const noexcept { return change_; }
   // Sources: the latest requested checkpoint; 0 before the first. One relaxed load per flush
   // would do for the check, but the id also orders nothing else, so acquire costs no more here.
   std::uint64_t requested() const noexcept { return requested_.load(std::memory_order_acquire); }
@@ -68,6 +91,8 @@ class CheckpointBoard {
  private:
   alignas(kFalseSharingRange) std::atomic<std::uint64_t> requested_{0};
   alignas(kFalseSharingRange) std::atomic<std::uint64_t> completed_{0};
+  const bool checkpointing_;
+  const Reconfiguration* change_ = nullptr;  // written before requested_, read after it
   struct Position {
     std::uint64_t id = 0;  // the checkpoint it was noted for
     std::string position;

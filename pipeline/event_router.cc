@@ -10,6 +10,7 @@
 #include "pipeline/clock.h"
 #include "pipeline/hash.h"
 #include "pipeline/key.h"
+#include "pipeline/reconfiguration.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -226,10 +227,18 @@ EventRouter::EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, Source
       rings_(std::move(stage_rings)),
       bells_(std::move(stage_bells)),
       stats_(stats) {
+  compile();
+}
+
+void EventRouter::compile() {
   const auto index = [this](const config::FieldPath& path) {
     const auto it = std::find(plan_.fields.begin(), plan_.fields.end(), fieldName(path));
     return it == plan_.fields.end() ? -1 : static_cast<int>(it - plan_.fields.begin());
   };
+  where_.clear();
+  values_.clear();
+  key_exprs_.clear();
+  local_.clear();
   std::size_t most_values = 0;
   for (const SourcePlan::Route& route : plan_.routes) {
     most_values = std::max(most_values, route.value_fields.size());
@@ -624,11 +633,20 @@ void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
 
 // Cold: once per checkpoint. The position is noted before the barrier leaves: the ring's release
 // store publishes it to the stage, and through the stage to the publisher and the coordinator.
+// A reconfiguration's barrier notes nothing: the events after it are routed by the new plan.
 void EventRouter::barrier(std::uint64_t id) noexcept {
   checkpoint_ = id;
-  checkpoints_->setSource(checkpoint_index_, id, position_ ? position_() : std::string());
+  const Reconfiguration* change = checkpoints_->change();
+  if (change == nullptr) {
+    checkpoints_->setSource(checkpoint_index_, id, position_ ? position_() : std::string());
+  }
   broadcast(RecordType::kBarrier, static_cast<std::int64_t>(id), 0, false);
   for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
+  if (change != nullptr) {
+    plan_ = change->sources[checkpoint_index_];
+    compile();  // allocates: once per reload
+    ++generation_;
+  }
 }
 
 void EventRouter::mark(std::uint64_t seq) noexcept {

@@ -106,6 +106,7 @@ class EventRouter {
   void joinCheckpoints(CheckpointBoard& board, std::size_t index) noexcept {
     checkpoints_ = &board;
     checkpoint_index_ = index;
+    checkpoint_ = board.requested();  // a board resumed from a restored checkpoint's id
   }
   // How the source's position is told, for checkpoints: called on this thread, in flush(), at a
   // point where every event before it has been routed. Without one the position is empty (the
@@ -128,6 +129,9 @@ class EventRouter {
   void reset(std::int64_t floor) noexcept;
 
   const SourcePlan& plan() const noexcept { return plan_; }
+  // Rises each time a reconfiguration's barrier replaces plan(): a source that derived anything
+  // from the plan (a parser's field list) derives it again before its next route().
+  std::uint64_t generation() const noexcept { return generation_; }
   // The latest event time route() took (ns), kMinTime before the first.
   std::int64_t maxTime() const noexcept { return max_time_; }
   // The event time of the last event route() took (ns).
@@ -183,7 +187,10 @@ class EventRouter {
   [[gnu::noinline]] bool roomForEvent() noexcept;
   void push(std::size_t ring, std::span<const Cell> cells) noexcept;
   void publish(std::size_t ring) noexcept;
-  // Notes the position for checkpoint `id` and sends its barrier to every stage.
+  // Derives what route() uses from plan_.
+  void compile();
+  // Notes the position for checkpoint `id` and sends its barrier to every stage; for a
+  // reconfiguration, switches to its plan after the barrier.
   [[gnu::cold]] void barrier(std::uint64_t id) noexcept;
   void beat(std::int64_t steady) noexcept {
     stats_.heartbeat.store(steady, std::memory_order_relaxed);
@@ -194,7 +201,8 @@ class EventRouter {
   bool broadcast(RecordType type, std::int64_t time, std::uint8_t flags, bool may_defer,
                  std::string_view data = {}) noexcept;
 
-  const SourcePlan plan_;
+  SourcePlan plan_;
+  std::uint64_t generation_ = 0;
   const std::vector<Ring*> rings_;
   const std::vector<Doorbell*> bells_;  // empty, or one per ring
   SourceStats& stats_;

@@ -28,19 +28,21 @@ Publisher::Publisher(std::span<const PipelinePlan> pipelines, std::vector<Ring*>
       commits_(commits),
       at_barrier_(rings_.size(), false),
       ended_(rings_.size(), false) {
-  for (const PipelinePlan& p : pipelines) {
-    PipelineState state;
-    state.name = p.name;
-    state.fire_delay = p.fire_delay;
-    JsonWriter json(state.prefix);
-    json.raw("{\"pipeline\":");
-    json.string(p.name);
-    json.raw(",\"seq\":");
-    state.marker_topic = "_window/" + p.name + "/";
-    state.stage_watermark.assign(rings_.size(), kMinTime);
-    pipelines_.push_back(std::move(state));
-  }
+  for (const PipelinePlan& p : pipelines) pipelines_.push_back(makeState(p));
   payload_.reserve(8192);
+}
+
+Publisher::PipelineState Publisher::makeState(const PipelinePlan& plan) const {
+  PipelineState state;
+  state.name = plan.name;
+  state.fire_delay = plan.fire_delay;
+  JsonWriter json(state.prefix);
+  json.raw("{\"pipeline\":");
+  json.string(plan.name);
+  json.raw(",\"seq\":");
+  state.marker_topic = "_window/" + plan.name + "/";
+  state.stage_watermark.assign(rings_.size(), kMinTime);
+  return state;
 }
 
 void Publisher::run() noexcept {
@@ -161,12 +163,42 @@ void Publisher::alignBarrier() noexcept {
   // Every result before the barriers is out of this thread: flush the outputs' buffers, so that
   // a checkpoint never counts on results held only in memory.
   for (ResultOutput* out : outputs_) out->idle();
-  if (checkpoints_ != nullptr) {
+  if (const Reconfiguration* change = checkpoints_->change(); change != nullptr) {
+    reconfigure(*change);
+  } else {
     snapshot(checkpoints_->publisher());
-    checkpoints_->complete(barrier_);
   }
+  checkpoints_->complete(barrier_);
   std::fill(at_barrier_.begin(), at_barrier_.end(), false);
   barrier_ = 0;
+}
+
+// Cold, once per reload; allocates.
+void Publisher::reconfigure(const Reconfiguration& change) {
+  std::vector<bool> kept(pipelines_.size(), false);
+  for (const int previous : change.previous) {
+    if (previous >= 0) kept[static_cast<std::size_t>(previous)] = true;
+  }
+  for (std::size_t p = 0; p < pipelines_.size(); ++p) {
+    if (kept[p]) continue;
+    std::fill(pipelines_[p].stage_watermark.begin(), pipelines_[p].stage_watermark.end(), kMaxTime);
+    sendMarkers(pipelines_[p]);
+  }
+  std::vector<PipelineState> pipelines;
+  for (std::size_t p = 0; p < change.plans.size(); ++p) {
+    if (const int previous = change.previous[p]; previous >= 0) {
+      pipelines.push_back(std::move(pipelines_[static_cast<std::size_t>(previous)]));
+      continue;
+    }
+    pipelines.push_back(makeState(change.plans[p]));
+    for (std::size_t old = 0; old < pipelines_.size(); ++old) {
+      if (!kept[old] && pipelines_[old].name == change.plans[p].name) {
+        pipelines.back().seq = pipelines_[old].seq;
+      }
+    }
+  }
+  pipelines_ = std::move(pipelines);
+  published_ = change.published;
 }
 
 // The publisher's part of a checkpoint: [pipelines:u32][stages:u32], then per pipeline

@@ -15,6 +15,7 @@
 #include "pipeline/commit_board.h"
 #include "pipeline/doorbell.h"
 #include "pipeline/plan.h"
+#include "pipeline/reconfiguration.h"
 #include "pipeline/record.h"
 #include "pipeline/stats.h"
 
@@ -80,6 +81,11 @@ class Publisher {
   // and completes the checkpoint. Cold: once per checkpoint.
   [[gnu::cold]] void alignBarrier() noexcept;
   void snapshot(std::string& out) const;
+  PipelineState makeState(const PipelinePlan& plan) const;
+  // A reconfiguration's barrier is in from every stage: sends the markers of the pipelines it
+  // drops (every stage has flushed them) and switches to its set. A pipeline kept goes on as it
+  // was; a changed one (same name) goes on with its seq, so subscribers see no gap.
+  void reconfigure(const Reconfiguration& change);
   void publish(const RecordHeader* h) noexcept;
   void sendMarkers(PipelineState& pipeline) noexcept;
   void observeLatency(std::int64_t nanos) noexcept;

@@ -18,8 +18,8 @@ constexpr std::uint8_t kSnapshotFormat = 'S';
 
 SessionOperator::SessionOperator(const PipelinePlan& plan, const Aggregates& aggregates,
                                  ResultSink* updates)
-    : plan_(plan),
-      aggregates_(aggregates),
+    : plan_(&plan),
+      aggregates_(&aggregates),
       gap_(plan.gap),
       updates_(plan.emit_updates ? updates : nullptr),
       watermark_(kMinTime),
@@ -44,7 +44,7 @@ AddResult SessionOperator::add(std::int64_t time, std::uint64_t key_hash, std::s
     const auto s = static_cast<std::uint32_t>(entry[kHead].i);
     Header& h = headers_[s];
     if (time >= h.start && time <= h.end && time <= max_time_) [[likely]] {
-      aggregates_.update(state(s), time, values, sketches_);
+      aggregates_->update(state(s), time, values, sketches_);
       h.end = std::max(h.end, time + gap_);
       if (h.fired) [[unlikely]]
         emitUpdate(s);
@@ -72,9 +72,9 @@ AddResult SessionOperator::addSlow(std::int64_t time, std::uint64_t key_hash, st
 
   if (a == kNone || headers_[a].end < time) {
     // A new session, between `newer` and `a`.
-    if (reach + plan_.allowed_lateness <= watermark_) return AddResult::kLate;
+    if (reach + plan_->allowed_lateness <= watermark_) return AddResult::kLate;
     const bool new_key = entry == nullptr || entry[kHead].i < 0;
-    if (new_key && plan_.max_keys > 0 && live_keys_ >= plan_.max_keys) return AddResult::kRefused;
+    if (new_key && plan_->max_keys > 0 && live_keys_ >= plan_->max_keys) return AddResult::kRefused;
     if (entry == nullptr) {
       entry = keys_.findOrInsert(key_hash, key, [this](Word* e) {
         e[kHead].i = -1;
@@ -96,9 +96,9 @@ AddResult SessionOperator::addSlow(std::int64_t time, std::uint64_t key_hash, st
     } else {
       headers_[newer].next = s;
     }
-    aggregates_.init(state(s));
-    aggregates_.update(state(s), time, values, sketches_);
-    pushTimer(s, reach + plan_.fire_delay);
+    aggregates_->init(state(s));
+    aggregates_->update(state(s), time, values, sketches_);
+    pushTimer(s, reach + plan_->fire_delay);
     ++sessions_;
     // Emit updates: a session the watermark has already passed the end of goes out at once.
     if (updates_ != nullptr && reach <= watermark_) {
@@ -116,14 +116,14 @@ AddResult SessionOperator::addSlow(std::int64_t time, std::uint64_t key_hash, st
     Header& into = headers_[b];
     into.end = std::max(into.end, from.end);
     into.fired = into.fired || from.fired;
-    aggregates_.merge(state(b), state(a), sketches_);
+    aggregates_->merge(state(b), state(a), sketches_);
     free(a);
     s = b;
   }
   Header& h = headers_[s];
   h.start = std::min(h.start, time);
   h.end = std::max(h.end, reach);
-  aggregates_.update(state(s), time, values, sketches_);
+  aggregates_->update(state(s), time, values, sketches_);
   if (h.fired) emitUpdate(s);
   return AddResult::kAdded;
 }
@@ -160,7 +160,7 @@ void SessionOperator::free(std::uint32_t s) noexcept {
     --live_keys_;
     ++dead_keys_;
   }
-  if (aggregates_.hasSketches()) aggregates_.release(state(s), sketches_);
+  if (aggregates_->hasSketches()) aggregates_->release(state(s), sketches_);
   ++h.generation;
   free_.push_back(s);
   --sessions_;
@@ -214,7 +214,7 @@ void SessionOperator::runTimers(std::int64_t limit, ResultKind kind, ResultSink&
     Header& h = headers_[timer.session];
     if (h.generation != timer.generation) continue;  // freed, or merged into another
     if (!h.fired) {
-      const std::int64_t due = h.end + plan_.fire_delay;
+      const std::int64_t due = h.end + plan_->fire_delay;
       if (due > timer.due) {  // the session grew since the timer was set
         pushTimer(timer.session, due);
         continue;
@@ -222,7 +222,7 @@ void SessionOperator::runTimers(std::int64_t limit, ResultKind kind, ResultSink&
       emit(timer.session, kind, sink);
       h.fired = true;
     }
-    const std::int64_t close = h.end + plan_.allowed_lateness;
+    const std::int64_t close = h.end + plan_->allowed_lateness;
     if (close > timer.due) {
       pushTimer(timer.session, close);
       continue;
@@ -275,10 +275,10 @@ void SessionOperator::compactKeys() {
 void SessionOperator::snapshot(SnapshotWriter& out) const {
   out.put<std::uint8_t>(kSnapshotFormat);
   out.put<std::int64_t>(gap_);
-  out.put<std::int64_t>(plan_.allowed_lateness);
-  out.put<std::int64_t>(plan_.fire_delay);
-  out.put<std::uint8_t>(plan_.emit_updates);
-  aggregates_.snapshotLayout(out);
+  out.put<std::int64_t>(plan_->allowed_lateness);
+  out.put<std::int64_t>(plan_->fire_delay);
+  out.put<std::uint8_t>(plan_->emit_updates);
+  aggregates_->snapshotLayout(out);
   out.put<std::int64_t>(watermark_);
   out.put<std::uint32_t>(static_cast<std::uint32_t>(headers_.size()));
   out.put<std::uint32_t>(static_cast<std::uint32_t>(free_.size()));
@@ -299,7 +299,7 @@ void SessionOperator::snapshot(SnapshotWriter& out) const {
       out.put<std::int64_t>(h.start);
       out.put<std::int64_t>(h.end);
       out.put<std::uint8_t>(h.fired);
-      aggregates_.snapshotState(state(s), sketches_, out);
+      aggregates_->snapshotState(state(s), sketches_, out);
     }
   }
 }
@@ -315,8 +315,8 @@ bool SessionOperator::restore(SnapshotReader& in) {
 void SessionOperator::reset() {
   // A free slot's state was released when it was freed (or is as init() left it, in a restore
   // that failed): releasing every slot returns exactly the sketches in use.
-  if (aggregates_.hasSketches()) {
-    for (std::uint32_t s = 0; s < headers_.size(); ++s) aggregates_.release(state(s), sketches_);
+  if (aggregates_->hasSketches()) {
+    for (std::uint32_t s = 0; s < headers_.size(); ++s) aggregates_->release(state(s), sketches_);
   }
   headers_.clear();
   states_.clear();
@@ -332,10 +332,10 @@ void SessionOperator::reset() {
 bool SessionOperator::restoreContents(SnapshotReader& in) {
   if (in.get<std::uint8_t>() != kSnapshotFormat) return false;
   const bool same_plan = in.get<std::int64_t>() == gap_ &&
-                         in.get<std::int64_t>() == plan_.allowed_lateness &&
-                         in.get<std::int64_t>() == plan_.fire_delay &&
-                         in.get<std::uint8_t>() == static_cast<std::uint8_t>(plan_.emit_updates);
-  if (!same_plan || !aggregates_.restoreLayout(in)) return false;
+                         in.get<std::int64_t>() == plan_->allowed_lateness &&
+                         in.get<std::int64_t>() == plan_->fire_delay &&
+                         in.get<std::uint8_t>() == static_cast<std::uint8_t>(plan_->emit_updates);
+  if (!same_plan || !aggregates_->restoreLayout(in)) return false;
   const auto watermark = in.get<std::int64_t>();
 
   // Every slot is free (4 bytes below) or holds a session (more), which bounds the pool.
@@ -343,7 +343,7 @@ bool SessionOperator::restoreContents(SnapshotReader& in) {
   if (!in.ok() || slots >= kNone) return false;
   headers_.assign(slots, Header{0, 0, kNone, 0, 0, false});
   states_.resize(slots * words_);
-  for (std::uint32_t s = 0; s < slots; ++s) aggregates_.init(state(s));
+  for (std::uint32_t s = 0; s < slots; ++s) aggregates_->init(state(s));
   free_.reserve(slots);  // so that free() never allocates, as allocate() ensures
   std::vector<bool> taken(slots);
   const std::size_t free_slots = in.getCount(4);
@@ -378,11 +378,11 @@ bool SessionOperator::restoreContents(SnapshotReader& in) {
       // have merged), not yet closed by the watermark and, unless fired, not yet due. Only emit
       // updates keeps a fired session (with emit final it fires as it closes).
       const bool ok = in.ok() && s < slots && !taken[s] && fired <= 1 &&
-                      (fired == 0 || plan_.emit_updates) && start >= min_time_ &&
+                      (fired == 0 || plan_->emit_updates) && start >= min_time_ &&
                       start <= max_time_ && end >= start + gap_ && end <= max_time_ + gap_ &&
                       (newer == kNone || end < headers_[newer].start) &&
-                      end + plan_.allowed_lateness > watermark &&
-                      (fired == 1 || end + plan_.fire_delay > watermark);
+                      end + plan_->allowed_lateness > watermark &&
+                      (fired == 1 || end + plan_->fire_delay > watermark);
       if (!ok) return false;
       taken[s] = true;
       headers_[s] = Header{start, end, kNone, key_index, 0, fired == 1};
@@ -392,10 +392,10 @@ bool SessionOperator::restoreContents(SnapshotReader& in) {
         headers_[newer].next = s;
       }
       newer = s;
-      if (!aggregates_.restoreState(state(s), sketches_, in)) return false;
+      if (!aggregates_->restoreState(state(s), sketches_, in)) return false;
       ++sessions_;
       timers_.push_back(
-          Timer{fired == 1 ? end + plan_.allowed_lateness : end + plan_.fire_delay, s, 0});
+          Timer{fired == 1 ? end + plan_->allowed_lateness : end + plan_->fire_delay, s, 0});
     }
     ++live_keys_;
   }

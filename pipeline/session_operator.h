@@ -83,6 +83,12 @@ class SessionOperator {
   // Stage thread only, between events, like add().
   void snapshot(SnapshotWriter& out) const;
   bool restore(SnapshotReader& in);
+  // Goes on with an equal plan and aggregates held elsewhere (a live reload's new set, in which
+  // this pipeline is unchanged); the old ones may then go.
+  void rebind(const PipelinePlan& plan, const Aggregates& aggregates) noexcept {
+    plan_ = &plan;
+    aggregates_ = &aggregates;
+  }
 
   std::int64_t watermark() const noexcept { return watermark_; }
   // Keys with at least one live session.
@@ -140,8 +146,8 @@ class SessionOperator {
   // restore() into a reset operator; false leaves what it read so far for reset() to drop.
   bool restoreContents(SnapshotReader& in);
 
-  const PipelinePlan& plan_;
-  const Aggregates& aggregates_;
+  const PipelinePlan* plan_;
+  const Aggregates* aggregates_;
   const std::int64_t gap_;
   // Events outside [min_time_, max_time_] are refused: their windows, fire and close times could
   // leave the int64 range.

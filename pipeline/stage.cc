@@ -76,13 +76,7 @@ Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates
       publisher_bell_(publisher_bell) {
   for (Ring* r : inputs) inputs_.push_back(Input{r});
   for (std::size_t p = 0; p < pipelines.size(); ++p) {
-    auto* updates = static_cast<ResultSink*>(this);
-    Operator& op = operators_.emplace_back();
-    if (pipelines[p].session) {
-      op.sessions = std::make_unique<SessionOperator>(pipelines[p], aggregates[p], updates);
-    } else {
-      op.windows = std::make_unique<WindowOperator>(pipelines[p], aggregates[p], updates);
-    }
+    operators_.push_back(makeOperator(pipelines[p], aggregates[p]));
     aggregates_.push_back(&aggregates[p]);
   }
   events_.assign(pipelines.size(), 0);
@@ -94,6 +88,17 @@ Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates
 }
 
 Stage::~Stage() = default;
+
+Stage::Operator Stage::makeOperator(const PipelinePlan& plan, const Aggregates& aggregates) {
+  auto* updates = static_cast<ResultSink*>(this);
+  Operator op;
+  if (plan.session) {
+    op.sessions = std::make_unique<SessionOperator>(plan, aggregates, updates);
+  } else {
+    op.windows = std::make_unique<WindowOperator>(plan, aggregates, updates);
+  }
+  return op;
+}
 
 void Stage::run() noexcept {
   Backoff backoff;
@@ -110,14 +115,7 @@ void Stage::run() noexcept {
     }
     if (barrier_ != 0) alignBarrier();
     publishResults();
-    for (std::size_t p = 0; p < operators_.size(); ++p) {
-      if (events_[p] | late_[p] | refused_[p]) {
-        bump(stats_[p]->events, events_[p]);
-        bump(stats_[p]->late, late_[p]);
-        bump(stats_[p]->keys_refused, refused_[p]);
-        events_[p] = late_[p] = refused_[p] = 0;
-      }
-    }
+    publishCounts();
     open = static_cast<std::size_t>(
         std::count_if(inputs_.begin(), inputs_.end(), [](const Input& i) { return !i.ended; }));
     const std::int64_t now = steadyNanos();
@@ -141,6 +139,17 @@ void Stage::run() noexcept {
     }
   }
   finish();
+}
+
+void Stage::publishCounts() noexcept {
+  for (std::size_t p = 0; p < operators_.size(); ++p) {
+    if (events_[p] | late_[p] | refused_[p]) {
+      bump(stats_[p]->events, events_[p]);
+      bump(stats_[p]->late, late_[p]);
+      bump(stats_[p]->keys_refused, refused_[p]);
+      events_[p] = late_[p] = refused_[p] = 0;
+    }
+  }
 }
 
 void Stage::publishResults() noexcept {
@@ -329,7 +338,7 @@ void Stage::finish() noexcept {
     // With checkpoints, a stop leaves the open windows to the last checkpoint (the daemon takes
     // one as it stops): the next start restores them and replays what came after, and they are
     // published once, complete, instead of partial now and again later.
-    if (stopped && checkpoints_ != nullptr) continue;
+    if (stopped && checkpoints_ != nullptr && checkpoints_->checkpointing()) continue;
     operators_[p].flush(stopped ? ResultKind::kPartial : ResultKind::kFinal, *this);
     stats_[p]->state_entries.store(0, std::memory_order_relaxed);
   }
@@ -341,11 +350,57 @@ void Stage::alignBarrier() noexcept {
   for (const Input& input : inputs_) {
     if (!input.ended && !input.at_barrier) return;
   }
-  if (checkpoints_ != nullptr) snapshot(checkpoints_->stage(checkpoint_index_));
+  const Reconfiguration* change = checkpoints_->change();
+  if (change != nullptr) {
+    reconfigure(*change);
+  } else {
+    snapshot(checkpoints_->stage(checkpoint_index_));
+  }
   pushControl(RecordType::kBarrier, 0, static_cast<std::int64_t>(barrier_));
   publishResults();
   for (Input& input : inputs_) input.at_barrier = false;
   barrier_ = 0;
+  // Added pipelines take up the inputs' watermarks, behind the barrier: their records are the
+  // new set's.
+  if (change != nullptr) advanceWatermarks();
+}
+
+// Cold, once per reload; allocates.
+void Stage::reconfigure(const Reconfiguration& change) {
+  publishCounts();  // into the old set's counters
+  std::vector<bool> kept(operators_.size(), false);
+  for (const int previous : change.previous) {
+    if (previous >= 0) kept[static_cast<std::size_t>(previous)] = true;
+  }
+  fired_at_ = steadyNanos();
+  for (std::size_t p = 0; p < operators_.size(); ++p) {
+    if (kept[p]) continue;
+    firing_pipeline_ = static_cast<std::uint16_t>(p);
+    operators_[p].flush(ResultKind::kPartial, *this);
+    stats_[p]->state_entries.store(0, std::memory_order_relaxed);
+  }
+  std::vector<Operator> operators;
+  std::vector<std::int64_t> reported;
+  aggregates_.clear();
+  for (std::size_t p = 0; p < change.plans.size(); ++p) {
+    const int previous = change.previous[p];
+    if (previous >= 0) {
+      operators.push_back(std::move(operators_[static_cast<std::size_t>(previous)]));
+      operators.back().rebind(change.plans[p], change.aggregates[p]);
+      reported.push_back(reported_[static_cast<std::size_t>(previous)]);
+    } else {
+      operators.push_back(makeOperator(change.plans[p], change.aggregates[p]));
+      reported.push_back(kMinTime);
+    }
+    aggregates_.push_back(&change.aggregates[p]);
+  }
+  operators_ = std::move(operators);
+  reported_ = std::move(reported);
+  pipelines_ = change.plans;
+  stats_ = change.stage_stats[checkpoint_index_];
+  events_.assign(pipelines_.size(), 0);
+  late_.assign(pipelines_.size(), 0);
+  refused_.assign(pipelines_.size(), 0);
 }
 
 // A stage's part of a checkpoint: [pipelines:u32], then per pipeline [reported:i64] and its

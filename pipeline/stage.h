@@ -14,6 +14,7 @@
 #include "pipeline/checkpoint_board.h"
 #include "pipeline/doorbell.h"
 #include "pipeline/plan.h"
+#include "pipeline/reconfiguration.h"
 #include "pipeline/record.h"
 #include "pipeline/session_operator.h"
 #include "pipeline/stats.h"
@@ -104,7 +105,11 @@ class Stage final : private ResultSink {
     std::size_t stateEntries() const noexcept {
       return windows ? windows->stateEntries() : sessions->stateEntries();
     }
+    void rebind(const PipelinePlan& plan, const Aggregates& aggregates) noexcept {
+      windows ? windows->rebind(plan, aggregates) : sessions->rebind(plan, aggregates);
+    }
   };
+  Operator makeOperator(const PipelinePlan& plan, const Aggregates& aggregates);
 
   // A commit mark from a source, held until the windows of the events before it are published.
   struct PendingMark {
@@ -138,6 +143,12 @@ class Stage final : private ResultSink {
   // the barrier to the publisher and reads on. Cold: once per checkpoint.
   [[gnu::cold]] void alignBarrier() noexcept;
   void snapshot(std::string& out) const;
+  // A reconfiguration's barrier is in from every input: flushes the pipelines it drops (as
+  // partial, before the barrier goes on) and switches to its set, keeping the operators of the
+  // pipelines it keeps.
+  void reconfigure(const Reconfiguration& change);
+  // Adds the events, late events and refused keys counted since the last call to the stats.
+  void publishCounts() noexcept;
   void push(std::span<const Cell> cells) noexcept;
   void publishResults() noexcept;
   void park() noexcept;

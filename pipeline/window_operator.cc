@@ -74,8 +74,8 @@ struct WindowOperator::Slice {
 
 WindowOperator::WindowOperator(const PipelinePlan& plan, const Aggregates& aggregates,
                                ResultSink* updates)
-    : plan_(plan),
-      aggregates_(aggregates),
+    : plan_(&plan),
+      aggregates_(&aggregates),
       sketches_(aggregates),
       watermark_(kMinTime),
       next_start_(kMinTime),
@@ -96,9 +96,9 @@ AddResult WindowOperator::add(std::int64_t time, std::uint64_t key_hash, std::st
   // cannot take late events (it is released when its last window fires), so holds() stands for
   // both "same slice" and "not late".
   Slice* slice = last_slice_;
-  if (slice != nullptr && slice->holds(time, plan_.slice)) [[likely]] {
+  if (slice != nullptr && slice->holds(time, plan_->slice)) [[likely]] {
     if (Word* state = slice->table.find(key_hash, key)) [[likely]] {
-      aggregates_.update(state, time, values, sketches_);
+      aggregates_->update(state, time, values, sketches_);
       // Only with emit updates can a live slice hold an event of a fired window.
       if (updates_ != nullptr && slice->first_window < next_start_) [[unlikely]]
         emitUpdates(slice, key_hash, key);
@@ -111,7 +111,7 @@ AddResult WindowOperator::add(std::int64_t time, std::uint64_t key_hash, std::st
 AddResult WindowOperator::addSlow(std::int64_t time, std::uint64_t key_hash, std::string_view key,
                                   const double* values) noexcept {
   Slice* slice = last_slice_;
-  if (slice == nullptr || !slice->holds(time, plan_.slice)) {
+  if (slice == nullptr || !slice->holds(time, plan_->slice)) {
     bool late = false;
     slice = sliceFor(time, late);
     if (slice == nullptr) return late ? AddResult::kLate : AddResult::kAdded;
@@ -119,10 +119,10 @@ AddResult WindowOperator::addSlow(std::int64_t time, std::uint64_t key_hash, std
   }
   Word* state = slice->table.find(key_hash, key);
   if (state == nullptr) {
-    if (plan_.max_keys > 0 && slice->table.size() >= plan_.max_keys) return AddResult::kRefused;
-    state = slice->table.findOrInsert(key_hash, key, [this](Word* s) { aggregates_.init(s); });
+    if (plan_->max_keys > 0 && slice->table.size() >= plan_->max_keys) return AddResult::kRefused;
+    state = slice->table.findOrInsert(key_hash, key, [this](Word* s) { aggregates_->init(s); });
   }
-  aggregates_.update(state, time, values, sketches_);
+  aggregates_->update(state, time, values, sketches_);
   if (updates_ != nullptr && slice->first_window < next_start_) emitUpdates(slice, key_hash, key);
   return AddResult::kAdded;
 }
@@ -133,26 +133,26 @@ void WindowOperator::emitUpdates(const Slice* slice, std::uint64_t key_hash,
   // before next_start_ have fired. A fired window whose end + lateness the watermark has reached
   // is closed for good: the event counts only in the others.
   for (std::int64_t start = slice->first_window; start < next_start_ && start <= slice->last_window;
-       start += plan_.slide) {
-    const std::int64_t end = start + plan_.size;
-    if (saturatingAdd(end, plan_.allowed_lateness) <= watermark_) continue;
+       start += plan_->slide) {
+    const std::int64_t end = start + plan_->size;
+    if (saturatingAdd(end, plan_->allowed_lateness) <= watermark_) continue;
     // The key's state in the window: its slices merged in time order.
-    aggregates_.init(update_.data());
+    aggregates_->init(update_.data());
     const auto first = std::lower_bound(slices_.begin(), slices_.end(), start, startsBefore<Slice>);
     for (auto it = first; it != slices_.end() && (*it)->start < end; ++it) {
       if (const Word* state = (*it)->table.find(key_hash, key)) {
-        aggregates_.merge(update_.data(), state, sketches_);
+        aggregates_->merge(update_.data(), state, sketches_);
       }
     }
     updates_->onResult(
         WindowResult{start, end, ResultKind::kUpdate, key, update_.data(), &sketches_});
-    aggregates_.release(update_.data(), sketches_);
+    aggregates_->release(update_.data(), sketches_);
   }
 }
 
 WindowOperator::Slice* WindowOperator::sliceFor(std::int64_t time, bool& late) {
-  const std::int64_t size = plan_.size;
-  const std::int64_t slide = plan_.slide;
+  const std::int64_t size = plan_->size;
+  const std::int64_t slide = plan_->slide;
   // Windows containing `time` start at the multiples of slide in (time - size, time]. Events so
   // close to the int64 limits that one of those windows would not be representable are refused
   // as late (they are centuries away from any real clock).
@@ -166,14 +166,14 @@ WindowOperator::Slice* WindowOperator::sliceFor(std::int64_t time, bool& late) {
   }
   // Only when slide > size: `time` falls between two windows and belongs to none.
   if (time >= last_end) return nullptr;
-  const std::int64_t expires = saturatingAdd(last_end, plan_.allowed_lateness);
+  const std::int64_t expires = saturatingAdd(last_end, plan_->allowed_lateness);
   if (expires <= watermark_) {
     late = true;
     return nullptr;
   }
 
   std::int64_t start;
-  floorMultiple(time, plan_.slice, start);  // >= last_window: cannot overflow
+  floorMultiple(time, plan_->slice, start);  // >= last_window: cannot overflow
   const auto it = std::lower_bound(slices_.begin(), slices_.end(), start, startsBefore<Slice>);
   if (it != slices_.end() && (*it)->start == start) return *it;
 
@@ -186,7 +186,7 @@ WindowOperator::Slice* WindowOperator::takeSlice(std::int64_t start, std::int64_
                                                  std::int64_t last_window, std::int64_t expires) {
   Slice* slice;
   if (free_.empty()) {
-    pool_.push_back(std::make_unique<Slice>(aggregates_.words()));
+    pool_.push_back(std::make_unique<Slice>(aggregates_->words()));
     slice = pool_.back().get();
   } else {
     slice = free_.back();
@@ -206,7 +206,7 @@ void WindowOperator::advanceWatermark(std::int64_t watermark, ResultSink& sink) 
 
   // Every window with end + lateness <= watermark is now passed, also those without state, so a
   // later event only lands in windows still to come.
-  next_start_ = std::max(next_start_, firstUnfiredWindow(plan_, watermark));
+  next_start_ = std::max(next_start_, firstUnfiredWindow(*plan_, watermark));
   releaseFiredSlices(/*all=*/false);
 }
 
@@ -229,15 +229,15 @@ void WindowOperator::fireWindows(std::int64_t limit, ResultKind kind, ResultSink
       continue;
     }
     const std::int64_t start = std::max(next_start_, slice->first_window);
-    const std::int64_t end = start + plan_.size;  // <= slice->last_window + size: no overflow
-    if (saturatingAdd(end, plan_.fire_delay) > limit) break;
+    const std::int64_t end = start + plan_->size;  // <= slice->last_window + size: no overflow
+    if (saturatingAdd(end, plan_->fire_delay) > limit) break;
     fireWindow(start, kind, sink);
-    next_start_ = saturatingAdd(start, plan_.slide);
+    next_start_ = saturatingAdd(start, plan_->slide);
   }
 }
 
 void WindowOperator::fireWindow(std::int64_t start, ResultKind kind, ResultSink& sink) {
-  const std::int64_t end = start + plan_.size;
+  const std::int64_t end = start + plan_->size;
   const auto first = std::lower_bound(slices_.begin(), slices_.end(), start, startsBefore<Slice>);
   const auto last = std::lower_bound(first, slices_.end(), end, startsBefore<Slice>);
   assert(first != last);
@@ -251,8 +251,8 @@ void WindowOperator::fireWindow(std::int64_t start, ResultKind kind, ResultSink&
     const KeyTable& table = (*it)->table;
     for (std::size_t k = 0; k < table.size(); ++k) {
       Word* into = merged_.findOrInsert(table.hashAt(k), table.keyAt(k),
-                                        [this](Word* s) { aggregates_.init(s); });
-      aggregates_.merge(into, table.stateAt(k), sketches_);
+                                        [this](Word* s) { aggregates_->init(s); });
+      aggregates_->merge(into, table.stateAt(k), sketches_);
     }
   }
   emit(merged_, start, kind, sink);
@@ -261,7 +261,7 @@ void WindowOperator::fireWindow(std::int64_t start, ResultKind kind, ResultSink&
 
 void WindowOperator::emit(const KeyTable& table, std::int64_t start, ResultKind kind,
                           ResultSink& sink) {
-  const std::int64_t end = start + plan_.size;
+  const std::int64_t end = start + plan_->size;
   for (std::size_t k = 0; k < table.size(); ++k) {
     sink.onResult(WindowResult{start, end, kind, table.keyAt(k), table.stateAt(k), &sketches_});
   }
@@ -283,8 +283,8 @@ void WindowOperator::releaseFiredSlices(bool all) {
 }
 
 void WindowOperator::releaseSketches(KeyTable& table) noexcept {
-  if (!aggregates_.hasSketches()) return;
-  for (std::size_t k = 0; k < table.size(); ++k) aggregates_.release(table.stateAt(k), sketches_);
+  if (!aggregates_->hasSketches()) return;
+  for (std::size_t k = 0; k < table.size(); ++k) aggregates_->release(table.stateAt(k), sketches_);
 }
 
 std::size_t WindowOperator::stateEntries() const noexcept {
@@ -310,12 +310,12 @@ std::size_t WindowOperator::stateEntries() const noexcept {
 
 void WindowOperator::snapshot(SnapshotWriter& out) const {
   out.put<std::uint8_t>(kSnapshotFormat);
-  out.put<std::int64_t>(plan_.size);
-  out.put<std::int64_t>(plan_.slide);
-  out.put<std::int64_t>(plan_.allowed_lateness);
-  out.put<std::int64_t>(plan_.fire_delay);
-  out.put<std::uint8_t>(plan_.emit_updates);
-  aggregates_.snapshotLayout(out);
+  out.put<std::int64_t>(plan_->size);
+  out.put<std::int64_t>(plan_->slide);
+  out.put<std::int64_t>(plan_->allowed_lateness);
+  out.put<std::int64_t>(plan_->fire_delay);
+  out.put<std::uint8_t>(plan_->emit_updates);
+  aggregates_->snapshotLayout(out);
   out.put<std::int64_t>(watermark_);
   out.put<std::int64_t>(next_start_);
   out.put<std::uint64_t>(last_window_keys_);
@@ -327,7 +327,7 @@ void WindowOperator::snapshot(SnapshotWriter& out) const {
     for (std::size_t k = 0; k < table.size(); ++k) {
       out.putBytes(table.keyAt(k));
       out.put<std::uint64_t>(table.hashAt(k));
-      aggregates_.snapshotState(table.stateAt(k), sketches_, out);
+      aggregates_->snapshotState(table.stateAt(k), sketches_, out);
     }
   }
 }
@@ -349,12 +349,12 @@ void WindowOperator::reset() {
 
 bool WindowOperator::restoreContents(SnapshotReader& in) {
   if (in.get<std::uint8_t>() != kSnapshotFormat) return false;
-  const bool same_plan = in.get<std::int64_t>() == plan_.size &&
-                         in.get<std::int64_t>() == plan_.slide &&
-                         in.get<std::int64_t>() == plan_.allowed_lateness &&
-                         in.get<std::int64_t>() == plan_.fire_delay &&
-                         in.get<std::uint8_t>() == static_cast<std::uint8_t>(plan_.emit_updates);
-  if (!same_plan || !aggregates_.restoreLayout(in)) return false;
+  const bool same_plan = in.get<std::int64_t>() == plan_->size &&
+                         in.get<std::int64_t>() == plan_->slide &&
+                         in.get<std::int64_t>() == plan_->allowed_lateness &&
+                         in.get<std::int64_t>() == plan_->fire_delay &&
+                         in.get<std::uint8_t>() == static_cast<std::uint8_t>(plan_->emit_updates);
+  if (!same_plan || !aggregates_->restoreLayout(in)) return false;
   const auto watermark = in.get<std::int64_t>();
   const auto next_start = in.get<std::int64_t>();
   const auto last_window_keys = in.get<std::uint64_t>();
@@ -363,8 +363,8 @@ bool WindowOperator::restoreContents(SnapshotReader& in) {
   std::int64_t aligned;
   const bool window_start =
       next_start == kMinTime || next_start == kMaxTime ||
-      (floorMultiple(next_start, plan_.slide, aligned) && aligned == next_start);
-  if (!in.ok() || !window_start || next_start < firstUnfiredWindow(plan_, watermark)) return false;
+      (floorMultiple(next_start, plan_->slide, aligned) && aligned == next_start);
+  if (!in.ok() || !window_start || next_start < firstUnfiredWindow(*plan_, watermark)) return false;
   watermark_ = watermark;
   next_start_ = next_start;
   last_window_keys_ = static_cast<std::size_t>(last_window_keys);
@@ -378,8 +378,8 @@ bool WindowOperator::restoreContents(SnapshotReader& in) {
     const auto start = in.get<std::int64_t>();
     std::int64_t first_window, last_window, expires;
     if (!in.ok() || (!slices_.empty() && start <= slices_.back()->start) ||
-        !floorMultiple(start, plan_.slice, aligned) || aligned != start ||
-        !sliceWindows(plan_, start, first_window, last_window, expires) || expires <= watermark_) {
+        !floorMultiple(start, plan_->slice, aligned) || aligned != start ||
+        !sliceWindows(*plan_, start, first_window, last_window, expires) || expires <= watermark_) {
       return false;
     }
     Slice* slice = takeSlice(start, first_window, last_window, expires);
@@ -397,7 +397,7 @@ bool WindowOperator::restoreContents(SnapshotReader& in) {
         return false;
       }
       Word* state = slice->table.findOrInsert(hash, key, [](Word*) {});
-      if (!aggregates_.restoreState(state, sketches_, in)) return false;
+      if (!aggregates_->restoreState(state, sketches_, in)) return false;
     }
   }
   return in.ok();

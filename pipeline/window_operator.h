@@ -97,6 +97,12 @@ class WindowOperator {
   // Stage thread only, between events, like add().
   void snapshot(SnapshotWriter& out) const;
   bool restore(SnapshotReader& in);
+  // Goes on with an equal plan and aggregates held elsewhere (a live reload's new set, in which
+  // this pipeline is unchanged); the old ones may then go.
+  void rebind(const PipelinePlan& plan, const Aggregates& aggregates) noexcept {
+    plan_ = &plan;
+    aggregates_ = &aggregates;
+  }
 
   std::int64_t watermark() const noexcept { return watermark_; }
   // Distinct keys in the most recently fired window (for the keys gauge).
@@ -133,8 +139,8 @@ class WindowOperator {
   // restore() into a reset operator; false leaves what it read so far for reset() to drop.
   bool restoreContents(SnapshotReader& in);
 
-  const PipelinePlan& plan_;
-  const Aggregates& aggregates_;
+  const PipelinePlan* plan_;
+  const Aggregates* aggregates_;
   // The sketches of every state below: slices, merged_ and update_. Every state is released
   // before it is dropped, so the pool holds only as many sketches as the states ever need at once.
   SketchPool sketches_;

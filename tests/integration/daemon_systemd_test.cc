@@ -233,7 +233,7 @@ TEST(DaemonSystemd, SighupSendsReloadingThenReadyAndKeepsRunning) {
   EXPECT_THAT(notices[ready].get("STATUS").value_or(""), StartsWith("running: "));
   EXPECT_EQ(count(notices, isReady), 2u);
   EXPECT_TRUE(daemon.process().running());
-  EXPECT_THAT(daemon.log(), HasSubstr("keeping the current configuration"));
+  EXPECT_THAT(daemon.log(), HasSubstr("reload: pipelines unchanged"));
 
   ASSERT_TRUE(daemon.process().signal(SIGTERM));
   const auto exit_code = daemon.process().wait(30s);

@@ -79,7 +79,7 @@ TEST(CheckpointEngine, BackToBackCheckpointsCompleteAndChangeNoResult) {
   int completed = 0;
   {
     Engine engine(config);
-    pipeline::CheckpointBoard& board = *engine.checkpoints();
+    pipeline::CheckpointBoard& board = engine.checkpoints();
     engine.start();
     for (std::uint64_t id = 1; !engine.finished(); ++id) {
       board.request(id);
