@@ -218,7 +218,8 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
     pipeline::EventRouter router(pipeline::planSource(config_, s, plans_), std::move(rings),
                                  *source_stats_[s], std::move(bells));
     if (checkpoints_) router.joinCheckpoints(*checkpoints_, s);
-    const connectors::SourceContext context{s, commits_.get(), kafka_stats_[s].get()};
+    const connectors::SourceContext context{s, commits_.get(), kafka_stats_[s].get(),
+                                            checkpoints_.get()};
     sources_.push_back(connectors::makeSource(config_.sources[s], std::move(router), context));
     if (restored != nullptr && !sources_.back()->restore(restored->sources[s])) {
       throw std::runtime_error("checkpoint: the position of source " + config_.sources[s].name +

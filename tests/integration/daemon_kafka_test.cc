@@ -3,7 +3,8 @@
 // a partition without traffic does not stall the windows once idle; SIGKILL mid-stream and a
 // restart lose no window and publish none with other values (at-least-once: committed offsets
 // cover only published windows, and the replay floor keeps published windows from reopening);
-// two instances in one group split the partitions and together publish every window once.
+// two instances in one group split the partitions and together publish every window once; with
+// checkpoints, SIGKILL at random points several times and a restart each time resume exactly.
 //
 // Each partition's events are in time order (as a keyed producer writes them) and the watermark
 // delay is 0, so no event is late whatever the interleaving of partitions: the reference is exact.
@@ -32,7 +33,8 @@ const std::vector<AggregateSpec> kAggregates = {
     {"n", Agg::kCount}, {"total", Agg::kSum}, {"high", Agg::kMax}, {"open", Agg::kFirst}};
 
 std::string configYaml(const TempDir& dir, const MockKafka& kafka, const std::string& output,
-                       const std::string& extra_properties = "") {
+                       const std::string& extra_properties = "",
+                       const std::string& extra_daemon = "") {
   return "daemon:\n"
          "  metrics: 127.0.0.1:0\n"
          "  publish: ipc://" +
@@ -41,7 +43,8 @@ std::string configYaml(const TempDir& dir, const MockKafka& kafka, const std::st
          "  output: " +
          dir.file(output) +
          "\n"
-         "  stages: 2\n"
+         "  stages: 2\n" +
+         extra_daemon +
          "sources:\n"
          "  trades:\n"
          "    kind: kafka\n"
@@ -391,6 +394,93 @@ TEST(DaemonKafka, AnInstanceJoiningMidStreamLosesNoWindowAndChangesNone) {
   ASSERT_NO_FATAL_FAILURE(stop(a));
   ASSERT_NO_FATAL_FAILURE(stop(b));
   expectEveryWindow(results, stream, true);
+}
+
+// Checkpoints (daemon.checkpoint) with a kafka source: SIGKILL at random points after new
+// checkpoints, several times, with more events produced on each run, and a restart each time.
+// Every restart is assigned the partitions its checkpoint holds, so it resumes from the
+// checkpointed offsets under the restored window state: no reset, so no replayed event counts as
+// late. In the end every window of the reference is published as final with its values; one
+// published again (after the checkpoint and before a crash) has the same values, and the events
+// counted over the distinct windows are exactly those produced: none lost, none twice.
+TEST(DaemonKafka, CheckpointsSurviveRepeatedKillsWithEveryWindowOnce) {
+  MockKafka kafka;
+  ASSERT_NO_FATAL_FAILURE(kafka.createTopic(kTopic, 3));
+  Stream stream(kafka, 3, 5);
+  TempDir dir;
+  const std::string checkpoint = dir.file("state") + "/checkpoint";
+  // An output file per run: a run killed may leave half a line at the end of its own.
+  std::vector<std::string> outputs;
+  const auto config = [&](int run) {
+    outputs.push_back(dir.file("out" + std::to_string(run) + ".jsonl"));
+    return configYaml(dir, kafka, "out" + std::to_string(run) + ".jsonl", "",
+                      "  checkpoint: {dir: " + dir.file("state") + ", interval: 100ms}\n");
+  };
+  const auto lines = [&] { return splitLines(readFile(outputs.back())).size(); };
+  const auto noLateEvents = [](Daemon& daemon) {
+    std::string error;
+    const auto m = daemon.scrapeUntil([](const Metrics&) { return true; }, 30s, &error);
+    ASSERT_TRUE(m) << error;
+    EXPECT_EQ(m->valueOr0("rivulet_pipeline_late_events_total", {{"pipeline", "trades"}}), 0)
+        << "a restart reset the stages instead of resuming from the checkpoint";
+  };
+  std::mt19937 random(::testing::UnitTest::GetInstance()->random_seed());
+  const auto uniform = [&](int lo, int hi) {
+    return std::uniform_int_distribution<int>(lo, hi)(random);
+  };
+  constexpr int kKills = 4;
+  for (int kill = 0; kill < kKills; ++kill) {
+    Daemon daemon(dir, config(kill));
+    ASSERT_TRUE(daemon.waitReady());
+    if (kill > 0) {
+      EXPECT_NE(daemon.log().find("resuming from checkpoint"), std::string::npos) << daemon.log();
+    }
+    // Events for this run, in two parts: the second once the group has assigned the
+    // partitions, this run has consumed some, and a checkpoint has been taken since (so that the
+    // next restart restores one that holds some of this run's events).
+    const int first = uniform(500, 2500);
+    ASSERT_NO_FATAL_FAILURE(stream.produce(first, {0, 1, 2}));
+    ASSERT_TRUE(kafka.flush());
+    std::string error;
+    ASSERT_TRUE(daemon.scrapeUntil(
+        [&](const Metrics& m) {
+          return m.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >= first;
+        },
+        60s, &error))
+        << error;
+    const std::string before = readFile(checkpoint);
+    ASSERT_TRUE(waitUntil([&] { return readFile(checkpoint) != before; }, 60s))
+        << "no checkpoint was written";
+    ASSERT_NO_FATAL_FAILURE(stream.produce(uniform(500, 2500), {0, 1, 2}));
+    ASSERT_TRUE(kafka.flush());
+    // A random point: up to 300 more results, or three more checkpoints once the results stop
+    // coming (this run's events are all consumed).
+    const std::size_t target = lines() + static_cast<std::size_t>(uniform(0, 300));
+    std::string last = readFile(checkpoint);
+    int checkpoints = 0;
+    ASSERT_TRUE(waitUntil(
+        [&] {
+          if (std::string now = readFile(checkpoint); now != last) {
+            last = std::move(now);
+            ++checkpoints;
+          }
+          return lines() >= target || checkpoints >= 3;
+        },
+        60s));
+    ASSERT_NO_FATAL_FAILURE(noLateEvents(daemon));
+    ASSERT_TRUE(daemon.process().signal(SIGKILL));
+    ASSERT_EQ(daemon.process().wait(30s), 128 + SIGKILL);
+  }
+  ASSERT_NO_FATAL_FAILURE(stream.produce(1000, {0, 1, 2}));
+  ASSERT_NO_FATAL_FAILURE(stream.closeWindows({0, 1, 2}));
+  ASSERT_TRUE(kafka.flush());
+  Daemon last(dir, config(kKills));
+  ASSERT_TRUE(last.waitReady());
+  EXPECT_NE(last.log().find("resuming from checkpoint"), std::string::npos) << last.log();
+  ASSERT_TRUE(waitForFinals(outputs, stream.reference.windows().size()));
+  ASSERT_NO_FATAL_FAILURE(noLateEvents(last));
+  ASSERT_NO_FATAL_FAILURE(stop(last));
+  expectEveryWindow(readResults(outputs), stream, true);
 }
 
 // A property librdkafka does not know stops the start with exit 3, naming the source, the
