@@ -320,17 +320,30 @@ bool KafkaSource::restore(std::string_view position) {
   return true;
 }
 
-bool KafkaSource::resumes(const rd_kafka_topic_partition_list_t* assigned) const {
+bool KafkaSource::resumes(const rd_kafka_topic_partition_list_t* assigned) {
   if (!restored_ || static_cast<std::size_t>(assigned->cnt) != restored_->partitions.size()) {
     return false;
   }
+  PartitionList committed = newList(restored_->partitions.size());
+  for (const KafkaPosition::Partition& r : restored_->partitions) {
+    rd_kafka_topic_partition_list_add(committed.get(), r.topic.c_str(), r.partition);
+  }
   for (int i = 0; i < assigned->cnt; ++i) {
     const rd_kafka_topic_partition_t& a = assigned->elems[i];
-    if (std::none_of(restored_->partitions.begin(), restored_->partitions.end(),
-                     [&](const KafkaPosition::Partition& r) {
-                       return r.partition == a.partition && r.topic == a.topic;
-                     })) {
+    if (rd_kafka_topic_partition_list_find(committed.get(), a.topic, a.partition) == nullptr) {
       return false;
+    }
+  }
+  // The group's offsets ahead of the checkpoint's: another instance consumed these partitions
+  // (and published their windows) while this one was down. Resuming would publish those windows
+  // again and move the offsets back; the restart from the committed offsets does neither. This
+  // instance's own commits never pass its latest durable checkpoint, so a single instance always
+  // resumes. Without an answer from the broker, the checkpoint is the best there is.
+  if (rd_kafka_committed(rk_, committed.get(), kBrokerTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (const KafkaPosition::Partition& r : restored_->partitions) {
+      const rd_kafka_topic_partition_t* c =
+          rd_kafka_topic_partition_list_find(committed.get(), r.topic.c_str(), r.partition);
+      if (c != nullptr && c->offset > r.offset) return false;
     }
   }
   return true;

@@ -26,10 +26,10 @@
 // latest event time (connectors/kafka_position.h). Marks go on as above, but a safe mark is
 // committed only once a checkpoint whose barrier came after it is durable, so the group's offsets
 // never run ahead of the state on disk. A start from a checkpoint resumes exactly when the group
-// assigns the very partitions the checkpoint holds: each from its checkpointed offset, with no
-// reset, on top of the restored window state. Any other assignment (partitions moved to or from
-// another instance, or added) drops the restored state and restarts from the committed offsets
-// as above, since state cannot be split by partition.
+// assigns the very partitions the checkpoint holds, none committed past it by another instance:
+// each from its checkpointed offset, with no reset, on top of the restored window state. Any other
+// assignment (partitions moved to or from another instance, or added) drops the restored state and
+// restarts from the committed offsets as above, since state cannot be split by partition.
 //
 // The C API: the C++ API allocates a wrapper per message and cannot write offset metadata.
 #pragma once
@@ -121,8 +121,9 @@ class KafkaSource final : public Source {
   static void onCommit(rd_kafka_s* rk, int err, rd_kafka_topic_partition_list_s* offsets,
                        void* opaque);
   void rebalance(int err, rd_kafka_topic_partition_list_s* partitions);
-  // Whether `assigned` is exactly the restored checkpoint's partitions.
-  bool resumes(const rd_kafka_topic_partition_list_s* assigned) const;
+  // Whether `assigned` is exactly the restored checkpoint's partitions, none of them with a
+  // committed offset past the checkpoint's (asks the broker).
+  bool resumes(const rd_kafka_topic_partition_list_s* assigned);
   // The offset a partition's consumption goes on from: after its last message, else where it
   // started; -1 if not known yet.
   std::int64_t offsetOf(Partition& p);
