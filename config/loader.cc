@@ -43,23 +43,6 @@ Config readConfig(YamlReader& reader, const Value& root) {
       }
     }
   }
-  // Checkpoints hold source positions; a Kafka source's are its consumer group's offsets, which
-  // a checkpoint does not yet carry (it commits at-least-once, by commit marks).
-  if (config.daemon.checkpoint) {
-    const Entry* daemon = map->find("daemon");
-    for (std::size_t i = 0; i < config.sources.size() && daemon != nullptr; ++i) {
-      if (config.sources[i].kind != SourceKind::kKafka) continue;
-      if (auto section = reader.map(daemon->value)) {
-        if (const Entry* e = section->find("checkpoint")) {
-          reader.error(e->key_mark, e->value.path,
-                       "checkpoints do not cover kafka sources yet (source " +
-                           quote(config.sources[i].name) +
-                           "): its offsets are committed at-least-once instead; remove one");
-        }
-      }
-      break;
-    }
-  }
   map->reportUnknown(kTopLevelKeys);
   return config;
 }

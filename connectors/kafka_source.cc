@@ -27,6 +27,10 @@ constexpr int kCommittedAttempts = 3;
 constexpr std::uint64_t kMarkEvery = 4096;
 constexpr std::size_t kPadding = 64;                         // >= simdjson::SIMDJSON_PADDING
 constexpr std::string_view kFloorPrefix = "rivulet floor ";  // offset metadata: the replay floor
+// Checkpoint barriers noted and not yet durable: more means checkpoints keep failing (a full
+// disk); the oldest are forgotten, which only holds their commits back until a later one is
+// durable.
+constexpr std::size_t kMaxBarriers = 64;
 
 struct ListDeleter {
   void operator()(rd_kafka_topic_partition_list_t* list) const {
@@ -63,7 +67,8 @@ std::int64_t floorOf(const rd_kafka_topic_partition_t& p) {
 }  // namespace
 
 KafkaSource::KafkaSource(const config::SourceConfig& spec, pipeline::EventRouter router,
-                         pipeline::CommitBoard& commits, std::size_t source, KafkaStats& stats)
+                         pipeline::CommitBoard& commits, std::size_t source, KafkaStats& stats,
+                         pipeline::CheckpointBoard* checkpoints)
     : name_(spec.name),
       spec_all_(spec),
       spec_(spec.kafka),
@@ -72,7 +77,9 @@ KafkaSource::KafkaSource(const config::SourceConfig& spec, pipeline::EventRouter
       commits_(commits),
       source_(source),
       stats_(stats),
+      checkpoints_(checkpoints),
       buffer_(1 << 20) {
+  if (checkpoints_ != nullptr) router_.setPosition([this] { return position(); });
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   set(conf, name_, "bootstrap.servers", spec_.brokers);
   set(conf, name_, "group.id", spec_.group);
@@ -175,6 +182,9 @@ void KafkaSource::run(std::stop_token stop) {
   // Stopping: what is safe is committed; windows flushed as partial at shutdown are not, so a
   // restart consumes their events again and publishes them complete.
   commitSafe(true);
+  // The final position (EventRouter::end) while the partitions are still ours: leaving the
+  // group revokes them.
+  if (checkpoints_ != nullptr) final_position_ = encodeKafkaPosition(current());
   closing_ = true;
   rd_kafka_consumer_close(rk_);
   router_.flush(pipeline::wallNanos(), pipeline::steadyNanos());
@@ -231,21 +241,9 @@ void KafkaSource::sendMark(std::int64_t steady) {
   // the rest of a partition that has been read. (Were it to hold events at or below the floor,
   // it was idle when the mark was passed on, and they were late then as they are after a
   // restart.)
-  Mark mark{0, router_.maxTime(), {}};
+  Mark mark{0, std::max(router_.maxTime(), restored_max_time_), {}};
   for (Partition& p : partitions_) {
-    if (p.next_offset < 0 && p.start_offset < 0) {
-      // Never committed: auto.offset.reset=earliest starts it at its first offset, which the
-      // client knows once it has fetched from the partition (asking the broker here would stall
-      // the source thread for a round trip).
-      std::int64_t low = -1;
-      std::int64_t high = -1;
-      if (rd_kafka_get_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low, &high) ==
-              RD_KAFKA_RESP_ERR_NO_ERROR &&
-          low >= 0) {
-        p.start_offset = low;
-      }
-    }
-    const std::int64_t offset = p.next_offset >= 0 ? p.next_offset : p.start_offset;
+    const std::int64_t offset = offsetOf(p);
     // Not known yet (no fetch answered): no mark until it is. A mark without the partition
     // would commit the others past their events while it kept no offset, and a restart would
     // replay only its part of the windows they share, reopening them with part of their events.
@@ -258,8 +256,103 @@ void KafkaSource::sendMark(std::int64_t steady) {
   marks_.push_back(std::move(mark));
 }
 
+std::int64_t KafkaSource::offsetOf(Partition& p) {
+  if (p.next_offset >= 0) return p.next_offset;
+  if (p.start_offset < 0) {
+    // Never committed: auto.offset.reset=earliest starts it at its first offset, which the
+    // client knows once it has fetched from the partition (asking the broker here would stall
+    // the source thread for a round trip).
+    std::int64_t low = -1;
+    std::int64_t high = -1;
+    if (rd_kafka_get_watermark_offsets(rk_, p.topic.c_str(), p.partition, &low, &high) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        low >= 0) {
+      p.start_offset = low;
+    }
+  }
+  return p.start_offset >= 0 ? p.start_offset : -1;
+}
+
+KafkaPosition KafkaSource::current() {
+  // Started from a checkpoint and not assigned yet (joining the group takes seconds): nothing has
+  // been consumed, the state is still the checkpoint's, and so is the position. Without this, a
+  // crash during the join would leave a checkpoint without partitions, which cannot be resumed.
+  if (restored_) return *restored_;
+  KafkaPosition position{std::max(router_.maxTime(), restored_max_time_), {}};
+  for (Partition& p : partitions_) {
+    position.partitions.push_back({p.topic, p.partition, offsetOf(p), p.max_time});
+  }
+  return position;
+}
+
+// On this thread, in router_.flush(), at barrier `requested()` (the next is requested only once
+// this one is complete, so the id cannot move meanwhile), or in router_.end() for the final one.
+std::string KafkaSource::position() {
+  if (closing_) return final_position_;
+  // The marks sent so far are ahead of the barrier in every ring: the checkpoint holds the state
+  // their windows are in, or their results.
+  barriers_.push_back(Barrier{checkpoints_->requested(), next_seq_ - 1});
+  if (barriers_.size() > kMaxBarriers) barriers_.pop_front();
+  return encodeKafkaPosition(current());
+}
+
+std::uint64_t KafkaSource::durableMark() {
+  if (checkpoints_ == nullptr) return UINT64_MAX;
+  const std::uint64_t durable = checkpoints_->durable();
+  while (!barriers_.empty() && barriers_.front().checkpoint <= durable) {
+    durable_mark_ = barriers_.front().mark;
+    barriers_.pop_front();
+  }
+  return durable_mark_;
+}
+
+bool KafkaSource::restore(std::string_view position) {
+  if (position.empty()) return true;
+  std::optional<KafkaPosition> decoded = decodeKafkaPosition(position);
+  if (!decoded) return false;
+  restored_max_time_ = decoded->max_time;
+  // A partition whose offset was not known cannot be resumed exactly: the first assignment then
+  // restarts from the committed offsets, as without a checkpoint.
+  const bool exact = !decoded->partitions.empty() &&
+                     std::all_of(decoded->partitions.begin(), decoded->partitions.end(),
+                                 [](const KafkaPosition::Partition& p) { return p.offset >= 0; });
+  if (exact) restored_ = std::move(decoded);
+  return true;
+}
+
+bool KafkaSource::resumes(const rd_kafka_topic_partition_list_t* assigned) {
+  if (!restored_ || static_cast<std::size_t>(assigned->cnt) != restored_->partitions.size()) {
+    return false;
+  }
+  PartitionList committed = newList(restored_->partitions.size());
+  for (const KafkaPosition::Partition& r : restored_->partitions) {
+    rd_kafka_topic_partition_list_add(committed.get(), r.topic.c_str(), r.partition);
+  }
+  for (int i = 0; i < assigned->cnt; ++i) {
+    const rd_kafka_topic_partition_t& a = assigned->elems[i];
+    if (rd_kafka_topic_partition_list_find(committed.get(), a.topic, a.partition) == nullptr) {
+      return false;
+    }
+  }
+  // The group's offsets ahead of the checkpoint's: another instance consumed these partitions
+  // (and published their windows) while this one was down. Resuming would publish those windows
+  // again and move the offsets back; the restart from the committed offsets does neither. This
+  // instance's own commits never pass its latest durable checkpoint, so a single instance always
+  // resumes. Without an answer from the broker, the checkpoint is the best there is.
+  if (rd_kafka_committed(rk_, committed.get(), kBrokerTimeoutMs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (const KafkaPosition::Partition& r : restored_->partitions) {
+      const rd_kafka_topic_partition_t* c =
+          rd_kafka_topic_partition_list_find(committed.get(), r.topic.c_str(), r.partition);
+      if (c != nullptr && c->offset > r.offset) return false;
+    }
+  }
+  return true;
+}
+
 void KafkaSource::commitSafe(bool sync) {
-  const std::uint64_t safe = commits_.safe(source_);
+  // With checkpoints, only what a durable checkpoint covers: the group's offsets never run ahead
+  // of the state on disk.
+  const std::uint64_t safe = std::min(commits_.safe(source_), durableMark());
   if (marks_.empty() || marks_.front().seq > safe) return;
   while (marks_.size() > 1 && marks_[1].seq <= safe) marks_.pop_front();
   const Mark mark = std::move(marks_.front());
@@ -293,6 +386,17 @@ void KafkaSource::onRebalance(rd_kafka_t*, int err, rd_kafka_topic_partition_lis
 
 void KafkaSource::rebalance(int err, rd_kafka_topic_partition_list_t* partitions) {
   const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk_), "COOPERATIVE") == 0;
+  // The first assignment after a start from a checkpoint, of exactly its partitions: each goes
+  // on from its checkpointed offset, under the restored state, and the stages are not reset.
+  const bool resume = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS && resumes(partitions);
+  if (resume) {
+    for (int i = 0; i < partitions->cnt; ++i) {
+      rd_kafka_topic_partition_t& p = partitions->elems[i];
+      for (const KafkaPosition::Partition& r : restored_->partitions) {
+        if (r.partition == p.partition && r.topic == p.topic) p.offset = r.offset;
+      }
+    }
+  }
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     if (cooperative) {
       if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk_, partitions)) {
@@ -302,9 +406,17 @@ void KafkaSource::rebalance(int err, rd_kafka_topic_partition_list_t* partitions
     } else {
       rd_kafka_assign(rk_, partitions);
     }
+    const std::int64_t steady = pipeline::steadyNanos();
     for (int i = 0; i < partitions->cnt; ++i) {
       const rd_kafka_topic_partition_t& p = partitions->elems[i];
       partitions_.push_back(Partition{p.topic, p.partition});
+      if (!resume) continue;
+      Partition& added = partitions_.back();
+      added.start_offset = p.offset;
+      added.last_message = steady;
+      for (const KafkaPosition::Partition& r : restored_->partitions) {
+        if (r.partition == p.partition && r.topic == p.topic) added.max_time = r.max_time;
+      }
     }
   } else {
     // Revoked: commit what is safe while the partitions are still ours (not if the group has
@@ -328,7 +440,9 @@ void KafkaSource::rebalance(int err, rd_kafka_topic_partition_list_t* partitions
   }
   last_partition_ = 0;
   bump(stats_.rebalances);
-  if (!closing_) restart(cooperative);
+  // Any other assignment drops the restored state with the rest (restart's kReset).
+  restored_.reset();
+  if (!closing_ && !resume) restart(cooperative);
 }
 
 void KafkaSource::restart(bool cooperative) {

@@ -22,16 +22,28 @@
 // is published with only part of its events and none twice with different values. See
 // docs/scaling.md.
 //
+// Checkpoints (daemon.checkpoint): the position is every assigned partition's next offset and
+// latest event time (connectors/kafka_position.h). Marks go on as above, but a safe mark is
+// committed only once a checkpoint whose barrier came after it is durable, so the group's offsets
+// never run ahead of the state on disk. A start from a checkpoint resumes exactly when the group
+// assigns the very partitions the checkpoint holds, none committed past it by another instance:
+// each from its checkpointed offset, with no reset, on top of the restored window state. Any other
+// assignment (partitions moved to or from another instance, or added) drops the restored state and
+// restarts from the committed offsets as above, since state cannot be split by partition.
+//
 // The C API: the C++ API allocates a wrapper per message and cannot write offset metadata.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "connectors/kafka_position.h"
 #include "connectors/source.h"
+#include "pipeline/checkpoint_board.h"
 #include "pipeline/commit_board.h"
 #include "pipeline/stats.h"
 
@@ -71,13 +83,17 @@ struct KafkaStats {
 
 class KafkaSource final : public Source {
  public:
-  // `source` is this source's index in `commits`. Throws std::runtime_error when librdkafka
-  // refuses the configuration (a bad property name or value) or the subscription.
+  // `source` is this source's index in `commits`; `checkpoints` is null without checkpoints.
+  // Throws std::runtime_error when librdkafka refuses the configuration (a bad property name or
+  // value) or the subscription.
   KafkaSource(const config::SourceConfig& spec, pipeline::EventRouter router,
-              pipeline::CommitBoard& commits, std::size_t source, KafkaStats& stats);
+              pipeline::CommitBoard& commits, std::size_t source, KafkaStats& stats,
+              pipeline::CheckpointBoard* checkpoints = nullptr);
   ~KafkaSource() override;
   void run(std::stop_token stop) override;
   bool bounded() const override { return false; }
+  // Keeps the checkpoint's partitions for the first assignment (see above).
+  bool restore(std::string_view position) override;
 
  private:
   struct Partition {
@@ -105,6 +121,17 @@ class KafkaSource final : public Source {
   static void onCommit(rd_kafka_s* rk, int err, rd_kafka_topic_partition_list_s* offsets,
                        void* opaque);
   void rebalance(int err, rd_kafka_topic_partition_list_s* partitions);
+  // Whether `assigned` is exactly the restored checkpoint's partitions, none of them with a
+  // committed offset past the checkpoint's (asks the broker).
+  bool resumes(const rd_kafka_topic_partition_list_s* assigned);
+  // The offset a partition's consumption goes on from: after its last message, else where it
+  // started; -1 if not known yet.
+  std::int64_t offsetOf(Partition& p);
+  KafkaPosition current();
+  // The position for a checkpoint barrier (EventRouter::setPosition); notes the barrier's mark.
+  std::string position();
+  // The latest mark a durable checkpoint covers; every mark without checkpoints.
+  std::uint64_t durableMark();
   // After the assignment changed: every partition from its committed offset, the stages told.
   void restart(bool cooperative);
   void take(const void* message, std::int64_t now, std::int64_t steady);
@@ -135,7 +162,21 @@ class KafkaSource final : public Source {
   std::int64_t last_message_ = 0;  // steady clock (ns): the latest message of any partition
   std::int64_t busy_since_ = 0;    // steady clock (ns): when messages resumed after a silence
   bool closing_ = false;
-  std::vector<char> buffer_;  // a message, padded for the JSON parser
+
+  // Checkpoints (null without).
+  pipeline::CheckpointBoard* const checkpoints_;
+  struct Barrier {
+    std::uint64_t checkpoint;
+    std::uint64_t mark;  // the latest mark sent before its barrier; 0 if none
+  };
+  std::deque<Barrier> barriers_;  // noted, not yet known to be durable
+  std::uint64_t durable_mark_ = 0;
+  std::optional<KafkaPosition> restored_;  // until the first assignment
+  // The latest event time of the run the checkpoint was taken in: a mark's floor covers the
+  // events before the restored offsets too.
+  std::int64_t restored_max_time_ = pipeline::kMinTime;
+  std::string final_position_;  // taken before the consumer leaves the group
+  std::vector<char> buffer_;    // a message, padded for the JSON parser
 };
 
 }  // namespace rivulet::connectors

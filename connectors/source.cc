@@ -24,7 +24,7 @@ std::unique_ptr<Source> makeSource(const config::SourceConfig& spec, pipeline::E
       return std::make_unique<ZmqSource>(spec, std::move(router));
     case config::SourceKind::kKafka:
       return std::make_unique<KafkaSource>(spec, std::move(router), *context.commits, context.index,
-                                           *context.kafka);
+                                           *context.kafka, context.checkpoints);
   }
   return nullptr;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "pipeline/checkpoint_board.h"
 #include "pipeline/commit_board.h"
 #include "pipeline/event_router.h"
 
@@ -40,6 +41,9 @@ struct SourceContext {
   std::size_t index = 0;  // among the config's sources
   pipeline::CommitBoard* commits = nullptr;
   KafkaStats* kafka = nullptr;  // a kafka source's metrics
+  // With daemon.checkpoint: a kafka source commits offsets only once a checkpoint holding them
+  // is durable.
+  pipeline::CheckpointBoard* checkpoints = nullptr;
 };
 
 // The source for `spec`. Throws std::runtime_error when it cannot start (a file that cannot be

@@ -51,6 +51,7 @@ bool Checkpointer::writeCompleted(std::int64_t steady) {
   const bool written = writeCheckpoint(spec_.dir, bytes, error);
   const std::int64_t took = pipeline::steadyNanos() - requested_at_;  // request to durable
   if (written) {
+    board_.setDurable(id);
     stats_.written.fetch_add(1, std::memory_order_relaxed);
     stats_.last_bytes.store(static_cast<std::int64_t>(bytes.size()), std::memory_order_relaxed);
     stats_.last_duration_ns.store(took, std::memory_order_relaxed);

@@ -208,7 +208,10 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
     pipeline::EventRouter router(set.change.sources[s], std::move(rings), *source_stats_[s],
                                  std::move(bells));
     router.joinCheckpoints(*checkpoints_, s);
-    const connectors::SourceContext context{s, commits_.get(), kafka_stats_[s].get()};
+    // A kafka source commits what durable checkpoints cover only when checkpoints are on.
+    pipeline::CheckpointBoard* checkpoints =
+        config_.daemon.checkpoint ? checkpoints_.get() : nullptr;
+    const connectors::SourceContext context{s, commits_.get(), kafka_stats_[s].get(), checkpoints};
     sources_.push_back(connectors::makeSource(config_.sources[s], std::move(router), context));
     if (restored != nullptr && !sources_.back()->restore(restored->sources[s])) {
       throw std::runtime_error("checkpoint: the position of source " + config_.sources[s].name +

@@ -88,11 +88,20 @@ class CheckpointBoard {
   void complete(std::uint64_t id) noexcept { completed_.store(id, std::memory_order_release); }
   std::uint64_t completed() const noexcept { return completed_.load(std::memory_order_acquire); }
 
+  // Durability, for sources that confirm their position elsewhere once a checkpoint holds it
+  // (Kafka commits its offsets only then). Coordinator: checkpoint `id` is on disk (file renamed,
+  // directory synced). Sources: the latest such id, 0 before the first, polled on their own
+  // threads. Relaxed: a source reads nothing the coordinator wrote because of it (it compares the
+  // id with positions it noted itself), and a late look only delays a commit.
+  void setDurable(std::uint64_t id) noexcept { durable_.store(id, std::memory_order_relaxed); }
+  std::uint64_t durable() const noexcept { return durable_.load(std::memory_order_relaxed); }
+
  private:
   alignas(kFalseSharingRange) std::atomic<std::uint64_t> requested_{0};
   alignas(kFalseSharingRange) std::atomic<std::uint64_t> completed_{0};
   const bool checkpointing_;
   const Reconfiguration* change_ = nullptr;  // written before requested_, read after it
+  alignas(kFalseSharingRange) std::atomic<std::uint64_t> durable_{0};
   struct Position {
     std::uint64_t id = 0;  // the checkpoint it was noted for
     std::string position;

@@ -237,25 +237,6 @@ pipelines:
           "t.yaml:13:3: pipelines.p: duplicate key \"p\" (first defined on line 9)"));
 }
 
-TEST(LoadErrors, CheckpointsDoNotCoverKafkaSourcesYet) {
-  EXPECT_THAT(errorsOf(R"yaml(daemon:
-  checkpoint: { dir: /var/lib/rivulet, interval: 10s }
-sources:
-  s:
-    kind: file
-    path: in.csv
-  k: { kind: kafka, brokers: "127.0.0.1:9092", topics: [t], group: g }
-pipelines:
-  p:
-    from: s
-    window: { session: { gap: 30s } }
-    aggregates: { n: count() }
-)yaml"),
-              ElementsAre("t.yaml:2:3: daemon.checkpoint: checkpoints do not cover kafka sources "
-                          "yet (source \"k\"): its offsets are committed at-least-once instead; "
-                          "remove one"));
-}
-
 TEST(LoadErrors, WhereExpressions) {
   EXPECT_THAT(errorsOf(R"yaml(sources: { s: { kind: file, path: x }, g: { kind: generator } }
 pipelines:
@@ -399,61 +380,6 @@ TEST(LoadErrors, Names) {
                       "...\" is too long for a source name (at most 64 characters)",
                   "t.yaml:7:3: pipelines.-dash: \"-dash\" is not a valid pipeline name (it must "
                   "start with a letter or digit)"));
-}
-
-TEST(LoadErrors, DesignExampleReportsExactlyWhatIsNotSupportedYet) {
-  // DESIGN §2's example, verbatim.
-  EXPECT_THAT(errorsOf(R"yaml(daemon:
-  metrics: 127.0.0.1:9464          # Prometheus /metrics; host:port; default 127.0.0.1:9464
-  publish: tcp://127.0.0.1:5556    # ZeroMQ endpoint the result socket binds; a list is allowed
-  output: results.jsonl            # optional: also append every result as a JSON line ("-" = stdout)
-  stages: 2                        # aggregation threads; default: cores - 1, at least 1
-  cpus: { sources: [0], stages: [1], publisher: 0 }   # optional pinning; default: spread, no pin on 1 core
-  checkpoint: { dir: /var/lib/rivulet, interval: 10s }  # optional
-  log_level: info
-
-sources:
-  trades:                          # the map key is the source name
-    kind: kafka                    # kafka | zmq | tcp | udp | file | generator
-    brokers: 127.0.0.1:9092
-    topics: [trades]
-    group: rivulet
-    format: json                   # json | csv (with `columns:`)
-    time: { field: ts, unit: ms }  # s | ms | us | ns; omit `time` for processing time
-    watermark: { delay: 2s, idle: 5s, max_future: 1h }  # out-of-orderness; idle inputs stop holding
-                                   # it back; events stamped further ahead of the wall clock are refused
-  demo:
-    kind: generator                # deterministic synthetic events: ts, key ("k<i>"), value
-    keys: 1000
-    events_per_second: 100000      # event-time density: ts advances 1 s per this many events
-    throttle: 100000               # wall-clock events/s; 0 = as fast as possible
-    count: 0                       # stop after this many events; 0 = never
-    seed: 1
-
-pipelines:
-  volume_1m:                       # the map key is the pipeline name = the result topic
-    from: trades                   # a source name or a list of them
-    where: "qty > 0 and venue != 'DARK'"
-    group_by: [symbol]             # zero or more fields
-    window: { tumbling: 1m }       # or { hopping: { size: 5m, slide: 1m } } or { session: { gap: 30s } }
-    allowed_lateness: 0s
-    emit: final                    # final | updates (late events re-emit the window as kind "update")
-    aggregates:                    # output name: function
-      trades: count()
-      volume: sum(qty)
-      avg_price: avg(price)
-      high: max(price)
-      low: min(price)
-      first_price: first(price)
-      last_price: last(price)
-      sd_price: stddev(price)
-      p99_price: quantile(price, 0.99)
-      buyers: count_distinct(account)
-      top_venues: top_k(venue, 3)
-)yaml"),
-              ElementsAre("t.yaml:7:3: daemon.checkpoint: checkpoints do not cover kafka sources "
-                          "yet (source \"trades\"): its offsets are committed at-least-once "
-                          "instead; remove one"));
 }
 
 TEST(LoadErrors, WholeFileProblems) {

@@ -87,6 +87,65 @@ pipelines:
     aggregates: { n: count(), total: sum(value) }
 )";
 
+// DESIGN §2's example, verbatim: with checkpoints and a kafka source, which checkpoints cover.
+TEST(Load, DesignExampleVerbatim) {
+  const Config config = loadOk(R"yaml(daemon:
+  metrics: 127.0.0.1:9464          # Prometheus /metrics; host:port; default 127.0.0.1:9464
+  publish: tcp://127.0.0.1:5556    # ZeroMQ endpoint the result socket binds; a list is allowed
+  output: results.jsonl            # optional: also append every result as a JSON line ("-" = stdout)
+  stages: 2                        # aggregation threads; default: cores - 1, at least 1
+  cpus: { sources: [0], stages: [1], publisher: 0 }   # optional pinning; default: spread, no pin on 1 core
+  checkpoint: { dir: /var/lib/rivulet, interval: 10s }  # optional
+  log_level: info
+
+sources:
+  trades:                          # the map key is the source name
+    kind: kafka                    # kafka | zmq | tcp | udp | file | generator
+    brokers: 127.0.0.1:9092
+    topics: [trades]
+    group: rivulet
+    format: json                   # json | csv (with `columns:`)
+    time: { field: ts, unit: ms }  # s | ms | us | ns; omit `time` for processing time
+    watermark: { delay: 2s, idle: 5s, max_future: 1h }  # out-of-orderness; idle inputs stop holding
+                                   # it back; events stamped further ahead of the wall clock are refused
+  demo:
+    kind: generator                # deterministic synthetic events: ts, key ("k<i>"), value
+    keys: 1000
+    events_per_second: 100000      # event-time density: ts advances 1 s per this many events
+    throttle: 100000               # wall-clock events/s; 0 = as fast as possible
+    count: 0                       # stop after this many events; 0 = never
+    seed: 1
+
+pipelines:
+  volume_1m:                       # the map key is the pipeline name = the result topic
+    from: trades                   # a source name or a list of them
+    where: "qty > 0 and venue != 'DARK'"
+    group_by: [symbol]             # zero or more fields
+    window: { tumbling: 1m }       # or { hopping: { size: 5m, slide: 1m } } or { session: { gap: 30s } }
+    allowed_lateness: 0s
+    emit: final                    # final | updates (late events re-emit the window as kind "update")
+    aggregates:                    # output name: function
+      trades: count()
+      volume: sum(qty)
+      avg_price: avg(price)
+      high: max(price)
+      low: min(price)
+      first_price: first(price)
+      last_price: last(price)
+      sd_price: stddev(price)
+      p99_price: quantile(price, 0.99)
+      buyers: count_distinct(account)
+      top_venues: top_k(venue, 3)
+)yaml");
+  ASSERT_TRUE(config.daemon.checkpoint.has_value());
+  EXPECT_EQ(config.daemon.checkpoint->dir, "/var/lib/rivulet");
+  ASSERT_EQ(config.sources.size(), 2u);
+  EXPECT_EQ(config.sources[0].kind, SourceKind::kKafka);
+  EXPECT_EQ(config.sources[1].kind, SourceKind::kGenerator);
+  ASSERT_EQ(config.pipelines.size(), 1u);
+  EXPECT_EQ(config.pipelines[0].name, "volume_1m");
+}
+
 TEST(Load, FullConfigFieldByField) {
   const Config config = loadOk(kFullConfig);
   EXPECT_EQ(config.file, "t.yaml");
