@@ -1,6 +1,7 @@
 // EventDecoder: lines and messages in either format into routed events; CSV headers per stream
 // (each tcp connection names its own column order), a malformed header counted and the next line
-// read as the header, a header skipped when the config names the columns.
+// read as the header, a header skipped when the config names the columns, and a live reload that
+// changes the fields to extract (each stream's columns mapped again from the header it sent).
 #include "connectors/event_decoder.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,8 @@
 #include <vector>
 
 #include "connectors/line_framer.h"
+#include "pipeline/checkpoint_board.h"
+#include "pipeline/reconfiguration.h"
 #include "tests/unit/connectors/source_test_support.h"
 
 namespace rivulet::connectors {
@@ -35,6 +38,7 @@ class Decoder {
         "p", "s", {"sym"}, {testutil::aggregate("t", config::AggregateKind::kSum, "px")}));
     router_ = std::make_unique<pipeline::EventRouter>(testutil::planFor(config_), rings_.pointers(),
                                                       stats_);
+    router_->joinCheckpoints(board_, 0);
     decoder_ = std::make_unique<EventDecoder>(*router_, config_.sources[0]);
   }
 
@@ -59,6 +63,41 @@ class Decoder {
       out.emplace_back(testutil::keyParts(r.key(1)).at(0).second, r.value(0));
     return out;
   }
+  // A live reload adding pipeline "v", keyed by venue (a field nothing read before), ahead of
+  // "p": the router switches at the barrier it sends, the decoder at its next line.
+  void reload() {
+    config::Config next = config_;
+    next.pipelines.insert(
+        next.pipelines.begin(),
+        testutil::pipelineConfig("v", "s", {"venue"},
+                                 {testutil::aggregate("t", config::AggregateKind::kSum, "px")}));
+    for (std::size_t i = 0; i < next.pipelines.size(); ++i)
+      plans_.push_back(pipeline::compilePipeline(next, i));
+    change_.plans = plans_;
+    change_.previous = {-1, 0};
+    change_.sources = {pipeline::planSource(next, 0, plans_)};
+    board_.request(board_.nextId(), &change_);
+    router_->flush(kNow, 1);
+    ASSERT_EQ(router_->generation(), 1u);
+  }
+
+  // (key, px) of the events of `pipeline` routed since the `barriers`-th barrier.
+  std::vector<std::pair<std::string, double>> eventsAfter(std::size_t barriers,
+                                                          std::uint16_t pipeline) {
+    router_->flush(kNow, 1);
+    rings_.drain();
+    std::vector<std::pair<std::string, double>> out;
+    std::size_t seen = 0;
+    for (const testutil::Record& r : rings_.records(0)) {
+      seen += r.type() == pipeline::RecordType::kBarrier;
+      if (seen == barriers && r.type() == pipeline::RecordType::kEvent &&
+          r.header.pipeline == pipeline) {
+        out.emplace_back(testutil::keyParts(r.key(1)).at(0).second, r.value(0));
+      }
+    }
+    return out;
+  }
+
   std::uint64_t errors(ErrorReason reason) const { return testutil::errors(stats_, reason); }
   std::uint64_t totalErrors() const { return testutil::totalErrors(stats_); }
 
@@ -66,6 +105,9 @@ class Decoder {
   config::Config config_;
   pipeline::SourceStats stats_;
   testutil::RingSet rings_;
+  pipeline::CheckpointBoard board_{1, 1, false};
+  std::vector<pipeline::PipelinePlan> plans_;  // after reload()
+  pipeline::Reconfiguration change_;
   std::unique_ptr<pipeline::EventRouter> router_;
   std::unique_ptr<EventDecoder> decoder_;
   std::string buffer_;
@@ -125,6 +167,36 @@ TEST(EventDecoder, HeaderIsSkippedWhenTheConfigNamesTheColumns) {
   d.line(stream, "1,A,1.5");
   EXPECT_EQ(d.events(), (Events{{"A", 1.5}}));
   EXPECT_EQ(d.totalErrors(), 0u);
+}
+
+TEST(EventDecoder, AReloadReadsEachStreamWithTheNewFieldsFromItsOwnHeader) {
+  Decoder d(config::Format::kCsv, {}, true);
+  EventDecoder::Stream one, two;
+  d.line(one, "ts,venue,sym,px");
+  d.line(two, "px,sym,ts,venue");
+  d.line(one, "1,X,A,1.5");
+  d.line(two, "2.5,B,2,Y");
+  d.reload();
+  d.line(one, "3,Z,C,3.5");
+  d.line(two, "4.5,D,4,W");
+  EventDecoder::Stream three;  // a stream that starts after the reload
+  d.line(three, "venue,px,ts,sym");
+  d.line(three, "V,5.5,5,E");
+  EXPECT_EQ(d.eventsAfter(0, 0), (Events{{"A", 1.5}, {"B", 2.5}}));              // p, before
+  EXPECT_EQ(d.eventsAfter(1, 1), (Events{{"C", 3.5}, {"D", 4.5}, {"E", 5.5}}));  // p, after
+  EXPECT_EQ(d.eventsAfter(1, 0), (Events{{"Z", 3.5}, {"W", 4.5}, {"V", 5.5}}));  // v
+  EXPECT_EQ(d.totalErrors(), 0u);
+}
+
+TEST(EventDecoder, AReloadChangesTheJsonFieldsExtracted) {
+  Decoder d(config::Format::kJson);
+  EventDecoder::Stream stream;
+  d.line(stream, R"({"ts":1,"venue":"X","sym":"A","px":1.5})");
+  d.reload();
+  d.message(R"({"ts":2,"venue":"Y","sym":"B","px":2.5})");
+  EXPECT_EQ(d.eventsAfter(0, 0), (Events{{"A", 1.5}}));
+  EXPECT_EQ(d.eventsAfter(1, 0), (Events{{"Y", 2.5}}));
+  EXPECT_EQ(d.eventsAfter(1, 1), (Events{{"B", 2.5}}));
 }
 
 }  // namespace
