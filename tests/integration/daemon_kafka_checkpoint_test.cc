@@ -1,11 +1,13 @@
 // Checkpoints (daemon.checkpoint) with a kafka source, against librdkafka's mock cluster: SIGKILL
 // at random points several times, a restart each time, resumes exactly from the checkpoints; an
 // instance joining mid-stream (the fallback: reset and replay from the committed offsets) still
-// publishes every window with its values. The stream, config and checks:
+// publishes every window with its values; a checkpoint whose partitions another instance has
+// committed further is not resumed. The stream, config and checks:
 // tests/integration/harness/kafka_stream.h.
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -163,6 +165,90 @@ TEST(DaemonKafkaCheckpoint, AnInstanceJoiningMidStreamLosesNoWindowAndChangesNon
   ASSERT_NO_FATAL_FAILURE(stop(a));
   ASSERT_NO_FATAL_FAILURE(stop(b));
   expectEveryWindow(results, stream, true);
+}
+
+// A checkpoint whose partitions another instance consumed and committed further while its owner
+// was down is not resumed: A is killed with a checkpoint, B (its own checkpoints) takes every
+// partition over, consumes what came since, publishes its windows and commits, and leaves. A,
+// restarted, gets its checkpoint's partitions back but starts from B's committed offsets (it
+// reads only what came after them) instead of its checkpoint's, which would publish B's windows
+// again. Every window is still published with its values.
+TEST(DaemonKafkaCheckpoint, APartitionCommittedFurtherElsewhereIsNotResumed) {
+  MockKafka kafka;
+  ASSERT_NO_FATAL_FAILURE(kafka.createTopic(kTopic, 3));
+  Stream stream(kafka, 3, 7);
+  ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2}));
+  ASSERT_TRUE(kafka.flush());
+  TempDir dir_a, dir_b;
+  const std::vector<std::string> outputs = {dir_a.file("out1.jsonl"), dir_b.file("out.jsonl"),
+                                            dir_a.file("out2.jsonl")};
+  const std::string checkpoint_a = dir_a.file("state") + "/checkpoint";
+  const std::string checkpoint_b = dir_b.file("state") + "/checkpoint";
+  const auto consumed = [](Daemon& daemon, int events) {
+    std::string error;
+    return daemon.scrapeUntil(
+        [&](const Metrics& m) {
+          return m.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >= events;
+        },
+        60s, &error);
+  };
+  // Every partition read to its end (lag 0 on each) and at least `events` read.
+  const auto caughtUp = [](Daemon& daemon, int events) {
+    std::string error;
+    return daemon.scrapeUntil(
+        [&](const Metrics& m) {
+          const std::vector<Sample> lag = m.all("rivulet_kafka_consumer_lag");
+          return m.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >= events &&
+                 lag.size() == 3 &&
+                 std::all_of(lag.begin(), lag.end(), [](const Sample& s) { return s.value == 0; });
+        },
+        60s, &error);
+  };
+  // Six more checkpoints (600 ms): over one commit interval and a poll, so a mark went out after
+  // what was consumed, and a durable checkpoint after that mark.
+  const auto moreCheckpoints = [](const std::string& path) {
+    std::string last = readFile(path);
+    int changes = 0;
+    return waitUntil(
+        [&] {
+          if (std::string now = readFile(path); now != last) {
+            last = std::move(now);
+            ++changes;
+          }
+          return changes >= 6;
+        },
+        60s);
+  };
+  {
+    Daemon a(dir_a, configYaml(dir_a, kafka, "out1.jsonl", "", checkpointed(dir_a)));
+    ASSERT_TRUE(a.waitReady());
+    ASSERT_TRUE(consumed(a, 3000));
+    ASSERT_TRUE(moreCheckpoints(checkpoint_a));
+    ASSERT_TRUE(a.process().signal(SIGKILL));
+    ASSERT_EQ(a.process().wait(30s), 128 + SIGKILL);
+  }
+  {
+    Daemon b(dir_b, configYaml(dir_b, kafka, "out.jsonl", "", checkpointed(dir_b)));
+    ASSERT_TRUE(b.waitReady());
+    ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2}));
+    ASSERT_TRUE(kafka.flush());
+    ASSERT_TRUE(caughtUp(b, 3000));
+    ASSERT_TRUE(moreCheckpoints(checkpoint_b));
+    ASSERT_NO_FATAL_FAILURE(stream.closeWindows({0, 1, 2}));
+    ASSERT_TRUE(kafka.flush());
+    ASSERT_TRUE(waitForFinals({outputs[0], outputs[1]}, stream.reference.windows().size()));
+    ASSERT_NO_FATAL_FAILURE(stop(b));  // a last checkpoint, then the safe marks committed
+  }
+  Daemon a(dir_a, configYaml(dir_a, kafka, "out2.jsonl", "", checkpointed(dir_a)));
+  ASSERT_TRUE(a.waitReady());
+  EXPECT_NE(a.log().find("resuming from checkpoint"), std::string::npos) << a.log();
+  // Every partition read to its end (the closing events at least), then what was read counted.
+  const auto metrics = caughtUp(a, 3);
+  ASSERT_TRUE(metrics);
+  EXPECT_LT(metrics->valueOr0("rivulet_source_events_total", {{"source", "trades"}}), 3000)
+      << "a resumed from its checkpoint, before what b consumed and committed";
+  ASSERT_NO_FATAL_FAILURE(stop(a));
+  expectEveryWindow(readResults(outputs), stream, true);
 }
 
 }  // namespace
