@@ -716,13 +716,61 @@ Expression::Expression(std::string_view text, std::vector<ExprNode> nodes,
                        std::vector<FieldPath> fields)
     : text_(text), nodes_(std::move(nodes)), fields_(std::move(fields)) {}
 
+namespace {
+
+// How tightly an operator binds, loosest first: the grammar's levels.
+enum Binding : int {
+  kOrLevel = 1,
+  kAndLevel,
+  kNotLevel,
+  kCompareLevel,
+  kSumLevel,
+  kProductLevel,
+  kUnaryLevel,
+  kPrimaryLevel
+};
+
+Binding bindingOf(ExprOp op) {
+  switch (op) {
+    case ExprOp::kLiteral:
+    case ExprOp::kField:
+    case ExprOp::kCall:
+      return kPrimaryLevel;
+    case ExprOp::kNegate:
+      return kUnaryLevel;
+    case ExprOp::kMultiply:
+    case ExprOp::kDivide:
+      return kProductLevel;
+    case ExprOp::kAdd:
+    case ExprOp::kSubtract:
+      return kSumLevel;
+    case ExprOp::kNot:
+      return kNotLevel;
+    case ExprOp::kAnd:
+      return kAndLevel;
+    case ExprOp::kOr:
+      return kOrLevel;
+    default:
+      return kCompareLevel;
+  }
+}
+
+}  // namespace
+
 std::string Expression::toString() const {
   // Children come before parents, so one pass in order has every operand's text at hand. Each
-  // node has one parent: its text is moved there, keeping memory linear in the output.
+  // node has one parent: its text is moved there, keeping memory linear in the output. An operand
+  // is parenthesised only where the grammar needs it (binary operators associate to the left), so
+  // the text nests no deeper than the one parsed and always parses again to the same tree.
   std::vector<std::string> out(nodes_.size());
+  const auto operand = [&](const ExprNode& node, std::size_t k, Binding loosest) {
+    std::string& text = out[node.args[k]];
+    if (bindingOf(nodes_[node.args[k]].op) >= loosest) return std::move(text);
+    return "(" + std::move(text) + ")";
+  };
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
     const ExprNode& node = nodes_[i];
-    const auto arg = [&](std::size_t k) { return std::move(out[node.args[k]]); };
+    const Binding level = bindingOf(node.op);
     switch (node.op) {
       case ExprOp::kLiteral:
         out[i] = literalText(node.literal);
@@ -734,33 +782,34 @@ std::string Expression::toString() const {
         out[i] = std::string(functionName(node.function)) + "(";
         for (std::size_t k = 0; k < node.args.size(); ++k) {
           if (k > 0) out[i] += ", ";
-          out[i] += arg(k);
+          out[i] += operand(node, k, kOrLevel);
         }
         out[i] += ")";
         break;
       case ExprOp::kNegate:
-        out[i] = "(-" + arg(0) + ")";
+        out[i] = "-" + operand(node, 0, kUnaryLevel);
         break;
       case ExprOp::kNot:
-        out[i] = "(not " + arg(0) + ")";
+        out[i] = "not " + operand(node, 0, kNotLevel);
         break;
       case ExprOp::kIsNull:
-        out[i] = "(" + arg(0) + " is null)";
+        out[i] = operand(node, 0, kCompareLevel) + " is null";
         break;
       case ExprOp::kIsNotNull:
-        out[i] = "(" + arg(0) + " is not null)";
+        out[i] = operand(node, 0, kCompareLevel) + " is not null";
         break;
       case ExprOp::kIn:
       case ExprOp::kNotIn:
-        out[i] = "(" + arg(0) + " " + std::string(symbolOf(node.op)) + " [";
+        out[i] = operand(node, 0, kCompareLevel) + " " + std::string(symbolOf(node.op)) + " [";
         for (std::size_t k = 0; k < node.list.size(); ++k) {
           if (k > 0) out[i] += ", ";
           out[i] += literalText(node.list[k]);
         }
-        out[i] += "])";
+        out[i] += "]";
         break;
       default:
-        out[i] = "(" + arg(0) + " " + std::string(symbolOf(node.op)) + " " + arg(1) + ")";
+        out[i] = operand(node, 0, level) + " " + std::string(symbolOf(node.op)) + " " +
+                 operand(node, 1, static_cast<Binding>(level + 1));
     }
   }
   return out.back();

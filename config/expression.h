@@ -149,8 +149,9 @@ class Expression {
   // True for a bare field reference such as `qty` or `(order.qty)`.
   bool isFieldReference() const noexcept { return root().op == ExprOp::kField; }
 
-  // Canonical, fully parenthesised form: `a + b * 2 > 3` is "((a + (b * 2)) > 3)"; keywords and
-  // function names lower case, literals as written (strings re-quoted).
+  // Canonical form, parenthesised only where the grammar needs it: `(a)+(b*2)>3` is
+  // "a + b * 2 > 3", `a-(b-c)` stays "a - (b - c)"; keywords and function names lower case,
+  // literals as written (strings re-quoted). It parses again to the same expression.
   std::string toString() const;
 
   // Two expressions are equal when they mean the same: their canonical forms are equal

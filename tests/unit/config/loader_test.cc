@@ -422,16 +422,16 @@ pipelines:
 )yaml");
   ASSERT_EQ(config.pipelines.size(), 3u);
   EXPECT_EQ(groupBy(config.pipelines[0]),
-            (std::vector<std::string>{"symbol", "bucket=floor((price / 10))", "venue=lower(venue)",
-                                      "big=(qty >= 100)", "side=order.side"}));
+            (std::vector<std::string>{"symbol", "bucket=floor(price / 10)", "venue=lower(venue)",
+                                      "big=qty >= 100", "side=order.side"}));
   EXPECT_EQ(config.pipelines[0].group_by[1].expression->type(), ExprType::kNumber);
   EXPECT_EQ(config.pipelines[0].group_by[2].expression->type(), ExprType::kString);
   EXPECT_EQ(config.pipelines[0].group_by[3].expression->type(), ExprType::kBool);
   EXPECT_EQ(config.pipelines[0].group_by[4].expression->type(), ExprType::kAny);
   EXPECT_EQ(groupBy(config.pipelines[1]),
-            (std::vector<std::string>{"band=(ceil((px / 2.5)) * 2.5)", "sym"}));
+            (std::vector<std::string>{"band=ceil(px / 2.5) * 2.5", "sym"}));
   EXPECT_EQ(groupBy(config.pipelines[2]),
-            (std::vector<std::string>{"parity=(value - (floor((value / 2)) * 2))"}));
+            (std::vector<std::string>{"parity=value - floor(value / 2) * 2"}));
 }
 
 TEST(Load, HoppingPaneLimitBoundary) {
