@@ -1,10 +1,16 @@
 #include "config/loader.h"
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <sstream>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "config/duration.h"
 #include "config/message_text.h"
@@ -16,6 +22,38 @@ namespace {
 
 constexpr std::string_view kTopLevelKeys[] = {"daemon", "sources", "pipelines"};
 constexpr std::size_t kMaxFileBytes = std::size_t{16} << 20;
+
+// Where each of the text's first documents starts, up to `most`. yaml-cpp 0.7 (Debian 12's) never
+// ends some invalid texts, a stray "," among them: its parser starts an empty document at the same
+// place again and again, and YAML::LoadAll collects them until memory runs out. Counting them with
+// the parser itself stops there; a document that starts where the one before it did is that loop.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  static std::vector<YAML::Mark> of(const std::string& text, std::size_t most) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    while (starts.marks_.size() < most && parser.HandleNextDocument(starts)) {
+    }
+    return std::move(starts.marks_);
+  }
+
+  void OnDocumentStart(const YAML::Mark& mark) override { marks_.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  std::vector<YAML::Mark> marks_;
+};
 
 Config readConfig(YamlReader& reader, const Value& root) {
   Config config;
@@ -88,23 +126,34 @@ std::string ConfigError::toString() const {
 
 LoadResult loadString(std::string_view yaml, const std::string& file_name) {
   YamlReader reader(file_name);
-  std::vector<YAML::Node> documents;
+  const std::string text(yaml);
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(std::string(yaml));
+    const std::vector<YAML::Mark> starts = DocumentStarts::of(text, 3);
+    for (std::size_t i = 1; i < starts.size(); ++i) {
+      if (starts[i].pos == starts[i - 1].pos) {
+        const std::size_t at = static_cast<std::size_t>(starts[i].pos);
+        reader.error(starts[i], "",
+                     "invalid YAML: unexpected " +
+                         (at < text.size() ? quote(std::string(1, text[at])) : "end"));
+        return failed(reader);
+      }
+    }
+    if (starts.size() > 1) {
+      reader.error(starts[1], "", "only one YAML document is allowed in a config file");
+      return failed(reader);
+    }
+    if (!starts.empty()) document = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     reader.error(e.mark, "", "invalid YAML: " + e.msg);
     return failed(reader);
   }
-  if (documents.size() > 1) {
-    reader.error(documents[1].Mark(), "", "only one YAML document is allowed in a config file");
-    return failed(reader);
-  }
-  if (documents.empty() || documents.front().IsNull()) {
+  if (!document || document.IsNull()) {
     reader.error(YAML::Mark(), "",
                  "the config is empty (expected a map with \"sources\" and \"pipelines\")");
     return failed(reader);
   }
-  Config config = readConfig(reader, Value{documents.front(), "", documents.front().Mark()});
+  Config config = readConfig(reader, Value{document, "", document.Mark()});
   if (reader.errorCount() > 0) return failed(reader);
   config.file = file_name;
   LoadResult result;

@@ -18,10 +18,6 @@ namespace {
 constexpr std::string_view kMagic = "RIVULETC";
 constexpr std::size_t kChecksumBytes = sizeof(std::uint64_t);
 
-std::uint64_t checksum(std::string_view bytes) {
-  return pipeline::hash_detail::foldBytes(pipeline::hash_detail::kSeed ^ bytes.size(), bytes);
-}
-
 std::string errnoText(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 // Writes all of `bytes` to `fd`.
@@ -47,6 +43,10 @@ bool syncDirectory(const std::string& dir) {
 
 }  // namespace
 
+std::uint64_t checkpointChecksum(std::string_view bytes) {
+  return pipeline::hash_detail::foldBytes(pipeline::hash_detail::kSeed ^ bytes.size(), bytes);
+}
+
 std::string encodeCheckpoint(const CheckpointData& data) {
   pipeline::SnapshotWriter out;
   for (const char c : kMagic) out.put(c);
@@ -62,7 +62,7 @@ std::string encodeCheckpoint(const CheckpointData& data) {
   out.put<std::uint32_t>(static_cast<std::uint32_t>(data.stages.size()));
   for (const std::string& stage : data.stages) out.putBytes(stage);
   out.putBytes(data.publisher);
-  out.put(checksum(out.bytes()));
+  out.put(checkpointChecksum(out.bytes()));
   return out.take();
 }
 
@@ -80,7 +80,7 @@ CheckpointRead decodeCheckpoint(std::string_view bytes, std::uint64_t fingerprin
   if (bytes.size() < kMagic.size() + kChecksumBytes) return corrupt("truncated");
   const std::string_view body = bytes.substr(0, bytes.size() - kChecksumBytes);
   pipeline::SnapshotReader tail(bytes.substr(body.size()));
-  if (tail.get<std::uint64_t>() != checksum(body)) return corrupt("checksum mismatch");
+  if (tail.get<std::uint64_t>() != checkpointChecksum(body)) return corrupt("checksum mismatch");
 
   pipeline::SnapshotReader in(body.substr(kMagic.size()));
   const auto version = in.get<std::uint32_t>();

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rivulet::daemon {
@@ -39,6 +40,8 @@ struct CheckpointRead {
   std::string message;  // what is wrong, for kCorrupt and kIncompatible
   CheckpointData data;
 };
+// The checksum that ends a checkpoint, of every byte before it.
+std::uint64_t checkpointChecksum(std::string_view bytes);
 // Decodes a checkpoint's bytes; `fingerprint` is the running configuration's.
 CheckpointRead decodeCheckpoint(std::string_view bytes, std::uint64_t fingerprint);
 

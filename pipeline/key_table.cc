@@ -7,8 +7,7 @@
 namespace rivulet::pipeline {
 
 KeyTable::KeyTable(std::size_t words_per_state)
-    : words_(words_per_state),
-      stride_(kHeaderWords + words_per_state),
+    : stride_(kHeaderWords + words_per_state),
       mask_(kInitialSlots - 1),
       tags_(kInitialSlots + kGroup - 1, kEmptyTag),
       slots_(kInitialSlots) {}

@@ -132,8 +132,7 @@ class KeyTable {
   void place(std::uint64_t hash, std::uint32_t index) noexcept;
   void grow();
 
-  std::size_t words_;   // state words per entry
-  std::size_t stride_;  // kHeaderWords + words_
+  std::size_t stride_;  // kHeaderWords + the state words per entry
   std::size_t size_ = 0;
   std::size_t mask_;                  // slots_.size() - 1; slots_.size() is a power of two
   std::vector<std::uint8_t> tags_;    // slots_.size() + kGroup - 1

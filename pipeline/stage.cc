@@ -74,7 +74,7 @@ Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates
       output_(output),
       stats_(std::move(stats)),
       publisher_bell_(publisher_bell) {
-  for (Ring* r : inputs) inputs_.push_back(Input{r});
+  for (Ring* r : inputs) inputs_.push_back(Input{.ring = r});
   for (std::size_t p = 0; p < pipelines.size(); ++p) {
     operators_.push_back(makeOperator(pipelines[p], aggregates[p]));
     aggregates_.push_back(&aggregates[p]);

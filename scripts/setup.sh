@@ -9,6 +9,7 @@ packages=(
   systemd
   dpkg-dev file groff-base  # the package test: cpack's dpkg-shlibdeps (which needs file), man pages
   prometheus                # the Prometheus test: the server and promtool
+  clang-14 libclang-rt-14-dev  # the fuzz targets: clang with libFuzzer and the sanitizers
 )
 
 missing=()

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite. Usage: scripts/test.sh [all|release|asan|tsan]
+# Builds and runs the whole test suite. Usage: scripts/test.sh [all|release|asan|tsan|fuzz]
 #   release  every test, optimised build
 #   asan     every test under AddressSanitizer + UndefinedBehaviorSanitizer
 #   tsan     the concurrency tests (ctest label "concurrency") under ThreadSanitizer
-#   all      format check, then the three passes above (what CI runs)
+#   fuzz     every libFuzzer target for 60 s under ASan+UBSan (scripts/fuzz.sh)
+#   all      format check, then the four passes above (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-all}"
@@ -31,11 +32,13 @@ run() {
 
 case "$mode" in
   release|asan|tsan) run "$mode" ;;
+  fuzz) ./scripts/fuzz.sh 60 ;;
   all)
     format_check
     run release
     run asan
     run tsan
+    ./scripts/fuzz.sh 60
     ;;
-  *) echo "usage: $0 [all|release|asan|tsan]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|release|asan|tsan|fuzz]" >&2; exit 2 ;;
 esac
