@@ -42,6 +42,9 @@ struct CheckpointSpec {
 struct DaemonConfig {
   Endpoint metrics{"127.0.0.1", 9464};
   std::vector<std::string> publish{"tcp://127.0.0.1:5556"};
+  // Results queued per subscriber before ZeroMQ drops that subscriber's (only): a slow or stuck
+  // subscriber never holds the pipeline back, and sees the drop as a gap in `seq`.
+  int publish_hwm = 1'000'000;
   std::string output;  // empty: no file sink; "-": stdout
   int stages = 0;      // 0: cores - 1, at least 1 (resolved by the daemon)
   std::optional<CpuPlan> cpus;

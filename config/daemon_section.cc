@@ -9,14 +9,16 @@
 namespace rivulet::config {
 namespace {
 
-constexpr std::string_view kDaemonKeys[] = {"metrics", "publish",   "output",    "stages",
-                                            "cpus",    "log_level", "checkpoint"};
+constexpr std::string_view kDaemonKeys[] = {"metrics", "publish", "publish_hwm", "output",
+                                            "stages",  "cpus",    "log_level",   "checkpoint"};
 constexpr std::string_view kCpuKeys[] = {"sources", "stages", "publisher"};
 constexpr std::string_view kCheckpointKeys[] = {"dir", "interval"};
 constexpr Nanos kMinCheckpointInterval = 100'000'000;
 constexpr std::string_view kLogLevels[] = {"debug", "info", "warn", "error"};
 constexpr std::string_view kZmqSchemes[] = {"tcp://", "ipc://", "inproc://"};
 constexpr std::int64_t kMaxStages = 256;
+// ZeroMQ's 0 would be no bound at all: a stuck subscriber would then take all memory.
+constexpr std::int64_t kMaxPublishHwm = 100'000'000;
 // CPU_SETSIZE - 1: a larger cpu number cannot be put in a cpu_set_t for pthread_setaffinity_np.
 constexpr std::int64_t kMaxCpu = 1023;
 
@@ -99,6 +101,11 @@ DaemonConfig readDaemon(YamlReader& reader, const Value& value) {
     if (const auto endpoint = reader.endpoint(e->value)) daemon.metrics = *endpoint;
   }
   if (const Entry* e = map->find("publish")) readPublish(reader, e->value, &daemon);
+  if (const Entry* e = map->find("publish_hwm")) {
+    if (const auto hwm = reader.integer(e->value, 1, kMaxPublishHwm)) {
+      daemon.publish_hwm = static_cast<int>(*hwm);
+    }
+  }
   if (const Entry* e = map->find("output")) {
     if (const auto output = reader.nonEmptyString(e->value)) daemon.output = *output;
   }

@@ -79,6 +79,7 @@ void TcpSource::accept() {
     }
     if (clients_.size() >= static_cast<std::size_t>(spec_.max_connections)) {
       ::close(fd);  // over max_connections: refused
+      router_.countRefusedConnection();
       continue;
     }
     epoll_event ev{};

@@ -5,20 +5,17 @@
 
 namespace rivulet::connectors {
 namespace {
-// Messages queued per subscriber before ZeroMQ drops for it: deep enough for the burst of results
-// a large window fires at once.
-constexpr int kSendHwm = 1'000'000;
 // How long queued results may take to leave at shutdown.
 constexpr int kLingerMs = 5'000;
 std::atomic<int> monitor_ids{0};
 }  // namespace
 
-ZmqOutput::ZmqOutput(zmq::context_t& context, const std::vector<std::string>& endpoints,
+ZmqOutput::ZmqOutput(zmq::context_t& context, const std::vector<std::string>& endpoints, int hwm,
                      pipeline::PublisherStats& stats)
     : socket_(context, zmq::socket_type::xpub),
       monitor_(context, zmq::socket_type::pair),
       stats_(stats) {
-  socket_.set(zmq::sockopt::sndhwm, kSendHwm);
+  socket_.set(zmq::sockopt::sndhwm, hwm);
   socket_.set(zmq::sockopt::linger, kLingerMs);
   const std::string monitor = "inproc://rivulet-monitor-" + std::to_string(monitor_ids++);
   if (zmq_socket_monitor(socket_.handle(), monitor.c_str(),

@@ -1,6 +1,8 @@
 // ZmqOutput: the result socket. An XPUB socket bound to every `daemon.publish` endpoint; each
 // result is a two-frame message [topic, payload]. XPUB rather than PUB so that subscriptions are
-// visible; a socket monitor counts connected subscribers.
+// visible; a socket monitor counts connected subscribers. Sends never block: a subscriber more than
+// `hwm` results behind loses the ones over it (ZeroMQ drops for that subscriber only, silently;
+// it sees the gap in the results' `seq`).
 #pragma once
 
 #include <string>
@@ -15,7 +17,7 @@ namespace rivulet::connectors {
 class ZmqOutput final : public pipeline::ResultOutput {
  public:
   // Binds now (throws zmq::error_t naming nothing; the caller adds the endpoint to the message).
-  ZmqOutput(zmq::context_t& context, const std::vector<std::string>& endpoints,
+  ZmqOutput(zmq::context_t& context, const std::vector<std::string>& endpoints, int hwm,
             pipeline::PublisherStats& stats);
   ~ZmqOutput() override;
 

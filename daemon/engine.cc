@@ -152,8 +152,8 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
   for (int i = 0; i < n_stages; ++i)
     result_rings_.push_back(std::make_unique<pipeline::Ring>(kResultRingCells));
 
-  zmq_ =
-      std::make_unique<connectors::ZmqOutput>(context_, config_.daemon.publish, publisher_stats_);
+  zmq_ = std::make_unique<connectors::ZmqOutput>(context_, config_.daemon.publish,
+                                                 config_.daemon.publish_hwm, publisher_stats_);
   std::vector<pipeline::ResultOutput*> outputs{zmq_.get()};
   if (!config_.daemon.output.empty()) {
     outputs_.push_back(std::make_unique<connectors::FileOutput>(config_.daemon.output));

@@ -225,6 +225,10 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
       family("rivulet_source_socket_drops_total",
              "Datagrams the kernel dropped because a udp source's socket buffer (rcvbuf) was full.",
              MetricType::Counter);
+  auto refused_connections =
+      family("rivulet_source_connections_refused_total",
+             "Clients a tcp source closed at once because it already had max_connections.",
+             MetricType::Counter);
   auto waits = family("rivulet_ring_full_waits_total",
                       "Times a source found a stage ring full and waited (back-pressure).",
                       MetricType::Counter);
@@ -235,6 +239,9 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
     add(dropped, {{"source", name}}, value(st.dropped));
     if (config.sources[s].kind == config::SourceKind::kUdp) {
       add(socket_drops, {{"source", name}}, value(st.socket_drops));
+    }
+    if (config.sources[s].kind == config::SourceKind::kTcp) {
+      add(refused_connections, {{"source", name}}, value(st.connections_refused));
     }
     add(waits, {{"source", name}}, value(st.ring_full_waits));
     for (std::size_t r = 1; r < st.errors.size(); ++r) {
@@ -348,11 +355,29 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
     add(consumer_errors, {{"source", name}}, value(kafka->consumer_errors));
   }
 
-  for (MetricFamily* f :
-       {&events,       &errors,     &dropped,         &socket_drops,   &waits,   &pipeline_events,
-        &late,         &refused,    &dropped_results, &keys,           &entries, &published,
-        &lag,          &latency,    &subscribers,     &send_errors,    &rss,     &build,
-        &consumer_lag, &rebalances, &commits,         &consumer_errors})
+  for (MetricFamily* f : {&events,
+                          &errors,
+                          &dropped,
+                          &socket_drops,
+                          &refused_connections,
+                          &waits,
+                          &pipeline_events,
+                          &late,
+                          &refused,
+                          &dropped_results,
+                          &keys,
+                          &entries,
+                          &published,
+                          &lag,
+                          &latency,
+                          &subscribers,
+                          &send_errors,
+                          &rss,
+                          &build,
+                          &consumer_lag,
+                          &rebalances,
+                          &commits,
+                          &consumer_errors})
     out.push_back(std::move(*f));
   out.push_back(heartbeatAges(engine_));
   appendProcessMetrics(out);

@@ -3,9 +3,13 @@
 #include <signal.h>
 
 #include <atomic>
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 #include <zmq.hpp>
 
@@ -13,7 +17,8 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-const char* const kUsage = R"(usage: rivulet-sub [--topic] [--count N] ENDPOINT [TOPIC-PREFIX...]
+const char* const kUsage =
+    R"usage(usage: rivulet-sub [--topic] [--count N] ENDPOINT [TOPIC-PREFIX...]
 
 Prints every result published on ENDPOINT (e.g. tcp://127.0.0.1:5556) as one JSON line.
 Prefixes filter by topic: "volume_1m/" is one pipeline, "volume_1m/AAPL/" one key of it,
@@ -23,9 +28,65 @@ Prefixes filter by topic: "volume_1m/" is one pipeline, "volume_1m/AAPL/" one ke
   --count N   exit after N messages
   -h, --help  print this help and exit
 
+Results the publisher dropped for this subscriber (it was more than daemon.publish_hwm results
+behind) show as a gap in a pipeline's seq; when every result of the pipeline is subscribed to,
+each gap is reported on stderr: "rivulet-sub: missed N results of PIPELINE (seq A..B)".
+
 Exit codes: 0 stopped by SIGINT/SIGTERM or N messages printed, 1 cannot connect, 2 bad command
 line.
-)";
+)usage";
+
+// Finds the gaps in each pipeline's seq. A result payload starts {"pipeline":"NAME","seq":N (the
+// daemon writes it so; names are plain), markers and late events have other topics.
+class GapDetector {
+ public:
+  explicit GapDetector(const std::vector<std::string>& prefixes) : prefixes_(prefixes) {}
+
+  void see(std::string_view topic, std::string_view payload) {
+    if (topic.empty() || topic.front() == '_') return;
+    constexpr std::string_view kHead = R"({"pipeline":")";
+    if (payload.substr(0, kHead.size()) != kHead) return;
+    payload.remove_prefix(kHead.size());
+    const std::size_t quote = payload.find('"');
+    if (quote == std::string_view::npos) return;
+    const std::string_view name = payload.substr(0, quote);
+    constexpr std::string_view kSeq = R"(","seq":)";
+    std::string_view rest = payload.substr(quote);
+    if (rest.substr(0, kSeq.size()) != kSeq) return;
+    rest.remove_prefix(kSeq.size());
+    std::uint64_t seq = 0;
+    if (std::from_chars(rest.data(), rest.data() + rest.size(), seq).ec != std::errc()) return;
+
+    auto [it, added] = pipelines_.try_emplace(std::string(name));
+    Pipeline& p = it->second;
+    if (added) p.whole = coversWhole(name);
+    // A seq that goes back is a restarted daemon (or one restored from a checkpoint): start over.
+    if (p.whole && p.last != 0 && seq > p.last + 1) {
+      std::fprintf(stderr, "rivulet-sub: missed %llu results of %s (seq %llu..%llu)\n",
+                   static_cast<unsigned long long>(seq - p.last - 1), it->first.c_str(),
+                   static_cast<unsigned long long>(p.last + 1),
+                   static_cast<unsigned long long>(seq - 1));
+    }
+    p.last = seq;
+  }
+
+ private:
+  struct Pipeline {
+    std::uint64_t last = 0;
+    bool whole = false;  // every result of it is subscribed to: a gap is a loss
+  };
+
+  bool coversWhole(std::string_view name) const {
+    const std::string topic = std::string(name) + "/";
+    for (const std::string& prefix : prefixes_) {
+      if (topic.compare(0, prefix.size(), prefix) == 0) return true;
+    }
+    return false;
+  }
+
+  const std::vector<std::string>& prefixes_;
+  std::unordered_map<std::string, Pipeline> pipelines_;
+};
 
 }  // namespace
 
@@ -69,8 +130,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (positional.size() == 1) positional.emplace_back("");
-  for (std::size_t i = 1; i < positional.size(); ++i)
-    socket.set(zmq::sockopt::subscribe, positional[i]);
+  const std::vector<std::string> prefixes(positional.begin() + 1, positional.end());
+  for (const std::string& prefix : prefixes) socket.set(zmq::sockopt::subscribe, prefix);
+  GapDetector gaps(prefixes);
 
   // Line-buffered when a person watches, block-buffered into a pipe or file.
   zmq::message_t topic, payload;
@@ -83,6 +145,7 @@ int main(int argc, char** argv) {
     }
     if (!socket.recv(topic, zmq::recv_flags::dontwait)) continue;
     if (!topic.more() || !socket.recv(payload)) continue;
+    gaps.see(topic.to_string_view(), payload.to_string_view());
     if (with_topic) {
       std::fwrite(topic.data(), 1, topic.size(), stdout);
       std::fputc(' ', stdout);

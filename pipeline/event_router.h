@@ -87,6 +87,9 @@ class EventRouter {
   // Counts an event the source itself refused (e.g. an over-long line).
   void refuse(ErrorReason reason) noexcept { stats_.error(reason); }
 
+  // Counts a client the source closed at once (tcp: max_connections reached).
+  void countRefusedConnection() noexcept { bump(stats_.connections_refused); }
+
   // Counts events lost before the source could read them (datagrams the kernel dropped).
   void countSocketDrops(std::uint64_t n) noexcept {
     if (n > 0) bump(stats_.socket_drops, n);

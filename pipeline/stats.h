@@ -48,8 +48,9 @@ std::string_view reasonName(ErrorReason reason) noexcept;
 struct alignas(kFalseSharingRange) SourceStats {
   Counter events{0};
   Counter ring_full_waits{0};
-  Counter dropped{0};       // overflow: drop, a ring was full
-  Counter socket_drops{0};  // udp: datagrams the kernel dropped for a full socket buffer
+  Counter dropped{0};              // overflow: drop, a ring was full
+  Counter socket_drops{0};         // udp: datagrams the kernel dropped for a full socket buffer
+  Counter connections_refused{0};  // tcp: clients closed at once, max_connections being reached
   std::array<Counter, static_cast<std::size_t>(ErrorReason::kCount)> errors{};
   // Steady-clock time (ns) the source thread last made progress: read a batch, timed out waiting
   // for input, or waited on a full ring. Read by the watchdog (daemon/watchdog.h).

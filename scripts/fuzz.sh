@@ -22,7 +22,8 @@ mkdir -p "$out/artifacts" "$out/logs"
 run_one() {
   local target="$1" seconds="$2" out="$3"
   mkdir -p "$out/corpus/$target"
-  if "$out/fuzz/${target}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # timeout: a target that hangs, or ASan's report of a huge heap taking for ever, fails the run.
+  if timeout --kill-after=10 $((seconds + 120)) "$out/fuzz/${target}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -artifact_prefix="$out/artifacts/$target-" -print_final_stats=1 \
       "$out/corpus/$target" "fuzz/corpus/$target" >"$out/logs/$target.log" 2>&1; then
     echo "fuzz $target: ok, $(grep -o 'stat::number_of_executed_units: [0-9]*' "$out/logs/$target.log" |

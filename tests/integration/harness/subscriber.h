@@ -104,6 +104,8 @@ class Subscriber {
   }
 
   const std::vector<Message>& messages() const { return messages_; }
+  // Forgets the messages received so far (a long run checks them batch by batch).
+  void clear() { messages_.clear(); }
   const std::string& endpoint() const { return endpoint_; }
 
  private:

@@ -236,6 +236,7 @@ TEST(TcpSourceConcurrent, MaxConnectionsRefusesTheExtraClient) {
   Client c3(source.port());      // the kernel completes the handshake; the server then closes it
   c3.send(event(kT0, "c3", 1));  // may fail once the server has closed: either way, not counted
   EXPECT_TRUE(c3.waitClosedByServer(std::chrono::milliseconds(10'000)));
+  EXPECT_EQ(source.stats().connections_refused.load(), 1u);
 
   // The others are unaffected.
   ASSERT_TRUE(c1.send(event(kT0 + 1, "c1", 2)));
