@@ -78,8 +78,10 @@ void TcpSource::accept() {
       return;  // EAGAIN: none left; other errors: try again on the next wake-up
     }
     if (clients_.size() >= static_cast<std::size_t>(spec_.max_connections)) {
-      ::close(fd);  // over max_connections: refused
+      // Over max_connections: refused. Counted before the close, so whoever sees the close
+      // also sees the count.
       router_.countRefusedConnection();
+      ::close(fd);
       continue;
     }
     epoll_event ev{};
