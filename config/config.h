@@ -39,14 +39,29 @@ struct CheckpointSpec {
   bool operator==(const CheckpointSpec&) const = default;
 };
 
+// ZeroMQ CURVE on a socket: encrypted, and on the server side only the listed clients get in.
+// The keys (Z85 text) are read from the files the config names when it is loaded, so --check
+// checks them too. A server (the result socket, a zmq source that binds) has a secret key and
+// the public keys of the clients it lets in; a client (a zmq source that connects) has a secret
+// key and the server's public key.
+struct CurveSpec {
+  std::string secret_key;
+  std::string public_key;            // of secret_key
+  std::vector<std::string> clients;  // server: the client public keys let in, sorted, unique
+  std::string server_key;            // client: the server's public key
+
+  bool operator==(const CurveSpec&) const = default;
+};
+
 struct DaemonConfig {
   Endpoint metrics{"127.0.0.1", 9464};
   std::vector<std::string> publish{"tcp://127.0.0.1:5556"};
   // Results queued per subscriber before ZeroMQ drops that subscriber's (only): a slow or stuck
   // subscriber never holds the pipeline back, and sees the drop as a gap in `seq`.
   int publish_hwm = 1'000'000;
-  std::string output;  // empty: no file sink; "-": stdout
-  int stages = 0;      // 0: cores - 1, at least 1 (resolved by the daemon)
+  std::optional<CurveSpec> publish_curve;  // nullopt: results in the clear, to anyone who connects
+  std::string output;                      // empty: no file sink; "-": stdout
+  int stages = 0;                          // 0: cores - 1, at least 1 (resolved by the daemon)
   std::optional<CpuPlan> cpus;
   std::string log_level = "info";
   std::optional<CheckpointSpec> checkpoint;
@@ -159,6 +174,7 @@ struct ZmqSpec {
   bool bind = false;                       // bind to the endpoint; else connect to it
   std::vector<std::string> subscribe{""};  // SUB: topic prefixes; "" is everything
   std::int64_t max_message = 1 << 20;      // longer messages are counted as truncated
+  std::optional<CurveSpec> curve;          // server side when bound, client side when connecting
 
   bool operator==(const ZmqSpec&) const = default;
 };

@@ -9,8 +9,9 @@
 namespace rivulet::config {
 namespace {
 
-constexpr std::string_view kDaemonKeys[] = {"metrics", "publish", "publish_hwm", "output",
-                                            "stages",  "cpus",    "log_level",   "checkpoint"};
+constexpr std::string_view kDaemonKeys[] = {"metrics",       "publish",   "publish_hwm",
+                                            "publish_curve", "output",    "stages",
+                                            "cpus",          "log_level", "checkpoint"};
 constexpr std::string_view kCpuKeys[] = {"sources", "stages", "publisher"};
 constexpr std::string_view kCheckpointKeys[] = {"dir", "interval"};
 constexpr Nanos kMinCheckpointInterval = 100'000'000;
@@ -105,6 +106,9 @@ DaemonConfig readDaemon(YamlReader& reader, const Value& value) {
     if (const auto hwm = reader.integer(e->value, 1, kMaxPublishHwm)) {
       daemon.publish_hwm = static_cast<int>(*hwm);
     }
+  }
+  if (const Entry* e = map->find("publish_curve")) {
+    daemon.publish_curve = readCurve(reader, e->value, CurveRole::kServer);
   }
   if (const Entry* e = map->find("output")) {
     if (const auto output = reader.nonEmptyString(e->value)) daemon.output = *output;

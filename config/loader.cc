@@ -207,7 +207,11 @@ std::string summary(const Config& config) {
         break;
     }
   }
-  return out + ")";
+  out += ")";
+  if (const auto& curve = config.daemon.publish_curve) {
+    out += ", results over CURVE to " + counted(curve->clients.size(), "client key");
+  }
+  return out;
 }
 
 }  // namespace rivulet::config

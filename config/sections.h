@@ -34,6 +34,11 @@ struct SourceTable {
 
 DaemonConfig readDaemon(YamlReader& reader, const Value& value);
 
+// `curve: { secret_key: FILE, clients: DIR }` for a server, `{ secret_key: FILE, server_key:
+// FILE }` for a client; the files are read now.
+enum class CurveRole { kServer, kClient };
+std::optional<CurveSpec> readCurve(YamlReader& reader, const Value& value, CurveRole role);
+
 SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info);
 
 PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const SourceTable& sources);

@@ -26,8 +26,8 @@ constexpr std::string_view kGeneratorProfiles[] = {"keys", "nexmark"};
 constexpr std::string_view kFileKeys[] = {"path", "follow"};
 constexpr std::string_view kTcpKeys[] = {"listen", "max_line", "max_connections"};
 constexpr std::string_view kUdpKeys[] = {"listen", "overflow", "rcvbuf", "max_datagram"};
-constexpr std::string_view kZmqKeys[] = {"socket",    "bind",     "connect",
-                                         "subscribe", "overflow", "max_message"};
+constexpr std::string_view kZmqKeys[] = {"socket",   "bind",        "connect", "subscribe",
+                                         "overflow", "max_message", "curve"};
 constexpr std::string_view kKafkaKeys[] = {"brokers", "topics", "group", "properties",
                                            "commit_interval"};
 
@@ -377,6 +377,11 @@ void readZmq(YamlReader& reader, MapReader& map, ZmqSpec* zmq) {
     }
   }
   readInt(reader, map, "max_message", 1, kMaxBuffer, &zmq->max_message);
+  if (const Entry* e = map.find("curve");
+      e != nullptr && (bind == nullptr) != (connect == nullptr)) {
+    zmq->curve =
+        readCurve(reader, e->value, bind != nullptr ? CurveRole::kServer : CurveRole::kClient);
+  }
 }
 
 // Keys left over after the schema of `kind` has been applied: keys of other kinds are named as

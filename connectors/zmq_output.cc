@@ -11,12 +11,16 @@ std::atomic<int> monitor_ids{0};
 }  // namespace
 
 ZmqOutput::ZmqOutput(zmq::context_t& context, const std::vector<std::string>& endpoints, int hwm,
-                     pipeline::PublisherStats& stats)
-    : socket_(context, zmq::socket_type::xpub),
+                     const config::CurveSpec* curve, pipeline::PublisherStats& stats)
+    : authenticator_(curve != nullptr ? std::make_unique<CurveAuthenticator>(
+                                            context, curve->clients, stats.subscribers_refused)
+                                      : nullptr),
+      socket_(context, zmq::socket_type::xpub),
       monitor_(context, zmq::socket_type::pair),
       stats_(stats) {
   socket_.set(zmq::sockopt::sndhwm, hwm);
   socket_.set(zmq::sockopt::linger, kLingerMs);
+  if (curve != nullptr) makeCurveServer(socket_, *curve);
   const std::string monitor = "inproc://rivulet-monitor-" + std::to_string(monitor_ids++);
   if (zmq_socket_monitor(socket_.handle(), monitor.c_str(),
                          ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {

@@ -2,13 +2,17 @@
 // result is a two-frame message [topic, payload]. XPUB rather than PUB so that subscriptions are
 // visible; a socket monitor counts connected subscribers. Sends never block: a subscriber more than
 // `hwm` results behind loses the ones over it (ZeroMQ drops for that subscriber only, silently;
-// it sees the gap in the results' `seq`).
+// it sees the gap in the results' `seq`). With `curve`, results are encrypted and only the
+// subscribers whose keys it lists get in.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
 
+#include "config/config.h"
+#include "connectors/curve.h"
 #include "pipeline/publisher.h"
 #include "pipeline/stats.h"
 
@@ -18,7 +22,7 @@ class ZmqOutput final : public pipeline::ResultOutput {
  public:
   // Binds now (throws zmq::error_t naming nothing; the caller adds the endpoint to the message).
   ZmqOutput(zmq::context_t& context, const std::vector<std::string>& endpoints, int hwm,
-            pipeline::PublisherStats& stats);
+            const config::CurveSpec* curve, pipeline::PublisherStats& stats);
   ~ZmqOutput() override;
 
   void send(std::string_view topic, std::string_view payload) override;
@@ -31,6 +35,7 @@ class ZmqOutput final : public pipeline::ResultOutput {
   const std::vector<std::string>& endpoints() const { return bound_; }
 
  private:
+  std::unique_ptr<CurveAuthenticator> authenticator_;  // before the socket: see curve.h
   zmq::socket_t socket_;
   zmq::socket_t monitor_;
   pipeline::PublisherStats& stats_;

@@ -22,11 +22,20 @@ ZmqSource::ZmqSource(const config::SourceConfig& spec, pipeline::EventRouter rou
       router_(std::move(router)),
       decoder_(router_, spec),
       context_(1),
+      authenticator_(spec_.curve && spec_.bind
+                         ? std::make_unique<CurveAuthenticator>(context_, spec_.curve->clients,
+                                                                router_.refusedConnections())
+                         : nullptr),
       socket_(context_, spec_.socket == config::ZmqSocketType::kSub ? zmq::socket_type::sub
                                                                     : zmq::socket_type::pull),
       buffer_(static_cast<std::size_t>(spec_.max_message) + LineFramer::kPadding) {
   socket_.set(zmq::sockopt::rcvhwm, kReceiveHwm);
   socket_.set(zmq::sockopt::linger, 0);  // what is queued at stop is not waited for
+  if (spec_.curve && spec_.bind) {
+    makeCurveServer(socket_, *spec_.curve);
+  } else if (spec_.curve) {
+    makeCurveClient(socket_, *spec_.curve);
+  }
   if (spec_.socket == config::ZmqSocketType::kSub) {
     for (const std::string& prefix : spec_.subscribe) socket_.set(zmq::sockopt::subscribe, prefix);
   }
@@ -45,7 +54,8 @@ ZmqSource::ZmqSource(const config::SourceConfig& spec, pipeline::EventRouter rou
 }
 
 std::string ZmqSource::where() const {
-  return (spec_.bind ? "listening on " : "connecting to ") + endpoint_;
+  return (spec_.bind ? "listening on " : "connecting to ") + endpoint_ +
+         (spec_.curve ? " with CURVE" : "");
 }
 
 void ZmqSource::run(std::stop_token stop) {

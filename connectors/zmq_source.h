@@ -7,12 +7,17 @@
 // overflow: block slows them; a PUB never blocks, it drops what a SUB's queue cannot take, which
 // rivulet cannot see or count. With overflow: drop the source drops at the ring instead of
 // waiting, and counts it.
+//
+// With `curve`, a source that binds lets in only the clients whose keys it lists (others are
+// counted as refused connections); one that connects encrypts and checks the server's key.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
 
+#include "connectors/curve.h"
 #include "connectors/event_decoder.h"
 #include "connectors/source.h"
 
@@ -42,6 +47,7 @@ class ZmqSource final : public Source {
   pipeline::EventRouter router_;
   EventDecoder decoder_;
   zmq::context_t context_;
+  std::unique_ptr<CurveAuthenticator> authenticator_;  // before the socket: see curve.h
   zmq::socket_t socket_;
   std::string endpoint_;
   std::vector<char> buffer_;  // max_message and the parser's padding

@@ -4,6 +4,7 @@ namespace rivulet::daemon {
 
 const char* const kUsage = R"(usage: rivuletd --config FILE [--check] [--log-level LEVEL]
                 [--discard-checkpoint]
+       rivuletd --curve-keypair PREFIX
        rivuletd --version | --help
 
 rivulet: windowed stream aggregation, results published over ZeroMQ.
@@ -14,6 +15,10 @@ rivulet: windowed stream aggregation, results published over ZeroMQ.
       --discard-checkpoint
                         start afresh when the checkpoint in daemon.checkpoint.dir is corrupt
                         or from another config (it is moved aside, not deleted)
+      --curve-keypair PREFIX
+                        make a ZeroMQ CURVE key pair: write PREFIX.secret (mode 0600) and
+                        PREFIX.public, for daemon.publish_curve, a zmq source's curve, and
+                        rivulet-sub --curve-key
   -V, --version         print the version and exit
   -h, --help            print this help and exit
 
@@ -49,6 +54,10 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
       std::string level;
       if (!value(level)) return std::nullopt;
       options.log_level = level;
+    } else if (flag == "--curve-keypair") {
+      std::string prefix;
+      if (!value(prefix)) return std::nullopt;
+      options.curve_keypair = prefix;
     } else if (arg == "--check") {
       options.check = true;
     } else if (arg == "--discard-checkpoint") {
@@ -62,7 +71,7 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args, std::s
       return std::nullopt;
     }
   }
-  if (!options.help && !options.version && options.config.empty()) {
+  if (!options.help && !options.version && !options.curve_keypair && options.config.empty()) {
     error = "--config FILE is required";
     return std::nullopt;
   }

@@ -21,6 +21,7 @@ struct Options {
   bool help = false;
   bool version = false;
   std::optional<std::string> log_level;
+  std::optional<std::string> curve_keypair;  // write PREFIX.secret and PREFIX.public, and exit
 };
 
 // Parses argv; on error returns nullopt and sets `error`.

@@ -152,8 +152,9 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
   for (int i = 0; i < n_stages; ++i)
     result_rings_.push_back(std::make_unique<pipeline::Ring>(kResultRingCells));
 
-  zmq_ = std::make_unique<connectors::ZmqOutput>(context_, config_.daemon.publish,
-                                                 config_.daemon.publish_hwm, publisher_stats_);
+  zmq_ = std::make_unique<connectors::ZmqOutput>(
+      context_, config_.daemon.publish, config_.daemon.publish_hwm,
+      config_.daemon.publish_curve ? &*config_.daemon.publish_curve : nullptr, publisher_stats_);
   std::vector<pipeline::ResultOutput*> outputs{zmq_.get()};
   if (!config_.daemon.output.empty()) {
     outputs_.push_back(std::make_unique<connectors::FileOutput>(config_.daemon.output));
@@ -283,10 +284,17 @@ std::vector<std::string> Engine::restartNeeded(const config::Config& next) const
   const config::DaemonConfig& b = next.daemon;
   if (!(a.metrics == b.metrics)) out.push_back("daemon.metrics");
   if (a.publish != b.publish) out.push_back("daemon.publish");
+  if (a.publish_hwm != b.publish_hwm) out.push_back("daemon.publish_hwm");
+  // New client keys too: the allowed keys are loaded with the result socket.
+  if (a.publish_curve != b.publish_curve) out.push_back("daemon.publish_curve");
   if (a.output != b.output) out.push_back("daemon.output");
   if (a.stages != b.stages) out.push_back("daemon.stages");
   if (a.cpus != b.cpus) out.push_back("daemon.cpus");
   if (a.checkpoint != b.checkpoint) out.push_back("daemon.checkpoint");
+  // A field added to the section and not named above still needs a restart.
+  config::DaemonConfig b_with_a_level = b;
+  b_with_a_level.log_level = a.log_level;
+  if (out.empty() && !(a == b_with_a_level)) out.push_back("daemon");
   for (const config::SourceConfig& source : config_.sources) {
     const auto it = std::find_if(next.sources.begin(), next.sources.end(),
                                  [&](const auto& s) { return s.name == source.name; });

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "config/curve_key.h"
 #include "config/loader.h"
 #include "daemon/checkpoint_file.h"
 #include "daemon/checkpointer.h"
@@ -41,6 +42,15 @@ int main(int argc, char** argv) {
   }
   if (options->version) {
     std::printf("rivuletd %s\n", rivulet::kVersion);
+    return rd::kExitOk;
+  }
+  if (options->curve_keypair) {
+    if (!rivulet::config::writeCurveKeyPair(*options->curve_keypair, error)) {
+      std::fprintf(stderr, "rivuletd: %s\n", error.c_str());
+      return rd::kExitStartFailed;
+    }
+    std::printf("wrote %s.secret and %s.public\n", options->curve_keypair->c_str(),
+                options->curve_keypair->c_str());
     return rd::kExitOk;
   }
 
@@ -139,8 +149,13 @@ int main(int argc, char** argv) {
     rd::logError(std::string("cannot start: ") + e.what());
     return rd::kExitStartFailed;
   }
-  for (const std::string& endpoint : engine->publishEndpoints())
-    rd::logInfo("publishing results on " + endpoint);
+  const auto& curve = config.daemon.publish_curve;
+  for (const std::string& endpoint : engine->publishEndpoints()) {
+    rd::logInfo("publishing results on " + endpoint +
+                (curve ? " (CURVE, server public key " + curve->public_key + ", " +
+                             std::to_string(curve->clients.size()) + " client keys)"
+                       : ""));
+  }
   for (std::size_t s = 0; s < config.sources.size(); ++s) {
     const rivulet::connectors::Source& source = engine->source(s);
     if (const std::string where = source.where(); !where.empty()) {

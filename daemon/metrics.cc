@@ -227,7 +227,7 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
              MetricType::Counter);
   auto refused_connections =
       family("rivulet_source_connections_refused_total",
-             "Clients a tcp source closed at once because it already had max_connections.",
+             "Clients a source refused: tcp over max_connections, zmq not let in by CURVE.",
              MetricType::Counter);
   auto waits = family("rivulet_ring_full_waits_total",
                       "Times a source found a stage ring full and waited (back-pressure).",
@@ -240,7 +240,9 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
     if (config.sources[s].kind == config::SourceKind::kUdp) {
       add(socket_drops, {{"source", name}}, value(st.socket_drops));
     }
-    if (config.sources[s].kind == config::SourceKind::kTcp) {
+    if (config.sources[s].kind == config::SourceKind::kTcp ||
+        (config.sources[s].kind == config::SourceKind::kZmq && config.sources[s].zmq.curve &&
+         config.sources[s].zmq.bind)) {
       add(refused_connections, {{"source", name}}, value(st.connections_refused));
     }
     add(waits, {{"source", name}}, value(st.ring_full_waits));
@@ -324,6 +326,11 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   auto send_errors = family("rivulet_publish_errors_total", "Results ZeroMQ refused to queue.",
                             MetricType::Counter);
   add(send_errors, {}, value(ps.send_errors));
+  auto subscribers_refused =
+      family("rivulet_subscribers_refused_total",
+             "Result subscribers CURVE did not let in (key not in publish_curve.clients).",
+             MetricType::Counter);
+  add(subscribers_refused, {}, value(ps.subscribers_refused));
   auto rss =
       family("rivulet_process_resident_memory_bytes", "Resident set size.", MetricType::Gauge);
   add(rss, {}, residentMemoryBytes());
@@ -372,6 +379,7 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
                           &latency,
                           &subscribers,
                           &send_errors,
+                          &subscribers_refused,
                           &rss,
                           &build,
                           &consumer_lag,

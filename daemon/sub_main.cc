@@ -7,18 +7,22 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 #include <zmq.hpp>
 
+#include "config/curve_key.h"
+
 namespace {
 
 std::atomic<bool> g_stop{false};
 
 const char* const kUsage =
-    R"usage(usage: rivulet-sub [--topic] [--count N] ENDPOINT [TOPIC-PREFIX...]
+    R"usage(usage: rivulet-sub [--topic] [--count N] [--curve-key FILE --curve-server-key FILE]
+                   ENDPOINT [TOPIC-PREFIX...]
 
 Prints every result published on ENDPOINT (e.g. tcp://127.0.0.1:5556) as one JSON line.
 Prefixes filter by topic: "volume_1m/" is one pipeline, "volume_1m/AAPL/" one key of it,
@@ -26,14 +30,19 @@ Prefixes filter by topic: "volume_1m/" is one pipeline, "volume_1m/AAPL/" one ke
 
   --topic     print "TOPIC PAYLOAD" instead of the payload alone
   --count N   exit after N messages
+  --curve-key FILE
+              this subscriber's CURVE secret key (rivuletd --curve-keypair writes one); its
+              public key must be in the daemon's publish_curve.clients directory
+  --curve-server-key FILE
+              the daemon's CURVE public key (the .public of its publish_curve.secret_key)
   -h, --help  print this help and exit
 
 Results the publisher dropped for this subscriber (it was more than daemon.publish_hwm results
 behind) show as a gap in a pipeline's seq; when every result of the pipeline is subscribed to,
 each gap is reported on stderr: "rivulet-sub: missed N results of PIPELINE (seq A..B)".
 
-Exit codes: 0 stopped by SIGINT/SIGTERM or N messages printed, 1 cannot connect, 2 bad command
-line.
+Exit codes: 0 stopped by SIGINT/SIGTERM or N messages printed, 1 cannot connect (also: the
+daemon refused this subscriber's key, or the handshake failed), 2 bad command line.
 )usage";
 
 // Finds the gaps in each pipeline's seq. A result payload starts {"pipeline":"NAME","seq":N (the
@@ -88,18 +97,44 @@ class GapDetector {
   std::unordered_map<std::string, Pipeline> pipelines_;
 };
 
+// Reads one monitor event (two frames: [event:u16 value:u32], the endpoint); says what failed.
+const char* handshakeFailure(zmq::socket_t& monitor) {
+  zmq::message_t message;
+  if (!monitor.recv(message, zmq::recv_flags::dontwait)) return nullptr;
+  std::uint16_t event = 0;
+  if (message.size() >= sizeof event) std::memcpy(&event, message.data(), sizeof event);
+  while (message.more() && monitor.recv(message, zmq::recv_flags::dontwait)) {
+  }
+  switch (event) {
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+      return "the daemon refused this subscriber's key (it is not in publish_curve.clients)";
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+      return "handshake failed (one side uses CURVE and the other not?)";
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+      return "handshake failed (is --curve-server-key the daemon's public key?)";
+    default:
+      return nullptr;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> positional;
   bool with_topic = false;
   long long count = -1;
+  std::string curve_key;
+  std::string curve_server_key;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--topic") {
       with_topic = true;
     } else if (arg == "--count" && i + 1 < argc) {
       count = std::atoll(argv[++i]);
+    } else if (arg == "--curve-key" && i + 1 < argc) {
+      curve_key = argv[++i];
+    } else if (arg == "--curve-server-key" && i + 1 < argc) {
+      curve_server_key = argv[++i];
     } else if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
       return 0;
@@ -110,7 +145,7 @@ int main(int argc, char** argv) {
       positional.push_back(arg);
     }
   }
-  if (positional.empty()) {
+  if (positional.empty() || curve_key.empty() != curve_server_key.empty()) {
     std::fputs(kUsage, stderr);
     return 2;
   }
@@ -122,6 +157,28 @@ int main(int argc, char** argv) {
   zmq::context_t context(1);
   zmq::socket_t socket(context, zmq::socket_type::sub);
   socket.set(zmq::sockopt::rcvhwm, 1'000'000);
+  if (!curve_key.empty()) {
+    std::string error;
+    const auto secret = rivulet::config::readCurveKeyFile(curve_key, error);
+    const auto server =
+        secret ? rivulet::config::readCurveKeyFile(curve_server_key, error) : std::nullopt;
+    if (!server) {
+      std::fprintf(stderr, "rivulet-sub: %s\n", error.c_str());
+      return 2;
+    }
+    socket.set(zmq::sockopt::curve_serverkey, *server);
+    socket.set(zmq::sockopt::curve_publickey, *rivulet::config::curvePublicKey(*secret));
+    socket.set(zmq::sockopt::curve_secretkey, *secret);
+  }
+  // A failed handshake is not retried into silence: ZeroMQ would try again forever.
+  zmq::socket_t monitor(context, zmq::socket_type::pair);
+  if (zmq_socket_monitor(socket.handle(), "inproc://rivulet-sub-monitor",
+                         ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0) {
+    std::fprintf(stderr, "rivulet-sub: cannot monitor the socket: %s\n", zmq_strerror(zmq_errno()));
+    return 1;
+  }
+  monitor.connect("inproc://rivulet-sub-monitor");
   try {
     socket.connect(positional[0]);
   } catch (const zmq::error_t& e) {
@@ -137,12 +194,22 @@ int main(int argc, char** argv) {
   // Line-buffered when a person watches, block-buffered into a pipe or file.
   zmq::message_t topic, payload;
   long long received = 0;
+  int status = 0;
   while (!g_stop && count != received) {
-    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, 100) <= 0) {  // 0: timeout; -1: EINTR from our own stop signal
+    zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0},
+                               {monitor.handle(), 0, ZMQ_POLLIN, 0}};
+    if (zmq_poll(items, 2, 100) <= 0) {  // 0: timeout; -1: EINTR from our own stop signal
       std::fflush(stdout);
       continue;
     }
+    if ((items[1].revents & ZMQ_POLLIN) != 0) {
+      if (const char* why = handshakeFailure(monitor)) {
+        std::fprintf(stderr, "rivulet-sub: %s: %s\n", positional[0].c_str(), why);
+        status = 1;
+        break;
+      }
+    }
+    if ((items[0].revents & ZMQ_POLLIN) == 0) continue;
     if (!socket.recv(topic, zmq::recv_flags::dontwait)) continue;
     if (!topic.more() || !socket.recv(payload)) continue;
     gaps.see(topic.to_string_view(), payload.to_string_view());
@@ -155,5 +222,6 @@ int main(int argc, char** argv) {
     ++received;
   }
   std::fflush(stdout);
-  return 0;
+  zmq_socket_monitor(socket.handle(), nullptr, 0);
+  return status;
 }

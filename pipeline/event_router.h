@@ -89,6 +89,9 @@ class EventRouter {
 
   // Counts a client the source closed at once (tcp: max_connections reached).
   void countRefusedConnection() noexcept { bump(stats_.connections_refused); }
+  // The same counter, for a thread that refuses clients on the source's behalf (a ZAP handler);
+  // the source must then not count them itself, so that the counter keeps one writer.
+  Counter& refusedConnections() noexcept { return stats_.connections_refused; }
 
   // Counts events lost before the source could read them (datagrams the kernel dropped).
   void countSocketDrops(std::uint64_t n) noexcept {

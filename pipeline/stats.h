@@ -50,7 +50,8 @@ struct alignas(kFalseSharingRange) SourceStats {
   Counter ring_full_waits{0};
   Counter dropped{0};              // overflow: drop, a ring was full
   Counter socket_drops{0};         // udp: datagrams the kernel dropped for a full socket buffer
-  Counter connections_refused{0};  // tcp: clients closed at once, max_connections being reached
+  Counter connections_refused{0};  // tcp: clients closed at once, max_connections being reached;
+                                   // zmq: clients CURVE let not in (written by the ZAP thread)
   std::array<Counter, static_cast<std::size_t>(ErrorReason::kCount)> errors{};
   // Steady-clock time (ns) the source thread last made progress: read a batch, timed out waiting
   // for input, or waited on a full ring. Read by the watchdog (daemon/watchdog.h).
@@ -81,6 +82,7 @@ struct alignas(kFalseSharingRange) PublisherStats {
   std::atomic<double> latency_sum{0};
   Counter send_errors{0};
   std::atomic<std::int64_t> subscribers{0};
+  Counter subscribers_refused{0};  // by CURVE; written by the ZAP handler's thread (only)
 };
 
 }  // namespace rivulet::pipeline

@@ -293,6 +293,14 @@ TEST(DaemonReload, InvalidFileOrRestartOnlyChangeKeepsTheRunningConfiguration) {
   EXPECT_EQ(
       daemon.scrape(&error)->valueOr0("rivulet_config_reloads_total", {{"result", "applied"}}), 0);
 
+  // The result socket's HWM is set when it is made: a change is refused, not silently ignored.
+  std::string hwm = before(dir);
+  hwm.replace(hwm.find("  stages: 2\n"), 0, "  publish_hwm: 5000\n");
+  writeFile(daemon.configPath(), hwm);
+  ASSERT_TRUE(daemon.process().signal(SIGHUP));
+  ASSERT_TRUE(reloaded(daemon, "failed", 3));
+  EXPECT_THAT(daemon.log(), HasSubstr("needs a restart (daemon.publish_hwm)"));
+
   // The pipelines of the first file still run, all three of them.
   std::mt19937_64 rng(11);
   WindowReference keep("keep", {"sym"}, 1000, 1000);

@@ -200,7 +200,7 @@ class Daemon {
         metrics_port_ = std::atoi(address.c_str() + address.rfind(':') + 1);
       } else if (const std::size_t at = line.find("publishing results on ");
                  at != std::string::npos) {
-        publish_.push_back(line.substr(at + 22));
+        publish_.push_back(line.substr(at + 22, line.find(' ', at + 22) - (at + 22)));
       } else if (const std::size_t at = line.find("source "); at != std::string::npos) {
         const std::size_t listening = line.find(" listening on ", at);
         if (listening == std::string::npos) continue;

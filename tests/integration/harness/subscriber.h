@@ -22,11 +22,23 @@ struct Message {
   bool has_topic = true;  // false for lines of the `output:` file, which carry the payload only
 };
 
+// A CURVE client's keys (Z85 text): its own pair and the server's public key.
+struct CurveClientKeys {
+  std::string public_key;
+  std::string secret_key;
+  std::string server_key;
+};
+
+// How a ZeroMQ handshake with the publisher ended.
+enum class Handshake { kSucceeded, kRefused, kFailed, kTimedOut };
+
 // A SUB socket with its own context, collecting [topic, payload] messages. It has no receive
-// limit, so nothing is dropped while the test is busy elsewhere.
+// limit, so nothing is dropped while the test is busy elsewhere. With `curve` it is a CURVE
+// client.
 class Subscriber {
  public:
-  explicit Subscriber(const std::string& endpoint, const std::vector<std::string>& prefixes = {""})
+  explicit Subscriber(const std::string& endpoint, const std::vector<std::string>& prefixes = {""},
+                      const CurveClientKeys* curve = nullptr)
       : context_(1),
         socket_(context_, zmq::socket_type::sub),
         monitor_(context_, zmq::socket_type::pair),
@@ -36,8 +48,16 @@ class Subscriber {
     socket_.set(zmq::sockopt::linger, 0);
     monitor_.set(zmq::sockopt::linger, 0);
     const std::string monitor = "inproc://itest-sub-monitor-" + std::to_string(ids++);
-    if (zmq_socket_monitor(socket_.handle(), monitor.c_str(), ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
+    if (zmq_socket_monitor(socket_.handle(), monitor.c_str(),
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
       throw zmq::error_t();
+    if (curve != nullptr) {
+      socket_.set(zmq::sockopt::curve_serverkey, curve->server_key);
+      socket_.set(zmq::sockopt::curve_publickey, curve->public_key);
+      socket_.set(zmq::sockopt::curve_secretkey, curve->secret_key);
+    }
     monitor_.connect(monitor);
     for (const std::string& prefix : prefixes) socket_.set(zmq::sockopt::subscribe, prefix);
     socket_.connect(endpoint);
@@ -47,6 +67,16 @@ class Subscriber {
   // Waits for the ZeroMQ handshake with the publisher: after it our subscriptions are on the wire
   // ahead of anything the test sends the daemon next.
   ::testing::AssertionResult waitConnected(milliseconds timeout = 20s) {
+    const Handshake h = waitHandshake(timeout);
+    if (h == Handshake::kSucceeded) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "no ZeroMQ handshake with " << endpoint_
+                                         << (h == Handshake::kRefused  ? " (refused)"
+                                             : h == Handshake::kFailed ? " (failed)"
+                                                                       : "");
+  }
+
+  // Waits for the first handshake to end, one way or the other.
+  Handshake waitHandshake(milliseconds timeout = 20s) {
     zmq::pollitem_t items[] = {{monitor_.handle(), 0, ZMQ_POLLIN, 0}};
     const auto deadline = Clock::now() + timeout;
     while (Clock::now() < deadline) {
@@ -59,10 +89,12 @@ class Subscriber {
           zmq::message_t frame;
           more = monitor_.recv(frame, zmq::recv_flags::dontwait) && frame.more();
         }
-        if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) return ::testing::AssertionSuccess();
+        if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) return Handshake::kSucceeded;
+        if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) return Handshake::kRefused;
+        return Handshake::kFailed;
       }
     }
-    return ::testing::AssertionFailure() << "no ZeroMQ handshake with " << endpoint_;
+    return Handshake::kTimedOut;
   }
 
   // Takes every message already queued.
