@@ -281,7 +281,9 @@ std::vector<std::string> Engine::restartNeeded(const config::Config& next) const
   std::vector<std::string> out;
   const config::DaemonConfig& a = config_.daemon;
   const config::DaemonConfig& b = next.daemon;
-  if (!(a.metrics == b.metrics)) out.push_back("daemon.metrics");
+  if (!(a.metrics == b.metrics) || a.metrics_socket != b.metrics_socket) {
+    out.push_back("daemon.metrics");
+  }
   if (a.publish != b.publish) out.push_back("daemon.publish");
   if (a.output != b.output) out.push_back("daemon.output");
   if (a.stages != b.stages) out.push_back("daemon.stages");
