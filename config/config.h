@@ -55,6 +55,9 @@ struct CurveSpec {
 
 struct DaemonConfig {
   Endpoint metrics{"127.0.0.1", 9464};
+  // `metrics: unix:/path`: the absolute path of a unix socket to serve metrics on instead of
+  // `metrics` (no TCP port is opened then). Empty: serve on `metrics`.
+  std::string metrics_socket;
   std::vector<std::string> publish{"tcp://127.0.0.1:5556"};
   // Results queued per subscriber before ZeroMQ drops that subscriber's (only): a slow or stuck
   // subscriber never holds the pipeline back, and sees the drop as a gap in `seq`.

@@ -1,4 +1,6 @@
 // The `daemon:` section: control-plane settings, all optional.
+#include <sys/un.h>
+
 #include <algorithm>
 #include <string>
 
@@ -22,6 +24,35 @@ constexpr std::int64_t kMaxStages = 256;
 constexpr std::int64_t kMaxPublishHwm = 100'000'000;
 // CPU_SETSIZE - 1: a larger cpu number cannot be put in a cpu_set_t for pthread_setaffinity_np.
 constexpr std::int64_t kMaxCpu = 1023;
+constexpr std::string_view kUnixPrefix = "unix:";
+// sun_path holds the path and its terminating NUL.
+constexpr std::size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
+
+// `metrics: unix:/path` or `metrics: host:port`. A socket path must be absolute: a relative one
+// would depend on the directory the daemon happens to start in (/ under systemd).
+void readMetrics(YamlReader& reader, const Value& value, DaemonConfig* daemon) {
+  const auto text = reader.scalar(value, "host:port or unix:/path");
+  if (!text) return;
+  if (!text->starts_with(kUnixPrefix)) {
+    if (const auto endpoint = reader.endpoint(value)) daemon->metrics = *endpoint;
+    return;
+  }
+  const std::string path = text->substr(kUnixPrefix.size());
+  const std::string example = " (e.g. unix:/run/rivulet/metrics.sock)";
+  if (path.empty()) {
+    reader.error(value, quote(*text) + " has no socket path" + example);
+  } else if (path.front() != '/') {
+    reader.error(value, quote(*text) + ": the socket path must be absolute" + example);
+  } else if (path.back() == '/') {
+    reader.error(value, quote(*text) + ": the socket path names a directory" + example);
+  } else if (path.size() > kMaxSocketPath) {
+    reader.error(value, quote(*text) + ": the socket path is " + std::to_string(path.size()) +
+                            " bytes long, a unix socket's is at most " +
+                            std::to_string(kMaxSocketPath));
+  } else {
+    daemon->metrics_socket = path;
+  }
+}
 
 void readPublish(YamlReader& reader, const Value& value, DaemonConfig* daemon) {
   const auto items = reader.list(value, /*scalar_is_list=*/true);
@@ -98,9 +129,7 @@ DaemonConfig readDaemon(YamlReader& reader, const Value& value) {
   DaemonConfig daemon;
   auto map = reader.map(value);
   if (!map) return daemon;
-  if (const Entry* e = map->find("metrics")) {
-    if (const auto endpoint = reader.endpoint(e->value)) daemon.metrics = *endpoint;
-  }
+  if (const Entry* e = map->find("metrics")) readMetrics(reader, e->value, &daemon);
   if (const Entry* e = map->find("publish")) readPublish(reader, e->value, &daemon);
   if (const Entry* e = map->find("publish_hwm")) {
     if (const auto hwm = reader.integer(e->value, 1, kMaxPublishHwm)) {

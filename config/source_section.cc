@@ -278,7 +278,13 @@ void readKafka(YamlReader& reader, MapReader& map, KafkaSpec* kafka) {
     if (const auto group = reader.nonEmptyString(e->value)) kafka->group = *group;
   }
   if (const Entry* e = map.find("properties")) {
-    if (auto properties = reader.map(e->value)) {
+    // Not reader.map(): its error quotes a scalar, and "sasl.password=..." written as one string
+    // (the Java client's form) would print the password.
+    if (e->value.node.IsScalar()) {
+      reader.error(e->value,
+                   "expected a map of librdkafka properties, got a string (not shown: it may hold "
+                   "a password)");
+    } else if (auto properties = reader.map(e->value)) {
       for (const Entry& property : properties->entries()) {
         properties->markUsed(property);
         const auto value = reader.scalar(property.value, "a property value (a string)");

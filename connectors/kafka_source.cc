@@ -1,9 +1,11 @@
 #include "connectors/kafka_source.h"
 
 #include <librdkafka/rdkafka.h>
+#include <time.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -44,13 +46,14 @@ PartitionList newList(std::size_t size) {
       rd_kafka_topic_partition_list_new(static_cast<int>(std::max<std::size_t>(size, 1))));
 }
 
-void set(rd_kafka_conf_t* conf, const std::string& source, const std::string& key,
-         const std::string& value) {
+void set(rd_kafka_conf_t* conf, const std::string& source, const KafkaSecrets& secrets,
+         const std::string& key, const std::string& value) {
   char error[512];
   if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) !=
       RD_KAFKA_CONF_OK) {
     rd_kafka_conf_destroy(conf);
-    throw std::runtime_error("source " + source + ": kafka property " + key + ": " + error);
+    throw std::runtime_error("source " + source + ": kafka property " + key + ": " +
+                             secrets.scrub(error));
   }
 }
 
@@ -72,6 +75,7 @@ KafkaSource::KafkaSource(const config::SourceConfig& spec, pipeline::EventRouter
     : name_(spec.name),
       spec_all_(spec),
       spec_(spec.kafka),
+      secrets_(spec.kafka.properties),
       watermark_(spec.watermark),
       router_(std::move(router)),
       commits_(commits),
@@ -81,20 +85,25 @@ KafkaSource::KafkaSource(const config::SourceConfig& spec, pipeline::EventRouter
       buffer_(1 << 20) {
   if (checkpoints_ != nullptr) router_.setPosition([this] { return position(); });
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  set(conf, name_, "bootstrap.servers", spec_.brokers);
-  set(conf, name_, "group.id", spec_.group);
-  set(conf, name_, "enable.auto.commit", "false");
-  set(conf, name_, "enable.auto.offset.store", "false");
+  // First: librdkafka logs while it applies the settings below.
+  rd_kafka_conf_set_log_cb(conf, onLog);
+  const auto put = [&](const std::string& key, const std::string& value) {
+    set(conf, name_, secrets_, key, value);
+  };
+  put("bootstrap.servers", spec_.brokers);
+  put("group.id", spec_.group);
+  put("enable.auto.commit", "false");
+  put("enable.auto.offset.store", "false");
   // A new group reads what the topic holds, rather than only what arrives from now on.
-  set(conf, name_, "auto.offset.reset", "earliest");
-  set(conf, name_, "client.id", "rivulet-" + name_);
+  put("auto.offset.reset", "earliest");
+  put("client.id", "rivulet-" + name_);
   // librdkafka stops fetching while its queue holds queued.min.messages (100000 by default, over
   // all partitions) and looks again only after a second (librdkafka 2.0; later versions made it
   // fetch.queue.backoff.ms): a source catching up on a backlog drains 100000 messages in well
   // under that second, then waits, at a third of its speed. Up to 1000000 (and, as before,
   // queued.max.messages.kbytes of payload) it keeps going; `properties` can set either lower.
-  set(conf, name_, "queued.min.messages", "1000000");
-  for (const auto& [key, value] : spec_.properties) set(conf, name_, key, value);
+  put("queued.min.messages", "1000000");
+  for (const auto& [key, value] : spec_.properties) put(key, value);
   rd_kafka_conf_set_rebalance_cb(
       conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
                void* opaque) { onRebalance(rk, static_cast<int>(err), partitions, opaque); });
@@ -105,7 +114,9 @@ KafkaSource::KafkaSource(const config::SourceConfig& spec, pipeline::EventRouter
 
   char error[512];
   rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);  // takes conf, also on failure
-  if (rk_ == nullptr) throw std::runtime_error("source " + name_ + ": kafka: " + error);
+  if (rk_ == nullptr) {
+    throw std::runtime_error("source " + name_ + ": kafka: " + secrets_.scrub(error));
+  }
   rd_kafka_poll_set_consumer(rk_);
   queue_ = rd_kafka_queue_get_consumer(rk_);
 
@@ -116,6 +127,23 @@ KafkaSource::KafkaSource(const config::SourceConfig& spec, pipeline::EventRouter
   if (const rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, topics.get())) {
     throw std::runtime_error("source " + name_ + ": kafka subscribe: " + rd_kafka_err2str(err));
   }
+}
+
+// librdkafka's own log line in rd_kafka_log_print's format (to stderr, like the daemon's log),
+// with the source's secrets scrubbed. librdkafka's threads call it: it only reads.
+void KafkaSource::onLog(const rd_kafka_s* rk, int level, const char* facility,
+                        const char* message) {
+  // The opaque is set before rd_kafka_new, so it is there for the first line already.
+  const auto* self = static_cast<const KafkaSource*>(rd_kafka_opaque(rk));
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  char prefix[64];
+  std::snprintf(prefix, sizeof prefix, "%%%d|%lld.%03ld|", level,
+                static_cast<long long>(now.tv_sec), now.tv_nsec / 1'000'000);
+  std::string line = prefix;
+  line.append(facility).append("|").append(rd_kafka_name(rk)).append("| ");
+  line.append(self->secrets_.scrub(message)).append("\n");
+  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 KafkaSource::~KafkaSource() {

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "connectors/kafka_position.h"
+#include "connectors/kafka_secrets.h"
 #include "connectors/source.h"
 #include "pipeline/checkpoint_board.h"
 #include "pipeline/commit_board.h"
@@ -116,6 +117,7 @@ class KafkaSource final : public Source {
     std::vector<Offset> offsets;
   };
 
+  static void onLog(const rd_kafka_s* rk, int level, const char* facility, const char* message);
   static void onRebalance(rd_kafka_s* rk, int err, rd_kafka_topic_partition_list_s* partitions,
                           void* opaque);
   static void onCommit(rd_kafka_s* rk, int err, rd_kafka_topic_partition_list_s* offsets,
@@ -145,6 +147,8 @@ class KafkaSource final : public Source {
   const std::string name_;
   const config::SourceConfig spec_all_;  // for the decoder: format, csv columns
   const config::KafkaSpec spec_;
+  // Scrubs the secret properties' values from what librdkafka logs or returns as an error.
+  const KafkaSecrets secrets_;
   const config::WatermarkSpec watermark_;
   pipeline::EventRouter router_;
   pipeline::CommitBoard& commits_;

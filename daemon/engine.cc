@@ -282,7 +282,9 @@ std::vector<std::string> Engine::restartNeeded(const config::Config& next) const
   std::vector<std::string> out;
   const config::DaemonConfig& a = config_.daemon;
   const config::DaemonConfig& b = next.daemon;
-  if (!(a.metrics == b.metrics)) out.push_back("daemon.metrics");
+  if (!(a.metrics == b.metrics) || a.metrics_socket != b.metrics_socket) {
+    out.push_back("daemon.metrics");
+  }
   if (a.publish != b.publish) out.push_back("daemon.publish");
   if (a.publish_hwm != b.publish_hwm) out.push_back("daemon.publish_hwm");
   // New client keys too: the allowed keys are loaded with the result socket.

@@ -19,6 +19,7 @@
 #include "daemon/notify.h"
 #include "daemon/reloader.h"
 #include "daemon/service.h"
+#include "daemon/unix_metrics_server.h"
 #include "daemon/version.h"
 #include "pipeline/clock.h"
 
@@ -112,7 +113,8 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<rd::Engine> engine;
   std::unique_ptr<rd::Checkpointer> checkpointer;
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<prometheus::Exposer> exposer;         // metrics on host:port, or
+  std::unique_ptr<rd::UnixMetricsServer> unix_metrics;  // on a unix socket
   std::shared_ptr<rd::EngineMetrics> metrics;
   rd::ReloadStats reload_stats;
   try {
@@ -128,23 +130,30 @@ int main(int argc, char** argv) {
       rd::logInfo("resuming from checkpoint " + std::to_string(restored->id) + " in " +
                   config.daemon.checkpoint->dir);
     }
-    const auto& m = config.daemon.metrics;
-    const std::string bind = (m.host.find(':') != std::string::npos ? "[" + m.host + "]" : m.host) +
-                             ":" + std::to_string(m.port);
-    try {
-      exposer = std::make_unique<prometheus::Exposer>(bind, 2);
-    } catch (const std::exception&) {
-      // civetweb's own message does not say what failed; bind errors are the likely cause.
-      throw std::runtime_error("metrics: cannot listen on " + bind +
-                               " (address in use or not available)");
-    }
     metrics = std::make_shared<rd::EngineMetrics>(*engine);
     if (checkpointer) metrics->observeCheckpoints(checkpointer->stats());
     metrics->observeReloads(reload_stats);
-    exposer->RegisterCollectable(metrics);
-    const auto ports = exposer->GetListeningPorts();
-    rd::logInfo("metrics on http://" + bind.substr(0, bind.rfind(':')) + ":" +
-                std::to_string(ports.empty() ? 0 : ports.front()) + "/metrics");
+    if (const std::string& path = config.daemon.metrics_socket; !path.empty()) {
+      // No TCP exposer at all: a socket is chosen where no port should be open.
+      unix_metrics = std::make_unique<rd::UnixMetricsServer>(path, metrics);
+      rd::logInfo("metrics on unix:" + path + " (GET /metrics)");
+    } else {
+      const auto& m = config.daemon.metrics;
+      const std::string bind =
+          (m.host.find(':') != std::string::npos ? "[" + m.host + "]" : m.host) + ":" +
+          std::to_string(m.port);
+      try {
+        exposer = std::make_unique<prometheus::Exposer>(bind, 2);
+      } catch (const std::exception&) {
+        // civetweb's own message does not say what failed; bind errors are the likely cause.
+        throw std::runtime_error("metrics: cannot listen on " + bind +
+                                 " (address in use or not available)");
+      }
+      exposer->RegisterCollectable(metrics);
+      const auto ports = exposer->GetListeningPorts();
+      rd::logInfo("metrics on http://" + bind.substr(0, bind.rfind(':')) + ":" +
+                  std::to_string(ports.empty() ? 0 : ports.front()) + "/metrics");
+    }
   } catch (const std::exception& e) {
     rd::logError(std::string("cannot start: ") + e.what());
     return rd::kExitStartFailed;
@@ -212,6 +221,10 @@ int main(int argc, char** argv) {
   service.stopping("input ended: publishing the last windows");  // if it ended between turns
   engine->join();
   service.finished();
+  // The metrics read the engine: stop serving them before it goes. The unix server's stop also
+  // removes its socket file; the exposer (whose destructor is skipped, below) only forgets them.
+  if (unix_metrics) unix_metrics->stop();
+  if (exposer) exposer->RemoveCollectable(metrics);
   engine.reset();  // closes the result socket, waiting (linger) until queued results are sent
   rd::logInfo("all results published; exiting");
   // Nothing is left to flush. Skip the metrics server's destructor: civetweb polls its listening

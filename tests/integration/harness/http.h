@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -82,6 +83,79 @@ inline bool sendAll(int fd, std::string_view data) {
   return true;
 }
 
+// Sends `request` on a connected socket, reads until the server closes, closes `fd` and parses
+// the response. `what` names the request in errors ("GET /metrics").
+inline std::optional<HttpResponse> exchange(int fd, std::string_view request,
+                                            const std::string& what, std::string* error) {
+  std::string raw;
+  bool ok = sendAll(fd, request);
+  char buffer[16384];
+  while (ok) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) ok = false;
+    if (n <= 0) break;
+    raw.append(buffer, static_cast<std::size_t>(n));
+  }
+  const int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    *error = what + ": " + std::strerror(saved);
+    return std::nullopt;
+  }
+  const std::size_t split = raw.find("\r\n\r\n");
+  if (raw.rfind("HTTP/1.", 0) != 0 || split == std::string::npos || raw.size() < 12) {
+    *error = what + ": not an HTTP response: " + raw.substr(0, 200);
+    return std::nullopt;
+  }
+  HttpResponse response;
+  response.status = std::atoi(raw.c_str() + 9);
+  response.headers = raw.substr(0, split);
+  response.body = raw.substr(split + 4);
+  const std::string headers = lower(response.headers);
+  if (headers.find("transfer-encoding: chunked") != std::string::npos) {
+    std::string body;
+    if (!decodeChunked(response.body, body)) {
+      *error = what + ": bad chunked body";
+      return std::nullopt;
+    }
+    response.body = std::move(body);
+  } else if (const std::size_t at = headers.find("content-length:"); at != std::string::npos) {
+    const std::size_t length = std::strtoul(headers.c_str() + at + 15, nullptr, 10);
+    if (response.body.size() < length) {
+      *error = what + ": body shorter than Content-Length";
+      return std::nullopt;
+    }
+    response.body.resize(length);
+  }
+  return response;
+}
+
+// A connection to the unix socket at `path` with send/receive timeouts, or -1 (errno set).
+inline int connectUnix(const std::string& path, milliseconds timeout) {
+  sockaddr_un address{};
+  if (path.size() >= sizeof address.sun_path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return -1;
+  }
+  return fd;
+}
+
 }  // namespace detail
 
 // GET http://127.0.0.1:port/path over a plain socket (HTTP/1.1, Connection: close).
@@ -95,47 +169,30 @@ inline std::optional<HttpResponse> httpGet(int port, const std::string& path, st
   const std::string request = "GET " + path +
                               " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                               "\r\nConnection: close\r\n\r\n";
-  std::string raw;
-  bool ok = detail::sendAll(fd, request);
-  char buffer[16384];
-  while (ok) {
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) ok = false;
-    if (n <= 0) break;
-    raw.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  if (!ok) {
-    *error = "GET " + path + ": " + std::strerror(errno);
+  return detail::exchange(fd, request, "GET " + path, error);
+}
+
+// Sends `request` as it is (a whole HTTP request, or a broken one) to the unix socket at
+// `socket_path` and reads the response until the server closes the connection.
+inline std::optional<HttpResponse> httpOverUnix(const std::string& socket_path,
+                                                std::string_view request, std::string* error,
+                                                milliseconds timeout = 5s) {
+  const int fd = detail::connectUnix(socket_path, timeout);
+  if (fd < 0) {
+    *error = "connect unix:" + socket_path + ": " + std::strerror(errno);
     return std::nullopt;
   }
-  const std::size_t split = raw.find("\r\n\r\n");
-  if (raw.rfind("HTTP/1.", 0) != 0 || split == std::string::npos || raw.size() < 12) {
-    *error = "GET " + path + ": not an HTTP response: " + raw.substr(0, 200);
-    return std::nullopt;
-  }
-  HttpResponse response;
-  response.status = std::atoi(raw.c_str() + 9);
-  response.headers = raw.substr(0, split);
-  response.body = raw.substr(split + 4);
-  const std::string headers = detail::lower(response.headers);
-  if (headers.find("transfer-encoding: chunked") != std::string::npos) {
-    std::string body;
-    if (!detail::decodeChunked(response.body, body)) {
-      *error = "GET " + path + ": bad chunked body";
-      return std::nullopt;
-    }
-    response.body = std::move(body);
-  } else if (const std::size_t at = headers.find("content-length:"); at != std::string::npos) {
-    const std::size_t length = std::strtoul(headers.c_str() + at + 15, nullptr, 10);
-    if (response.body.size() < length) {
-      *error = "GET " + path + ": body shorter than Content-Length";
-      return std::nullopt;
-    }
-    response.body.resize(length);
-  }
-  return response;
+  return detail::exchange(fd, request, "request to unix:" + socket_path, error);
+}
+
+// GET /path over the unix socket at `socket_path` (HTTP/1.1, Connection: close), as
+// `curl --unix-socket` sends it.
+inline std::optional<HttpResponse> httpGetUnix(const std::string& socket_path,
+                                               const std::string& path, std::string* error,
+                                               milliseconds timeout = 5s) {
+  return httpOverUnix(socket_path,
+                      "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+                      error, timeout);
 }
 
 using Labels = std::map<std::string, std::string>;

@@ -198,6 +198,8 @@ class Daemon {
         const std::size_t slash = line.find("/metrics", at + 18);
         const std::string address = line.substr(at + 18, slash - (at + 18));
         metrics_port_ = std::atoi(address.c_str() + address.rfind(':') + 1);
+      } else if (const std::size_t at = line.find("metrics on unix:"); at != std::string::npos) {
+        metrics_socket_ = line.substr(at + 16, line.find(' ', at + 16) - (at + 16));
       } else if (const std::size_t at = line.find("publishing results on ");
                  at != std::string::npos) {
         publish_.push_back(line.substr(at + 22, line.find(' ', at + 22) - (at + 22)));
@@ -208,11 +210,15 @@ class Daemon {
         source_ports_[name] = std::atoi(line.c_str() + line.rfind(':') + 1);
       }
     }
-    if (metrics_port_ <= 0) return ::testing::AssertionFailure() << "no metrics port:\n" << log();
+    if (metrics_port_ <= 0 && metrics_socket_.empty()) {
+      return ::testing::AssertionFailure() << "no metrics port or socket:\n" << log();
+    }
     return ::testing::AssertionSuccess();
   }
 
   int metricsPort() const { return metrics_port_; }
+  // With `metrics: unix:/path`: the path the log says metrics are served on (metricsPort() is 0).
+  const std::string& metricsSocket() const { return metrics_socket_; }
   const std::vector<std::string>& publishEndpoints() const { return publish_; }
   // The bound endpoint whose configured form starts with `scheme` ("tcp://", "ipc://").
   std::string publishEndpoint(std::string_view scheme) const {
@@ -230,7 +236,8 @@ class Daemon {
   ChildProcess& process() { return *process_; }
 
   std::optional<Metrics> scrape(std::string* error) const {
-    const auto response = httpGet(metrics_port_, "/metrics", error);
+    const auto response = metrics_socket_.empty() ? httpGet(metrics_port_, "/metrics", error)
+                                                  : httpGetUnix(metrics_socket_, "/metrics", error);
     if (!response) return std::nullopt;
     if (response->status != 200) {
       *error = "/metrics: HTTP " + std::to_string(response->status);
@@ -258,6 +265,7 @@ class Daemon {
   std::string log_path_;
   std::optional<ChildProcess> process_;
   int metrics_port_ = 0;
+  std::string metrics_socket_;
   std::vector<std::string> publish_;
   std::map<std::string, int> source_ports_;
 };

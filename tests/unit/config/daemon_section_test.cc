@@ -75,5 +75,50 @@ pipelines: { p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() } 
   EXPECT_EQ(ok.config->daemon.checkpoint->interval, 10'000'000'000);
 }
 
+// `metrics: unix:/path`: the path of a unix socket, absolute and short enough for sun_path.
+TEST(DaemonErrors, MetricsSocket) {
+  const auto errorsWith = [](const std::string& metrics) {
+    return errorsOf("daemon:\n  metrics: " + metrics + R"yaml(
+sources: { s: { kind: generator } }
+pipelines: { p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() } } }
+)yaml");
+  };
+  EXPECT_THAT(errorsWith("\"unix:\""),
+              ElementsAre("t.yaml:2:12: daemon.metrics: \"unix:\" has no socket path (e.g. "
+                          "unix:/run/rivulet/metrics.sock)"));
+  EXPECT_THAT(errorsWith("unix:run/m.sock"),
+              ElementsAre("t.yaml:2:12: daemon.metrics: \"unix:run/m.sock\": the socket path must "
+                          "be absolute (e.g. unix:/run/rivulet/metrics.sock)"));
+  EXPECT_THAT(errorsWith("unix:/run/rivulet/"),
+              ElementsAre("t.yaml:2:12: daemon.metrics: \"unix:/run/rivulet/\": the socket path "
+                          "names a directory (e.g. unix:/run/rivulet/metrics.sock)"));
+  // sun_path is 108 bytes with the terminating NUL: 107 is the longest path.
+  const std::string too_long = "/" + std::string(107, 'm');
+  EXPECT_THAT(errorsWith("unix:" + too_long),
+              ElementsAre("t.yaml:2:12: daemon.metrics: \"unix:/" + std::string(54, 'm') +
+                          "...\": the socket path is 108 bytes long, a unix socket's is at most "
+                          "107"));
+  EXPECT_THAT(errorsWith("[unix, /m.sock]"),
+              ElementsAre("t.yaml:2:12: daemon.metrics: expected host:port or unix:/path, got a "
+                          "list"));
+
+  const std::string longest = "/" + std::string(106, 'm');
+  const LoadResult ok = loadString("daemon:\n  metrics: unix:" + longest + R"yaml(
+sources: { s: { kind: generator } }
+pipelines: { p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() } } }
+)yaml",
+                                   "t.yaml");
+  ASSERT_TRUE(ok.config.has_value());
+  EXPECT_EQ(ok.config->daemon.metrics_socket, longest);
+  const LoadResult tcp = loadString(R"yaml(daemon: { metrics: "127.0.0.1:9100" }
+sources: { s: { kind: generator } }
+pipelines: { p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() } } }
+)yaml",
+                                    "t.yaml");
+  ASSERT_TRUE(tcp.config.has_value());
+  EXPECT_EQ(tcp.config->daemon.metrics_socket, "");
+  EXPECT_EQ(tcp.config->daemon.metrics, (Endpoint{"127.0.0.1", 9100}));
+}
+
 }  // namespace
 }  // namespace rivulet::config

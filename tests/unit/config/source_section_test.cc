@@ -46,6 +46,23 @@ pipelines:
           "t.yaml:11:67: sources.b.path: \"path\" is a key of file sources, not of kafka"));
 }
 
+// `properties` written as one string, in the Java client's form: the error must not echo it, since
+// it holds the password.
+TEST(SourceErrors, KafkaPropertiesAsAStringAreNotEchoed) {
+  const std::vector<std::string> errors = errorsOf(R"yaml(sources:
+  a:
+    kind: kafka
+    brokers: 127.0.0.1:9092
+    topics: [t]
+    group: g
+    properties: "sasl.username=u sasl.password=hunter2-secret"
+pipelines:
+  p: { from: a, window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml");
+  EXPECT_THAT(errors, ElementsAre("t.yaml:7:17: sources.a.properties: expected a map of librdkafka "
+                                  "properties, got a string (not shown: it may hold a password)"));
+}
+
 TEST(SourceErrors, UnknownKind) {
   EXPECT_THAT(
       errorsOf(R"yaml(sources:
