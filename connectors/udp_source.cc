@@ -1,6 +1,7 @@
 #include "connectors/udp_source.h"
 
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -78,12 +79,39 @@ void UdpSource::run(std::stop_token stop) {
       headers_[i].msg_hdr.msg_flags = 0;
     }
     const int n = recvmmsg(fd_, headers_.data(), kBatch, MSG_WAITFORONE, nullptr);
-    if (n > 0) decode(static_cast<std::size_t>(n));
-    // EAGAIN: the wait timed out. Other errors (ECONNREFUSED after an ICMP error, EINTR) leave
-    // the socket usable: try again.
+    if (n > 0) {
+      decode(static_cast<std::size_t>(n));
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      // The wait timed out: the queue was empty. Drops since the last datagram we took came
+      // with no datagram to carry their count; read it from the socket itself.
+      readSocketDrops();
+    }
+    // Other errors (ECONNREFUSED after an ICMP error, EINTR) leave the socket usable: try again.
     router_.flush(pipeline::wallNanos(), pipeline::steadyNanos());
   }
+  readSocketDrops();
   router_.end(true);
+}
+
+void UdpSource::readSocketDrops() noexcept {
+  // SO_MEMINFO's SK_MEMINFO_DROPS is the counter SO_RXQ_OVFL reports (the socket's sk_drops).
+  std::uint32_t meminfo[SK_MEMINFO_VARS] = {};
+  socklen_t size = sizeof meminfo;
+  if (getsockopt(fd_, SOL_SOCKET, SO_MEMINFO, meminfo, &size) != 0 ||
+      size <= SK_MEMINFO_DROPS * sizeof meminfo[0]) {
+    return;
+  }
+  countSocketDrops(meminfo[SK_MEMINFO_DROPS]);
+}
+
+void UdpSource::countSocketDrops(std::uint32_t drops) noexcept {
+  // The count only grows, but a datagram's SO_RXQ_OVFL copy was taken when it was queued: one
+  // queued before the last SO_MEMINFO read carries an older count. Only a newer one is counted
+  // (in wrapping arithmetic, so a wrap of the kernel's 32-bit counter is right too).
+  const auto ahead = static_cast<std::int32_t>(drops - socket_drops_);
+  if (ahead <= 0) return;
+  router_.countSocketDrops(static_cast<std::uint32_t>(ahead));
+  socket_drops_ = drops;
 }
 
 void UdpSource::decode(std::size_t n) noexcept {
@@ -103,8 +131,7 @@ void UdpSource::decode(std::size_t n) noexcept {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL) continue;
     std::uint32_t drops = 0;
     std::memcpy(&drops, CMSG_DATA(c), sizeof drops);
-    router_.countSocketDrops(drops - socket_drops_);  // unsigned: right across a wrap too
-    socket_drops_ = drops;
+    countSocketDrops(drops);
   }
 }
 

@@ -2,7 +2,8 @@
 // taken kBatch at a time with one recvmmsg call into fixed slots; one longer than max_datagram is
 // counted as truncated, not parsed. UDP cannot slow its senders: with overflow: block the source
 // waits for ring room while the socket buffer (rcvbuf) fills and the kernel drops datagrams
-// (counted from SO_RXQ_OVFL); with overflow: drop it drops events at the ring instead.
+// (counted from SO_RXQ_OVFL, and from SO_MEMINFO when the queue runs empty and at the end); with
+// overflow: drop it drops events at the ring instead.
 #pragma once
 
 #include <sys/socket.h>
@@ -35,6 +36,12 @@ class UdpSource final : public Source {
  private:
   // Decodes the n datagrams recvmmsg returned.
   void decode(std::size_t n) noexcept;
+  // Counts the kernel's drops from SO_MEMINFO: when the queue is empty and at the end, since
+  // SO_RXQ_OVFL reports them only with a later datagram, and after a burst there may be none.
+  void readSocketDrops() noexcept;
+  // Counts the kernel's drop count `drops` (as SO_RXQ_OVFL or SO_MEMINFO report it) if it is
+  // newer than the last seen.
+  void countSocketDrops(std::uint32_t drops) noexcept;
 
   const std::string name_;
   const config::UdpSpec spec_;

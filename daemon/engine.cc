@@ -364,6 +364,7 @@ void Engine::runThread(Worker& worker, const std::string& thread_name, int cpu,
   ++running_;
   threads_.emplace_back([this, &worker, thread_name, cpu, body = std::move(body)] {
     nameAndPin(thread_name, cpu);
+    placed();
     body();
     worker.exited.store(true, std::memory_order_relaxed);
     --running_;
@@ -388,11 +389,24 @@ void Engine::start() {
     const int cpu = source_cpus_[s];
     source_threads_.emplace_back([this, source, worker, s, cpu](std::stop_token stop) {
       nameAndPin("rv-source-" + std::to_string(s), cpu);
+      placed();
       source->run(stop);
       worker->exited.store(true, std::memory_order_relaxed);
       --running_;
     });
   }
+  // Returning is what lets main.cc send READY=1 and log "running": by then every thread must
+  // carry its name and its pin, which a supervisor or a test may read from /proc at once.
+  const int threads = static_cast<int>(workers_.size());
+  for (int n = placed_.load(std::memory_order_acquire); n < threads;
+       n = placed_.load(std::memory_order_acquire)) {
+    placed_.wait(n, std::memory_order_acquire);
+  }
+}
+
+void Engine::placed() {
+  placed_.fetch_add(1, std::memory_order_release);
+  placed_.notify_all();
 }
 
 void Engine::requestStop() {

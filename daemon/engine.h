@@ -2,6 +2,7 @@
 // publisher and their threads — and the read-only view the metrics exporter needs.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -135,6 +136,8 @@ class Engine {
 
   void runThread(Worker& worker, const std::string& thread_name, int cpu,
                  std::function<void()> body);
+  // Called by each engine thread once it has named and pinned itself; start() waits for all.
+  void placed();
 
   // A set of `configs`' pipelines, sharing the counters of those `previous` names (by name) in
   // `before` (null: all new).
@@ -168,6 +171,8 @@ class Engine {
   std::vector<int> source_cpus_;
   int publisher_cpu_ = -1;
   std::atomic<int> running_{0};
+  // Threads that have named and pinned themselves (placed()); start() returns once all have.
+  std::atomic<int> placed_{0};
   // stages, the publisher, then sources; in the order start() runs them.
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<std::int64_t> started_at_{0};  // steady ns; 0 until start()

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -58,6 +59,24 @@ MetricFamily heartbeatAges(const Engine& engine) {
 }
 
 }  // namespace
+
+std::vector<std::string> finalCounts(const EngineMetrics& metrics) {
+  std::vector<std::string> lines;
+  for (const MetricFamily& f : metrics.Collect()) {
+    if (f.type != MetricType::Counter || f.name.ends_with("_seconds_total")) continue;
+    for (const ClientMetric& m : f.metric) {
+      std::string line = f.name;
+      for (std::size_t i = 0; i < m.label.size(); ++i) {
+        line += (i == 0 ? "{" : ",") + m.label[i].name + "=\"" + m.label[i].value + "\"";
+      }
+      if (!m.label.empty()) line += "}";
+      char number[32];
+      std::snprintf(number, sizeof number, " %.0f", m.counter.value);
+      lines.push_back(line + number);
+    }
+  }
+  return lines;
+}
 
 double residentMemoryBytes() {
   std::ifstream statm("/proc/self/statm");

@@ -5,6 +5,9 @@
 
 #include <prometheus/collectable.h>
 
+#include <string>
+#include <vector>
+
 #include "daemon/checkpointer.h"
 #include "daemon/engine.h"
 #include "daemon/reloader.h"
@@ -25,6 +28,12 @@ class EngineMetrics final : public prometheus::Collectable {
   const CheckpointStats* checkpoints_ = nullptr;
   const ReloadStats* reloads_ = nullptr;
 };
+
+// The engine's counters as `name{label="value",...} value`, one per line, counters only (and not
+// the seconds ones): what the daemon logs as "final count:" lines once every engine thread has
+// been joined, when no event is in flight and the sums are exact (a scrape may fall between an
+// event's read and its aggregation).
+std::vector<std::string> finalCounts(const EngineMetrics& metrics);
 
 // Resident set size of this process in bytes (from /proc/self/statm); 0 if unreadable.
 double residentMemoryBytes();
