@@ -97,13 +97,19 @@ class GapDetector {
   std::unordered_map<std::string, Pipeline> pipelines_;
 };
 
+// Receives a frame; false when none is waiting (with ZMQ_DONTWAIT) or a signal interrupted the
+// call (our own stop signal: the loop then ends), where cppzmq would throw for the latter.
+bool receive(zmq::socket_t& socket, zmq::message_t& frame, int flags = 0) {
+  return zmq_msg_recv(frame.handle(), socket.handle(), flags) >= 0;
+}
+
 // Reads one monitor event (two frames: [event:u16 value:u32], the endpoint); says what failed.
 const char* handshakeFailure(zmq::socket_t& monitor) {
   zmq::message_t message;
-  if (!monitor.recv(message, zmq::recv_flags::dontwait)) return nullptr;
+  if (!receive(monitor, message, ZMQ_DONTWAIT)) return nullptr;
   std::uint16_t event = 0;
   if (message.size() >= sizeof event) std::memcpy(&event, message.data(), sizeof event);
-  while (message.more() && monitor.recv(message, zmq::recv_flags::dontwait)) {
+  while (message.more() && receive(monitor, message, ZMQ_DONTWAIT)) {
   }
   switch (event) {
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
@@ -210,8 +216,8 @@ int main(int argc, char** argv) {
       }
     }
     if ((items[0].revents & ZMQ_POLLIN) == 0) continue;
-    if (!socket.recv(topic, zmq::recv_flags::dontwait)) continue;
-    if (!topic.more() || !socket.recv(payload)) continue;
+    if (!receive(socket, topic, ZMQ_DONTWAIT)) continue;
+    if (!topic.more() || !receive(socket, payload)) continue;
     gaps.see(topic.to_string_view(), payload.to_string_view());
     if (with_topic) {
       std::fwrite(topic.data(), 1, topic.size(), stdout);

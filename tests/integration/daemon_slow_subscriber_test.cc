@@ -79,7 +79,9 @@ TEST(DaemonSlowSubscriber, IsDroppedForAloneAndSeesTheGap) {
         << "results stopped at seq " << last;
     for (const Message& m : keeping_up.messages()) {
       const std::int64_t seq = seqOf(m.payload);
-      if (last != 0) ASSERT_EQ(seq, last + 1) << "a gap for the subscriber that keeps up";
+      if (last != 0) {
+        ASSERT_EQ(seq, last + 1) << "a gap for the subscriber that keeps up";
+      }
       last = seq;
       if (first_after_stop == 0) first_after_stop = seq;
     }
