@@ -176,6 +176,15 @@ TEST(DaemonCurve, ResultsReachOnlyTheSubscribersWhoseKeysAreListed) {
   EXPECT_TRUE(no.out.empty());
 }
 
+// Counts per key `k` of source `in`, in 1 s windows.
+const char* const kPerKeyFromIn =
+    "pipelines:\n"
+    "  per_key:\n"
+    "    from: in\n"
+    "    group_by: [k]\n"
+    "    window: {tumbling: 1s}\n"
+    "    aggregates: {n: count()}\n";
+
 std::string boundSourceConfig(const Keys& keys) {
   return "daemon:\n"
          "  metrics: 127.0.0.1:0\n"
@@ -192,14 +201,7 @@ std::string boundSourceConfig(const Keys& keys) {
          keys.server.prefix +
          ".secret\n"
          "      clients: " +
-         keys.clients +
-         "\n"
-         "pipelines:\n"
-         "  per_key:\n"
-         "    from: in\n"
-         "    group_by: [k]\n"
-         "    window: {tumbling: 1s}\n"
-         "    aggregates: {n: count()}\n";
+         keys.clients + "\n" + kPerKeyFromIn;
 }
 
 std::string event(std::int64_t ts, const std::string& key) {
@@ -282,14 +284,7 @@ TEST(DaemonCurve, AConnectingZmqSourceChecksTheServerKey) {
            keys.alice.prefix +
            ".secret\n"
            "      server_key: " +
-           server_key_file +
-           "\n"
-           "pipelines:\n"
-           "  per_key:\n"
-           "    from: in\n"
-           "    group_by: [k]\n"
-           "    window: {tumbling: 1s}\n"
-           "    aggregates: {n: count()}\n";
+           server_key_file + "\n" + kPerKeyFromIn;
   };
 
   {
