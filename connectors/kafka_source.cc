@@ -184,12 +184,15 @@ void KafkaSource::run(std::stop_token stop) {
         std::memcpy(buffer_.data(), m->payload, m->len);
         const std::string_view text(buffer_.data(), m->len);
         const pipeline::ErrorReason refused = decoder.message(text, buffer_.size(), now);
-        if (refused == pipeline::ErrorReason::kNone) {
-          p->max_time = std::max(p->max_time, router_.lastTime());
-        }
         p->next_offset = m->offset + 1;
         p->last_message = steady;
         ++taken_since_mark_;
+        if (refused == pipeline::ErrorReason::kNone && router_.lastTime() > p->max_time) {
+          p->max_time = router_.lastTime();
+          // Lateness is judged per event: the partition holding the watermark back moved it,
+          // so the next message is judged against the new one.
+          if (lowest_ >= partitions_.size() || p == &partitions_[lowest_]) updateWatermark(steady);
+        }
       }
       rd_kafka_message_destroy(batch[i]);
     }
@@ -239,20 +242,29 @@ void KafkaSource::updateWatermark(std::int64_t steady) {
   if (router_.plan().time_field < 0 || partitions_.empty()) return;
   // A partition promises no event below its latest time minus the delay; one without events
   // promises nothing and holds the watermark back, unless idle. When every partition is idle,
-  // those with events still keep their promises: the watermark reaches the last of them, so the
-  // last windows close after `idle` of silence instead of waiting for the next event.
+  // each with events goes on from its last event with the wall clock (latest time + silence -
+  // delay) and the watermark is their minimum, so the last windows close after `idle` of silence
+  // instead of waiting for the next event.
   std::int64_t active = pipeline::kMaxTime;
   std::int64_t idle = pipeline::kMaxTime;
-  for (const Partition& p : partitions_) {
+  std::size_t lowest = partitions_.size();
+  for (std::size_t i = 0; i < partitions_.size(); ++i) {
+    const Partition& p = partitions_[i];
     const std::int64_t delay = watermark_.delay;
-    const std::int64_t promise =
-        p.max_time < pipeline::kMinTime + delay ? pipeline::kMinTime : p.max_time - delay;
+    const auto promise = [&](std::int64_t reached) {
+      return reached < pipeline::kMinTime + delay ? pipeline::kMinTime : reached - delay;
+    };
     if (watermark_.idle > 0 && steady - std::max(p.last_message, busy_since_) >= watermark_.idle) {
-      if (p.max_time != pipeline::kMinTime) idle = std::min(idle, promise);
-    } else {
-      active = std::min(active, promise);
+      if (p.max_time != pipeline::kMinTime) {
+        idle =
+            std::min(idle, promise(pipeline::saturatingAdd(p.max_time, steady - p.last_message)));
+      }
+    } else if (promise(p.max_time) < active || lowest == partitions_.size()) {
+      active = promise(p.max_time);
+      lowest = i;
     }
   }
+  lowest_ = lowest;
   if (active != pipeline::kMaxTime) {
     router_.setWatermark(active);
   } else if (idle != pipeline::kMaxTime) {

@@ -158,7 +158,10 @@ class KafkaSource final : public Source {
   rd_kafka_queue_s* queue_ = nullptr;
   std::vector<Partition> partitions_;  // the assignment
   std::size_t last_partition_ = 0;     // where the previous message's partition was found
-  std::deque<Mark> marks_;             // sent, not yet committed
+  // The active partition with the lowest promise at the last updateWatermark() (size(): none): a
+  // message of it may raise the watermark.
+  std::size_t lowest_ = 0;
+  std::deque<Mark> marks_;  // sent, not yet committed
   std::uint64_t next_seq_ = 1;
   std::int64_t last_mark_ = 0;    // steady clock (ns)
   std::int64_t last_commit_ = 0;  // steady clock (ns): commits go out at most every interval

@@ -246,6 +246,7 @@ std::shared_ptr<PipelineSet> Engine::buildSet(std::vector<config::PipelineConfig
   auto set = std::make_shared<PipelineSet>();
   set->configs = config.pipelines;
   const std::size_t n = config.pipelines.size();
+  const std::size_t n_sources = config.sources.size();
   set->aggregates.reserve(n);
   pipeline::Reconfiguration& change = set->change;
   change.stage_stats.resize(n_stages_);
@@ -269,11 +270,18 @@ std::shared_ptr<PipelineSet> Engine::buildSet(std::vector<config::PipelineConfig
                                           : std::make_shared<pipeline::PipelineStageStats>());
       change.stage_stats[i].push_back(set->stage_stats.back().get());
     }
+    for (std::size_t s = 0; s < n_sources; ++s) {
+      set->source_stats.push_back(old >= 0 ? before->source_stats[o * n_sources + s]
+                                           : std::make_shared<pipeline::PipelineSourceStats>());
+    }
   }
   change.plans = set->plans;
   change.aggregates = set->aggregates;
-  for (std::size_t s = 0; s < config.sources.size(); ++s) {
+  for (std::size_t s = 0; s < n_sources; ++s) {
     change.sources.push_back(pipeline::planSource(config, s, set->plans));
+    for (pipeline::SourcePlan::Route& route : change.sources.back().routes) {
+      route.stats = set->source_stats[route.pipeline * n_sources + s].get();
+    }
   }
   return set;
 }

@@ -45,6 +45,8 @@ struct PipelineSet {
   // [pipeline * stages + stage]
   std::vector<std::shared_ptr<pipeline::PipelineStageStats>> stage_stats;
   std::vector<std::shared_ptr<pipeline::Counter>> published;  // per pipeline
+  // [pipeline * sources + source]: the events each pipeline refused, counted by the source.
+  std::vector<std::shared_ptr<pipeline::PipelineSourceStats>> source_stats;
   // How the threads switch to this set from the one before (a reload's; unused for the first).
   pipeline::Reconfiguration change;
 };
@@ -98,6 +100,8 @@ class Engine {
   const pipeline::SourceStats& sourceStats(std::size_t source) const {
     return *source_stats_[source];
   }
+  // For the refusal log, which empties the stats' sample mailboxes (daemon/refusal_log.h).
+  pipeline::SourceStats& sourceStats(std::size_t source) { return *source_stats_[source]; }
   std::size_t stageCount() const { return stages_.size(); }
   const pipeline::Stage& stage(std::size_t stage) const { return *stages_[stage]; }
   const pipeline::PublisherStats& publisherStats() const { return publisher_stats_; }

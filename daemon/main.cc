@@ -17,6 +17,7 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
+#include "daemon/refusal_log.h"
 #include "daemon/reloader.h"
 #include "daemon/service.h"
 #include "daemon/unix_metrics_server.h"
@@ -180,6 +181,7 @@ int main(int argc, char** argv) {
   rd::Service service(*engine, notifier);
   service.ready(rivulet::pipeline::steadyNanos());
   rd::Reloader reloader(options->config, *engine, service, checkpointer.get(), reload_stats);
+  rd::EngineRefusalLog refusals(*engine);
 
   // The loop turns at least every 50 ms: signals, the watchdog's keep-alive and the status line.
   bool stopping = false;
@@ -217,9 +219,11 @@ int main(int argc, char** argv) {
     }
     if (engine->sourcesEnded()) service.stopping("input ended: publishing the last windows");
     service.tick(rivulet::pipeline::steadyNanos());
+    refusals.tick(rivulet::pipeline::steadyNanos());
   }
   service.stopping("input ended: publishing the last windows");  // if it ended between turns
   engine->join();
+  refusals.tick(rivulet::pipeline::steadyNanos());  // what the last turns left
   // Every thread has returned, so no event is in flight: these sums are exact, as a last scrape's
   // are not. A test (or an operator) checks that the counts add up from them.
   for (const std::string& line : rd::finalCounts(*metrics)) rd::logInfo("final count: " + line);

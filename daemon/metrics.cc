@@ -280,6 +280,11 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
                         "Events refused because their key was new and the window slice already "
                         "held max_keys keys.",
                         MetricType::Counter);
+  auto pipeline_refused =
+      family("rivulet_pipeline_refused_total",
+             "Events a pipeline could not evaluate (a where, key or argument of the wrong type, a "
+             "missing key field...) while another pipeline of the source took them, by reason.",
+             MetricType::Counter);
   auto dropped_results =
       family("rivulet_pipeline_results_dropped_total",
              "Results that did not fit a record (a bug: logged too).", MetricType::Counter);
@@ -314,6 +319,15 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
     add(pipeline_events, {{"pipeline", name}}, ev);
     add(late, {{"pipeline", name}}, lt);
     add(refused, {{"pipeline", name}}, rf);
+    for (const pipeline::ErrorReason reason : pipeline::kPipelineReasons) {
+      double n = 0;
+      for (std::size_t s = 0; s < config.sources.size(); ++s) {
+        n += value(set->source_stats[p * config.sources.size() + s]
+                       ->refused[static_cast<std::size_t>(reason)]);
+      }
+      add(pipeline_refused,
+          {{"pipeline", name}, {"reason", std::string(pipeline::reasonName(reason))}}, n);
+    }
     add(dropped_results, {{"pipeline", name}}, rd);
     add(keys, {{"pipeline", name}}, k);
     add(entries, {{"pipeline", name}}, e);

@@ -15,6 +15,8 @@
 namespace rivulet::pipeline {
 namespace {
 
+__extension__ using Wide = __int128;
+
 // Records are published to the stage once this many bytes are staged on a ring, or at flush().
 // Measured (bench/ring_bench.cc): publishing every 2 KiB keeps the consumer right behind the
 // producer, so each publish costs two cache-line transfers; 16 KiB amortises them ~5x better.
@@ -175,9 +177,11 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
     route.late_topic = p.late_topic;
     // A session's window, as far as lateness goes, is the event's own [t, t + gap): a window of
     // size gap for every start, slide 1 ns.
+    route.session = p.session;
     route.size = p.session ? p.gap : p.size;
     route.slide = p.session ? 1 : p.slide;
     route.allowed_lateness = p.allowed_lateness;
+    route.fire_delay = p.fire_delay;
     for (const config::GroupBySpec& part : p.group_by) {
       if (part.expression) {
         route.key_fields.push_back(~static_cast<int>(plan.key_exprs.size()));
@@ -266,7 +270,44 @@ void EventRouter::compile() {
   key_values_.resize(key_exprs_.size());
   targets_.resize(plan_.routes.size());
   cells_.resize(plan_.routes.size());
+  refusals_.assign(plan_.routes.size(), ErrorReason::kNone);
+  route_stats_.clear();
+  own_stats_.clear();
+  for (const SourcePlan::Route& route : plan_.routes) {
+    if (route.stats == nullptr) own_stats_.push_back(std::make_unique<PipelineSourceStats>());
+    route_stats_.push_back(route.stats != nullptr ? route.stats : own_stats_.back().get());
+  }
   claimed_.resize(rings_.size());
+  next_decision_ = nextDecision(sent_watermark_);
+  next_decision_time_ = own_watermark_ || plan_.time_field < 0
+                            ? kMaxTime
+                            : saturatingAdd(next_decision_, plan_.watermark.delay);
+}
+
+std::int64_t EventRouter::nextDecision(std::int64_t watermark) const noexcept {
+  if (watermark == kMaxTime) return kMaxTime;
+  std::int64_t next = kMaxTime;
+  for (const SourcePlan::Route& route : plan_.routes) {
+    if (route.session) return watermark + 1;  // sessions end anywhere: every rise matters
+    // Windows end at k * slide + size; one fires at end + fire delay and stops taking late
+    // events at end + lateness. Wide arithmetic: the watermark may be near the int64 limits.
+    for (const std::int64_t after : {route.fire_delay, route.allowed_lateness}) {
+      const Wide base = static_cast<Wide>(route.size) + after;
+      Wide k = (static_cast<Wide>(watermark) - base) / route.slide;
+      if ((static_cast<Wide>(watermark) - base) % route.slide < 0) --k;  // floor
+      const Wide at = base + (k + 1) * route.slide;
+      if (at < next) next = static_cast<std::int64_t>(at);
+    }
+  }
+  return next;
+}
+
+void EventRouter::sendDecision(std::int64_t watermark) noexcept {
+  // Deferred only by a dropping source with a full ring: it goes at the next flush instead.
+  if (broadcast(RecordType::kWatermark, watermark, 0, true)) sent_watermark_ = watermark;
+  next_decision_ = nextDecision(std::max(watermark, sent_watermark_));
+  next_decision_time_ =
+      own_watermark_ ? kMaxTime : saturatingAdd(next_decision_, plan_.watermark.delay);
 }
 
 ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now,
@@ -290,13 +331,14 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now,
   }
 
   // Build every pipeline's record before staging any: an event is taken whole or refused whole,
-  // so each event is counted exactly once, as an event or as an error. The records are written
-  // straight into the rings when there is room (the common case): no copy, and above all no
-  // reload of bytes just stored in small pieces, which stalls on store-to-load forwarding.
+  // so each event is counted exactly once, as an event or as an error, and by each pipeline as
+  // taken or refused. The records are written straight into the rings when there is room (the
+  // common case): no copy, and above all no reload of bytes just stored in small pieces, which
+  // stalls on store-to-load forwarding.
   ErrorReason reason = ErrorReason::kNone;
   if (build(fields, time, raw, true, reason)) {
     for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
-      if (cells_[r] == 0) continue;  // filtered out by the pipeline's where
+      if (cells_[r] == 0) continue;  // filtered out by the pipeline's where, or refused
       Ring& ring = *rings_[targets_[r]];
       ring.commit(cells_[r]);
       if (ring.staged() >= kPublishBatch) publish(targets_[r]);
@@ -305,7 +347,7 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now,
     // No room in place: build again off-ring. The first build stopped at the route that found no
     // room, so a later route may still refuse the event.
     if (!build(fields, time, raw, false, reason)) {
-      stats_.error(reason);
+      stats_.error(reason, raw);
       return reason;
     }
     if (plan_.overflow == config::Overflow::kDrop && !roomForEvent()) {
@@ -316,13 +358,27 @@ ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now,
       if (cells_[r] != 0) push(targets_[r], {local_[r].get(), cells_[r]});
     }
   } else {
-    stats_.error(reason);
+    stats_.error(reason, raw);
     return reason;
   }
-  max_time_ = std::max(max_time_, time);
+  if (refused_routes_ != 0) [[unlikely]]
+    countRefusals(raw);
   last_time_ = time;
   ++events_since_flush_;
+  if (time > max_time_) {
+    max_time_ = time;
+    if (time >= next_decision_time_) [[unlikely]]
+      sendDecision(time - plan_.watermark.delay);
+  }
   return ErrorReason::kNone;
+}
+
+void EventRouter::countRefusals(std::string_view raw) noexcept {
+  for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
+    if (refusals_[r] != ErrorReason::kNone) route_stats_[r]->refuse(refusals_[r], raw);
+    refusals_[r] = ErrorReason::kNone;
+  }
+  refused_routes_ = 0;
 }
 
 bool EventRouter::computeKeys(const SourcePlan::Route& route, const FieldValue* fields,
@@ -374,21 +430,22 @@ bool EventRouter::mayBeLate(const SourcePlan::Route& route, std::int64_t time) c
 
 // With kArguments false, every value is a number and this is the code it was before count_distinct
 // and top_k: any trace of their handling in the common path cost it 10-30 instructions per event
-// (measured with callgrind), as branches or as register pressure from calls.
+// (measured with callgrind), as branches or as register pressure from calls. For the same reason
+// a route's refusal is noted out of line, and the loop keeps its shape.
 template <bool kArguments>
 bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string_view raw,
                         bool in_place, ErrorReason& reason) noexcept {
   const std::uint32_t stages = static_cast<std::uint32_t>(rings_.size());
   const FieldValue* computed = key_values_.data();
-  bool built = true;
-  for (std::size_t r = 0; r < plan_.routes.size() && built; ++r) {
+  bool room = true;
+  for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
     const SourcePlan::Route& route = plan_.routes[r];
+    ErrorReason why = ErrorReason::kNone;
     if (where_[r]) {
       const ExprValue keep = where_[r]->evaluate(fields);
       if (keep.kind == ValueKind::kError) {
-        reason = keep.error;
-        built = false;
-        break;
+        refuseRoute(r, keep.error);
+        continue;
       }
       if (!isTrue(keep)) {  // false or null: not for this pipeline
         targets_[r] = 0;
@@ -397,15 +454,15 @@ bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string
       }
     }
     // Checked here, not in the call: a route of plain fields must not pay for a call.
-    if (route.computed_key && !computeKeys(route, fields, reason)) {
-      built = false;
-      break;
+    if (route.computed_key && !computeKeys(route, fields, why)) {
+      refuseRoute(r, why);
+      continue;
     }
     // Read before the record is started: a writer live across a call is kept in memory.
     if constexpr (kArguments) {
-      if (!readArguments(r, fields, reason)) {
-        built = false;
-        break;
+      if (!readArguments(r, fields, why)) {
+        refuseRoute(r, why);
+        continue;
       }
     }
     // The key's hash picks the stage; with one stage there is nothing to pick.
@@ -417,7 +474,7 @@ bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string
       // After this event's earlier records on the same ring.
       at = rings_[target]->claim(claimed_[target], kMaxRecordCells);
       if (at == nullptr) {
-        built = false;  // no room in place: the caller builds the event again, locally
+        room = false;  // no room in place: the caller builds the event again, locally
         break;
       }
     }
@@ -429,32 +486,30 @@ bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string
       double value = std::numeric_limits<double>::quiet_NaN();  // null
       if (auto& expr = values_[r][v]) {
         // Computed: a number, or a condition (1 when true, 0 when false, for count_if).
-        const ExprValue computed = expr->evaluate(fields);
-        if (computed.kind == ValueKind::kError) {
-          reason = computed.error;
-          built = false;
+        const ExprValue computed_value = expr->evaluate(fields);
+        if (computed_value.kind == ValueKind::kError) {
+          why = computed_value.error;
           break;
         }
-        if (computed.kind == ValueKind::kNumber) value = computed.number;
-        if (computed.kind == ValueKind::kBool) value = computed.boolean ? 1 : 0;
+        if (computed_value.kind == ValueKind::kNumber) value = computed_value.number;
+        if (computed_value.kind == ValueKind::kBool) value = computed_value.boolean ? 1 : 0;
       } else {
         const FieldValue& f = fields[route.value_fields[v]];
         if (f.type == FieldType::kNumber) {
           value = f.number;
         } else if (f.type != FieldType::kMissing && f.type != FieldType::kNull) {
-          reason = ErrorReason::kWrongType;
-          built = false;
+          why = ErrorReason::kWrongType;
           break;
         }
       }
       record.append(&value, sizeof value);
     }
-    if (kArguments && built) {
+    if (kArguments && why == ErrorReason::kNone) {
       for (const double slot : argument_slots_) record.append(&slot, sizeof slot);
     }
-    for (std::size_t k = 0; k < route.key_fields.size() && built; ++k)
-      built = appendKey(record, keyPart(route.key_fields[k], fields, computed), reason);
-    if (kArguments && built) {
+    for (std::size_t k = 0; k < route.key_fields.size() && why == ErrorReason::kNone; ++k)
+      appendKey(record, keyPart(route.key_fields[k], fields, computed), why);
+    if (kArguments && why == ErrorReason::kNone) {
       // The items' bytes follow the key; each slot is pointed at its item's place.
       for (const PendingItem& item : items_) {
         const ItemRef ref{static_cast<std::uint32_t>(record.size() - sizeof(RecordHeader)),
@@ -468,13 +523,14 @@ bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string
         record.overwrite(slot, &bits, sizeof bits);
       }
     }
-    if (built && record.overflowed()) {
-      reason = ErrorReason::kTooLarge;
-      built = false;
+    if (why == ErrorReason::kNone && record.overflowed()) why = ErrorReason::kTooLarge;
+    if (why != ErrorReason::kNone) {
+      refuseRoute(r, why);
+      continue;
     }
     // The raw text rides along only when it might be needed, and only when it fits with room for
     // the stage's late record: an event is never refused for its raw text.
-    if (built && route.late_topic && !raw.empty() && raw.size() <= kMaxLateRawBytes &&
+    if (route.late_topic && !raw.empty() && raw.size() <= kMaxLateRawBytes &&
         record.size() + sizeof(std::uint32_t) + raw.size() <= kMaxRecordBytes &&
         mayBeLate(route, time)) {
       const auto size = static_cast<std::uint32_t>(raw.size());
@@ -482,13 +538,33 @@ bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string
       record.append(raw);
       record.header().flags |= kEventRaw;
     }
-    if (built) {
-      cells_[r] = static_cast<std::uint16_t>(record.finish().size());
-      claimed_[target] += cells_[r];
-    }
+    cells_[r] = static_cast<std::uint16_t>(record.finish().size());
+    claimed_[target] += cells_[r];
   }
   for (std::size_t r = 0; r < plan_.routes.size(); ++r) claimed_[targets_[r]] = 0;
-  return built;
+  if (refused_routes_ == 0) [[likely]]
+    return room;
+  return settleRefusals(room, reason);
+}
+
+void EventRouter::refuseRoute(std::size_t r, ErrorReason why) noexcept {
+  targets_[r] = 0;  // nothing claimed on any ring
+  cells_[r] = 0;
+  refusals_[r] = why;  // kNone everywhere else between events
+  ++refused_routes_;
+}
+
+bool EventRouter::settleRefusals(bool room, ErrorReason& reason) noexcept {
+  if (room && refused_routes_ < plan_.routes.size()) return true;  // some pipeline takes it
+  // Built again (no room), or no pipeline can take it: the source's error, under the first
+  // refusing pipeline's reason.
+  if (room) {
+    reason = *std::find_if(refusals_.begin(), refusals_.end(),
+                           [](ErrorReason e) { return e != ErrorReason::kNone; });
+  }
+  std::fill(refusals_.begin(), refusals_.end(), ErrorReason::kNone);
+  refused_routes_ = 0;
+  return false;
 }
 
 bool EventRouter::readArguments(std::size_t r, const FieldValue* fields,
@@ -610,20 +686,36 @@ void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
     last_event_steady_ = steady;  // the idle clock starts with the source
   }
 
+  const std::int64_t silence = steady - last_event_steady_;
+  const bool idle = plan_.watermark.idle > 0 && silence >= plan_.watermark.idle;
+  const std::int64_t delay = plan_.watermark.delay;
   std::int64_t watermark = kMinTime;
   if (own_watermark_) {
-    watermark = watermark_;
+    watermark = watermark_;  // the source's own (Kafka: its partitions' idleness included)
   } else if (plan_.time_field < 0) {
-    watermark = now - plan_.watermark.delay;  // processing time advances without events
+    watermark = now - delay;  // processing time advances without events
   } else if (max_time_ != kMinTime) {
-    const std::int64_t delay = plan_.watermark.delay;
-    watermark = max_time_ < kMinTime + delay ? kMinTime : max_time_ - delay;
+    // Silent for `idle`: as if event time had gone on with the wall clock since the last event.
+    const std::int64_t reached = idle ? saturatingAdd(max_time_, silence) : max_time_;
+    watermark = reached < kMinTime + delay ? kMinTime : reached - delay;
   }
-  if (watermark > sent_watermark_) {
+  if (idle) {
+    // kIdle (not kWatermark) keeps the source out of the minimum of a pipeline that has an active
+    // source, as long as it stays silent; it still closes the windows of its own pipelines.
+    if (!idle_ || watermark > sent_watermark_) {
+      const std::int64_t sent = std::max(watermark, sent_watermark_);
+      if (broadcast(RecordType::kIdle, sent, 0, true)) {
+        idle_ = true;
+        sent_watermark_ = sent;
+      }
+    }
+  } else if (watermark > sent_watermark_) {
     if (broadcast(RecordType::kWatermark, watermark, 0, true)) sent_watermark_ = watermark;
-  } else if (!idle_ && plan_.watermark.idle > 0 &&
-             steady - last_event_steady_ >= plan_.watermark.idle) {
-    idle_ = broadcast(RecordType::kIdle, sent_watermark_, 0, true);
+  }
+  if (sent_watermark_ >= next_decision_) {
+    next_decision_ = nextDecision(sent_watermark_);
+    next_decision_time_ =
+        own_watermark_ || plan_.time_field < 0 ? kMaxTime : saturatingAdd(next_decision_, delay);
   }
   for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
   if (checkpoints_ != nullptr) [[unlikely]] {

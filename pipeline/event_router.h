@@ -49,12 +49,18 @@ struct SourcePlan {
     std::vector<ValueForm> value_forms;                          // parallel to value_fields
     // value_fields[0, numbers) are numbers; the rest, count_distinct and top_k arguments.
     std::size_t numbers = 0;
-    // late: { topic: true }: the window geometry (ns), to tell which events may be late; those
-    // carry their raw text for the stage to publish if they are.
+    // The window geometry (ns): where the watermark changes what the stage does with the
+    // pipeline's windows (see EventRouter::route), and, with late: { topic: true }, which events
+    // may be late: those carry their raw text for the stage to publish if they are. A session
+    // pipeline is, as far as lateness goes, windows of size gap and slide 1 ns.
+    bool session = false;
     bool late_topic = false;
-    std::int64_t size = 0, slide = 0, allowed_lateness = 0;
+    std::int64_t size = 0, slide = 0, allowed_lateness = 0, fire_delay = 0;
     // where: events it is not true for skip this pipeline; its fields are among `fields`.
     std::optional<config::Expression> where;
+    // Where the events this pipeline refuses are counted (the engine's, shared with the metrics);
+    // null: the router keeps counters of its own (routeStats()).
+    PipelineSourceStats* stats = nullptr;
   };
   std::vector<Route> routes;
 };
@@ -78,14 +84,29 @@ class EventRouter {
 
   // Routes one event (fields in plan().fields order). `now` is the wall clock (ns), read once per
   // batch by the caller: the time of processing-time events and the base of the future clamp.
-  // `raw` is the event's text, for pipelines that publish late events (empty: none to publish).
-  // When a target ring is full it waits, or with overflow drop, drops the event whole: no record
-  // of it is staged on any ring, it is counted in stats.dropped and kNone is returned. Returns
-  // kNone, or why the event was refused (already counted in the stats).
+  // `raw` is the event's text: the sample of a refusal's warning, and what pipelines that publish
+  // late events publish (empty: none to show).
+  //
+  // A pipeline that cannot evaluate the event (its where, a key part or an argument has a wrong
+  // type or is missing) refuses it for itself alone: counted in its route's stats, while the other
+  // pipelines take it. Only an event no pipeline can take (bad time, or refused by every one) is
+  // the source's error. When a target ring is full it waits, or with overflow drop, drops the
+  // event whole: no record of it is staged on any ring, it is counted in stats.dropped and kNone
+  // is returned. Returns kNone, or why the source refused the event (already counted).
+  //
+  // Lateness is judged per event: before the next event is routed, every stage has the watermark
+  // of the events routed so far (the latest time minus the delay) wherever it changes what a
+  // stage does with a window (a window's end plus its fire delay or lateness; any rise for session
+  // pipelines), so the same input gives the same windows whatever the read batches were.
   ErrorReason route(const FieldValue* fields, std::int64_t now, std::string_view raw = {}) noexcept;
 
-  // Counts an event the source itself refused (e.g. an over-long line).
-  void refuse(ErrorReason reason) noexcept { stats_.error(reason); }
+  // Counts an event the source itself refused (e.g. an over-long line); `text` is a sample of it.
+  void refuse(ErrorReason reason, std::string_view text = {}) noexcept {
+    stats_.error(reason, text);
+  }
+
+  // The counters of the events route `r`'s pipeline refused (the plan's, or the router's own).
+  const PipelineSourceStats& routeStats(std::size_t r) const noexcept { return *route_stats_[r]; }
 
   // Counts a client the source closed at once (tcp: max_connections reached).
   void countRefusedConnection() noexcept { bump(stats_.connections_refused); }
@@ -98,10 +119,13 @@ class EventRouter {
     if (n > 0) bump(stats_.socket_drops, n);
   }
 
-  // Publishes staged records and sends the watermark if it advanced; marks the source idle after
-  // watermark.idle without events. Call after every batch and at least every ~100 ms: it is also
-  // the source thread's heartbeat (SourceStats::heartbeat), which the watchdog checks.
-  // `now` is the wall clock, `steady` the monotonic clock (ns).
+  // Publishes staged records and sends the watermark if it advanced. After watermark.idle without
+  // events the source is idle: the stages leave it out of a pipeline's minimum while another
+  // source of the pipeline is active, and its watermark goes on with the wall clock from the last
+  // event (latest time + silence - delay), so that the windows of a quiet stream close. Call after
+  // every batch and at least every ~100 ms: it is also the source thread's heartbeat
+  // (SourceStats::heartbeat), which the watchdog checks. `now` is the wall clock, `steady` the
+  // monotonic clock (ns).
   void flush(std::int64_t now, std::int64_t steady) noexcept;
 
   // Sends the end of this source's stream to every stage.
@@ -121,10 +145,16 @@ class EventRouter {
 
   // For a source that keeps its own watermark (Kafka: the minimum over its partitions): flush()
   // sends this one from now on instead of the latest event time minus the delay. Sent only when
-  // it rises, as always.
+  // it rises, as always, and at once where it changes what a stage does with a window (as
+  // route() does for the others), so that the next event is judged against it.
   void setWatermark(std::int64_t watermark) noexcept {
     own_watermark_ = true;
+    next_decision_time_ = kMaxTime;  // the source's events no longer move the watermark
     watermark_ = watermark;
+    // An idle source's watermark goes out with flush()'s kIdle: a kWatermark would end its
+    // idleness.
+    if (watermark >= next_decision_ && (events_since_flush_ > 0 || !idle_)) [[unlikely]]
+      sendDecision(watermark);
   }
 
   // Commit marks (pipeline/commit_board.h): sends mark `seq` to every stage, after the events
@@ -184,6 +214,18 @@ class EventRouter {
   template <bool kArguments>
   bool build(const FieldValue* fields, std::int64_t time, std::string_view raw, bool in_place,
              ErrorReason& reason) noexcept;
+  // Route r refuses the event being built (for `why`): it gets no record.
+  [[gnu::noinline]] void refuseRoute(std::size_t r, ErrorReason why) noexcept;
+  // After a build with refusals: true if some route takes the event; false (with the source's
+  // reason when there was room) if it is built again or no pipeline can take it.
+  [[gnu::noinline]] bool settleRefusals(bool room, ErrorReason& reason) noexcept;
+  // Counts the refusals of the routes that refused the event just built (some route took it).
+  [[gnu::noinline]] void countRefusals(std::string_view raw) noexcept;
+  // Sends `watermark` to every stage now, and finds the next watermark that matters.
+  [[gnu::noinline]] void sendDecision(std::int64_t watermark) noexcept;
+  // The least watermark above `watermark` at which some route's stage fires a window, or closes
+  // one to late events: a stage decides alike for every watermark between two of them.
+  std::int64_t nextDecision(std::int64_t watermark) const noexcept;
   // Whether an event at `time` may be late for `route`: every window containing it closed at the
   // watermark this router last sent. The stage's watermark is never ahead of it for this source's
   // events, so an event this says no to is not late.
@@ -227,11 +269,20 @@ class EventRouter {
   std::vector<char> number_texts_;      // kNumberText per argument: computed numbers as items
   bool any_arguments_ = false;          // some route has count_distinct or top_k values
   std::vector<std::uint32_t> targets_;  // per route: the stage ring
-  std::vector<std::uint16_t> cells_;    // per route: the record's cells
-  std::vector<std::size_t> claimed_;    // per ring: cells built in place by the current event
+  std::vector<std::uint16_t> cells_;    // per route: the record's cells (0: not for it)
+  std::vector<ErrorReason> refusals_;   // per route: why it refused the event built, or kNone
+  std::size_t refused_routes_ = 0;      // routes that refused the event built
+  std::vector<PipelineSourceStats*> route_stats_;  // per route: plan's, or one of own_stats_
+  std::vector<std::unique_ptr<PipelineSourceStats>> own_stats_;
+  std::vector<std::size_t> claimed_;  // per ring: cells built in place by the current event
   std::int64_t max_time_ = kMinTime;
   std::int64_t last_time_ = kMinTime;
   std::int64_t sent_watermark_ = kMinTime;
+  // The next watermark at which a stage's decisions change (nextDecision), and the event time
+  // that takes the watermark there (+ delay), compared per event; kMaxTime: never (processing
+  // time, or no windows).
+  std::int64_t next_decision_ = kMinTime;
+  std::int64_t next_decision_time_ = kMinTime;
   CheckpointBoard* checkpoints_ = nullptr;
   std::size_t checkpoint_index_ = 0;
   std::function<std::string()> position_;

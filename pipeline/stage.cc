@@ -198,8 +198,11 @@ void Stage::process(Input& input, const RecordHeader* h) noexcept {
       input.idle = false;
       advanceWatermarks();
       break;
+    // Idle: left out of the minimum while another input of the pipeline is active; its watermark
+    // (going on with the wall clock) still closes the windows of pipelines whose inputs all idle.
     case RecordType::kIdle:
       input.idle = true;
+      input.watermark = std::max(input.watermark, h->time);
       advanceWatermarks();
       break;
     case RecordType::kEnd:
@@ -254,25 +257,29 @@ void Stage::onEvent(const RecordHeader* h) noexcept {
 }
 
 // A pipeline's watermark is the minimum over the inputs of its sources that are neither idle nor
-// ended; ended inputs no longer hold it back. When all its live inputs are idle it stays put.
+// ended; ended inputs no longer hold it back. When all its live inputs are idle, it is the minimum
+// of theirs, which go on with the wall clock (EventRouter::flush), so a quiet stream's windows
+// close.
 void Stage::advanceWatermarks() noexcept {
   fired_at_ = steadyNanos();
   for (std::size_t p = 0; p < pipelines_.size(); ++p) {
-    std::int64_t watermark = kMaxTime;
+    std::int64_t active = kMaxTime;
+    std::int64_t idle = kMaxTime;
     bool any_active = false;
     bool all_ended = true;
     for (int s : pipelines_[p].sources) {
       const Input& input = inputs_[static_cast<std::size_t>(s)];
       if (input.ended) continue;
       all_ended = false;
-      if (input.idle) continue;
+      if (input.idle) {
+        idle = std::min(idle, input.watermark);
+        continue;
+      }
       any_active = true;
-      watermark = std::min(watermark, input.watermark);
+      active = std::min(active, input.watermark);
     }
-    if (all_ended || !any_active) {
-      // Ended inputs are finished in finish(); an all-idle pipeline keeps its watermark.
-      continue;
-    }
+    if (all_ended) continue;  // ended inputs are finished in finish()
+    const std::int64_t watermark = any_active ? active : idle;
     firing_pipeline_ = static_cast<std::uint16_t>(p);
     Operator& op = operators_[p];
     op.advanceWatermark(watermark, *this);

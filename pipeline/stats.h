@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "pipeline/cache_line.h"
+#include "pipeline/refusal_sample.h"
 
 namespace rivulet::pipeline {
 
@@ -20,7 +21,8 @@ inline void bump(Counter& c, std::uint64_t n = 1) noexcept {
   c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }
 
-// Why a source refused an event: the `reason` label of rivulet_source_errors_total.
+// Why an event was refused: the `reason` label of rivulet_source_errors_total (an event no pipeline
+// of the source can take) and rivulet_pipeline_refused_total (one a pipeline cannot evaluate).
 enum class ErrorReason : std::uint8_t {
   kNone,
   kInvalidJson,   // not JSON, or JSON with a syntax error in what was read
@@ -45,6 +47,12 @@ enum class ErrorReason : std::uint8_t {
 
 std::string_view reasonName(ErrorReason reason) noexcept;
 
+// The reasons one pipeline refuses an event for while others may take it (the rest are about the
+// event itself: no pipeline can take it).
+inline constexpr ErrorReason kPipelineReasons[] = {
+    ErrorReason::kMissingField, ErrorReason::kWrongType, ErrorReason::kKeyTooLong,
+    ErrorReason::kTooLarge, ErrorReason::kValueTooLong};
+
 struct alignas(kFalseSharingRange) SourceStats {
   Counter events{0};
   Counter ring_full_waits{0};
@@ -53,11 +61,29 @@ struct alignas(kFalseSharingRange) SourceStats {
   Counter connections_refused{0};  // tcp: clients closed at once, max_connections being reached;
                                    // zmq: clients CURVE let not in (written by the ZAP thread)
   std::array<Counter, static_cast<std::size_t>(ErrorReason::kCount)> errors{};
+  // A sample of an event refused for each reason, for the rate-limited warning.
+  std::array<RefusalSample, static_cast<std::size_t>(ErrorReason::kCount)> error_samples{};
   // Steady-clock time (ns) the source thread last made progress: read a batch, timed out waiting
   // for input, or waited on a full ring. Read by the watchdog (daemon/watchdog.h).
   std::atomic<std::int64_t> heartbeat{0};
 
-  void error(ErrorReason reason) noexcept { bump(errors[static_cast<std::size_t>(reason)]); }
+  void error(ErrorReason reason, std::string_view text = {}) noexcept {
+    bump(errors[static_cast<std::size_t>(reason)]);
+    error_samples[static_cast<std::size_t>(reason)].offer(text);
+  }
+};
+
+// Per (pipeline, source); written by that source's thread: the events the pipeline could not
+// evaluate (a where, key or argument of the wrong type, a missing key field...) while another
+// pipeline of the source took them.
+struct alignas(kFalseSharingRange) PipelineSourceStats {
+  std::array<Counter, static_cast<std::size_t>(ErrorReason::kCount)> refused{};
+  std::array<RefusalSample, static_cast<std::size_t>(ErrorReason::kCount)> samples{};
+
+  void refuse(ErrorReason reason, std::string_view text) noexcept {
+    bump(refused[static_cast<std::size_t>(reason)]);
+    samples[static_cast<std::size_t>(reason)].offer(text);
+  }
 };
 
 // Per (pipeline, stage); written by that stage.

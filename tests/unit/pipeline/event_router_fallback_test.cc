@@ -1,6 +1,7 @@
 // EventRouter: an event that finds no room in place for its first record is built again off-ring;
-// a later pipeline may still refuse it, and then it is refused whole (a record left in the
-// off-ring buffer by an earlier event must not go out in its place). With either overflow policy.
+// a later pipeline may still refuse it, for itself (a record left in the off-ring buffer by an
+// earlier event must not go out in its place), or with every pipeline refusing, for the source.
+// With either overflow policy.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -37,13 +38,18 @@ TEST_P(EventRouterFallback, EventRefusedByALaterPipelineIsRefusedWhenRingsAreNea
   fields[1].text = "x";
   fields[2].text = "y";
   ASSERT_EQ(router.route(fields, 0), ErrorReason::kNone);
-  fields[2].type = FieldType::kMissing;
+  fields[2].type = FieldType::kMissing;  // by_b cannot take it, by_a can
+  EXPECT_EQ(router.route(fields, 0), ErrorReason::kNone);
+  fields[1].type = FieldType::kMissing;  // neither can
   EXPECT_EQ(router.route(fields, 0), ErrorReason::kMissingField);
   router.flush(0, 1);
   rings.drain();
-  EXPECT_EQ(rings.count(RecordType::kEvent), 2u) << "the first event's two records only";
-  EXPECT_EQ(stats.events.load(), 1u);
+  EXPECT_EQ(rings.events(0).size(), 2u);
+  EXPECT_EQ(rings.events(1).size(), 1u) << "the first event's record only";
+  EXPECT_EQ(stats.events.load(), 2u);
   EXPECT_EQ(testutil::errors(stats, ErrorReason::kMissingField), 1u);
+  EXPECT_EQ(router.routeStats(1).refused[static_cast<std::size_t>(ErrorReason::kMissingField)], 1u);
+  EXPECT_EQ(router.routeStats(0).refused[static_cast<std::size_t>(ErrorReason::kMissingField)], 0u);
   EXPECT_EQ(stats.dropped.load(), 0u);
 }
 

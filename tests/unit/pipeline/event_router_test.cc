@@ -157,6 +157,11 @@ class Router {
   std::map<std::size_t, std::size_t> seen_;
 };
 
+// The events pipeline (route) `route` refused for `reason`.
+std::uint64_t refused(Router& r, std::size_t route, ErrorReason reason) {
+  return r.router().routeStats(route).refused[static_cast<std::size_t>(reason)].load();
+}
+
 config::PipelineConfig countBy(std::string name, std::vector<std::string> group_by) {
   return testutil::pipelineConfig(std::move(name), "src", std::move(group_by),
                                   {testutil::aggregate("n", config::AggregateKind::kCount)});
@@ -318,7 +323,8 @@ TEST(EventRouter, EventRecordHoldsValuesThenKey) {
 }
 
 // where: an event its filter is not true for (false, or null from a missing field) skips that
-// pipeline only; an event its filter cannot evaluate (a string in arithmetic) is refused whole.
+// pipeline only; an event its filter cannot evaluate (a string in arithmetic) is refused by that
+// pipeline only, and counted as its refusal, while the others take it.
 TEST(EventRouter, WhereFiltersPerPipelineAndRefusesWhatItCannotEvaluate) {
   config::PipelineConfig big_buys = countBy("big_buys", {"sym"});
   big_buys.where = config::parseExpression("side == 'buy' and qty * 1 >= 100").expression;
@@ -331,12 +337,14 @@ TEST(EventRouter, WhereFiltersPerPipelineAndRefusesWhatItCannotEvaluate) {
   EXPECT_EQ(event(str("sell"), num(150)), ErrorReason::kNone);  // all only
   EXPECT_EQ(event(str("buy"), num(99)), ErrorReason::kNone);    // all only
   EXPECT_EQ(event(str("buy"), null()), ErrorReason::kNone);     // null: all only
-  EXPECT_EQ(event(str("buy"), str("x")), ErrorReason::kWrongType);
+  EXPECT_EQ(event(str("buy"), str("x")), ErrorReason::kNone);   // big_buys refuses, all takes
   r.flush();
   EXPECT_EQ(r.rings().events(0).size(), 1u);  // big_buys
-  EXPECT_EQ(r.rings().events(1).size(), 4u);  // all
-  EXPECT_EQ(r.errors(ErrorReason::kWrongType), 1u);
-  EXPECT_EQ(r.stats().events.load(), 4u);
+  EXPECT_EQ(r.rings().events(1).size(), 5u);  // all
+  EXPECT_EQ(testutil::totalErrors(r.stats()), 0u);
+  EXPECT_EQ(r.stats().events.load(), 5u);
+  EXPECT_EQ(refused(r, 0, ErrorReason::kWrongType), 1u);
+  EXPECT_EQ(refused(r, 1, ErrorReason::kWrongType), 0u);
 }
 
 // A number key part is the number's JSON text: 3 and 3.0 are different keys.
@@ -345,7 +353,7 @@ TEST(EventRouter, NumberKeyIsItsText) {
   ASSERT_EQ(r.route({{"ts", num(1)}, {"n", num(3)}}), ErrorReason::kNone);
   ASSERT_EQ(r.route({{"ts", num(1)}, {"n", num(3.0, "3.0")}}), ErrorReason::kNone);
   r.flush();
-  const std::vector<Record> records = r.take(0);
+  const std::vector<Record> records = r.rings().events(0);
   ASSERT_GE(records.size(), 2u);
   EXPECT_EQ(testutil::keyParts(records[0].key(0)).at(0).second, "3");
   EXPECT_EQ(testutil::keyParts(records[1].key(0)).at(0).second, "3.0");
@@ -421,15 +429,12 @@ TEST(EventRouter, ExpressionNumberKeyIsCanonical) {
   EXPECT_EQ(events[0].key(0), events[2].key(0));
 }
 
-// An expression with no value a key can hold refuses the event whole, as a missing or bad field
-// does: null (a missing field, x / 0) as missing_field, infinity (JSON has none) and type errors
-// as wrong_type, an over-long key as key_too_long. A where that skips the event comes first.
+// An expression with no value a key can hold refuses the event, as a missing or bad field does:
+// null (a missing field, x / 0) as missing_field, infinity (JSON has none) and type errors as
+// wrong_type, an over-long key as key_too_long. Refused by the source's only pipeline, it is the
+// source's error; a where that skips the event comes first.
 TEST(EventRouter, ExpressionKeyWithoutAValueRefusesTheEvent) {
-  config::PipelineConfig priced = countByParts("priced", {named("band", "floor(px / 10)")});
-  priced.where = config::parseExpression("px is not null").expression;
-  Router r({countByParts("p", {named("k", "floor(px / d)"), named("s", "lower(sym)")}),
-            countBy("all", {"sym"}), priced},
-           2);
+  Router r({countByParts("p", {named("k", "floor(px / d)"), named("s", "lower(sym)")})}, 2);
   const auto event = [&](FieldValue px, FieldValue d, FieldValue sym) {
     return r.route({{"ts", num(1)}, {"px", px}, {"d", d}, {"sym", sym}});
   };
@@ -448,9 +453,11 @@ TEST(EventRouter, ExpressionKeyWithoutAValueRefusesTheEvent) {
   EXPECT_EQ(r.errors(ErrorReason::kWrongType), 3u);
   EXPECT_EQ(r.errors(ErrorReason::kTooLarge), 1u);
   EXPECT_EQ(r.errors(ErrorReason::kKeyTooLong), 1u);
+  EXPECT_EQ(refused(r, 0, ErrorReason::kMissingField), 0u) << "the source's, not the pipeline's";
 
-  // The where skips "priced" for an event without px before its key is computed; "p" still
-  // refuses it.
+  // The where skips "priced" for an event without px before its key is computed.
+  config::PipelineConfig priced = countByParts("priced", {named("band", "floor(px / 10)")});
+  priced.where = config::parseExpression("px is not null").expression;
   Router filtered({priced}, 1);
   EXPECT_EQ(filtered.route({{"ts", num(1)}}), ErrorReason::kNone);
   EXPECT_EQ(filtered.route({{"ts", num(1)}, {"px", num(25)}}), ErrorReason::kNone);
@@ -459,6 +466,7 @@ TEST(EventRouter, ExpressionKeyWithoutAValueRefusesTheEvent) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(testutil::keyParts(events[0].key(0)).at(0).second, "2");
   EXPECT_EQ(testutil::totalErrors(filtered.stats()), 0u);
+  EXPECT_EQ(refused(filtered, 0, ErrorReason::kMissingField), 0u);
 }
 
 // Computing keys takes no allocation per event: the expressions' stacks and scratch and the
@@ -502,24 +510,29 @@ TEST(EventRouter, MultiCellRecordsArriveWhole) {
 
 // ---- refusals ----
 
-TEST(EventRouter, OneBadPipelineRefusesTheEventForAll) {
+// A pipeline that cannot evaluate an event refuses it for itself alone; the others take it. Only
+// an event every pipeline refuses is the source's error, under the first pipeline's reason.
+TEST(EventRouter, OneBadPipelineRefusesTheEventForItselfOnly) {
   Router r({countBy("by_a", {"a"}), sumBy("by_b", {"b"}, "v")}, 3);
-  // b is missing: by_a could take it, but the event is refused whole.
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"a", str("x")}, {"v", num(1)}}), ErrorReason::kMissingField);
+  // b is missing: by_a takes it, by_b refuses it.
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"a", str("x")}, {"v", num(1)}}), ErrorReason::kNone);
   // by_a is fine, by_b's value has the wrong type.
   EXPECT_EQ(r.route({{"ts", num(1)}, {"a", str("x")}, {"b", str("y")}, {"v", str("1")}}),
-            ErrorReason::kWrongType);
+            ErrorReason::kNone);
   // The first pipeline's key is the bad one.
   EXPECT_EQ(r.route({{"ts", num(1)}, {"a", other()}, {"b", str("y")}, {"v", num(1)}}),
-            ErrorReason::kWrongType);
-  for (std::size_t ring = 0; ring < 3; ++ring)
-    EXPECT_EQ(r.rings().ring(ring).staged(), 0u) << "ring " << ring;
+            ErrorReason::kNone);
+  // Neither can take it: the source's error, as the first pipeline says.
+  EXPECT_EQ(r.route({{"ts", num(1)}, {"a", other()}, {"v", num(1)}}), ErrorReason::kWrongType);
   r.flush();
-  EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
-  EXPECT_EQ(r.stats().events.load(), 0u);
-  EXPECT_EQ(r.errors(ErrorReason::kMissingField), 1u);
-  EXPECT_EQ(r.errors(ErrorReason::kWrongType), 2u);
-  EXPECT_EQ(testutil::totalErrors(r.stats()), 3u);
+  EXPECT_EQ(r.rings().events(0).size(), 2u);
+  EXPECT_EQ(r.rings().events(1).size(), 1u);
+  EXPECT_EQ(r.stats().events.load(), 3u);
+  EXPECT_EQ(r.errors(ErrorReason::kWrongType), 1u);
+  EXPECT_EQ(testutil::totalErrors(r.stats()), 1u);
+  EXPECT_EQ(refused(r, 0, ErrorReason::kWrongType), 1u);
+  EXPECT_EQ(refused(r, 1, ErrorReason::kMissingField), 1u);
+  EXPECT_EQ(refused(r, 1, ErrorReason::kWrongType), 1u);
 
   // A good event after the refused ones carries nothing of them.
   ASSERT_EQ(r.route({{"ts", num(2)}, {"a", str("x")}, {"b", str("y")}, {"v", num(5)}}),
@@ -527,12 +540,32 @@ TEST(EventRouter, OneBadPipelineRefusesTheEventForAll) {
   r.flush();
   const std::vector<Record> a = r.rings().events(0);
   const std::vector<Record> b = r.rings().events(1);
-  ASSERT_EQ(a.size(), 1u);
-  ASSERT_EQ(b.size(), 1u);
-  EXPECT_EQ(testutil::keyParts(a[0].key(0)).at(0).second, "x");
-  EXPECT_EQ(testutil::keyParts(b[0].key(1)).at(0).second, "y");
-  EXPECT_EQ(b[0].value(0), 5.0);
-  EXPECT_EQ(r.stats().events.load(), 1u);
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(testutil::keyParts(b.back().key(1)).at(0).second, "y");
+  EXPECT_EQ(b.back().value(0), 5.0);
+  EXPECT_EQ(r.stats().events.load(), 4u);
+}
+
+// The sample a refusal leaves for the warning is the event's text, cut at kSampleBytes; a sample
+// waiting to be logged is not overwritten.
+TEST(EventRouter, RefusalLeavesASampleOfTheEventText) {
+  Router r({countBy("by_a", {"a"}), countBy("all", {})}, 1);
+  const std::vector<std::string>& fields = r.router().plan().fields;
+  std::vector<FieldValue> values(fields.size());
+  values[0] = num(1);
+  values[1] = other();
+  const std::string text(300, 'x');
+  ASSERT_EQ(r.router().route(values.data(), kNow, text), ErrorReason::kNone);
+  ASSERT_EQ(r.router().route(values.data(), kNow, "second"), ErrorReason::kNone);
+  auto& sample = const_cast<PipelineSourceStats&>(r.router().routeStats(0))
+                     .samples[static_cast<std::size_t>(ErrorReason::kWrongType)];
+  ASSERT_TRUE(sample.waiting());
+  EXPECT_EQ(sample.take(), std::string(kSampleBytes, 'x') + "...");
+  EXPECT_FALSE(sample.waiting());
+  ASSERT_EQ(r.router().route(values.data(), kNow, "third"), ErrorReason::kNone);
+  EXPECT_EQ(sample.take(), "third");
+  EXPECT_EQ(refused(r, 0, ErrorReason::kWrongType), 3u);
 }
 
 TEST(EventRouter, NullOrMissingValueIsNaN) {
@@ -901,13 +934,13 @@ TEST(EventRouter, WatermarkIsMaxTimeMinusDelaySentToEveryRingWhenItAdvances) {
 
   r.flush();
   for (std::size_t ring = 0; ring < 3; ++ring) {
-    const std::vector<Record> records = r.take(ring);
-    ASSERT_FALSE(records.empty()) << "ring " << ring;
-    // The ring's events, then one watermark behind them.
-    for (std::size_t i = 0; i + 1 < records.size(); ++i)
-      EXPECT_EQ(records[i].type(), RecordType::kEvent);
-    EXPECT_EQ(records.back().type(), RecordType::kWatermark) << "ring " << ring;
-    EXPECT_EQ(records.back().header.time, 2500 * kMs);
+    std::vector<std::int64_t> watermarks;
+    for (const Record& rec : r.take(ring)) {
+      if (rec.type() == RecordType::kWatermark) watermarks.push_back(rec.header.time);
+    }
+    // 500 ms after the first event, 2500 ms after the second (each passes a window end); the
+    // third moved nothing.
+    EXPECT_EQ(watermarks, (std::vector<std::int64_t>{500 * kMs, 2500 * kMs})) << "ring " << ring;
   }
   EXPECT_EQ(r.rings().count(RecordType::kEvent), 3u);
 
@@ -987,9 +1020,13 @@ TEST(EventRouter, ProcessingTimeUsesNowAndAdvancesWithoutEvents) {
   for (const auto& records : r.takeAll()) EXPECT_TRUE(records.empty());
 }
 
-TEST(EventRouter, IdleIsSentToEveryRingOnceAfterTheIdleTime) {
+// After `idle` without events the source is idle: a kIdle goes to every ring, carrying a watermark
+// that goes on with the wall clock from the last event (latest time + silence - delay), so the
+// windows of a quiet stream close; kIdle again each time it rises.
+TEST(EventRouter, IdleIsSentAfterTheIdleTimeAndGoesOnWithTheClock) {
   SourceOptions options;
   options.watermark.idle = 5 * kSecond;
+  options.watermark.delay = 2 * kSecond;
   Router r({countBy("by_k", {"k"})}, 3, options);
   auto idles = [](const std::vector<Record>& records) {
     return std::count_if(records.begin(), records.end(),
@@ -1004,26 +1041,94 @@ TEST(EventRouter, IdleIsSentToEveryRingOnceAfterTheIdleTime) {
   for (const auto& records : r.takeAll()) {
     ASSERT_EQ(records.size(), 1u);
     EXPECT_EQ(records[0].type(), RecordType::kIdle);
-    EXPECT_EQ(records[0].header.time, kMinTime);  // no watermark sent yet
+    EXPECT_EQ(records[0].header.time, kMinTime);  // no event, no watermark
   }
   r.flush(kNow, kSteady + 6 * kSecond);
   r.flush(kNow, kSteady + 100 * kSecond);
   for (const auto& records : r.takeAll()) EXPECT_TRUE(records.empty()) << "idle sent twice";
 
-  // An event wakes it; idle again 5 s after the last flush that saw events, once.
+  // An event wakes it; idle again 5 s after the last flush that saw events, with the watermark
+  // the event time reached plus the silence.
   const std::int64_t woke = kSteady + 200 * kSecond;
-  ASSERT_EQ(r.route({{"ts", num(1000)}, {"k", str("a")}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", num(10'000)}, {"k", str("a")}}), ErrorReason::kNone);
   r.flush(kNow, woke);
   for (const auto& records : r.takeAll()) EXPECT_EQ(idles(records), 0);
   r.flush(kNow, woke + 5 * kSecond - 1);
   for (const auto& records : r.takeAll()) EXPECT_EQ(idles(records), 0);
   r.flush(kNow, woke + 5 * kSecond);
+  r.flush(kNow, woke + 5 * kSecond);  // nothing new: nothing sent
   r.flush(kNow, woke + 50 * kSecond);
   for (const auto& records : r.takeAll()) {
-    ASSERT_EQ(records.size(), 1u);
-    EXPECT_EQ(records[0].type(), RecordType::kIdle);
-    EXPECT_EQ(records[0].header.time, 1000 * kMs);  // the watermark it last sent
+    ASSERT_EQ(records.size(), 2u);
+    for (const Record& rec : records) EXPECT_EQ(rec.type(), RecordType::kIdle);
+    EXPECT_EQ(records[0].header.time, (10 + 5 - 2) * kSecond);
+    EXPECT_EQ(records[1].header.time, (10 + 50 - 2) * kSecond);
   }
+
+  // Back from idleness, events move it on from there: an older event time never moves it back.
+  ASSERT_EQ(r.route({{"ts", num(20'000)}, {"k", str("a")}}), ErrorReason::kNone);
+  r.flush(kNow, woke + 51 * kSecond);
+  for (const auto& records : r.takeAll()) {
+    EXPECT_EQ(idles(records), 0);
+    for (const Record& rec : records) EXPECT_NE(rec.type(), RecordType::kWatermark);
+  }
+}
+
+// Lateness is judged per event: the watermark goes to every stage right behind the event that
+// moves it past a window's fire time, before the next event, whatever the flushes; between two
+// such points nothing is sent before the flush.
+TEST(EventRouter, WatermarkGoesOutBeforeTheNextEventWhereAWindowFires) {
+  Router r({countBy("all", {})}, 2);
+  for (std::int64_t ts : {100, 900, 1000, 1500, 2500, 2400})
+    ASSERT_EQ(r.route({{"ts", num(ts)}}), ErrorReason::kNone);
+  r.flush();
+  const auto sequence = [](const std::vector<Record>& records) {
+    std::vector<std::string> out;
+    for (const Record& rec : records) {
+      out.push_back((rec.type() == RecordType::kEvent ? "e" : "w") +
+                    std::to_string(rec.header.time / kMs));
+    }
+    return out;
+  };
+  // No group_by: every event goes to one stage; the other ring gets the watermarks alone.
+  std::vector<std::vector<std::string>> rings;
+  for (auto& records : r.takeAll()) rings.push_back(sequence(records));
+  const std::vector<std::string> events{"e100",  "w100",  "e900",  "e1000", "w1000",
+                                        "e1500", "e2500", "w2500", "e2400"};
+  const std::vector<std::string> alone{"w100", "w1000", "w2500"};
+  EXPECT_TRUE((rings[0] == events && rings[1] == alone) ||
+              (rings[1] == events && rings[0] == alone))
+      << ::testing::PrintToString(rings);
+}
+
+// The points that matter: with emit updates a window fires at its end and closes to late events
+// at end + lateness; a hopping window's ends come every slide; for sessions every rise counts.
+TEST(EventRouter, WatermarkDecisionPointsFollowTheWindows) {
+  const auto watermarks = [](config::PipelineConfig p, std::vector<std::int64_t> times) {
+    Router r({std::move(p)}, 1);
+    for (std::int64_t ts : times) EXPECT_EQ(r.route({{"ts", num(ts)}}), ErrorReason::kNone);
+    // What was sent at once, then the flush's watermark if it rose since.
+    std::vector<std::int64_t> out;
+    r.router().flush(kNow, kSteady);
+    r.rings().drain();
+    for (const Record& rec : r.rings().records(0)) {
+      if (rec.type() == RecordType::kWatermark) out.push_back(rec.header.time / kMs);
+    }
+    return out;
+  };
+  config::PipelineConfig updates = countBy("u", {});
+  updates.emit_updates = true;
+  updates.allowed_lateness = 300 * kMs;
+  // Window [-1000, 0) closes at 300, [0, 1000) fires at 1000 and closes at 1300.
+  EXPECT_EQ(watermarks(updates, {100, 250, 300, 999, 1000, 1200, 1299, 1300, 1700, 2000}),
+            (std::vector<std::int64_t>{100, 300, 1000, 1300, 2000}));
+  config::PipelineConfig hopping = countBy("h", {});
+  hopping.window = config::WindowSpec{config::WindowKind::kHopping, 1000 * kMs, 250 * kMs};
+  EXPECT_EQ(watermarks(hopping, {10, 240, 250, 260, 499, 760, 999}),
+            (std::vector<std::int64_t>{10, 250, 760, 999}));
+  config::PipelineConfig sessions = countBy("s", {});
+  sessions.window = config::WindowSpec{config::WindowKind::kSession, 1000 * kMs, 0};
+  EXPECT_EQ(watermarks(sessions, {10, 5, 11, 11, 40}), (std::vector<std::int64_t>{10, 11, 40}));
 }
 
 TEST(EventRouter, NoIdleWhenIdleIsOff) {
