@@ -89,6 +89,17 @@ struct WatermarkSpec {
   bool operator==(const WatermarkSpec&) const = default;
 };
 
+// A field's type as a source's `fields:` declares it: every event's value of the field must have
+// it (null and missing stay allowed), and expressions are checked against it at load.
+enum class FieldKind { kNumber, kInteger, kString, kBool };
+
+struct DeclaredField {
+  FieldPath path;
+  FieldKind kind = FieldKind::kNumber;
+
+  bool operator==(const DeclaredField&) const = default;
+};
+
 enum class SourceKind { kGenerator, kFile, kTcp, kUdp, kZmq, kKafka };
 
 // How a source's lines (file, tcp), datagrams (udp) or messages (zmq) are read into events.
@@ -190,6 +201,7 @@ struct SourceConfig {
   Overflow overflow = Overflow::kBlock;  // udp and zmq; the other kinds always block
   std::optional<TimeSpec> time;  // nullopt: processing time (generator: defaults to ts in ms)
   WatermarkSpec watermark;
+  std::vector<DeclaredField> fields;  // `fields:`, in the order written
   GeneratorSpec generator;
   FileSpec file;
   TcpSpec tcp;

@@ -469,7 +469,9 @@ bool isKnown(ExprType type) { return type != ExprType::kAny && type != ExprType:
 // Sets each node's static type (children first) and collects every error.
 class Checker {
  public:
-  Checker(std::string_view text, std::vector<ExprNode>& nodes) : text_(text), nodes_(nodes) {}
+  Checker(std::string_view text, std::vector<ExprNode>& nodes, std::span<const FieldPath> fields,
+          const FieldTypes& types)
+      : text_(text), nodes_(nodes), fields_(fields), types_(types) {}
 
   std::vector<ExprError> check() {
     for (ExprNode& node : nodes_) node.type = typeOf(node);
@@ -580,8 +582,8 @@ class Checker {
     switch (node.op) {
       case ExprOp::kLiteral:
         return node.literal.type;
-      case ExprOp::kField:
-        return ExprType::kAny;
+      case ExprOp::kField:  // JSON is dynamically typed, unless the source declares it
+        return types_ ? types_(fields_[node.field]) : ExprType::kAny;
       case ExprOp::kCall:
         return checkCall(node);
       case ExprOp::kNegate:
@@ -623,6 +625,8 @@ class Checker {
 
   const std::string_view text_;
   std::vector<ExprNode>& nodes_;
+  const std::span<const FieldPath> fields_;
+  const FieldTypes& types_;
   std::vector<ExprError> errors_;
 };
 
@@ -815,7 +819,7 @@ std::string Expression::toString() const {
   return out.back();
 }
 
-ExpressionResult parseExpression(std::string_view text) {
+ExpressionResult parseExpression(std::string_view text, const FieldTypes& types) {
   ExpressionResult result;
   if (text.size() > kMaxLength) {
     result.errors.push_back({0, "expression longer than " + std::to_string(kMaxLength) + " bytes"});
@@ -827,9 +831,10 @@ ExpressionResult parseExpression(std::string_view text) {
     return result;
   }
   std::vector<ExprNode> nodes = parser.takeNodes();
-  result.errors = Checker(text, nodes).check();
+  std::vector<FieldPath> fields = parser.takeFields();
+  result.errors = Checker(text, nodes, fields, types).check();
   if (result.errors.empty())
-    result.expression = Expression(text, std::move(nodes), parser.takeFields());
+    result.expression = Expression(text, std::move(nodes), std::move(fields));
   return result;
 }
 

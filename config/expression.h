@@ -31,14 +31,15 @@
 // len (string -> number of UTF-8 code points), min max (two numbers -> number).
 //
 // Static types: number, string, bool, null (the literal) and any (a field: JSON is dynamically
-// typed). The checker rejects an operand whose static type can never fit ('a' + 1, not 3,
-// abs('x')), comparisons of two different known types ('a' == 1), ordering bools, comparisons with
-// the null literal (always null: use `is null`), `in` lists mixing types or holding null, wrong
-// argument counts and unknown functions. Runtime semantics (nulls, errors) are in
-// pipeline/expression.h.
+// typed, unless its source declares the field's type). The checker rejects an operand whose static
+// type can never fit ('a' + 1, not 3, abs('x')), comparisons of two different known types ('a' ==
+// 1), ordering bools, comparisons with the null literal (always null: use `is null`), `in` lists
+// mixing types or holding null, wrong argument counts and unknown functions. Runtime semantics
+// (nulls, errors) are in pipeline/expression.h.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -161,7 +162,8 @@ class Expression {
   }
 
  private:
-  friend ExpressionResult parseExpression(std::string_view text);
+  friend ExpressionResult parseExpression(std::string_view text,
+                                          const std::function<ExprType(const FieldPath&)>& types);
   Expression(std::string_view text, std::vector<ExprNode> nodes, std::vector<FieldPath> fields);
 
   std::string text_;
@@ -176,8 +178,13 @@ struct ExpressionResult {
   std::vector<ExprError> errors;
 };
 
-// Texts over 64 KiB, or nested over 64 levels deep, are refused.
-ExpressionResult parseExpression(std::string_view text);
+// The static type of a field where its source declares one (`fields:` of a source config); kAny
+// where it does not.
+using FieldTypes = std::function<ExprType(const FieldPath&)>;
+
+// Texts over 64 KiB, or nested over 64 levels deep, are refused. With `types`, fields have the
+// types it gives them, so that `symbol + 1` is an error where `symbol` is declared a string.
+ExpressionResult parseExpression(std::string_view text, const FieldTypes& types = {});
 
 // Checks that the expression can give a value of the type its user needs: kBool for a where,
 // kNumber for an aggregate argument, kAny for a group-by expression (any scalar: only an

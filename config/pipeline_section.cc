@@ -41,8 +41,10 @@ void checkFieldOfSources(YamlReader& reader, const Value& at, const FieldPath& f
   }
 }
 
+// The sources `from` names: those whose fields are known into `known`, all of them into `all`.
 std::vector<std::string> readFrom(YamlReader& reader, const Value& value,
-                                  const SourceTable& sources, KnownSources* known) {
+                                  const SourceTable& sources, KnownSources* known,
+                                  KnownSources* all) {
   std::vector<std::string> from;
   const auto items = reader.list(value, /*scalar_is_list=*/true);
   if (!items) return from;
@@ -65,9 +67,10 @@ std::vector<std::string> readFrom(YamlReader& reader, const Value& value,
                                      [&](const SourceInfo& s) { return s.name == *name; });
     if (source == sources.sources.end()) {
       reader.error(item, quote(*name) + " is not a source" + suggestion(*name, names, "sources"));
-    } else if (hasKnownFields(*source)) {
-      known->push_back(&*source);
+      continue;
     }
+    all->push_back(&*source);
+    if (hasKnownFields(*source)) known->push_back(&*source);
   }
   return from;
 }
@@ -77,7 +80,8 @@ std::vector<std::string> readFrom(YamlReader& reader, const Value& value,
 // scalar is on one line (a quoted scalar starts one column after its quote; escapes inside double
 // quotes are not accounted for). `expected` names it in the error for a value that is not a scalar.
 std::optional<Expression> readExpression(YamlReader& reader, const Value& value, ExprType want,
-                                         std::string_view expected, const KnownSources& known) {
+                                         std::string_view expected, const KnownSources& known,
+                                         const FieldTypes& types) {
   const auto text = reader.scalar(value, expected);
   if (!text) return std::nullopt;
   const bool quoted = value.node.Tag() == "!";
@@ -87,7 +91,7 @@ std::optional<Expression> readExpression(YamlReader& reader, const Value& value,
       mark.column += static_cast<int>(offset) + (quoted ? 1 : 0);
     return mark;
   };
-  ExpressionResult parsed = parseExpression(*text);
+  ExpressionResult parsed = parseExpression(*text, types);
   for (const ExprError& e : parsed.errors) reader.error(at(e.offset), value.path, e.message);
   if (!parsed.expression) return std::nullopt;
   if (const auto e = checkResultType(*parsed.expression, want)) {
@@ -107,7 +111,7 @@ std::optional<Expression> readExpression(YamlReader& reader, const Value& value,
 // The group_by entries: field names, and expressions under a name of their own
 // (`- bucket: floor(px / 10)`).
 std::vector<GroupBySpec> readGroupBy(YamlReader& reader, const Value& value,
-                                     const KnownSources& known) {
+                                     const KnownSources& known, const FieldTypes& types) {
   std::vector<GroupBySpec> group_by;
   const auto items = reader.list(value, /*scalar_is_list=*/true);
   if (!items) return group_by;
@@ -137,7 +141,7 @@ std::vector<GroupBySpec> readGroupBy(YamlReader& reader, const Value& value,
                          "digit)");
       }
       auto expression = readExpression(reader, entry.value, ExprType::kAny,
-                                       "an expression such as floor(price / 10)", known);
+                                       "an expression such as floor(price / 10)", known, types);
       if (named && expression) {
         add(GroupBySpec{entry.key, std::move(expression)}, entry.key_mark, entry.value.path);
       }
@@ -261,9 +265,44 @@ bool readEmitUpdates(YamlReader& reader, const Value& value) {
   return false;
 }
 
+// What an aggregate's argument must be: a condition for count_if, any value for count_distinct
+// and top_k (they count strings and bools too), a number for the rest.
+ExprType argumentType(AggregateKind kind) {
+  switch (kind) {
+    case AggregateKind::kCountIf:
+      return ExprType::kBool;
+    case AggregateKind::kCountDistinct:
+    case AggregateKind::kTopK:
+      return ExprType::kAny;
+    default:
+      return ExprType::kNumber;
+  }
+}
+
+// Checks an aggregate's argument against the fields' declared types.
+void checkArgumentType(YamlReader& reader, const Entry& entry, const std::string& text,
+                       const AggregateSpec& spec, const FieldTypes& types) {
+  const ExprType want = argumentType(spec.kind);
+  if (spec.argument) {
+    const ExpressionResult typed = parseExpression(spec.argument->text(), types);
+    if (!typed.errors.empty()) {
+      reader.error(entry.value, quote(text) + ": " + typed.errors.front().message);
+    } else if (const auto e = checkResultType(*typed.expression, want)) {
+      reader.error(entry.value, quote(text) + ": " + e->message);
+    }
+    return;
+  }
+  const ExprType declared = types(FieldPath{{spec.field}});
+  if (want != ExprType::kAny && declared != ExprType::kAny && declared != want) {
+    reader.error(entry.value, quote(text) + ": " + quote(spec.field) + " is declared " +
+                                  std::string(typeName(declared)) +
+                                  ", and the argument must be a " + std::string(typeName(want)));
+  }
+}
+
 std::vector<AggregateSpec> readAggregates(YamlReader& reader, const Value& value,
                                           const std::vector<GroupBySpec>& group_by,
-                                          const KnownSources& known) {
+                                          const KnownSources& known, const FieldTypes& types) {
   std::vector<AggregateSpec> aggregates;
   auto map = reader.map(value);
   if (!map) return aggregates;
@@ -294,6 +333,7 @@ std::vector<AggregateSpec> readAggregates(YamlReader& reader, const Value& value
     } else if (spec->kind != AggregateKind::kCount) {
       checkFieldOfSources(reader, entry.value, FieldPath{{spec->field}}, known);
     }
+    if (spec->kind != AggregateKind::kCount) checkArgumentType(reader, entry, *text, *spec, types);
     spec->name = entry.key;
     aggregates.push_back(std::move(*spec));
   }
@@ -309,19 +349,20 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
   auto map = reader.map(entry.value);
   if (!map) return pipeline;
 
-  KnownSources known;
+  KnownSources known, all;
   if (const Entry* e = map->require("from")) {
-    pipeline.from = readFrom(reader, e->value, sources, &known);
+    pipeline.from = readFrom(reader, e->value, sources, &known, &all);
   }
+  const FieldTypes types = [&all](const FieldPath& path) { return fieldType(all, path); };
   if (const Entry* e = map->find("group_by")) {
-    pipeline.group_by = readGroupBy(reader, e->value, known);
+    pipeline.group_by = readGroupBy(reader, e->value, known, types);
   }
   if (const Entry* e = map->require("window")) readWindow(reader, e->value, &pipeline.window);
   if (const Entry* e = map->find("allowed_lateness")) {
     pipeline.allowed_lateness = reader.duration(e->value).value_or(0);
   }
   if (const Entry* e = map->require("aggregates")) {
-    pipeline.aggregates = readAggregates(reader, e->value, pipeline.group_by, known);
+    pipeline.aggregates = readAggregates(reader, e->value, pipeline.group_by, known, types);
   }
   if (const Entry* e = map->find("emit")) pipeline.emit_updates = readEmitUpdates(reader, e->value);
   if (const Entry* e = map->find("max_keys")) {
@@ -337,7 +378,7 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
   }
   if (const Entry* e = map->find("where")) {
     pipeline.where = readExpression(reader, e->value, ExprType::kBool,
-                                    "an expression such as \"qty > 0\"", known);
+                                    "an expression such as \"qty > 0\"", known, types);
   }
   map->reportUnknown(kPipelineKeys);
   return pipeline;

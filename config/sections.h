@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,8 @@ struct SourceInfo {
   std::optional<SourceKind> kind;  // nullopt: missing, unknown or not supported yet
   GeneratorProfile profile = GeneratorProfile::kKeys;  // generators: which fields they have
   std::vector<std::string> csv_columns;  // format csv with `columns`: its events' only fields
+  // Fields of known type: those `fields:` declares, and a generator's.
+  std::vector<DeclaredField> fields;
 };
 
 struct SourceTable {
@@ -42,6 +45,17 @@ std::optional<CurveSpec> readCurve(YamlReader& reader, const Value& value, Curve
 SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info);
 
 PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const SourceTable& sources);
+
+// `fields:` of a source: field -> number | integer | string | bool. A generator's fields are
+// fixed, so its declarations must agree with them.
+std::vector<DeclaredField> readFields(YamlReader& reader, const Value& value, SourceInfo* info);
+// Sets info->fields: `declared`, and for a generator its fields too.
+void settleFieldTypes(SourceInfo* info, const std::vector<DeclaredField>& declared);
+std::string_view fieldKindName(FieldKind kind);
+ExprType exprType(FieldKind kind);
+// The static type of `path` for a pipeline reading `sources`: the type they declare (kAny where
+// none does, or two disagree).
+ExprType fieldType(std::span<const SourceInfo* const> sources, const FieldPath& path);
 
 // Whether the fields of `source`'s events are known from its config: a generator's, or the
 // columns of a csv source that names them.

@@ -17,7 +17,7 @@ constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 // The largest epoch millisecond whose value in nanoseconds still fits in int64.
 constexpr std::int64_t kMaxStartMs = kInt64Max / 1'000'000;
 
-constexpr std::string_view kCommonKeys[] = {"kind", "format", "time", "watermark"};
+constexpr std::string_view kCommonKeys[] = {"kind", "format", "time", "watermark", "fields"};
 // Keys of format csv, which every kind but the generator takes.
 constexpr std::string_view kCsvKeys[] = {"columns", "header"};
 constexpr std::string_view kGeneratorKeys[] = {
@@ -390,6 +390,18 @@ void readZmq(YamlReader& reader, MapReader& map, ZmqSpec* zmq) {
   }
 }
 
+// A time field declared in `fields:` must be of a type the time unit reads.
+void checkTimeType(YamlReader& reader, const Entry* time, const SourceConfig& source) {
+  if (time == nullptr || !source.time) return;
+  for (const DeclaredField& field : source.fields) {
+    if (field.path.segments != std::vector<std::string>{source.time->field}) continue;
+    if (field.kind == FieldKind::kNumber || field.kind == FieldKind::kInteger) return;
+    reader.error(time->value, "the time field " + quote(source.time->field) + " is declared " +
+                                  std::string(fieldKindName(field.kind)) +
+                                  ", and its unit reads numbers");
+  }
+}
+
 // Keys left over after the schema of `kind` has been applied: keys of other kinds are named as
 // such, the rest are unknown.
 void reportLeftovers(YamlReader& reader, MapReader& map, const KindInfo* kind) {
@@ -473,6 +485,9 @@ SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info
     source.time = TimeSpec{nexmark ? "dateTime" : "ts", TimeUnit::kMillis};
   }
   if (const Entry* e = map->find("watermark")) source.watermark = readWatermark(reader, e->value);
+  if (const Entry* e = map->find("fields")) source.fields = readFields(reader, e->value, info);
+  settleFieldTypes(info, source.fields);
+  checkTimeType(reader, map->find("time"), source);
 
   if (info->kind == SourceKind::kGenerator) readGenerator(reader, *map, &source.generator);
   if (info->kind == SourceKind::kFile) readFile(reader, *map, &source.file);

@@ -1,9 +1,14 @@
 #include "connectors/event_decoder.h"
 
+#include <cmath>
+
 namespace rivulet::connectors {
 
 EventDecoder::EventDecoder(pipeline::EventRouter& router, const config::SourceConfig& spec)
-    : router_(router), generation_(router.generation()), fields_(router.plan().fields.size()) {
+    : router_(router),
+      generation_(router.generation()),
+      fields_(router.plan().fields.size()),
+      declared_(router.plan().declared) {
   if (spec.format == config::Format::kJson) {
     json_.emplace(router.plan().fields);
     return;
@@ -18,12 +23,47 @@ void EventDecoder::replan() {
   const std::vector<std::string>& fields = router_.plan().fields;
   generation_ = router_.generation();
   fields_.assign(fields.size(), pipeline::FieldValue{});
+  declared_ = router_.plan().declared;
   if (json_) {
     json_.emplace(fields);
     return;
   }
   csv_.emplace(fields);
   columns_ = csv_->layout(columns_.columns);
+}
+
+bool EventDecoder::haveDeclaredTypes() noexcept {
+  using pipeline::FieldType;
+  for (const auto& [index, kind] : declared_) {
+    pipeline::FieldValue& field = fields_[static_cast<std::size_t>(index)];
+    if (field.type == FieldType::kMissing || field.type == FieldType::kNull) continue;
+    switch (kind) {
+      case config::FieldKind::kNumber:
+        if (field.type != FieldType::kNumber) return false;
+        break;
+      case config::FieldKind::kInteger:
+        // 5 and 5.0 are integers, 5.5 is not.
+        if (field.type != FieldType::kNumber ||
+            !(field.is_integer || std::trunc(field.number) == field.number)) {
+          return false;
+        }
+        break;
+      case config::FieldKind::kString:
+        if (csv_ && (field.type == FieldType::kNumber || field.type == FieldType::kBool)) {
+          field.type = FieldType::kString;  // its text as written
+        }
+        if (field.type != FieldType::kString) return false;
+        break;
+      case config::FieldKind::kBool:
+        if (csv_ && field.type == FieldType::kString &&
+            (field.text == "true" || field.text == "false")) {
+          field.type = FieldType::kBool;
+        }
+        if (field.type != FieldType::kBool) return false;
+        break;
+    }
+  }
+  return true;
 }
 
 void EventDecoder::readHeader(Stream& stream, std::string_view text) {

@@ -64,14 +64,21 @@ class EventDecoder {
  private:
   pipeline::ErrorReason decode(std::string_view text, std::size_t capacity, const CsvLayout& layout,
                                std::int64_t now) noexcept {
-    const pipeline::ErrorReason reason =
+    pipeline::ErrorReason reason =
         csv_ ? csv_->parse(text, layout, fields_) : json_->parse(text, capacity, fields_);
+    if (reason == pipeline::ErrorReason::kNone && !declared_.empty() && !haveDeclaredTypes()) {
+      reason = pipeline::ErrorReason::kWrongType;
+    }
     if (reason != pipeline::ErrorReason::kNone) {
-      router_.refuse(reason);
+      router_.refuse(reason, text);
       return reason;
     }
     return router_.route(fields_.data(), now, text);
   }
+  // Whether every declared field is null, missing or of its declared type. CSV values are typed
+  // by their text, so there a declared string takes any value as its text, and a declared bool
+  // the texts true and false.
+  bool haveDeclaredTypes() noexcept;
   // The stream's first line: it names the columns, or is skipped when the config names them. A
   // malformed header is counted as invalid_csv and the next line is read as the header.
   void readHeader(Stream& stream, std::string_view text);
@@ -86,6 +93,7 @@ class EventDecoder {
   bool columns_from_config_ = false;     // csv: `columns` given, so headers are only skipped
   CsvLayout columns_;                    // the layout `columns` gives
   std::vector<pipeline::FieldValue> fields_;
+  std::vector<std::pair<int, config::FieldKind>> declared_;  // the router's plan's
 };
 
 }  // namespace rivulet::connectors

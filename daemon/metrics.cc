@@ -404,6 +404,7 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
                           &pipeline_events,
                           &late,
                           &refused,
+                          &pipeline_refused,
                           &dropped_results,
                           &keys,
                           &entries,

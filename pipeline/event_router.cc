@@ -169,6 +169,11 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
     plan.time_field = fieldIndex(plan.fields, spec.time->field);
     plan.time_unit = spec.time->unit;
   }
+  // A generator's events have their declared types by construction.
+  if (spec.kind != config::SourceKind::kGenerator) {
+    for (const config::DeclaredField& field : spec.fields)
+      plan.declared.emplace_back(fieldIndex(plan.fields, fieldName(field.path)), field.kind);
+  }
   for (const PipelinePlan& p : pipelines) {
     if (std::find(p.sources.begin(), p.sources.end(), static_cast<int>(source)) == p.sources.end())
       continue;

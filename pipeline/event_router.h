@@ -38,6 +38,9 @@ struct SourcePlan {
   config::WatermarkSpec watermark;
   // What route() does when a ring an event goes to is full: wait, or drop the event whole.
   config::Overflow overflow = config::Overflow::kBlock;
+  // The fields `fields:` declares (index into fields, type): a source refuses an event whose value
+  // of one has another type (connectors/event_decoder.h).
+  std::vector<std::pair<int, config::FieldKind>> declared;
   // The group-by parts of every route that are expressions (over `fields`), computed per event.
   std::vector<config::Expression> key_exprs;
   struct Route {

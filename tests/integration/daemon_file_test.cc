@@ -136,6 +136,9 @@ std::string fileConfig(const TempDir& dir, const std::string& input) {
 struct Input {
   std::vector<std::string> lines;  // each ends in "\n"
   std::int64_t good = 0;
+  // Taken by hop alone (no group_by): every keyed pipeline refuses them for their key.
+  std::int64_t hop_only = 0;
+  std::int64_t max_ts = std::numeric_limits<std::int64_t>::min();
   std::map<std::string, std::int64_t> errors;
   WindowReference trades{"trades", {"sym"}, 1000, 1000};
   WindowReference hop{"hop", {}, 3000, 1000};
@@ -195,6 +198,7 @@ Input makeInput(int seconds, int per_second, std::uint64_t seed) {
       in.sketches.add(ts, {key}, px, kNoWatermark, venue);
       in.sketch_hop.add(ts, {key}, px, kNoWatermark, venue);
       in.trades.add(ts, {key}, px);
+      in.max_ts = std::max(in.max_ts, ts);
       in.hop.add(ts, {}, px);
       if (px && *px > 50 && key != "IBM") in.filtered.add(ts, {key}, px);
       in.doubled.add(ts, {key}, px ? std::optional<double>(*px * 2) : std::nullopt);
@@ -208,13 +212,18 @@ Input makeInput(int seconds, int per_second, std::uint64_t seed) {
         {"not_object", "[\"ts\"," + t + "]\n"},
         {"missing_time", "{\"sym\":\"AAPL\",\"px\":1}\n"},
         {"bad_time", "{\"ts\":true,\"sym\":\"AAPL\",\"px\":1}\n"},
-        {"missing_field", "{\"ts\":" + t + ",\"px\":1}\n"},
         {"wrong_type", "{\"ts\":" + t + ",\"sym\":\"AAPL\",\"px\":[1]}\n"},
     };
     for (const auto& [reason, line] : bad) {
       lines.push_back(line);
       ++in.errors[reason];
     }
+    // No sym: refused by every pipeline keyed by it, taken by hop. At a time no good event of the
+    // second has, so that first and last have no ties.
+    const std::int64_t keyless = kBase + s * 1000 + offsets[static_cast<std::size_t>(per_second)];
+    lines.push_back("{\"ts\":" + std::to_string(keyless) + ",\"px\":1}\n");
+    in.hop.add(keyless, {}, 1.0);
+    ++in.hop_only;
     std::shuffle(lines.begin(), lines.end(), rng);
     in.lines.insert(in.lines.end(), lines.begin(), lines.end());
   }
@@ -300,9 +309,11 @@ TEST(DaemonFile, FifoInputCountsEveryRefusedLineByReason) {
   } closer{fd};
 
   Input in = makeInput(3, 300, 11);
+  // Too long a key for the keyed pipelines; hop takes it, in its one window still open.
   in.lines.push_back("{\"ts\":" + std::to_string(kBase + 5) + ",\"sym\":\"" +
                      std::string(600, 'k') + "\",\"px\":1}\n");
-  ++in.errors["key_too_long"];
+  in.hop.add(kBase + 5, {}, 1.0, in.max_ts);
+  ++in.hop_only;
   in.lines.push_back("{\"pad\":\"" + std::string((1 << 20) + 100, 'p') + "\"}\n");
   ++in.errors["line_too_long"];
   std::string text;
@@ -342,7 +353,16 @@ TEST(DaemonFile, FifoInputCountsEveryRefusedLineByReason) {
   ASSERT_TRUE(m) << error;
   EXPECT_TRUE(counted(*m)) << "not every line was counted";
   EXPECT_EQ(m->value("rivulet_source_events_total", {{"source", "replay"}}),
-            static_cast<double>(in.good));
+            static_cast<double>(in.good + in.hop_only));
+  EXPECT_EQ(m->value("rivulet_pipeline_refused_total",
+                     {{"pipeline", "trades"}, {"reason", "missing_field"}}),
+            static_cast<double>(in.hop_only - 1));
+  EXPECT_EQ(m->value("rivulet_pipeline_refused_total",
+                     {{"pipeline", "trades"}, {"reason", "key_too_long"}}),
+            1.0);
+  for (const Sample& s : m->all("rivulet_pipeline_refused_total")) {
+    if (s.labels.at("pipeline") == "hop") EXPECT_EQ(s.value, 0.0) << s.labels.at("reason");
+  }
   for (const Sample& s : m->all("rivulet_source_errors_total")) {
     const auto it = in.errors.find(s.labels.at("reason"));
     EXPECT_EQ(s.value, it == in.errors.end() ? 0 : static_cast<double>(it->second))

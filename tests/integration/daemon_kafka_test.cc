@@ -42,7 +42,7 @@ TEST(DaemonKafka, EveryWindowMatchesTheReferenceWithAnIdlePartition) {
   ASSERT_TRUE(kafka.flush());
 
   TempDir dir;
-  Daemon daemon(dir, configYaml(dir, kafka, "out.jsonl"));
+  Daemon daemon(dir, configYaml(dir, kafka, "out.jsonl", "", "", "5s"));
   ASSERT_TRUE(daemon.waitReady());
   ASSERT_TRUE(waitForFinals({dir.file("out.jsonl")}, stream.reference.windows().size()));
   std::string error;
@@ -65,6 +65,24 @@ TEST(DaemonKafka, EveryWindowMatchesTheReferenceWithAnIdlePartition) {
 
 // SIGKILL once some offsets are committed, then a restart in the same group: every window is
 // published, and any published twice has the same values.
+// A topic that goes quiet: once every partition has been silent for `idle`, each goes on with the
+// wall clock from its last event, so the last windows of every partition are published final
+// while the daemon runs, with no event ahead to close them.
+TEST(DaemonKafka, QuietTopicClosesItsLastWindowsAfterIdle) {
+  MockKafka kafka;
+  ASSERT_NO_FATAL_FAILURE(kafka.createTopic(kTopic, 3));
+  Stream stream(kafka, 3, 7);
+  ASSERT_NO_FATAL_FAILURE(stream.produce(2000, {0, 1, 2}));
+  ASSERT_TRUE(kafka.flush());
+
+  TempDir dir;
+  Daemon daemon(dir, configYaml(dir, kafka, "out.jsonl", "", "", "2s"));
+  ASSERT_TRUE(daemon.waitReady());
+  ASSERT_TRUE(waitForFinals({dir.file("out.jsonl")}, stream.reference.windows().size()))
+      << daemon.log();
+  expectEveryWindow(readResults({dir.file("out.jsonl")}), stream, false);
+}
+
 TEST(DaemonKafka, KillAndRestartLosesNoWindowAndChangesNone) {
   MockKafka kafka;
   ASSERT_NO_FATAL_FAILURE(kafka.createTopic(kTopic, 3));

@@ -143,8 +143,10 @@ class EventWriter {
   std::uniform_real_distribution<double> uniform_{0.0, 1.0};
 };
 
-// Lines every source must refuse, by the reason it must count; `ts` keeps them in the current
-// second so a wrongly accepted one could not move the watermark far.
+// Lines the source must refuse, by the reason it must count; `ts` keeps them in the current
+// second so a wrongly accepted one could not move the watermark far. The missing_field ones (no
+// sym, and no px, so that first and last have no ties) are trades' refusals alone: hop, which has
+// no key, takes them.
 std::vector<std::pair<std::string, std::string>> malformed(std::int64_t ts) {
   const std::string t = std::to_string(ts);
   return {
@@ -155,8 +157,8 @@ std::vector<std::pair<std::string, std::string>> malformed(std::int64_t ts) {
       {"not_object", "\"just a string\"\n"},
       {"missing_time", "{\"sym\":\"AAPL\",\"px\":1.5}\n"},
       {"bad_time", "{\"ts\":\"soon\",\"sym\":\"AAPL\",\"px\":1.5}\n"},
-      {"missing_field", "{\"ts\":" + t + ",\"px\":1.5}\n"},
-      {"missing_field", "{\"ts\":" + t + ",\"sym\":null,\"px\":1.5}\n"},
+      {"missing_field", "{\"ts\":" + t + "}\n"},
+      {"missing_field", "{\"ts\":" + t + ",\"sym\":null}\n"},
       {"wrong_type", "{\"ts\":" + t + ",\"sym\":\"AAPL\",\"px\":\"12.5\"}\n"},
   };
 }
@@ -168,6 +170,7 @@ struct Scenario {
   WindowReference trades{"trades", {"sym"}, 1000, 1000};
   WindowReference hop{"hop", {}, 3000, 1000};
   std::map<std::string, std::int64_t> errors;  // expected, by reason
+  std::int64_t trades_refused = 0;             // missing_field, for trades alone
   std::int64_t accepted = 0;                   // events the source must accept
   std::vector<Message> ipc;
   std::vector<Message> tcp;
@@ -267,7 +270,13 @@ void run(Scenario& s) {
     s.accepted += static_cast<std::int64_t>(events.size());
     for (auto& [reason, line] : malformed(malformed_ts)) {
       lines.push_back(line);
-      ++s.errors[reason];
+      if (reason == "missing_field") {
+        s.hop.add(malformed_ts, {}, std::nullopt, watermark);
+        ++s.accepted;
+        ++s.trades_refused;
+      } else {
+        ++s.errors[reason];
+      }
     }
     std::shuffle(lines.begin(), lines.end(), writer.rng());
     sendConcurrently(clients, lines, seed, send_failed);
@@ -438,6 +447,11 @@ TEST_F(DaemonTcp, MetricsCountEventsErrorsLateEventsAndResults) {
       EXPECT_EQ(e.value, 0) << "reason " << e.labels.at("reason");
     }
   }
+  EXPECT_EQ(m.value("rivulet_pipeline_refused_total",
+                    {{"pipeline", "trades"}, {"reason", "missing_field"}}),
+            static_cast<double>(s().trades_refused));
+  EXPECT_GT(s().trades_refused, 0);
+  EXPECT_EQ(m.sum("rivulet_pipeline_refused_total"), static_cast<double>(s().trades_refused));
   EXPECT_EQ(s().trades.late(), 9);  // the late events of seconds 0, 3 and 4
   EXPECT_EQ(s().hop.late(), 3);     // those of second 0 only
   EXPECT_EQ(m.value("rivulet_pipeline_late_events_total", {{"pipeline", "trades"}}),

@@ -28,9 +28,13 @@ inline const std::string kTopic = "trades";
 inline const std::vector<AggregateSpec> kAggregates = {
     {"n", Agg::kCount}, {"total", Agg::kSum}, {"high", Agg::kMax}, {"open", Agg::kFirst}};
 
+// `idle` stays far above the pauses of the tests (a group join, a restart) unless a test is about
+// idleness: a stream silent for `idle` has its windows closed by the wall clock, and the events
+// after the pause that continue its event time would be late.
 inline std::string configYaml(const TempDir& dir, const MockKafka& kafka, const std::string& output,
                               const std::string& extra_properties = "",
-                              const std::string& extra_daemon = "") {
+                              const std::string& extra_daemon = "",
+                              const std::string& idle = "120s") {
   return "daemon:\n"
          "  metrics: 127.0.0.1:0\n"
          "  publish: ipc://" +
@@ -53,7 +57,9 @@ inline std::string configYaml(const TempDir& dir, const MockKafka& kafka, const 
          "    group: rivulet-test\n"
          "    commit_interval: 200ms\n"
          "    time: {field: ts, unit: ms}\n"
-         "    watermark: {delay: 0s, idle: 5s}\n"
+         "    watermark: {delay: 0s, idle: " +
+         idle +
+         "}\n"
          "    properties:\n"
          "      session.timeout.ms: \"6000\"\n"
          "      heartbeat.interval.ms: \"500\"\n" +

@@ -127,7 +127,8 @@ extra: true
 )yaml"),
       ElementsAre(
           "t.yaml:4:5: sources.demo.colour: unknown key \"colour\" (known keys: kind, format, "
-          "time, watermark, profile, keys, events_per_second, start, throttle, count, seed)",
+          "time, watermark, fields, profile, keys, events_per_second, start, throttle, count, "
+          "seed)",
           "t.yaml:6:74: pipelines.p.bogus: unknown key \"bogus\" (known keys: from, "
           "group_by, window, allowed_lateness, aggregates, where, emit, late, max_keys)",
           "t.yaml:7:1: extra: unknown key \"extra\" (known keys: daemon, sources, "

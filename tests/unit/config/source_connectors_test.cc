@@ -186,7 +186,7 @@ pipelines:
           "t.yaml:8:42: sources.m.colums: unknown key \"colums\" (did you mean \"columns\"?)",
           // A generator takes no csv keys: they are not offered as known keys.
           "t.yaml:9:25: sources.n.colour: unknown key \"colour\" (known keys: kind, format, time, "
-          "watermark, profile, keys, events_per_second, start, throttle, count, seed)",
+          "watermark, fields, profile, keys, events_per_second, start, throttle, count, seed)",
           "t.yaml:10:73: sources.z.columns: expected a list, got \"x\"",
           "t.yaml:10:84: sources.z.header: a zmq source has no header line: each message is one "
           "row (name the fields with columns)"));

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,7 @@ constexpr std::int64_t kNow = 1'700'000'000'000 * testutil::kMs;
 class Decoder {
  public:
   explicit Decoder(config::Format format, std::vector<std::string> columns = {},
-                   bool header = false)
+                   bool header = false, std::vector<config::DeclaredField> fields = {})
       : rings_(1, 1 << 12) {
     config::SourceConfig source;
     source.name = "s";
@@ -32,6 +33,7 @@ class Decoder {
     source.format = format;
     source.csv.columns = std::move(columns);
     source.csv.header = header;
+    source.fields = std::move(fields);
     source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
     config_.sources.push_back(source);
     config_.pipelines.push_back(testutil::pipelineConfig(
@@ -123,6 +125,49 @@ TEST(EventDecoder, JsonLinesAndMessages) {
   d.line(stream, "1,A,1.5");
   EXPECT_EQ(d.events(), (Events{{"A", 1.5}, {"B", 2}}));
   EXPECT_EQ(d.errors(ErrorReason::kInvalidJson), 1u);
+}
+
+config::DeclaredField declared(std::string field, config::FieldKind kind) {
+  return {config::FieldPath{{std::move(field)}}, kind};
+}
+
+// A declared field's value of another type refuses the event at the source (null and missing
+// pass); integer takes 5 and 5.0, not 5.5; JSON's types are strict.
+TEST(EventDecoder, DeclaredTypesAreCheckedPerEvent) {
+  Decoder d(
+      config::Format::kJson, {}, false,
+      {declared("sym", config::FieldKind::kString), declared("px", config::FieldKind::kNumber),
+       declared("qty", config::FieldKind::kInteger), declared("ok", config::FieldKind::kBool)});
+  EventDecoder::Stream stream;
+  d.line(stream, R"({"ts":1,"sym":"A","px":1.5,"qty":5,"ok":true})");
+  d.line(stream, R"({"ts":2,"sym":7,"px":1})");
+  d.line(stream, R"({"ts":3,"sym":"B","px":"1"})");
+  d.line(stream, R"({"ts":4,"sym":"C","px":null})");
+  d.line(stream, R"({"ts":5,"sym":"D","px":2,"qty":5.0})");
+  d.line(stream, R"({"ts":6,"sym":"E","px":2,"qty":5.5})");
+  d.line(stream, R"({"ts":7,"sym":"F","px":2,"ok":"true"})");
+  const Events events = d.events();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0], (std::pair<std::string, double>{"A", 1.5}));
+  EXPECT_EQ(events[1].first, "C");
+  EXPECT_TRUE(std::isnan(events[1].second));
+  EXPECT_EQ(events[2], (std::pair<std::string, double>{"D", 2}));
+  EXPECT_EQ(d.errors(ErrorReason::kWrongType), 4u);
+  EXPECT_EQ(d.totalErrors(), 4u);
+}
+
+// CSV values are typed by their text: a declared string takes a number's text, a declared bool
+// the texts true and false.
+TEST(EventDecoder, DeclaredTypesOfCsvColumnsTakeTheirText) {
+  Decoder d(
+      config::Format::kCsv, {"ts", "sym", "px", "ok"}, false,
+      {declared("sym", config::FieldKind::kString), declared("ok", config::FieldKind::kBool)});
+  EventDecoder::Stream stream;
+  d.line(stream, "1,007,1.5,true");
+  d.line(stream, "2,12,2,false");
+  d.line(stream, "3,X,3,yes");
+  EXPECT_EQ(d.events(), (Events{{"007", 1.5}, {"12", 2}}));
+  EXPECT_EQ(d.errors(ErrorReason::kWrongType), 1u);
 }
 
 TEST(EventDecoder, CsvColumnsFromTheConfig) {

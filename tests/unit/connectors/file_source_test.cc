@@ -101,6 +101,14 @@ TEST_F(FileSourceTest, BoundedFileCountsEveryReasonAndDeliversGoodEvents) {
     text += line + "\n";
     ++errors[reason];
   };
+  // Lines px_by_sym cannot take (no usable sym, px not a number) and count_all takes.
+  std::map<ErrorReason, std::uint64_t> refused;
+  std::vector<std::int64_t> counted_only;  // their times (ns)
+  auto keyless = [&](std::int64_t ts, const std::string& rest, ErrorReason reason) {
+    text += R"({"ts":)" + std::to_string(ts) + rest + "\n";
+    ++refused[reason];
+    counted_only.push_back(ts * kMs);
+  };
   const std::string t0 = std::to_string(kT0);
 
   good(R"({"ts":)" + t0 + R"(,"sym":"AAPL","px":1.5})",
@@ -121,11 +129,11 @@ TEST_F(FileSourceTest, BoundedFileCountsEveryReasonAndDeliversGoodEvents) {
   bad(R"({"ts":1e300,"sym":"A","px":1})", ErrorReason::kBadTime);
   good(R"({"ts":)" + std::to_string(kT0 + 1500) + R"(,"sym":"AAPL"})",
        {(kT0 + 1500) * kMs, KeyPartType::kString, "AAPL", nan});
-  bad(R"({"ts":)" + t0 + R"(,"px":1})", ErrorReason::kMissingField);
-  bad(R"({"ts":)" + t0 + R"(,"sym":null,"px":1})", ErrorReason::kMissingField);
-  bad(R"({"ts":)" + t0 + R"(,"sym":{"n":1},"px":1})", ErrorReason::kWrongType);
-  bad(R"({"ts":)" + t0 + R"(,"sym":"A","px":"1.5"})", ErrorReason::kWrongType);
-  bad(R"({"ts":)" + t0 + R"(,"sym":"A","px":[1]})", ErrorReason::kWrongType);
+  keyless(kT0 + 1501, R"(,"px":1})", ErrorReason::kMissingField);
+  keyless(kT0 + 1502, R"(,"sym":null,"px":1})", ErrorReason::kMissingField);
+  keyless(kT0 + 1503, R"(,"sym":{"n":1},"px":1})", ErrorReason::kWrongType);
+  keyless(kT0 + 1504, R"(,"sym":"A","px":"1.5"})", ErrorReason::kWrongType);
+  keyless(kT0 + 1505, R"(,"sym":"A","px":[1]})", ErrorReason::kWrongType);
   text += R"({"ts":)" + std::to_string(kT0 + 2000) + R"(,"sym":"X","px":-3e2})" + "\r\n";
   expected.push_back({(kT0 + 2000) * kMs, KeyPartType::kString, "X", -300});
   good(R"({"ts":)" + std::to_string(kT0 + 2500) + R"(,"sym":7,"px":0})",
@@ -135,8 +143,8 @@ TEST_F(FileSourceTest, BoundedFileCountsEveryReasonAndDeliversGoodEvents) {
       ErrorReason::kLineTooLong);
   good(R"({"ts":)" + std::to_string(kT0 + 3000) + R"(,"sym":true,"px":1})",
        {(kT0 + 3000) * kMs, KeyPartType::kBool, "true", 1});
-  bad(R"({"ts":)" + t0 + R"(,"sym":")" + std::string(600, 'k') + R"(","px":1})",
-      ErrorReason::kKeyTooLong);
+  keyless(kT0 + 3001, R"(,"sym":")" + std::string(600, 'k') + R"(","px":1})",
+          ErrorReason::kKeyTooLong);
   bad(R"({"ts":4102444800000,"sym":"A","px":1})", ErrorReason::kFutureTime);  // year 2100
   good(R"({"ts":)" + std::to_string(kT0 + 3250) + R"(.5,"sym":"F","px":1e-3})",
        {(kT0 + 3250) * kMs + kMs / 2, KeyPartType::kString, "F", 1e-3, 256});
@@ -147,19 +155,22 @@ TEST_F(FileSourceTest, BoundedFileCountsEveryReasonAndDeliversGoodEvents) {
   const std::string path = write("events.jsonl", text);
   const config::Config config = fileConfig(path, false);
   pipeline::SourceStats stats;
+  pipeline::PipelineSourceStats by_sym_stats;
+  pipeline::SourcePlan plan = testutil::planFor(config);
+  plan.routes[0].stats = &by_sym_stats;
   RingSet rings(2, 1 << 12);
-  FileSource source(config.sources[0],
-                    pipeline::EventRouter(testutil::planFor(config), rings.pointers(), stats));
+  FileSource source(config.sources[0], pipeline::EventRouter(plan, rings.pointers(), stats));
   EXPECT_TRUE(source.bounded());
   source.run(std::stop_token{});  // bounded: returns at the end of the file
   rings.drain();
 
-  // Every refusal under its own reason, and nothing else.
+  // Every refusal under its own reason, the source's or px_by_sym's, and nothing else.
   for (std::size_t r = 1; r < static_cast<std::size_t>(ErrorReason::kCount); ++r) {
     const auto reason = static_cast<ErrorReason>(r);
     EXPECT_EQ(testutil::errors(stats, reason), errors[reason]) << pipeline::reasonName(reason);
+    EXPECT_EQ(by_sym_stats.refused[r].load(), refused[reason]) << pipeline::reasonName(reason);
   }
-  EXPECT_EQ(stats.events.load(), expected.size());
+  EXPECT_EQ(stats.events.load(), expected.size() + counted_only.size());
 
   // The keyed pipeline: each good line once, in file order within its ring.
   const std::vector<Record> by_sym = rings.events(0);
@@ -194,12 +205,14 @@ TEST_F(FileSourceTest, BoundedFileCountsEveryReasonAndDeliversGoodEvents) {
     }
   }
 
-  // The unkeyed pipeline: the same events, each with an empty key.
+  // The unkeyed pipeline: the same events and those px_by_sym refused, each with an empty key.
   const std::vector<Record> all = rings.events(1);
-  ASSERT_EQ(all.size(), expected.size());
+  ASSERT_EQ(all.size(), expected.size() + counted_only.size());
   for (const Record& r : all) {
     EXPECT_EQ(r.header.key_size, 0u);
-    EXPECT_TRUE(by_time.count(r.header.time)) << r.header.time;
+    EXPECT_TRUE(by_time.count(r.header.time) ||
+                std::count(counted_only.begin(), counted_only.end(), r.header.time) == 1)
+        << r.header.time;
   }
 
   // In time order with no delay: the last watermark on every ring is the last event's time.
