@@ -324,6 +324,17 @@ const char* handshakeFailure(zmq::socket_t& monitor) {
   }
 }
 
+// Why nothing was printed within `waited`, for stderr: nothing came, or all that came was hidden.
+std::string nothingYet(const std::string& endpoint, const TopicFilter& filter, long long hidden,
+                       const std::string& waited) {
+  if (hidden == 0) {
+    return "nothing received from " + endpoint + " in " + waited + " (subscribed to " +
+           filter.describe() + "); is rivuletd publishing there?";
+  }
+  return "nothing to print from " + endpoint + " in " + waited + ": " + std::to_string(hidden) +
+         " end-of-window markers or late events hidden (--markers, --late show them)";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -400,25 +411,15 @@ int main(int argc, char** argv) {
   while (!g_stop && options.count != printed) {
     const Clock::time_point now = Clock::now();
     if (!noted && printed == 0 && now - started >= kWaitingNoteAfter) {
-      if (hidden == 0) {
-        std::fprintf(stderr,
-                     "rivulet-sub: still waiting: nothing received from %s in 2 s (subscribed to "
-                     "%s); is rivuletd publishing there?\n",
-                     endpoint.c_str(), filter.describe().c_str());
-      } else {
-        std::fprintf(stderr,
-                     "rivulet-sub: still waiting: nothing to print from %s in 2 s; %lld "
-                     "end-of-window markers or late events hidden (--markers, --late show them)\n",
-                     endpoint.c_str(), hidden);
-      }
+      std::fprintf(stderr, "rivulet-sub: still waiting: %s\n",
+                   nothingYet(endpoint, filter, hidden, "2 s").c_str());
       noted = true;
     }
     if (options.timeout && now - last_printed >= *options.timeout) {
       if (printed == 0) {
-        std::fprintf(stderr, "rivulet-sub: nothing received from %s in %s (subscribed to %s)\n",
-                     endpoint.c_str(),
-                     rivulet::config::formatDuration(options.timeout->count()).c_str(),
-                     filter.describe().c_str());
+        const std::string waited = rivulet::config::formatDuration(options.timeout->count());
+        std::fprintf(stderr, "rivulet-sub: %s\n",
+                     nothingYet(endpoint, filter, hidden, waited).c_str());
       }
       status = printed == 0 ? 3 : 0;
       break;

@@ -278,7 +278,7 @@ TEST(SubCli, HidesMarkersAndLateEventsUnlessAskedAndPrintsTables) {
   EXPECT_EQ(err[0], "rivulet-sub: still waiting: nothing received from " + endpoint +
                         " in 2 s (subscribed to \"nothing/\"); is rivuletd publishing there?");
   EXPECT_EQ(err[1], "rivulet-sub: nothing received from " + endpoint +
-                        " in 3s (subscribed to \"nothing/\")");
+                        " in 3s (subscribed to \"nothing/\"); is rivuletd publishing there?");
 }
 
 TEST(SubCli, WithNothingPublishedItSaysSoOnceAndTimesOutWithThree) {
@@ -293,13 +293,13 @@ TEST(SubCli, WithNothingPublishedItSaysSoOnceAndTimesOutWithThree) {
   EXPECT_EQ(r.err, "rivulet-sub: still waiting: nothing received from " + endpoint + " in 2 s " +
                        subscribed + "; is rivuletd publishing there?\n" +
                        "rivulet-sub: nothing received from " + endpoint + " in 3s " + subscribed +
-                       "\n");
+                       "; is rivuletd publishing there?\n");
 
   // A timeout before the note is due ends it first; everything: said so.
   const CommandResult quick = runCommand(dir, {kSub, "--timeout=500ms", endpoint});
   EXPECT_EQ(quick.exit_code, 3);
   EXPECT_EQ(quick.err, "rivulet-sub: nothing received from " + endpoint +
-                           " in 500ms (subscribed to everything)\n");
+                           " in 500ms (subscribed to everything); is rivuletd publishing there?\n");
 }
 
 TEST(SubCli, VersionIsTheDaemonsAndHelpListsTheOptions) {
