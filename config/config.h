@@ -72,7 +72,8 @@ struct DaemonConfig {
   bool operator==(const DaemonConfig&) const = default;
 };
 
-enum class TimeUnit { kSeconds, kMillis, kMicros, kNanos };
+// kIso8601: the field is RFC 3339 / ISO-8601 text with a zone (pipeline/event_time.h).
+enum class TimeUnit { kSeconds, kMillis, kMicros, kNanos, kIso8601 };
 
 struct TimeSpec {
   std::string field;  // dotted path is not supported in this slice: a top-level field name

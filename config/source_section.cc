@@ -55,7 +55,7 @@ constexpr std::string_view kZmqSourceSchemes[] = {"tcp://", "ipc://"};
 constexpr std::int64_t kMaxBuffer = std::int64_t{1} << 30;
 
 constexpr std::string_view kTimeKeys[] = {"field", "unit"};
-constexpr std::string_view kTimeUnits[] = {"s", "ms", "us", "ns"};
+constexpr std::string_view kTimeUnits[] = {"s", "ms", "us", "ns", "iso8601"};
 constexpr std::string_view kWatermarkKeys[] = {"delay", "idle", "max_future"};
 
 const KindInfo* findKind(std::string_view name) {
@@ -190,6 +190,7 @@ std::optional<TimeSpec> readTime(YamlReader& reader, const Value& value, const S
     if (unit == "ms") time.unit = TimeUnit::kMillis;
     if (unit == "us") time.unit = TimeUnit::kMicros;
     if (unit == "ns") time.unit = TimeUnit::kNanos;
+    if (unit == "iso8601") time.unit = TimeUnit::kIso8601;
   }
   map->reportUnknown(kTimeKeys);
   return ok ? std::optional(time) : std::nullopt;
@@ -395,10 +396,14 @@ void checkTimeType(YamlReader& reader, const Entry* time, const SourceConfig& so
   if (time == nullptr || !source.time) return;
   for (const DeclaredField& field : source.fields) {
     if (field.path.segments != std::vector<std::string>{source.time->field}) continue;
-    if (field.kind == FieldKind::kNumber || field.kind == FieldKind::kInteger) return;
+    const bool text = source.time->unit == TimeUnit::kIso8601;
+    if (text ? field.kind == FieldKind::kString
+             : field.kind == FieldKind::kNumber || field.kind == FieldKind::kInteger) {
+      return;
+    }
     reader.error(time->value, "the time field " + quote(source.time->field) + " is declared " +
-                                  std::string(fieldKindName(field.kind)) +
-                                  ", and its unit reads numbers");
+                                  std::string(fieldKindName(field.kind)) + ", and its unit reads " +
+                                  (text ? "text" : "numbers"));
   }
 }
 

@@ -1,9 +1,11 @@
-// rivulet-sub: subscribes to a rivulet result endpoint and prints each result as a JSON line —
-// the kcat of rivulet.
+// rivulet-sub: subscribes to a rivulet result endpoint and prints each result as a JSON line or a
+// table row — the kcat of rivulet.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -15,35 +17,234 @@
 #include <zmq.hpp>
 
 #include "config/curve_key.h"
+#include "config/duration.h"
+#include "daemon/result_table.h"
+#include "daemon/version.h"
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
 
 std::atomic<bool> g_stop{false};
 
 const char* const kUsage =
-    R"usage(usage: rivulet-sub [--topic] [--count N] [--curve-key FILE --curve-server-key FILE]
+    R"usage(usage: rivulet-sub [--format json|table] [--topic] [--markers] [--late] [--count N]
+                   [--timeout DURATION] [--curve-key FILE --curve-server-key FILE]
                    ENDPOINT [TOPIC-PREFIX...]
+       rivulet-sub --version | --help
 
-Prints every result published on ENDPOINT (e.g. tcp://127.0.0.1:5556) as one JSON line.
-Prefixes filter by topic: "volume_1m/" is one pipeline, "volume_1m/AAPL/" one key of it,
-"_window/" the end-of-window markers. No prefix: everything.
+Prints every result published on ENDPOINT (tcp://HOST:PORT, or HOST:PORT for short, or
+ipc://PATH) as one JSON line. Prefixes filter by topic: "volume_1m/" is one pipeline,
+"volume_1m/AAPL/" one key of it. No prefix: every pipeline.
 
-  --topic     print "TOPIC PAYLOAD" instead of the payload alone
-  --count N   exit after N messages
+  --format json|table
+              json (default): each payload as it came, one line each; table: aligned rows of
+              window (UTC), pipeline, kind, key and values under a header, flushed per row
+  --topic     print "TOPIC PAYLOAD" instead of the payload alone (json)
+  --markers   also print the end-of-window markers (_window/PIPELINE/) of the pipelines
+              subscribed to (a table shows them as kind "end")
+  --late      also print the late events they republish (_late/PIPELINE/, for pipelines with
+              late: {topic: true}; a table shows them as kind "late")
+  --count N   exit after N messages printed
+  --timeout DURATION
+              exit once nothing was printed for DURATION (e.g. 500ms, 10s, 1m)
   --curve-key FILE
               this subscriber's CURVE secret key (rivuletd --curve-keypair writes one); its
               public key must be in the daemon's publish_curve.clients directory
   --curve-server-key FILE
               the daemon's CURVE public key (the .public of its publish_curve.secret_key)
+  -V, --version
+              print the version and exit
   -h, --help  print this help and exit
+
+Markers and late events show as they came, like results; a TOPIC-PREFIX starting with
+"_window/" or "_late/" asks for them too. If nothing has arrived 2 s after the start,
+rivulet-sub says so on stderr, once, naming the endpoint and what it subscribed to.
 
 Results the publisher dropped for this subscriber (it was more than daemon.publish_hwm results
 behind) show as a gap in a pipeline's seq; when every result of the pipeline is subscribed to,
 each gap is reported on stderr: "rivulet-sub: missed N results of PIPELINE (seq A..B)".
 
-Exit codes: 0 stopped by SIGINT/SIGTERM or N messages printed, 1 cannot connect (also: the
-daemon refused this subscriber's key, or the handshake failed), 2 bad command line.
+Exit codes: 0 stopped by SIGINT/SIGTERM, N messages printed, or --timeout after at least one
+message; 1 cannot connect (also: the daemon refused this subscriber's key, or the handshake
+failed); 2 bad command line; 3 --timeout passed without any message printed.
 )usage";
+
+constexpr std::string_view kMarkerTopic = "_window/";
+constexpr std::string_view kLateTopic = "_late/";
+constexpr auto kWaitingNoteAfter = std::chrono::seconds(2);
+
+bool startsWith(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+enum class Format { kJson, kTable };
+
+struct Options {
+  std::string endpoint;
+  std::vector<std::string> prefixes;  // as given; none: every pipeline
+  Format format = Format::kJson;
+  bool with_topic = false;
+  bool markers = false;
+  bool late = false;
+  long long count = -1;  // -1: no limit
+  std::optional<std::chrono::nanoseconds> timeout;
+  std::string curve_key;
+  std::string curve_server_key;
+};
+
+// ZeroMQ's endpoint for what was typed: HOST:PORT stands for tcp://HOST:PORT.
+std::optional<std::string> endpointOf(const std::string& text) {
+  if (text.find("://") != std::string::npos) return text;
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size() ||
+      !std::all_of(text.begin() + static_cast<std::ptrdiff_t>(colon) + 1, text.end(),
+                   [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  return "tcp://" + text;
+}
+
+enum class Command { kRun, kHelp, kVersion };
+
+// Reads the command line into `o`; nullopt with `error` set if it is wrong (exit 2).
+std::optional<Command> parseCommandLine(int argc, char** argv, Options& o, std::string& error) {
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const std::string flag = arg.rfind("--", 0) == 0 ? arg.substr(0, arg.find('=')) : arg;
+    const auto value = [&](std::string& out) {
+      if (flag.size() < arg.size()) {
+        out = arg.substr(flag.size() + 1);
+        return true;
+      }
+      if (i + 1 >= argc) {
+        error = flag + " needs a value";
+        return false;
+      }
+      out = argv[++i];
+      return true;
+    };
+    std::string text;
+    if (flag == "--topic") {
+      o.with_topic = true;
+    } else if (flag == "--markers") {
+      o.markers = true;
+    } else if (flag == "--late") {
+      o.late = true;
+    } else if (flag == "--format") {
+      if (!value(text)) return std::nullopt;
+      if (text != "json" && text != "table") {
+        error = "--format: \"" + text + "\" is not json or table";
+        return std::nullopt;
+      }
+      o.format = text == "json" ? Format::kJson : Format::kTable;
+    } else if (flag == "--count") {
+      if (!value(text)) return std::nullopt;
+      const char* end = text.data() + text.size();
+      if (std::from_chars(text.data(), end, o.count).ptr != end || text.empty() || o.count < 1) {
+        error = "--count: \"" + text + "\" is not a positive integer";
+        return std::nullopt;
+      }
+    } else if (flag == "--timeout") {
+      if (!value(text)) return std::nullopt;
+      const auto timeout = rivulet::config::parseDuration(text);
+      if (!timeout || *timeout <= 0) {
+        error = "--timeout: \"" + text + "\" is not a positive duration (use e.g. 500ms, 10s, 1m)";
+        return std::nullopt;
+      }
+      o.timeout = std::chrono::nanoseconds(*timeout);
+    } else if (flag == "--curve-key") {
+      if (!value(o.curve_key)) return std::nullopt;
+    } else if (flag == "--curve-server-key") {
+      if (!value(o.curve_server_key)) return std::nullopt;
+    } else if (flag == "-h" || flag == "--help") {
+      return Command::kHelp;
+    } else if (flag == "-V" || flag == "--version") {
+      return Command::kVersion;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      error = "unknown option " + arg;
+      return std::nullopt;
+    } else {
+      positional.push_back(arg);
+    }
+  }
+  if (positional.empty()) {
+    error = "no ENDPOINT";
+    return std::nullopt;
+  }
+  if (o.curve_key.empty() != o.curve_server_key.empty()) {
+    error = "--curve-key and --curve-server-key go together";
+    return std::nullopt;
+  }
+  const auto endpoint = endpointOf(positional[0]);
+  if (!endpoint) {
+    error = "\"" + positional[0] + "\" is not an endpoint (use tcp://HOST:PORT, HOST:PORT or " +
+            "ipc://PATH)";
+    return std::nullopt;
+  }
+  o.endpoint = *endpoint;
+  o.prefixes.assign(positional.begin() + 1, positional.end());
+  return Command::kRun;
+}
+
+// What to subscribe to, and which of the messages ZeroMQ then delivers to print. ZeroMQ filters
+// by prefix only: a subscription to everything gets the markers and late events too, so they are
+// hidden here unless asked for.
+class TopicFilter {
+ public:
+  explicit TopicFilter(const Options& o)
+      : prefixes_(o.prefixes), markers_(o.markers), late_(o.late) {
+    if (prefixes_.empty()) {
+      subscriptions_.emplace_back();
+      return;
+    }
+    for (const std::string& prefix : prefixes_) {
+      add(prefix);
+      if (startsWith(prefix, "_")) continue;
+      // The pipeline part of the prefix: "volume_1m/AAPL/" -> "volume_1m/".
+      const std::size_t slash = prefix.find('/');
+      const std::string pipeline = prefix.substr(0, slash == std::string::npos ? slash : slash + 1);
+      if (markers_) add(std::string(kMarkerTopic) + pipeline);
+      if (late_) add(std::string(kLateTopic) + pipeline);
+    }
+  }
+
+  const std::vector<std::string>& subscriptions() const { return subscriptions_; }
+
+  bool shows(std::string_view topic) const {
+    if (startsWith(topic, kMarkerTopic)) return markers_ || askedFor(topic, kMarkerTopic);
+    if (startsWith(topic, kLateTopic)) return late_ || askedFor(topic, kLateTopic);
+    return true;
+  }
+
+  // "everything", or the subscriptions quoted: for the notes on stderr.
+  std::string describe() const {
+    if (subscriptions_.size() == 1 && subscriptions_[0].empty()) return "everything";
+    std::string text;
+    for (const std::string& s : subscriptions_) text += (text.empty() ? "\"" : ", \"") + s + "\"";
+    return text;
+  }
+
+ private:
+  void add(const std::string& subscription) {
+    if (std::find(subscriptions_.begin(), subscriptions_.end(), subscription) ==
+        subscriptions_.end()) {
+      subscriptions_.push_back(subscription);
+    }
+  }
+  // A prefix of that kind ("_window/p/") was given and the topic matches it.
+  bool askedFor(std::string_view topic, std::string_view kind) const {
+    return std::any_of(prefixes_.begin(), prefixes_.end(), [&](const std::string& prefix) {
+      return startsWith(prefix, kind) && startsWith(topic, prefix);
+    });
+  }
+
+  std::vector<std::string> prefixes_;
+  bool markers_;
+  bool late_;
+  std::vector<std::string> subscriptions_;
+};
 
 // Finds the gaps in each pipeline's seq. A result payload starts {"pipeline":"NAME","seq":N (the
 // daemon writes it so; names are plain), markers and late events have other topics.
@@ -123,51 +324,51 @@ const char* handshakeFailure(zmq::socket_t& monitor) {
   }
 }
 
+// Why nothing was printed within `waited`, for stderr: nothing came, or all that came was hidden.
+std::string nothingYet(const std::string& endpoint, const TopicFilter& filter, long long hidden,
+                       const std::string& waited) {
+  if (hidden == 0) {
+    return "nothing received from " + endpoint + " in " + waited + " (subscribed to " +
+           filter.describe() + "); is rivuletd publishing there?";
+  }
+  return "nothing to print from " + endpoint + " in " + waited + ": " + std::to_string(hidden) +
+         " end-of-window markers or late events hidden (--markers, --late show them)";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> positional;
-  bool with_topic = false;
-  long long count = -1;
-  std::string curve_key;
-  std::string curve_server_key;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--topic") {
-      with_topic = true;
-    } else if (arg == "--count" && i + 1 < argc) {
-      count = std::atoll(argv[++i]);
-    } else if (arg == "--curve-key" && i + 1 < argc) {
-      curve_key = argv[++i];
-    } else if (arg == "--curve-server-key" && i + 1 < argc) {
-      curve_server_key = argv[++i];
-    } else if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (arg.rfind("--", 0) == 0) {
-      std::fprintf(stderr, "rivulet-sub: unknown option %s\n%s", arg.c_str(), kUsage);
-      return 2;
-    } else {
-      positional.push_back(arg);
-    }
-  }
-  if (positional.empty() || curve_key.empty() != curve_server_key.empty()) {
-    std::fputs(kUsage, stderr);
+  Options options;
+  std::string error;
+  const std::optional<Command> command = parseCommandLine(argc, argv, options, error);
+  if (!command) {
+    std::fprintf(stderr, "rivulet-sub: %s\n%s", error.c_str(), kUsage);
     return 2;
+  }
+  if (*command == Command::kHelp) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (*command == Command::kVersion) {
+    std::printf("rivulet-sub %s\n", rivulet::kVersion);
+    return 0;
   }
   struct sigaction sa {};
   sa.sa_handler = [](int) { g_stop = true; };
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
+  const std::string& endpoint = options.endpoint;
   zmq::context_t context(1);
   zmq::socket_t socket(context, zmq::socket_type::sub);
   socket.set(zmq::sockopt::rcvhwm, 1'000'000);
-  if (!curve_key.empty()) {
-    std::string error;
-    const auto secret = rivulet::config::readCurveKeyFile(curve_key, error);
+  // Only for a literal IPv6 address: with it on, a host name may resolve to ::1 while the daemon
+  // listens on 127.0.0.1, and ZeroMQ would retry that address forever.
+  if (endpoint.find("://[") != std::string::npos) socket.set(zmq::sockopt::ipv6, 1);
+  if (!options.curve_key.empty()) {
+    const auto secret = rivulet::config::readCurveKeyFile(options.curve_key, error);
     const auto server =
-        secret ? rivulet::config::readCurveKeyFile(curve_server_key, error) : std::nullopt;
+        secret ? rivulet::config::readCurveKeyFile(options.curve_server_key, error) : std::nullopt;
     if (!server) {
       std::fprintf(stderr, "rivulet-sub: %s\n", error.c_str());
       return 2;
@@ -186,31 +387,58 @@ int main(int argc, char** argv) {
   }
   monitor.connect("inproc://rivulet-sub-monitor");
   try {
-    socket.connect(positional[0]);
+    socket.connect(endpoint);
   } catch (const zmq::error_t& e) {
-    std::fprintf(stderr, "rivulet-sub: cannot connect to %s: %s\n", positional[0].c_str(),
-                 e.what());
+    std::fprintf(stderr, "rivulet-sub: cannot connect to %s: %s\n", endpoint.c_str(), e.what());
     return 1;
   }
-  if (positional.size() == 1) positional.emplace_back("");
-  const std::vector<std::string> prefixes(positional.begin() + 1, positional.end());
-  for (const std::string& prefix : prefixes) socket.set(zmq::sockopt::subscribe, prefix);
-  GapDetector gaps(prefixes);
+  const TopicFilter filter(options);
+  for (const std::string& s : filter.subscriptions()) socket.set(zmq::sockopt::subscribe, s);
+  const std::vector<std::string> whole =
+      options.prefixes.empty() ? std::vector<std::string>{""} : options.prefixes;
+  GapDetector gaps(whole);
+  rivulet::daemon::ResultTable table(stdout);
 
-  // Line-buffered when a person watches, block-buffered into a pipe or file.
+  // JSON lines: line-buffered when a person watches, block-buffered into a pipe or file and
+  // flushed whenever the stream pauses.
   zmq::message_t topic, payload;
-  long long received = 0;
+  long long printed = 0;
+  long long hidden = 0;
   int status = 0;
-  while (!g_stop && count != received) {
+  const Clock::time_point started = Clock::now();
+  Clock::time_point last_printed = started;
+  bool noted = false;
+  while (!g_stop && options.count != printed) {
+    const Clock::time_point now = Clock::now();
+    if (!noted && printed == 0 && now - started >= kWaitingNoteAfter) {
+      std::fprintf(stderr, "rivulet-sub: still waiting: %s\n",
+                   nothingYet(endpoint, filter, hidden, "2 s").c_str());
+      noted = true;
+    }
+    if (options.timeout && now - last_printed >= *options.timeout) {
+      if (printed == 0) {
+        const std::string waited = rivulet::config::formatDuration(options.timeout->count());
+        std::fprintf(stderr, "rivulet-sub: %s\n",
+                     nothingYet(endpoint, filter, hidden, waited).c_str());
+      }
+      status = printed == 0 ? 3 : 0;
+      break;
+    }
+    // Wake for the note and the timeout on time, and every 100 ms to flush.
+    Clock::duration wait = std::chrono::milliseconds(100);
+    if (!noted) wait = std::min(wait, started + kWaitingNoteAfter - now);
+    if (options.timeout) wait = std::min(wait, last_printed + *options.timeout - now);
+    const long wait_ms =
+        std::max<long>(0, std::chrono::ceil<std::chrono::milliseconds>(wait).count());
     zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0},
                                {monitor.handle(), 0, ZMQ_POLLIN, 0}};
-    if (zmq_poll(items, 2, 100) <= 0) {  // 0: timeout; -1: EINTR from our own stop signal
+    if (zmq_poll(items, 2, wait_ms) <= 0) {  // 0: timeout; -1: EINTR from our own stop signal
       std::fflush(stdout);
       continue;
     }
     if ((items[1].revents & ZMQ_POLLIN) != 0) {
       if (const char* why = handshakeFailure(monitor)) {
-        std::fprintf(stderr, "rivulet-sub: %s: %s\n", positional[0].c_str(), why);
+        std::fprintf(stderr, "rivulet-sub: %s: %s\n", endpoint.c_str(), why);
         status = 1;
         break;
       }
@@ -219,13 +447,22 @@ int main(int argc, char** argv) {
     if (!receive(socket, topic, ZMQ_DONTWAIT)) continue;
     if (!topic.more() || !receive(socket, payload)) continue;
     gaps.see(topic.to_string_view(), payload.to_string_view());
-    if (with_topic) {
-      std::fwrite(topic.data(), 1, topic.size(), stdout);
-      std::fputc(' ', stdout);
+    if (!filter.shows(topic.to_string_view())) {
+      ++hidden;
+      continue;
     }
-    std::fwrite(payload.data(), 1, payload.size(), stdout);
-    std::fputc('\n', stdout);
-    ++received;
+    if (options.format == Format::kTable) {
+      table.print(topic.to_string_view(), payload.to_string_view());
+    } else {
+      if (options.with_topic) {
+        std::fwrite(topic.data(), 1, topic.size(), stdout);
+        std::fputc(' ', stdout);
+      }
+      std::fwrite(payload.data(), 1, payload.size(), stdout);
+      std::fputc('\n', stdout);
+    }
+    ++printed;
+    last_printed = Clock::now();
   }
   std::fflush(stdout);
   zmq_socket_monitor(socket.handle(), nullptr, 0);

@@ -8,6 +8,7 @@
 
 #include "pipeline/backoff.h"
 #include "pipeline/clock.h"
+#include "pipeline/event_time.h"
 #include "pipeline/hash.h"
 #include "pipeline/key.h"
 #include "pipeline/reconfiguration.h"
@@ -38,6 +39,7 @@ std::int64_t nanosPerUnit(config::TimeUnit unit) {
     case config::TimeUnit::kMicros:
       return 1'000;
     case config::TimeUnit::kNanos:
+    case config::TimeUnit::kIso8601:  // text, read by toNanos without a scale
       return 1;
   }
   return 1;
@@ -220,6 +222,9 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
 }
 
 bool toNanos(const FieldValue& field, config::TimeUnit unit, std::int64_t& nanos) noexcept {
+  if (unit == config::TimeUnit::kIso8601) {
+    return field.type == FieldType::kString && parseIso8601(field.text, nanos);
+  }
   if (field.type != FieldType::kNumber) return false;
   const std::int64_t scale = nanosPerUnit(unit);
   if (field.is_integer) return !__builtin_mul_overflow(field.integer, scale, &nanos);

@@ -74,7 +74,8 @@ std::string fieldName(const config::FieldPath& path);
 SourcePlan planSource(const config::Config& config, std::size_t source,
                       std::span<const PipelinePlan> pipelines);
 
-// Converts a time field to nanoseconds; false if it is not a number or out of range.
+// Converts a time field to nanoseconds; false if it is not a number (kIso8601: a timestamp string,
+// parseIso8601) or out of range.
 bool toNanos(const FieldValue& field, config::TimeUnit unit, std::int64_t& nanos) noexcept;
 
 // Thread contract: owned and called by one source thread only.

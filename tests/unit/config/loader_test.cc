@@ -333,6 +333,7 @@ sources:
     kind: file
     path: in.jsonl
     follow: FALSE
+    time: { field: at, unit: iso8601 }
 pipelines:
   p-1.final:
     from: [s1.v2-x]
@@ -361,6 +362,9 @@ pipelines:
   EXPECT_EQ(config.sources[0].time->field, "value");
   EXPECT_EQ(config.sources[0].time->unit, TimeUnit::kNanos);
   EXPECT_FALSE(config.sources[1].file.follow);
+  ASSERT_TRUE(config.sources[1].time.has_value());
+  EXPECT_EQ(config.sources[1].time->field, "at");
+  EXPECT_EQ(config.sources[1].time->unit, TimeUnit::kIso8601);
   EXPECT_EQ(config.pipelines[0].window.size, 86'400 * kSecond);
   EXPECT_EQ(config.pipelines[1].window.kind, WindowKind::kHopping);
   EXPECT_EQ(config.pipelines[1].window.slide, 10 * kSecond);

@@ -183,7 +183,7 @@ pipelines:
 )yaml"),
       ElementsAre("t.yaml:5:11: sources.s.time: missing required key \"field\"",
                   "t.yaml:5:19: sources.s.time.unit: \"sec\" is not a time unit (expected one "
-                  "of: s, ms, us, ns)",
+                  "of: s, ms, us, ns, iso8601)",
                   "t.yaml:5:24: sources.s.time.zone: unknown key \"zone\" (known keys: field, "
                   "unit)",
                   "t.yaml:9:20: sources.u.time.field: \"1st\" is not a field name (letters, "
