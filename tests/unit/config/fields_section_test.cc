@@ -113,6 +113,29 @@ pipelines:
                           "generator source \"g\" (fields: ts, key, value)"));
 }
 
+// One field written two ways is one field.
+TEST(FieldsSection, AFieldIsDeclaredOnce) {
+  EXPECT_THAT(errorsOf(R"yaml(sources:
+  t: { kind: tcp, listen: 127.0.0.1:7000, fields: { order.id: string, "`order`.id": number } }
+pipelines:
+  p: { from: t, window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml"),
+              ElementsAre("t.yaml:2:71: sources.t.fields.`order`.id: \"order.id\" is listed "
+                          "twice"));
+}
+
+// An iso8601 time field is text: declared, it must be a string.
+TEST(FieldsSection, TimeFieldTypeFollowsItsUnit) {
+  EXPECT_THAT(errorsOf(R"yaml(sources:
+  a: { kind: tcp, listen: 127.0.0.1:7000, time: { field: at, unit: iso8601 }, fields: { at: string } }
+  b: { kind: tcp, listen: 127.0.0.1:7001, time: { field: at, unit: iso8601 }, fields: { at: integer } }
+pipelines:
+  p: { from: [a, b], window: { tumbling: 1s }, aggregates: { n: count() } }
+)yaml"),
+              ElementsAre("t.yaml:3:49: sources.b.time: the time field \"at\" is declared integer, "
+                          "and its unit reads text"));
+}
+
 // A generator's fields have their types without a declaration.
 TEST(FieldsSection, GeneratorFieldsAreTyped) {
   EXPECT_THAT(errorsOf(R"yaml(sources:
