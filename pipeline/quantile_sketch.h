@@ -5,11 +5,11 @@
 //
 // Exact mode. While count() <= kExactLimit (64) the values themselves are kept, sorted, and
 // quantile(q) is numpy's default ('linear', also pandas'): for x_0 <= ... <= x_{n-1} and
-// h = (n - 1) q, x_floor(h) + (h - floor(h)) (x_floor(h)+1 - x_floor(h)). It is computed exactly
-// and rounded once, taking q as the shortest decimal that reads back as it (0.95, not the binary
-// double just below): p95 of {20, 22, 24, 30} is 29.1, where numpy's double arithmetic gives
-// 29.099999999999998. The 65th value moves every value into the buckets, for good (until
-// clear()); a merge stays exact while the total is at most 64.
+// h = (n - 1) q, x_floor(h) + (h - floor(h)) (x_floor(h)+1 - x_floor(h)). h is split exactly,
+// taking q as the shortest decimal that reads back as it (0.95, not the binary double just
+// below), and the interpolation is rounded to a double once: p95 of {20, 22, 24, 30} is 29.1,
+// where numpy's double arithmetic gives 29.099999999999998. The 65th value moves every value into
+// the buckets, for good (until clear()); a merge stays exact while the total is at most 64.
 //
 // Guarantee past 64 values. Rank convention: the lower quantile x_q = x_r with
 // r = floor(q * (n - 1)), computed in double. quantile(q) returns v
@@ -94,7 +94,7 @@ class QuantileSketch {
 
   // Forgets every value and keeps the exact array and the bucket windows.
   void clear() noexcept;
-  // Bytes owned: the object and both windows' capacity.
+  // Bytes owned: the object, the exact array's capacity and both windows'.
   std::size_t memoryBytes() const noexcept;
 
   // Checkpoints: the values in exact mode, else the counts by bucket, not the memory layout
