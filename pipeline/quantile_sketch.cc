@@ -48,7 +48,16 @@ void QuantileSketch::addExact(double value) noexcept {
     // Growth by hand, so the array stops at kExactLimit.
     values_.reserve(std::min(kExactLimit, std::max<std::size_t>(4, 2 * values_.capacity())));
   }
-  values_.insert(std::upper_bound(values_.begin(), values_.end(), value), value);
+  sorted_ = sorted_ && (values_.empty() || !(value < values_.back()));
+  values_.push_back(value);
+}
+
+const std::vector<double>& QuantileSketch::sortedValues() const noexcept {
+  if (!sorted_) {
+    std::sort(values_.begin(), values_.end());
+    sorted_ = true;
+  }
+  return values_;
 }
 
 void QuantileSketch::toBuckets() noexcept {
@@ -68,16 +77,9 @@ void QuantileSketch::merge(const QuantileSketch& other) {
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
   if (count <= kExactLimit) {
-    // Merges the two sorted arrays from the back, in place.
-    const std::size_t n = values_.size();
     values_.reserve(std::min(kExactLimit, std::max<std::size_t>(4, std::bit_ceil(count))));
-    values_.resize(count);
-    const double* theirs = other.values_.data();
-    std::size_t i = n;
-    std::size_t j = other.values_.size();
-    for (std::size_t at = count; j > 0;) {
-      values_[--at] = i > 0 && theirs[j - 1] < values_[i - 1] ? values_[--i] : theirs[--j];
-    }
+    values_.insert(values_.end(), other.values_.begin(), other.values_.end());
+    sorted_ = false;
     count_ = count;
     return;
   }
@@ -135,9 +137,10 @@ double QuantileSketch::exactQuantile(double q) const noexcept {
     rank = static_cast<std::uint64_t>(h);
     fraction = h - static_cast<double>(rank);
   }
-  const double below = values_[rank];
+  const std::vector<double>& values = sortedValues();
+  const double below = values[rank];
   if (fraction == 0) return below;
-  const double above = values_[rank + 1];
+  const double above = values[rank + 1];
   // In long double (64-bit mantissa on x86) the difference of two doubles cannot overflow, and
   // the answer is rounded to a double once: nearly always the double nearest the exact answer.
   const long double exact =
@@ -158,6 +161,7 @@ double QuantileSketch::collapsedMagnitude() const noexcept {
 
 void QuantileSketch::clear() noexcept {
   values_.clear();
+  sorted_ = true;
   count_ = 0;
   zero_count_ = 0;
   min_ = std::numeric_limits<double>::infinity();
@@ -177,7 +181,7 @@ bool operator==(const QuantileSketch& a, const QuantileSketch& b) noexcept {
     return false;
   }
   if (a.count_ != 0 && (a.min_ != b.min_ || a.max_ != b.max_)) return false;
-  if (a.exact()) return std::equal(a.values_.begin(), a.values_.end(), b.values_.begin());
+  if (a.exact()) return a.sortedValues() == b.sortedValues();
   return a.negative_.sameCounts(b.negative_) && a.positive_.sameCounts(b.positive_);
 }
 
@@ -194,7 +198,7 @@ void QuantileSketch::snapshot(SnapshotWriter& out) const {
   out.put<std::uint64_t>(count_);
   if (count_ == 0) return;
   if (exact()) {
-    for (const double value : values_) out.put<double>(value);
+    for (const double value : sortedValues()) out.put<double>(value);
     return;
   }
   out.put<std::uint64_t>(zero_count_);

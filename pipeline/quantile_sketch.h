@@ -3,8 +3,8 @@
 // "DDSketch: A Fast and Fully-Mergeable Quantile Sketch with Relative-Error Guarantees", VLDB
 // 2019) with logarithmic buckets beyond.
 //
-// Exact mode. While count() <= kExactLimit (64) the values themselves are kept, sorted, and
-// quantile(q) is numpy's default ('linear', also pandas'): for x_0 <= ... <= x_{n-1} and
+// Exact mode. While count() <= kExactLimit (64) the values themselves are kept, and quantile(q)
+// is numpy's default ('linear', also pandas'): for x_0 <= ... <= x_{n-1} and
 // h = (n - 1) q, x_floor(h) + (h - floor(h)) (x_floor(h)+1 - x_floor(h)). h is split exactly,
 // taking q as the shortest decimal that reads back as it (0.95, not the binary double just
 // below), and the interpolation is rounded to a double once: p95 of {20, 22, 24, 30} is 29.1,
@@ -39,7 +39,12 @@
 // within a small absolute error, where folding the most negative values would lose values of
 // unbounded magnitude.
 //
-// Memory. Exact mode holds the values in an array grown 4, 8, ..., 64 (at most 512 bytes). A
+// Memory. Exact mode holds the values in an array grown 4, 8, ..., 64 (at most 512 bytes), in
+// arrival order, sorted when first read (quantile(), snapshot(), ==): add() is then an append,
+// a third of a bucket's cost, and the sort is paid once per result rather than per event (a
+// sorted insertion per value cost as much as the sort, on the per-event path). So the reads,
+// though const, may reorder the array: like every use of a sketch they belong to its owner's
+// thread (pipeline/sketch_pool.h). A
 // store holds its counts as one contiguous window of buckets with an offset, sized to the span
 // of the values it has seen (starting at 8 buckets, doubling, at most maxBuckets()), so a sketch
 // of a few values is small. add() allocates only while the array grows, and when a store's span
@@ -176,8 +181,10 @@ class QuantileSketch {
   // Values of smaller magnitude count as zero: below it gamma^i loses precision (subnormals).
   static constexpr double kMinIndexable = std::numeric_limits<double>::min();
 
-  // Exact mode: inserts `value` in order (count_ < kExactLimit).
+  // Exact mode: appends `value` (count_ < kExactLimit).
   void addExact(double value) noexcept;
+  // Exact mode: the values, ascending.
+  const std::vector<double>& sortedValues() const noexcept;
   // Leaves exact mode: counts every kept value in the buckets and empties the array.
   void toBuckets() noexcept;
   // Counts `value` (finite) in the buckets or as zero; count_ and the extremes are the caller's.
@@ -207,8 +214,9 @@ class QuantileSketch {
   std::uint64_t zero_count_ = 0;
   double min_ = std::numeric_limits<double>::infinity();
   double max_ = -std::numeric_limits<double>::infinity();
-  std::vector<double> values_;  // exact mode: every value, ascending
-  Store negative_;              // by |x|
+  mutable std::vector<double> values_;  // exact mode: every value; ascending if sorted_
+  mutable bool sorted_ = true;
+  Store negative_;  // by |x|
   Store positive_;
 };
 
