@@ -14,7 +14,7 @@ namespace {
 struct Function {
   std::string_view name;
   AggregateKind kind;
-  double quantile = 0;  // the shorthands p50..p999: their q
+  double quantile = 0;  // the shorthands median and p50..p999: their q
 };
 
 constexpr Function kFunctions[] = {
@@ -29,6 +29,7 @@ constexpr Function kFunctions[] = {
     {"variance", AggregateKind::kVariance},
     {"count_if", AggregateKind::kCountIf},
     {"quantile", AggregateKind::kQuantile},
+    {"median", AggregateKind::kQuantile, 0.5},
     {"p50", AggregateKind::kQuantile, 0.5},
     {"p90", AggregateKind::kQuantile, 0.9},
     {"p95", AggregateKind::kQuantile, 0.95},
@@ -38,8 +39,9 @@ constexpr Function kFunctions[] = {
     {"top_k", AggregateKind::kTopK},
 };
 constexpr std::string_view kFunctionNames[] = {
-    "count",    "sum",      "min", "max", "avg", "first", "last", "stddev",         "variance",
-    "count_if", "quantile", "p50", "p90", "p95", "p99",   "p999", "count_distinct", "top_k"};
+    "count",    "sum",      "min",    "max", "avg", "first", "last", "stddev", "variance",
+    "count_if", "quantile", "median", "p50", "p90", "p95",   "p99",  "p999",   "count_distinct",
+    "top_k"};
 
 // Splits at the commas outside parentheses, brackets and quoted strings.
 std::vector<std::string_view> splitArguments(std::string_view text) {
@@ -161,7 +163,7 @@ std::optional<AggregateSpec> parseAggregate(std::string_view text, std::string* 
     }
     return spec;
   }
-  // quantile and top_k take a parameter after the argument; the p50..p999 shorthands do not.
+  // quantile and top_k take a parameter after the argument; median and p50..p999 do not.
   const bool parameter = name == "quantile" || spec.kind == AggregateKind::kTopK;
   if (args.size() != (parameter ? 2u : 1u)) {
     *error = quoted + ": " + std::string(name) + " takes " + usage(name, spec.kind);

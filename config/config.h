@@ -234,7 +234,7 @@ enum class AggregateKind {
   kStddev,
   kVariance,
   kCountIf,        // count_if(condition): events the condition is true for
-  kQuantile,       // quantile(x, q) and p50, p90, p95, p99, p999 (x)
+  kQuantile,       // quantile(x, q) and median, p50, p90, p95, p99, p999 (x)
   kCountDistinct,  // count_distinct(x): distinct numbers (by value), strings and bools
   kTopK,           // top_k(x, k): the k most frequent values
 };

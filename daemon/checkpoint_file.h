@@ -20,7 +20,9 @@
 
 namespace rivulet::daemon {
 
-inline constexpr std::uint32_t kCheckpointVersion = 1;
+// Raised whenever the encoding of any part changes, so that an older file is refused rather than
+// misread (docs/architecture.md, "Checkpointed state", lists the versions).
+inline constexpr std::uint32_t kCheckpointVersion = 2;
 
 struct CheckpointData {
   std::uint64_t fingerprint = 0;

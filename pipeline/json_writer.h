@@ -1,13 +1,14 @@
 // JsonWriter: appends JSON tokens to a caller-owned std::string that keeps its capacity, so the
-// steady state allocates nothing. Used for result payloads; numbers use the shortest form that
-// round-trips (std::to_chars).
+// steady state allocates nothing. Used for result payloads; numbers are written as numberText()
+// (pipeline/number_text.h) lays them out.
 #pragma once
 
 #include <charconv>
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "pipeline/number_text.h"
 
 namespace rivulet::pipeline {
 
@@ -25,12 +26,8 @@ class JsonWriter {
 
   // NaN and infinities have no JSON form: they are written as null.
   void number(double v) {
-    if (!std::isfinite(v)) {
-      out_.append("null");
-      return;
-    }
-    char buf[32];
-    out_.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+    char buf[kMaxNumberText];
+    out_.append(numberText(v, buf));
   }
 
   void null() { out_.append("null"); }

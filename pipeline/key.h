@@ -3,10 +3,10 @@
 // Keeping each part's JSON type lets results print {"shard":3} and {"symbol":"AAPL"} faithfully.
 #pragma once
 
-#include <charconv>
-#include <cmath>
 #include <cstdint>
 #include <string_view>
+
+#include "pipeline/number_text.h"
 
 namespace rivulet::pipeline {
 
@@ -49,22 +49,11 @@ void appendKeyPart(Out& out, KeyPartType type, std::string_view bytes) {
   out.append(bytes.data(), bytes.size());
 }
 
-// Room for canonicalNumber()'s text: the longest double is 24 bytes ("-2.2250738585072014e-308").
-inline constexpr std::size_t kMaxNumberText = 32;
-
-// The one text of a finite number as a key: the same value always gives the same key bytes.
-// Integers of magnitude up to 2^53 (all exactly representable) are written as integers ("18", not
-// "18.0" or "1.8e1"), -0 as "0"; any other value in the shortest form that reads back as the same
-// double (std::to_chars), which is valid JSON. Returns the text, in `out`.
+// The one text of a finite number as a key: the same value always gives the same key bytes,
+// and the same text as in a result's values (numberText(), pipeline/number_text.h): 18, never
+// 18.0 or 1.8e1; -0 as 0; 0.25; 100000000000000000000 for 1e20. Returns the text, in `out`.
 inline std::string_view canonicalNumber(double value, char (&out)[kMaxNumberText]) noexcept {
-  constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
-  const char* end;
-  if (std::fabs(value) <= kMaxExactInteger && value == std::trunc(value)) {
-    end = std::to_chars(out, out + kMaxNumberText, static_cast<std::int64_t>(value)).ptr;
-  } else {
-    end = std::to_chars(out, out + kMaxNumberText, value).ptr;
-  }
-  return std::string_view(out, static_cast<std::size_t>(end - out));
+  return numberText(value, out);
 }
 
 }  // namespace rivulet::pipeline

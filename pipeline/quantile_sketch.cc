@@ -1,10 +1,28 @@
 #include "pipeline/quantile_sketch.h"
 
+#include <bit>
 #include <cassert>
 #include <cstring>
 #include <stdexcept>
 
 namespace rivulet::pipeline {
+namespace {
+
+// q as digits / scale with the fewest decimal places (at most 15, so that both are exact
+// doubles) that read back as q: 0.95 gives 95 / 100. False for a q with more places.
+bool decimalOf(double q, std::uint64_t& digits, std::uint64_t& scale) noexcept {
+  scale = 1;
+  for (int places = 0; places <= 15; ++places, scale *= 10) {
+    const double d = std::round(q * static_cast<double>(scale));
+    if (d / static_cast<double>(scale) == q) {
+      digits = static_cast<std::uint64_t>(d);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 QuantileSketch::QuantileSketch(double relative_accuracy, std::uint32_t max_buckets)
     : alpha_(relative_accuracy), max_buckets_(max_buckets) {
@@ -25,19 +43,60 @@ double QuantileSketch::valueOf(std::int32_t index) const noexcept {
                   std::numeric_limits<double>::max());
 }
 
+void QuantileSketch::addExact(double value) noexcept {
+  if (values_.size() == values_.capacity()) {
+    // Growth by hand, so the array stops at kExactLimit.
+    values_.reserve(std::min(kExactLimit, std::max<std::size_t>(4, 2 * values_.capacity())));
+  }
+  sorted_ = sorted_ && (values_.empty() || !(value < values_.back()));
+  values_.push_back(value);
+}
+
+const std::vector<double>& QuantileSketch::sortedValues() const noexcept {
+  if (!sorted_) {
+    std::sort(values_.begin(), values_.end());
+    sorted_ = true;
+  }
+  return values_;
+}
+
+void QuantileSketch::toBuckets() noexcept {
+  for (const double value : values_) addToBuckets(value);
+  values_.clear();
+}
+
 void QuantileSketch::merge(const QuantileSketch& other) {
   assert(other.alpha_ == alpha_ && other.max_buckets_ == max_buckets_);
   if (other.count_ == 0) return;
-  count_ += other.count_;
-  zero_count_ += other.zero_count_;
+  if (&other == this) {  // the values of `other` change on the way
+    const QuantileSketch copy = other;
+    merge(copy);
+    return;
+  }
+  const std::uint64_t count = count_ + other.count_;
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
-  negative_.merge(other.negative_, max_buckets_);
-  positive_.merge(other.positive_, max_buckets_);
+  if (count <= kExactLimit) {
+    values_.reserve(std::min(kExactLimit, std::max<std::size_t>(4, std::bit_ceil(count))));
+    values_.insert(values_.end(), other.values_.begin(), other.values_.end());
+    sorted_ = false;
+    count_ = count;
+    return;
+  }
+  if (exact()) toBuckets();
+  if (other.exact()) {
+    for (const double value : other.values_) addToBuckets(value);
+  } else {
+    zero_count_ += other.zero_count_;
+    negative_.merge(other.negative_, max_buckets_);
+    positive_.merge(other.positive_, max_buckets_);
+  }
+  count_ = count;
 }
 
 double QuantileSketch::quantile(double q) const noexcept {
   if (count_ == 0 || !(q >= 0 && q <= 1)) return kNaN;
+  if (exact()) return exactQuantile(q);
   const auto rank = static_cast<std::uint64_t>(q * static_cast<double>(count_ - 1));
   // The extremes are known exactly, even when their buckets were collapsed.
   if (rank == 0) return min_;
@@ -62,6 +121,33 @@ double QuantileSketch::quantile(double q) const noexcept {
   return max_;  // not reached: the buckets hold count_ values
 }
 
+double QuantileSketch::exactQuantile(double q) const noexcept {
+  const std::uint64_t n1 = count_ - 1;
+  // h = n1 q = rank + fraction, split exactly in integers for q = digits / scale.
+  std::uint64_t rank;
+  long double fraction;
+  std::uint64_t digits;
+  std::uint64_t scale;
+  if (decimalOf(q, digits, scale)) {
+    const std::uint64_t h = n1 * digits;  // < 2^6 * 10^15 < 2^63
+    rank = h / scale;
+    fraction = static_cast<long double>(h % scale) / static_cast<long double>(scale);
+  } else {
+    const double h = static_cast<double>(n1) * q;  // numpy's own virtual index
+    rank = static_cast<std::uint64_t>(h);
+    fraction = h - static_cast<double>(rank);
+  }
+  const std::vector<double>& values = sortedValues();
+  const double below = values[rank];
+  if (fraction == 0) return below;
+  const double above = values[rank + 1];
+  // In long double (64-bit mantissa on x86) the difference of two doubles cannot overflow, and
+  // the answer is rounded to a double once: nearly always the double nearest the exact answer.
+  const long double exact =
+      static_cast<long double>(below) + (static_cast<long double>(above) - below) * fraction;
+  return std::clamp(static_cast<double>(exact), below, above);
+}
+
 double QuantileSketch::collapsedMagnitude() const noexcept {
   double magnitude = 0;
   // A collapsed store's lowest bucket holds magnitudes up to gamma^lo.
@@ -74,6 +160,8 @@ double QuantileSketch::collapsedMagnitude() const noexcept {
 }
 
 void QuantileSketch::clear() noexcept {
+  values_.clear();
+  sorted_ = true;
   count_ = 0;
   zero_count_ = 0;
   min_ = std::numeric_limits<double>::infinity();
@@ -83,7 +171,8 @@ void QuantileSketch::clear() noexcept {
 }
 
 std::size_t QuantileSketch::memoryBytes() const noexcept {
-  return sizeof(*this) + negative_.capacityBytes() + positive_.capacityBytes();
+  return sizeof(*this) + values_.capacity() * sizeof(double) + negative_.capacityBytes() +
+         positive_.capacityBytes();
 }
 
 bool operator==(const QuantileSketch& a, const QuantileSketch& b) noexcept {
@@ -92,11 +181,13 @@ bool operator==(const QuantileSketch& a, const QuantileSketch& b) noexcept {
     return false;
   }
   if (a.count_ != 0 && (a.min_ != b.min_ || a.max_ != b.max_)) return false;
+  if (a.exact()) return a.sortedValues() == b.sortedValues();
   return a.negative_.sameCounts(b.negative_) && a.positive_.sameCounts(b.positive_);
 }
 
 // Snapshot encoding (pipeline/snapshot.h), with n = count():
-//   u64 n; if n > 0: u64 zero count, f64 min, f64 max, then the negative and the positive store.
+//   u64 n; if 0 < n <= kExactLimit (exact mode): the n values, f64 each, ascending;
+//   if n > kExactLimit: u64 zero count, f64 min, f64 max, then the negative and the positive store.
 //   A store: u8 w | (0x80 if collapsed), w the bytes per count (0: empty store, else 1, 2, 4 or
 //   8, the fewest that hold its largest count); if not empty: i32 lo, i32 hi, and the hi - lo + 1
 //   counts of buckets lo..hi, w bytes each.
@@ -106,6 +197,10 @@ bool operator==(const QuantileSketch& a, const QuantileSketch& b) noexcept {
 void QuantileSketch::snapshot(SnapshotWriter& out) const {
   out.put<std::uint64_t>(count_);
   if (count_ == 0) return;
+  if (exact()) {
+    for (const double value : sortedValues()) out.put<double>(value);
+    return;
+  }
   out.put<std::uint64_t>(zero_count_);
   out.put<double>(min_);
   out.put<double>(max_);
@@ -117,6 +212,25 @@ bool QuantileSketch::restore(SnapshotReader& in) {
   clear();
   const auto count = in.get<std::uint64_t>();
   if (count == 0) return in.ok();
+  if (count <= kExactLimit) {
+    bool ok = count * sizeof(double) <= in.remaining();
+    if (ok) values_.reserve(std::max<std::size_t>(4, std::bit_ceil(count)));
+    for (std::uint64_t i = 0; ok && i < count; ++i) {
+      const auto value = in.get<double>();
+      // Finite, as add() takes them, and in order.
+      ok = in.ok() && std::isfinite(value) && (values_.empty() || !(value < values_.back()));
+      values_.push_back(value);
+    }
+    if (!ok) {
+      in.fail();
+      clear();
+      return false;
+    }
+    count_ = count;
+    min_ = values_.front();
+    max_ = values_.back();
+    return true;
+  }
   const auto zero_count = in.get<std::uint64_t>();
   const auto min = in.get<double>();
   const auto max = in.get<double>();

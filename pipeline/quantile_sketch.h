@@ -1,9 +1,18 @@
-// QuantileSketch: a DDSketch (Masson, Rim, Lee, "DDSketch: A Fast and Fully-Mergeable Quantile
-// Sketch with Relative-Error Guarantees", VLDB 2019) with logarithmic buckets, for quantile(x, q)
-// and p50..p999 over a window: one sketch per key per slice, merged when a window fires.
+// QuantileSketch: quantile(x, q), median and p50..p999 over a window: one sketch per key per
+// slice, merged when a window fires. Exact for up to 64 values, a DDSketch (Masson, Rim, Lee,
+// "DDSketch: A Fast and Fully-Mergeable Quantile Sketch with Relative-Error Guarantees", VLDB
+// 2019) with logarithmic buckets beyond.
 //
-// Guarantee. Rank convention: for n values sorted x_0 <= ... <= x_{n-1}, the q-quantile is the
-// lower quantile x_q = x_r with r = floor(q * (n - 1)), computed in double. quantile(q) returns v
+// Exact mode. While count() <= kExactLimit (64) the values themselves are kept, and quantile(q)
+// is numpy's default ('linear', also pandas'): for x_0 <= ... <= x_{n-1} and
+// h = (n - 1) q, x_floor(h) + (h - floor(h)) (x_floor(h)+1 - x_floor(h)). h is split exactly,
+// taking q as the shortest decimal that reads back as it (0.95, not the binary double just
+// below), and the interpolation is rounded to a double once: p95 of {20, 22, 24, 30} is 29.1,
+// where numpy's double arithmetic gives 29.099999999999998. The 65th value moves every value into
+// the buckets, for good (until clear()); a merge stays exact while the total is at most 64.
+//
+// Guarantee past 64 values. Rank convention: the lower quantile x_q = x_r with
+// r = floor(q * (n - 1)), computed in double. quantile(q) returns v
 // with |v - x_q| <= alpha * |x_q| (alpha = relativeAccuracy(), 0.01 by default), up to the
 // rounding of one std::log and one std::exp (a relative excess below 1e-12: a value within that of
 // a bucket boundary may land in the neighbouring bucket), provided x_q is not in a collapsed
@@ -30,11 +39,18 @@
 // within a small absolute error, where folding the most negative values would lose values of
 // unbounded magnitude.
 //
-// Memory. A store holds its counts as one contiguous window of buckets with an offset, sized to
-// the span of the values it has seen (starting at 8 buckets, doubling, at most maxBuckets()), so
-// a sketch of one value is small. add() allocates only when a store's span outgrows its window;
-// clear() keeps the windows, so a cleared sketch reused for similar data does not allocate.
-// add() is noexcept: an allocation failure there ends the process (std::terminate).
+// Memory. Exact mode holds the values in an array grown 4, 8, ..., 64 (at most 512 bytes), in
+// arrival order, sorted when first read (quantile(), snapshot(), ==): add() is then an append,
+// a third of a bucket's cost, and the sort is paid once per result rather than per event (a
+// sorted insertion per value cost as much as the sort, on the per-event path). So the reads,
+// though const, may reorder the array: like every use of a sketch they belong to its owner's
+// thread (pipeline/sketch_pool.h). A
+// store holds its counts as one contiguous window of buckets with an offset, sized to the span
+// of the values it has seen (starting at 8 buckets, doubling, at most maxBuckets()), so a sketch
+// of a few values is small. add() allocates only while the array grows, and when a store's span
+// outgrows its window; clear() keeps the array and the windows, so a cleared sketch reused for
+// similar data does not allocate. add() is noexcept: an allocation failure there ends the
+// process (std::terminate).
 #pragma once
 
 #include <algorithm>
@@ -52,6 +68,7 @@ class QuantileSketch {
  public:
   static constexpr double kDefaultRelativeAccuracy = 0.01;
   static constexpr std::uint32_t kDefaultMaxBuckets = 2048;
+  static constexpr std::size_t kExactLimit = 64;
 
   // relative_accuracy in [1e-6, 1) and max_buckets >= 1, else std::invalid_argument (the config
   // loader is expected to have rejected such values; this only runs when a sketch is built).
@@ -68,6 +85,8 @@ class QuantileSketch {
 
   // Values counted: every add() that returned true, and those of merged sketches.
   std::uint64_t count() const noexcept { return count_; }
+  // Whether the values are kept exactly (count() <= kExactLimit) rather than in buckets.
+  bool exact() const noexcept { return count_ <= kExactLimit; }
   // Exact extremes; NaN when empty.
   double min() const noexcept { return count_ == 0 ? kNaN : min_; }
   double max() const noexcept { return count_ == 0 ? kNaN : max_; }
@@ -75,22 +94,24 @@ class QuantileSketch {
   std::uint32_t maxBuckets() const noexcept { return max_buckets_; }
   // 0 if no bucket was ever collapsed, else the largest magnitude a collapsed bucket may hold.
   double collapsedMagnitude() const noexcept;
-  // Buckets spanned by the two stores, each at most maxBuckets().
+  // Buckets spanned by the two stores, each at most maxBuckets(); 0 in exact mode.
   std::size_t bucketSpan() const noexcept { return negative_.span() + positive_.span(); }
 
-  // Forgets every value and keeps the bucket windows.
+  // Forgets every value and keeps the exact array and the bucket windows.
   void clear() noexcept;
-  // Bytes owned: the object and both windows' capacity.
+  // Bytes owned: the object, the exact array's capacity and both windows'.
   std::size_t memoryBytes() const noexcept;
 
-  // Checkpoints: the counts by bucket, not the memory layout (quantile_sketch.cc has the
-  // encoding). restore() replaces the contents with a snapshot of a sketch of the same parameters;
-  // on input that is corrupt or out of range it returns false and leaves the sketch empty.
+  // Checkpoints: the values in exact mode, else the counts by bucket, not the memory layout
+  // (quantile_sketch.cc has the encoding). restore() replaces the contents with a snapshot of a
+  // sketch of the same parameters; on input that is corrupt or out of range it returns false and
+  // leaves the sketch empty.
   void snapshot(SnapshotWriter& out) const;
   bool restore(SnapshotReader& in);
 
-  // Same parameters, same count, extremes and zero count, and the same count in every bucket,
-  // whatever the windows' offsets and capacities: the sketches answer every quantile alike.
+  // Same parameters, same count and extremes, and the same values (exact mode) or the same zero
+  // count and count in every bucket, whatever the windows' offsets and capacities: the sketches
+  // answer every quantile alike.
   friend bool operator==(const QuantileSketch& a, const QuantileSketch& b) noexcept;
 
  private:
@@ -160,6 +181,23 @@ class QuantileSketch {
   // Values of smaller magnitude count as zero: below it gamma^i loses precision (subnormals).
   static constexpr double kMinIndexable = std::numeric_limits<double>::min();
 
+  // Exact mode: appends `value` (count_ < kExactLimit).
+  void addExact(double value) noexcept;
+  // Exact mode: the values, ascending.
+  const std::vector<double>& sortedValues() const noexcept;
+  // Leaves exact mode: counts every kept value in the buckets and empties the array.
+  void toBuckets() noexcept;
+  // Counts `value` (finite) in the buckets or as zero; count_ and the extremes are the caller's.
+  void addToBuckets(double value) noexcept {
+    const double magnitude = std::fabs(value);
+    if (magnitude < kMinIndexable) {
+      ++zero_count_;
+    } else {
+      (value > 0 ? positive_ : negative_).add(indexOf(magnitude), 1, max_buckets_);
+    }
+  }
+  double exactQuantile(double q) const noexcept;
+
   std::int32_t indexOf(double magnitude) const noexcept {
     return static_cast<std::int32_t>(std::ceil(std::log(magnitude) * multiplier_));
   }
@@ -176,6 +214,8 @@ class QuantileSketch {
   std::uint64_t zero_count_ = 0;
   double min_ = std::numeric_limits<double>::infinity();
   double max_ = -std::numeric_limits<double>::infinity();
+  mutable std::vector<double> values_;  // exact mode: every value; ascending if sorted_
+  mutable bool sorted_ = true;
   Store negative_;  // by |x|
   Store positive_;
 };
@@ -184,14 +224,15 @@ inline bool QuantileSketch::add(double value) noexcept {
   const double magnitude = std::fabs(value);
   // False for NaN as well as for infinities.
   if (!(magnitude <= std::numeric_limits<double>::max())) return false;
-  ++count_;
   min_ = std::min(min_, value);
   max_ = std::max(max_, value);
-  if (magnitude < kMinIndexable) {
-    ++zero_count_;
+  if (count_ < kExactLimit) {
+    addExact(value);
   } else {
-    (value > 0 ? positive_ : negative_).add(indexOf(magnitude), 1, max_buckets_);
+    if (count_ == kExactLimit) toBuckets();
+    addToBuckets(value);
   }
+  ++count_;
   return true;
 }
 

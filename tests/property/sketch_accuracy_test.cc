@@ -1,8 +1,9 @@
 // Accuracy of the window sketches against brute-force references, with fixed seeds:
 // QuantileSketch against sorting on uniform, exponential, Pareto, lognormal and normal data, whole
-// and merged from random slices; DistinctCounter against the true number of distinct values from
-// 10^3 to 10^7, its bias over many seeds, its merges, and with the daemon's own hashKey();
-// TopK against exact counts on Zipf data, whole and merged. Each test prints the errors it saw.
+// and merged from random slices, and from 1 to 64 values against numpy's linear interpolation;
+// DistinctCounter against the true number of distinct values from 10^3 to 10^7, its bias over many
+// seeds, its merges, and with the daemon's own hashKey(); TopK against exact counts on Zipf data,
+// whole and merged. Each test prints the errors it saw.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -84,6 +85,73 @@ TEST_P(QuantileAccuracyTest, RelativeErrorWithinAlphaWholeAndMerged) {
       "[ measured ] %s n=%d: max relative error %.5f at the 6 quantiles, %.5f over q=k/1000"
       " (bound %.2f); %zu buckets, %zu bytes\n",
       d.name, d.n, worst, worst_sweep, kAlpha, whole.bucketSpan(), whole.memoryBytes());
+}
+
+// numpy.quantile(sorted, q), method 'linear', computed as numpy does in doubles; `scale` is the
+// larger magnitude of the two values it interpolates between.
+double numpyLinear(const std::vector<double>& sorted, double q, double& scale) {
+  const double h = static_cast<double>(sorted.size() - 1) * q;
+  const auto r = static_cast<std::size_t>(h);
+  const double a = sorted[r];
+  const double b = sorted[std::min(r + 1, sorted.size() - 1)];
+  const double t = h - static_cast<double>(r);
+  scale = std::max(std::fabs(a), std::fabs(b));
+  return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
+}
+
+// The first 64 values are answered as numpy does (up to its rounding), the next ones within
+// alpha of the lower quantile: values added one at a time and merged from slices of 1 to 9.
+TEST_P(QuantileAccuracyTest, NumpyLinearUpTo64ThenWithinAlpha) {
+  const Distribution& d = GetParam();
+  std::mt19937_64 rng(20240917);
+  std::uniform_int_distribution<int> slice(1, 9);
+  std::vector<double> values;
+  QuantileSketch whole;
+  QuantileSketch merged;
+  QuantileSketch part;
+  std::size_t part_size = slice(rng);
+  double worst_exact = 0;  // |got - numpy| / scale
+  double worst_bucketed = 0;
+  // Of the bucketed answers from numpy's, relative: past 64 the rank convention is the lower
+  // quantile's, which for small q of data near 0 is far from the interpolation.
+  double largest_gap = 0;
+  for (std::size_t n = 1; n <= 1000; ++n) {
+    values.push_back(d.draw(rng));
+    whole.add(values.back());
+    part.add(values.back());
+    if (part.count() == part_size || n == 1000) {
+      merged.merge(part);
+      part.clear();
+      part_size = slice(rng);
+    }
+    if (n > 200 && n % 100 != 0) continue;
+    std::vector<double> sorted = values;
+    std::sort(sorted.begin(), sorted.end());
+    const QuantileSketch& sketch = n % 2 == 0 && merged.count() == n ? merged : whole;
+    for (int i = 0; i <= 100; ++i) {
+      const double q = i / 100.0;
+      double scale;
+      const double numpy = numpyLinear(sorted, q, scale);
+      const double got = sketch.quantile(q);
+      if (n <= QuantileSketch::kExactLimit) {
+        ASSERT_TRUE(sketch.exact());
+        const double error = scale == 0 ? std::fabs(got - numpy) : std::fabs(got - numpy) / scale;
+        EXPECT_LE(error, 1e-13) << d.name << " n=" << n << " q=" << q;
+        worst_exact = std::max(worst_exact, error);
+      } else {
+        const double error = relativeError(sketch, sorted, q);
+        EXPECT_LE(error, kAlpha + kRounding) << d.name << " n=" << n << " q=" << q;
+        worst_bucketed = std::max(worst_bucketed, error);
+        largest_gap = std::max(largest_gap, std::fabs(got - numpy) / std::fabs(numpy));
+      }
+    }
+  }
+  EXPECT_TRUE(merged == whole);
+  std::printf(
+      "[ measured ] %s, 1 to 64 values: largest difference from numpy %.2g of the values' "
+      "magnitude; 65 to 1000: largest relative error %.5f from the lower quantile, %.5f from "
+      "numpy's interpolation\n",
+      d.name, worst_exact, worst_bucketed, largest_gap);
 }
 
 INSTANTIATE_TEST_SUITE_P(

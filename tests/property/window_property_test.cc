@@ -3,7 +3,8 @@
 // and watermarks; the references keep every raw event and recompute every window and every
 // aggregate from them. The sketch aggregates are checked against their guarantees:
 // count_distinct and top_k exactly (a window holds at most 60 distinct values, which both count
-// exactly), quantile within the sketch's relative accuracy of the exact lower quantile.
+// exactly), quantile as numpy's linear interpolation up to 64 values and within the sketch's
+// relative accuracy of the exact lower quantile beyond.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -228,7 +229,10 @@ Case makeCase(std::uint64_t seed) {
     pipeline.aggregates.push_back(randomAggregate(k, fields, rng));
   }
   c.config.pipelines.push_back(pipeline);
-  c.keys = static_cast<int>(uniform(1, 50));
+  // Crowded cases: one or two keys and twenty times the events per window, so that quantiles see
+  // more than 64 values and the sketch answers past its exact mode.
+  const bool crowded = chance(0.25);
+  c.keys = static_cast<int>(crowded ? uniform(1, 2) : uniform(1, 50));
   if (chance(0.25)) c.config.pipelines[0].max_keys = uniform(1, c.keys);
   c.config.pipelines[0].emit_updates = chance(0.3);
   c.plan = compilePipeline(c.config, 0);
@@ -243,12 +247,12 @@ Case makeCase(std::uint64_t seed) {
   // Distinct values of a category field: with both types at most 60, so that count_distinct
   // (exact to 64) and top_k (64 counters or more) are exact.
   const int categories = static_cast<int>(uniform(1, 30));
-  const auto events = static_cast<std::size_t>(uniform(1, 1200));
+  const auto events = static_cast<std::size_t>(crowded ? uniform(1000, 4000) : uniform(1, 1200));
   std::int64_t clock = uniform(-60 * size, 60 * size);
   std::int64_t max_time = kMinTime;
   std::int64_t watermark = kMinTime;
   for (std::size_t i = 0; i < events; ++i) {
-    clock += uniform(0, 2) * uniform(0, unit);
+    if (!crowded || chance(0.05)) clock += uniform(0, 2) * uniform(0, unit);
     Event e;
     e.time = clock - (chance(0.5) ? 0 : uniform(0, max_disorder));
     e.key = static_cast<int>(uniform(0, c.keys - 1));
@@ -290,7 +294,9 @@ std::int64_t closeTime(const PipelinePlan& p, std::int64_t start) {
 // One aggregate's result: a number or null, or for top_k the JSON of its result.
 struct Value {
   std::optional<double> number;
-  std::string json{};  // top_k only: "[[item,count],...]" or "null"
+  std::string json{};                 // top_k only: "[[item,count],...]" or "null"
+  std::optional<double> within = {};  // a reference quantile of at most 64 values: the rounding
+                                      // it may differ by
 };
 using Values = std::vector<Value>;
 
@@ -365,11 +371,19 @@ Value aggregate(const config::AggregateSpec& spec, const std::vector<const Event
       const double variance = squares / static_cast<double>(n - 1);
       return {spec.kind == AggregateKind::kVariance ? variance : std::sqrt(variance)};
     }
-    // The lower quantile, with the sketch's rank convention (pipeline/quantile_sketch.h).
+    // Up to 64 values numpy's linear interpolation, as numpy computes it; beyond, the lower
+    // quantile, with the sketch's rank convention (pipeline/quantile_sketch.h).
     case AggregateKind::kQuantile: {
       if (n == 0) return {};
       std::sort(values.begin(), values.end());
-      return {values[static_cast<std::size_t>(spec.quantile * static_cast<double>(n - 1))]};
+      const double h = spec.quantile * static_cast<double>(n - 1);
+      const auto r = static_cast<std::size_t>(h);
+      if (n > QuantileSketch::kExactLimit) return {values[r]};
+      const double a = values[r];
+      const double b = values[std::min(r + 1, n - 1)];
+      const double t = h - static_cast<double>(r);
+      const double numpy = t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
+      return {numpy, "", 1e-12 * std::max(std::abs(a), std::abs(b))};
     }
     case AggregateKind::kCountDistinct: {
       std::set<std::string> distinct;
@@ -421,6 +435,7 @@ struct Coverage {
   // Non-trivial sketch results: a quantile of several values, a top_k or count_distinct of
   // several distinct ones, in a window of merged slices or an update.
   std::size_t quantiles = 0;
+  std::size_t bucketed_quantiles = 0;  // of those, of more than 64 values: the DDSketch's answer
   std::size_t distinct_counts = 0;
   std::size_t top_ks = 0;
 };
@@ -622,6 +637,9 @@ void expectSameValue(AggregateKind kind, const Value& expected, const Value& act
       kind == AggregateKind::kStddev || kind == AggregateKind::kVariance) {
     EXPECT_LE(std::abs(want - got), 1e-9 * std::max(1.0, std::abs(want)))
         << where << " expected " << want << " got " << got;
+  } else if (kind == AggregateKind::kQuantile && expected.within) {
+    EXPECT_LE(std::abs(want - got), *expected.within)
+        << where << " expected " << want << " got " << got;
   } else if (kind == AggregateKind::kQuantile) {
     // The sketch's guarantee, up to the rounding of a log and an exp.
     EXPECT_LE(std::abs(want - got),
@@ -637,6 +655,7 @@ void sketchCoverage(const PipelinePlan& plan, const Values& values, Coverage& co
     switch (plan.aggregates[k].kind) {
       case AggregateKind::kQuantile:
         coverage.quantiles += values[k].number.has_value();
+        coverage.bucketed_quantiles += values[k].number && !values[k].within;
         break;
       case AggregateKind::kCountDistinct:
         coverage.distinct_counts += values[k].number > 1;
@@ -777,17 +796,18 @@ TEST(WindowPropertyTest, MatchesBruteForceReference) {
   EXPECT_GT(coverage.refused, 1000u);
   EXPECT_GT(coverage.updates, 1000u);
   EXPECT_GT(coverage.quantiles, 10'000u);
+  EXPECT_GT(coverage.bucketed_quantiles, 100u);
   EXPECT_GT(coverage.distinct_counts, 5'000u);
   EXPECT_GT(coverage.top_ks, 5'000u);
   std::printf(
       "coverage: %zu results (%zu by watermark, %zu partial, %zu of merged slices), "
       "%zu late events, %zu partly late, %zu refused past max_keys, %zu updates, %zu hopping "
-      "cases of %d; of merged slices or updates: %zu quantiles, %zu distinct counts > 1, %zu "
-      "top_k of several items\n",
+      "cases of %d; of merged slices or updates: %zu quantiles (%zu of more than 64 values), "
+      "%zu distinct counts > 1, %zu top_k of several items\n",
       coverage.results, coverage.by_watermark, coverage.partial, coverage.merged_results,
       coverage.late, coverage.partly_late, coverage.refused, coverage.updates,
-      coverage.hopping_cases, kCases, coverage.quantiles, coverage.distinct_counts,
-      coverage.top_ks);
+      coverage.hopping_cases, kCases, coverage.quantiles, coverage.bucketed_quantiles,
+      coverage.distinct_counts, coverage.top_ks);
 }
 
 // ---- session windows ----

@@ -168,9 +168,10 @@ inline std::string topKJson(const RefState& state, int k) {
 }
 
 // Compares one result's values with the reference state: counts as integers, sum and avg to 1e-9
-// relative, min/max/first/last exactly (they are input values, which round-trip), quantiles within
-// the sketch's 1% of the exact lower quantile, count_distinct and top_k exactly (tests keep to
-// fewer distinct items than either counts exactly); null where no non-null value arrived.
+// relative, min/max/first/last exactly (they are input values, which round-trip), quantiles of up
+// to 64 values as numpy's linear interpolation and of more within the sketch's 1% of the exact
+// lower quantile, count_distinct and top_k exactly (tests keep to fewer distinct items than either
+// counts exactly); null where no non-null value arrived.
 inline void expectValuesMatch(const Result& got, const RefState& want,
                               const std::vector<AggregateSpec>& aggregates) {
   SCOPED_TRACE(got.topic + " " + got.payload);
@@ -207,14 +208,24 @@ inline void expectValuesMatch(const Result& got, const RefState& want,
       case Agg::kCountDistinct:
       case Agg::kTopK:
         break;
-      // The lower quantile, with the sketch's rank convention (pipeline/quantile_sketch.h).
+      // Up to 64 values numpy's linear interpolation (up to numpy's rounding), beyond that the
+      // lower quantile within 1%, with the sketch's rank convention (pipeline/quantile_sketch.h).
       case Agg::kQuantile: {
         std::vector<double> sorted = want.values;
         std::sort(sorted.begin(), sorted.end());
-        const double x =
-            sorted[static_cast<std::size_t>(a.q * static_cast<double>(sorted.size() - 1))];
-        EXPECT_LE(std::abs(v.number - x), 0.01 * (1 + 1e-9) * std::abs(x))
-            << a.name << " expected " << x << " got " << v.number;
+        const double h = a.q * static_cast<double>(sorted.size() - 1);
+        const auto r = static_cast<std::size_t>(h);
+        const double x = sorted[r];
+        if (sorted.size() <= 64) {
+          const double y = sorted[std::min(r + 1, sorted.size() - 1)];
+          const double t = h - static_cast<double>(r);
+          const double numpy = t >= 0.5 ? y - (y - x) * (1 - t) : x + (y - x) * t;
+          EXPECT_LE(std::abs(v.number - numpy), 1e-12 * std::max(std::abs(x), std::abs(y)))
+              << a.name << " expected " << numpy << " got " << v.number;
+        } else {
+          EXPECT_LE(std::abs(v.number - x), 0.01 * (1 + 1e-9) * std::abs(x))
+              << a.name << " expected " << x << " got " << v.number;
+        }
         break;
       }
       case Agg::kSum:

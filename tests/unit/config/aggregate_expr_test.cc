@@ -73,7 +73,7 @@ TEST(ParseAggregate, Quantiles) {
   EXPECT_EQ(parse("quantile(x, 1)").quantile, 1);
   EXPECT_EQ(parse("quantile(x, .5)").quantile, 0.5);
   const std::pair<const char*, double> shorthands[] = {
-      {"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
+      {"median", 0.5}, {"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
   for (const auto& [name, q] : shorthands) {
     const AggregateSpec spec = parse(std::string(name) + "(latency_ms)");
     EXPECT_EQ(spec.kind, AggregateKind::kQuantile) << name;
@@ -83,6 +83,8 @@ TEST(ParseAggregate, Quantiles) {
   // An expression argument is a number, as for the other numeric aggregates.
   EXPECT_TRUE(parse("p99(end - start)").argument.has_value());
   EXPECT_EQ(errorOf("p99('x')"), "\"p99('x')\": expected a number, got string 'x'");
+  EXPECT_EQ(errorOf("median(x, 0.5)"),
+            "\"median(x, 0.5)\": median takes exactly one field or expression, e.g. median(value)");
 }
 
 TEST(ParseAggregate, QuantileErrors) {
@@ -129,13 +131,14 @@ TEST(ParseAggregate, CountDistinctAndTopK) {
 
 const std::string kFunctionList =
     "functions: count, sum, min, max, avg, first, last, stddev, variance, count_if, quantile, "
-    "p50, p90, p95, p99, p999, count_distinct, top_k";
+    "median, p50, p90, p95, p99, p999, count_distinct, top_k";
 
 TEST(ParseAggregate, UnknownFunction) {
   EXPECT_EQ(errorOf("summ(x)"), "unknown function \"summ\" (did you mean \"sum\"?)");
   EXPECT_EQ(errorOf("average(x)"), "unknown function \"average\" (" + kFunctionList + ")");
   EXPECT_EQ(errorOf("SUM(x)"), "unknown function \"SUM\" (" + kFunctionList + ")");
   EXPECT_EQ(errorOf("p98(x)"), "unknown function \"p98\" (did you mean \"p90\"?)");
+  EXPECT_EQ(errorOf("medain(x)"), "unknown function \"medain\" (did you mean \"median\"?)");
 }
 
 TEST(ParseAggregate, WrongArity) {

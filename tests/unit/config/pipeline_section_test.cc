@@ -183,7 +183,7 @@ pipelines:
     window: { tumbling: 1s }
     aggregates:
       a: summ(value)
-      b: median(value)
+      b: geomean(value)
       c: count(value)
       d: sum()
       e: avg(value, ts)
@@ -196,9 +196,9 @@ pipelines:
       ElementsAre(
           "t.yaml:7:10: pipelines.p.aggregates.a: unknown function \"summ\" (did you mean "
           "\"sum\"?)",
-          "t.yaml:8:10: pipelines.p.aggregates.b: unknown function \"median\" (functions: count, "
-          "sum, min, max, avg, first, last, stddev, variance, count_if, quantile, p50, p90, p95, "
-          "p99, p999, count_distinct, top_k)",
+          "t.yaml:8:10: pipelines.p.aggregates.b: unknown function \"geomean\" (functions: "
+          "count, sum, min, max, avg, first, last, stddev, variance, count_if, quantile, median, "
+          "p50, p90, p95, p99, p999, count_distinct, top_k)",
           "t.yaml:9:10: pipelines.p.aggregates.c: \"count(value)\": count takes no argument (use "
           "count())",
           "t.yaml:10:10: pipelines.p.aggregates.d: \"sum()\": sum takes exactly one field or "

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -91,6 +93,25 @@ TEST(CheckpointFile, AnotherConfigurationIsIncompatible) {
   const CheckpointRead read = decodeCheckpoint(encodeCheckpoint(data), data.fingerprint + 1);
   EXPECT_EQ(read.status, Status::kIncompatible);
   EXPECT_NE(read.message.find("other pipelines"), std::string::npos) << read.message;
+}
+
+// A file of another format version, with a checksum that matches, is refused for its version:
+// version 1 files hold quantile sketches without their exact values.
+TEST(CheckpointFile, AnotherFormatVersionIsIncompatible) {
+  std::mt19937_64 random(5);
+  const CheckpointData data = sample(random);
+  for (const std::uint32_t version : {1u, kCheckpointVersion + 1}) {
+    std::string file = encodeCheckpoint(data);
+    file.resize(file.size() - sizeof(std::uint64_t));
+    std::memcpy(file.data() + 8, &version, sizeof version);  // after "RIVULETC"
+    const std::uint64_t checksum = checkpointChecksum(file);
+    file.append(reinterpret_cast<const char*>(&checksum), sizeof checksum);
+    const CheckpointRead read = decodeCheckpoint(file, data.fingerprint);
+    EXPECT_EQ(read.status, Status::kIncompatible) << version;
+    EXPECT_EQ(read.message, "format version " + std::to_string(version) + ", this rivuletd reads " +
+                                std::to_string(kCheckpointVersion));
+  }
+  EXPECT_EQ(kCheckpointVersion, 2u);
 }
 
 class CheckpointDir : public ::testing::Test {

@@ -1,4 +1,5 @@
-// Aggregates: every function's init/update/merge/writeJson, nulls, ties of first/last in time.
+// Aggregates: every function's init/update/merge/writeJson, nulls, ties of first/last in time,
+// numbers as users read them and exact quantiles of a few values in the payload.
 #include "pipeline/aggregate.h"
 
 #include <gtest/gtest.h>
@@ -222,6 +223,49 @@ TEST(AggregateTest, JsonFollowsConfigOrderWithEscapedNames) {
   aggregates.writeJson(state.data(), sketches, writer);
   EXPECT_EQ(out, R"({"trades":2,"volume":120.5,"low":null,"say \"hi\"\n":null,"avg":60.25,)"
                  R"("first":20.5,"high":null})");
+}
+
+// Issue 16, part 4: integral values print as integers (47000000, not 4.7e+07), the same field
+// the same way whatever its magnitude below 1e21; fractions in plain notation from 1e-6.
+TEST(AggregateTest, NumbersPrintAsUsersReadThem) {
+  const OneAggregate sum(AggregateKind::kSum);
+  EXPECT_EQ(sum.json(sum.of({{1, 20'000'000}, {2, 27'000'000}})), R"({"x":47000000})");
+  EXPECT_EQ(sum.json(sum.of({{1, 1.7e9}})), R"({"x":1700000000})");
+  EXPECT_EQ(sum.json(sum.of({{1, 1'700'000'000}, {2, 12}})), R"({"x":1700000012})");
+  EXPECT_EQ(sum.json(sum.of({{1, 6e20}, {2, 6e20}})), R"({"x":1.2e+21})");
+  const OneAggregate max(AggregateKind::kMax);
+  EXPECT_EQ(max.json(max.of({{1, 1e20}})), R"({"x":100000000000000000000})");
+  EXPECT_EQ(max.json(max.of({{1, -0.0}})), R"({"x":0})");
+  const OneAggregate avg(AggregateKind::kAvg);
+  EXPECT_EQ(avg.json(avg.of({{1, 0.000001}, {2, 0.000002}})), R"({"x":0.0000015})");
+  EXPECT_EQ(avg.json(avg.of({{1, 1e-7}})), R"({"x":1e-7})");
+}
+
+// Issue 16, part 5, literally: p95 of {10, 12} is 11.9 and of {20, 22, 24, 30} 29.1, as numpy
+// and pandas say; median is p50.
+TEST(AggregateTest, QuantilesOfAFewValuesAreExactInThePayload) {
+  std::vector<AggregateSpec> specs = {{"p95", AggregateKind::kQuantile, "v"},
+                                      {"median", AggregateKind::kQuantile, "v"},
+                                      {"p99", AggregateKind::kQuantile, "v"}};
+  specs[0].quantile = 0.95;
+  specs[1].quantile = 0.5;
+  specs[2].quantile = 0.99;
+  const std::vector<int> index = {0, 0, 0};
+  const Aggregates aggregates(specs, index);
+  SketchPool sketches(aggregates);
+  const auto json = [&](std::initializer_list<double> values) {
+    std::vector<Word> state(aggregates.words());
+    aggregates.init(state.data());
+    for (const double v : values) aggregates.update(state.data(), 1, &v, sketches);
+    std::string out;
+    JsonWriter writer(out);
+    aggregates.writeJson(state.data(), sketches, writer);
+    aggregates.release(state.data(), sketches);
+    return out;
+  };
+  EXPECT_EQ(json({10, 12}), R"({"p95":11.9,"median":11,"p99":11.98})");
+  EXPECT_EQ(json({20, 22, 24, 30}), R"({"p95":29.1,"median":23,"p99":29.82})");
+  EXPECT_EQ(json({}), R"({"p95":null,"median":null,"p99":null})");
 }
 
 }  // namespace

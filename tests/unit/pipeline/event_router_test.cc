@@ -393,8 +393,9 @@ TEST(EventRouter, ExpressionKeyPartsAreTypedValues) {
                                           {KeyPartType::kBool, "false"}}));
 }
 
-// A computed number has one text whatever the input spelled: integers up to 2^53 as integers,
-// -0 as 0, anything else in the shortest form that reads back as the same double.
+// A computed number has one text whatever the input spelled, the one results print
+// (pipeline/number_text.h): integral values below 1e21 as integers, -0 as 0, anything else in the
+// shortest form that reads back as the same double, with an exponent only below 1e-6 or from 1e21.
 TEST(EventRouter, ExpressionNumberKeyIsCanonical) {
   Router r({countByParts("p", {named("v", "x * 1")})}, 1);
   const std::pair<FieldValue, std::string> cases[] = {
@@ -405,12 +406,14 @@ TEST(EventRouter, ExpressionNumberKeyIsCanonical) {
       {num(0.25, "0.25"), "0.25"},
       {num(-187.3, "-187.3"), "-187.3"},
       {num(0.1 + 0.2, "0.30000000000000004"), "0.30000000000000004"},
-      {num(1.5e-7, "1.5e-7"), "1.5e-07"},
+      {num(1.5e-7, "1.5e-7"), "1.5e-7"},
+      {num(1e-6, "1e-6"), "0.000001"},
       {num(1e15, "1e15"), "1000000000000000"},
       {num(9007199254740992.0, "9007199254740992"), "9007199254740992"},
       {num(-9007199254740992.0, "-9007199254740992"), "-9007199254740992"},
       {num(9007199254740994.0, "9007199254740994"), "9007199254740994"},
-      {num(1e20, "1e20"), "1e+20"},
+      {num(1e20, "1e20"), "100000000000000000000"},
+      {num(1e21, "1e21"), "1e+21"},
       {num(-1.7976931348623157e308, "-1.7976931348623157e308"), "-1.7976931348623157e+308"},
   };
   for (const auto& [x, text] : cases)

@@ -1,5 +1,7 @@
-// QuantileSketch: empty and single-value answers, NaN and infinities, signs and zero, the error
-// bound at every rank, merges equal to one sketch, collapsing, clear and reuse, bounded memory.
+// QuantileSketch: empty and single-value answers, NaN and infinities, exact mode against a
+// brute-force numpy 'linear' reference for every count up to 64 (and the issue's examples), the
+// change to buckets past 64, signs and zero, the error bound at every rank, merges equal to one
+// sketch, collapsing, clear and reuse, bounded memory.
 #include "pipeline/quantile_sketch.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +15,7 @@
 #include <new>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "tests/unit/pipeline/allocation_counter.h"
@@ -24,7 +27,7 @@ constexpr double kAlpha = QuantileSketch::kDefaultRelativeAccuracy;
 // One std::log's rounding may put a value on a bucket boundary into its neighbour.
 constexpr double kRounding = 1e-12;
 
-// The lower q-quantile of `sorted`, with the sketch's rank convention.
+// The lower q-quantile of `sorted`, with the rank convention of the sketch past kExactLimit.
 double exactQuantile(const std::vector<double>& sorted, double q) {
   return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1))];
 }
@@ -47,6 +50,25 @@ void expectWithinBoundAtEveryRank(const QuantileSketch& sketch, std::vector<doub
   }
 }
 
+// Splits `values` in two at every point and merges the halves both ways: a merge of at most 64
+// values stays exact and equals one sketch fed them all.
+void expectMergeEqualsOneSketchForAllSplits(const std::vector<double>& values) {
+  QuantileSketch whole;
+  for (double v : values) whole.add(v);
+  for (std::size_t split = 0; split <= values.size(); ++split) {
+    QuantileSketch a;
+    QuantileSketch b;
+    for (std::size_t i = 0; i < values.size(); ++i) (i < split ? a : b).add(values[i]);
+    QuantileSketch ab = a;
+    ab.merge(b);
+    b.merge(a);
+    EXPECT_TRUE(ab == whole) << split;
+    EXPECT_TRUE(b == whole) << split;
+    EXPECT_EQ(ab.exact(), whole.exact());
+    for (double q : {0.0, 0.3, 0.5, 0.95, 1.0}) EXPECT_EQ(ab.quantile(q), whole.quantile(q));
+  }
+}
+
 TEST(QuantileSketchTest, EmptySketchAnswersNaNAndOwnsNoBuffer) {
   QuantileSketch sketch;
   EXPECT_EQ(sketch.count(), 0u);
@@ -64,9 +86,157 @@ TEST(QuantileSketchTest, SingleValueIsEveryQuantileAndSmall) {
   EXPECT_TRUE(sketch.add(42.5));
   EXPECT_EQ(sketch.count(), 1u);
   for (double q : {0.0, 0.01, 0.5, 0.99, 1.0}) EXPECT_EQ(sketch.quantile(q), 42.5) << q;
-  EXPECT_EQ(sketch.bucketSpan(), 1u);
-  // One window of 8 buckets, not maxBuckets().
-  EXPECT_LE(sketch.memoryBytes(), sizeof(QuantileSketch) + 8 * sizeof(std::uint64_t));
+  EXPECT_TRUE(sketch.exact());
+  EXPECT_EQ(sketch.bucketSpan(), 0u);
+  // An array of 4 values, not 64, and no bucket window.
+  EXPECT_EQ(sketch.memoryBytes(), sizeof(QuantileSketch) + 4 * sizeof(double));
+}
+
+// numpy.quantile(values, q) with its default method 'linear', as numpy computes it in doubles
+// (virtual index (n - 1) q, then its two-sided lerp).
+double numpyLinear(const std::vector<double>& sorted, double q) {
+  const double h = static_cast<double>(sorted.size() - 1) * q;
+  const double below = std::floor(h);
+  const auto r = static_cast<std::size_t>(below);
+  const double t = h - below;
+  const double a = sorted[r];
+  const double b = sorted[std::min(r + 1, sorted.size() - 1)];
+  const double diff = b - a;
+  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+}
+
+TEST(QuantileSketchTest, IssueExamplesAreExact) {
+  QuantileSketch two;
+  for (double v : {12.0, 10.0}) two.add(v);
+  EXPECT_EQ(two.quantile(0.95), 11.9);
+  QuantileSketch four;
+  for (double v : {30.0, 20.0, 24.0, 22.0}) four.add(v);
+  EXPECT_EQ(four.quantile(0.95), 29.1);  // numpy's doubles give 29.099999999999998
+  EXPECT_EQ(four.quantile(0.5), 23);
+  EXPECT_EQ(four.quantile(0), 20);
+  EXPECT_EQ(four.quantile(1), 30);
+}
+
+// Every count from 1 to 64, values of many kinds (repeats, both signs, zeros, 300 decades), many
+// q: the answer is numpy's up to numpy's own rounding, and exactly a value when h is a rank.
+TEST(QuantileSketchTest, ExactModeIsNumpyLinearForEveryCountUpTo64) {
+  std::mt19937_64 rng(23);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::uniform_int_distribution<int> small(-5, 5);
+  std::uniform_int_distribution<int> exponent(-300, 300);
+  std::vector<double> qs = {0, 0.5, 0.9, 0.95, 0.99, 0.999, 1, 0.25, 0.75, 1e-9, 1 - 1e-12};
+  for (int i = 0; i < 40; ++i) qs.push_back(unit(rng));
+  int checked = 0;
+  for (std::size_t n = 1; n <= QuantileSketch::kExactLimit; ++n) {
+    for (int kind = 0; kind < 4; ++kind) {
+      std::vector<double> values;
+      for (std::size_t i = 0; i < n; ++i) {
+        switch (kind) {
+          case 0:
+            values.push_back(small(rng));  // many repeats
+            break;
+          case 1:
+            values.push_back(1000 * (unit(rng) - 0.3));
+            break;
+          case 2:
+            values.push_back((i % 2 ? -1 : 1) * std::pow(10.0, exponent(rng)));
+            break;
+          default:
+            values.push_back(i % 5 == 0 ? 0.0 : std::ldexp(unit(rng), exponent(rng) / 3));
+        }
+      }
+      QuantileSketch sketch;
+      for (double v : values) ASSERT_TRUE(sketch.add(v));
+      ASSERT_TRUE(sketch.exact());
+      EXPECT_EQ(sketch.bucketSpan(), 0u);
+      std::sort(values.begin(), values.end());
+      for (double q : qs) {
+        const double want = numpyLinear(values, q);
+        const double got = sketch.quantile(q);
+        const double h = static_cast<double>(n - 1) * q;
+        const auto r = static_cast<std::size_t>(h);
+        const double scale =
+            std::max(std::fabs(values[r]), std::fabs(values[std::min(r + 1, n - 1)]));
+        if (h == std::floor(h)) {
+          EXPECT_EQ(got, values[r]) << "n=" << n << " q=" << q;
+        } else {
+          EXPECT_LE(std::fabs(got - want), 1e-13 * scale) << "n=" << n << " q=" << q;
+        }
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 64 * 4 * static_cast<int>(qs.size()));
+}
+
+// Integers and percentiles (q = k / 100), as latencies in ms are: the answer is the double
+// nearest the exact decimal, so it prints as that decimal (29.1, not 29.099999999999998).
+TEST(QuantileSketchTest, PercentilesOfIntegersAreTheNearestDouble) {
+  std::mt19937_64 rng(29);
+  std::uniform_int_distribution<long long> value(-2000, 5000);
+  for (int round = 0; round < 400; ++round) {
+    const std::size_t n = 1 + round % QuantileSketch::kExactLimit;
+    std::vector<long long> values;
+    QuantileSketch sketch;
+    for (std::size_t i = 0; i < n; ++i) {
+      values.push_back(value(rng));
+      sketch.add(static_cast<double>(values.back()));
+    }
+    std::sort(values.begin(), values.end());
+    for (long long k = 0; k <= 100; ++k) {
+      // h = (n - 1) k / 100; the answer is (100 a + (b - a) (h100 % 100)) / 100, in decimal.
+      const long long h100 = static_cast<long long>(n - 1) * k;
+      const long long a = values[h100 / 100];
+      const long long b = values[std::min<std::size_t>(h100 / 100 + 1, n - 1)];
+      const long long hundredths = 100 * a + (b - a) * (h100 % 100);
+      const std::string decimal = std::to_string(hundredths) + "e-2";
+      ASSERT_EQ(sketch.quantile(static_cast<double>(k) / 100),
+                std::strtod(decimal.c_str(), nullptr))
+          << "n=" << n << " k=" << k << " want " << decimal;
+    }
+  }
+}
+
+// Past 64 values the buckets answer, within the bound of the lower quantile, from the 65th on.
+TEST(QuantileSketchTest, BucketsTakeOverPast64WithinTheBound) {
+  std::mt19937_64 rng(31);
+  std::lognormal_distribution<double> dist(3, 1);
+  std::vector<double> values;
+  QuantileSketch sketch;
+  for (std::size_t n = 1; n <= 300; ++n) {
+    values.push_back(n % 7 == 0 ? -dist(rng) : dist(rng));
+    sketch.add(values.back());
+    ASSERT_EQ(sketch.exact(), n <= QuantileSketch::kExactLimit) << n;
+    ASSERT_EQ(sketch.bucketSpan() > 0, n > QuantileSketch::kExactLimit) << n;
+    if (n > QuantileSketch::kExactLimit) expectWithinBoundAtEveryRank(sketch, values);
+  }
+  // The same values merged from small exact sketches give the same buckets.
+  QuantileSketch merged;
+  for (std::size_t i = 0; i < values.size(); i += 10) {
+    QuantileSketch part;
+    for (std::size_t j = i; j < std::min(values.size(), i + 10); ++j) part.add(values[j]);
+    merged.merge(part);
+  }
+  EXPECT_TRUE(merged == sketch);
+}
+
+TEST(QuantileSketchTest, ExactMergesStayExactUpTo64) {
+  std::mt19937_64 rng(37);
+  std::normal_distribution<double> dist(0, 50);
+  std::vector<double> values;
+  for (int i = 0; i < 64; ++i) values.push_back(std::round(dist(rng)));
+  // Parts of 1..64 values: every merge stays exact and equals one sketch fed the union.
+  expectMergeEqualsOneSketchForAllSplits(values);
+  QuantileSketch whole;
+  for (double v : values) whole.add(v);
+  QuantileSketch self = whole;
+  self.merge(self);  // 128 values: buckets
+  EXPECT_FALSE(self.exact());
+  EXPECT_EQ(self.count(), 128u);
+  QuantileSketch twice = whole;
+  const QuantileSketch copy = whole;
+  twice.merge(copy);
+  EXPECT_TRUE(self == twice);
 }
 
 TEST(QuantileSketchTest, IgnoresNaNAndInfinities) {
@@ -136,9 +306,11 @@ TEST(QuantileSketchTest, SubnormalsCountAsZero) {
   QuantileSketch sketch;
   const double tiny = std::numeric_limits<double>::denorm_min() * 1000;
   for (int i = 0; i < 10; ++i) sketch.add(tiny);
+  EXPECT_EQ(sketch.quantile(0.5), tiny);  // exact while few
+  for (int i = 0; i < 90; ++i) sketch.add(tiny);
   sketch.add(-5);
   sketch.add(5);
-  EXPECT_EQ(sketch.count(), 12u);
+  EXPECT_EQ(sketch.count(), 102u);
   EXPECT_EQ(sketch.bucketSpan(), 2u);  // -5 and 5; the subnormals are in the zero count
   EXPECT_EQ(sketch.quantile(0.5), 0.0);
 }
@@ -146,8 +318,22 @@ TEST(QuantileSketchTest, SubnormalsCountAsZero) {
 TEST(QuantileSketchTest, LargestAndSmallestNormalMagnitudes) {
   const double big = std::numeric_limits<double>::max();
   const double small = std::numeric_limits<double>::min();
-  const std::vector<double> values = {big,      -big,      small, -small, big / 3,
-                                      -big / 7, small * 5, 1.0,   -1.0,   3e-200};
+  const std::vector<double> ten = {big,      -big,      small, -small, big / 3,
+                                   -big / 7, small * 5, 1.0,   -1.0,   3e-200};
+  // Exact while few: numpy's answer even between -DBL_MAX and DBL_MAX, where b - a overflows.
+  QuantileSketch few;
+  for (double v : ten) few.add(v);
+  EXPECT_EQ(few.quantile(0), -big);
+  EXPECT_EQ(few.quantile(1), big);
+  EXPECT_EQ(few.quantile(0.5), 3 * small);  // halfway from small to 5 small
+  QuantileSketch extremes;
+  extremes.add(-big);
+  extremes.add(big);
+  EXPECT_EQ(extremes.quantile(0.5), 0);
+  EXPECT_EQ(extremes.quantile(0.75), big / 2);
+  // Seven times over, past the exact limit, for the buckets.
+  std::vector<double> values;
+  for (int i = 0; i < 7; ++i) values.insert(values.end(), ten.begin(), ten.end());
   // The normal doubles span ~71000 buckets at alpha = 0.01: with room for all of them, the
   // relative bound holds everywhere.
   QuantileSketch roomy(kAlpha, 1 << 17);
@@ -261,11 +447,11 @@ TEST(QuantileSketchTest, MergeOfFarApartStores) {
   QuantileSketch low(kAlpha, 16);
   QuantileSketch high(kAlpha, 16);
   QuantileSketch whole(kAlpha, 16);
-  for (int i = 0; i < 10; ++i) {
-    low.add(1 + i * 0.01);
-    whole.add(1 + i * 0.01);
-    high.add(1e6 * (1 + i * 0.01));
-    whole.add(1e6 * (1 + i * 0.01));
+  for (int i = 0; i < 70; ++i) {  // past the exact limit
+    low.add(1 + i * 0.001);
+    whole.add(1 + i * 0.001);
+    high.add(1e6 * (1 + i * 0.001));
+    whole.add(1e6 * (1 + i * 0.001));
   }
   EXPECT_EQ(low.collapsedMagnitude(), 0.0);
   EXPECT_EQ(high.collapsedMagnitude(), 0.0);
@@ -279,7 +465,7 @@ TEST(QuantileSketchTest, MergeOfFarApartStores) {
   EXPECT_GT(whole.collapsedMagnitude(), 1e5);
   EXPECT_LT(whole.collapsedMagnitude(), 1e6);
   // The high half keeps its accuracy.
-  EXPECT_NEAR(whole.quantile(0.75), 1.04e6, kAlpha * 1.04e6);  // rank floor(0.75 * 19) = 14
+  EXPECT_NEAR(whole.quantile(0.75), 1.034e6, kAlpha * 1.034e6);  // rank floor(0.75 * 139) = 104
 }
 
 TEST(QuantileSketchTest, CollapseLosesOnlyTheSmallestMagnitudes) {
@@ -374,8 +560,10 @@ TEST(QuantileSketchTest, MemoryStaysBounded) {
     sketch.add(i % 2 ? v : -v);
   }
   EXPECT_EQ(sketch.bucketSpan(), 2u * QuantileSketch::kDefaultMaxBuckets);
-  EXPECT_LE(sketch.memoryBytes(), sizeof(QuantileSketch) + 2 * QuantileSketch::kDefaultMaxBuckets *
-                                                               sizeof(std::uint64_t));
+  // The exact array is kept for reuse after clear().
+  EXPECT_LE(sketch.memoryBytes(),
+            sizeof(QuantileSketch) + QuantileSketch::kExactLimit * sizeof(double) +
+                2 * QuantileSketch::kDefaultMaxBuckets * sizeof(std::uint64_t));
   EXPECT_GT(sketch.collapsedMagnitude(), 0);
 }
 

@@ -253,16 +253,17 @@ TEST_F(SketchAggregateTest, UpdatesCarryTheMergedSketches) {
   make({config::WindowKind::kHopping, 20, 10}, /*updates=*/true, /*lateness=*/100);
   add(1, "a", {1.0, 1.0, std::nullopt, str("x")});
   add(11, "a", {2.0, 2.0, std::nullopt, str("y")});
-  // Of two values p99 is the lower one too: rank floor(0.99 * 1) = 0.
-  EXPECT_THAT(advance(20),
-              ElementsAre(R"(final [-10,10) a {"p50":1,"p99":1,"users":1,"top":[["x",1]]})",
-                          R"(final [0,20) a {"p50":1,"p99":1,"users":2,"top":[["x",1],["y",1]]})"));
+  // A few values: exact quantiles, interpolated between ranks as numpy does.
+  EXPECT_THAT(
+      advance(20),
+      ElementsAre(R"(final [-10,10) a {"p50":1,"p99":1,"users":1,"top":[["x",1]]})",
+                  R"(final [0,20) a {"p50":1.5,"p99":1.99,"users":2,"top":[["x",1],["y",1]]})"));
   const std::size_t in_use = op_->sketches().inUse();
   add(5, "a", {1.0, 3.0, std::nullopt, str("y")});
   EXPECT_THAT(
       sink_->log,
       ElementsAre(R"(update [-10,10) a {"p50":1,"p99":1,"users":2,"top":[["x",1],["y",1]]})",
-                  R"(update [0,20) a {"p50":1,"p99":1,"users":3,"top":[["y",2],["x",1]]})"));
+                  R"(update [0,20) a {"p50":1,"p99":1.98,"users":3,"top":[["y",2],["x",1]]})"));
   EXPECT_EQ(op_->sketches().inUse(), in_use);
   op_->flush(ResultKind::kPartial, *sink_);
   EXPECT_EQ(op_->sketches().inUse(), 0u);

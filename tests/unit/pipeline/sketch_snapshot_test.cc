@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -90,6 +91,58 @@ TEST(SketchSnapshotTest, QuantileSketchRestoresEqualAndGoesOnAlike) {
     merged_restored.merge(restored);
     EXPECT_TRUE(merged_restored == merged_original);
   }
+}
+
+// Exact mode (at most 64 values) is snapshotted as its values: restored, it answers alike, and
+// goes on alike into the buckets.
+TEST(SketchSnapshotTest, QuantileSketchRestoresExactValues) {
+  std::mt19937_64 rng(3);
+  for (const std::size_t n :
+       {std::size_t{1}, std::size_t{2}, std::size_t{17}, QuantileSketch::kExactLimit}) {
+    QuantileSketch original;
+    for (const double v : quantileValues(n, n % 2 == 0, rng)) original.add(v);
+    ASSERT_TRUE(original.exact());
+    const std::string bytes = snapshotOf(original);
+    EXPECT_EQ(bytes.size(), 8 + 8 * n);  // the count, then the values
+
+    QuantileSketch restored;
+    for (const double v : quantileValues(300, false, rng)) restored.add(v);  // replaced
+    ASSERT_TRUE(restoreFrom(restored, bytes));
+    EXPECT_TRUE(restored.exact());
+    EXPECT_TRUE(restored == original);
+    EXPECT_EQ(restored.min(), original.min());
+    EXPECT_EQ(restored.max(), original.max());
+    for (const double q : {0.0, 0.05, 0.5, 0.95, 0.99, 1.0}) {
+      EXPECT_EQ(restored.quantile(q), original.quantile(q)) << q;
+    }
+    EXPECT_EQ(snapshotOf(restored), bytes);
+    for (const double v : quantileValues(100, true, rng)) {
+      original.add(v);
+      restored.add(v);
+    }
+    EXPECT_FALSE(restored.exact());
+    EXPECT_TRUE(restored == original);
+
+    auto empty = [](const QuantileSketch& s) { return s.count() == 0; };
+    expectTruncationsRefused(QuantileSketch(), bytes, empty);
+  }
+}
+
+TEST(SketchSnapshotTest, QuantileSketchRefusesCorruptExactValues) {
+  auto u64 = [](std::uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); };
+  auto f64 = [](double v) { return std::string(reinterpret_cast<const char*>(&v), 8); };
+  QuantileSketch sketch;
+  for (const std::string& bad : {
+           u64(2) + f64(3) + f64(1),                               // not ascending
+           u64(2) + f64(1) + f64(std::nan("")),                    // NaN
+           u64(1) + f64(std::numeric_limits<double>::infinity()),  // infinity
+           u64(3) + f64(1) + f64(2),                               // fewer than counted
+       }) {
+    EXPECT_FALSE(restoreFrom(sketch, bad));
+    EXPECT_EQ(sketch.count(), 0u);
+  }
+  EXPECT_TRUE(restoreFrom(sketch, u64(3) + f64(-1) + f64(-1) + f64(2))) << "repeats are values";
+  EXPECT_EQ(sketch.quantile(0.5), -1);
 }
 
 TEST(SketchSnapshotTest, QuantileSketchEncodingIsCompact) {
