@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pipeline/clock.h"
+#include "pipeline/number_text.h"
 #include "pipeline/snapshot.h"
 
 namespace rivulet::connectors {
@@ -107,7 +108,7 @@ class Slot {
   }
   void setNumber(double v) noexcept {
     value_->number = v;
-    if (as_key_) value_->text = {text_, std::to_chars(text_, text_ + sizeof text_, v).ptr};
+    if (as_key_) value_->text = pipeline::numberText(v, text_);
   }
   // A null, until restore() gives the field its type back.
   void setNull() noexcept { value_->type = FieldType::kNull; }
@@ -118,7 +119,7 @@ class Slot {
   FieldValue scratch_;
   FieldValue* value_ = &scratch_;
   bool as_key_ = false;
-  char text_[32];
+  char text_[pipeline::kMaxNumberText];
 };
 
 // The `keys` profile: {ts, key, value}.

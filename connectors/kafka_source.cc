@@ -84,6 +84,9 @@ KafkaSource::KafkaSource(const config::SourceConfig& spec, pipeline::EventRouter
       checkpoints_(checkpoints),
       buffer_(1 << 20) {
   if (checkpoints_ != nullptr) router_.setPosition([this] { return position(); });
+  // The watermark is the partitions' (updateWatermark), from the first event on: never the
+  // latest event time of whichever partition was read first.
+  if (spec.time) router_.setWatermark(pipeline::kMinTime);
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   // First: librdkafka logs while it applies the settings below.
   rd_kafka_conf_set_log_cb(conf, onLog);

@@ -11,6 +11,7 @@
 #include "pipeline/event_time.h"
 #include "pipeline/hash.h"
 #include "pipeline/key.h"
+#include "pipeline/number_text.h"
 #include "pipeline/reconfiguration.h"
 
 namespace rivulet::pipeline {
@@ -262,7 +263,7 @@ void EventRouter::compile() {
   any_arguments_ =
       std::any_of(plan_.routes.begin(), plan_.routes.end(),
                   [](const SourcePlan::Route& r) { return r.numbers < r.value_fields.size(); });
-  number_texts_.resize(most_values * kNumberText);
+  number_texts_.resize(most_values);
   for (std::size_t i = 0; i < plan_.routes.size(); ++i) {
     local_.push_back(std::make_unique<Cell[]>(kMaxRecordCells));
     where_.emplace_back();
@@ -602,9 +603,8 @@ bool EventRouter::readArguments(std::size_t r, const FieldValue* fields,
         item.text = arg.boolean ? "true" : "false";
       } else if (arg.kind == ValueKind::kNumber) {
         item.type = KeyPartType::kNumber;
-        if (item.text.empty()) {  // computed: no JSON text to keep, the shortest that round-trips
-          char* text = &number_texts_[item.argument * kNumberText];
-          item.text = {text, std::to_chars(text, text + kNumberText, arg.number).ptr};
+        if (item.text.empty()) {  // computed: no JSON text to keep, the number's one text
+          item.text = numberText(arg.number, number_texts_[item.argument].text);
         }
       }
       if (item.text.size() > kMaxItemBytes) {

@@ -196,8 +196,10 @@ class EventRouter {
     KeyPartType type;
     std::string_view text;
   };
-  // Room for a double's shortest round-trip text (at most 24 characters).
-  static constexpr std::size_t kNumberText = 32;
+  // Room for a computed number's text (pipeline/number_text.h).
+  struct NumberText {
+    char text[kMaxNumberText];
+  };
 
   // Reads the count_distinct and top_k arguments of route `r` into argument_slots_ and items_;
   // false (with the reason) if the event cannot be taken.
@@ -270,7 +272,7 @@ class EventRouter {
   // for the most values of a route, so that no event allocates.
   std::vector<double> argument_slots_;
   std::vector<PendingItem> items_;
-  std::vector<char> number_texts_;      // kNumberText per argument: computed numbers as items
+  std::vector<NumberText> number_texts_;  // per argument: computed numbers as items
   bool any_arguments_ = false;          // some route has count_distinct or top_k values
   std::vector<std::uint32_t> targets_;  // per route: the stage ring
   std::vector<std::uint16_t> cells_;    // per route: the record's cells (0: not for it)
