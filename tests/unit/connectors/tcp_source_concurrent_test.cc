@@ -188,8 +188,7 @@ TEST(TcpSourceConcurrent, ManyClientsAtOnceAndBadOnesCostOnlyTheirOwnLines) {
   EXPECT_TRUE(source.rings().drainUntil([&] {
     return source.rings().count(RecordType::kEvent) == expected_events &&
            testutil::errors(stats, ErrorReason::kInvalidJson) == 2 &&
-           testutil::errors(stats, ErrorReason::kLineTooLong) == 1 &&
-           stats.connections.load() == 0;
+           testutil::errors(stats, ErrorReason::kLineTooLong) == 1 && stats.connections.load() == 0;
   })) << "events "
       << source.rings().count(RecordType::kEvent) << " of " << expected_events << ", "
       << stats.connections.load() << " clients connected";

@@ -52,8 +52,14 @@ Parsed parse(const std::string& response, std::size_t* content_length = nullptr)
 
 HttpRoutes sample() {
   HttpRoutes routes;
-  routes.get("/metrics", [] { return HttpReply{200, "a_metric 1\n", "text/plain; version=0.0.4"}; })
-      .get("/ready", [] { return HttpReply{503, "starting\n"}; })
+  routes.get("/metrics",
+             [] {
+               return HttpReply{200, "a_metric 1\n", "text/plain; version=0.0.4"};
+             })
+      .get("/ready",
+           [] {
+             return HttpReply{503, "starting\n"};
+           })
       .get("/broken", []() -> HttpReply { throw std::runtime_error("no"); });
   return routes;
 }
@@ -102,10 +108,10 @@ TEST(HttpRoutes, UnknownPathIs404AndOtherMethodsAre405WithAllow) {
 
 TEST(HttpRoutes, MalformedRequestLinesAre400) {
   const HttpRoutes routes = sample();
-  for (const char* head : {"hello there\r\n\r\n", "GET /metrics\r\n\r\n", "GET  /metrics HTTP/1.1\r\n",
-                           " GET /metrics HTTP/1.1\r\n", "GET /metrics HTTP/1.1 x\r\n",
-                           "GET metrics HTTP/1.1\r\n", "GET /metrics HTTP/2.0\r\n",
-                           "GET /metrics HTTP/1.10\r\n", "GET /metrics HTTP/1.1", ""}) {
+  for (const char* head :
+       {"hello there\r\n\r\n", "GET /metrics\r\n\r\n", "GET  /metrics HTTP/1.1\r\n",
+        " GET /metrics HTTP/1.1\r\n", "GET /metrics HTTP/1.1 x\r\n", "GET metrics HTTP/1.1\r\n",
+        "GET /metrics HTTP/2.0\r\n", "GET /metrics HTTP/1.10\r\n", "GET /metrics HTTP/1.1", ""}) {
     const Parsed p = parse(routes.respond(head));
     EXPECT_EQ(p.status, 400) << head;
     EXPECT_EQ(p.body, "Bad Request\n");
@@ -154,9 +160,27 @@ int expectedStatus(std::string_view head) {
 TEST(HttpRoutes, RandomRequestHeadsGetTheStatusTheRequestLineCallsFor) {
   const HttpRoutes routes = sample();
   std::mt19937 random(7);
-  const std::vector<std::string> pieces = {
-      "GET", "HEAD", "POST", "get", " ", " ", " ", "/metrics", "/ready", "/broken", "/", "?a=b",
-      "HTTP/1.1", "HTTP/1.0", "HTTP/2", "\r\n", "\r\n", "x", std::string(1, '\0'), "\xff", "/metrics?"};
+  const std::vector<std::string> pieces = {"GET",
+                                           "HEAD",
+                                           "POST",
+                                           "get",
+                                           " ",
+                                           " ",
+                                           " ",
+                                           "/metrics",
+                                           "/ready",
+                                           "/broken",
+                                           "/",
+                                           "?a=b",
+                                           "HTTP/1.1",
+                                           "HTTP/1.0",
+                                           "HTTP/2",
+                                           "\r\n",
+                                           "\r\n",
+                                           "x",
+                                           std::string(1, '\0'),
+                                           "\xff",
+                                           "/metrics?"};
   for (int i = 0; i < 20000; ++i) {
     std::string head;
     const int n = static_cast<int>(random() % 8);

@@ -4,8 +4,6 @@
 // at their deadline, and the unix socket's file is made 0660, replaced when stale, refused when
 // not a socket and removed at stop. Several client threads scrape at once while the test thread
 // changes what a route reports (the concurrency label: run under TSan).
-#include "daemon/http_server.h"
-
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -21,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/http_server.h"
 #include "tests/integration/harness/http.h"
 
 namespace rivulet::daemon {
@@ -287,7 +286,8 @@ TEST_F(UnixSocket, ReplacesAStaleSocketAndRefusesAnyOtherFile) {
     HttpServer refused(path_, routes());
     FAIL() << "replaced a regular file";
   } catch (const std::runtime_error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("cannot listen on unix:" + path_ + ": exists and is not a socket"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("cannot listen on unix:" + path_ + ": exists and is not a socket"));
   }
   EXPECT_EQ(itest::readFile(path_), "not a socket\n");
 }

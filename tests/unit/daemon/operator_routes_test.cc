@@ -94,9 +94,11 @@ TEST_F(OperatorRoutes, HealthzIsOkWhileEveryThreadBeats) {
 TEST_F(OperatorRoutes, MetricsIsTheTextExposition) {
   const std::string response = routes_.respond("GET /metrics HTTP/1.1\r\n\r\n");
   EXPECT_THAT(response, StartsWith("HTTP/1.1 200 OK\r\n"));
-  EXPECT_THAT(response, HasSubstr("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+  EXPECT_THAT(response,
+              HasSubstr("\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
   EXPECT_THAT(response, HasSubstr("\n# TYPE rivulet_source_events_total counter\n"));
-  EXPECT_THAT(response, HasSubstr("\nrivulet_results_published_total{pipeline=\"p\",kind=\"update\"} 0\n"));
+  EXPECT_THAT(response,
+              HasSubstr("\nrivulet_results_published_total{pipeline=\"p\",kind=\"update\"} 0\n"));
 }
 
 TEST(ServiceStallLimit, IsTheWatchdogsInterval) {
