@@ -25,7 +25,7 @@ struct ReloadStats {
   std::atomic<std::uint64_t> applied{0};
   std::atomic<std::uint64_t> failed{0};  // invalid, or needing a restart
   std::atomic<bool> last_ok{true};
-  // Wall clock (ns) of the running config's load: set by main at start, then by each reload applied.
+  // Wall clock (ns) of the running config's load: by main at start, then by each reload applied.
   std::atomic<std::int64_t> last_applied_at{0};
 };
 
