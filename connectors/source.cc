@@ -17,9 +17,9 @@ std::unique_ptr<Source> makeSource(const config::SourceConfig& spec, pipeline::E
     case config::SourceKind::kFile:
       return std::make_unique<FileSource>(spec, std::move(router));
     case config::SourceKind::kTcp:
-      return std::make_unique<TcpSource>(spec, std::move(router));
+      return std::make_unique<TcpSource>(spec, std::move(router), context.stats);
     case config::SourceKind::kUdp:
-      return std::make_unique<UdpSource>(spec, std::move(router));
+      return std::make_unique<UdpSource>(spec, std::move(router), context.stats);
     case config::SourceKind::kZmq:
       return std::make_unique<ZmqSource>(spec, std::move(router));
     case config::SourceKind::kKafka:

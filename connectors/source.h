@@ -44,6 +44,9 @@ struct SourceContext {
   // With daemon.checkpoint: a kafka source commits offsets only once a checkpoint holding them
   // is durable.
   pipeline::CheckpointBoard* checkpoints = nullptr;
+  // The source's counters, for what a source counts beside its router (tcp, udp: bytes read,
+  // connected clients); null: not counted.
+  pipeline::SourceStats* stats = nullptr;
 };
 
 // The source for `spec`. Throws std::runtime_error when it cannot start (a file that cannot be

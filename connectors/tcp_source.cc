@@ -21,8 +21,13 @@ struct TcpSource::Client {
   EventDecoder::Stream stream;
 };
 
-TcpSource::TcpSource(const config::SourceConfig& spec, pipeline::EventRouter router)
-    : name_(spec.name), spec_(spec.tcp), router_(std::move(router)), decoder_(router_, spec) {
+TcpSource::TcpSource(const config::SourceConfig& spec, pipeline::EventRouter router,
+                     pipeline::SourceStats* stats)
+    : name_(spec.name),
+      spec_(spec.tcp),
+      router_(std::move(router)),
+      stats_(stats),
+      decoder_(router_, spec) {
   listen_fd_ = bindInet(name_, spec_.listen, SOCK_STREAM, SOCK_NONBLOCK);
   port_ = localPort(listen_fd_);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -89,6 +94,7 @@ void TcpSource::accept() {
     ev.data.fd = fd;
     epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
     clients_.emplace(fd, std::make_unique<Client>(static_cast<std::size_t>(spec_.max_line)));
+    countConnections();
   }
 }
 
@@ -100,6 +106,7 @@ void TcpSource::read(int fd, Client& client) {
     const ssize_t n = ::recv(fd, into.data(), into.size(), 0);
     const std::int64_t now = pipeline::wallNanos();
     if (n > 0) {
+      if (stats_ != nullptr) pipeline::bump(stats_->bytes, static_cast<std::uint64_t>(n));
       client.framer.commit(
           static_cast<std::size_t>(n),
           [&](std::string_view line, std::size_t capacity) {
@@ -124,6 +131,14 @@ void TcpSource::close(int fd) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   ::close(fd);
   clients_.erase(fd);
+  countConnections();
+}
+
+void TcpSource::countConnections() noexcept {
+  if (stats_ != nullptr) {
+    stats_->connections.store(static_cast<std::int64_t>(clients_.size()),
+                              std::memory_order_relaxed);
+  }
 }
 
 }  // namespace rivulet::connectors

@@ -13,8 +13,10 @@ namespace rivulet::connectors {
 
 class TcpSource final : public Source {
  public:
-  // Binds and listens now, so a port in use fails at start-up.
-  TcpSource(const config::SourceConfig& spec, pipeline::EventRouter router);
+  // Binds and listens now, so a port in use fails at start-up. `stats`, if given, gets the bytes
+  // read and the clients connected (the router has the rest of the source's counters).
+  TcpSource(const config::SourceConfig& spec, pipeline::EventRouter router,
+            pipeline::SourceStats* stats = nullptr);
   ~TcpSource() override;
   void run(std::stop_token stop) override;
   bool bounded() const override { return false; }
@@ -28,11 +30,13 @@ class TcpSource final : public Source {
   void accept();
   void read(int fd, Client& client);
   void close(int fd);
+  void countConnections() noexcept;
 
   const std::string name_;
   const config::TcpSpec spec_;
   pipeline::EventRouter router_;
-  EventDecoder decoder_;  // one for all clients: they share this thread
+  pipeline::SourceStats* stats_;  // may be null
+  EventDecoder decoder_;          // one for all clients: they share this thread
   int listen_fd_ = -1;
   int epoll_fd_ = -1;
   std::uint16_t port_ = 0;

@@ -20,8 +20,13 @@ constexpr long kWaitUs = 20'000;
 
 }  // namespace
 
-UdpSource::UdpSource(const config::SourceConfig& spec, pipeline::EventRouter router)
-    : name_(spec.name), spec_(spec.udp), router_(std::move(router)), decoder_(router_, spec) {
+UdpSource::UdpSource(const config::SourceConfig& spec, pipeline::EventRouter router,
+                     pipeline::SourceStats* stats)
+    : name_(spec.name),
+      spec_(spec.udp),
+      router_(std::move(router)),
+      stats_(stats),
+      decoder_(router_, spec) {
   // Blocking, with a receive timeout: recvmmsg(MSG_WAITFORONE) then waits for the first datagram
   // of a batch and takes the rest without waiting, one system call per batch.
   fd_ = bindInet(name_, spec_.listen, SOCK_DGRAM, 0);
@@ -116,14 +121,17 @@ void UdpSource::countSocketDrops(std::uint32_t drops) noexcept {
 
 void UdpSource::decode(std::size_t n) noexcept {
   const std::int64_t now = pipeline::wallNanos();
+  std::uint64_t bytes = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const msghdr& header = headers_[i].msg_hdr;
+    bytes += headers_[i].msg_len;
     if (header.msg_flags & MSG_TRUNC) {
       decoder_.refuse(pipeline::ErrorReason::kTruncated);
       continue;
     }
     decoder_.message({&slots_[i * slot_size_], headers_[i].msg_len}, slot_size_, now);
   }
+  if (stats_ != nullptr) pipeline::bump(stats_->bytes, bytes);
   // SO_RXQ_OVFL: a datagram carries the socket's drop count at the time it was queued, when it
   // is not 0. The count only grows, so the batch's last datagram has the latest.
   msghdr& last = headers_[n - 1].msg_hdr;

@@ -22,8 +22,10 @@ class UdpSource final : public Source {
   // Datagrams taken per recvmmsg call.
   static constexpr std::size_t kBatch = 64;
 
-  // Binds now, so that a port in use fails at start-up.
-  UdpSource(const config::SourceConfig& spec, pipeline::EventRouter router);
+  // Binds now, so that a port in use fails at start-up. `stats`, if given, gets the bytes read
+  // (the router has the rest of the source's counters).
+  UdpSource(const config::SourceConfig& spec, pipeline::EventRouter router,
+            pipeline::SourceStats* stats = nullptr);
   ~UdpSource() override;
   void run(std::stop_token stop) override;
   bool bounded() const override { return false; }
@@ -46,6 +48,7 @@ class UdpSource final : public Source {
   const std::string name_;
   const config::UdpSpec spec_;
   pipeline::EventRouter router_;
+  pipeline::SourceStats* stats_;  // may be null
   EventDecoder decoder_;
   int fd_ = -1;
   std::uint16_t port_ = 0;

@@ -164,9 +164,9 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
   for (auto& r : result_rings_) results.push_back(r.get());
   commits_ = std::make_unique<pipeline::CommitBoard>(config_.sources.size(),
                                                      static_cast<std::size_t>(n_stages));
-  publisher_ =
-      std::make_unique<pipeline::Publisher>(set.plans, std::move(results), std::move(outputs),
-                                            publisher_stats_, set.change.published, commits_.get());
+  publisher_ = std::make_unique<pipeline::Publisher>(set.plans, std::move(results),
+                                                     std::move(outputs), publisher_stats_,
+                                                     set.change.publish_stats, commits_.get());
 
   for (int i = 0; i < n_stages; ++i) {
     std::vector<pipeline::Ring*> inputs;
@@ -212,7 +212,8 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
     // A kafka source commits what durable checkpoints cover only when checkpoints are on.
     pipeline::CheckpointBoard* checkpoints =
         config_.daemon.checkpoint ? checkpoints_.get() : nullptr;
-    const connectors::SourceContext context{s, commits_.get(), kafka_stats_[s].get(), checkpoints};
+    const connectors::SourceContext context{s, commits_.get(), kafka_stats_[s].get(), checkpoints,
+                                            source_stats_[s].get()};
     sources_.push_back(connectors::makeSource(config_.sources[s], std::move(router), context));
     if (restored != nullptr && !sources_.back()->restore(restored->sources[s])) {
       throw std::runtime_error("checkpoint: the position of source " + config_.sources[s].name +
@@ -262,9 +263,9 @@ std::shared_ptr<PipelineSet> Engine::buildSet(std::vector<config::PipelineConfig
     }
     const auto o = static_cast<std::size_t>(old);
     change.previous.push_back(old >= 0 && before->configs[o] == config.pipelines[p] ? old : -1);
-    set->published.push_back(old >= 0 ? before->published[o]
-                                      : std::make_shared<pipeline::Counter>(0));
-    change.published.push_back(set->published.back().get());
+    set->publish_stats.push_back(old >= 0 ? before->publish_stats[o]
+                                          : std::make_shared<pipeline::PipelinePublishStats>());
+    change.publish_stats.push_back(set->publish_stats.back().get());
     for (std::size_t i = 0; i < n_stages_; ++i) {
       set->stage_stats.push_back(old >= 0 ? before->stage_stats[o * n_stages_ + i]
                                           : std::make_shared<pipeline::PipelineStageStats>());

@@ -44,7 +44,7 @@ struct PipelineSet {
   std::vector<pipeline::Aggregates> aggregates;  // never reallocated: the stages point into it
   // [pipeline * stages + stage]
   std::vector<std::shared_ptr<pipeline::PipelineStageStats>> stage_stats;
-  std::vector<std::shared_ptr<pipeline::Counter>> published;  // per pipeline
+  std::vector<std::shared_ptr<pipeline::PipelinePublishStats>> publish_stats;  // per pipeline
   // [pipeline * sources + source]: the events each pipeline refused, counted by the source.
   std::vector<std::shared_ptr<pipeline::PipelineSourceStats>> source_stats;
   // How the threads switch to this set from the one before (a reload's; unused for the first).

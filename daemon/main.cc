@@ -1,5 +1,4 @@
 // rivuletd: wires config, engine, metrics, signals and the service manager together.
-#include <prometheus/exposer.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -9,18 +8,20 @@
 #include <stdexcept>
 
 #include "config/curve_key.h"
+#include "config/endpoint.h"
 #include "config/loader.h"
 #include "daemon/checkpoint_file.h"
 #include "daemon/checkpointer.h"
 #include "daemon/cli.h"
 #include "daemon/engine.h"
+#include "daemon/http_server.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
+#include "daemon/operator_routes.h"
 #include "daemon/refusal_log.h"
 #include "daemon/reloader.h"
 #include "daemon/service.h"
-#include "daemon/unix_metrics_server.h"
 #include "daemon/version.h"
 #include "pipeline/clock.h"
 
@@ -114,10 +115,12 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<rd::Engine> engine;
   std::unique_ptr<rd::Checkpointer> checkpointer;
-  std::unique_ptr<prometheus::Exposer> exposer;         // metrics on host:port, or
-  std::unique_ptr<rd::UnixMetricsServer> unix_metrics;  // on a unix socket
+  std::unique_ptr<rd::Service> service;
+  std::unique_ptr<rd::HttpServer> http;  // /metrics, /healthz, /ready
   std::shared_ptr<rd::EngineMetrics> metrics;
   rd::ReloadStats reload_stats;
+  // As Prometheus' own metric of that name: the initial load counts as the first success.
+  reload_stats.last_applied_at.store(rivulet::pipeline::wallNanos(), std::memory_order_relaxed);
   try {
     engine = std::make_unique<rd::Engine>(config, restored ? &*restored : nullptr);
     if (config.daemon.checkpoint) {
@@ -134,26 +137,21 @@ int main(int argc, char** argv) {
     metrics = std::make_shared<rd::EngineMetrics>(*engine);
     if (checkpointer) metrics->observeCheckpoints(checkpointer->stats());
     metrics->observeReloads(reload_stats);
-    if (const std::string& path = config.daemon.metrics_socket; !path.empty()) {
-      // No TCP exposer at all: a socket is chosen where no port should be open.
-      unix_metrics = std::make_unique<rd::UnixMetricsServer>(path, metrics);
-      rd::logInfo("metrics on unix:" + path + " (GET /metrics)");
-    } else {
-      const auto& m = config.daemon.metrics;
-      const std::string bind =
-          (m.host.find(':') != std::string::npos ? "[" + m.host + "]" : m.host) + ":" +
-          std::to_string(m.port);
-      try {
-        exposer = std::make_unique<prometheus::Exposer>(bind, 2);
-      } catch (const std::exception&) {
-        // civetweb's own message does not say what failed; bind errors are the likely cause.
-        throw std::runtime_error("metrics: cannot listen on " + bind +
-                                 " (address in use or not available)");
+    service = std::make_unique<rd::Service>(*engine, notifier);
+    rd::HttpRoutes routes = rd::operatorRoutes(metrics, *engine, *service);
+    try {
+      if (const std::string& path = config.daemon.metrics_socket; !path.empty()) {
+        // No TCP port at all: a socket is chosen where no port should be open.
+        http = std::make_unique<rd::HttpServer>(path, std::move(routes));
+        rd::logInfo("metrics on unix:" + path + " (/metrics, /healthz, /ready)");
+      } else {
+        http = std::make_unique<rd::HttpServer>(config.daemon.metrics, std::move(routes));
+        rd::logInfo("metrics on http://" +
+                    rivulet::config::formatEndpoint({config.daemon.metrics.host, http->port()}) +
+                    "/metrics (also /healthz, /ready)");
       }
-      exposer->RegisterCollectable(metrics);
-      const auto ports = exposer->GetListeningPorts();
-      rd::logInfo("metrics on http://" + bind.substr(0, bind.rfind(':')) + ":" +
-                  std::to_string(ports.empty() ? 0 : ports.front()) + "/metrics");
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("metrics: ") + e.what());
     }
   } catch (const std::exception& e) {
     rd::logError(std::string("cannot start: ") + e.what());
@@ -178,9 +176,8 @@ int main(int argc, char** argv) {
               " running: " + std::to_string(config.sources.size()) + " sources, " +
               std::to_string(config.pipelines.size()) + " pipelines, " +
               std::to_string(engine->stageCount()) + " stages");
-  rd::Service service(*engine, notifier);
-  service.ready(rivulet::pipeline::steadyNanos());
-  rd::Reloader reloader(options->config, *engine, service, checkpointer.get(), reload_stats);
+  service->ready(rivulet::pipeline::steadyNanos());
+  rd::Reloader reloader(options->config, *engine, *service, checkpointer.get(), reload_stats);
   rd::EngineRefusalLog refusals(*engine);
 
   // The loop turns at least every 50 ms: signals, the watchdog's keep-alive and the status line.
@@ -201,42 +198,41 @@ int main(int argc, char** argv) {
       const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
       if (checkpointer) {
         rd::logInfo(std::string("received ") + name + ": taking a last checkpoint, stopping");
-        service.stopping("stopping: taking a last checkpoint");
+        service->stopping("stopping: taking a last checkpoint");
         checkpointer->checkpointNow(kStopCheckpointTimeoutNs,
-                                    [&] { service.tick(rivulet::pipeline::steadyNanos()); });
+                                    [&] { service->tick(rivulet::pipeline::steadyNanos()); });
       } else {
         rd::logInfo(std::string("received ") + name +
                     ": stopping sources, draining, publishing open windows as partial");
-        service.stopping("stopping: draining, publishing open windows as partial");
+        service->stopping("stopping: draining, publishing open windows as partial");
       }
       engine->requestStop();
     } else if (sig == SIGHUP) {
-      if (service.isStopping()) {
+      if (service->isStopping()) {
         rd::logWarn("SIGHUP while stopping: ignored");
       } else {
         reloader.request();
       }
     }
-    if (engine->sourcesEnded()) service.stopping("input ended: publishing the last windows");
-    service.tick(rivulet::pipeline::steadyNanos());
+    if (engine->sourcesEnded()) service->stopping("input ended: publishing the last windows");
+    service->tick(rivulet::pipeline::steadyNanos());
     refusals.tick(rivulet::pipeline::steadyNanos());
   }
-  service.stopping("input ended: publishing the last windows");  // if it ended between turns
+  service->stopping("input ended: publishing the last windows");  // if it ended between turns
   engine->join();
   refusals.tick(rivulet::pipeline::steadyNanos());  // what the last turns left
   // Every thread has returned, so no event is in flight: these sums are exact, as a last scrape's
-  // are not. A test (or an operator) checks that the counts add up from them.
-  for (const std::string& line : rd::finalCounts(*metrics)) rd::logInfo("final count: " + line);
-  service.finished();
-  // The metrics read the engine: stop serving them before it goes. The unix server's stop also
-  // removes its socket file; the exposer (whose destructor is skipped, below) only forgets them.
-  if (unix_metrics) unix_metrics->stop();
-  if (exposer) exposer->RemoveCollectable(metrics);
+  // are not. A test (or an operator) checks that the counts add up from them; a count that is
+  // missing at info is 0.
+  for (const rd::FinalCount& count : rd::finalCounts(*metrics)) {
+    rd::log(count.value != 0 ? rd::LogLevel::kInfo : rd::LogLevel::kDebug,
+            "final count: " + count.text);
+  }
+  service->finished();
+  // The routes read the engine and the service: stop serving them before those go. The stop
+  // also removes a unix socket file.
+  http->stop();
   engine.reset();  // closes the result socket, waiting (linger) until queued results are sent
   rd::logInfo("all results published; exiting");
-  // Nothing is left to flush. Skip the metrics server's destructor: civetweb polls its listening
-  // socket with a fixed 2 s timeout and only then notices the stop, which would add up to 2 s to
-  // every bounded run.
-  std::fflush(nullptr);
-  std::_Exit(rd::kExitOk);
+  return rd::kExitOk;
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -46,6 +47,26 @@ ClientMetric& add(MetricFamily& f, std::vector<ClientMetric::Label> labels, doub
   return f.metric.back();
 }
 
+// The `kind` label of rivulet_results_published_total, indexed as PipelinePublishStats::published.
+constexpr std::array<const char*, 3> kResultKinds = {"final", "partial", "update"};
+
+// One pipeline's emit latency, in Prometheus' cumulative buckets.
+ClientMetric latencyHistogram(const pipeline::PipelinePublishStats& stats,
+                              const std::string& pipeline) {
+  ClientMetric h;
+  h.label = {{"pipeline", pipeline}};
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < pipeline::kLatencyBuckets.size(); ++b) {
+    cumulative += stats.latency_buckets[b].load(std::memory_order_relaxed);
+    h.histogram.bucket.push_back({cumulative, pipeline::kLatencyBuckets[b]});
+  }
+  cumulative += stats.latency_buckets.back().load(std::memory_order_relaxed);
+  h.histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
+  h.histogram.sample_count = cumulative;
+  h.histogram.sample_sum = stats.latency_sum.load(std::memory_order_relaxed);
+  return h;
+}
+
 // How long each running engine thread has gone without a heartbeat: a stuck thread's age grows
 // past the watchdog's limit (daemon/watchdog.h), an idle or held-back one stays near 0.1 s.
 MetricFamily heartbeatAges(const Engine& engine) {
@@ -60,8 +81,8 @@ MetricFamily heartbeatAges(const Engine& engine) {
 
 }  // namespace
 
-std::vector<std::string> finalCounts(const EngineMetrics& metrics) {
-  std::vector<std::string> lines;
+std::vector<FinalCount> finalCounts(const EngineMetrics& metrics) {
+  std::vector<FinalCount> counts;
   for (const MetricFamily& f : metrics.Collect()) {
     if (f.type != MetricType::Counter || f.name.ends_with("_seconds_total")) continue;
     for (const ClientMetric& m : f.metric) {
@@ -72,10 +93,10 @@ std::vector<std::string> finalCounts(const EngineMetrics& metrics) {
       if (!m.label.empty()) line += "}";
       char number[32];
       std::snprintf(number, sizeof number, " %.0f", m.counter.value);
-      lines.push_back(line + number);
+      counts.push_back({line + number, m.counter.value});
     }
   }
-  return lines;
+  return counts;
 }
 
 double residentMemoryBytes() {
@@ -202,7 +223,8 @@ void appendReloadMetrics(const ReloadStats& stats, std::vector<MetricFamily>& ou
                    MetricType::Gauge);
   add(ok, {}, stats.last_ok.load(std::memory_order_relaxed) ? 1 : 0);
   auto at = family("rivulet_config_last_reload_success_timestamp_seconds",
-                   "When the last reload was applied, seconds since the epoch; 0 before the first.",
+                   "When the running configuration was loaded (at start, or by the last reload "
+                   "applied), seconds since the epoch.",
                    MetricType::Gauge);
   add(at, {}, static_cast<double>(stats.last_applied_at.load(std::memory_order_relaxed)) / 1e9);
   for (MetricFamily* f : {&reloads, &ok, &at}) out.push_back(std::move(*f));
@@ -251,6 +273,10 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   auto waits = family("rivulet_ring_full_waits_total",
                       "Times a source found a stage ring full and waited (back-pressure).",
                       MetricType::Counter);
+  auto bytes = family("rivulet_source_bytes_total",
+                      "Bytes a tcp or udp source read from its socket.", MetricType::Counter);
+  auto connections =
+      family("rivulet_source_connections", "Clients connected to a tcp source.", MetricType::Gauge);
   for (std::size_t s = 0; s < config.sources.size(); ++s) {
     const pipeline::SourceStats& st = engine_.sourceStats(s);
     const std::string& name = config.sources[s].name;
@@ -265,6 +291,14 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
       add(refused_connections, {{"source", name}}, value(st.connections_refused));
     }
     add(waits, {{"source", name}}, value(st.ring_full_waits));
+    const config::SourceKind kind = config.sources[s].kind;
+    if (kind == config::SourceKind::kTcp || kind == config::SourceKind::kUdp) {
+      add(bytes, {{"source", name}}, value(st.bytes));
+    }
+    if (kind == config::SourceKind::kTcp) {
+      add(connections, {{"source", name}},
+          static_cast<double>(st.connections.load(std::memory_order_relaxed)));
+    }
     for (std::size_t r = 1; r < st.errors.size(); ++r) {
       const std::string reason(pipeline::reasonName(static_cast<pipeline::ErrorReason>(r)));
       add(errors, {{"source", name}, {"reason", reason}}, value(st.errors[r]));
@@ -295,10 +329,23 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   auto entries = family("rivulet_pipeline_state_entries",
                         "(key, slice) aggregate states held in window state.", MetricType::Gauge);
   auto published = family("rivulet_results_published_total",
-                          "Window results handed to the outputs.", MetricType::Counter);
+                          "Window results handed to the outputs, by kind (final, update, partial).",
+                          MetricType::Counter);
   auto lag = family("rivulet_watermark_lag_seconds",
                     "Wall clock minus the pipeline's event-time watermark (slowest stage).",
                     MetricType::Gauge);
+  auto watermark_at = family("rivulet_watermark_seconds",
+                             "The pipeline's event-time watermark (slowest stage), seconds since "
+                             "the epoch; absent before the first.",
+                             MetricType::Gauge);
+  auto last_result = family("rivulet_last_result_timestamp_seconds",
+                            "When the pipeline's last result was handed to the outputs (wall "
+                            "clock), seconds since the epoch; 0 before the first.",
+                            MetricType::Gauge);
+  auto latency = family("rivulet_emit_latency_seconds",
+                        "From the watermark passing a window's end (an update: its event "
+                        "arriving) to the result handed to the outputs.",
+                        MetricType::Histogram);
   const double now_s = static_cast<double>(pipeline::wallNanos()) * 1e-9;
   const std::shared_ptr<const PipelineSet> set = engine_.pipelineSet();
   const std::size_t stages = engine_.stageCount();
@@ -331,27 +378,22 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
     add(dropped_results, {{"pipeline", name}}, rd);
     add(keys, {{"pipeline", name}}, k);
     add(entries, {{"pipeline", name}}, e);
-    add(published, {{"pipeline", name}}, value(*set->published[p]));
-    // Before the first watermark there is no lag to report.
-    if (watermark != pipeline::kMinTime && watermark != 0 && watermark != pipeline::kMaxTime)
+    const pipeline::PipelinePublishStats& ps = *set->publish_stats[p];
+    for (std::size_t k = 0; k < kResultKinds.size(); ++k) {
+      add(published, {{"pipeline", name}, {"kind", kResultKinds[k]}}, value(ps.published[k]));
+    }
+    add(last_result, {{"pipeline", name}},
+        static_cast<double>(ps.last_result_at.load(std::memory_order_relaxed)) * 1e-9);
+    latency.metric.push_back(latencyHistogram(ps, name));
+    // Before the first watermark there is none to report; after the last (the input ended,
+    // kMaxTime) neither.
+    if (watermark != pipeline::kMinTime && watermark != 0 && watermark != pipeline::kMaxTime) {
       add(lag, {{"pipeline", name}}, now_s - static_cast<double>(watermark) * 1e-9);
+      add(watermark_at, {{"pipeline", name}}, static_cast<double>(watermark) * 1e-9);
+    }
   }
 
   const pipeline::PublisherStats& ps = engine_.publisherStats();
-  auto latency = family("rivulet_emit_latency_seconds",
-                        "From the watermark passing a window's end to its result handed to ZeroMQ.",
-                        MetricType::Histogram);
-  ClientMetric h;
-  std::uint64_t cumulative = 0;
-  for (std::size_t b = 0; b < pipeline::kLatencyBuckets.size(); ++b) {
-    cumulative += ps.latency_buckets[b].load(std::memory_order_relaxed);
-    h.histogram.bucket.push_back({cumulative, pipeline::kLatencyBuckets[b]});
-  }
-  cumulative += ps.latency_buckets.back().load(std::memory_order_relaxed);
-  h.histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
-  h.histogram.sample_count = cumulative;
-  h.histogram.sample_sum = ps.latency_sum.load(std::memory_order_relaxed);
-  latency.metric.push_back(std::move(h));
 
   auto subscribers =
       family("rivulet_subscribers", "Connected ZeroMQ result subscribers.", MetricType::Gauge);
@@ -401,6 +443,8 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
                           &socket_drops,
                           &refused_connections,
                           &waits,
+                          &bytes,
+                          &connections,
                           &pipeline_events,
                           &late,
                           &refused,
@@ -410,6 +454,8 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
                           &entries,
                           &published,
                           &lag,
+                          &watermark_at,
+                          &last_result,
                           &latency,
                           &subscribers,
                           &send_errors,

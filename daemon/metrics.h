@@ -29,11 +29,16 @@ class EngineMetrics final : public prometheus::Collectable {
   const ReloadStats* reloads_ = nullptr;
 };
 
-// The engine's counters as `name{label="value",...} value`, one per line, counters only (and not
-// the seconds ones): what the daemon logs as "final count:" lines once every engine thread has
-// been joined, when no event is in flight and the sums are exact (a scrape may fall between an
-// event's read and its aggregation).
-std::vector<std::string> finalCounts(const EngineMetrics& metrics);
+// One counter's series and value.
+struct FinalCount {
+  std::string text;  // `name{label="value",...} value`
+  double value = 0;
+};
+
+// The engine's counters, counters only (and not the seconds ones): what the daemon logs as
+// "final count:" lines once every engine thread has been joined, when no event is in flight and
+// the sums are exact (a scrape may fall between an event's read and its aggregation).
+std::vector<FinalCount> finalCounts(const EngineMetrics& metrics);
 
 // Resident set size of this process in bytes (from /proc/self/statm); 0 if unreadable.
 double residentMemoryBytes();

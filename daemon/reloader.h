@@ -25,7 +25,8 @@ struct ReloadStats {
   std::atomic<std::uint64_t> applied{0};
   std::atomic<std::uint64_t> failed{0};  // invalid, or needing a restart
   std::atomic<bool> last_ok{true};
-  std::atomic<std::int64_t> last_applied_at{0};  // wall clock, ns; 0 before the first
+  // Wall clock (ns) of the running config's load: by main at start, then by each reload applied.
+  std::atomic<std::int64_t> last_applied_at{0};
 };
 
 class Reloader {

@@ -49,6 +49,7 @@ void Service::ready(std::int64_t now) {
   rate_since_ = now;
   next_status_ = now + kStatusEveryNs;
   notifier_.ready(runningStatus(now));
+  state_.store(State::kReady, std::memory_order_relaxed);
 }
 
 void Service::tick(std::int64_t now) {
@@ -64,7 +65,7 @@ void Service::tick(std::int64_t now) {
   for (const std::string& name : tick.recovered) {
     logInfo("watchdog: " + name + " makes progress again");
   }
-  if (stopping_) return;  // the status line says so until the end
+  if (isStopping()) return;  // the status line says so until the end
   const bool changed = !tick.stalled.empty() || !tick.recovered.empty();
   if (changed || now >= next_status_) {
     notifier_.status(watchdog_->stalled().empty() ? runningStatus(now) : stalledStatus());
@@ -77,8 +78,8 @@ void Service::reloading() { notifier_.reloading("reloading the configuration"); 
 void Service::reloaded(std::int64_t now) { notifier_.ready(runningStatus(now)); }
 
 void Service::stopping(std::string_view why) {
-  if (stopping_) return;
-  stopping_ = true;
+  if (isStopping()) return;
+  state_.store(State::kStopping, std::memory_order_relaxed);
   notifier_.stopping(why);
 }
 

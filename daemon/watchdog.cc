@@ -19,7 +19,7 @@ std::vector<std::string> missingFrom(const std::vector<std::string>& a,
 
 Watchdog::Watchdog(std::int64_t interval_ns, StallCheck check, std::int64_t start)
     : pings_(interval_ns > 0),
-      limit_(interval_ns > 0 ? interval_ns : kStallLimitNs),
+      limit_(limitFor(interval_ns)),
       check_(std::move(check)),
       next_check_(start) {}
 

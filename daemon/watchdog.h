@@ -21,6 +21,11 @@ class Watchdog {
   // Without a watchdog (interval 0) stalls are still found, with kStallLimitNs, for the log and the
   // status line; nothing is pinged.
   static constexpr std::int64_t kStallLimitNs = 10'000'000'000;
+  // How long a thread may go without a heartbeat before it counts as stalled, for a watchdog of
+  // `interval_ns` (0: none).
+  static constexpr std::int64_t limitFor(std::int64_t interval_ns) {
+    return interval_ns > 0 ? interval_ns : kStallLimitNs;
+  }
 
   // `start` (steady ns): the first check is due then, so that the first keep-alive follows
   // READY=1 at once (the manager's timer may have run since the process started).

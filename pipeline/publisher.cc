@@ -8,6 +8,7 @@
 #include "pipeline/json_writer.h"
 #include "pipeline/snapshot.h"
 #include "pipeline/stage.h"
+#include "pipeline/window_operator.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -16,15 +17,19 @@ constexpr std::size_t kDrainBatch = 65536 / sizeof(Cell);
 // The longest the parked publisher sleeps without being rung: subscriber bookkeeping waits at most
 // this long.
 constexpr std::int64_t kParkNs = 50'000'000;
+// PipelinePublishStats::published is indexed by the kind the stage puts in a result's flags.
+static_assert(static_cast<int>(ResultKind::kFinal) == 0 &&
+              static_cast<int>(ResultKind::kPartial) == 1 &&
+              static_cast<int>(ResultKind::kUpdate) == 2);
 }  // namespace
 
 Publisher::Publisher(std::span<const PipelinePlan> pipelines, std::vector<Ring*> stage_rings,
                      std::vector<ResultOutput*> outputs, PublisherStats& stats,
-                     std::vector<Counter*> published, CommitBoard* commits)
+                     std::vector<PipelinePublishStats*> pipeline_stats, CommitBoard* commits)
     : rings_(std::move(stage_rings)),
       outputs_(std::move(outputs)),
       stats_(stats),
-      published_(std::move(published)),
+      pipeline_stats_(std::move(pipeline_stats)),
       commits_(commits),
       at_barrier_(rings_.size(), false),
       ended_(rings_.size(), false) {
@@ -94,13 +99,17 @@ void Publisher::run() noexcept {
 std::size_t Publisher::drain(std::size_t stage, bool& ended) noexcept {
   Ring& ring = *rings_[stage];
   const std::size_t available = std::min(ring.available(), kDrainBatch);
+  if (available == 0) return 0;
+  // One wall-clock reading per batch stamps its results' last_result_at: the metric is read in
+  // seconds, and a batch is sent within microseconds.
+  const std::int64_t wall = wallNanos();
   std::size_t offset = 0;
   while (offset < available) {
     const RecordHeader* h = reader_.peek(ring, offset, available);
     if (h == nullptr) break;
     switch (h->type) {
       case RecordType::kResult:
-        publish(h);
+        publish(h, wall);
         break;
       case RecordType::kLate: {
         LatePayload sizes;
@@ -198,7 +207,7 @@ void Publisher::reconfigure(const Reconfiguration& change) {
     }
   }
   pipelines_ = std::move(pipelines);
-  published_ = change.published;
+  pipeline_stats_ = change.publish_stats;
 }
 
 // The publisher's part of a checkpoint: [pipelines:u32][stages:u32], then per pipeline
@@ -269,7 +278,7 @@ void Publisher::sendMarkers(PipelineState& pipeline) noexcept {
   }
 }
 
-void Publisher::publish(const RecordHeader* h) noexcept {
+void Publisher::publish(const RecordHeader* h, std::int64_t wall) noexcept {
   ResultPrefix prefix;
   std::memcpy(&prefix, payload(h), sizeof prefix);
   const char* bytes = reinterpret_cast<const char*>(payload(h)) + sizeof prefix;
@@ -283,18 +292,22 @@ void Publisher::publish(const RecordHeader* h) noexcept {
   json.raw(',');
   json.raw(tail);
   for (ResultOutput* out : outputs_) out->send(topic, payload_);
-  bump(*published_[p]);
-  observeLatency(steadyNanos() - prefix.fired_at);
+  PipelinePublishStats& stats = *pipeline_stats_[p];
+  // The stage writes the result's ResultKind into the header's flags.
+  const std::size_t kind = std::min<std::size_t>(h->flags, stats.published.size() - 1);
+  bump(stats.published[kind]);
+  stats.last_result_at.store(wall, std::memory_order_relaxed);
+  observeLatency(stats, steadyNanos() - prefix.fired_at);
 }
 
-void Publisher::observeLatency(std::int64_t nanos) noexcept {
+void Publisher::observeLatency(PipelinePublishStats& stats, std::int64_t nanos) noexcept {
   const double seconds = static_cast<double>(std::max<std::int64_t>(nanos, 0)) * 1e-9;
   const auto bucket = static_cast<std::size_t>(
       std::lower_bound(kLatencyBuckets.begin(), kLatencyBuckets.end(), seconds) -
       kLatencyBuckets.begin());
-  bump(stats_.latency_buckets[bucket]);
-  stats_.latency_sum.store(stats_.latency_sum.load(std::memory_order_relaxed) + seconds,
-                           std::memory_order_relaxed);
+  bump(stats.latency_buckets[bucket]);
+  stats.latency_sum.store(stats.latency_sum.load(std::memory_order_relaxed) + seconds,
+                          std::memory_order_relaxed);
 }
 
 }  // namespace rivulet::pipeline

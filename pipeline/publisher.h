@@ -39,10 +39,10 @@ class ResultOutput {
 
 class Publisher {
  public:
-  // published[p]: results counter of pipeline p.
+  // pipeline_stats[p]: the results counters and emit-latency histogram of pipeline p.
   Publisher(std::span<const PipelinePlan> pipelines, std::vector<Ring*> stage_rings,
             std::vector<ResultOutput*> outputs, PublisherStats& stats,
-            std::vector<Counter*> published, CommitBoard* commits = nullptr);
+            std::vector<PipelinePublishStats*> pipeline_stats, CommitBoard* commits = nullptr);
 
   // The thread body: runs until every stage has sent kEnd and its results are out.
   void run() noexcept;
@@ -86,15 +86,15 @@ class Publisher {
   // drops (every stage has flushed them) and switches to its set. A pipeline kept goes on as it
   // was; a changed one (same name) goes on with its seq, so subscribers see no gap.
   void reconfigure(const Reconfiguration& change);
-  void publish(const RecordHeader* h) noexcept;
+  void publish(const RecordHeader* h, std::int64_t wall) noexcept;
   void sendMarkers(PipelineState& pipeline) noexcept;
-  void observeLatency(std::int64_t nanos) noexcept;
+  void observeLatency(PipelinePublishStats& stats, std::int64_t nanos) noexcept;
 
   std::vector<PipelineState> pipelines_;
   std::vector<Ring*> rings_;
   std::vector<ResultOutput*> outputs_;
   PublisherStats& stats_;
-  std::vector<Counter*> published_;
+  std::vector<PipelinePublishStats*> pipeline_stats_;
   CommitBoard* commits_;  // null when no source commits
   CheckpointBoard* checkpoints_ = nullptr;
   std::uint64_t barrier_ = 0;     // the checkpoint whose barriers are arriving, 0 when none

@@ -29,7 +29,7 @@ struct Reconfiguration {
   std::vector<SourcePlan> sources;  // per source: its routes to the new set
   // Per stage, per new pipeline: its counters (a kept pipeline's are the ones it had).
   std::vector<std::vector<PipelineStageStats*>> stage_stats;
-  std::vector<Counter*> published;  // per new pipeline
+  std::vector<PipelinePublishStats*> publish_stats;  // per new pipeline
 };
 
 }  // namespace rivulet::pipeline

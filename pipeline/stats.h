@@ -66,6 +66,9 @@ struct alignas(kFalseSharingRange) SourceStats {
   // Steady-clock time (ns) the source thread last made progress: read a batch, timed out waiting
   // for input, or waited on a full ring. Read by the watchdog (daemon/watchdog.h).
   std::atomic<std::int64_t> heartbeat{0};
+  // tcp: clients connected now. Stored by the source thread as it accepts and closes them.
+  std::atomic<std::int64_t> connections{0};
+  Counter bytes{0};  // tcp, udp: bytes read from the socket, added once per read call
 
   void error(ErrorReason reason, std::string_view text = {}) noexcept {
     bump(errors[static_cast<std::size_t>(reason)]);
@@ -104,11 +107,29 @@ inline constexpr std::array<double, 16> kLatencyBuckets = {1e-6,   5e-6, 1e-5, 2
 
 // Written by the publisher thread.
 struct alignas(kFalseSharingRange) PublisherStats {
-  std::array<Counter, kLatencyBuckets.size() + 1> latency_buckets{};  // last: +Inf
-  std::atomic<double> latency_sum{0};
   Counter send_errors{0};
   std::atomic<std::int64_t> subscribers{0};
   Counter subscribers_refused{0};  // by CURVE; written by the ZAP handler's thread (only)
+};
+
+// Per pipeline, written by the publisher thread. A pipeline a live reload keeps (by name) keeps
+// its stats, so its counters and histogram go on.
+struct alignas(kFalseSharingRange) PipelinePublishStats {
+  // Results handed to the outputs, by kind; indexed by ResultKind (final, partial, update).
+  std::array<Counter, 3> published{};
+  // Emit latency: watermark passing a window's end (or an update's event arriving) to the result
+  // handed to the outputs.
+  std::array<Counter, kLatencyBuckets.size() + 1> latency_buckets{};  // last: +Inf
+  std::atomic<double> latency_sum{0};
+  // Wall-clock time (ns) the last result was handed to the outputs; 0 before the first.
+  std::atomic<std::int64_t> last_result_at{0};
+
+  // Results of every kind (any thread).
+  std::uint64_t publishedTotal() const noexcept {
+    std::uint64_t total = 0;
+    for (const Counter& c : published) total += c.load(std::memory_order_relaxed);
+    return total;
+  }
 };
 
 }  // namespace rivulet::pipeline

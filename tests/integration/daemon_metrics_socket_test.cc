@@ -1,7 +1,7 @@
 // `daemon.metrics: unix:/path`: the real daemon serves its metrics over a unix socket (mode 0660)
-// and opens no TCP port for them; the socket answers GET /metrics with counters that grow, 404,
-// 400 and 431 for the rest, and is removed on a clean stop. A socket file left by a killed run is
-// replaced; any other file at the path stops the start.
+// and opens no TCP port for them; the socket answers GET /metrics with counters that grow, HEAD,
+// /healthz and /ready, 404, 405, 400 and 431 for the rest, and is removed on a clean stop. A
+// socket file left by a killed run is replaced; any other file at the path stops the start.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -121,6 +121,27 @@ TEST(MetricsSocket, ServesMetricsOnTheSocketAndNoTcpPort) {
               HasSubstr("content-type: text/plain; version=0.0.4; charset=utf-8"));
   EXPECT_THAT(detail::lower(ok->headers), HasSubstr("connection: close"));
   EXPECT_THAT(ok->body, HasSubstr("# TYPE rivulet_source_events_total counter\n"));
+
+  // HEAD: the head a GET gets, no body. /healthz and /ready as on TCP.
+  const auto head = httpOverUnix(socket, "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &error);
+  ASSERT_TRUE(head) << error;
+  EXPECT_EQ(head->status, 200);
+  EXPECT_THAT(detail::lower(head->headers), HasSubstr("content-length: "));
+  EXPECT_EQ(head->body, "");
+  const auto health = httpGetUnix(socket, "/healthz", &error);
+  ASSERT_TRUE(health) << error;
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "ok\n");
+  std::optional<HttpResponse> ready;
+  waitUntil(
+      [&] {
+        ready = httpGetUnix(socket, "/ready", &error);
+        return ready && ready->status == 200;
+      },
+      10s);
+  ASSERT_TRUE(ready) << error;
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_EQ(ready->body, "ready\n");
 
   const auto other = httpGetUnix(socket, "/", &error);
   ASSERT_TRUE(other) << error;

@@ -2,8 +2,8 @@
 // its log read for the ports it bound (process.h), a ZeroMQ subscriber over tcp:// and ipc://
 // (subscriber.h), a minimal HTTP client and parser for /metrics (http.h), result payload parsing
 // (results.h), a brute-force window reference that re-aggregates the events a test sent
-// (reference.h), and a NOTIFY_SOCKET for sd_notify (notify.h). Every wait is on a condition with a
-// deadline (files.h).
+// (reference.h), a NOTIFY_SOCKET for sd_notify (notify.h), and engine threads found by name and
+// stopped one at a time (threads.h). Every wait is on a condition with a deadline (files.h).
 #pragma once
 
 #include "tests/integration/harness/files.h"
@@ -13,3 +13,4 @@
 #include "tests/integration/harness/reference.h"
 #include "tests/integration/harness/results.h"
 #include "tests/integration/harness/subscriber.h"
+#include "tests/integration/harness/threads.h"

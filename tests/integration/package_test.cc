@@ -111,7 +111,7 @@ TEST_F(Package, DependsOnTheSharedLibrariesTheBinariesLink) {
   const std::string depends = field("Depends");
   // Found by dpkg-shlibdeps in the binaries, with versions from the libraries' symbols files.
   for (const char* library : {"libc6 (>= ", "libstdc++6 (>= ", "librdkafka1 (>= ", "libzmq5 (>= ",
-                              "libyaml-cpp0.7 (>= ", "libprometheus-cpp-pull1.0 (>= "}) {
+                              "libyaml-cpp0.7 (>= ", "libprometheus-cpp-core1.0 (>= "}) {
     EXPECT_THAT(depends, HasSubstr(library)) << depends;
   }
   EXPECT_THAT(depends, ::testing::Not(HasSubstr("-dev"))) << depends;

@@ -125,7 +125,9 @@ inline std::optional<HttpResponse> exchange(int fd, std::string_view request,
       return std::nullopt;
     }
     response.body = std::move(body);
-  } else if (const std::size_t at = headers.find("content-length:"); at != std::string::npos) {
+  } else if (const std::size_t at = headers.find("content-length:");
+             at != std::string::npos && !request.starts_with("HEAD ")) {
+    // (A response to HEAD has the length of the body a GET would get, and no body.)
     const std::size_t length = std::strtoul(headers.c_str() + at + 15, nullptr, 10);
     if (response.body.size() < length) {
       *error = what + ": body shorter than Content-Length";

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -219,8 +220,8 @@ class SourceThread {
   SourceThread(const config::Config& config, std::size_t stages, bool start = true,
                std::size_t ring_capacity = 1 << 14)
       : rings_(stages, ring_capacity),
-        source_(config.sources[0],
-                pipeline::EventRouter(planFor(config), rings_.pointers(), stats_)) {
+        source_(make(config.sources[0],
+                     pipeline::EventRouter(planFor(config), rings_.pointers(), stats_), stats_)) {
     if (start) this->start();
   }
   ~SourceThread() {
@@ -246,6 +247,17 @@ class SourceThread {
   const pipeline::SourceStats& stats() const { return stats_; }
 
  private:
+  // With the stats too, for a source that counts some of them itself (tcp, udp).
+  static S make(const config::SourceConfig& spec, pipeline::EventRouter router,
+                pipeline::SourceStats& stats) {
+    if constexpr (std::is_constructible_v<S, const config::SourceConfig&, pipeline::EventRouter,
+                                          pipeline::SourceStats*>) {
+      return S(spec, std::move(router), &stats);
+    } else {
+      return S(spec, std::move(router));
+    }
+  }
+
   pipeline::SourceStats stats_;
   RingSet rings_;
   S source_;

@@ -149,12 +149,14 @@ TEST(TcpSourceConcurrent, ManyClientsAtOnceAndBadOnesCostOnlyTheirOwnLines) {
 
   std::latch start(good_clients + 2);
   std::vector<std::jthread> clients;
+  std::atomic<std::uint64_t> bytes_sent{0};
   for (int c = 0; c < good_clients; ++c) {
     clients.emplace_back([&, c] {
       std::mt19937_64 rng(static_cast<std::uint64_t>(c) + 1);
       std::string text;
       for (int n = 0; n < lines; ++n)
         text += event(kT0 + c * 100'000 + n, "c" + std::to_string(c), n);
+      bytes_sent += text.size();
       start.arrive_and_wait();
       Client client(source.port());
       ASSERT_TRUE(client.connected());
@@ -165,16 +167,19 @@ TEST(TcpSourceConcurrent, ManyClientsAtOnceAndBadOnesCostOnlyTheirOwnLines) {
     start.arrive_and_wait();
     Client client(source.port());
     ASSERT_TRUE(client.connected());
-    EXPECT_TRUE(client.send(event(kT0, "garbage", 7) + "%%% not json %%%\n" + R"({"ts":)" +
-                            std::to_string(kT0) + R"(,"c)"));
+    const std::string text = event(kT0, "garbage", 7) + "%%% not json %%%\n" + R"({"ts":)" +
+                             std::to_string(kT0) + R"(,"c)";
+    bytes_sent += text.size();
+    EXPECT_TRUE(client.send(text));
   });
   clients.emplace_back([&] {  // an over-long line in small pieces, then a good one
     std::mt19937_64 rng(99);
     start.arrive_and_wait();
     Client client(source.port());
     ASSERT_TRUE(client.connected());
-    EXPECT_TRUE(
-        client.sendInPieces(std::string(5000, 'x') + "\n" + event(kT0, "long", 11), rng, 100));
+    const std::string text = std::string(5000, 'x') + "\n" + event(kT0, "long", 11);
+    bytes_sent += text.size();
+    EXPECT_TRUE(client.sendInPieces(text, rng, 100));
   });
   clients.clear();  // joins: every byte is sent, the connections closed
 
@@ -183,10 +188,14 @@ TEST(TcpSourceConcurrent, ManyClientsAtOnceAndBadOnesCostOnlyTheirOwnLines) {
   EXPECT_TRUE(source.rings().drainUntil([&] {
     return source.rings().count(RecordType::kEvent) == expected_events &&
            testutil::errors(stats, ErrorReason::kInvalidJson) == 2 &&
-           testutil::errors(stats, ErrorReason::kLineTooLong) == 1;
+           testutil::errors(stats, ErrorReason::kLineTooLong) == 1 && stats.connections.load() == 0;
   })) << "events "
-      << source.rings().count(RecordType::kEvent) << " of " << expected_events;
+      << source.rings().count(RecordType::kEvent) << " of " << expected_events << ", "
+      << stats.connections.load() << " clients connected";
   source.stop();
+
+  // Every byte sent was read, bad lines and all.
+  EXPECT_EQ(stats.bytes.load(), bytes_sent.load());
 
   EXPECT_EQ(stats.events.load(), expected_events);
   EXPECT_EQ(testutil::errors(stats, ErrorReason::kInvalidJson), 2u);
@@ -232,11 +241,13 @@ TEST(TcpSourceConcurrent, MaxConnectionsRefusesTheExtraClient) {
   ASSERT_TRUE(c2.send(event(kT0, "c2", 1)));
   // Both are served: the server holds two connections.
   ASSERT_TRUE(rings.drainUntil([&] { return eventsOf("c1") == 1 && eventsOf("c2") == 1; }));
+  EXPECT_EQ(source.stats().connections.load(), 2);
 
   Client c3(source.port());      // the kernel completes the handshake; the server then closes it
   c3.send(event(kT0, "c3", 1));  // may fail once the server has closed: either way, not counted
   EXPECT_TRUE(c3.waitClosedByServer(std::chrono::milliseconds(10'000)));
   EXPECT_EQ(source.stats().connections_refused.load(), 1u);
+  EXPECT_EQ(source.stats().connections.load(), 2) << "a refused client is not connected";
 
   // The others are unaffected.
   ASSERT_TRUE(c1.send(event(kT0 + 1, "c1", 2)));
@@ -247,10 +258,12 @@ TEST(TcpSourceConcurrent, MaxConnectionsRefusesTheExtraClient) {
   ASSERT_TRUE(c1.send(R"({"ts":)" + std::to_string(kT0 + 2) + R"(,"c":"c1","n":3})"));
   c1.close();
   EXPECT_TRUE(rings.drainUntil([&] { return eventsOf("c1") == 3; }));
+  EXPECT_EQ(source.stats().connections.load(), 1);
   Client c4(source.port());
   ASSERT_TRUE(c4.connected());
   ASSERT_TRUE(c4.send(event(kT0, "c4", 1)));
   EXPECT_TRUE(rings.drainUntil([&] { return eventsOf("c4") == 1; }));
+  EXPECT_EQ(source.stats().connections.load(), 2);
 
   source.stop();
   EXPECT_EQ(eventsOf("c3"), 0u);

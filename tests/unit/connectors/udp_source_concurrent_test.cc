@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <string>
@@ -126,6 +127,10 @@ TEST(UdpSourceConcurrent, JsonDatagramsAreEventsAndBadOnesAreCountedByReason) {
   EXPECT_EQ(stats.events.load(), static_cast<std::uint64_t>(n) + 1);  // with the 256-byte one
   EXPECT_EQ(stats.dropped.load(), 0u);
   EXPECT_EQ(stats.socket_drops.load(), 0u);
+  // Bytes read: every datagram's, a truncated one's as far as it was read (max_datagram).
+  std::uint64_t bytes = 0;
+  for (const std::string& d : datagrams) bytes += std::min<std::size_t>(d.size(), 256);
+  EXPECT_EQ(stats.bytes.load(), bytes);
   // Each client's events once, in order, with their time.
   std::map<std::string, std::vector<double>> by_c;
   for (const testutil::Record& r : udp.rings().events(0)) {

@@ -102,7 +102,7 @@ TEST(KafkaCheckpointEngine, CheckpointsWhileConsumingCommitOnceDurable) {
     }
     ASSERT_TRUE(kafka.flush());
     while (pipeline::steadyNanos() < deadline &&
-           (engine.pipelineSet()->published[0]->load() < windows.size() ||
+           (engine.pipelineSet()->publish_stats[0]->publishedTotal() < windows.size() ||
             stats.commits.load(std::memory_order_relaxed) == 0 ||
             checkpointer.stats().written.load(std::memory_order_relaxed) < 3)) {
       checkpointer.tick(pipeline::steadyNanos());
@@ -115,7 +115,7 @@ TEST(KafkaCheckpointEngine, CheckpointsWhileConsumingCommitOnceDurable) {
     EXPECT_TRUE(checkpointer.checkpointNow(30'000'000'000, [] {}));
     engine.requestStop();
     engine.join();
-    EXPECT_EQ(engine.pipelineSet()->published[0]->load(), windows.size());
+    EXPECT_EQ(engine.pipelineSet()->publish_stats[0]->publishedTotal(), windows.size());
   }
   EXPECT_GE(commits, 1u) << "no offsets committed: no checkpoint became durable?";
 

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -84,6 +86,8 @@ TEST(ReloadEngine, ReloadsBetweenCheckpointsChangeNoResultOfTheKeptPipelines) {
   const config::Config with = load(configYaml(output, true));
   int reloads = 0;
   int checkpoints = 0;
+  // Per kept pipeline, as its metrics say at the end: results published, latencies observed.
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counted;
   {
     Engine engine(without);
     pipeline::CheckpointBoard& board = engine.checkpoints();
@@ -106,6 +110,13 @@ TEST(ReloadEngine, ReloadsBetweenCheckpointsChangeNoResultOfTheKeptPipelines) {
       ++checkpoints;
     }
     engine.join();
+    const std::shared_ptr<const PipelineSet> set = engine.pipelineSet();
+    for (std::size_t p = 0; p < set->plans.size(); ++p) {
+      const pipeline::PipelinePublishStats& stats = *set->publish_stats[p];
+      std::uint64_t observed = 0;
+      for (const pipeline::Counter& bucket : stats.latency_buckets) observed += bucket.load();
+      counted[set->plans[p].name] = {stats.publishedTotal(), observed};
+    }
   }
   EXPECT_GE(reloads, 3);
   EXPECT_GE(checkpoints, 3);
@@ -118,6 +129,15 @@ TEST(ReloadEngine, ReloadsBetweenCheckpointsChangeNoResultOfTheKeptPipelines) {
   }
   for (const std::string& r : got) {
     if (got.count(r) != want.count(r) && reported++ < 20) ADD_FAILURE() << "got " << r;
+  }
+  // A kept pipeline's counters went on through every reload: they count all its results.
+  for (const char* name : {"counts", "sessions"}) {
+    const std::string prefix = std::string("{\"pipeline\":\"") + name + "\"";
+    const auto results = static_cast<std::uint64_t>(std::count_if(
+        got.begin(), got.end(), [&](const std::string& r) { return r.starts_with(prefix); }));
+    EXPECT_GT(results, 0u) << name;
+    EXPECT_EQ(counted[name].first, results) << name << ": results published";
+    EXPECT_EQ(counted[name].second, results) << name << ": emit latencies observed";
   }
   if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
 }

@@ -82,7 +82,7 @@ TEST(CommitMarksConcurrent, AMarkIsSafeOnlyOnceTheResultsItCoversAreOut) {
   CommitBoard board(1, kStages);
   Recorder recorder;
   PublisherStats publisher_stats;
-  Counter published{0};
+  PipelinePublishStats published;
   Publisher publisher(plans, {outputs[0].get(), outputs[1].get()}, {&recorder}, publisher_stats,
                       {&published}, &board);
   std::vector<std::unique_ptr<Stage>> stages;
