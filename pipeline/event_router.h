@@ -273,11 +273,11 @@ class EventRouter {
   std::vector<double> argument_slots_;
   std::vector<PendingItem> items_;
   std::vector<NumberText> number_texts_;  // per argument: computed numbers as items
-  bool any_arguments_ = false;          // some route has count_distinct or top_k values
-  std::vector<std::uint32_t> targets_;  // per route: the stage ring
-  std::vector<std::uint16_t> cells_;    // per route: the record's cells (0: not for it)
-  std::vector<ErrorReason> refusals_;   // per route: why it refused the event built, or kNone
-  std::size_t refused_routes_ = 0;      // routes that refused the event built
+  bool any_arguments_ = false;            // some route has count_distinct or top_k values
+  std::vector<std::uint32_t> targets_;    // per route: the stage ring
+  std::vector<std::uint16_t> cells_;      // per route: the record's cells (0: not for it)
+  std::vector<ErrorReason> refusals_;     // per route: why it refused the event built, or kNone
+  std::size_t refused_routes_ = 0;        // routes that refused the event built
   std::vector<PipelineSourceStats*> route_stats_;  // per route: plan's, or one of own_stats_
   std::vector<std::unique_ptr<PipelineSourceStats>> own_stats_;
   std::vector<std::size_t> claimed_;  // per ring: cells built in place by the current event
