@@ -347,11 +347,16 @@ void run(Scenario& s) {
                 std::to_string(resultCount(ipc.messages())) + ", tcp " +
                 std::to_string(resultCount(tcp.messages())) + " of " + std::to_string(finals));
   }
-  // Counters are bumped right after the send: wait for them to catch up.
+  // Counters are bumped right after the send, and a stage counts the events it took once per
+  // batch (the last phase's lines without a key may reach hop after the results went out): wait
+  // for them to catch up.
   s.metrics = daemon.scrapeUntil(
       [&](const Metrics& m) {
         return m.sum("rivulet_results_published_total") >= static_cast<double>(finals) &&
-               m.sum("rivulet_emit_latency_seconds_count") >= static_cast<double>(finals);
+               m.sum("rivulet_emit_latency_seconds_count") >= static_cast<double>(finals) &&
+               m.valueOr0("rivulet_pipeline_events_total", {{"pipeline", "hop"}}) +
+                       m.valueOr0("rivulet_pipeline_late_events_total", {{"pipeline", "hop"}}) >=
+                   static_cast<double>(s.hop.events() + s.hop.late());
       },
       10s, &error);
   if (!s.metrics) return fail("cannot scrape /metrics: " + error);
