@@ -26,12 +26,12 @@
 #include <zmq.hpp>
 
 #include "config/config.h"
-#include "connectors/source.h"
-#include "connectors/udp_source.h"
-#include "connectors/zmq_source.h"
-#include "pipeline/aggregate.h"
+#include "connectors/make_source.h"
+#include "connectors/sources/udp_source.h"
+#include "connectors/zmq/zmq_source.h"
+#include "pipeline/aggregates/aggregate.h"
 #include "pipeline/event_router.h"
-#include "pipeline/plan.h"
+#include "pipeline/model/plan.h"
 #include "pipeline/stage.h"
 
 namespace rivulet::bench {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "connectors/csv_parser.h"
-#include "connectors/json_event_parser.h"
-#include "connectors/line_framer.h"
+#include "connectors/formats/csv_parser.h"
+#include "connectors/formats/json_event_parser.h"
+#include "connectors/formats/line_framer.h"
 
 namespace rivulet::bench {
 namespace {
@@ -43,7 +43,7 @@ void BM_CsvParser_Row(benchmark::State& state) {
   const Lines lines = makeLines(true);
   connectors::CsvParser parser(kFields);
   const connectors::CsvLayout layout = parser.layout(kFields);
-  std::vector<pipeline::FieldValue> out(kFields.size());
+  std::vector<config::FieldValue> out(kFields.size());
   std::size_t i = 0;
   for (auto _ : state) {
     const std::string& line = lines.storage[i];
@@ -59,7 +59,7 @@ void BM_CsvParser_RowNoFieldRead(benchmark::State& state) {
   const Lines lines = makeLines(true);
   connectors::CsvParser parser(kFields);
   const connectors::CsvLayout layout{{-1, -1, -1}};
-  std::vector<pipeline::FieldValue> out(kFields.size());
+  std::vector<config::FieldValue> out(kFields.size());
   std::size_t i = 0;
   for (auto _ : state) {
     const std::string& line = lines.storage[i];
@@ -72,7 +72,7 @@ void BM_CsvParser_RowNoFieldRead(benchmark::State& state) {
 void BM_JsonEventParser_Line(benchmark::State& state) {
   const Lines lines = makeLines(false);
   connectors::JsonEventParser parser(kFields);
-  std::vector<pipeline::FieldValue> out(kFields.size());
+  std::vector<config::FieldValue> out(kFields.size());
   std::size_t i = 0;
   for (auto _ : state) {
     const std::string& line = lines.storage[i];

@@ -10,7 +10,7 @@
 #include <thread>
 #include <zmq.hpp>
 
-#include "connectors/zmq_output.h"
+#include "connectors/zmq/zmq_output.h"
 
 namespace rivulet::connectors {
 namespace {

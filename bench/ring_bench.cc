@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "pipeline/backoff.h"
-#include "pipeline/ring.h"
+#include "pipeline/runtime/backoff.h"
+#include "pipeline/runtime/ring.h"
 
 namespace rivulet::pipeline {
 namespace {

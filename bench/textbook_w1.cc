@@ -16,7 +16,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "connectors/generator_source.h"
+#include "connectors/sources/generator_source.h"
 
 namespace {
 

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "config/config.h"
-#include "pipeline/aggregate.h"
-#include "pipeline/key.h"
-#include "pipeline/plan.h"
-#include "pipeline/window_operator.h"
+#include "pipeline/aggregates/aggregate.h"
+#include "pipeline/model/key.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/windows/window_operator.h"
 
 namespace rivulet::pipeline {
 namespace {

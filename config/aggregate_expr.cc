@@ -6,7 +6,7 @@
 #include <system_error>
 #include <vector>
 
-#include "config/message_text.h"
+#include "config/text/message_text.h"
 
 namespace rivulet::config {
 namespace {

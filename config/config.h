@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "config/expression.h"
+#include "config/expression/expression.h"
 
 namespace rivulet::config {
 
@@ -72,7 +72,7 @@ struct DaemonConfig {
   bool operator==(const DaemonConfig&) const = default;
 };
 
-// kIso8601: the field is RFC 3339 / ISO-8601 text with a zone (pipeline/event_time.h).
+// kIso8601: the field is RFC 3339 / ISO-8601 text with a zone (pipeline/model/event_time.h).
 enum class TimeUnit { kSeconds, kMillis, kMicros, kNanos, kIso8601 };
 
 struct TimeSpec {

@@ -6,8 +6,8 @@
 #include <system_error>
 
 #include "config/curve_key.h"
-#include "config/message_text.h"
 #include "config/sections.h"
+#include "config/text/message_text.h"
 
 namespace rivulet::config {
 namespace {

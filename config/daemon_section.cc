@@ -5,8 +5,8 @@
 #include <string>
 
 #include "config/endpoint.h"
-#include "config/message_text.h"
 #include "config/sections.h"
+#include "config/text/message_text.h"
 
 namespace rivulet::config {
 namespace {

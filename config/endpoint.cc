@@ -6,7 +6,7 @@
 #include <charconv>
 #include <string>
 
-#include "config/message_text.h"
+#include "config/text/message_text.h"
 
 namespace rivulet::config {
 namespace {

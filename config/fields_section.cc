@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "config/message_text.h"
 #include "config/sections.h"
+#include "config/text/message_text.h"
 
 namespace rivulet::config {
 namespace {

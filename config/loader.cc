@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "config/duration.h"
-#include "config/message_text.h"
 #include "config/sections.h"
+#include "config/text/message_text.h"
 #include "config/yaml_reader.h"
 
 namespace rivulet::config {

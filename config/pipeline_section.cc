@@ -6,8 +6,8 @@
 
 #include "config/aggregate_expr.h"
 #include "config/duration.h"
-#include "config/message_text.h"
 #include "config/sections.h"
+#include "config/text/message_text.h"
 
 namespace rivulet::config {
 namespace {

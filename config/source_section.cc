@@ -7,8 +7,8 @@
 
 #include "config/aggregate_expr.h"
 #include "config/endpoint.h"
-#include "config/message_text.h"
 #include "config/sections.h"
+#include "config/text/message_text.h"
 
 namespace rivulet::config {
 namespace {

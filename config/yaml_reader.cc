@@ -7,7 +7,7 @@
 
 #include "config/duration.h"
 #include "config/endpoint.h"
-#include "config/message_text.h"
+#include "config/text/message_text.h"
 
 namespace rivulet::config {
 namespace {

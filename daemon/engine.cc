@@ -8,10 +8,11 @@
 #include <functional>
 #include <stdexcept>
 
-#include "connectors/file_output.h"
+#include "connectors/make_source.h"
+#include "connectors/outputs/file_output.h"
 #include "daemon/log.h"
-#include "pipeline/clock.h"
-#include "pipeline/hash.h"
+#include "pipeline/model/hash.h"
+#include "pipeline/runtime/clock.h"
 
 namespace rivulet::daemon {
 namespace {

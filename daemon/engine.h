@@ -14,18 +14,18 @@
 #include <zmq.hpp>
 
 #include "config/config.h"
-#include "connectors/kafka_source.h"
-#include "connectors/source.h"
-#include "connectors/zmq_output.h"
-#include "daemon/checkpoint_file.h"
-#include "pipeline/aggregate.h"
+#include "connectors/kafka/kafka_source.h"
+#include "connectors/sources/source.h"
+#include "connectors/zmq/zmq_output.h"
+#include "daemon/checkpoints/checkpoint_file.h"
+#include "pipeline/aggregates/aggregate.h"
 #include "pipeline/checkpoint_board.h"
-#include "pipeline/plan.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/record.h"
+#include "pipeline/model/stats.h"
 #include "pipeline/publisher.h"
 #include "pipeline/reconfiguration.h"
-#include "pipeline/record.h"
 #include "pipeline/stage.h"
-#include "pipeline/stats.h"
 
 namespace rivulet::daemon {
 

@@ -1,8 +1,8 @@
 // RefusalLog: the warnings about refused events. The source threads leave a sample of a refused
-// event per (source or pipeline, reason) in a mailbox (pipeline/refusal_sample.h); the main loop
-// calls tick() every turn and writes at most one line per mailbox per interval, with the sample's
-// first bytes and how many more were refused since the line before. So a stream of bad events is
-// seen at once, named, and never floods the log.
+// event per (source or pipeline, reason) in a mailbox (pipeline/model/refusal_sample.h); the main
+// loop calls tick() every turn and writes at most one line per mailbox per interval, with the
+// sample's first bytes and how many more were refused since the line before. So a stream of bad
+// events is seen at once, named, and never floods the log.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeline/stats.h"
+#include "pipeline/model/stats.h"
 
 namespace rivulet::daemon {
 

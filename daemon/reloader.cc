@@ -2,7 +2,7 @@
 
 #include "config/loader.h"
 #include "daemon/log.h"
-#include "pipeline/clock.h"
+#include "pipeline/runtime/clock.h"
 
 namespace rivulet::daemon {
 namespace {

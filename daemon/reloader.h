@@ -15,9 +15,9 @@
 #include <string>
 
 #include "config/config.h"
-#include "daemon/checkpointer.h"
+#include "daemon/checkpoints/checkpointer.h"
 #include "daemon/engine.h"
-#include "daemon/service.h"
+#include "daemon/service/service.h"
 
 namespace rivulet::daemon {
 

@@ -12,13 +12,13 @@
 #include <utility>
 
 #include "config/loader.h"
-#include "connectors/kafka_position.h"
-#include "daemon/checkpoint_file.h"
-#include "pipeline/aggregate.h"
-#include "pipeline/plan.h"
-#include "pipeline/session_operator.h"
-#include "pipeline/snapshot.h"
-#include "pipeline/window_operator.h"
+#include "connectors/kafka/kafka_position.h"
+#include "daemon/checkpoints/checkpoint_file.h"
+#include "pipeline/aggregates/aggregate.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/snapshot.h"
+#include "pipeline/windows/session_operator.h"
+#include "pipeline/windows/window_operator.h"
 
 namespace {
 

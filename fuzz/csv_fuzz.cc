@@ -5,12 +5,12 @@
 #include <string_view>
 #include <vector>
 
-#include "connectors/csv_parser.h"
+#include "connectors/formats/csv_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using rivulet::connectors::CsvLayout;
   static rivulet::connectors::CsvParser parser({"ts", "sym", "px", "qty"});
-  std::vector<rivulet::pipeline::FieldValue> fields(4);
+  std::vector<rivulet::config::FieldValue> fields(4);
   std::string_view rest(reinterpret_cast<const char*>(data), size);
   CsvLayout layout;
   bool header = true;

@@ -8,24 +8,24 @@
 #include <string_view>
 #include <vector>
 
-#include "config/expression.h"
-#include "pipeline/expression.h"
+#include "config/expression/expression.h"
+#include "config/expression/program.h"
 
 namespace {
 
-using rivulet::pipeline::FieldType;
-using rivulet::pipeline::FieldValue;
+using rivulet::config::FieldType;
+using rivulet::config::FieldValue;
 
-FieldValue number(double v) {
-  FieldValue f;
-  f.type = FieldType::kNumber;
+config::FieldValue number(double v) {
+  config::FieldValue f;
+  f.type = config::FieldType::kNumber;
   f.number = v;
   return f;
 }
 
-FieldValue text(std::string_view s) {
-  FieldValue f;
-  f.type = FieldType::kString;
+config::FieldValue text(std::string_view s) {
+  config::FieldValue f;
+  f.type = config::FieldType::kString;
   f.text = s;
   return f;
 }
@@ -54,14 +54,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto want : {rivulet::config::ExprType::kAny, rivulet::config::ExprType::kBool,
                           rivulet::config::ExprType::kNumber}) {
     if (rivulet::config::checkResultType(expression, want)) continue;
-    rivulet::pipeline::CompiledExpression compiled(expression, index, want);
-    const std::vector<std::vector<FieldValue>> events = {
-        std::vector<FieldValue>(expression.fields().size(), number(0)),
-        std::vector<FieldValue>(expression.fields().size(), number(-1.5e308)),
-        std::vector<FieldValue>(expression.fields().size(), text("O'Brien \xc3\xa9")),
-        std::vector<FieldValue>(expression.fields().size(), FieldValue{}),
+    rivulet::config::CompiledExpression compiled(expression, index, want);
+    const std::vector<std::vector<config::FieldValue>> events = {
+        std::vector<config::FieldValue>(expression.fields().size(), number(0)),
+        std::vector<config::FieldValue>(expression.fields().size(), number(-1.5e308)),
+        std::vector<config::FieldValue>(expression.fields().size(), text("O'Brien \xc3\xa9")),
+        std::vector<config::FieldValue>(expression.fields().size(), config::FieldValue{}),
     };
-    for (const std::vector<FieldValue>& event : events) compiled.evaluate(event.data());
+    for (const std::vector<config::FieldValue>& event : events) compiled.evaluate(event.data());
   }
   return 0;
 }

@@ -6,19 +6,19 @@
 #include <string>
 #include <vector>
 
-#include "connectors/json_event_parser.h"
-#include "connectors/line_framer.h"
+#include "connectors/formats/json_event_parser.h"
+#include "connectors/formats/line_framer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static rivulet::connectors::JsonEventParser parser(
       {"ts", "sym", "px", "order.qty", "order.side", "a.b.c"});
-  std::vector<rivulet::pipeline::FieldValue> fields(6);
+  std::vector<rivulet::config::FieldValue> fields(6);
   std::string buffer(reinterpret_cast<const char*>(data), size);
   buffer.resize(size + rivulet::connectors::LineFramer::kPadding);
   const std::string_view line(buffer.data(), size);
   if (parser.parse(line, buffer.size(), fields) != rivulet::pipeline::ErrorReason::kNone) return 0;
-  for (const rivulet::pipeline::FieldValue& f : fields) {
-    if (f.type != rivulet::pipeline::FieldType::kString) continue;
+  for (const rivulet::config::FieldValue& f : fields) {
+    if (f.type != rivulet::config::FieldType::kString) continue;
     // A string is unescaped into the parser's own buffer or points into the line.
     volatile char sink = 0;
     for (const char c : f.text) sink = static_cast<char>(sink ^ c);

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "connectors/line_framer.h"
+#include "connectors/formats/line_framer.h"
 
 namespace {
 

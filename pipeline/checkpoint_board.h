@@ -4,11 +4,11 @@
 // pipelines (pipeline/reconfiguration.h): each thread switches as the barrier passes it, so the
 // events before it are aggregated by the old pipelines and those after it by the new ones.
 //
-// The coordinator (daemon/checkpointer.h) requests checkpoint `id`. Each source, at its next
-// flush, notes its position here and sends barrier `id` to every stage, after the events routed
-// before it. A stage that has the barrier from every input snapshots its state here and passes
-// the barrier to the publisher, behind the results it fired before it. The publisher, once every
-// stage's barrier is in and those results are handed to the outputs, notes its own state and
+// The coordinator (daemon/checkpoints/checkpointer.h) requests checkpoint `id`. Each source, at its
+// next flush, notes its position here and sends barrier `id` to every stage, after the events
+// routed before it. A stage that has the barrier from every input snapshots its state here and
+// passes the barrier to the publisher, behind the results it fired before it. The publisher, once
+// every stage's barrier is in and those results are handed to the outputs, notes its own state and
 // completes the checkpoint. The parts then describe one consistent cut: every event before a
 // source's position is in the stages' state or in results already out, no event after it is.
 //
@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/cache_line.h"
+#include "pipeline/runtime/cache_line.h"
 
 namespace rivulet::pipeline {
 

@@ -6,18 +6,23 @@
 #include <cmath>
 #include <limits>
 
-#include "pipeline/backoff.h"
-#include "pipeline/clock.h"
-#include "pipeline/event_time.h"
-#include "pipeline/hash.h"
-#include "pipeline/key.h"
-#include "pipeline/number_text.h"
+#include "pipeline/model/event_time.h"
+#include "pipeline/model/hash.h"
+#include "pipeline/model/key.h"
+#include "pipeline/model/number_text.h"
 #include "pipeline/reconfiguration.h"
+#include "pipeline/runtime/backoff.h"
+#include "pipeline/runtime/clock.h"
 
 namespace rivulet::pipeline {
 namespace {
 
 __extension__ using Wide = __int128;
+
+// The reason a pipeline refuses an event whose expression failed.
+ErrorReason reasonOf(config::EvalError error) noexcept {
+  return error == config::EvalError::kTooLarge ? ErrorReason::kTooLarge : ErrorReason::kWrongType;
+}
 
 // Records are published to the stage once this many bytes are staged on a ring, or at flush().
 // Measured (bench/ring_bench.cc): publishing every 2 KiB keeps the consumer right behind the
@@ -47,19 +52,19 @@ std::int64_t nanosPerUnit(config::TimeUnit unit) {
 }
 
 // The key part type of `field`; false (with the reason) if it cannot be part of a key.
-bool keyPartType(const FieldValue& field, KeyPartType& type, ErrorReason& reason) noexcept {
+bool keyPartType(const config::FieldValue& field, KeyPartType& type, ErrorReason& reason) noexcept {
   switch (field.type) {
-    case FieldType::kString:
+    case config::FieldType::kString:
       type = KeyPartType::kString;
       return true;
-    case FieldType::kNumber:
+    case config::FieldType::kNumber:
       type = KeyPartType::kNumber;
       return true;
-    case FieldType::kBool:
+    case config::FieldType::kBool:
       type = KeyPartType::kBool;
       return true;
-    case FieldType::kMissing:
-    case FieldType::kNull:
+    case config::FieldType::kMissing:
+    case config::FieldType::kNull:
       reason = ErrorReason::kMissingField;
       return false;
     default:
@@ -70,18 +75,18 @@ bool keyPartType(const FieldValue& field, KeyPartType& type, ErrorReason& reason
 
 // A part of a key (an entry of a route's key_fields): the event's field, or for ~i the computed
 // part computed[i].
-const FieldValue& keyPart(int field, const FieldValue* fields,
-                          const FieldValue* computed) noexcept {
+const config::FieldValue& keyPart(int field, const config::FieldValue* fields,
+                                  const config::FieldValue* computed) noexcept {
   return field >= 0 ? fields[field] : computed[~field];
 }
 
 // The hash of the key an event has for `route` (== hashEncodedKey of its encoding). An event
 // whose key parts are unusable hashes to something arbitrary; it is refused while it is built.
-std::uint64_t keyHash(const SourcePlan::Route& route, const FieldValue* fields,
-                      const FieldValue* computed) noexcept {
+std::uint64_t keyHash(const SourcePlan::Route& route, const config::FieldValue* fields,
+                      const config::FieldValue* computed) noexcept {
   KeyHasher hasher;
   for (const int field : route.key_fields) {
-    const FieldValue& part = keyPart(field, fields, computed);
+    const config::FieldValue& part = keyPart(field, fields, computed);
     KeyPartType type = KeyPartType::kString;
     ErrorReason unused;
     keyPartType(part, type, unused);
@@ -93,7 +98,7 @@ std::uint64_t keyHash(const SourcePlan::Route& route, const FieldValue* fields,
 // Appends the record's key part for `field`; false (with the reason) if it cannot be a key.
 // Forced inline: a writer passed to a call by reference is kept in memory, not registers, for the
 // whole event.
-[[gnu::always_inline]] inline bool appendKey(RecordWriter& record, const FieldValue& field,
+[[gnu::always_inline]] inline bool appendKey(RecordWriter& record, const config::FieldValue& field,
                                              ErrorReason& reason) noexcept {
   KeyPartType type;
   if (!keyPartType(field, type, reason)) return false;
@@ -112,39 +117,39 @@ std::uint64_t keyHash(const SourcePlan::Route& route, const FieldValue* fields,
 
 // A field as an aggregate argument of any type sees it (what an expression reading it gives, plus
 // a number's JSON text).
-ExprValue fieldArgument(const FieldValue& field) noexcept {
-  ExprValue value;
+config::ExprValue fieldArgument(const config::FieldValue& field) noexcept {
+  config::ExprValue value;
   switch (field.type) {
-    case FieldType::kMissing:
-    case FieldType::kNull:
+    case config::FieldType::kMissing:
+    case config::FieldType::kNull:
       break;
-    case FieldType::kNumber:
-      value.kind = ValueKind::kNumber;
+    case config::FieldType::kNumber:
+      value.kind = config::ValueKind::kNumber;
       value.number = field.number;
       value.text = field.text;
       break;
-    case FieldType::kString:
-      value.kind = ValueKind::kString;
+    case config::FieldType::kString:
+      value.kind = config::ValueKind::kString;
       value.text = field.text;
       break;
-    case FieldType::kBool:
-      value.kind = ValueKind::kBool;
+    case config::FieldType::kBool:
+      value.kind = config::ValueKind::kBool;
       value.boolean = field.text == "true";
       break;
     default:
-      value.kind = ValueKind::kError;
-      value.error = ErrorReason::kWrongType;
+      value.kind = config::ValueKind::kError;
+      value.error = config::EvalError::kWrongType;
       break;
   }
   return value;
 }
 
 // count_distinct's hash of a non-null argument.
-std::uint64_t argumentHash(const ExprValue& value) noexcept {
+std::uint64_t argumentHash(const config::ExprValue& value) noexcept {
   switch (value.kind) {
-    case ValueKind::kNumber:
+    case config::ValueKind::kNumber:
       return distinctHash(value.number);
-    case ValueKind::kBool:
+    case config::ValueKind::kBool:
       return distinctHash(KeyPartType::kBool, value.boolean ? "true" : "false");
     default:
       return distinctHash(KeyPartType::kString, value.text);
@@ -156,7 +161,7 @@ std::uint64_t argumentHash(const ExprValue& value) noexcept {
 std::string fieldName(const config::FieldPath& path) {
   std::string name;
   for (std::size_t i = 0; i < path.segments.size(); ++i) {
-    if (i > 0) name += kFieldPathSeparator;
+    if (i > 0) name += config::kFieldPathSeparator;
     name += path.segments[i];
   }
   return name;
@@ -222,11 +227,11 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
   return plan;
 }
 
-bool toNanos(const FieldValue& field, config::TimeUnit unit, std::int64_t& nanos) noexcept {
+bool toNanos(const config::FieldValue& field, config::TimeUnit unit, std::int64_t& nanos) noexcept {
   if (unit == config::TimeUnit::kIso8601) {
-    return field.type == FieldType::kString && parseIso8601(field.text, nanos);
+    return field.type == config::FieldType::kString && parseIso8601(field.text, nanos);
   }
-  if (field.type != FieldType::kNumber) return false;
+  if (field.type != config::FieldType::kNumber) return false;
   const std::int64_t scale = nanosPerUnit(unit);
   if (field.is_integer) return !__builtin_mul_overflow(field.integer, scale, &nanos);
   const double scaled = std::round(field.number * static_cast<double>(scale));
@@ -277,7 +282,7 @@ void EventRouter::compile() {
     }
   }
   for (const config::Expression& expr : plan_.key_exprs)
-    key_exprs_.push_back(KeyExpression{CompiledExpression(expr, index), {}});
+    key_exprs_.push_back(KeyExpression{config::CompiledExpression(expr, index), {}});
   key_values_.resize(key_exprs_.size());
   targets_.resize(plan_.routes.size());
   cells_.resize(plan_.routes.size());
@@ -321,12 +326,12 @@ void EventRouter::sendDecision(std::int64_t watermark) noexcept {
       own_watermark_ ? kMaxTime : saturatingAdd(next_decision_, plan_.watermark.delay);
 }
 
-ErrorReason EventRouter::route(const FieldValue* fields, std::int64_t now,
+ErrorReason EventRouter::route(const config::FieldValue* fields, std::int64_t now,
                                std::string_view raw) noexcept {
   std::int64_t time = now;
   if (plan_.time_field >= 0) {
-    const FieldValue& t = fields[plan_.time_field];
-    if (t.type == FieldType::kMissing || t.type == FieldType::kNull) {
+    const config::FieldValue& t = fields[plan_.time_field];
+    if (t.type == config::FieldType::kMissing || t.type == config::FieldType::kNull) {
       stats_.error(ErrorReason::kMissingTime);
       return ErrorReason::kMissingTime;
     }
@@ -392,35 +397,35 @@ void EventRouter::countRefusals(std::string_view raw) noexcept {
   refused_routes_ = 0;
 }
 
-bool EventRouter::computeKeys(const SourcePlan::Route& route, const FieldValue* fields,
+bool EventRouter::computeKeys(const SourcePlan::Route& route, const config::FieldValue* fields,
                               ErrorReason& reason) noexcept {
   for (const int field : route.key_fields) {
     if (field >= 0) continue;
     KeyExpression& key = key_exprs_[static_cast<std::size_t>(~field)];
-    const ExprValue computed = key.expression.evaluate(fields);
-    FieldValue& value = key_values_[static_cast<std::size_t>(~field)];
+    const config::ExprValue computed = key.expression.evaluate(fields);
+    config::FieldValue& value = key_values_[static_cast<std::size_t>(~field)];
     switch (computed.kind) {
-      case ValueKind::kNumber:
+      case config::ValueKind::kNumber:
         if (!std::isfinite(computed.number)) {
           reason = ErrorReason::kWrongType;
           return false;
         }
-        value.type = FieldType::kNumber;
+        value.type = config::FieldType::kNumber;
         value.text = canonicalNumber(computed.number, key.number);
         break;
-      case ValueKind::kString:
-        value.type = FieldType::kString;
+      case config::ValueKind::kString:
+        value.type = config::FieldType::kString;
         value.text = computed.text;  // valid until this expression is evaluated again
         break;
-      case ValueKind::kBool:
-        value.type = FieldType::kBool;
+      case config::ValueKind::kBool:
+        value.type = config::FieldType::kBool;
         value.text = computed.boolean ? "true" : "false";
         break;
-      case ValueKind::kNull:
+      case config::ValueKind::kNull:
         reason = ErrorReason::kMissingField;
         return false;
-      case ValueKind::kError:
-        reason = computed.error;
+      case config::ValueKind::kError:
+        reason = reasonOf(computed.error);
         return false;
     }
   }
@@ -444,21 +449,21 @@ bool EventRouter::mayBeLate(const SourcePlan::Route& route, std::int64_t time) c
 // (measured with callgrind), as branches or as register pressure from calls. For the same reason
 // a route's refusal is noted out of line, and the loop keeps its shape.
 template <bool kArguments>
-bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string_view raw,
+bool EventRouter::build(const config::FieldValue* fields, std::int64_t time, std::string_view raw,
                         bool in_place, ErrorReason& reason) noexcept {
   const std::uint32_t stages = static_cast<std::uint32_t>(rings_.size());
-  const FieldValue* computed = key_values_.data();
+  const config::FieldValue* computed = key_values_.data();
   bool room = true;
   for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
     const SourcePlan::Route& route = plan_.routes[r];
     ErrorReason why = ErrorReason::kNone;
     if (where_[r]) {
-      const ExprValue keep = where_[r]->evaluate(fields);
-      if (keep.kind == ValueKind::kError) {
-        refuseRoute(r, keep.error);
+      const config::ExprValue keep = where_[r]->evaluate(fields);
+      if (keep.kind == config::ValueKind::kError) {
+        refuseRoute(r, reasonOf(keep.error));
         continue;
       }
-      if (!isTrue(keep)) {  // false or null: not for this pipeline
+      if (!config::isTrue(keep)) {  // false or null: not for this pipeline
         targets_[r] = 0;
         cells_[r] = 0;
         continue;
@@ -497,18 +502,18 @@ bool EventRouter::build(const FieldValue* fields, std::int64_t time, std::string
       double value = std::numeric_limits<double>::quiet_NaN();  // null
       if (auto& expr = values_[r][v]) {
         // Computed: a number, or a condition (1 when true, 0 when false, for count_if).
-        const ExprValue computed_value = expr->evaluate(fields);
-        if (computed_value.kind == ValueKind::kError) {
-          why = computed_value.error;
+        const config::ExprValue computed_value = expr->evaluate(fields);
+        if (computed_value.kind == config::ValueKind::kError) {
+          why = reasonOf(computed_value.error);
           break;
         }
-        if (computed_value.kind == ValueKind::kNumber) value = computed_value.number;
-        if (computed_value.kind == ValueKind::kBool) value = computed_value.boolean ? 1 : 0;
+        if (computed_value.kind == config::ValueKind::kNumber) value = computed_value.number;
+        if (computed_value.kind == config::ValueKind::kBool) value = computed_value.boolean ? 1 : 0;
       } else {
-        const FieldValue& f = fields[route.value_fields[v]];
-        if (f.type == FieldType::kNumber) {
+        const config::FieldValue& f = fields[route.value_fields[v]];
+        if (f.type == config::FieldType::kNumber) {
           value = f.number;
-        } else if (f.type != FieldType::kMissing && f.type != FieldType::kNull) {
+        } else if (f.type != config::FieldType::kMissing && f.type != config::FieldType::kNull) {
           why = ErrorReason::kWrongType;
           break;
         }
@@ -578,30 +583,30 @@ bool EventRouter::settleRefusals(bool room, ErrorReason& reason) noexcept {
   return false;
 }
 
-bool EventRouter::readArguments(std::size_t r, const FieldValue* fields,
+bool EventRouter::readArguments(std::size_t r, const config::FieldValue* fields,
                                 ErrorReason& reason) noexcept {
   const SourcePlan::Route& route = plan_.routes[r];
   argument_slots_.clear();
   items_.clear();
   for (std::size_t v = route.numbers; v < route.value_fields.size(); ++v) {
     double slot = std::numeric_limits<double>::quiet_NaN();  // null, in every form
-    const ExprValue arg = argument(r, v, fields);
-    if (arg.kind == ValueKind::kError) {
-      reason = arg.error;
+    const config::ExprValue arg = argument(r, v, fields);
+    if (arg.kind == config::ValueKind::kError) {
+      reason = reasonOf(arg.error);
       return false;
     }
     // JSON has no infinity (an overflowed expression): such a value is null here, as quantile's
     // sketch ignores it.
-    const bool null = arg.kind == ValueKind::kNull ||
-                      (arg.kind == ValueKind::kNumber && !std::isfinite(arg.number));
+    const bool null = arg.kind == config::ValueKind::kNull ||
+                      (arg.kind == config::ValueKind::kNumber && !std::isfinite(arg.number));
     if (!null && route.value_forms[v] == ValueForm::kDistinctHash) {
       slot = std::bit_cast<double>(argumentHash(arg));
     } else if (!null) {
       PendingItem item{argument_slots_.size(), KeyPartType::kString, arg.text};
-      if (arg.kind == ValueKind::kBool) {
+      if (arg.kind == config::ValueKind::kBool) {
         item.type = KeyPartType::kBool;
         item.text = arg.boolean ? "true" : "false";
-      } else if (arg.kind == ValueKind::kNumber) {
+      } else if (arg.kind == config::ValueKind::kNumber) {
         item.type = KeyPartType::kNumber;
         if (item.text.empty()) {  // computed: no JSON text to keep, the number's one text
           item.text = numberText(arg.number, number_texts_[item.argument].text);
@@ -618,12 +623,13 @@ bool EventRouter::readArguments(std::size_t r, const FieldValue* fields,
   return true;
 }
 
-ExprValue EventRouter::argument(std::size_t r, std::size_t v, const FieldValue* fields) noexcept {
+config::ExprValue EventRouter::argument(std::size_t r, std::size_t v,
+                                        const config::FieldValue* fields) noexcept {
   auto& expr = values_[r][v];
   if (!expr) return fieldArgument(fields[plan_.routes[r].value_fields[v]]);
   if (!expr->isFieldReference()) return expr->evaluate(fields);
   // A field the source never has is always missing: null.
-  return expr->fieldIndex() < 0 ? ExprValue{} : fieldArgument(fields[expr->fieldIndex()]);
+  return expr->fieldIndex() < 0 ? config::ExprValue{} : fieldArgument(fields[expr->fieldIndex()]);
 }
 
 bool EventRouter::roomForEvent() noexcept {

@@ -12,19 +12,19 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/expression/field_value.h"
+#include "config/expression/program.h"
 #include "pipeline/checkpoint_board.h"
-#include "pipeline/doorbell.h"
-#include "pipeline/event.h"
-#include "pipeline/expression.h"
-#include "pipeline/key.h"
-#include "pipeline/plan.h"
-#include "pipeline/record.h"
-#include "pipeline/stats.h"
-#include "pipeline/value_slot.h"
+#include "pipeline/model/key.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/record.h"
+#include "pipeline/model/stats.h"
+#include "pipeline/model/value_slot.h"
+#include "pipeline/runtime/doorbell.h"
 
 namespace rivulet::pipeline {
 
-// Longest encoded group-by key (pipeline/key.h) an event may have.
+// Longest encoded group-by key (pipeline/model/key.h) an event may have.
 inline constexpr std::size_t kMaxKeyBytes = 512;
 
 // Longest raw event text carried for the late topic: a late record holds it and its topic.
@@ -39,7 +39,7 @@ struct SourcePlan {
   // What route() does when a ring an event goes to is full: wait, or drop the event whole.
   config::Overflow overflow = config::Overflow::kBlock;
   // The fields `fields:` declares (index into fields, type): a source refuses an event whose value
-  // of one has another type (connectors/event_decoder.h).
+  // of one has another type (connectors/formats/event_decoder.h).
   std::vector<std::pair<int, config::FieldKind>> declared;
   // The group-by parts of every route that are expressions (over `fields`), computed per event.
   std::vector<config::Expression> key_exprs;
@@ -76,7 +76,7 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
 
 // Converts a time field to nanoseconds; false if it is not a number (kIso8601: a timestamp string,
 // parseIso8601) or out of range.
-bool toNanos(const FieldValue& field, config::TimeUnit unit, std::int64_t& nanos) noexcept;
+bool toNanos(const config::FieldValue& field, config::TimeUnit unit, std::int64_t& nanos) noexcept;
 
 // Thread contract: owned and called by one source thread only.
 class EventRouter {
@@ -102,7 +102,8 @@ class EventRouter {
   // of the events routed so far (the latest time minus the delay) wherever it changes what a
   // stage does with a window (a window's end plus its fire delay or lateness; any rise for session
   // pipelines), so the same input gives the same windows whatever the read batches were.
-  ErrorReason route(const FieldValue* fields, std::int64_t now, std::string_view raw = {}) noexcept;
+  ErrorReason route(const config::FieldValue* fields, std::int64_t now,
+                    std::string_view raw = {}) noexcept;
 
   // Counts an event the source itself refused (e.g. an over-long line); `text` is a sample of it.
   void refuse(ErrorReason reason, std::string_view text = {}) noexcept {
@@ -180,14 +181,14 @@ class EventRouter {
  private:
   // A group-by part computed by an expression, with room for the text of a number value.
   struct KeyExpression {
-    CompiledExpression expression;
+    config::CompiledExpression expression;
     char number[kMaxNumberText];
   };
 
   // Evaluates the computed parts of `route`'s key over the event into key_values_; false (with
   // the reason) when one has no value a key can hold: null (kMissingField, as a missing field),
   // an infinite number (kWrongType: JSON has none) or an evaluation error.
-  bool computeKeys(const SourcePlan::Route& route, const FieldValue* fields,
+  bool computeKeys(const SourcePlan::Route& route, const config::FieldValue* fields,
                    ErrorReason& reason) noexcept;
 
   // A top_k value whose bytes go after the key.
@@ -196,30 +197,31 @@ class EventRouter {
     KeyPartType type;
     std::string_view text;
   };
-  // Room for a computed number's text (pipeline/number_text.h).
+  // Room for a computed number's text (pipeline/model/number_text.h).
   struct NumberText {
     char text[kMaxNumberText];
   };
 
   // Reads the count_distinct and top_k arguments of route `r` into argument_slots_ and items_;
   // false (with the reason) if the event cannot be taken.
-  [[gnu::noinline]] bool readArguments(std::size_t r, const FieldValue* fields,
+  [[gnu::noinline]] bool readArguments(std::size_t r, const config::FieldValue* fields,
                                        ErrorReason& reason) noexcept;
   // The argument of a count_distinct or top_k: the field's own value where it is one (a number
   // keeps its JSON text, which top_k counts), else the expression's result.
-  ExprValue argument(std::size_t r, std::size_t v, const FieldValue* fields) noexcept;
+  config::ExprValue argument(std::size_t r, std::size_t v,
+                             const config::FieldValue* fields) noexcept;
   // Builds this event's record for every route (targets_, cells_), in ring space when
   // `in_place`, else in local_. False when the event is refused (`reason` says why) or, in place,
   // when a ring has no room for a record (`reason` stays kNone).
-  bool build(const FieldValue* fields, std::int64_t time, std::string_view raw, bool in_place,
-             ErrorReason& reason) noexcept {
+  bool build(const config::FieldValue* fields, std::int64_t time, std::string_view raw,
+             bool in_place, ErrorReason& reason) noexcept {
     return any_arguments_ ? build<true>(fields, time, raw, in_place, reason)
                           : build<false>(fields, time, raw, in_place, reason);
   }
   // build() for a source whose routes have count_distinct or top_k values (kArguments) or not.
   template <bool kArguments>
-  bool build(const FieldValue* fields, std::int64_t time, std::string_view raw, bool in_place,
-             ErrorReason& reason) noexcept;
+  bool build(const config::FieldValue* fields, std::int64_t time, std::string_view raw,
+             bool in_place, ErrorReason& reason) noexcept;
   // Route r refuses the event being built (for `why`): it gets no record.
   [[gnu::noinline]] void refuseRoute(std::size_t r, ErrorReason why) noexcept;
   // After a build with refusals: true if some route takes the event; false (with the source's
@@ -260,13 +262,13 @@ class EventRouter {
   const std::vector<Ring*> rings_;
   const std::vector<Doorbell*> bells_;  // empty, or one per ring
   SourceStats& stats_;
-  std::vector<std::optional<CompiledExpression>> where_;  // per route, from plan_
+  std::vector<std::optional<config::CompiledExpression>> where_;  // per route, from plan_
   // Per route, per value: the compiled expression of a computed value.
-  std::vector<std::vector<std::optional<CompiledExpression>>> values_;
+  std::vector<std::vector<std::optional<config::CompiledExpression>>> values_;
   std::vector<KeyExpression> key_exprs_;  // plan_.key_exprs, compiled
   // Their values for the event being built, as a parser hands over fields, so that hashing and
   // encoding treat computed parts and fields alike.
-  std::vector<FieldValue> key_values_;
+  std::vector<config::FieldValue> key_values_;
   std::vector<std::unique_ptr<Cell[]>> local_;  // per route: where a record is built off-ring
   // The record being built's arguments (slots from Route::numbers on) and top_k items; reserved
   // for the most values of a route, so that no event allocates.

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cstring>
 
-#include "pipeline/backoff.h"
-#include "pipeline/clock.h"
-#include "pipeline/json_writer.h"
-#include "pipeline/snapshot.h"
+#include "pipeline/model/json_writer.h"
+#include "pipeline/model/snapshot.h"
+#include "pipeline/runtime/backoff.h"
+#include "pipeline/runtime/clock.h"
 #include "pipeline/stage.h"
-#include "pipeline/window_operator.h"
+#include "pipeline/windows/window_operator.h"
 
 namespace rivulet::pipeline {
 namespace {

@@ -13,11 +13,11 @@
 
 #include "pipeline/checkpoint_board.h"
 #include "pipeline/commit_board.h"
-#include "pipeline/doorbell.h"
-#include "pipeline/plan.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/record.h"
+#include "pipeline/model/stats.h"
 #include "pipeline/reconfiguration.h"
-#include "pipeline/record.h"
-#include "pipeline/stats.h"
+#include "pipeline/runtime/doorbell.h"
 
 namespace rivulet::pipeline {
 

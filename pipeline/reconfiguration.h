@@ -15,10 +15,10 @@
 #include <span>
 #include <vector>
 
-#include "pipeline/aggregate.h"
+#include "pipeline/aggregates/aggregate.h"
 #include "pipeline/event_router.h"
-#include "pipeline/plan.h"
-#include "pipeline/stats.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/stats.h"
 
 namespace rivulet::pipeline {
 

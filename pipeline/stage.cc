@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <cstring>
 
-#include "pipeline/backoff.h"
-#include "pipeline/clock.h"
-#include "pipeline/hash.h"
-#include "pipeline/json_writer.h"
-#include "pipeline/key.h"
-#include "pipeline/snapshot.h"
-#include "pipeline/value_slot.h"
+#include "pipeline/model/hash.h"
+#include "pipeline/model/json_writer.h"
+#include "pipeline/model/key.h"
+#include "pipeline/model/snapshot.h"
+#include "pipeline/model/value_slot.h"
+#include "pipeline/runtime/backoff.h"
+#include "pipeline/runtime/clock.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -76,7 +76,7 @@ Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates
       publisher_bell_(publisher_bell) {
   for (Ring* r : inputs) inputs_.push_back(Input{.ring = r});
   for (std::size_t p = 0; p < pipelines.size(); ++p) {
-    operators_.push_back(makeOperator(pipelines[p], aggregates[p]));
+    operators_.push_back(makeOperator(pipelines[p], aggregates[p], this));
     aggregates_.push_back(&aggregates[p]);
   }
   events_.assign(pipelines.size(), 0);
@@ -88,17 +88,6 @@ Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates
 }
 
 Stage::~Stage() = default;
-
-Stage::Operator Stage::makeOperator(const PipelinePlan& plan, const Aggregates& aggregates) {
-  auto* updates = static_cast<ResultSink*>(this);
-  Operator op;
-  if (plan.session) {
-    op.sessions = std::make_unique<SessionOperator>(plan, aggregates, updates);
-  } else {
-    op.windows = std::make_unique<WindowOperator>(plan, aggregates, updates);
-  }
-  return op;
-}
 
 void Stage::run() noexcept {
   Backoff backoff;
@@ -237,7 +226,7 @@ void Stage::onEvent(const RecordHeader* h) noexcept {
   // The table hash need not match the router's (which only picks the stage): one pass over the
   // encoded bytes is cheaper than walking the parts.
   firing_pipeline_ = p;  // for the updates add() may emit
-  switch (operators_[p].add(h->time, hashKey(key), key, values)) {
+  switch (operators_[p]->add(h->time, hashKey(key), key, values)) {
     case AddResult::kAdded:
       ++events_[p];
       break;
@@ -281,14 +270,14 @@ void Stage::advanceWatermarks() noexcept {
     if (all_ended) continue;  // ended inputs are finished in finish()
     const std::int64_t watermark = any_active ? active : idle;
     firing_pipeline_ = static_cast<std::uint16_t>(p);
-    Operator& op = operators_[p];
+    Operator& op = *operators_[p];
     op.advanceWatermark(watermark, *this);
     const std::int64_t current = op.watermark();
     stats_[p]->watermark.store(current, std::memory_order_relaxed);
     stats_[p]->state_entries.store(op.stateEntries(), std::memory_order_relaxed);
-    if (op.sessions) {
+    if (op.perKeyWindows()) {
       // A session is a window of one key: it needs no end-of-window marker.
-      stats_[p]->keys.store(op.sessions->liveKeys(), std::memory_order_relaxed);
+      stats_[p]->keys.store(op.liveKeys(), std::memory_order_relaxed);
       continue;
     }
     if (const std::int64_t passed = windowEndsPassed(pipelines_[p], current);
@@ -308,9 +297,9 @@ void Stage::passMarks(std::size_t source) noexcept {
     const std::int64_t max_time = marks.front().max_time;
     for (std::size_t p = 0; max_time != kMinTime && p < pipelines_.size(); ++p) {
       if (!reads(pipelines_[p], source)) continue;
-      const Operator& op = operators_[p];
+      const Operator& op = *operators_[p];
       if (op.watermark() < closedThrough(pipelines_[p], max_time)) return;
-      if (op.sessions && op.sessions->holdsUnfiredBy(max_time)) return;
+      if (op.holdsUnfiredBy(max_time)) return;
     }
     pushControl(RecordType::kMark, static_cast<std::uint16_t>(source), 0, &marks.front().seq,
                 sizeof(std::uint64_t));
@@ -327,8 +316,8 @@ void Stage::onReset(std::size_t source, std::int64_t floor) noexcept {
   inputs_[source].marks.clear();
   for (std::size_t p = 0; p < pipelines_.size(); ++p) {
     if (!reads(pipelines_[p], source)) continue;
-    Operator& op = operators_[p];
-    op.windows ? op.windows->discard() : op.sessions->discard();
+    Operator& op = *operators_[p];
+    op.discard();
     if (floor == kMinTime) continue;
     firing_pipeline_ = static_cast<std::uint16_t>(p);
     op.advanceWatermark(closedThrough(pipelines_[p], floor), *this);  // no state: fires nothing
@@ -346,7 +335,7 @@ void Stage::finish() noexcept {
     // one as it stops): the next start restores them and replays what came after, and they are
     // published once, complete, instead of partial now and again later.
     if (stopped && checkpoints_ != nullptr && checkpoints_->checkpointing()) continue;
-    operators_[p].flush(stopped ? ResultKind::kPartial : ResultKind::kFinal, *this);
+    operators_[p]->flush(stopped ? ResultKind::kPartial : ResultKind::kFinal, *this);
     stats_[p]->state_entries.store(0, std::memory_order_relaxed);
   }
   pushControl(RecordType::kEnd, 0, kMaxTime);
@@ -383,20 +372,20 @@ void Stage::reconfigure(const Reconfiguration& change) {
   for (std::size_t p = 0; p < operators_.size(); ++p) {
     if (kept[p]) continue;
     firing_pipeline_ = static_cast<std::uint16_t>(p);
-    operators_[p].flush(ResultKind::kPartial, *this);
+    operators_[p]->flush(ResultKind::kPartial, *this);
     stats_[p]->state_entries.store(0, std::memory_order_relaxed);
   }
-  std::vector<Operator> operators;
+  std::vector<std::unique_ptr<Operator>> operators;
   std::vector<std::int64_t> reported;
   aggregates_.clear();
   for (std::size_t p = 0; p < change.plans.size(); ++p) {
     const int previous = change.previous[p];
     if (previous >= 0) {
       operators.push_back(std::move(operators_[static_cast<std::size_t>(previous)]));
-      operators.back().rebind(change.plans[p], change.aggregates[p]);
+      operators.back()->rebind(change.plans[p], change.aggregates[p]);
       reported.push_back(reported_[static_cast<std::size_t>(previous)]);
     } else {
-      operators.push_back(makeOperator(change.plans[p], change.aggregates[p]));
+      operators.push_back(makeOperator(change.plans[p], change.aggregates[p], this));
       reported.push_back(kMinTime);
     }
     aggregates_.push_back(&change.aggregates[p]);
@@ -411,18 +400,14 @@ void Stage::reconfigure(const Reconfiguration& change) {
 }
 
 // A stage's part of a checkpoint: [pipelines:u32], then per pipeline [reported:i64] and its
-// operator's snapshot as one byte string (pipeline/window_operator.h, session_operator.h).
+// operator's snapshot as one byte string (pipeline/windows/window_operator.h, session_operator.h).
 void Stage::snapshot(std::string& out) const {
   SnapshotWriter writer;
   writer.put<std::uint32_t>(static_cast<std::uint32_t>(operators_.size()));
   for (std::size_t p = 0; p < operators_.size(); ++p) {
     writer.put<std::int64_t>(reported_[p]);
     SnapshotWriter state;
-    if (operators_[p].windows) {
-      operators_[p].windows->snapshot(state);
-    } else {
-      operators_[p].sessions->snapshot(state);
-    }
+    operators_[p]->snapshot(state);
     writer.putBytes(state.bytes());
   }
   out = writer.take();
@@ -434,13 +419,12 @@ bool Stage::restore(std::string_view snapshot) {
   for (std::size_t p = 0; p < operators_.size() && reader.ok(); ++p) {
     reported_[p] = reader.get<std::int64_t>();
     SnapshotReader state(reader.getBytes());
-    const bool restored = operators_[p].windows ? operators_[p].windows->restore(state)
-                                                : operators_[p].sessions->restore(state);
+    const bool restored = operators_[p]->restore(state);
     if (!restored || !state.done()) reader.fail();
   }
   if (!reader.done()) return false;
   for (std::size_t p = 0; p < operators_.size(); ++p) {
-    stats_[p]->watermark.store(operators_[p].watermark(), std::memory_order_relaxed);
+    stats_[p]->watermark.store(operators_[p]->watermark(), std::memory_order_relaxed);
   }
   return true;
 }
@@ -498,7 +482,7 @@ void Stage::onResult(const WindowResult& result) {
     if (type == KeyPartType::kString) {
       json.string(bytes);
     } else {
-      json.raw(bytes);  // a number or a boolean: its JSON text (pipeline/key.h)
+      json.raw(bytes);  // a number or a boolean: its JSON text (pipeline/model/key.h)
     }
   }
   json.raw("},\"values\":");

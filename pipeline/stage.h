@@ -10,15 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/aggregate.h"
+#include "pipeline/aggregates/aggregate.h"
 #include "pipeline/checkpoint_board.h"
-#include "pipeline/doorbell.h"
-#include "pipeline/plan.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/record.h"
+#include "pipeline/model/stats.h"
 #include "pipeline/reconfiguration.h"
-#include "pipeline/record.h"
-#include "pipeline/session_operator.h"
-#include "pipeline/stats.h"
-#include "pipeline/window_operator.h"
+#include "pipeline/runtime/doorbell.h"
+#include "pipeline/windows/operator.h"
 
 namespace rivulet::pipeline {
 
@@ -82,35 +81,6 @@ class Stage final : private ResultSink {
   std::uint64_t idleNanos() const noexcept { return idle_ns_.load(std::memory_order_relaxed); }
 
  private:
-  // A pipeline's window state: exactly one of the two is set.
-  struct Operator {
-    std::unique_ptr<WindowOperator> windows;  // tumbling and hopping
-    std::unique_ptr<SessionOperator> sessions;
-
-    AddResult add(std::int64_t time, std::uint64_t key_hash, std::string_view key,
-                  const double* values) noexcept {
-      return windows ? windows->add(time, key_hash, key, values)
-                     : sessions->add(time, key_hash, key, values);
-    }
-    void advanceWatermark(std::int64_t watermark, ResultSink& sink) {
-      windows ? windows->advanceWatermark(watermark, sink)
-              : sessions->advanceWatermark(watermark, sink);
-    }
-    void flush(ResultKind kind, ResultSink& sink) {
-      windows ? windows->flush(kind, sink) : sessions->flush(kind, sink);
-    }
-    std::int64_t watermark() const noexcept {
-      return windows ? windows->watermark() : sessions->watermark();
-    }
-    std::size_t stateEntries() const noexcept {
-      return windows ? windows->stateEntries() : sessions->stateEntries();
-    }
-    void rebind(const PipelinePlan& plan, const Aggregates& aggregates) noexcept {
-      windows ? windows->rebind(plan, aggregates) : sessions->rebind(plan, aggregates);
-    }
-  };
-  Operator makeOperator(const PipelinePlan& plan, const Aggregates& aggregates);
-
   // A commit mark from a source, held until the windows of the events before it are published.
   struct PendingMark {
     std::uint64_t seq;
@@ -166,7 +136,7 @@ class Stage final : private ResultSink {
   std::vector<Input> inputs_;
   Ring& output_;
   std::vector<PipelineStageStats*> stats_;
-  std::vector<Operator> operators_;
+  std::vector<std::unique_ptr<Operator>> operators_;
   std::vector<const Aggregates*> aggregates_;
   std::vector<std::uint64_t> events_;  // per pipeline, published to stats per batch
   std::vector<std::uint64_t> late_;

@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "config/config.h"
-#include "connectors/generator_source.h"
+#include "connectors/sources/generator_source.h"
 #include "tests/integration/harness.h"
 
 namespace rivulet::itest {

@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/distinct_counter.h"
-#include "pipeline/hash.h"
-#include "pipeline/quantile_sketch.h"
-#include "pipeline/top_k.h"
+#include "pipeline/model/hash.h"
+#include "pipeline/sketches/distinct_counter.h"
+#include "pipeline/sketches/quantile_sketch.h"
+#include "pipeline/sketches/top_k.h"
 
 namespace rivulet::pipeline {
 namespace {

@@ -28,16 +28,16 @@
 #include <vector>
 
 #include "config/config.h"
-#include "pipeline/aggregate.h"
-#include "pipeline/hash.h"
-#include "pipeline/json_writer.h"
-#include "pipeline/key.h"
-#include "pipeline/plan.h"
-#include "pipeline/record.h"
-#include "pipeline/session_operator.h"
-#include "pipeline/snapshot.h"
-#include "pipeline/value_slot.h"
-#include "pipeline/window_operator.h"
+#include "pipeline/aggregates/aggregate.h"
+#include "pipeline/model/hash.h"
+#include "pipeline/model/json_writer.h"
+#include "pipeline/model/key.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/record.h"
+#include "pipeline/model/snapshot.h"
+#include "pipeline/model/value_slot.h"
+#include "pipeline/windows/session_operator.h"
+#include "pipeline/windows/window_operator.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -57,7 +57,7 @@ struct Field {
   bool is_string = false;
   double number = 0;
 
-  // top_k's item: its type, then its text (pipeline/value_slot.h).
+  // top_k's item: its type, then its text (pipeline/model/value_slot.h).
   std::string item() const {
     const std::string text = std::to_string(static_cast<int>(number));
     return is_string ? static_cast<char>(KeyPartType::kString) + ("s" + text)
@@ -111,7 +111,7 @@ std::size_t fieldIndex(const std::string& name) {
   return static_cast<std::size_t>((name[0] == 'f' ? 0 : kNumberFields) + (name[1] - '0'));
 }
 
-// The record an event router would build (pipeline/value_slot.h): slots, then the item bytes.
+// The record an event router would build (pipeline/model/value_slot.h): slots, then the item bytes.
 std::vector<double> recordOf(const PipelinePlan& plan, const std::vector<Field>& fields) {
   std::vector<double> record(plan.value_fields.size(), kNaN);
   std::string items;

@@ -23,16 +23,16 @@
 #include <vector>
 
 #include "config/config.h"
-#include "pipeline/aggregate.h"
-#include "pipeline/hash.h"
-#include "pipeline/json_writer.h"
-#include "pipeline/key.h"
-#include "pipeline/plan.h"
-#include "pipeline/quantile_sketch.h"
-#include "pipeline/record.h"
-#include "pipeline/session_operator.h"
-#include "pipeline/value_slot.h"
-#include "pipeline/window_operator.h"
+#include "pipeline/aggregates/aggregate.h"
+#include "pipeline/model/hash.h"
+#include "pipeline/model/json_writer.h"
+#include "pipeline/model/key.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/record.h"
+#include "pipeline/model/value_slot.h"
+#include "pipeline/sketches/quantile_sketch.h"
+#include "pipeline/windows/session_operator.h"
+#include "pipeline/windows/window_operator.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -51,7 +51,7 @@ struct Field {
   bool is_string = false;
   double number = 0;
 
-  // top_k's item: its type, then its text (pipeline/value_slot.h).
+  // top_k's item: its type, then its text (pipeline/model/value_slot.h).
   std::string item() const {
     const std::string text = std::to_string(static_cast<int>(number));
     return is_string ? static_cast<char>(KeyPartType::kString) + ("s" + text)
@@ -117,8 +117,8 @@ std::string encodeKey(bool long_keys, int key) {
 }
 std::string encodeKey(const Case& c, int key) { return encodeKey(c.long_keys, key); }
 
-// The record an event router would build from `fields` (pipeline/value_slot.h): slots, then the
-// item bytes, here in doubles after the slots.
+// The record an event router would build from `fields` (pipeline/model/value_slot.h): slots, then
+// the item bytes, here in doubles after the slots.
 std::vector<double> recordOf(const PipelinePlan& plan, const std::vector<Field>& fields) {
   std::vector<double> record(plan.value_fields.size(), kNaN);
   std::string items;
@@ -372,7 +372,7 @@ Value aggregate(const config::AggregateSpec& spec, const std::vector<const Event
       return {spec.kind == AggregateKind::kVariance ? variance : std::sqrt(variance)};
     }
     // Up to 64 values numpy's linear interpolation, as numpy computes it; beyond, the lower
-    // quantile, with the sketch's rank convention (pipeline/quantile_sketch.h).
+    // quantile, with the sketch's rank convention (pipeline/sketches/quantile_sketch.h).
     case AggregateKind::kQuantile: {
       if (n == 0) return {};
       std::sort(values.begin(), values.end());

@@ -209,7 +209,8 @@ inline void expectValuesMatch(const Result& got, const RefState& want,
       case Agg::kTopK:
         break;
       // Up to 64 values numpy's linear interpolation (up to numpy's rounding), beyond that the
-      // lower quantile within 1%, with the sketch's rank convention (pipeline/quantile_sketch.h).
+      // lower quantile within 1%, with the sketch's rank convention
+      // (pipeline/sketches/quantile_sketch.h).
       case Agg::kQuantile: {
         std::vector<double> sorted = want.values;
         std::sort(sorted.begin(), sorted.end());

@@ -21,14 +21,14 @@
 #include <vector>
 
 #include "config/config.h"
-#include "pipeline/backoff.h"
 #include "pipeline/event_router.h"
-#include "pipeline/hash.h"
-#include "pipeline/key.h"
-#include "pipeline/plan.h"
-#include "pipeline/record.h"
-#include "pipeline/ring.h"
-#include "pipeline/stats.h"
+#include "pipeline/model/hash.h"
+#include "pipeline/model/key.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/record.h"
+#include "pipeline/model/stats.h"
+#include "pipeline/runtime/backoff.h"
+#include "pipeline/runtime/ring.h"
 
 // Sanitizers slow every memory access several times; loops shrink by this factor under them.
 #if defined(__SANITIZE_THREAD__)
@@ -55,7 +55,7 @@ inline void PrintTo(RecordType type, std::ostream* os) {
   const auto i = static_cast<std::size_t>(type);
   *os << (i < std::size(kNames) ? kNames[i] : "?");
 }
-inline void PrintTo(FieldType type, std::ostream* os) {
+inline void PrintTo(config::FieldType type, std::ostream* os) {
   static constexpr const char* kNames[] = {"missing", "null", "number", "string", "bool", "other"};
   const auto i = static_cast<std::size_t>(type);
   *os << (i < std::size(kNames) ? kNames[i] : "?");

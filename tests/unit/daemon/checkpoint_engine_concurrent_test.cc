@@ -13,9 +13,9 @@
 #include <string>
 
 #include "config/loader.h"
-#include "daemon/checkpoint_file.h"
+#include "daemon/checkpoints/checkpoint_file.h"
 #include "daemon/engine.h"
-#include "pipeline/clock.h"
+#include "pipeline/runtime/clock.h"
 
 namespace rivulet::daemon {
 namespace {

@@ -15,11 +15,11 @@
 #include <utility>
 
 #include "config/loader.h"
-#include "connectors/kafka_position.h"
-#include "daemon/checkpoint_file.h"
-#include "daemon/checkpointer.h"
+#include "connectors/kafka/kafka_position.h"
+#include "daemon/checkpoints/checkpoint_file.h"
+#include "daemon/checkpoints/checkpointer.h"
 #include "daemon/engine.h"
-#include "pipeline/clock.h"
+#include "pipeline/runtime/clock.h"
 #include "tests/integration/harness/kafka.h"
 
 namespace rivulet::daemon {

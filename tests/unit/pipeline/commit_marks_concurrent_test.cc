@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "pipeline/aggregate.h"
+#include "pipeline/aggregates/aggregate.h"
 #include "pipeline/commit_board.h"
 #include "pipeline/event_router.h"
 #include "pipeline/publisher.h"
@@ -100,7 +100,7 @@ TEST(CommitMarksConcurrent, AMarkIsSafeOnlyOnceTheResultsItCoversAreOut) {
   threads.emplace_back([&publisher] { publisher.run(); });
 
   const std::vector<std::string>& fields = router.plan().fields;
-  std::vector<FieldValue> values(fields.size());
+  std::vector<config::FieldValue> values(fields.size());
   std::string key;
   std::int64_t steady = 1'000'000'000;
   for (int second = 0; second < kSeconds; ++second) {
@@ -109,15 +109,15 @@ TEST(CommitMarksConcurrent, AMarkIsSafeOnlyOnceTheResultsItCoversAreOut) {
     for (int i = 0; i < 3 * kKeys; ++i) {
       key = "k" + std::to_string(i % kKeys);
       for (std::size_t f = 0; f < fields.size(); ++f) {
-        FieldValue& v = values[f];
-        v = FieldValue{};
+        config::FieldValue& v = values[f];
+        v = config::FieldValue{};
         if (fields[f] == "ts") {
-          v.type = FieldType::kNumber;
+          v.type = config::FieldType::kNumber;
           v.is_integer = true;
           v.integer = second * 1000 + i * 30;
           v.number = static_cast<double>(v.integer);
         } else {
-          v.type = FieldType::kString;
+          v.type = config::FieldType::kString;
           v.text = key;
         }
       }

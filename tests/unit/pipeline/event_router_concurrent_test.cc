@@ -49,15 +49,15 @@ TEST(EventRouterConcurrent, FullRingsSlowTheSourceAndLoseNothing) {
   std::atomic<bool> producer_done{false};
   std::thread producer([&] {
     const std::vector<std::string>& fields = router.plan().fields;
-    std::vector<FieldValue> values(fields.size());
+    std::vector<config::FieldValue> values(fields.size());
     std::string key;
     std::int64_t steady = 1'000'000'000;
     for (int i = 0; i < events; ++i) {
       key = "k" + std::to_string(i % 7);
       for (std::size_t f = 0; f < fields.size(); ++f) {
-        FieldValue& v = values[f];
-        v = FieldValue{};
-        v.type = FieldType::kNumber;
+        config::FieldValue& v = values[f];
+        v = config::FieldValue{};
+        v.type = config::FieldType::kNumber;
         if (fields[f] == "ts") {
           v.is_integer = true;
           v.integer = i / 10;  // non-decreasing: no event may fall behind a watermark
@@ -67,7 +67,7 @@ TEST(EventRouterConcurrent, FullRingsSlowTheSourceAndLoseNothing) {
           v.integer = i;
           v.number = i;
         } else {
-          v.type = FieldType::kString;
+          v.type = config::FieldType::kString;
           v.text = key;
         }
       }

@@ -30,17 +30,17 @@ TEST_P(EventRouterFallback, EventRefusedByALaterPipelineIsRefusedWhenRingsAreNea
   // Smaller than one largest record: no record is ever built in place.
   testutil::RingSet rings(1, 64);
   EventRouter router(testutil::planFor(config), rings.pointers(), stats);
-  FieldValue fields[3];
-  fields[0].type = FieldType::kNumber;
+  config::FieldValue fields[3];
+  fields[0].type = config::FieldType::kNumber;
   fields[0].is_integer = true;
   fields[0].integer = 1;
-  fields[1].type = fields[2].type = FieldType::kString;
+  fields[1].type = fields[2].type = config::FieldType::kString;
   fields[1].text = "x";
   fields[2].text = "y";
   ASSERT_EQ(router.route(fields, 0), ErrorReason::kNone);
-  fields[2].type = FieldType::kMissing;  // by_b cannot take it, by_a can
+  fields[2].type = config::FieldType::kMissing;  // by_b cannot take it, by_a can
   EXPECT_EQ(router.route(fields, 0), ErrorReason::kNone);
-  fields[1].type = FieldType::kMissing;  // neither can
+  fields[1].type = config::FieldType::kMissing;  // neither can
   EXPECT_EQ(router.route(fields, 0), ErrorReason::kMissingField);
   router.flush(0, 1);
   rings.drain();

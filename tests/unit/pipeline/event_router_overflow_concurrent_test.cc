@@ -35,19 +35,19 @@ TEST(EventRouterOverflowConcurrent, SlowStageMeansDropsNeverWaitsAndNothingHalf)
 
   std::thread producer([&] {
     const std::vector<std::string>& fields = router.plan().fields;  // ts, k, seq
-    std::vector<FieldValue> values(fields.size());
+    std::vector<config::FieldValue> values(fields.size());
     std::string key;
     for (int i = 0; i < events; ++i) {
       key = "k" + std::to_string(i % 13);
       for (std::size_t f = 0; f < fields.size(); ++f) {
-        FieldValue& v = values[f];
-        v = FieldValue{};
+        config::FieldValue& v = values[f];
+        v = config::FieldValue{};
         if (fields[f] == "k") {
-          v.type = FieldType::kString;
+          v.type = config::FieldType::kString;
           v.text = key;
           continue;
         }
-        v.type = FieldType::kNumber;
+        v.type = config::FieldType::kNumber;
         v.is_integer = true;
         v.integer = fields[f] == "ts" ? i / 10 : i;
         v.number = static_cast<double>(v.integer);

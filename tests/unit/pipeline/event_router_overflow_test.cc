@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "pipeline/event_router.h"
-#include "pipeline/hash.h"
+#include "pipeline/model/hash.h"
 #include "tests/unit/connectors/source_test_support.h"
 #include "tests/unit/pipeline/allocation_counter.h"
 
@@ -54,15 +54,15 @@ class DropRouter : public ::testing::Test {
 
   // Routes {ts, a, b}; an empty key is left missing.
   ErrorReason route(std::int64_t ts, const std::string& a, const std::string& b) {
-    FieldValue fields[3];
-    fields[0].type = FieldType::kNumber;
+    config::FieldValue fields[3];
+    fields[0].type = config::FieldType::kNumber;
     fields[0].is_integer = true;
     fields[0].integer = ts;
     fields[0].number = static_cast<double>(ts);
     for (int i = 1; i < 3; ++i) {
       const std::string& key = i == 1 ? a : b;
       if (key.empty()) continue;
-      fields[i].type = FieldType::kString;
+      fields[i].type = config::FieldType::kString;
       fields[i].text = key;
     }
     return router_->route(fields, kNow);

@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "config/expression.h"
+#include "config/expression/expression.h"
 #include "tests/unit/pipeline/allocation_counter.h"
 
 // The ring consumer and record decoding shared with the connector tests.
@@ -48,42 +48,42 @@ std::string_view keep(std::string text) {
   return texts.back();
 }
 
-FieldValue num(std::int64_t v) {
-  FieldValue f;
-  f.type = FieldType::kNumber;
+config::FieldValue num(std::int64_t v) {
+  config::FieldValue f;
+  f.type = config::FieldType::kNumber;
   f.is_integer = true;
   f.integer = v;
   f.number = static_cast<double>(v);
   f.text = keep(std::to_string(v));
   return f;
 }
-FieldValue num(double v, std::string_view text) {
-  FieldValue f;
-  f.type = FieldType::kNumber;
+config::FieldValue num(double v, std::string_view text) {
+  config::FieldValue f;
+  f.type = config::FieldType::kNumber;
   f.number = v;
   f.text = keep(std::string(text));
   return f;
 }
-FieldValue str(std::string_view s) {
-  FieldValue f;
-  f.type = FieldType::kString;
+config::FieldValue str(std::string_view s) {
+  config::FieldValue f;
+  f.type = config::FieldType::kString;
   f.text = keep(std::string(s));
   return f;
 }
-FieldValue boolean(bool b) {
-  FieldValue f;
-  f.type = FieldType::kBool;
+config::FieldValue boolean(bool b) {
+  config::FieldValue f;
+  f.type = config::FieldType::kBool;
   f.text = b ? "true" : "false";
   return f;
 }
-FieldValue null() {
-  FieldValue f;
-  f.type = FieldType::kNull;
+config::FieldValue null() {
+  config::FieldValue f;
+  f.type = config::FieldType::kNull;
   return f;
 }
-FieldValue other() {
-  FieldValue f;
-  f.type = FieldType::kOther;
+config::FieldValue other() {
+  config::FieldValue f;
+  f.type = config::FieldType::kOther;
   return f;
 }
 
@@ -110,10 +110,10 @@ class Router {
   }
 
   // Routes an event given as field name -> value; fields not named are missing.
-  ErrorReason route(std::initializer_list<std::pair<std::string, FieldValue>> named,
+  ErrorReason route(std::initializer_list<std::pair<std::string, config::FieldValue>> named,
                     std::int64_t now = kNow) {
     const std::vector<std::string>& fields = router_->plan().fields;
-    std::vector<FieldValue> values(fields.size());
+    std::vector<config::FieldValue> values(fields.size());
     for (const auto& [name, value] : named) {
       const auto it = std::find(fields.begin(), fields.end(), name);
       if (it == fields.end()) {
@@ -330,7 +330,7 @@ TEST(EventRouter, WhereFiltersPerPipelineAndRefusesWhatItCannotEvaluate) {
   big_buys.where = config::parseExpression("side == 'buy' and qty * 1 >= 100").expression;
   ASSERT_TRUE(big_buys.where.has_value());
   Router r({big_buys, countBy("all", {"sym"})}, 1);
-  const auto event = [&](FieldValue side, FieldValue qty) {
+  const auto event = [&](config::FieldValue side, config::FieldValue qty) {
     return r.route({{"ts", num(1)}, {"sym", str("A")}, {"side", side}, {"qty", qty}});
   };
   EXPECT_EQ(event(str("buy"), num(150)), ErrorReason::kNone);   // both
@@ -394,11 +394,12 @@ TEST(EventRouter, ExpressionKeyPartsAreTypedValues) {
 }
 
 // A computed number has one text whatever the input spelled, the one results print
-// (pipeline/number_text.h): integral values below 1e21 as integers, -0 as 0, anything else in the
-// shortest form that reads back as the same double, with an exponent only below 1e-6 or from 1e21.
+// (pipeline/model/number_text.h): integral values below 1e21 as integers, -0 as 0, anything else in
+// the shortest form that reads back as the same double, with an exponent only below 1e-6 or from
+// 1e21.
 TEST(EventRouter, ExpressionNumberKeyIsCanonical) {
   Router r({countByParts("p", {named("v", "x * 1")})}, 1);
-  const std::pair<FieldValue, std::string> cases[] = {
+  const std::pair<config::FieldValue, std::string> cases[] = {
       {num(18), "18"},
       {num(18.0, "18.0"), "18"},
       {num(18.0, "1.8e1"), "18"},
@@ -438,7 +439,7 @@ TEST(EventRouter, ExpressionNumberKeyIsCanonical) {
 // source's error; a where that skips the event comes first.
 TEST(EventRouter, ExpressionKeyWithoutAValueRefusesTheEvent) {
   Router r({countByParts("p", {named("k", "floor(px / d)"), named("s", "lower(sym)")})}, 2);
-  const auto event = [&](FieldValue px, FieldValue d, FieldValue sym) {
+  const auto event = [&](config::FieldValue px, config::FieldValue d, config::FieldValue sym) {
     return r.route({{"ts", num(1)}, {"px", px}, {"d", d}, {"sym", sym}});
   };
   EXPECT_EQ(event(null(), num(1), str("a")), ErrorReason::kMissingField);
@@ -447,7 +448,7 @@ TEST(EventRouter, ExpressionKeyWithoutAValueRefusesTheEvent) {
   EXPECT_EQ(event(num(1e300, "1e300"), num(1e-300, "1e-300"), str("a")), ErrorReason::kWrongType);
   EXPECT_EQ(event(str("5"), num(1), str("a")), ErrorReason::kWrongType);
   EXPECT_EQ(event(num(5), num(1), other()), ErrorReason::kWrongType);
-  EXPECT_EQ(event(num(5), num(1), str(std::string(kMaxFunctionString + 1, 'A'))),
+  EXPECT_EQ(event(num(5), num(1), str(std::string(config::kMaxFunctionString + 1, 'A'))),
             ErrorReason::kTooLarge);
   EXPECT_EQ(event(num(5), num(1), str(std::string(600, 'A'))), ErrorReason::kKeyTooLong);
   r.flush();
@@ -480,7 +481,7 @@ TEST(EventRouter, ExpressionKeysDoNotAllocatePerEvent) {
            2);
   const std::vector<std::string>& names = r.router().plan().fields;
   ASSERT_EQ(names, (std::vector<std::string>{"ts", "sym", "px"}));
-  std::vector<std::vector<FieldValue>> events;
+  std::vector<std::vector<config::FieldValue>> events;
   for (int i = 0; i < 64; ++i) {
     events.push_back({num(1000 + i), str("SYM" + std::to_string(i % 5)),
                       num(i * 7.25, std::to_string(i * 7.25))});
@@ -555,7 +556,7 @@ TEST(EventRouter, OneBadPipelineRefusesTheEventForItselfOnly) {
 TEST(EventRouter, RefusalLeavesASampleOfTheEventText) {
   Router r({countBy("by_a", {"a"}), countBy("all", {})}, 1);
   const std::vector<std::string>& fields = r.router().plan().fields;
-  std::vector<FieldValue> values(fields.size());
+  std::vector<config::FieldValue> values(fields.size());
   values[0] = num(1);
   values[1] = other();
   const std::string text(300, 'x');
@@ -596,7 +597,7 @@ TEST(EventRouter, ValueThatIsNotANumberIsWrongType) {
   EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
 }
 
-// ---- count_distinct and top_k arguments (pipeline/value_slot.h) ----
+// ---- count_distinct and top_k arguments (pipeline/model/value_slot.h) ----
 
 config::AggregateSpec withParameter(config::AggregateSpec spec, std::int64_t k) {
   spec.k = k;
@@ -656,7 +657,7 @@ TEST(EventRouter, DistinctHashesAreOfTheValue) {
       {testutil::pipelineConfig(
           "p", "src", {}, {testutil::aggregate("n", config::AggregateKind::kCountDistinct, "u")})},
       1);
-  for (const FieldValue& u :
+  for (const config::FieldValue& u :
        {num(1), num(1.0, "1.0"), num(-0.0, "-0"), num(0), str("1"), boolean(true), null()}) {
     EXPECT_EQ(r.route({{"ts", num(1)}, {"u", u}}), ErrorReason::kNone);
   }
@@ -753,7 +754,7 @@ config::PipelineConfig wide(std::size_t values) {
 // An event for wide(): ts 1, key `key`, each v field its own index in the plan.
 ErrorReason routeWide(Router& r, std::string_view key) {
   const SourcePlan& plan = r.router().plan();
-  std::vector<FieldValue> fields(plan.fields.size());
+  std::vector<config::FieldValue> fields(plan.fields.size());
   for (std::size_t f = 0; f < plan.fields.size(); ++f) {
     fields[f] = plan.fields[f] == "ts"  ? num(1)
                 : plan.fields[f] == "k" ? str(key)
@@ -806,7 +807,7 @@ TEST(EventRouter, RefuseCountsTheSourcesOwnReasons) {
 struct TimeCase {
   const char* name;
   config::TimeUnit unit;
-  FieldValue field;
+  config::FieldValue field;
   std::int64_t nanos;
 };
 

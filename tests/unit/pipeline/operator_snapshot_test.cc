@@ -10,13 +10,13 @@
 #include <utility>
 #include <vector>
 
-#include "pipeline/hash.h"
-#include "pipeline/json_writer.h"
-#include "pipeline/plan.h"
-#include "pipeline/record.h"
-#include "pipeline/session_operator.h"
-#include "pipeline/snapshot.h"
-#include "pipeline/window_operator.h"
+#include "pipeline/model/hash.h"
+#include "pipeline/model/json_writer.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/record.h"
+#include "pipeline/model/snapshot.h"
+#include "pipeline/windows/session_operator.h"
+#include "pipeline/windows/window_operator.h"
 
 namespace rivulet::pipeline {
 namespace {

@@ -16,12 +16,12 @@
 #include <string>
 #include <vector>
 
-#include "pipeline/aggregate.h"
-#include "pipeline/hash.h"
-#include "pipeline/plan.h"
-#include "pipeline/sketch_pool.h"
-#include "pipeline/value_slot.h"
-#include "pipeline/window_operator.h"
+#include "pipeline/aggregates/aggregate.h"
+#include "pipeline/aggregates/sketch_pool.h"
+#include "pipeline/model/hash.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/value_slot.h"
+#include "pipeline/windows/window_operator.h"
 #include "tests/unit/pipeline/allocation_counter.h"
 
 namespace rivulet::pipeline {
@@ -65,7 +65,7 @@ config::Config configWith(config::WindowSpec window, bool updates = false,
   return config;
 }
 
-// One event's values as a router writes them (pipeline/value_slot.h): the slots x, u, v, then
+// One event's values as a router writes them (pipeline/model/value_slot.h): the slots x, u, v, then
 // v's item bytes.
 struct Values {
   std::optional<double> x;

@@ -1,0 +1,478 @@
+#include "daemon/http/metrics.h"
+
+#include <prometheus/client_metric.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/metric_type.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include "daemon/version.h"
+#include "pipeline/model/record.h"
+#include "pipeline/runtime/clock.h"
+
+namespace rivulet::daemon {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+double value(const pipeline::Counter& c) {
+  return static_cast<double>(c.load(std::memory_order_relaxed));
+}
+
+MetricFamily family(const char* name, const char* help, MetricType type) {
+  return MetricFamily{name, help, type, {}};
+}
+
+ClientMetric& add(MetricFamily& f, std::vector<ClientMetric::Label> labels, double v) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  if (f.type == MetricType::Counter) {
+    m.counter.value = v;
+  } else {
+    m.gauge.value = v;
+  }
+  f.metric.push_back(std::move(m));
+  return f.metric.back();
+}
+
+// The `kind` label of rivulet_results_published_total, indexed as PipelinePublishStats::published.
+constexpr std::array<const char*, 3> kResultKinds = {"final", "partial", "update"};
+
+// One pipeline's emit latency, in Prometheus' cumulative buckets.
+ClientMetric latencyHistogram(const pipeline::PipelinePublishStats& stats,
+                              const std::string& pipeline) {
+  ClientMetric h;
+  h.label = {{"pipeline", pipeline}};
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < pipeline::kLatencyBuckets.size(); ++b) {
+    cumulative += stats.latency_buckets[b].load(std::memory_order_relaxed);
+    h.histogram.bucket.push_back({cumulative, pipeline::kLatencyBuckets[b]});
+  }
+  cumulative += stats.latency_buckets.back().load(std::memory_order_relaxed);
+  h.histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
+  h.histogram.sample_count = cumulative;
+  h.histogram.sample_sum = stats.latency_sum.load(std::memory_order_relaxed);
+  return h;
+}
+
+// How long each running engine thread has gone without a heartbeat: a stuck thread's age grows
+// past the watchdog's limit (daemon/service/watchdog.h), an idle or held-back one stays near 0.1 s.
+MetricFamily heartbeatAges(const Engine& engine) {
+  auto ages =
+      family("rivulet_thread_heartbeat_age_seconds",
+             "Seconds since an engine thread (source, stage, publisher) last made progress.",
+             MetricType::Gauge);
+  for (const ThreadHeartbeat& beat : engine.heartbeats(pipeline::steadyNanos()))
+    add(ages, {{"thread", beat.name}}, static_cast<double>(beat.age) * 1e-9);
+  return ages;
+}
+
+}  // namespace
+
+std::vector<FinalCount> finalCounts(const EngineMetrics& metrics) {
+  std::vector<FinalCount> counts;
+  for (const MetricFamily& f : metrics.Collect()) {
+    if (f.type != MetricType::Counter || f.name.ends_with("_seconds_total")) continue;
+    for (const ClientMetric& m : f.metric) {
+      std::string line = f.name;
+      for (std::size_t i = 0; i < m.label.size(); ++i) {
+        line += (i == 0 ? "{" : ",") + m.label[i].name + "=\"" + m.label[i].value + "\"";
+      }
+      if (!m.label.empty()) line += "}";
+      char number[32];
+      std::snprintf(number, sizeof number, " %.0f", m.counter.value);
+      counts.push_back({line + number, m.counter.value});
+    }
+  }
+  return counts;
+}
+
+double residentMemoryBytes() {
+  std::ifstream statm("/proc/self/statm");
+  double pages_total = 0, pages_resident = 0;
+  if (!(statm >> pages_total >> pages_resident)) return 0;
+  return pages_resident * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+namespace {
+
+// ---- the process (from /proc/self) and the stage threads' busy and idle time ----
+
+constexpr double kNanosPerSecond = 1e9;
+
+// The fields of /proc/self/stat after the command name, which may hold spaces and parentheses:
+// fields[0] is the state (field 3 of proc(5)), so field n is fields[n - 3].
+std::vector<std::string> procSelfStat() {
+  std::ifstream in("/proc/self/stat");
+  std::string line;
+  std::getline(in, line);
+  const std::size_t comm_end = line.rfind(')');
+  std::vector<std::string> fields;
+  if (comm_end == std::string::npos) return fields;
+  std::istringstream rest(line.substr(comm_end + 1));
+  for (std::string field; rest >> field;) fields.push_back(field);
+  return fields;
+}
+
+double statField(const std::vector<std::string>& fields, std::size_t n) {
+  return n - 3 < fields.size() ? std::strtod(fields[n - 3].c_str(), nullptr) : 0;
+}
+
+// Seconds since the epoch when this process started: boot time (/proc/stat "btime") plus the
+// start in clock ticks since boot (/proc/self/stat field 22). Neither changes: read once.
+double processStartTime(const std::vector<std::string>& stat) {
+  static const double start = [&] {
+    std::ifstream in("/proc/stat");
+    double boot = 0;
+    for (std::string key; in >> key;) {
+      if (key == "btime") {
+        in >> boot;
+        break;
+      }
+      in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+    }
+    return boot + statField(stat, 22) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }();
+  return start;
+}
+
+// Open file descriptors: the entries of /proc/self/fd, less the one listing them.
+double openFds() {
+  std::error_code error;
+  std::filesystem::directory_iterator fds("/proc/self/fd", error);
+  if (error) return 0;
+  double n = 0;
+  for (auto it = begin(fds); it != end(fds); it.increment(error)) ++n;
+  return n > 0 ? n - 1 : 0;
+}
+
+void appendProcessMetrics(std::vector<MetricFamily>& out) {
+  const std::vector<std::string> stat = procSelfStat();
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+
+  auto cpu = family("rivulet_process_cpu_seconds_total", "User and system CPU time of the daemon.",
+                    MetricType::Counter);
+  add(cpu, {}, (statField(stat, 14) + statField(stat, 15)) / ticks);
+  auto threads = family("rivulet_process_threads", "Threads of the daemon.", MetricType::Gauge);
+  add(threads, {}, statField(stat, 20));
+  auto fds = family("rivulet_process_open_fds", "Open file descriptors.", MetricType::Gauge);
+  add(fds, {}, openFds());
+  auto max_fds =
+      family("rivulet_process_max_fds", "The limit on open file descriptors (soft RLIMIT_NOFILE).",
+             MetricType::Gauge);
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    add(max_fds, {},
+        limit.rlim_cur == RLIM_INFINITY ? std::numeric_limits<double>::infinity()
+                                        : static_cast<double>(limit.rlim_cur));
+  }
+  auto start = family("rivulet_process_start_time_seconds",
+                      "Start time of the daemon, in seconds since the epoch.", MetricType::Gauge);
+  add(start, {}, processStartTime(stat));
+  for (MetricFamily* f : {&cpu, &threads, &fds, &max_fds, &start}) out.push_back(std::move(*f));
+}
+
+void appendCheckpointMetrics(const CheckpointStats& stats, std::vector<MetricFamily>& out) {
+  const auto load = [](const auto& atomic) {
+    return static_cast<double>(atomic.load(std::memory_order_relaxed));
+  };
+  auto taken = family("rivulet_checkpoints_total",
+                      "Checkpoints completed by every thread, by whether the file was written.",
+                      MetricType::Counter);
+  add(taken, {{"result", "written"}}, load(stats.written));
+  add(taken, {{"result", "failed"}}, load(stats.failed));
+  auto bytes = family("rivulet_checkpoint_size_bytes", "Size of the last checkpoint written.",
+                      MetricType::Gauge);
+  add(bytes, {}, load(stats.last_bytes));
+  auto duration =
+      family("rivulet_checkpoint_duration_seconds",
+             "From the request of the last checkpoint written to its file being durable.",
+             MetricType::Gauge);
+  add(duration, {}, load(stats.last_duration_ns) / 1e9);
+  auto last = family("rivulet_checkpoint_last_timestamp_seconds",
+                     "When the last checkpoint written was taken, seconds since the epoch; 0 "
+                     "before the first (alert on time() minus this).",
+                     MetricType::Gauge);
+  add(last, {}, load(stats.last_taken_at) / 1e9);
+  for (MetricFamily* f : {&taken, &bytes, &duration, &last}) out.push_back(std::move(*f));
+}
+
+void appendReloadMetrics(const ReloadStats& stats, std::vector<MetricFamily>& out) {
+  auto reloads = family("rivulet_config_reloads_total",
+                        "Configuration reloads (SIGHUP), by result: applied, or failed (the file "
+                        "was invalid or changed what needs a restart; the running one stayed).",
+                        MetricType::Counter);
+  add(reloads, {{"result", "applied"}},
+      static_cast<double>(stats.applied.load(std::memory_order_relaxed)));
+  add(reloads, {{"result", "failed"}},
+      static_cast<double>(stats.failed.load(std::memory_order_relaxed)));
+  auto ok = family("rivulet_config_last_reload_successful",
+                   "1 if the last reload was applied (or none was asked for), 0 if it failed.",
+                   MetricType::Gauge);
+  add(ok, {}, stats.last_ok.load(std::memory_order_relaxed) ? 1 : 0);
+  auto at = family("rivulet_config_last_reload_success_timestamp_seconds",
+                   "When the running configuration was loaded (at start, or by the last reload "
+                   "applied), seconds since the epoch.",
+                   MetricType::Gauge);
+  add(at, {}, static_cast<double>(stats.last_applied_at.load(std::memory_order_relaxed)) / 1e9);
+  for (MetricFamily* f : {&reloads, &ok, &at}) out.push_back(std::move(*f));
+}
+
+// One counter with a `state` label rather than a busy and an idle counter: the two states split
+// one quantity, the stage thread's time, so summing over `state` is meaningful (as for
+// node_cpu_seconds_total{mode}) and a stage's utilisation is one ratio of one metric.
+void appendStageMetrics(const Engine& engine, std::vector<MetricFamily>& out) {
+  auto time = family("rivulet_stage_seconds_total",
+                     "Time a stage thread spent busy (processing input) or idle (waiting for it).",
+                     MetricType::Counter);
+  for (std::size_t i = 0; i < engine.stageCount(); ++i) {
+    const pipeline::Stage& stage = engine.stage(i);
+    const std::string index = std::to_string(i);
+    add(time, {{"stage", index}, {"state", "busy"}},
+        static_cast<double>(stage.busyNanos()) / kNanosPerSecond);
+    add(time, {{"stage", index}, {"state", "idle"}},
+        static_cast<double>(stage.idleNanos()) / kNanosPerSecond);
+  }
+  out.push_back(std::move(time));
+}
+
+}  // namespace
+
+std::vector<MetricFamily> EngineMetrics::Collect() const {
+  const config::Config& config = engine_.config();
+  std::vector<MetricFamily> out;
+
+  auto events = family("rivulet_source_events_total", "Events parsed and accepted by a source.",
+                       MetricType::Counter);
+  auto errors = family("rivulet_source_errors_total",
+                       "Events a source refused, by reason (each is counted once and skipped).",
+                       MetricType::Counter);
+  auto dropped =
+      family("rivulet_source_dropped_total",
+             "Events dropped by a source configured to drop on overflow.", MetricType::Counter);
+  auto socket_drops =
+      family("rivulet_source_socket_drops_total",
+             "Datagrams the kernel dropped because a udp source's socket buffer (rcvbuf) was full.",
+             MetricType::Counter);
+  auto refused_connections =
+      family("rivulet_source_connections_refused_total",
+             "Clients a source refused: tcp over max_connections, zmq not let in by CURVE.",
+             MetricType::Counter);
+  auto waits = family("rivulet_ring_full_waits_total",
+                      "Times a source found a stage ring full and waited (back-pressure).",
+                      MetricType::Counter);
+  auto bytes = family("rivulet_source_bytes_total",
+                      "Bytes a tcp or udp source read from its socket.", MetricType::Counter);
+  auto connections =
+      family("rivulet_source_connections", "Clients connected to a tcp source.", MetricType::Gauge);
+  for (std::size_t s = 0; s < config.sources.size(); ++s) {
+    const pipeline::SourceStats& st = engine_.sourceStats(s);
+    const std::string& name = config.sources[s].name;
+    add(events, {{"source", name}}, value(st.events));
+    add(dropped, {{"source", name}}, value(st.dropped));
+    if (config.sources[s].kind == config::SourceKind::kUdp) {
+      add(socket_drops, {{"source", name}}, value(st.socket_drops));
+    }
+    if (config.sources[s].kind == config::SourceKind::kTcp ||
+        (config.sources[s].kind == config::SourceKind::kZmq && config.sources[s].zmq.curve &&
+         config.sources[s].zmq.bind)) {
+      add(refused_connections, {{"source", name}}, value(st.connections_refused));
+    }
+    add(waits, {{"source", name}}, value(st.ring_full_waits));
+    const config::SourceKind kind = config.sources[s].kind;
+    if (kind == config::SourceKind::kTcp || kind == config::SourceKind::kUdp) {
+      add(bytes, {{"source", name}}, value(st.bytes));
+    }
+    if (kind == config::SourceKind::kTcp) {
+      add(connections, {{"source", name}},
+          static_cast<double>(st.connections.load(std::memory_order_relaxed)));
+    }
+    for (std::size_t r = 1; r < st.errors.size(); ++r) {
+      const std::string reason(pipeline::reasonName(static_cast<pipeline::ErrorReason>(r)));
+      add(errors, {{"source", name}, {"reason", reason}}, value(st.errors[r]));
+    }
+  }
+
+  auto pipeline_events = family("rivulet_pipeline_events_total",
+                                "Events added to a pipeline's windows.", MetricType::Counter);
+  auto late = family("rivulet_pipeline_late_events_total",
+                     "Events that arrived after every window they belong to had closed (dropped).",
+                     MetricType::Counter);
+  auto refused = family("rivulet_pipeline_keys_refused_total",
+                        "Events refused because their key was new and the window slice already "
+                        "held max_keys keys.",
+                        MetricType::Counter);
+  auto pipeline_refused =
+      family("rivulet_pipeline_refused_total",
+             "Events a pipeline could not evaluate (a where, key or argument of the wrong type, a "
+             "missing key field...) while another pipeline of the source took them, by reason.",
+             MetricType::Counter);
+  auto dropped_results =
+      family("rivulet_pipeline_results_dropped_total",
+             "Results that did not fit a record (a bug: logged too).", MetricType::Counter);
+  auto keys = family("rivulet_pipeline_keys",
+                     "Distinct keys in the most recently fired window (session windows: keys with "
+                     "an open session), summed over stages.",
+                     MetricType::Gauge);
+  auto entries = family("rivulet_pipeline_state_entries",
+                        "(key, slice) aggregate states held in window state.", MetricType::Gauge);
+  auto published = family("rivulet_results_published_total",
+                          "Window results handed to the outputs, by kind (final, update, partial).",
+                          MetricType::Counter);
+  auto lag = family("rivulet_watermark_lag_seconds",
+                    "Wall clock minus the pipeline's event-time watermark (slowest stage).",
+                    MetricType::Gauge);
+  auto watermark_at = family("rivulet_watermark_seconds",
+                             "The pipeline's event-time watermark (slowest stage), seconds since "
+                             "the epoch; absent before the first.",
+                             MetricType::Gauge);
+  auto last_result = family("rivulet_last_result_timestamp_seconds",
+                            "When the pipeline's last result was handed to the outputs (wall "
+                            "clock), seconds since the epoch; 0 before the first.",
+                            MetricType::Gauge);
+  auto latency = family("rivulet_emit_latency_seconds",
+                        "From the watermark passing a window's end (an update: its event "
+                        "arriving) to the result handed to the outputs.",
+                        MetricType::Histogram);
+  const double now_s = static_cast<double>(pipeline::wallNanos()) * 1e-9;
+  const std::shared_ptr<const PipelineSet> set = engine_.pipelineSet();
+  const std::size_t stages = engine_.stageCount();
+  for (std::size_t p = 0; p < set->plans.size(); ++p) {
+    const std::string& name = set->plans[p].name;
+    double ev = 0, lt = 0, rf = 0, rd = 0, k = 0, e = 0;
+    std::int64_t watermark = pipeline::kMaxTime;
+    for (std::size_t i = 0; i < stages; ++i) {
+      const pipeline::PipelineStageStats& st = *set->stage_stats[p * stages + i];
+      ev += value(st.events);
+      lt += value(st.late);
+      rf += value(st.keys_refused);
+      rd += value(st.results_dropped);
+      k += value(st.keys);
+      e += value(st.state_entries);
+      watermark = std::min(watermark, st.watermark.load(std::memory_order_relaxed));
+    }
+    add(pipeline_events, {{"pipeline", name}}, ev);
+    add(late, {{"pipeline", name}}, lt);
+    add(refused, {{"pipeline", name}}, rf);
+    for (const pipeline::ErrorReason reason : pipeline::kPipelineReasons) {
+      double n = 0;
+      for (std::size_t s = 0; s < config.sources.size(); ++s) {
+        n += value(set->source_stats[p * config.sources.size() + s]
+                       ->refused[static_cast<std::size_t>(reason)]);
+      }
+      add(pipeline_refused,
+          {{"pipeline", name}, {"reason", std::string(pipeline::reasonName(reason))}}, n);
+    }
+    add(dropped_results, {{"pipeline", name}}, rd);
+    add(keys, {{"pipeline", name}}, k);
+    add(entries, {{"pipeline", name}}, e);
+    const pipeline::PipelinePublishStats& ps = *set->publish_stats[p];
+    for (std::size_t k = 0; k < kResultKinds.size(); ++k) {
+      add(published, {{"pipeline", name}, {"kind", kResultKinds[k]}}, value(ps.published[k]));
+    }
+    add(last_result, {{"pipeline", name}},
+        static_cast<double>(ps.last_result_at.load(std::memory_order_relaxed)) * 1e-9);
+    latency.metric.push_back(latencyHistogram(ps, name));
+    // Before the first watermark there is none to report; after the last (the input ended,
+    // kMaxTime) neither.
+    if (watermark != pipeline::kMinTime && watermark != 0 && watermark != pipeline::kMaxTime) {
+      add(lag, {{"pipeline", name}}, now_s - static_cast<double>(watermark) * 1e-9);
+      add(watermark_at, {{"pipeline", name}}, static_cast<double>(watermark) * 1e-9);
+    }
+  }
+
+  const pipeline::PublisherStats& ps = engine_.publisherStats();
+
+  auto subscribers =
+      family("rivulet_subscribers", "Connected ZeroMQ result subscribers.", MetricType::Gauge);
+  add(subscribers, {}, static_cast<double>(ps.subscribers.load(std::memory_order_relaxed)));
+  auto send_errors = family("rivulet_publish_errors_total", "Results ZeroMQ refused to queue.",
+                            MetricType::Counter);
+  add(send_errors, {}, value(ps.send_errors));
+  auto subscribers_refused =
+      family("rivulet_subscribers_refused_total",
+             "Result subscribers CURVE did not let in (key not in publish_curve.clients).",
+             MetricType::Counter);
+  add(subscribers_refused, {}, value(ps.subscribers_refused));
+  auto rss =
+      family("rivulet_process_resident_memory_bytes", "Resident set size.", MetricType::Gauge);
+  add(rss, {}, residentMemoryBytes());
+  auto build =
+      family("rivulet_build_info", "Build information; the value is 1.", MetricType::Gauge);
+  add(build, {{"version", kVersion}}, 1);
+
+  auto consumer_lag =
+      family("rivulet_kafka_consumer_lag",
+             "Messages between a partition's end and this consumer's position.", MetricType::Gauge);
+  auto rebalances =
+      family("rivulet_kafka_rebalances_total",
+             "Partitions assigned or revoked by the consumer group.", MetricType::Counter);
+  auto commits = family("rivulet_kafka_commits_total", "Offset commits, by result (ok or error).",
+                        MetricType::Counter);
+  auto consumer_errors = family("rivulet_kafka_consumer_errors_total",
+                                "Errors librdkafka reported to the consumer.", MetricType::Counter);
+  for (std::size_t s = 0; s < config.sources.size(); ++s) {
+    const connectors::KafkaStats* kafka = engine_.kafkaStats(s);
+    if (kafka == nullptr) continue;
+    const std::string& name = config.sources[s].name;
+    for (const connectors::KafkaStats::Lag& l : kafka->lag()) {
+      add(consumer_lag, {{"topic", l.topic}, {"partition", std::to_string(l.partition)}},
+          static_cast<double>(l.messages));
+    }
+    add(rebalances, {{"source", name}}, value(kafka->rebalances));
+    add(commits, {{"source", name}, {"result", "ok"}}, value(kafka->commits));
+    add(commits, {{"source", name}, {"result", "error"}}, value(kafka->commit_errors));
+    add(consumer_errors, {{"source", name}}, value(kafka->consumer_errors));
+  }
+
+  for (MetricFamily* f : {&events,
+                          &errors,
+                          &dropped,
+                          &socket_drops,
+                          &refused_connections,
+                          &waits,
+                          &bytes,
+                          &connections,
+                          &pipeline_events,
+                          &late,
+                          &refused,
+                          &pipeline_refused,
+                          &dropped_results,
+                          &keys,
+                          &entries,
+                          &published,
+                          &lag,
+                          &watermark_at,
+                          &last_result,
+                          &latency,
+                          &subscribers,
+                          &send_errors,
+                          &subscribers_refused,
+                          &rss,
+                          &build,
+                          &consumer_lag,
+                          &rebalances,
+                          &commits,
+                          &consumer_errors})
+    out.push_back(std::move(*f));
+  out.push_back(heartbeatAges(engine_));
+  appendProcessMetrics(out);
+  appendStageMetrics(engine_, out);
+  if (checkpoints_ != nullptr) appendCheckpointMetrics(*checkpoints_, out);
+  if (reloads_ != nullptr) appendReloadMetrics(*reloads_, out);
+  return out;
+}
+
+}  // namespace rivulet::daemon

@@ -1,0 +1,130 @@
+// WindowOperator: the event-time window state of one pipeline in one stage, and the rules that
+// fire it. Tumbling and hopping windows are both built from slices (panes) of gcd(size, slide):
+// an event updates exactly one slice, and a hopping window merges its size/slice slices when it
+// fires, so an event costs the same whatever the overlap.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/aggregates/aggregate.h"
+#include "pipeline/aggregates/key_table.h"
+#include "pipeline/aggregates/sketch_pool.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/snapshot.h"
+#include "pipeline/windows/operator.h"
+
+namespace rivulet::pipeline {
+
+// Semantics (Flink's event-time windows):
+// - Windows are aligned to the epoch: [s, s + size) for every s that is a multiple of slide.
+// - A window fires once, when the watermark reaches end + plan.fire_delay, with kind final.
+//   Windows are fired in order of their start. With emit final the fire delay is the allowed
+//   lateness; with emit updates it is 0, and until the watermark reaches end + allowed lateness
+//   each event added to the window re-emits its key's result in it with kind update.
+// - An event is late, and dropped, when every window containing its time has end + lateness <= wm
+//   (wm = the highest watermark seen). Otherwise it is added and counted in exactly the windows
+//   containing it that have not yet fired or been passed by the watermark.
+// - Window state is freed as soon as no unfired window needs it.
+// - Window bounds use floor division, so negative times work. Events within one window of the
+//   int64 limits (outside years 1677..2262) are refused like late ones; with slide > size, an
+//   event between two windows belongs to none and is accepted without effect.
+class WindowOperator final : public Operator {
+ public:
+  // `updates` receives the updates of plan.emit_updates (required then); it is called from add().
+  WindowOperator(const PipelinePlan& plan, const Aggregates& aggregates,
+                 ResultSink* updates = nullptr);
+  ~WindowOperator() override;
+
+  // Adds one event. Unless the result is kAdded, nothing changes.
+  AddResult add(std::int64_t time, std::uint64_t key_hash, std::string_view key,
+                const double* values) noexcept override;
+
+  // Raises the watermark (a lower value is ignored) and fires every window it completes.
+  void advanceWatermark(std::int64_t watermark, ResultSink& sink) override;
+
+  // Fires every window that holds state, in order, as `kind` (end of a bounded input: kFinal;
+  // shutdown: kPartial), and clears all state.
+  void flush(ResultKind kind, ResultSink& sink) override;
+
+  // Drops all state without emitting anything (a Kafka rebalance: the events are consumed
+  // again). The watermark and which windows have fired stay: a replayed event in a fired window
+  // is late, or with emit updates re-emits it.
+  void discard() noexcept override;
+
+  // Checkpoints (pipeline/model/snapshot.h). snapshot() writes the operator's state by value: the
+  // watermark, which windows have fired, and every live slice with each key's state, sketches by
+  // their contents (the encoding is described in window_operator.cc). restore() replaces the
+  // operator's state with a snapshot of an operator of the same plan and aggregates; from then on
+  // it behaves as that operator would have: the same results in the same order for the same
+  // input. On input that is corrupt, out of range or of another plan it returns false, fails `in`
+  // and leaves the operator as constructed (empty, no watermark). Both read and write exactly the
+  // operator's bytes, so several operators' snapshots can follow each other in one stream.
+  // Stage thread only, between events, like add().
+  void snapshot(SnapshotWriter& out) const override;
+  bool restore(SnapshotReader& in) override;
+  // Goes on with an equal plan and aggregates held elsewhere (a live reload's new set, in which
+  // this pipeline is unchanged); the old ones may then go.
+  void rebind(const PipelinePlan& plan, const Aggregates& aggregates) noexcept override {
+    plan_ = &plan;
+    aggregates_ = &aggregates;
+  }
+
+  std::int64_t watermark() const noexcept override { return watermark_; }
+  // Distinct keys in the most recently fired window (for the keys gauge).
+  std::size_t lastWindowKeys() const noexcept { return last_window_keys_; }
+  // (key, slice) entries currently held.
+  std::size_t stateEntries() const noexcept override;
+  bool holdsUnfiredBy(std::int64_t) const noexcept override { return false; }
+  bool perKeyWindows() const noexcept override { return false; }
+  std::size_t liveKeys() const noexcept override { return last_window_keys_; }
+  // The sketches of the sketch aggregates' states.
+  const SketchPool& sketches() const noexcept { return sketches_; }
+
+ private:
+  struct Slice;
+  // add() for an event in another slice than the previous one, or of a new key.
+  [[gnu::noinline]] AddResult addSlow(std::int64_t time, std::uint64_t key_hash,
+                                      std::string_view key, const double* values) noexcept;
+  // emit updates: re-emits `key` in each window of `slice` that has fired and is still open to
+  // late events.
+  [[gnu::noinline]] void emitUpdates(const Slice* slice, std::uint64_t key_hash,
+                                     std::string_view key) noexcept;
+  // Where an event goes: its slice, or nowhere (late, or between two windows when slide > size).
+  Slice* sliceFor(std::int64_t time, bool& late);
+  // A free slice (or a new one) set to these bounds, not yet in slices_.
+  Slice* takeSlice(std::int64_t start, std::int64_t first_window, std::int64_t last_window,
+                   std::int64_t expires);
+  // Fires, in start order, every unfired window holding state whose end + lateness <= limit.
+  void fireWindows(std::int64_t limit, ResultKind kind, ResultSink& sink);
+  void fireWindow(std::int64_t start, ResultKind kind, ResultSink& sink);
+  void emit(const KeyTable& table, std::int64_t start, ResultKind kind, ResultSink& sink);
+  // Recycles the slices whose windows have all fired or been passed (every slice if `all`).
+  void releaseFiredSlices(bool all);
+  // Returns the sketches of every state in `table` to the pool, before the table is cleared.
+  void releaseSketches(KeyTable& table) noexcept;
+  // Back to the state of a newly constructed operator.
+  void reset();
+  // restore() into a reset operator; false leaves what it read so far for reset() to drop.
+  bool restoreContents(SnapshotReader& in);
+
+  const PipelinePlan* plan_;
+  const Aggregates* aggregates_;
+  // The sketches of every state below: slices, merged_ and update_. Every state is released
+  // before it is dropped, so the pool holds only as many sketches as the states ever need at once.
+  SketchPool sketches_;
+  std::int64_t watermark_;
+  std::int64_t next_start_;      // every window starting before this has fired or was passed
+  std::vector<Slice*> slices_;   // live slices, ordered by start
+  Slice* last_slice_ = nullptr;  // the slice of the previous event: most events share it
+  std::vector<std::unique_ptr<Slice>> pool_;  // all slices ever made; free ones are reused
+  std::vector<Slice*> free_;
+  KeyTable merged_;  // scratch for merging the slices of a hopping window
+  ResultSink* const updates_;
+  std::vector<Word> update_;  // scratch for one key's merged state
+  std::size_t last_window_keys_ = 0;
+};
+
+}  // namespace rivulet::pipeline
