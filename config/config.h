@@ -1,5 +1,6 @@
-// The validated, typed form of a rivulet YAML config (DESIGN §2). Everything downstream reads this,
-// never YAML: once loadFile() returns a Config it is known to be complete and consistent.
+// The validated, typed form of a rivulet YAML config (README: "Writing a config"). Everything
+// downstream reads this, never YAML: once loadFile() returns a Config it is known to be complete
+// and consistent.
 #pragma once
 
 #include <cstdint>
@@ -158,7 +159,7 @@ struct KafkaSpec {
   std::string brokers;  // bootstrap.servers
   std::vector<std::string> topics;
   std::string group;  // group.id
-  // Passed to librdkafka as given, after rivulet's own settings (DESIGN §2): SASL, TLS, fetch
+  // Passed to librdkafka as given, after rivulet's own settings: SASL, TLS, fetch
   // sizes... The settings rivulet owns (kKafkaOwnedProperties) are refused by the loader.
   std::vector<std::pair<std::string, std::string>> properties;
   // How often the source offers to commit: it commits the offsets whose events are in published

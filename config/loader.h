@@ -1,5 +1,5 @@
 // Loading a rivulet YAML config file into a validated Config, with every error of the file
-// reported at once (DESIGN §2).
+// reported at once (README: "Writing a config").
 #pragma once
 
 #include <optional>

@@ -1,6 +1,6 @@
-// The schema of each top-level section of a config file (DESIGN §2), read with YamlReader. Each
-// reader returns its best effort and reports what is wrong; the loader discards the result if
-// anything was reported.
+// The schema of each top-level section of a config file (the README documents it), read with
+// YamlReader. Each reader returns its best effort and reports what is wrong; the loader discards
+// the result if anything was reported.
 #pragma once
 
 #include <optional>

@@ -213,15 +213,21 @@ std::optional<std::string> YamlReader::nonEmptyString(const Value& value) {
   return text;
 }
 
-std::optional<std::int64_t> YamlReader::integer(const Value& value, std::int64_t min,
-                                                std::int64_t max) {
-  const auto text = scalar(value, "an integer");
+std::optional<std::string> YamlReader::integerText(const Value& value) {
+  auto text = scalar(value, "an integer");
   if (!text) return std::nullopt;
   const std::string_view digits = std::string_view(*text).substr(text->starts_with('-') ? 1 : 0);
   if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) {
     error(value, quote(*text) + " is not an integer");
     return std::nullopt;
   }
+  return text;
+}
+
+std::optional<std::int64_t> YamlReader::integer(const Value& value, std::int64_t min,
+                                                std::int64_t max) {
+  const auto text = integerText(value);
+  if (!text) return std::nullopt;
   std::int64_t number = 0;
   const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), number);
   if (ec != std::errc() || end != text->data() + text->size() || number < min || number > max) {
@@ -232,13 +238,8 @@ std::optional<std::int64_t> YamlReader::integer(const Value& value, std::int64_t
 }
 
 std::optional<std::uint64_t> YamlReader::unsignedInteger(const Value& value) {
-  const auto text = scalar(value, "an integer");
+  const auto text = integerText(value);
   if (!text) return std::nullopt;
-  const std::string_view digits = std::string_view(*text).substr(text->starts_with('-') ? 1 : 0);
-  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) {
-    error(value, quote(*text) + " is not an integer");
-    return std::nullopt;
-  }
   std::uint64_t number = 0;
   const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), number);
   if (text->starts_with('-') || ec != std::errc() || end != text->data() + text->size()) {

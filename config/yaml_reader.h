@@ -115,6 +115,8 @@ class YamlReader {
   void wrongType(const Value& value, std::string_view expected);
 
  private:
+  // The text of a decimal integer (an optional minus and digits), or nullopt once reported.
+  std::optional<std::string> integerText(const Value& value);
   std::string file_;
   std::vector<ConfigError> errors_;
 };

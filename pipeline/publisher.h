@@ -25,7 +25,8 @@ namespace rivulet::pipeline {
 class ResultOutput {
  public:
   virtual ~ResultOutput() = default;
-  // One result: `topic` as DESIGN §3 (pipeline/key.../), `payload` the JSON object.
+  // One result: `topic` as the README's Subscribing section gives it (pipeline/key.../),
+  // `payload` the JSON object.
   virtual void send(std::string_view topic, std::string_view payload) = 0;
   // An end-of-window marker (`_window/<pipeline>/`) or a late event (`_late/<pipeline>/`). Only
   // the message bus carries them: the JSON-lines file holds results alone.

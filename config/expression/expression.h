@@ -2,40 +2,7 @@
 // arguments like `sum(price * qty)`, group-by expressions like `floor(price / 10)`): the parser
 // from text to a typed AST and the static checks that reject what can never work. Evaluation over
 // events is config/expression/program.h.
-//
-// Grammar, lowest precedence first; binary operators are left-associative:
-//   or       := and ("or" and)*
-//   and      := not ("and" not)*
-//   not      := "not" not | compare                       (so `not a == b` is `not (a == b)`)
-//   compare  := sum ( ("==" | "!=" | "<" | "<=" | ">" | ">=") sum
-//                   | ["not"] "in" "[" literal ("," literal)* "]"
-//                   | "is" ["not"] "null" )*
-//   sum      := product (("+" | "-") product)*
-//   product  := unary (("*" | "/") unary)*
-//   unary    := "-" unary | primary
-//   primary  := number | string | "true" | "false" | "null" | field
-//             | name "(" [or ("," or)*] ")" | "(" or ")"
-//   field    := segment ("." segment)*         segment := name | `backquoted`
-//   literal  := ["-"] number | string | "true" | "false" | "null"  (null is then rejected)
-// Lexical rules:
-//   - name: [A-Za-z_][A-Za-z0-9_]*. Keywords (and or not in is null true false) and function names
-//     are case-insensitive (`AND`, `Abs(x)`); field names are case-sensitive, like JSON keys.
-//   - A name followed by "(" is a function call; any other name is a field. A field whose name is a
-//     keyword, or is not a name at all, is written in backquotes: `order id`, `null`; a backquote
-//     inside is doubled. After a ".", keywords are plain names: `order.in`.
-//   - number: digits ["." digits] [("e" | "E") ["+" | "-"] digits]; numbers are doubles.
-//   - string: single quotes, a quote inside is doubled: 'O''Brien' (YAML-friendly: no backslash
-//     escapes, so the same text works inside YAML double quotes).
-//   - Blanks (space, tab, CR, LF) separate tokens.
-// Functions: abs floor ceil round (number -> number), lower upper (string -> string),
-// len (string -> number of UTF-8 code points), min max (two numbers -> number).
-//
-// Static types: number, string, bool, null (the literal) and any (a field: JSON is dynamically
-// typed, unless its source declares the field's type). The checker rejects an operand whose static
-// type can never fit ('a' + 1, not 3, abs('x')), comparisons of two different known types ('a' ==
-// 1), ordering bools, comparisons with the null literal (always null: use `is null`), `in` lists
-// mixing types or holding null, wrong argument counts and unknown functions. Runtime semantics
-// (nulls, errors) are in config/expression/program.h.
+// The details, precisely: docs/architecture.md, "The expression language".
 #pragma once
 
 #include <cstdint>

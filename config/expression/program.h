@@ -1,27 +1,6 @@
 // CompiledExpression: a checked expression (config/expression/expression.h) bound to a source's
 // event layout and evaluated over an event's FieldValues on the hot path, without allocating.
-//
-// Runtime semantics, SQL-like:
-//   - A missing or null field is null. Arithmetic, functions and comparisons of null are null.
-//   - `and`/`or` are three-valued: false and null = false, true or null = true, otherwise null
-//     with null. `not null` is null. `x is null` / `x is not null` are never null.
-//   - `x in [...]` is null when x is null, else whether x equals an item; `not in` its negation.
-//   - A value of the wrong runtime type where an operator needs another (a string in arithmetic, a
-//     number under `not`, a string compared with a number, a bool under `<`, an object or array
-//     anywhere) makes the whole expression an error with reason kWrongType, whatever the rest
-//     would give: errors are strict, there is no short-circuit (`false and 'x' > 1` is an error).
-//   - Numbers are doubles: integers beyond 2^53 lose precision. Equality and order are IEEE.
-//     Division by zero is null, and so is any other arithmetic result that is NaN (inf - inf);
-//     an overflow is ±inf.
-//   - Strings compare bytewise (unsigned). lower()/upper() change ASCII letters only; each call
-//     writes its result into its own kMaxFunctionString-byte slice of the expression's scratch
-//     buffer: a longer input makes the result an error with reason kTooLarge. len() counts UTF-8
-//     code points (bytes that are not continuation bytes). round() rounds half away from zero.
-//     min()/max() of a null are null.
-//   - The result must be of the type the caller asked for at compile time (kBool for a where,
-//     kNumber for an aggregate argument, kAny for a group-by key); any other non-null result is
-//     kWrongType. A where keeps an event only when the result is true: false and null drop it,
-//     an error refuses it.
+// The details, precisely: docs/architecture.md, "Expressions at run time".
 #pragma once
 
 #include <cstdint>

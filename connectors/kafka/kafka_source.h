@@ -1,37 +1,6 @@
 // KafkaSource: a member of a Kafka consumer group (librdkafka), reading JSON events from the
 // partitions the group assigns it.
-//
-// Watermarks per partition: each assigned partition's watermark is its latest event time minus
-// watermark.delay; the source's is the minimum over its partitions, leaving out idle ones: those
-// without a message for watermark.idle while the others had messages (after a silence of the whole
-// source, every partition gets the full idle time again, so that the first partition to resume
-// does not make the others' events late). A partition that has had no event yet holds the
-// watermark where it is (it never moves backwards) until it has one or goes idle. When all are
-// idle, the watermark goes to the lowest promise of those with events, so the last windows close
-// after `idle` of silence.
-//
-// At-least-once: offsets are committed by rivulet only, never automatically. Every
-// commit_interval the source notes the next offset of each partition and sends a commit mark
-// through its rings (pipeline/commit_board.h); once every window holding an event from before the
-// mark is published, the offsets are committed, with the latest event time before the mark as
-// the offset's metadata (the replay floor, see Stage::onReset). A crash re-delivers from there.
-//
-// Rebalances: revoked partitions get their safe offsets committed at once. Any change of the
-// assignment restarts the source's pipelines from the committed offsets: the stages drop their
-// state (kReset) and every partition is consumed again from its committed offset, so no window
-// is published with only part of its events and none twice with different values. See
-// docs/scaling.md.
-//
-// Checkpoints (daemon.checkpoint): the position is every assigned partition's next offset and
-// latest event time (connectors/kafka/kafka_position.h). Marks go on as above, but a safe mark is
-// committed only once a checkpoint whose barrier came after it is durable, so the group's offsets
-// never run ahead of the state on disk. A start from a checkpoint resumes exactly when the group
-// assigns the very partitions the checkpoint holds, none committed past it by another instance:
-// each from its checkpointed offset, with no reset, on top of the restored window state. Any other
-// assignment (partitions moved to or from another instance, or added) drops the restored state and
-// restarts from the committed offsets as above, since state cannot be split by partition.
-//
-// The C API: the C++ API allocates a wrapper per message and cannot write offset metadata.
+// The details, precisely: docs/architecture.md, "The Kafka source".
 #pragma once
 
 #include <cstdint>

@@ -1,31 +1,7 @@
 // DistinctCounter: count_distinct(x) over a window, exact for small sets and a HyperLogLog
 // (Flajolet, Fusy, Gandouet, Meunier, 2007) of precision 12 beyond: one counter per key per
 // slice, merged when a window fires.
-//
-// Input is a 64-bit hash of the value, which the caller computes (hashKey() from
-// pipeline/model/hash.h over the value's bytes); every bit of it must be well mixed, as the
-// register index takes the top 12 bits and the rank the rest.
-//
-// Exact mode. Up to kExactLimit (64) distinct hashes are kept in a sorted array and estimate()
-// is their number: exact, up to 64-bit hash collisions. The 65th distinct hash switches the
-// counter to registers for good (until clear()).
-//
-// Register mode. 4096 one-byte registers, each the largest rank (1 + leading zeros of the 52 bits
-// below the index) seen for its index. estimate() is Ertl's improved estimator ("New cardinality
-// estimation algorithms for HyperLogLog sketches", arXiv:1702.01284, 2017, algorithm 6), which
-// needs neither the small-range (linear counting) switch nor the bias tables of HLL++: it is
-// close to unbiased over the whole range (tests/property/sketch_accuracy_test.cc measures it from
-// 65 to 10^7 distinct values). Its relative standard error is about 1.04 / sqrt(4096) = 1.625%,
-// so nearly all estimates (4 standard errors) are within 6.5%.
-//
-// Merging is exact: the merged counter equals the counter fed both inputs, mode and registers
-// alike, whatever the modes of the two.
-//
-// Memory. An empty counter owns no buffer. Exact mode holds the hashes in an array grown 4, 8,
-// ..., 64 (at most 512 bytes); register mode adds 4096 bytes of registers. add() allocates only
-// while the array grows and once at the switch; clear() keeps both buffers, so a cleared counter
-// reused for similar data does not allocate. add() is noexcept: an allocation failure there ends
-// the process (std::terminate).
+// The details, precisely: docs/architecture.md, "The distinct counter".
 #pragma once
 
 #include <algorithm>

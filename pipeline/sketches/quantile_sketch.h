@@ -2,55 +2,7 @@
 // slice, merged when a window fires. Exact for up to 64 values, a DDSketch (Masson, Rim, Lee,
 // "DDSketch: A Fast and Fully-Mergeable Quantile Sketch with Relative-Error Guarantees", VLDB
 // 2019) with logarithmic buckets beyond.
-//
-// Exact mode. While count() <= kExactLimit (64) the values themselves are kept, and quantile(q)
-// is numpy's default ('linear', also pandas'): for x_0 <= ... <= x_{n-1} and
-// h = (n - 1) q, x_floor(h) + (h - floor(h)) (x_floor(h)+1 - x_floor(h)). h is split exactly,
-// taking q as the shortest decimal that reads back as it (0.95, not the binary double just
-// below), and the interpolation is rounded to a double once: p95 of {20, 22, 24, 30} is 29.1,
-// where numpy's double arithmetic gives 29.099999999999998. The 65th value moves every value into
-// the buckets, for good (until clear()); a merge stays exact while the total is at most 64.
-//
-// Guarantee past 64 values. Rank convention: the lower quantile x_q = x_r with
-// r = floor(q * (n - 1)), computed in double. quantile(q) returns v
-// with |v - x_q| <= alpha * |x_q| (alpha = relativeAccuracy(), 0.01 by default), up to the
-// rounding of one std::log and one std::exp (a relative excess below 1e-12: a value within that of
-// a bucket boundary may land in the neighbouring bucket), provided x_q is not in a collapsed
-// bucket, i.e. |x_q| > collapsedMagnitude() (see below). quantile(0) and quantile(1) are the exact
-// min and max, and every answer is clamped to [min, max], which never moves it away from x_q.
-// The bound is on the value, not the rank, and holds for any input order and any merge tree:
-// merging is exact (the merged sketch is bucket for bucket the sketch of all the values).
-//
-// Buckets. A value x > 0 goes to bucket i = ceil(log_gamma(x)), gamma = (1 + alpha) / (1 - alpha),
-// which covers (gamma^(i-1), gamma^i]; the bucket answers 2 * gamma^i / (gamma + 1), within
-// alpha of every value in it. Negative values go to a second store by |x|. Zero, and values of
-// magnitude below the smallest normal double (~2.2e-308), are counted as zero, and answered as 0
-// (an absolute error below 2.2e-308). NaN and +-infinity are ignored: add() returns false.
-//
-// Bounded memory and collapsing. Each store keeps at most maxBuckets() consecutive buckets
-// (2048 by default, a range of gamma^2048 ~ 6e17 at alpha = 0.01). When a store's values span
-// more, its lowest buckets (the smallest magnitudes) are folded into the lowest kept one, as
-// DDSketch's "collapsing lowest" stores do. For positive data those are the lowest quantiles; in
-// general they are the values closest to zero of that sign. After a collapse
-// collapsedMagnitude() > 0, and for |x_q| <= collapsedMagnitude() only an absolute bound holds:
-// |v - x_q| <= collapsedMagnitude(). Quantiles of larger magnitude keep the relative bound.
-// Why the smallest magnitudes in the negative store too, not its most negative values (which
-// would keep "only the lowest quantiles" true for all-negative data): what is lost then stays
-// within a small absolute error, where folding the most negative values would lose values of
-// unbounded magnitude.
-//
-// Memory. Exact mode holds the values in an array grown 4, 8, ..., 64 (at most 512 bytes), in
-// arrival order, sorted when first read (quantile(), snapshot(), ==): add() is then an append,
-// a third of a bucket's cost, and the sort is paid once per result rather than per event (a
-// sorted insertion per value cost as much as the sort, on the per-event path). So the reads,
-// though const, may reorder the array: like every use of a sketch they belong to its owner's
-// thread (pipeline/aggregates/sketch_pool.h). A
-// store holds its counts as one contiguous window of buckets with an offset, sized to the span
-// of the values it has seen (starting at 8 buckets, doubling, at most maxBuckets()), so a sketch
-// of a few values is small. add() allocates only while the array grows, and when a store's span
-// outgrows its window; clear() keeps the array and the windows, so a cleared sketch reused for
-// similar data does not allocate. add() is noexcept: an allocation failure there ends the
-// process (std::terminate).
+// The details, precisely: docs/architecture.md, "The quantile sketch".
 #pragma once
 
 #include <algorithm>

@@ -2,38 +2,7 @@
 // "Efficient computation of frequent and top-k elements in data streams", ICDT 2005) with weights,
 // over items given as bytes ("NYSE", or a number's JSON text): one summary per key per slice,
 // merged when a window fires.
-//
-// Space-Saving keeps m = capacity() counters. A monitored item's counter grows by its weight; an
-// unmonitored item, once all m are taken, replaces the item with the smallest count mu and starts
-// from mu (its error) plus its weight.
-//
-// Guarantee, with N = total() the weight added (including merged summaries), for every item x of
-// true weight f(x):
-// - a monitored x has count(x) - error(x) <= f(x) <= count(x), and error(x) <= errorBound();
-// - an unmonitored x has f(x) <= errorBound();
-// - errorBound() <= N / m.
-// So counts overestimate by at most N / m, every item heavier than N / m is monitored, and top(k)
-// holds every item heavier than the k-th largest count; items of equal count are ordered by their
-// bytes, so the answer is deterministic.
-//
-// Merging follows Cafaro, Pulimeno, Tempesta, "A parallel space saving algorithm for frequent
-// items and the Hurwitz zeta distribution" (Information Sciences 329, 2016): an item monitored by
-// both summaries adds both counts; an item monitored by one adds the other's smallest count
-// (0 unless that one is full), the most its weight there can be; then the m largest are kept.
-// The three guarantees above hold for the result with N = N1 + N2 (proof in top_k.cc). Agarwal et
-// al., "Mergeable Summaries" (PODS 2012), merge the isomorphic Misra-Gries form instead (add the
-// counts, subtract the (m+1)-th largest, drop what is not positive), which yields lower bounds;
-// this form keeps Space-Saving's upper bounds, and a merged summary can go on counting.
-//
-// Memory. Counters, a heap by count and an open-addressing index from item to counter all grow
-// with the number of monitored items up to m; item bytes live in one owned buffer, where a
-// replaced item leaves garbage until the buffer is compacted in place. add() allocates only while
-// those grow: until m items are monitored and the byte buffer reaches two to four times the bytes
-// of the monitored items (it is compacted once at least half of it is garbage, else doubled).
-// clear() keeps every buffer. add() is noexcept: an allocation failure there ends the process
-// (std::terminate). Items longer than kMaxItemBytes are refused. merge() works in a MergeScratch:
-// given the same scratch each time (a window operator keeps one), a merge allocates only where
-// this summary's own buffers grow, as in add().
+// The details, precisely: docs/architecture.md, "The top-k summary".
 #pragma once
 
 #include <cstddef>

@@ -16,75 +16,26 @@
 
 namespace rivulet::pipeline {
 
-// Semantics (Flink's event-time session windows with merging):
-// - An event at t opens the window [t, t + gap); windows of one key that overlap or touch merge.
-//   A session is thus [first event, last event + gap), and two events of a key share a session
-//   when a chain of its events, each at most gap after the previous one, links them.
-// - A session fires once, when the watermark reaches end + plan.fire_delay, as kind final. With
-//   emit final the fire delay is the allowed lateness; with emit updates it is 0, and until the
-//   watermark reaches end + allowed lateness every event added to the fired session re-emits it
-//   as kind update, with its bounds as they are then (a late event may have extended it, or
-//   bridged it with another session: an update replaces every earlier result of its key that it
-//   overlaps). A session that absorbs a fired one counts as fired, and an event that opens a
-//   session the watermark has already passed the end of emits it at once as an update, as a late
-//   event in a fired tumbling window does.
-// - An event is late, and dropped, when it touches no live session of its key and its own window
-//   has end + lateness <= wm. A session is freed when the watermark reaches end + lateness, so an
-//   event reaching a freed session's end opens a new session (as in Flink).
-// - Sessions fire in order of their fire time.
-// - max_keys bounds the keys with a live session: an event that would open the first session of
-//   a key past that bound is refused.
-// - Events within gap + lateness of the int64 limits are refused like late ones.
-//
-// Data layout. A KeyTable maps each key to the head of its list of live sessions, newest (by
-// start) first: in-order events extend the head, the common case, with one table lookup and one
-// session read. Sessions live in a pool recycled through a free list. Fire times sit in a binary
-// heap; a session that grows keeps its old entry, which is pushed again at the new time when it
-// comes due (lazy decrease), and entries of sessions freed or merged away are recognised by a
-// generation count and skipped. Keys whose sessions are all gone stay in the table until they
-// outnumber the live ones; the table is then rebuilt from the live keys, so memory follows the live
-// keys without a delete on the hot path.
+// Flink's event-time session windows, with merging; the semantics and the data layout, precisely,
+// are in docs/architecture.md ("Session semantics"). Thread contract: the stage thread that owns
+// it.
 class SessionOperator final : public Operator {
  public:
   // `updates` receives the updates of plan.emit_updates (required then); it is called from add().
   SessionOperator(const PipelinePlan& plan, const Aggregates& aggregates,
                   ResultSink* updates = nullptr);
 
-  // Adds one event. Unless the result is kAdded, nothing changes.
+  // Operator. holdsUnfiredBy() is O(sessions), for the rare commit checks. The snapshot holds the
+  // session pool's slot numbers, which order sessions due at the same time, and not the timers:
+  // restore() rebuilds one per session at its next due time (session_operator.cc has the encoding).
   AddResult add(std::int64_t time, std::uint64_t key_hash, std::string_view key,
                 const double* values) noexcept override;
-
-  // Raises the watermark (a lower value is ignored), fires the sessions it completes and frees
-  // those it closes.
   void advanceWatermark(std::int64_t watermark, ResultSink& sink) override;
-
-  // Fires every unfired session, in fire-time order, as `kind`, and clears all state.
   void flush(ResultKind kind, ResultSink& sink) override;
-
-  // Drops every session without emitting anything (a Kafka rebalance: the events are consumed
-  // again); the watermark stays.
   void discard() override;
-
-  // Whether a session that has not fired holds an event at or before `time`: one that starts by
-  // then. O(sessions); for the rare commit checks.
   bool holdsUnfiredBy(std::int64_t time) const noexcept override;
-
-  // Checkpoints (pipeline/model/snapshot.h). snapshot() writes the operator's state by value: the
-  // watermark and every live session (key, bounds, whether it has fired, its state with sketches
-  // by their contents), and the session pool's slot numbers, which order sessions due at the same
-  // time (the encoding is described in session_operator.cc). The timers are not written: restore()
-  // rebuilds them, one per session at its next due time, which handles every session at the same
-  // point and in the same order as the lazily updated heap it replaces. restore() replaces the
-  // operator's state with a snapshot of an operator of the same plan and aggregates; from then on
-  // it behaves as that operator would have: the same results in the same order for the same
-  // input. On input that is corrupt, out of range or of another plan it returns false, fails `in`
-  // and leaves the operator as constructed (empty, no watermark). Both read and write exactly the
-  // operator's bytes, so several operators' snapshots can follow each other in one stream.
-  // Stage thread only, between events, like add().
   void snapshot(SnapshotWriter& out) const override;
   bool restore(SnapshotReader& in) override;
-  // Goes on with an equal plan and aggregates held elsewhere (a live reload's new set, in which
-  // this pipeline is unchanged); the old ones may then go.
   void rebind(const PipelinePlan& plan, const Aggregates& aggregates) noexcept override {
     plan_ = &plan;
     aggregates_ = &aggregates;

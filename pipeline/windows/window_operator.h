@@ -18,19 +18,8 @@
 
 namespace rivulet::pipeline {
 
-// Semantics (Flink's event-time windows):
-// - Windows are aligned to the epoch: [s, s + size) for every s that is a multiple of slide.
-// - A window fires once, when the watermark reaches end + plan.fire_delay, with kind final.
-//   Windows are fired in order of their start. With emit final the fire delay is the allowed
-//   lateness; with emit updates it is 0, and until the watermark reaches end + allowed lateness
-//   each event added to the window re-emits its key's result in it with kind update.
-// - An event is late, and dropped, when every window containing its time has end + lateness <= wm
-//   (wm = the highest watermark seen). Otherwise it is added and counted in exactly the windows
-//   containing it that have not yet fired or been passed by the watermark.
-// - Window state is freed as soon as no unfired window needs it.
-// - Window bounds use floor division, so negative times work. Events within one window of the
-//   int64 limits (outside years 1677..2262) are refused like late ones; with slide > size, an
-//   event between two windows belongs to none and is accepted without effect.
+// Flink's event-time windows, aligned to the epoch; the semantics, precisely, are in
+// docs/architecture.md ("Window semantics"). Thread contract: the stage thread that owns it.
 class WindowOperator final : public Operator {
  public:
   // `updates` receives the updates of plan.emit_updates (required then); it is called from add().
@@ -38,40 +27,20 @@ class WindowOperator final : public Operator {
                  ResultSink* updates = nullptr);
   ~WindowOperator() override;
 
-  // Adds one event. Unless the result is kAdded, nothing changes.
+  // Operator. discard() keeps the watermark and which windows fired: a replayed event in a fired
+  // window is late, or with emit updates re-emits it. The snapshot encoding is described in
+  // window_operator.cc.
   AddResult add(std::int64_t time, std::uint64_t key_hash, std::string_view key,
                 const double* values) noexcept override;
-
-  // Raises the watermark (a lower value is ignored) and fires every window it completes.
   void advanceWatermark(std::int64_t watermark, ResultSink& sink) override;
-
-  // Fires every window that holds state, in order, as `kind` (end of a bounded input: kFinal;
-  // shutdown: kPartial), and clears all state.
   void flush(ResultKind kind, ResultSink& sink) override;
-
-  // Drops all state without emitting anything (a Kafka rebalance: the events are consumed
-  // again). The watermark and which windows have fired stay: a replayed event in a fired window
-  // is late, or with emit updates re-emits it.
   void discard() noexcept override;
-
-  // Checkpoints (pipeline/model/snapshot.h). snapshot() writes the operator's state by value: the
-  // watermark, which windows have fired, and every live slice with each key's state, sketches by
-  // their contents (the encoding is described in window_operator.cc). restore() replaces the
-  // operator's state with a snapshot of an operator of the same plan and aggregates; from then on
-  // it behaves as that operator would have: the same results in the same order for the same
-  // input. On input that is corrupt, out of range or of another plan it returns false, fails `in`
-  // and leaves the operator as constructed (empty, no watermark). Both read and write exactly the
-  // operator's bytes, so several operators' snapshots can follow each other in one stream.
-  // Stage thread only, between events, like add().
   void snapshot(SnapshotWriter& out) const override;
   bool restore(SnapshotReader& in) override;
-  // Goes on with an equal plan and aggregates held elsewhere (a live reload's new set, in which
-  // this pipeline is unchanged); the old ones may then go.
   void rebind(const PipelinePlan& plan, const Aggregates& aggregates) noexcept override {
     plan_ = &plan;
     aggregates_ = &aggregates;
   }
-
   std::int64_t watermark() const noexcept override { return watermark_; }
   // Distinct keys in the most recently fired window (for the keys gauge).
   std::size_t lastWindowKeys() const noexcept { return last_window_keys_; }
