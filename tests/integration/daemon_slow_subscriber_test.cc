@@ -18,12 +18,14 @@
 namespace rivulet::itest {
 namespace {
 
-// Above the 2,000 results a window close publishes at once, so a subscriber that keeps up never
-// loses any; far below what the daemon publishes while rivulet-sub is stopped.
-constexpr int kHwm = 10'000;
+// Far above the 2,000 results a window close publishes at once, and half a second of results
+// (~100,000 a second): a subscriber that keeps up never loses any, even on a loaded machine under
+// a sanitizer, where its I/O thread may lag; far below what the daemon publishes while
+// rivulet-sub is stopped.
+constexpr int kHwm = 50'000;
 // Results published while rivulet-sub is stopped: many times its queue plus the kernel's socket
 // buffers (a few MB, ~150 bytes a result).
-constexpr std::int64_t kWhileStopped = 300'000;
+constexpr std::int64_t kWhileStopped = 500'000;
 
 std::string configYaml() {
   return "daemon:\n"
