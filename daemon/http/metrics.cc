@@ -248,12 +248,23 @@ void appendStageMetrics(const Engine& engine, std::vector<MetricFamily>& out) {
   out.push_back(std::move(time));
 }
 
-}  // namespace
+// ---- the build and the memory it takes ----
 
-std::vector<MetricFamily> EngineMetrics::Collect() const {
-  const config::Config& config = engine_.config();
-  std::vector<MetricFamily> out;
+void appendBuildMetrics(std::vector<MetricFamily>& out) {
+  auto rss =
+      family("rivulet_process_resident_memory_bytes", "Resident set size.", MetricType::Gauge);
+  add(rss, {}, residentMemoryBytes());
+  auto build =
+      family("rivulet_build_info", "Build information; the value is 1.", MetricType::Gauge);
+  add(build, {{"version", kVersion}}, 1);
+  out.push_back(std::move(rss));
+  out.push_back(std::move(build));
+}
 
+// ---- the sources: what each read, refused, dropped and waited for ----
+
+void appendSourceMetrics(const Engine& engine, std::vector<MetricFamily>& out) {
+  const config::Config& config = engine.config();
   auto events = family("rivulet_source_events_total", "Events parsed and accepted by a source.",
                        MetricType::Counter);
   auto errors = family("rivulet_source_errors_total",
@@ -278,24 +289,23 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   auto connections =
       family("rivulet_source_connections", "Clients connected to a tcp source.", MetricType::Gauge);
   for (std::size_t s = 0; s < config.sources.size(); ++s) {
-    const pipeline::SourceStats& st = engine_.sourceStats(s);
-    const std::string& name = config.sources[s].name;
+    const pipeline::SourceStats& st = engine.sourceStats(s);
+    const config::SourceConfig& source = config.sources[s];
+    const std::string& name = source.name;
     add(events, {{"source", name}}, value(st.events));
     add(dropped, {{"source", name}}, value(st.dropped));
-    if (config.sources[s].kind == config::SourceKind::kUdp) {
+    if (source.kind == config::SourceKind::kUdp) {
       add(socket_drops, {{"source", name}}, value(st.socket_drops));
     }
-    if (config.sources[s].kind == config::SourceKind::kTcp ||
-        (config.sources[s].kind == config::SourceKind::kZmq && config.sources[s].zmq.curve &&
-         config.sources[s].zmq.bind)) {
+    if (source.kind == config::SourceKind::kTcp ||
+        (source.kind == config::SourceKind::kZmq && source.zmq.curve && source.zmq.bind)) {
       add(refused_connections, {{"source", name}}, value(st.connections_refused));
     }
     add(waits, {{"source", name}}, value(st.ring_full_waits));
-    const config::SourceKind kind = config.sources[s].kind;
-    if (kind == config::SourceKind::kTcp || kind == config::SourceKind::kUdp) {
+    if (source.kind == config::SourceKind::kTcp || source.kind == config::SourceKind::kUdp) {
       add(bytes, {{"source", name}}, value(st.bytes));
     }
-    if (kind == config::SourceKind::kTcp) {
+    if (source.kind == config::SourceKind::kTcp) {
       add(connections, {{"source", name}},
           static_cast<double>(st.connections.load(std::memory_order_relaxed)));
     }
@@ -304,7 +314,16 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
       add(errors, {{"source", name}, {"reason", reason}}, value(st.errors[r]));
     }
   }
+  for (MetricFamily* f : {&events, &errors, &dropped, &socket_drops, &refused_connections, &waits,
+                          &bytes, &connections}) {
+    out.push_back(std::move(*f));
+  }
+}
 
+// ---- the pipelines: the stages' counters, summed over stages ----
+
+void appendPipelineMetrics(const Engine& engine, const PipelineSet& set,
+                           std::vector<MetricFamily>& out) {
   auto pipeline_events = family("rivulet_pipeline_events_total",
                                 "Events added to a pipeline's windows.", MetricType::Counter);
   auto late = family("rivulet_pipeline_late_events_total",
@@ -328,6 +347,45 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
                      MetricType::Gauge);
   auto entries = family("rivulet_pipeline_state_entries",
                         "(key, slice) aggregate states held in window state.", MetricType::Gauge);
+  const std::size_t sources = engine.config().sources.size();
+  const std::size_t stages = engine.stageCount();
+  for (std::size_t p = 0; p < set.plans.size(); ++p) {
+    const std::string& name = set.plans[p].name;
+    double ev = 0, lt = 0, rf = 0, rd = 0, k = 0, e = 0;
+    for (std::size_t i = 0; i < stages; ++i) {
+      const pipeline::PipelineStageStats& st = *set.stage_stats[p * stages + i];
+      ev += value(st.events);
+      lt += value(st.late);
+      rf += value(st.keys_refused);
+      rd += value(st.results_dropped);
+      k += value(st.keys);
+      e += value(st.state_entries);
+    }
+    add(pipeline_events, {{"pipeline", name}}, ev);
+    add(late, {{"pipeline", name}}, lt);
+    add(refused, {{"pipeline", name}}, rf);
+    for (const pipeline::ErrorReason reason : pipeline::kPipelineReasons) {
+      double n = 0;
+      for (std::size_t s = 0; s < sources; ++s) {
+        n += value(set.source_stats[p * sources + s]->refused[static_cast<std::size_t>(reason)]);
+      }
+      add(pipeline_refused,
+          {{"pipeline", name}, {"reason", std::string(pipeline::reasonName(reason))}}, n);
+    }
+    add(dropped_results, {{"pipeline", name}}, rd);
+    add(keys, {{"pipeline", name}}, k);
+    add(entries, {{"pipeline", name}}, e);
+  }
+  for (MetricFamily* f :
+       {&pipeline_events, &late, &refused, &pipeline_refused, &dropped_results, &keys, &entries}) {
+    out.push_back(std::move(*f));
+  }
+}
+
+// ---- the results: what the publisher handed to the outputs, when, how late; the watermark ----
+
+void appendResultMetrics(const Engine& engine, const PipelineSet& set,
+                         std::vector<MetricFamily>& out) {
   auto published = family("rivulet_results_published_total",
                           "Window results handed to the outputs, by kind (final, update, partial).",
                           MetricType::Counter);
@@ -347,44 +405,21 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
                         "arriving) to the result handed to the outputs.",
                         MetricType::Histogram);
   const double now_s = static_cast<double>(pipeline::wallNanos()) * 1e-9;
-  const std::shared_ptr<const PipelineSet> set = engine_.pipelineSet();
-  const std::size_t stages = engine_.stageCount();
-  for (std::size_t p = 0; p < set->plans.size(); ++p) {
-    const std::string& name = set->plans[p].name;
-    double ev = 0, lt = 0, rf = 0, rd = 0, k = 0, e = 0;
-    std::int64_t watermark = pipeline::kMaxTime;
-    for (std::size_t i = 0; i < stages; ++i) {
-      const pipeline::PipelineStageStats& st = *set->stage_stats[p * stages + i];
-      ev += value(st.events);
-      lt += value(st.late);
-      rf += value(st.keys_refused);
-      rd += value(st.results_dropped);
-      k += value(st.keys);
-      e += value(st.state_entries);
-      watermark = std::min(watermark, st.watermark.load(std::memory_order_relaxed));
-    }
-    add(pipeline_events, {{"pipeline", name}}, ev);
-    add(late, {{"pipeline", name}}, lt);
-    add(refused, {{"pipeline", name}}, rf);
-    for (const pipeline::ErrorReason reason : pipeline::kPipelineReasons) {
-      double n = 0;
-      for (std::size_t s = 0; s < config.sources.size(); ++s) {
-        n += value(set->source_stats[p * config.sources.size() + s]
-                       ->refused[static_cast<std::size_t>(reason)]);
-      }
-      add(pipeline_refused,
-          {{"pipeline", name}, {"reason", std::string(pipeline::reasonName(reason))}}, n);
-    }
-    add(dropped_results, {{"pipeline", name}}, rd);
-    add(keys, {{"pipeline", name}}, k);
-    add(entries, {{"pipeline", name}}, e);
-    const pipeline::PipelinePublishStats& ps = *set->publish_stats[p];
+  const std::size_t stages = engine.stageCount();
+  for (std::size_t p = 0; p < set.plans.size(); ++p) {
+    const std::string& name = set.plans[p].name;
+    const pipeline::PipelinePublishStats& ps = *set.publish_stats[p];
     for (std::size_t k = 0; k < kResultKinds.size(); ++k) {
       add(published, {{"pipeline", name}, {"kind", kResultKinds[k]}}, value(ps.published[k]));
     }
     add(last_result, {{"pipeline", name}},
         static_cast<double>(ps.last_result_at.load(std::memory_order_relaxed)) * 1e-9);
     latency.metric.push_back(latencyHistogram(ps, name));
+    std::int64_t watermark = pipeline::kMaxTime;
+    for (std::size_t i = 0; i < stages; ++i) {
+      watermark = std::min(
+          watermark, set.stage_stats[p * stages + i]->watermark.load(std::memory_order_relaxed));
+    }
     // Before the first watermark there is none to report; after the last (the input ended,
     // kMaxTime) neither.
     if (watermark != pipeline::kMinTime && watermark != 0 && watermark != pipeline::kMaxTime) {
@@ -392,9 +427,14 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
       add(watermark_at, {{"pipeline", name}}, static_cast<double>(watermark) * 1e-9);
     }
   }
+  for (MetricFamily* f : {&published, &lag, &watermark_at, &last_result, &latency}) {
+    out.push_back(std::move(*f));
+  }
+}
 
-  const pipeline::PublisherStats& ps = engine_.publisherStats();
+// ---- the publisher's socket: subscribers and what ZeroMQ refused ----
 
+void appendPublisherMetrics(const pipeline::PublisherStats& ps, std::vector<MetricFamily>& out) {
   auto subscribers =
       family("rivulet_subscribers", "Connected ZeroMQ result subscribers.", MetricType::Gauge);
   add(subscribers, {}, static_cast<double>(ps.subscribers.load(std::memory_order_relaxed)));
@@ -406,13 +446,15 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
              "Result subscribers CURVE did not let in (key not in publish_curve.clients).",
              MetricType::Counter);
   add(subscribers_refused, {}, value(ps.subscribers_refused));
-  auto rss =
-      family("rivulet_process_resident_memory_bytes", "Resident set size.", MetricType::Gauge);
-  add(rss, {}, residentMemoryBytes());
-  auto build =
-      family("rivulet_build_info", "Build information; the value is 1.", MetricType::Gauge);
-  add(build, {{"version", kVersion}}, 1);
+  for (MetricFamily* f : {&subscribers, &send_errors, &subscribers_refused}) {
+    out.push_back(std::move(*f));
+  }
+}
 
+// ---- the Kafka sources' consumers ----
+
+void appendKafkaMetrics(const Engine& engine, std::vector<MetricFamily>& out) {
+  const config::Config& config = engine.config();
   auto consumer_lag =
       family("rivulet_kafka_consumer_lag",
              "Messages between a partition's end and this consumer's position.", MetricType::Gauge);
@@ -424,7 +466,7 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   auto consumer_errors = family("rivulet_kafka_consumer_errors_total",
                                 "Errors librdkafka reported to the consumer.", MetricType::Counter);
   for (std::size_t s = 0; s < config.sources.size(); ++s) {
-    const connectors::KafkaStats* kafka = engine_.kafkaStats(s);
+    const connectors::KafkaStats* kafka = engine.kafkaStats(s);
     if (kafka == nullptr) continue;
     const std::string& name = config.sources[s].name;
     for (const connectors::KafkaStats::Lag& l : kafka->lag()) {
@@ -436,37 +478,23 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
     add(commits, {{"source", name}, {"result", "error"}}, value(kafka->commit_errors));
     add(consumer_errors, {{"source", name}}, value(kafka->consumer_errors));
   }
-
-  for (MetricFamily* f : {&events,
-                          &errors,
-                          &dropped,
-                          &socket_drops,
-                          &refused_connections,
-                          &waits,
-                          &bytes,
-                          &connections,
-                          &pipeline_events,
-                          &late,
-                          &refused,
-                          &pipeline_refused,
-                          &dropped_results,
-                          &keys,
-                          &entries,
-                          &published,
-                          &lag,
-                          &watermark_at,
-                          &last_result,
-                          &latency,
-                          &subscribers,
-                          &send_errors,
-                          &subscribers_refused,
-                          &rss,
-                          &build,
-                          &consumer_lag,
-                          &rebalances,
-                          &commits,
-                          &consumer_errors})
+  for (MetricFamily* f : {&consumer_lag, &rebalances, &commits, &consumer_errors}) {
     out.push_back(std::move(*f));
+  }
+}
+
+}  // namespace
+
+std::vector<MetricFamily> EngineMetrics::Collect() const {
+  std::vector<MetricFamily> out;
+  // One set for the whole scrape: a reload may swap the engine's meanwhile.
+  const std::shared_ptr<const PipelineSet> set = engine_.pipelineSet();
+  appendSourceMetrics(engine_, out);
+  appendPipelineMetrics(engine_, *set, out);
+  appendResultMetrics(engine_, *set, out);
+  appendPublisherMetrics(engine_.publisherStats(), out);
+  appendBuildMetrics(out);
+  appendKafkaMetrics(engine_, out);
   out.push_back(heartbeatAges(engine_));
   appendProcessMetrics(out);
   appendStageMetrics(engine_, out);

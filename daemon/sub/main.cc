@@ -18,6 +18,7 @@
 
 #include "config/curve_key.h"
 #include "config/duration.h"
+#include "daemon/sub/options.h"
 #include "daemon/sub/result_table.h"
 #include "daemon/version.h"
 
@@ -27,49 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 std::atomic<bool> g_stop{false};
 
-const char* const kUsage =
-    R"usage(usage: rivulet-sub [--format json|table] [--topic] [--markers] [--late] [--count N]
-                   [--timeout DURATION] [--curve-key FILE --curve-server-key FILE]
-                   ENDPOINT [TOPIC-PREFIX...]
-       rivulet-sub --version | --help
-
-Prints every result published on ENDPOINT (tcp://HOST:PORT, or HOST:PORT for short, or
-ipc://PATH) as one JSON line. Prefixes filter by topic: "volume_1m/" is one pipeline,
-"volume_1m/AAPL/" one key of it. No prefix: every pipeline.
-
-  --format json|table
-              json (default): each payload as it came, one line each; table: aligned rows of
-              window (UTC), pipeline, kind, key and values under a header, flushed per row
-  --topic     print "TOPIC PAYLOAD" instead of the payload alone (json)
-  --markers   also print the end-of-window markers (_window/PIPELINE/) of the pipelines
-              subscribed to (a table shows them as kind "end")
-  --late      also print the late events they republish (_late/PIPELINE/, for pipelines with
-              late: {topic: true}; a table shows them as kind "late")
-  --count N   exit after N messages printed
-  --timeout DURATION
-              exit once nothing was printed for DURATION (e.g. 500ms, 10s, 1m)
-  --curve-key FILE
-              this subscriber's CURVE secret key (rivuletd --curve-keypair writes one); its
-              public key must be in the daemon's publish_curve.clients directory
-  --curve-server-key FILE
-              the daemon's CURVE public key (the .public of its publish_curve.secret_key)
-  -V, --version
-              print the version and exit
-  -h, --help  print this help and exit
-
-Markers and late events show as they came, like results; a TOPIC-PREFIX starting with
-"_window/" or "_late/" asks for them too. If nothing has arrived 2 s after the start,
-rivulet-sub says so on stderr, once, naming the endpoint and what it subscribed to.
-
-Results the publisher dropped for this subscriber (it was more than daemon.publish_hwm results
-behind) show as a gap in a pipeline's seq; when every result of the pipeline is subscribed to,
-each gap is reported on stderr: "rivulet-sub: missed N results of PIPELINE (seq A..B)".
-
-Exit codes: 0 stopped by SIGINT/SIGTERM, N messages printed, or --timeout after at least one
-message; 1 cannot connect (also: the daemon refused this subscriber's key, or the handshake
-failed); 2 bad command line; 3 --timeout passed without any message printed.
-)usage";
-
 constexpr std::string_view kMarkerTopic = "_window/";
 constexpr std::string_view kLateTopic = "_late/";
 constexpr auto kWaitingNoteAfter = std::chrono::seconds(2);
@@ -78,122 +36,12 @@ bool startsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
 
-enum class Format { kJson, kTable };
-
-struct Options {
-  std::string endpoint;
-  std::vector<std::string> prefixes;  // as given; none: every pipeline
-  Format format = Format::kJson;
-  bool with_topic = false;
-  bool markers = false;
-  bool late = false;
-  long long count = -1;  // -1: no limit
-  std::optional<std::chrono::nanoseconds> timeout;
-  std::string curve_key;
-  std::string curve_server_key;
-};
-
-// ZeroMQ's endpoint for what was typed: HOST:PORT stands for tcp://HOST:PORT.
-std::optional<std::string> endpointOf(const std::string& text) {
-  if (text.find("://") != std::string::npos) return text;
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size() ||
-      !std::all_of(text.begin() + static_cast<std::ptrdiff_t>(colon) + 1, text.end(),
-                   [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::nullopt;
-  }
-  return "tcp://" + text;
-}
-
-enum class Command { kRun, kHelp, kVersion };
-
-// Reads the command line into `o`; nullopt with `error` set if it is wrong (exit 2).
-std::optional<Command> parseCommandLine(int argc, char** argv, Options& o, std::string& error) {
-  std::vector<std::string> positional;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const std::string flag = arg.rfind("--", 0) == 0 ? arg.substr(0, arg.find('=')) : arg;
-    const auto value = [&](std::string& out) {
-      if (flag.size() < arg.size()) {
-        out = arg.substr(flag.size() + 1);
-        return true;
-      }
-      if (i + 1 >= argc) {
-        error = flag + " needs a value";
-        return false;
-      }
-      out = argv[++i];
-      return true;
-    };
-    std::string text;
-    if (flag == "--topic") {
-      o.with_topic = true;
-    } else if (flag == "--markers") {
-      o.markers = true;
-    } else if (flag == "--late") {
-      o.late = true;
-    } else if (flag == "--format") {
-      if (!value(text)) return std::nullopt;
-      if (text != "json" && text != "table") {
-        error = "--format: \"" + text + "\" is not json or table";
-        return std::nullopt;
-      }
-      o.format = text == "json" ? Format::kJson : Format::kTable;
-    } else if (flag == "--count") {
-      if (!value(text)) return std::nullopt;
-      const char* end = text.data() + text.size();
-      if (std::from_chars(text.data(), end, o.count).ptr != end || text.empty() || o.count < 1) {
-        error = "--count: \"" + text + "\" is not a positive integer";
-        return std::nullopt;
-      }
-    } else if (flag == "--timeout") {
-      if (!value(text)) return std::nullopt;
-      const auto timeout = rivulet::config::parseDuration(text);
-      if (!timeout || *timeout <= 0) {
-        error = "--timeout: \"" + text + "\" is not a positive duration (use e.g. 500ms, 10s, 1m)";
-        return std::nullopt;
-      }
-      o.timeout = std::chrono::nanoseconds(*timeout);
-    } else if (flag == "--curve-key") {
-      if (!value(o.curve_key)) return std::nullopt;
-    } else if (flag == "--curve-server-key") {
-      if (!value(o.curve_server_key)) return std::nullopt;
-    } else if (flag == "-h" || flag == "--help") {
-      return Command::kHelp;
-    } else if (flag == "-V" || flag == "--version") {
-      return Command::kVersion;
-    } else if (arg.size() > 1 && arg[0] == '-') {
-      error = "unknown option " + arg;
-      return std::nullopt;
-    } else {
-      positional.push_back(arg);
-    }
-  }
-  if (positional.empty()) {
-    error = "no ENDPOINT";
-    return std::nullopt;
-  }
-  if (o.curve_key.empty() != o.curve_server_key.empty()) {
-    error = "--curve-key and --curve-server-key go together";
-    return std::nullopt;
-  }
-  const auto endpoint = endpointOf(positional[0]);
-  if (!endpoint) {
-    error = "\"" + positional[0] + "\" is not an endpoint (use tcp://HOST:PORT, HOST:PORT or " +
-            "ipc://PATH)";
-    return std::nullopt;
-  }
-  o.endpoint = *endpoint;
-  o.prefixes.assign(positional.begin() + 1, positional.end());
-  return Command::kRun;
-}
-
 // What to subscribe to, and which of the messages ZeroMQ then delivers to print. ZeroMQ filters
 // by prefix only: a subscription to everything gets the markers and late events too, so they are
 // hidden here unless asked for.
 class TopicFilter {
  public:
-  explicit TopicFilter(const Options& o)
+  explicit TopicFilter(const rivulet::daemon::SubOptions& o)
       : prefixes_(o.prefixes), markers_(o.markers), late_(o.late) {
     if (prefixes_.empty()) {
       subscriptions_.emplace_back();
@@ -338,18 +186,19 @@ std::string nothingYet(const std::string& endpoint, const TopicFilter& filter, l
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options options;
+  namespace rd = rivulet::daemon;
   std::string error;
-  const std::optional<Command> command = parseCommandLine(argc, argv, options, error);
-  if (!command) {
-    std::fprintf(stderr, "rivulet-sub: %s\n%s", error.c_str(), kUsage);
+  const std::optional<rd::SubOptions> parsed = rd::parseSubOptions({argv + 1, argv + argc}, error);
+  if (!parsed) {
+    std::fprintf(stderr, "rivulet-sub: %s\n%s", error.c_str(), rd::kSubUsage);
     return 2;
   }
-  if (*command == Command::kHelp) {
-    std::fputs(kUsage, stdout);
+  const rd::SubOptions& options = *parsed;
+  if (options.command == rd::SubCommand::kHelp) {
+    std::fputs(rd::kSubUsage, stdout);
     return 0;
   }
-  if (*command == Command::kVersion) {
+  if (options.command == rd::SubCommand::kVersion) {
     std::printf("rivulet-sub %s\n", rivulet::kVersion);
     return 0;
   }
@@ -451,7 +300,7 @@ int main(int argc, char** argv) {
       ++hidden;
       continue;
     }
-    if (options.format == Format::kTable) {
+    if (options.format == rd::SubFormat::kTable) {
       table.print(topic.to_string_view(), payload.to_string_view());
     } else {
       if (options.with_topic) {
