@@ -52,13 +52,13 @@ std::optional<std::string> readCurveKeyFile(const std::string& path, std::string
     const std::size_t begin = line.find_first_not_of(" \t\r");
     if (begin == std::string::npos || line[begin] == '#') continue;
     const std::size_t end = line.find_last_not_of(" \t\r");
-    const std::string text = line.substr(begin, end + 1 - begin);
-    if (key || !isCurveKey(text)) {
+    const std::string candidate = line.substr(begin, end + 1 - begin);
+    if (key || !isCurveKey(candidate)) {
       error = "\"" + path + "\" does not hold one CURVE key (40 characters of Z85 text, as " +
               "rivuletd --curve-keypair writes)";
       return std::nullopt;
     }
-    key = text;
+    key = candidate;
   }
   if (!key) error = "\"" + path + "\" holds no CURVE key";
   return key;

@@ -444,8 +444,8 @@ bool EventRouter::mayBeLate(const SourcePlan::Route& route, std::int64_t time) c
   return close <= sent_watermark_;
 }
 
-// With kArguments false, every value is a number and this is the code it was before count_distinct
-// and top_k: any trace of their handling in the common path cost it 10-30 instructions per event
+// With kArguments false, every value is a number and the loop has no trace of the arguments of
+// count_distinct and top_k: any such trace cost the common path 10-30 instructions per event
 // (measured with callgrind), as branches or as register pressure from calls. For the same reason
 // a route's refusal is noted out of line, and the loop keeps its shape.
 template <bool kArguments>

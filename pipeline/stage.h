@@ -88,12 +88,12 @@ class Stage final : private ResultSink {
   };
 
   struct Input {
-    Ring* ring;
+    Ring* ring = nullptr;
     std::int64_t watermark = kMinTime;
     bool idle = false;
     bool ended = false;
     bool stopped = false;
-    std::deque<PendingMark> marks;  // in order
+    std::deque<PendingMark> marks{};  // in order
     // Its barrier for the checkpoint in progress has arrived: nothing after it is read until
     // every input's has (alignment), so the snapshot holds exactly the events before them.
     bool at_barrier = false;

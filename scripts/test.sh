@@ -23,12 +23,12 @@ format_check() {
 }
 
 # Builds what the pass runs (the tests and the binaries they start; for tsan the concurrency
-# tests alone, benchmarks never), then runs it.
+# tests alone, benchmarks never), with warnings as errors, then runs it.
 run() {
   local preset="$1" target=rivulet_tests
   [ "$preset" = tsan ] && target=rivulet_concurrency_tests
   echo "=== $preset: build"
-  cmake --preset "$preset" >/dev/null
+  cmake --preset "$preset" -DRIVULET_WERROR=ON >/dev/null
   cmake --build --preset "$preset" -j "$(nproc)" --target "$target"
   echo "=== $preset: test"
   ctest --preset "$preset" -j "$(nproc)"

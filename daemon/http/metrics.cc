@@ -47,6 +47,13 @@ ClientMetric& add(MetricFamily& f, std::vector<ClientMetric::Label> labels, doub
   return f.metric.back();
 }
 
+// A family of one unlabelled sample.
+void appendOne(std::vector<MetricFamily>& out, const char* name, const char* help, MetricType type,
+               double v) {
+  out.push_back(family(name, help, type));
+  add(out.back(), {}, v);
+}
+
 // The `kind` label of rivulet_results_published_total, indexed as PipelinePublishStats::published.
 constexpr std::array<const char*, 3> kResultKinds = {"final", "partial", "update"};
 
@@ -162,13 +169,12 @@ void appendProcessMetrics(std::vector<MetricFamily>& out) {
   const std::vector<std::string> stat = procSelfStat();
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
 
-  auto cpu = family("rivulet_process_cpu_seconds_total", "User and system CPU time of the daemon.",
-                    MetricType::Counter);
-  add(cpu, {}, (statField(stat, 14) + statField(stat, 15)) / ticks);
-  auto threads = family("rivulet_process_threads", "Threads of the daemon.", MetricType::Gauge);
-  add(threads, {}, statField(stat, 20));
-  auto fds = family("rivulet_process_open_fds", "Open file descriptors.", MetricType::Gauge);
-  add(fds, {}, openFds());
+  appendOne(out, "rivulet_process_cpu_seconds_total", "User and system CPU time of the daemon.",
+            MetricType::Counter, (statField(stat, 14) + statField(stat, 15)) / ticks);
+  appendOne(out, "rivulet_process_threads", "Threads of the daemon.", MetricType::Gauge,
+            statField(stat, 20));
+  appendOne(out, "rivulet_process_open_fds", "Open file descriptors.", MetricType::Gauge,
+            openFds());
   auto max_fds =
       family("rivulet_process_max_fds", "The limit on open file descriptors (soft RLIMIT_NOFILE).",
              MetricType::Gauge);
@@ -178,10 +184,10 @@ void appendProcessMetrics(std::vector<MetricFamily>& out) {
         limit.rlim_cur == RLIM_INFINITY ? std::numeric_limits<double>::infinity()
                                         : static_cast<double>(limit.rlim_cur));
   }
-  auto start = family("rivulet_process_start_time_seconds",
-                      "Start time of the daemon, in seconds since the epoch.", MetricType::Gauge);
-  add(start, {}, processStartTime(stat));
-  for (MetricFamily* f : {&cpu, &threads, &fds, &max_fds, &start}) out.push_back(std::move(*f));
+  out.push_back(std::move(max_fds));
+  appendOne(out, "rivulet_process_start_time_seconds",
+            "Start time of the daemon, in seconds since the epoch.", MetricType::Gauge,
+            processStartTime(stat));
 }
 
 void appendCheckpointMetrics(const CheckpointStats& stats, std::vector<MetricFamily>& out) {
@@ -193,20 +199,16 @@ void appendCheckpointMetrics(const CheckpointStats& stats, std::vector<MetricFam
                       MetricType::Counter);
   add(taken, {{"result", "written"}}, load(stats.written));
   add(taken, {{"result", "failed"}}, load(stats.failed));
-  auto bytes = family("rivulet_checkpoint_size_bytes", "Size of the last checkpoint written.",
-                      MetricType::Gauge);
-  add(bytes, {}, load(stats.last_bytes));
-  auto duration =
-      family("rivulet_checkpoint_duration_seconds",
-             "From the request of the last checkpoint written to its file being durable.",
-             MetricType::Gauge);
-  add(duration, {}, load(stats.last_duration_ns) / 1e9);
-  auto last = family("rivulet_checkpoint_last_timestamp_seconds",
-                     "When the last checkpoint written was taken, seconds since the epoch; 0 "
-                     "before the first (alert on time() minus this).",
-                     MetricType::Gauge);
-  add(last, {}, load(stats.last_taken_at) / 1e9);
-  for (MetricFamily* f : {&taken, &bytes, &duration, &last}) out.push_back(std::move(*f));
+  out.push_back(std::move(taken));
+  appendOne(out, "rivulet_checkpoint_size_bytes", "Size of the last checkpoint written.",
+            MetricType::Gauge, load(stats.last_bytes));
+  appendOne(out, "rivulet_checkpoint_duration_seconds",
+            "From the request of the last checkpoint written to its file being durable.",
+            MetricType::Gauge, load(stats.last_duration_ns) / 1e9);
+  appendOne(out, "rivulet_checkpoint_last_timestamp_seconds",
+            "When the last checkpoint written was taken, seconds since the epoch; 0 before the "
+            "first (alert on time() minus this).",
+            MetricType::Gauge, load(stats.last_taken_at) / 1e9);
 }
 
 void appendReloadMetrics(const ReloadStats& stats, std::vector<MetricFamily>& out) {
@@ -218,16 +220,15 @@ void appendReloadMetrics(const ReloadStats& stats, std::vector<MetricFamily>& ou
       static_cast<double>(stats.applied.load(std::memory_order_relaxed)));
   add(reloads, {{"result", "failed"}},
       static_cast<double>(stats.failed.load(std::memory_order_relaxed)));
-  auto ok = family("rivulet_config_last_reload_successful",
-                   "1 if the last reload was applied (or none was asked for), 0 if it failed.",
-                   MetricType::Gauge);
-  add(ok, {}, stats.last_ok.load(std::memory_order_relaxed) ? 1 : 0);
-  auto at = family("rivulet_config_last_reload_success_timestamp_seconds",
-                   "When the running configuration was loaded (at start, or by the last reload "
-                   "applied), seconds since the epoch.",
-                   MetricType::Gauge);
-  add(at, {}, static_cast<double>(stats.last_applied_at.load(std::memory_order_relaxed)) / 1e9);
-  for (MetricFamily* f : {&reloads, &ok, &at}) out.push_back(std::move(*f));
+  out.push_back(std::move(reloads));
+  appendOne(out, "rivulet_config_last_reload_successful",
+            "1 if the last reload was applied (or none was asked for), 0 if it failed.",
+            MetricType::Gauge, stats.last_ok.load(std::memory_order_relaxed) ? 1 : 0);
+  appendOne(out, "rivulet_config_last_reload_success_timestamp_seconds",
+            "When the running configuration was loaded (at start, or by the last reload applied), "
+            "seconds since the epoch.",
+            MetricType::Gauge,
+            static_cast<double>(stats.last_applied_at.load(std::memory_order_relaxed)) / 1e9);
 }
 
 // One counter with a `state` label rather than a busy and an idle counter: the two states split
@@ -251,13 +252,11 @@ void appendStageMetrics(const Engine& engine, std::vector<MetricFamily>& out) {
 // ---- the build and the memory it takes ----
 
 void appendBuildMetrics(std::vector<MetricFamily>& out) {
-  auto rss =
-      family("rivulet_process_resident_memory_bytes", "Resident set size.", MetricType::Gauge);
-  add(rss, {}, residentMemoryBytes());
+  appendOne(out, "rivulet_process_resident_memory_bytes", "Resident set size.", MetricType::Gauge,
+            residentMemoryBytes());
   auto build =
       family("rivulet_build_info", "Build information; the value is 1.", MetricType::Gauge);
   add(build, {{"version", kVersion}}, 1);
-  out.push_back(std::move(rss));
   out.push_back(std::move(build));
 }
 
@@ -435,20 +434,13 @@ void appendResultMetrics(const Engine& engine, const PipelineSet& set,
 // ---- the publisher's socket: subscribers and what ZeroMQ refused ----
 
 void appendPublisherMetrics(const pipeline::PublisherStats& ps, std::vector<MetricFamily>& out) {
-  auto subscribers =
-      family("rivulet_subscribers", "Connected ZeroMQ result subscribers.", MetricType::Gauge);
-  add(subscribers, {}, static_cast<double>(ps.subscribers.load(std::memory_order_relaxed)));
-  auto send_errors = family("rivulet_publish_errors_total", "Results ZeroMQ refused to queue.",
-                            MetricType::Counter);
-  add(send_errors, {}, value(ps.send_errors));
-  auto subscribers_refused =
-      family("rivulet_subscribers_refused_total",
-             "Result subscribers CURVE did not let in (key not in publish_curve.clients).",
-             MetricType::Counter);
-  add(subscribers_refused, {}, value(ps.subscribers_refused));
-  for (MetricFamily* f : {&subscribers, &send_errors, &subscribers_refused}) {
-    out.push_back(std::move(*f));
-  }
+  appendOne(out, "rivulet_subscribers", "Connected ZeroMQ result subscribers.", MetricType::Gauge,
+            static_cast<double>(ps.subscribers.load(std::memory_order_relaxed)));
+  appendOne(out, "rivulet_publish_errors_total", "Results ZeroMQ refused to queue.",
+            MetricType::Counter, value(ps.send_errors));
+  appendOne(out, "rivulet_subscribers_refused_total",
+            "Result subscribers CURVE did not let in (key not in publish_curve.clients).",
+            MetricType::Counter, value(ps.subscribers_refused));
 }
 
 // ---- the Kafka sources' consumers ----

@@ -7,12 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "pipeline/aggregates/aggregate.h"
 #include "pipeline/aggregates/key_table.h"
-#include "pipeline/aggregates/sketch_pool.h"
-#include "pipeline/model/plan.h"
-#include "pipeline/model/snapshot.h"
-#include "pipeline/windows/window_operator.h"
+#include "pipeline/windows/operator.h"
 
 namespace rivulet::pipeline {
 
