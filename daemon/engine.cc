@@ -207,8 +207,10 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
     for (int i = 0; i < n_stages; ++i) rings.push_back(source_rings_[s * n_stages + i].get());
     std::vector<pipeline::Doorbell*> bells;
     for (auto& stage : stages_) bells.push_back(&stage->doorbell());
+    // The source and its router stop on one request: a router waiting for room behind a stage
+    // that does not consume lets its event go, so that the source can end its stream and return.
     pipeline::EventRouter router(set.change.sources[s], std::move(rings), *source_stats_[s],
-                                 std::move(bells));
+                                 std::move(bells), sources_stop_.get_token());
     router.joinCheckpoints(*checkpoints_, s);
     // A kafka source commits what durable checkpoints cover only when checkpoints are on.
     pipeline::CheckpointBoard* checkpoints =
@@ -371,19 +373,22 @@ Engine::~Engine() {
 
 void Engine::runThread(Worker& worker, const std::string& thread_name, int cpu,
                        std::function<void()> body) {
-  ++running_;
+  // Relaxed: starting the thread orders the count before the thread's own decrement.
+  running_.fetch_add(1, std::memory_order_relaxed);
   threads_.emplace_back([this, &worker, thread_name, cpu, body = std::move(body)] {
     nameAndPin(thread_name, cpu);
     placed();
     body();
+    // Relaxed: it only takes the thread out of the watchdog's view; nothing is read after it.
     worker.exited.store(true, std::memory_order_relaxed);
-    --running_;
+    running_.fetch_sub(1, std::memory_order_release);  // see finished()
   });
 }
 
 void Engine::start() {
   // Threads that have not beaten yet are as old as the start: a thread that never gets going is
   // reported once the watchdog's limit has passed.
+  // Relaxed: a timestamp read on its own.
   started_at_.store(pipeline::steadyNanos(), std::memory_order_relaxed);
   std::size_t w = 0;
   for (std::size_t i = 0; i < stages_.size(); ++i) {
@@ -393,16 +398,16 @@ void Engine::start() {
   }
   runThread(*workers_[w++], "rv-publisher", publisher_cpu_, [this] { publisher_->run(); });
   for (std::size_t s = 0; s < sources_.size(); ++s) {
-    ++running_;
+    running_.fetch_add(1, std::memory_order_relaxed);  // as in runThread()
     connectors::Source* source = sources_[s].get();
     Worker* worker = workers_[w++].get();
     const int cpu = source_cpus_[s];
-    source_threads_.emplace_back([this, source, worker, s, cpu](std::stop_token stop) {
+    source_threads_.emplace_back([this, source, worker, s, cpu] {
       nameAndPin("rv-source-" + std::to_string(s), cpu);
       placed();
-      source->run(stop);
+      source->run(sources_stop_.get_token());
       worker->exited.store(true, std::memory_order_relaxed);
-      --running_;
+      running_.fetch_sub(1, std::memory_order_release);  // see finished()
     });
   }
   // Returning is what lets main.cc send READY=1 and log "running": by then every thread must
@@ -415,15 +420,16 @@ void Engine::start() {
 }
 
 void Engine::placed() {
+  // Release, pairing with start()'s acquire: the name and pin come before the count.
   placed_.fetch_add(1, std::memory_order_release);
   placed_.notify_all();
 }
 
-void Engine::requestStop() {
-  for (std::jthread& t : source_threads_) t.request_stop();
-}
+void Engine::requestStop() { sources_stop_.request_stop(); }
 
-bool Engine::finished() const { return running_.load() == 0; }
+// Acquire, pairing with each thread's release as it returns: a caller that sees 0 sees all the
+// threads did (their last counts) even before it joins them.
+bool Engine::finished() const { return running_.load(std::memory_order_acquire) == 0; }
 
 std::vector<ThreadHeartbeat> Engine::heartbeats(std::int64_t now) const {
   std::vector<ThreadHeartbeat> beats;

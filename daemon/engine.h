@@ -169,6 +169,8 @@ class Engine {
   std::unique_ptr<pipeline::CheckpointBoard> checkpoints_;
   std::uint64_t fingerprint_ = 0;
   std::unique_ptr<pipeline::Publisher> publisher_;
+  // Asks every source, and its router, to stop (requestStop()).
+  std::stop_source sources_stop_;
   std::vector<std::jthread> source_threads_;
   std::vector<std::jthread> threads_;  // stages and publisher
   std::vector<int> stage_cpus_;

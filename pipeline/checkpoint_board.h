@@ -37,12 +37,20 @@ class CheckpointBoard {
  public:
   // `checkpointing`: daemon.checkpoint is on. Without it the board only carries reconfigurations.
   CheckpointBoard(std::size_t sources, std::size_t stages, bool checkpointing)
-      : checkpointing_(checkpointing), sources_(sources), finals_(sources), stages_(stages) {}
+      : checkpointing_(checkpointing), sources_(sources), finals_(sources), stages_(stages) {
+    // Here, where the class is complete: the layout the members' alignment is for.
+    static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+    static_assert(offsetof(CheckpointBoard, completed_) - offsetof(CheckpointBoard, requested_) >=
+                      kFalseSharingRange &&
+                  offsetof(CheckpointBoard, durable_) - offsetof(CheckpointBoard, completed_) >=
+                      kFalseSharingRange);
+  }
 
   bool checkpointing() const noexcept { return checkpointing_; }
 
   // Coordinator, before the threads start: ids go on from `id`, the checkpoint restored.
   void resume(std::uint64_t id) noexcept {
+    // Relaxed: starting the threads orders these before anything they read.
     requested_.store(id, std::memory_order_relaxed);
     completed_.store(id, std::memory_order_relaxed);
   }
@@ -55,12 +63,16 @@ class CheckpointBoard {
   // must stay valid until complete(id).
   void request(std::uint64_t id, const Reconfiguration* change = nullptr) noexcept {
     change_ = change;
+    // Release: publishes change_ with the id (see requested()).
     requested_.store(id, std::memory_order_release);
   }
   // The threads, at the barrier of the request in flight: its change, null for a checkpoint.
   const Reconfiguration* change() const noexcept { return change_; }
-  // Sources: the latest requested checkpoint; 0 before the first. One relaxed load per flush
-  // would do for the check, but the id also orders nothing else, so acquire costs no more here.
+  // Sources: the latest requested checkpoint; 0 before the first. Acquire, pairing with
+  // request()'s release: a source that sees the new id reads change() next, and this is what
+  // makes change_ (and the Reconfiguration it points to) visible to it; the stages and the
+  // publisher read change() later, ordered after this load by the rings. Not relaxed, though
+  // the id alone would not need it. (On x86 the acquire costs nothing over a relaxed load.)
   std::uint64_t requested() const noexcept { return requested_.load(std::memory_order_acquire); }
 
   // Source `i`'s position at its barrier for checkpoint `id`.
@@ -84,7 +96,9 @@ class CheckpointBoard {
   std::string& publisher() noexcept { return publisher_; }
   const std::vector<std::string>& stages() const noexcept { return stages_; }
 
-  // Publisher: every part of checkpoint `id` is written.
+  // Publisher: every part of checkpoint `id` is written. Release, pairing with completed()'s
+  // acquire: the coordinator that sees `id` reads the parts every thread wrote (each ordered
+  // before this store by the barriers' rings).
   void complete(std::uint64_t id) noexcept { completed_.store(id, std::memory_order_release); }
   std::uint64_t completed() const noexcept { return completed_.load(std::memory_order_acquire); }
 
@@ -97,6 +111,9 @@ class CheckpointBoard {
   std::uint64_t durable() const noexcept { return durable_.load(std::memory_order_relaxed); }
 
  private:
+  // Each id on a range of its own: requested_ is read by every source at every flush and
+  // durable_ polled by Kafka sources, while completed_ is written by the publisher; none of those
+  // reads should miss its cache for a write to another.
   alignas(kFalseSharingRange) std::atomic<std::uint64_t> requested_{0};
   alignas(kFalseSharingRange) std::atomic<std::uint64_t> completed_{0};
   const bool checkpointing_;

@@ -21,13 +21,17 @@ class CommitBoard {
       : stages_(stages), acked_(std::make_unique<std::atomic<std::uint64_t>[]>(sources * stages)) {}
 
   // Stage `stage` has published everything owed to mark `seq` of source `source`. A stage passes
-  // a source's marks on in order, so this only grows.
+  // a source's marks on in order, so this only grows. Release, pairing with safe()'s acquire: the
+  // results the mark covers were handed to the outputs and flushed before this store, and a
+  // source's commit must come after that, never before.
   void ack(std::size_t source, std::size_t stage, std::uint64_t seq) noexcept {
     acked_[source * stages_ + stage].store(seq, std::memory_order_release);
   }
 
-  // The latest mark of `source` that every stage has acknowledged; 0 if none.
+  // The latest mark of `source` that every stage has acknowledged; 0 if none (and with no stage,
+  // where nothing was acknowledged).
   std::uint64_t safe(std::size_t source) const noexcept {
+    if (stages_ == 0) return 0;
     std::uint64_t seq = UINT64_MAX;
     for (std::size_t i = 0; i < stages_; ++i) {
       seq = std::min(seq, acked_[source * stages_ + i].load(std::memory_order_acquire));
@@ -36,6 +40,11 @@ class CommitBoard {
   }
 
  private:
+  // One dense array, no padding: the publisher is its only writer, and sources read it once per
+  // commit interval, so no line of it is contended. Each entry a lock-free word.
+  static_assert(std::atomic<std::uint64_t>::is_always_lock_free &&
+                sizeof(std::atomic<std::uint64_t>) == sizeof(std::uint64_t));
+
   std::size_t stages_;
   std::unique_ptr<std::atomic<std::uint64_t>[]> acked_;
 };

@@ -29,6 +29,11 @@ ErrorReason reasonOf(config::EvalError error) noexcept {
 // producer, so each publish costs two cache-line transfers; 16 KiB amortises them ~5x better.
 constexpr std::size_t kPublishBatch = 16384 / sizeof(Cell);
 
+// Ring space that every record but the end of the stream leaves free, so that the end always fits:
+// a source stopped while a stage does not consume still ends its stream without waiting, and the
+// stage, should it consume again, drains up to the end and finishes instead of waiting forever.
+constexpr std::size_t kEndCells = sizeof(RecordHeader) / sizeof(Cell);
+
 int fieldIndex(std::vector<std::string>& fields, const std::string& name) {
   auto it = std::find(fields.begin(), fields.end(), name);
   if (it != fields.end()) return static_cast<int>(it - fields.begin());
@@ -242,10 +247,11 @@ bool toNanos(const config::FieldValue& field, config::TimeUnit unit, std::int64_
 }
 
 EventRouter::EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, SourceStats& stats,
-                         std::vector<Doorbell*> stage_bells)
+                         std::vector<Doorbell*> stage_bells, std::stop_token stop)
     : plan_(std::move(plan)),
       rings_(std::move(stage_rings)),
       bells_(std::move(stage_bells)),
+      stop_(std::move(stop)),
       stats_(stats) {
   compile();
 }
@@ -366,12 +372,20 @@ ErrorReason EventRouter::route(const config::FieldValue* fields, std::int64_t no
       stats_.error(reason, raw);
       return reason;
     }
-    if (plan_.overflow == config::Overflow::kDrop && !roomForEvent()) {
+    // A dropping source drops the event when a ring lacks room; a blocking one waits for room,
+    // unless it is being stopped: then it drops the event too rather than stay stuck behind a
+    // stage that may never consume again. Either way whole: no record of it is staged.
+    if (!roomForEvent(plan_.overflow == config::Overflow::kBlock)) {
+      if (refused_routes_ != 0) {
+        // Not in the source's events, so not in any pipeline's refusals either.
+        std::fill(refusals_.begin(), refusals_.end(), ErrorReason::kNone);
+        refused_routes_ = 0;
+      }
       bump(stats_.dropped);
       return ErrorReason::kNone;
     }
     for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
-      if (cells_[r] != 0) push(targets_[r], {local_[r].get(), cells_[r]});
+      if (cells_[r] != 0) push(targets_[r], {local_[r].get(), cells_[r]}, kEndCells);
     }
   } else {
     stats_.error(reason, raw);
@@ -487,8 +501,8 @@ bool EventRouter::build(const config::FieldValue* fields, std::int64_t time, std
     targets_[r] = target;
     Cell* at = local_[r].get();
     if (in_place) {
-      // After this event's earlier records on the same ring.
-      at = rings_[target]->claim(claimed_[target], kMaxRecordCells);
+      // After this event's earlier records on the same ring, leaving the end's reserve.
+      at = rings_[target]->claim(claimed_[target], kMaxRecordCells + kEndCells);
       if (at == nullptr) {
         room = false;  // no room in place: the caller builds the event again, locally
         break;
@@ -632,38 +646,53 @@ config::ExprValue EventRouter::argument(std::size_t r, std::size_t v,
   return expr->fieldIndex() < 0 ? config::ExprValue{} : fieldArgument(fields[expr->fieldIndex()]);
 }
 
-bool EventRouter::roomForEvent() noexcept {
+bool EventRouter::roomForEvent(bool wait) noexcept {
   // claimed_ is all zero between events: it sums this event's cells per ring. (A route its where
   // filtered out has 0 cells.)
   for (std::size_t r = 0; r < plan_.routes.size(); ++r) claimed_[targets_[r]] += cells_[r];
   bool room = true;
   for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
     const std::uint32_t ring = targets_[r];
-    if (claimed_[ring] == 0) continue;  // checked already, or nothing for it
-    if (!rings_[ring]->hasRoom(claimed_[ring])) {
-      room = false;
-      publish(ring);
-    }
+    const std::size_t cells = claimed_[ring];
+    if (cells == 0) continue;  // checked already, or nothing for it
     claimed_[ring] = 0;
+    if (rings_[ring]->hasRoom(cells + kEndCells)) continue;
+    // Room only grows while this thread waits (it is the only producer), so room found on one
+    // ring is still there once the next has some.
+    if (wait && room && waitForRoom(ring, cells + kEndCells)) continue;
+    room = false;
+    publish(ring);  // its stage must not be left waiting for what is staged
   }
   return room;
 }
 
-void EventRouter::push(std::size_t ring, std::span<const Cell> cells) noexcept {
+bool EventRouter::waitForRoom(std::size_t ring, std::size_t cells) noexcept {
   Ring& r = *rings_[ring];
-  if (!r.tryPush(cells.data(), cells.size())) {
-    // Full: let the stage see what is staged, then wait for room. Never drop.
-    publish(ring);
-    bump(stats_.ring_full_waits);
-    Backoff backoff;
-    while (!r.tryPush(cells.data(), cells.size())) {
-      backoff.pause();
-      // Waiting for a stage is not a stall of this thread: keep beating, so that the watchdog
-      // blames the stage that stopped consuming, not the source it holds back.
-      if (backoff.parked()) beat(steadyNanos());
-    }
-  }
+  if (r.hasRoom(cells)) return true;
+  publish(ring);  // let the stage see what is staged: it may be what it waits for
+  // More than the ring holds never fits (a source with very many pipelines on one tiny ring).
+  if (cells > r.capacity() || stop_.stop_requested()) return false;
+  bump(stats_.ring_full_waits);
+  Backoff backoff;
+  do {
+    backoff.pause();
+    // Waiting for a stage is not a stall of this thread: keep beating, so that the watchdog
+    // blames the stage that stopped consuming, not the source it holds back.
+    if (backoff.parked()) beat(steadyNanos());
+    // Checked at every step: the back-off's sleeps are short (Backoff::kMaxSleepNs), so a stop
+    // is seen within one.
+    if (stop_.stop_requested()) return false;
+  } while (!r.hasRoom(cells));
+  return true;
+}
+
+bool EventRouter::push(std::size_t ring, std::span<const Cell> cells,
+                       std::size_t reserve) noexcept {
+  if (!waitForRoom(ring, cells.size() + reserve)) return false;
+  Ring& r = *rings_[ring];
+  r.tryPush(cells.data(), cells.size());  // cannot fail: the room is there
   if (r.staged() >= kPublishBatch) publish(ring);
+  return true;
 }
 
 void EventRouter::publish(std::size_t ring) noexcept {
@@ -679,16 +708,21 @@ bool EventRouter::broadcast(RecordType type, std::int64_t time, std::uint8_t fla
   control.header().flags = flags;
   control.append(data);
   const std::span<const Cell> cells = control.finish();
+  // Only the end may use the reserve it is kept for.
+  const std::size_t reserve = type == RecordType::kEnd ? 0 : kEndCells;
   if (may_defer && plan_.overflow == config::Overflow::kDrop) {
     for (std::size_t i = 0; i < rings_.size(); ++i) {
-      if (!rings_[i]->hasRoom(cells.size())) {
+      if (!rings_[i]->hasRoom(cells.size() + reserve)) {
         for (std::size_t j = 0; j < rings_.size(); ++j) publish(j);
         return false;
       }
     }
   }
-  for (std::size_t i = 0; i < rings_.size(); ++i) push(i, cells);
-  return true;
+  // A source being stopped lets a record go on a ring that has no room (push() is false): the
+  // end of the stream, which always finds room, follows.
+  bool sent = true;
+  for (std::size_t i = 0; i < rings_.size(); ++i) sent &= push(i, cells, reserve);
+  return sent;
 }
 
 void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -82,9 +83,11 @@ bool toNanos(const config::FieldValue& field, config::TimeUnit unit, std::int64_
 class EventRouter {
  public:
   // stage_rings[i] is this source's ring into stage i; stage_bells[i], if given, is stage i's
-  // doorbell, rung after each publish so a sleeping stage wakes at once.
+  // doorbell, rung after each publish so a sleeping stage wakes at once. `stop` is the source's
+  // own stop request: once it is made, the router waits for no ring's room any more (see
+  // route()), so that the source can leave even when a stage has stopped consuming.
   EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, SourceStats& stats,
-              std::vector<Doorbell*> stage_bells = {});
+              std::vector<Doorbell*> stage_bells = {}, std::stop_token stop = {});
 
   // Routes one event (fields in plan().fields order). `now` is the wall clock (ns), read once per
   // batch by the caller: the time of processing-time events and the base of the future clamp.
@@ -96,7 +99,9 @@ class EventRouter {
   // pipelines take it. Only an event no pipeline can take (bad time, or refused by every one) is
   // the source's error. When a target ring is full it waits, or with overflow drop, drops the
   // event whole: no record of it is staged on any ring, it is counted in stats.dropped and kNone
-  // is returned. Returns kNone, or why the source refused the event (already counted).
+  // is returned. A wait ends in the same drop when the source's stop is requested meanwhile (or
+  // was before): the event was read, and it is counted, not silently lost. Returns kNone, or why
+  // the source refused the event (already counted).
   //
   // Lateness is judged per event: before the next event is routed, every stage has the watermark
   // of the events routed so far (the latest time minus the delay) wherever it changes what a
@@ -133,7 +138,8 @@ class EventRouter {
   // monotonic clock (ns).
   void flush(std::int64_t now, std::int64_t steady) noexcept;
 
-  // Sends the end of this source's stream to every stage.
+  // Sends the end of this source's stream to every stage. Never waits for room: every other record
+  // leaves room for it.
   void end(bool stopped) noexcept;
   // Checkpoints: from now on flush() takes part in those `board` requests. At the first flush
   // after a request it writes the source's position (setPosition) into board.source(index) and
@@ -238,10 +244,16 @@ class EventRouter {
   // watermark this router last sent. The stage's watermark is never ahead of it for this source's
   // events, so an event this says no to is not late.
   bool mayBeLate(const SourcePlan::Route& route, std::int64_t time) const noexcept;
-  // Overflow drop: whether every ring has room for this event's records (built off-ring); if not,
-  // publishes what is staged on the full rings, so their stages are not left waiting for it.
-  [[gnu::noinline]] bool roomForEvent() noexcept;
-  void push(std::size_t ring, std::span<const Cell> cells) noexcept;
+  // Whether every ring has room for this event's records (built off-ring), once `wait` (a
+  // blocking source) has waited for it; false if not, or if the source was stopped while waiting.
+  // Publishes what is staged on the rings it found full, so their stages are not left waiting.
+  [[gnu::noinline]] bool roomForEvent(bool wait) noexcept;
+  // Waits until `ring` has room for `cells`; false, at once, when the source is stopped (or the
+  // ring is smaller than that).
+  bool waitForRoom(std::size_t ring, std::size_t cells) noexcept;
+  // Stages `cells` on `ring` with `reserve` cells to spare, waiting for room if need be; false
+  // (nothing staged) when the source was stopped first.
+  bool push(std::size_t ring, std::span<const Cell> cells, std::size_t reserve) noexcept;
   void publish(std::size_t ring) noexcept;
   // Derives what route() uses from plan_.
   void compile();
@@ -252,8 +264,9 @@ class EventRouter {
     stats_.heartbeat.store(steady, std::memory_order_relaxed);
   }
   // Sends a control record (with `data` after its header) to every ring. With overflow drop and
-  // `may_defer`, a full ring defers it instead (false): a dropping source never waits, except to
-  // end its stream. A watermark or idle mark deferred is sent at a later flush.
+  // `may_defer`, a full ring defers it instead (false): a dropping source does not wait for a
+  // watermark or idle mark, which goes at a later flush. False too when the source was stopped
+  // while waiting: the record went only to the rings that had room.
   bool broadcast(RecordType type, std::int64_t time, std::uint8_t flags, bool may_defer,
                  std::string_view data = {}) noexcept;
 
@@ -261,6 +274,7 @@ class EventRouter {
   std::uint64_t generation_ = 0;
   const std::vector<Ring*> rings_;
   const std::vector<Doorbell*> bells_;  // empty, or one per ring
+  const std::stop_token stop_;
   SourceStats& stats_;
   std::vector<std::optional<config::CompiledExpression>> where_;  // per route, from plan_
   // Per route, per value: the compiled expression of a computed value.

@@ -35,7 +35,7 @@ std::string keyOnStage(std::uint32_t stage) {
 // Two pipelines keyed by different fields, so that one event may go to both rings.
 class DropRouter : public ::testing::Test {
  protected:
-  DropRouter() : rings_(kStages, kRingCells) {
+  explicit DropRouter(std::size_t ring_cells = kRingCells) : rings_(kStages, ring_cells) {
     config::SourceConfig source;
     source.name = "src";
     source.kind = config::SourceKind::kUdp;
@@ -137,28 +137,68 @@ TEST_F(DropRouter, EventIsDroppedWholeWhenAnyOfItsRingsIsFull) {
 TEST_F(DropRouter, WatermarkWaitsForRoomWithoutHoldingTheSource) {
   const std::string a0 = keyOnStage(0);
   std::int64_t ts = 1000;
-  // The first event's watermark (it may close windows for the events after it) goes at once;
-  // the stage reads it.
+  // The first event's watermark (it may close windows for the events after it) goes at once.
   ASSERT_EQ(route(ts++, a0, a0), ErrorReason::kNone);
   router_->flush(kNow, 0);
-  rings_.drain();
-  ASSERT_EQ(rings_.count(RecordType::kWatermark), static_cast<std::size_t>(kStages));
-  // 6 cells per event (3 per record), 64 cells: ring 0 is left with 4, then with 1.
+  // 6 cells per event (3 per record) after that event and its watermark (2), 64 cells, and each
+  // record leaves 2 free for the end of the stream: ring 0 is left with 2 cells free, room for a
+  // watermark but not beside the end's.
   while (stats_.dropped.load() == 0) ASSERT_EQ(route(ts++, a0, a0), ErrorReason::kNone);
-  const std::string b1 = keyOnStage(1);
-  while (stats_.dropped.load() == 1) ASSERT_EQ(route(ts++, a0, b1), ErrorReason::kNone);
-  ASSERT_FALSE(rings_.ring(0).hasRoom(2));
+  ASSERT_TRUE(rings_.ring(0).hasRoom(2));
+  ASSERT_FALSE(rings_.ring(0).hasRoom(3));
 
   router_->flush(kNow, 1);
   rings_.drain();
   EXPECT_EQ(rings_.count(RecordType::kWatermark), static_cast<std::size_t>(kStages))
-      << "deferred, on every ring";
+      << "the first on every ring; the second deferred, on every ring";
   EXPECT_EQ(stats_.ring_full_waits.load(), 0u);
 
   router_->flush(kNow, 2);  // the stage has read ring 0 meanwhile
   rings_.drain();
   EXPECT_EQ(rings_.count(RecordType::kWatermark), static_cast<std::size_t>(2 * kStages));
   EXPECT_EQ(testutil::checkWatermarks(rings_), static_cast<std::size_t>(2 * kStages));
+}
+
+// Rings wide enough for records built in place (kMaxRecordCells contiguous cells).
+class WideDropRouter : public DropRouter {
+ protected:
+  WideDropRouter() : DropRouter(4 * kMaxRecordCells) {}
+};
+
+// A dropped event is nobody's, so a pipeline's refusal of it is not counted: not when it is
+// dropped, and not with the next event either (it lingered, and was counted with the next event
+// built in place).
+TEST_F(WideDropRouter, RefusalsOfADroppedEventAreNotCountedWithTheNext) {
+  const std::string a0 = keyOnStage(0), b0 = keyOnStage(0), a1 = keyOnStage(1);
+  const auto refused = [&](std::size_t route) {
+    return router_->routeStats(route)
+        .refused[static_cast<std::size_t>(ErrorReason::kMissingField)]
+        .load();
+  };
+  std::int64_t ts = 1000;
+  while (stats_.dropped.load() == 0) ASSERT_EQ(route(ts++, a0, b0), ErrorReason::kNone);
+  // by_b refuses these (no b); by_a takes them until its record finds no room on ring 0, and
+  // that event is dropped whole.
+  std::uint64_t refusals = 0;
+  for (; stats_.dropped.load() == 1; ++refusals) {
+    ASSERT_EQ(route(ts++, a0, ""), ErrorReason::kNone);
+  }
+  --refusals;               // the last one was dropped
+  router_->flush(kNow, 1);  // counts the events so far
+  const std::uint64_t events = stats_.events.load();
+  EXPECT_EQ(refused(1), refusals);
+
+  // Both records of the next go to ring 1, empty: built in place, taken by both pipelines.
+  ASSERT_EQ(route(ts++, a1, a1), ErrorReason::kNone);
+  EXPECT_EQ(refused(1), refusals);
+  ASSERT_EQ(route(ts++, a1, ""), ErrorReason::kNone);  // by_b refuses this one, with room
+  EXPECT_EQ(refused(1), refusals + 1);
+  EXPECT_EQ(refused(0), 0u);
+  router_->flush(kNow, 2);
+  rings_.drain();
+  EXPECT_EQ(stats_.events.load(), events + 2);
+  EXPECT_EQ(testutil::totalErrors(stats_), 0u);
+  EXPECT_EQ(rings_.events(1).size(), events - refusals + 1);
 }
 
 TEST_F(DropRouter, DroppingAllocatesNothing) {
