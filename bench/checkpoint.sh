@@ -11,31 +11,14 @@ cd "$(dirname "$0")/.."
 runs="${1:-5}"
 events="${2:-20000000}"
 interval="${3:-1s}"
-./scripts/build.sh release >/dev/null
-bin=build/release
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cpus"
+. bench/common.sh
 echo "events per run: $events, runs: $runs, checkpoint interval: $interval"
 
 write_config() {  # name [checkpoint line]
   cat >"$work/$1.yaml" <<YAML
-daemon:
-  metrics: 127.0.0.1:0
-  publish: ipc://$work/$1.ipc
-  output: $work/$1.jsonl
-  log_level: debug
+$(daemon_section "$1" debug)
 $2
-sources:
-  gen:
-    kind: generator
-    keys: 10000
-    events_per_second: 1000000
-    start: 1700000000000
-    throttle: 0
-    count: $events
-    seed: 7
+$(w1_source)
 pipelines:
   w1:
     from: gen
@@ -58,9 +41,6 @@ YAML
 write_config plain ""
 write_config checkpointed "  checkpoint: { dir: $work/state, interval: $interval }"
 
-stats() { sort -g | awk '{ v[NR] = $1 } END {
-  m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-  printf "median %.2f M/s  (min %.2f, max %.2f, spread %.1f%%)\n", m / 1e6, v[1] / 1e6, v[NR] / 1e6, 100 * (v[NR] - v[1]) / m }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 seconds_of_event_time=$(( (events + 999999) / 1000000 ))

@@ -12,30 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
 events="${2:-20000000}"
-./scripts/build.sh release >/dev/null
-bin=build/release
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cpus"
+. bench/common.sh
 echo "events per run: $events, runs: $runs"
 
 write_config() {  # name window aggregates
   cat >"$work/$1.yaml" <<YAML
-daemon:
-  metrics: 127.0.0.1:0
-  publish: ipc://$work/$1.ipc
-  output: $work/$1.jsonl
-  log_level: warn
-sources:
-  gen:
-    kind: generator
-    keys: 10000
-    events_per_second: 1000000
-    start: 1700000000000
-    throttle: 0
-    count: $events
-    seed: 7
+$(daemon_section "$1" warn)
+$(w1_source)
 pipelines:
   $1:
     from: gen
@@ -52,11 +35,6 @@ write_config w1 "{ tumbling: 1s }" "      count: count()
 write_config w2 "{ hopping: { size: 10s, slide: 1s } }" "      count: count()
       sum: sum(value)
       max: max(value)"
-
-# Median and spread of the numbers on stdin, one per line.
-stats() { sort -g | awk '{ v[NR] = $1 } END {
-  m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
-  printf "median %.2f M/s  (min %.2f, max %.2f, spread %.1f%%)\n", m / 1e6, v[1] / 1e6, v[NR] / 1e6, 100 * (v[NR] - v[1]) / m }'; }
 
 # Checks a JSON-lines result file: expected number of lines and sum of "count".
 check() {  # file expected_lines expected_count_sum

@@ -68,6 +68,9 @@ void produce(const std::string& brokers, int messages, int partitions) {
     const std::string sym = "S" + std::to_string(key);
     const std::string value = "{\"ts\":" + std::to_string(1'700'000'000'000 + i / 4) +
                               ",\"sym\":\"" + sym + "\",\"px\":" + std::to_string(i % 997) + ".25}";
+// librdkafka's RD_KAFKA_V_* macros are C casts.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
     while (rd_kafka_producev(producer, RD_KAFKA_V_TOPIC("events"),
                              RD_KAFKA_V_PARTITION(key % partitions),
                              RD_KAFKA_V_KEY(sym.data(), sym.size()),
@@ -76,6 +79,7 @@ void produce(const std::string& brokers, int messages, int partitions) {
                              RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(producer, 10);
     }
+#pragma GCC diagnostic pop
   }
   if (rd_kafka_flush(producer, 60'000) != RD_KAFKA_RESP_ERR_NO_ERROR)
     throw std::runtime_error("produce: flush timed out");

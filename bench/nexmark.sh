@@ -20,21 +20,12 @@ cd "$(dirname "$0")/.."
 runs="${1:-5}"
 events="${2:-20000000}"
 rate=100000
-./scripts/build.sh release >/dev/null
-bin=build/release
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cpus"
+. bench/common.sh
 echo "events per run: $events ($rate/s of event time), runs: $runs"
 
 write_config() {  # name pipeline-yaml
   cat >"$work/$1.yaml" <<YAML
-daemon:
-  metrics: 127.0.0.1:0
-  publish: ipc://$work/$1.ipc
-  output: $work/$1.jsonl
-  log_level: warn
+$(daemon_section "$1" warn)
 sources:
   nexmark:
     kind: generator

@@ -58,7 +58,7 @@ void BM_CsvParser_Row(benchmark::State& state) {
 void BM_CsvParser_RowNoFieldRead(benchmark::State& state) {
   const Lines lines = makeLines(true);
   connectors::CsvParser parser(kFields);
-  const connectors::CsvLayout layout{{-1, -1, -1}};
+  const connectors::CsvLayout layout{{-1, -1, -1}, {}};
   std::vector<config::FieldValue> out(kFields.size());
   std::size_t i = 0;
   for (auto _ : state) {

@@ -37,21 +37,21 @@ struct Stream {
 
 const Stream& stream() {
   static const Stream s = [] {
-    Stream s;
+    Stream made;
     for (std::size_t k = 0; k < kKeys; ++k) {
       std::string key;
       appendKeyPart(key, KeyPartType::kString, "sym" + std::to_string(k));
-      s.hashes.push_back(absl::Hash<std::string_view>{}(key));
-      s.keys.push_back(std::move(key));
+      made.hashes.push_back(absl::Hash<std::string_view>{}(key));
+      made.keys.push_back(std::move(key));
     }
     std::mt19937_64 rng(42);
     std::uniform_int_distribution<std::uint32_t> key(0, kKeys - 1);
     std::uniform_real_distribution<double> value(0, 1000);
     for (std::size_t i = 0; i < kStreamLength; ++i) {
-      s.key_of.push_back(key(rng));
-      s.values.push_back(value(rng));
+      made.key_of.push_back(key(rng));
+      made.values.push_back(value(rng));
     }
-    return s;
+    return made;
   }();
   return s;
 }

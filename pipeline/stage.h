@@ -21,8 +21,18 @@
 
 namespace rivulet::pipeline {
 
+// Stage -> publisher control records: kWindowEnd after the results of each window the stage fired;
+// kWatermark (header.pipeline, header.time) when a pipeline's watermark passes another window end,
+// so the publisher knows when every stage is done with a window; kEnd last.
+
 // The payload of a kResult record: this prefix, then the topic, then the JSON payload minus its
 // first two members (pipeline, seq), which only the publisher can write.
+struct ResultPrefix {
+  std::int64_t fired_at;  // steady clock (ns) when the watermark fired the window
+  std::uint32_t topic_size;
+  std::uint32_t tail_size;
+};
+
 // The payload of a kWindowEnd record (header.time is the window's end).
 struct WindowEndPayload {
   std::int64_t start;
@@ -33,15 +43,6 @@ struct WindowEndPayload {
 struct LatePayload {
   std::uint32_t topic_size;
   std::uint32_t raw_size;
-};
-
-// Stage -> publisher control records: kWindowEnd after the results of each window the stage fired;
-// kWatermark (header.pipeline, header.time) when a pipeline's watermark passes another window end,
-// so the publisher knows when every stage is done with a window; kEnd last.
-struct ResultPrefix {
-  std::int64_t fired_at;  // steady clock (ns) when the watermark fired the window
-  std::uint32_t topic_size;
-  std::uint32_t tail_size;
 };
 
 class Stage final : private ResultSink {
