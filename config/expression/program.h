@@ -64,7 +64,37 @@ class CompiledExpression {
   std::size_t scratchSize() const noexcept { return scratch_size_; }
 
  private:
-  enum class Op : std::uint8_t;
+  enum class Op : std::uint8_t {
+    kField,
+    kConstant,
+    kNegate,
+    kNot,
+    kIsNull,
+    kIsNotNull,
+    kMultiply,
+    kDivide,
+    kAdd,
+    kSubtract,
+    kEqual,
+    kNotEqual,
+    kLess,
+    kLessEqual,
+    kGreater,
+    kGreaterEqual,
+    kAnd,
+    kOr,
+    kIn,
+    kNotIn,
+    kAbs,
+    kFloor,
+    kCeil,
+    kRound,
+    kLower,
+    kUpper,
+    kLen,
+    kMin,
+    kMax,
+  };
   struct Instruction {
     Op op;
     std::uint32_t a;  // kField: field index; kConstant: constant; kIn/kNotIn: first item;
