@@ -14,7 +14,7 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/harness/feed.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 // A key pair written by rivuletd --curve-keypair, read back.
@@ -103,17 +103,10 @@ class MonitoredSocket {
 };
 
 std::string generatorConfig(const Keys& keys) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: tcp://127.0.0.1:0\n"
-         "  publish_curve:\n"
-         "    secret_key: " +
-         keys.server.prefix +
-         ".secret\n"
-         "    clients: " +
-         keys.clients +
-         "\n"
-         "  stages: 1\n"
+  return daemonYaml({.publish = "tcp://127.0.0.1:0",
+                     .stages = 1,
+                     .more = "  publish_curve:\n    secret_key: " + keys.server.prefix +
+                             ".secret\n    clients: " + keys.clients + "\n"}) +
          "sources:\n"
          "  gen:\n"
          "    kind: generator\n"
@@ -186,10 +179,7 @@ const char* const kPerKeyFromIn =
     "    aggregates: {n: count()}\n";
 
 std::string boundSourceConfig(const Keys& keys) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: tcp://127.0.0.1:0\n"
-         "  stages: 1\n"
+  return daemonYaml({.publish = "tcp://127.0.0.1:0", .stages = 1}) +
          "sources:\n"
          "  in:\n"
          "    kind: zmq\n"
@@ -267,10 +257,7 @@ TEST(DaemonCurve, AConnectingZmqSourceChecksTheServerKey) {
   const std::string endpoint = publisher.socket().get(zmq::sockopt::last_endpoint);
 
   auto config = [&](const std::string& server_key_file) {
-    return "daemon:\n"
-           "  metrics: 127.0.0.1:0\n"
-           "  publish: tcp://127.0.0.1:0\n"
-           "  stages: 1\n"
+    return daemonYaml({.publish = "tcp://127.0.0.1:0", .stages = 1}) +
            "sources:\n"
            "  in:\n"
            "    kind: zmq\n"
@@ -321,4 +308,4 @@ TEST(DaemonCurve, AConnectingZmqSourceChecksTheServerKey) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
-#include "tests/integration/harness/kafka.h"
+#include "tests/support/mock_kafka.h"
 #include "tests/integration/harness/kafka_stream.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 std::string checkpointed(const TempDir& dir) {
@@ -252,4 +252,4 @@ TEST(DaemonKafkaCheckpoint, APartitionCommittedFurtherElsewhereIsNotResumed) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

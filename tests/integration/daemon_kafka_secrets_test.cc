@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
-#include "tests/integration/harness/kafka.h"
+#include "tests/support/mock_kafka.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 using ::testing::HasSubstr;
@@ -42,23 +42,9 @@ std::string properties() {
 }
 
 std::string configYaml(const TempDir& dir, const MockKafka& kafka, const std::string& extra) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: ipc://" +
-         dir.file("r.ipc") +
-         "\n"
-         "  stages: 1\n"
-         "  log_level: debug\n"
-         "sources:\n"
-         "  orders:\n"
-         "    kind: kafka\n"
-         "    brokers: " +
-         kafka.bootstraps() +
-         "\n"
-         "    topics: [" +
-         kTopic +
-         "]\n"
-         "    group: rivulet-secrets\n"
+  return daemonYaml(dir, {.stages = 1, .more = "  log_level: debug\n"}) +
+         "sources:\n  orders:\n    kind: kafka\n    brokers: " + kafka.bootstraps() +
+         "\n    topics: [" + kTopic + "]\n    group: rivulet-secrets\n"
          "    time: {field: ts, unit: ms}\n" +
          properties() + extra +
          "pipelines:\n"
@@ -160,4 +146,4 @@ TEST(KafkaSecrets, ConfigErrorsPrintNoSecret) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

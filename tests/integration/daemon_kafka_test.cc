@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
-#include "tests/integration/harness/kafka.h"
+#include "tests/support/mock_kafka.h"
 #include "tests/integration/harness/kafka_stream.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 // Three partitions with traffic and one without: the silent one goes idle and stops holding the
@@ -251,4 +251,4 @@ TEST(DaemonKafka, UnknownPropertyFailsTheStart) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

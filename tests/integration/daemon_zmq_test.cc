@@ -11,19 +11,14 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/harness/feed.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 constexpr int kSeconds = 4;
 constexpr int kPerSecond = 200;
 
 std::string configYaml(const TempDir& dir, const std::string& publisher) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: ipc://" +
-         dir.file("r.ipc") +
-         "\n"
-         "  stages: 2\n"
+  return daemonYaml(dir) +
          "sources:\n"
          "  sub_in:\n"
          "    kind: zmq\n"
@@ -84,11 +79,7 @@ TEST(DaemonZmq, SubWithATopicFilterAndPullMatchTheReferenceAndCountEveryMessage)
   push.set(zmq::sockopt::linger, 0);
   push.connect("ipc://" + dir.file("in.ipc"));
   Subscriber subscriber(daemon.publishEndpoint("ipc://"));
-  ASSERT_TRUE(subscriber.waitConnected());
-  std::string error;
-  ASSERT_TRUE(daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error))
-      << error;
+  ASSERT_TRUE(waitSubscribed(daemon, subscriber));
 
   TradeFeed sub_feed("sub_trades", 21);
   TradeFeed pull_feed("pull_trades", 22);
@@ -167,4 +158,4 @@ TEST(DaemonZmq, SubWithATopicFilterAndPullMatchTheReferenceAndCountEveryMessage)
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

@@ -19,7 +19,10 @@
 #include "pipeline/event_router.h"
 #include "pipeline/publisher.h"
 #include "pipeline/stage.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/slowdown.h"
+#include "tests/support/wait.h"
 
 namespace rivulet::pipeline {
 namespace {

@@ -7,7 +7,9 @@
 #include <string>
 
 #include "pipeline/event_router.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
 
 namespace rivulet::pipeline {
 namespace {

@@ -22,12 +22,15 @@
 #include "pipeline/model/plan.h"
 #include "pipeline/model/value_slot.h"
 #include "pipeline/windows/window_operator.h"
+#include "tests/support/plans.h"
+#include "tests/support/result_log.h"
 #include "tests/unit/pipeline/allocation_counter.h"
 
 namespace rivulet::pipeline {
 namespace {
 
 using config::AggregateKind;
+using testutil::ResultLog;
 using ::testing::ElementsAre;
 
 constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
@@ -46,23 +49,13 @@ config::AggregateSpec spec(std::string name, AggregateKind kind, std::string fie
 // x: a number; u: any value, for count_distinct; v: any value, for top_k. Two quantiles of x.
 config::Config configWith(config::WindowSpec window, bool updates = false,
                           config::Nanos lateness = 0) {
-  config::Config config;
-  config::SourceConfig source;
-  source.name = "in";
-  config.sources.push_back(source);
-  config::PipelineConfig p;
-  p.name = "p";
-  p.from = {"in"};
-  p.group_by = {config::GroupBySpec{"k"}};
-  p.window = window;
-  p.allowed_lateness = lateness;
-  p.emit_updates = updates;
-  p.aggregates = {spec("p50", AggregateKind::kQuantile, "x", 0.5),
-                  spec("p99", AggregateKind::kQuantile, "x", 0.99),
-                  spec("users", AggregateKind::kCountDistinct, "u"),
-                  spec("top", AggregateKind::kTopK, "v", 0, 2)};
-  config.pipelines.push_back(p);
-  return config;
+  return testutil::configOf({.window = window,
+                             .lateness = lateness,
+                             .updates = updates,
+                             .aggregates = {spec("p50", AggregateKind::kQuantile, "x", 0.5),
+                                            spec("p99", AggregateKind::kQuantile, "x", 0.99),
+                                            spec("users", AggregateKind::kCountDistinct, "u"),
+                                            spec("top", AggregateKind::kTopK, "v", 0, 2)}});
 }
 
 // One event's values as a router writes them (pipeline/model/value_slot.h): the slots x, u, v, then
@@ -97,27 +90,6 @@ std::vector<double> slotsOf(const Values& values) {
   return slots;
 }
 
-// Records "final [0,10) a {...}" per result and "update ..." per update, in order.
-class LogSink : public ResultSink {
- public:
-  explicit LogSink(const Aggregates& aggregates) : aggregates_(aggregates) {}
-  void onResult(const WindowResult& r) override {
-    std::string json;
-    JsonWriter writer(json);
-    aggregates_.writeJson(r.state, *r.sketches, writer);
-    const char* kind = r.kind == ResultKind::kFinal     ? "final "
-                       : r.kind == ResultKind::kPartial ? "partial "
-                                                        : "update ";
-    log.push_back(kind + ("[" + std::to_string(r.start) + "," + std::to_string(r.end) + ") ") +
-                  std::string(r.key) + " " + json);
-  }
-  void onWindowEnd(std::int64_t, std::int64_t, std::size_t) override {}
-  std::vector<std::string> log;
-
- private:
-  const Aggregates& aggregates_;
-};
-
 class SketchAggregateTest : public ::testing::Test {
  protected:
   void make(config::WindowSpec window, bool updates = false, config::Nanos lateness = 0) {
@@ -127,7 +99,7 @@ class SketchAggregateTest : public ::testing::Test {
         plan_.value_forms,
         (std::vector<ValueForm>{ValueForm::kNumber, ValueForm::kDistinctHash, ValueForm::kItem}));
     aggregates_ = std::make_unique<Aggregates>(plan_.aggregates, plan_.value_index);
-    sink_ = std::make_unique<LogSink>(*aggregates_);
+    sink_ = std::make_unique<ResultLog>(*aggregates_, ResultLog::WindowEnds::kIgnored);
     op_ = std::make_unique<WindowOperator>(plan_, *aggregates_, sink_.get());
   }
   void tumbling(config::Nanos size) { make({config::WindowKind::kTumbling, size, size}); }
@@ -146,7 +118,7 @@ class SketchAggregateTest : public ::testing::Test {
 
   PipelinePlan plan_;
   std::unique_ptr<Aggregates> aggregates_;
-  std::unique_ptr<LogSink> sink_;
+  std::unique_ptr<ResultLog> sink_;
   std::unique_ptr<WindowOperator> op_;
 };
 

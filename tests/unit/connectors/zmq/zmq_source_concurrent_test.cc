@@ -13,7 +13,11 @@
 #include <zmq.hpp>
 
 #include "connectors/zmq/zmq_source.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
+#include "tests/support/slowdown.h"
+#include "tests/support/source_thread.h"
 
 #if defined(__SANITIZE_THREAD__)
 // libzmq is not built with ThreadSanitizer: its lock-free pipes hand each message from the thread

@@ -13,66 +13,32 @@
 #include "pipeline/model/json_writer.h"
 #include "pipeline/model/plan.h"
 #include "pipeline/model/record.h"
+#include "tests/support/plans.h"
+#include "tests/support/result_log.h"
 #include "tests/unit/pipeline/allocation_counter.h"
 
 namespace rivulet::pipeline {
 namespace {
 
 using config::AggregateKind;
+using testutil::ResultLog;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 PipelinePlan sessionPlan(config::Nanos gap, config::Nanos lateness, bool updates = false,
                          std::int64_t max_keys = 0) {
-  config::Config config;
-  config::SourceConfig source;
-  source.name = "in";
-  config.sources.push_back(source);
-  config::PipelineConfig p;
-  p.name = "p";
-  p.from = {"in"};
-  p.group_by = {config::GroupBySpec{"k"}};
-  p.window.kind = config::WindowKind::kSession;
-  p.window.size = gap;
-  p.allowed_lateness = lateness;
-  p.emit_updates = updates;
-  p.max_keys = max_keys;
-  p.aggregates = {{"n", AggregateKind::kCount, ""}, {"sum", AggregateKind::kSum, "v"}};
-  config.pipelines.push_back(p);
-  return compilePipeline(config, 0);
+  return testutil::planOf({.window = {config::WindowKind::kSession, gap},
+                           .lateness = lateness,
+                           .updates = updates,
+                           .max_keys = max_keys});
 }
-
-// Logs every result as "final [0,10) a {...}".
-class LogSink : public ResultSink {
- public:
-  explicit LogSink(const Aggregates& aggregates) : aggregates_(aggregates) {}
-
-  void onResult(const WindowResult& r) override {
-    std::string json;
-    JsonWriter writer(json);
-    aggregates_.writeJson(r.state, *r.sketches, writer);
-    const char* kind = r.kind == ResultKind::kFinal     ? "final "
-                       : r.kind == ResultKind::kPartial ? "partial "
-                                                        : "update ";
-    log.push_back(kind + ("[" + std::to_string(r.start) + "," + std::to_string(r.end) + ") ") +
-                  std::string(r.key) + " " + json);
-  }
-  void onWindowEnd(std::int64_t, std::int64_t, std::size_t) override {
-    ADD_FAILURE() << "no window-end markers for sessions";
-  }
-
-  std::vector<std::string> log;
-
- private:
-  const Aggregates& aggregates_;
-};
 
 class SessionOperatorTest : public ::testing::Test {
  protected:
   void make(const PipelinePlan& plan) {
     plan_ = plan;
     aggregates_ = std::make_unique<Aggregates>(plan_.aggregates, plan_.value_index);
-    sink_ = std::make_unique<LogSink>(*aggregates_);
+    sink_ = std::make_unique<ResultLog>(*aggregates_, ResultLog::WindowEnds::kRefused);
     op_ = std::make_unique<SessionOperator>(plan_, *aggregates_, sink_.get());
   }
   AddResult add(std::int64_t time, const std::string& key, double v = 1) {
@@ -86,7 +52,7 @@ class SessionOperatorTest : public ::testing::Test {
 
   PipelinePlan plan_;
   std::unique_ptr<Aggregates> aggregates_;
-  std::unique_ptr<LogSink> sink_;
+  std::unique_ptr<ResultLog> sink_;
   std::unique_ptr<SessionOperator> op_;
 };
 

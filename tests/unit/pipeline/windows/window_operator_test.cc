@@ -17,12 +17,14 @@
 #include "pipeline/model/hash.h"
 #include "pipeline/model/plan.h"
 #include "pipeline/model/record.h"
+#include "tests/support/result_log.h"
 #include "tests/unit/pipeline/allocation_counter.h"
 
 namespace rivulet::pipeline {
 namespace {
 
 using config::AggregateKind;
+using testutil::ResultLog;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
@@ -44,41 +46,6 @@ config::Config configWith(config::WindowSpec window, config::Nanos lateness) {
   return config;
 }
 
-// Logs every result as "final [0,10) a {...}" and every window end as "end [0,10) 2"; the results
-// of one window are sorted, since the order of keys within a window is not part of the contract.
-class LogSink : public ResultSink {
- public:
-  explicit LogSink(const Aggregates& aggregates) : aggregates_(aggregates) {}
-
-  void onResult(const WindowResult& r) override {
-    std::string json;
-    JsonWriter writer(json);
-    aggregates_.writeJson(r.state, *r.sketches, writer);
-    if (r.kind == ResultKind::kUpdate) {  // one at a time, as late events arrive
-      log.push_back("update " + span(r.start, r.end) + " " + std::string(r.key) + " " + json);
-      return;
-    }
-    window_.push_back(std::string(r.kind == ResultKind::kFinal ? "final " : "partial ") +
-                      span(r.start, r.end) + " " + std::string(r.key) + " " + json);
-  }
-  void onWindowEnd(std::int64_t start, std::int64_t end, std::size_t results) override {
-    EXPECT_EQ(results, window_.size());
-    std::sort(window_.begin(), window_.end());
-    log.insert(log.end(), window_.begin(), window_.end());
-    window_.clear();
-    log.push_back("end " + span(start, end) + " " + std::to_string(results));
-  }
-
-  std::vector<std::string> log;
-
- private:
-  static std::string span(std::int64_t start, std::int64_t end) {
-    return "[" + std::to_string(start) + "," + std::to_string(end) + ")";
-  }
-  const Aggregates& aggregates_;
-  std::vector<std::string> window_;
-};
-
 class WindowOperatorTest : public ::testing::Test {
  protected:
   void tumbling(config::Nanos size, config::Nanos lateness = 0) {
@@ -94,7 +61,7 @@ class WindowOperatorTest : public ::testing::Test {
     config.pipelines[0].emit_updates = updates;
     plan_ = compilePipeline(config, 0);
     aggregates_ = std::make_unique<Aggregates>(plan_.aggregates, plan_.value_index);
-    sink_ = std::make_unique<LogSink>(*aggregates_);
+    sink_ = std::make_unique<ResultLog>(*aggregates_, ResultLog::WindowEnds::kLoggedAfterSortedResults);
     op_ = std::make_unique<WindowOperator>(plan_, *aggregates_, sink_.get());
   }
 
@@ -113,7 +80,7 @@ class WindowOperatorTest : public ::testing::Test {
   PipelinePlan plan_;
   std::unique_ptr<Aggregates> aggregates_;
   std::unique_ptr<WindowOperator> op_;
-  std::unique_ptr<LogSink> sink_;
+  std::unique_ptr<ResultLog> sink_;
 };
 
 // emit updates: a window fires as final at its end; until end + lateness each late event re-emits
