@@ -25,9 +25,9 @@ constexpr std::int64_t kBase = 1'700'000'000'000;
 // in the middle; every window kind, and sketches, whose state must survive too.
 std::string generatorConfig(const TempDir& dir, int count, int throttle,
                             const std::string& window = "{tumbling: 1s}") {
-  return daemonYaml(dir, {.output = dir.file("out.jsonl"),
-                          .more = "  checkpoint: {dir: " + dir.file("state") +
-                                  ", interval: 100ms}\n"}) +
+  return daemonYaml(dir,
+                    {.output = dir.file("out.jsonl"),
+                     .more = "  checkpoint: {dir: " + dir.file("state") + ", interval: 100ms}\n"}) +
          "sources:\n"
          "  gen:\n"
          "    kind: generator\n"

@@ -232,15 +232,11 @@ TEST(DaemonCurve, ABoundZmqSourceTakesEventsOnlyFromListedClients) {
   EXPECT_EQ(got[0].key, (std::vector<std::pair<std::string, std::string>>{{"k", "alice"}}));
   EXPECT_EQ(got[0].values.at("n").integer, 7);
 
-  std::string error;
-  const auto m = daemon.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_source_connections_refused_total", {{"source", "in"}}) >= 1;
-      },
-      20s, &error);
-  ASSERT_TRUE(m) << error;
-  EXPECT_GE(m->valueOr0("rivulet_source_connections_refused_total", {{"source", "in"}}), 1);
-  EXPECT_EQ(m->valueOr0("rivulet_source_events_total", {{"source", "in"}}), 8);
+  Metrics m;
+  ASSERT_TRUE(daemon.waitMetric("rivulet_source_connections_refused_total", {{"source", "in"}}, 1,
+                                20s, &m));
+  EXPECT_GE(m.valueOr0("rivulet_source_connections_refused_total", {{"source", "in"}}), 1);
+  EXPECT_EQ(m.valueOr0("rivulet_source_events_total", {{"source", "in"}}), 8);
 }
 
 TEST(DaemonCurve, AConnectingZmqSourceChecksTheServerKey) {

@@ -276,8 +276,7 @@ TEST(DaemonFile, FifoInputCountsEveryRefusedLineByReason) {
   const std::int64_t lines = static_cast<std::int64_t>(in.lines.size());
   std::string error;
   const auto counted = [&](const Metrics& m) {
-    double refused = 0;
-    for (const Sample& s : m.all("rivulet_source_errors_total")) refused += s.value;
+    const double refused = m.sum("rivulet_source_errors_total");
     return m.valueOr0("rivulet_source_events_total", {{"source", "replay"}}) + refused ==
            static_cast<double>(lines);
   };
@@ -321,20 +320,34 @@ void runToTheEnd(const TempDir& dir, const std::string& yaml) {
   EXPECT_EQ(*exit_code, 0) << daemon.log();
 }
 
+// A generator from kBase, ending after `count` events.
+config::GeneratorSpec boundedGenerator(int keys, int events_per_second, int count,
+                                       std::uint64_t seed) {
+  config::GeneratorSpec spec;
+  spec.keys = keys;
+  spec.events_per_second = events_per_second;
+  spec.count = count;
+  spec.start_ms = kBase;
+  spec.seed = seed;
+  return spec;
+}
+
+// Source "gen" of `spec`, unthrottled.
+std::string generatorSourceYaml(const config::GeneratorSpec& spec) {
+  return generatorYaml(
+      "gen", static_cast<int>(spec.keys), static_cast<int>(spec.events_per_second), 0,
+      "    seed: " + std::to_string(spec.seed) + "\n    start: " + std::to_string(*spec.start_ms) +
+          "\n    count: " + std::to_string(spec.count) + "\n");
+}
+
 TEST(DaemonFile, GeneratorRunMatchesTheGeneratorFunction) {
   TempDir dir;
-  config::GeneratorSpec spec;
-  spec.keys = 100;
-  spec.events_per_second = 100000;
-  spec.count = 200000;
-  spec.start_ms = kBase;
-  spec.seed = 1;
+  const config::GeneratorSpec spec = boundedGenerator(100, 100000, 200000, 1);
   ASSERT_NO_FATAL_FAILURE(runToTheEnd(
-      dir, daemonYaml(dir, {.output = dir.file("out.jsonl"), .stages = 0}) + "sources:\n" +
-               generatorYaml("gen", 100, 100000, 0,
-                             "    start: " + std::to_string(kBase) + "\n    count: 200000\n") +
-               "pipelines:\n" +
-               perKeyPipelineYaml("per_key", "gen", "      n: count()\n      total: sum(value)\n")));
+      dir,
+      daemonYaml(dir, {.output = dir.file("out.jsonl"), .stages = 0}) + "sources:\n" +
+          generatorSourceYaml(spec) + "pipelines:\n" +
+          perKeyPipelineYaml("per_key", "gen", "      n: count()\n      total: sum(value)\n")));
 
   WindowReference reference("per_key", {"key"}, 1000, 1000);
   for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(spec.count); ++i) {
@@ -363,20 +376,13 @@ TEST(DaemonFile, GeneratorRunMatchesTheGeneratorFunction) {
 // the same, and nothing else is published.
 TEST(DaemonFile, MaxKeysAdmitsTheFirstKeysOfEachWindow) {
   TempDir dir;
-  config::GeneratorSpec spec;
-  spec.keys = 50;
-  spec.events_per_second = 1000;
-  spec.count = 5000;
-  spec.start_ms = kBase;
-  spec.seed = 3;
-  ASSERT_NO_FATAL_FAILURE(runToTheEnd(
-      dir, daemonYaml(dir, {.output = dir.file("out.jsonl"), .stages = 1}) + "sources:\n" +
-               generatorYaml("gen", 50, 1000, 0,
-                             "    seed: 3\n    start: " + std::to_string(kBase) +
-                                 "\n    count: 5000\n") +
-               "pipelines:\n  bounded:\n    from: gen\n    group_by: [key]\n"
-               "    window: {tumbling: 1s}\n    max_keys: 7\n"
-               "    aggregates:\n      n: count()\n      total: sum(value)\n"));
+  const config::GeneratorSpec spec = boundedGenerator(50, 1000, 5000, 3);
+  ASSERT_NO_FATAL_FAILURE(
+      runToTheEnd(dir, daemonYaml(dir, {.output = dir.file("out.jsonl"), .stages = 1}) +
+                           "sources:\n" + generatorSourceYaml(spec) +
+                           "pipelines:\n  bounded:\n    from: gen\n    group_by: [key]\n"
+                           "    window: {tumbling: 1s}\n    max_keys: 7\n"
+                           "    aggregates:\n      n: count()\n      total: sum(value)\n"));
 
   WindowReference reference("bounded", {"key"}, 1000, 1000);
   std::map<std::int64_t, std::set<std::uint64_t>> admitted;  // window start -> keys

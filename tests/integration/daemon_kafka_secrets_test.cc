@@ -44,7 +44,8 @@ std::string properties() {
 std::string configYaml(const TempDir& dir, const MockKafka& kafka, const std::string& extra) {
   return daemonYaml(dir, {.stages = 1, .more = "  log_level: debug\n"}) +
          "sources:\n  orders:\n    kind: kafka\n    brokers: " + kafka.bootstraps() +
-         "\n    topics: [" + kTopic + "]\n    group: rivulet-secrets\n"
+         "\n    topics: [" + kTopic +
+         "]\n    group: rivulet-secrets\n"
          "    time: {field: ts, unit: ms}\n" +
          properties() + extra +
          "pipelines:\n"
@@ -92,14 +93,10 @@ TEST(KafkaSecrets, TheLogAtDebugLevelHoldsNoSecret) {
   Daemon daemon(dir, configYaml(dir, kafka, "      debug: conf,security\n"));
   ASSERT_TRUE(daemon.waitReady());
   // The source consumed: it connected with these settings.
-  std::string error;
-  const auto m = daemon.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_source_events_total", {{"source", "orders"}}) >= 10;
-      },
-      30s, &error);
-  ASSERT_TRUE(m) << error;
-  EXPECT_EQ(m->valueOr0("rivulet_source_events_total", {{"source", "orders"}}), 10);
+  Metrics m;
+  ASSERT_TRUE(
+      daemon.waitMetric("rivulet_source_events_total", {{"source", "orders"}}, 10, 30s, &m));
+  EXPECT_EQ(m.valueOr0("rivulet_source_events_total", {{"source", "orders"}}), 10);
   // The dump was printed, with the secrets in it redacted.
   EXPECT_THAT(daemon.log(), HasSubstr("sasl.password = [redacted]"));
   EXPECT_THAT(daemon.log(), HasSubstr("client.id = rivulet-orders"));  // nothing else scrubbed

@@ -224,8 +224,7 @@ TEST(DaemonOperatorMetrics, FinalCountsAreTheNonZeroOnesAtInfoAndEveryOneAtDebug
   for (const bool debug : {false, true}) {
     TempDir dir;
     Daemon daemon(
-        dir,
-        configYaml(dir, gen, perKeyPipelineYaml("p", "gen")),
+        dir, configYaml(dir, gen, perKeyPipelineYaml("p", "gen")),
         debug ? std::vector<std::string>{"--log-level", "debug"} : std::vector<std::string>{});
     ASSERT_EQ(daemon.process().wait(60s), 0) << daemon.log();
     const std::string log = daemon.log();

@@ -23,8 +23,9 @@ const std::vector<AggregateSpec> kCountSum = {{"n", Agg::kCount}, {"total", Agg:
 const std::vector<AggregateSpec> kCount = {{"n", Agg::kCount}};
 
 std::string head(const TempDir& dir, int stages = 2) {
-  return daemonYaml(dir, {.stages = stages}) + "sources:\n  tail:\n    kind: file\n    path: " +
-         dir.file("in.jsonl") + "\n    follow: true\n    time: {field: ts, unit: ms}\npipelines:\n";
+  return daemonYaml(dir, {.stages = stages}) +
+         "sources:\n  tail:\n    kind: file\n    path: " + dir.file("in.jsonl") +
+         "\n    follow: true\n    time: {field: ts, unit: ms}\npipelines:\n";
 }
 
 const char* const kKeep =
@@ -140,13 +141,7 @@ std::vector<Result> only(const std::vector<Result>& results, std::size_t from, s
 }
 
 // The daemon following an empty file on before(), with a subscriber it counts.
-class DaemonReload : public SubscribedDaemonTest {
- protected:
-  void SetUp() override {
-    writeFile(dir_.file("in.jsonl"), "");
-    ASSERT_NO_FATAL_FAILURE(start(before(dir_)));
-  }
-};
+using DaemonReload = FollowingDaemonTest<before>;
 
 TEST_F(DaemonReload, KeptPipelinesKeepTheirStateOthersAreFlushedAddedOrRestarted) {
   const TempDir& dir = dir_;

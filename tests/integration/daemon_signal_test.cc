@@ -23,14 +23,8 @@ std::string followConfig(const TempDir& dir) {
          tradePipeline("trades", "tail") + hopPipeline("hop", "tail");
 }
 
-// The daemon following an empty file, with a subscriber it counts.
-class DaemonSignal : public SubscribedDaemonTest {
- protected:
-  void SetUp() override {
-    writeFile(dir_.file("in.jsonl"), "");
-    ASSERT_NO_FATAL_FAILURE(start(followConfig(dir_)));
-  }
-};
+// The daemon following an empty file on followConfig(), with a subscriber it counts.
+using DaemonSignal = FollowingDaemonTest<followConfig>;
 
 TEST_F(DaemonSignal, SigintFlushesOpenWindowsOfAFollowedFileAsPartial) {
   Daemon& daemon = *daemon_;

@@ -256,8 +256,7 @@ void run(Scenario& s) {
     lines_sent += static_cast<std::int64_t>(lines.size());
     watermark = max_ts;
     const auto counted = [&](const Metrics& m) {
-      double refused = 0;
-      for (const Sample& e : m.all("rivulet_source_errors_total")) refused += e.value;
+      const double refused = m.sum("rivulet_source_errors_total");
       return m.valueOr0("rivulet_source_events_total", {{"source", "in"}}) + refused ==
              static_cast<double>(lines_sent);
     };

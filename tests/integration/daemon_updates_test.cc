@@ -42,6 +42,15 @@ class DaemonUpdates : public SubscribedDaemonTest {
         [&](const std::vector<Message>& got) { return got.size() >= messages; }, 30s);
   }
 
+  // SIGTERM: the daemon publishes up to `messages` messages in all, then exits 0.
+  void stopAfter(std::size_t messages) {
+    ASSERT_TRUE(daemon_->process().signal(SIGTERM));
+    ASSERT_TRUE(waitFor(messages));
+    const auto exit_code = daemon_->process().wait(30s);
+    ASSERT_TRUE(exit_code.has_value());
+    EXPECT_EQ(*exit_code, 0) << daemon_->log();
+  }
+
   std::unique_ptr<TcpClient> client_;
 };
 
@@ -50,20 +59,42 @@ std::string line(const std::string& sym, std::int64_t offset_ms, double px) {
          "\",\"px\":" + std::to_string(px) + "}\n";
 }
 
+// An event of symbol A with the object `order`.
+std::string event(std::int64_t offset_ms, const std::string& order) {
+  return "{\"ts\":" + std::to_string(kBase + offset_ms) + ",\"sym\":\"A\",\"order\":" + order +
+         "}\n";
+}
+
 struct Expected {
   std::string topic;
   std::string kind;  // empty for an end-of-window marker
   std::int64_t start = 0;
+  std::int64_t end = 0;
   std::int64_t n = 0;
   double total = 0;
   double median = 0;  // p50 of px: exact for these few values, interpolated as numpy does
 };
 
+// A result message as `want`, its seq `seq`; the times after kBase.
+void expectResult(const Message& got, std::int64_t seq, const Expected& want) {
+  EXPECT_EQ(got.topic, want.topic);
+  std::string parse_error;
+  const auto r = parseResult(got, &parse_error);
+  ASSERT_TRUE(r.has_value()) << parse_error;
+  EXPECT_EQ(r->seq, seq);
+  EXPECT_EQ(r->kind, want.kind);
+  EXPECT_EQ(r->start, kBase + want.start);
+  EXPECT_EQ(r->end, kBase + want.end);
+  EXPECT_EQ(r->values.at("n").integer, want.n);
+  EXPECT_DOUBLE_EQ(r->values.at("total").number, want.total);
+  EXPECT_EQ(r->values.at("median").number, want.median);
+}
+
 TEST_F(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
-  ASSERT_NO_FATAL_FAILURE(
-      startPipelines("  u:\n    from: in\n    group_by: [sym]\n    window: {tumbling: 1s}\n"
-            "    allowed_lateness: 2s\n    emit: updates\n"
-            "    aggregates:\n      n: count()\n      total: sum(px)\n      median: p50(px)\n"));
+  ASSERT_NO_FATAL_FAILURE(startPipelines(
+      "  u:\n    from: in\n    group_by: [sym]\n    window: {tumbling: 1s}\n"
+      "    allowed_lateness: 2s\n    emit: updates\n"
+      "    aggregates:\n      n: count()\n      total: sum(px)\n      median: p50(px)\n"));
   // Window [0, 1000) fires as final when an event of the next second moves the watermark.
   ASSERT_TRUE(client_->send(line("A", 100, 1) + line("B", 200, 2)));
   ASSERT_TRUE(daemon_->waitMetric("rivulet_source_events_total", {{"source", "in"}}, 2));
@@ -82,21 +113,17 @@ TEST_F(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
   // The late event made no message: the next one is the partial window at shutdown.
   ASSERT_TRUE(client_->send(line("D", 3600, 128)));
   ASSERT_TRUE(daemon_->waitMetric("rivulet_pipeline_events_total", {{"pipeline", "u"}}, 7));
-  ASSERT_TRUE(daemon_->process().signal(SIGTERM));
-  ASSERT_TRUE(waitFor(9));
-  const auto exit_code = daemon_->process().wait(30s);
-  ASSERT_TRUE(exit_code.has_value());
-  EXPECT_EQ(*exit_code, 0) << daemon_->log();
+  ASSERT_NO_FATAL_FAILURE(stopAfter(9));
 
   const std::vector<Expected> expected = {
-      {"u/A/", "final", 0, 1, 1, 1},
-      {"u/B/", "final", 0, 1, 2, 2},
+      {"u/A/", "final", 0, 1000, 1, 1, 1},
+      {"u/B/", "final", 0, 1000, 1, 2, 2},
       {"_window/u/", "", 0},
-      {"u/A/", "update", 0, 2, 9, 4.5},
-      {"u/C/", "update", 0, 1, 16, 16},
-      {"u/A/", "final", 1000, 1, 4, 4},
+      {"u/A/", "update", 0, 1000, 2, 9, 4.5},
+      {"u/C/", "update", 0, 1000, 1, 16, 16},
+      {"u/A/", "final", 1000, 2000, 1, 4, 4},
       {"_window/u/", "", 1000},
-      {"u/D/", "partial", 3000, 2, 160, 80},
+      {"u/D/", "partial", 3000, 4000, 2, 160, 80},
       {"_window/u/", "", 3000},
   };
   const std::vector<Message>& got = subscriber_->messages();
@@ -105,22 +132,13 @@ TEST_F(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
   for (std::size_t i = 0; i < expected.size(); ++i) {
     SCOPED_TRACE("message " + std::to_string(i) + ": " + got[i].topic + " " + got[i].payload);
     const Expected& want = expected[i];
-    EXPECT_EQ(got[i].topic, want.topic);
     if (want.kind.empty()) {
+      EXPECT_EQ(got[i].topic, want.topic);
       EXPECT_NE(got[i].payload.find("\"start\":" + std::to_string(kBase + want.start)),
                 std::string::npos);
       continue;
     }
-    std::string parse_error;
-    const auto r = parseResult(got[i], &parse_error);
-    ASSERT_TRUE(r.has_value()) << parse_error;
-    EXPECT_EQ(r->seq, ++seq);
-    EXPECT_EQ(r->kind, want.kind);
-    EXPECT_EQ(r->start, kBase + want.start);
-    EXPECT_EQ(r->end, kBase + want.start + 1000);
-    EXPECT_EQ(r->values.at("n").integer, want.n);
-    EXPECT_DOUBLE_EQ(r->values.at("total").number, want.total);
-    EXPECT_EQ(r->values.at("median").number, want.median);
+    ASSERT_NO_FATAL_FAILURE(expectResult(got[i], ++seq, want));
   }
 }
 
@@ -130,8 +148,8 @@ TEST_F(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
 TEST_F(DaemonUpdates, LateEventsGoOutOnTheLateTopicWithTheirRawText) {
   ASSERT_NO_FATAL_FAILURE(
       startPipelines("  l:\n    from: in\n    group_by: [sym]\n    window: {tumbling: 1s}\n"
-            "    late: {topic: true}\n    aggregates:\n      n: count()\n"
-            "      notes: top_k(note, 2)\n"));
+                     "    late: {topic: true}\n    aggregates:\n      n: count()\n"
+                     "      notes: top_k(note, 2)\n"));
   ASSERT_TRUE(client_->send(line("A", 100, 1)));
   ASSERT_TRUE(daemon_->waitMetric("rivulet_source_events_total", {{"source", "in"}}, 1));
   ASSERT_TRUE(client_->send(line("A", 1500, 2)));  // window [0, 1000) fires
@@ -158,14 +176,10 @@ TEST_F(DaemonUpdates, LateEventsGoOutOnTheLateTopicWithTheirRawText) {
 // Nested fields in expressions, end to end: a where and an aggregate argument read fields inside
 // an object of the event; events whose object lacks them, or whose filter is false, are skipped.
 TEST_F(DaemonUpdates, ExpressionsReadNestedFields) {
-  ASSERT_NO_FATAL_FAILURE(
-      startPipelines("  buys:\n    from: in\n    where: \"order.side == 'buy'\"\n    group_by: [sym]\n"
-            "    window: {tumbling: 1s}\n    aggregates:\n      n: count()\n"
-            "      notional: sum(order.qty * order.px)\n"));
-  const auto event = [](std::int64_t offset_ms, const std::string& order) {
-    return "{\"ts\":" + std::to_string(kBase + offset_ms) + ",\"sym\":\"A\",\"order\":" + order +
-           "}\n";
-  };
+  ASSERT_NO_FATAL_FAILURE(startPipelines(
+      "  buys:\n    from: in\n    where: \"order.side == 'buy'\"\n    group_by: [sym]\n"
+      "    window: {tumbling: 1s}\n    aggregates:\n      n: count()\n"
+      "      notional: sum(order.qty * order.px)\n"));
   ASSERT_TRUE(client_->send(event(100, R"({"side":"buy","qty":2,"px":10.5})") +
                             event(200, R"({"side":"sell","qty":3,"px":11})") +
                             event(300, R"({"qty":4,"px":12,"side":"buy","extra":{"x":[1]}})") +
@@ -187,10 +201,10 @@ TEST_F(DaemonUpdates, ExpressionsReadNestedFields) {
 // late topic) once the session is gone, and no end-of-window markers (a session is a window of
 // one key).
 TEST_F(DaemonUpdates, SessionsFireGrowMergeAndClose) {
-  ASSERT_NO_FATAL_FAILURE(
-      startPipelines("  s:\n    from: in\n    group_by: [sym]\n    window: {session: {gap: 1s}}\n"
-            "    allowed_lateness: 2s\n    emit: updates\n    late: {topic: true}\n"
-            "    aggregates:\n      n: count()\n      total: sum(px)\n      median: p50(px)\n"));
+  ASSERT_NO_FATAL_FAILURE(startPipelines(
+      "  s:\n    from: in\n    group_by: [sym]\n    window: {session: {gap: 1s}}\n"
+      "    allowed_lateness: 2s\n    emit: updates\n    late: {topic: true}\n"
+      "    aggregates:\n      n: count()\n      total: sum(px)\n      median: p50(px)\n"));
   ASSERT_TRUE(client_->send(line("A", 0, 1) + line("A", 500, 2) + line("B", 200, 4)));
   ASSERT_TRUE(daemon_->waitMetric("rivulet_source_events_total", {{"source", "in"}}, 3));
   ASSERT_TRUE(client_->send(line("C", 1300, 8)));  // B's session [200, 1200) fires
@@ -211,18 +225,9 @@ TEST_F(DaemonUpdates, SessionsFireGrowMergeAndClose) {
   ASSERT_TRUE(daemon_->waitMetric("rivulet_pipeline_events_total", {{"pipeline", "s"}}, 10));
   ASSERT_TRUE(client_->send(line("B", 150, 1024)));
   ASSERT_TRUE(waitFor(7));  // on the late topic
-  ASSERT_TRUE(daemon_->process().signal(SIGTERM));
-  ASSERT_TRUE(waitFor(8));
-  const auto exit_code = daemon_->process().wait(30s);
-  ASSERT_TRUE(exit_code.has_value());
-  EXPECT_EQ(*exit_code, 0) << daemon_->log();
+  ASSERT_NO_FATAL_FAILURE(stopAfter(8));
 
-  struct Session {
-    std::string topic, kind;
-    std::int64_t start, end, n;
-    double total, median;  // exact for these few values, interpolated as numpy does
-  };
-  const std::vector<Session> expected = {
+  const std::vector<Expected> expected = {
       {"s/B/", "final", 200, 1200, 1, 4, 4},        {"s/A/", "final", 0, 1500, 2, 3, 1.5},
       {"s/A/", "update", 0, 2400, 3, 35, 2},        {"s/C/", "final", 1300, 2600, 2, 24, 12},
       {"s/A/", "update", 0, 4000, 5, 227, 32},      {"s/B/", "update", 100, 1200, 2, 260, 130},
@@ -236,18 +241,7 @@ TEST_F(DaemonUpdates, SessionsFireGrowMergeAndClose) {
   got.erase(got.begin() + 6);
   for (std::size_t i = 0; i < expected.size(); ++i) {
     SCOPED_TRACE("message " + std::to_string(i) + ": " + got[i].topic + " " + got[i].payload);
-    const Session& want = expected[i];
-    EXPECT_EQ(got[i].topic, want.topic);
-    std::string parse_error;
-    const auto r = parseResult(got[i], &parse_error);
-    ASSERT_TRUE(r.has_value()) << parse_error;
-    EXPECT_EQ(r->seq, static_cast<std::int64_t>(i + 1));
-    EXPECT_EQ(r->kind, want.kind);
-    EXPECT_EQ(r->start, kBase + want.start);
-    EXPECT_EQ(r->end, kBase + want.end);
-    EXPECT_EQ(r->values.at("n").integer, want.n);
-    EXPECT_DOUBLE_EQ(r->values.at("total").number, want.total);
-    EXPECT_EQ(r->values.at("median").number, want.median);
+    ASSERT_NO_FATAL_FAILURE(expectResult(got[i], static_cast<std::int64_t>(i + 1), expected[i]));
   }
 }
 
@@ -258,19 +252,15 @@ TEST_F(DaemonUpdates, SessionsFireGrowMergeAndClose) {
 TEST_F(DaemonUpdates, GroupByExpressionsInTheTopicAndTheKey) {
   ASSERT_NO_FATAL_FAILURE(
       startPipelines("  bands:\n    from: in\n    group_by:\n      - sym\n"
-            "      - band: round(order.px / 10)\n      - side: upper(order.side)\n"
-            "      - big: order.qty >= 100\n"
-            "    window: {tumbling: 1s}\n    aggregates:\n      n: count()\n"));
-  const auto event = [](std::int64_t offset_ms, const std::string& order) {
-    return "{\"ts\":" + std::to_string(kBase + offset_ms) + ",\"sym\":\"A\",\"order\":" + order +
-           "}\n";
-  };
+                     "      - band: round(order.px / 10)\n      - side: upper(order.side)\n"
+                     "      - big: order.qty >= 100\n"
+                     "    window: {tumbling: 1s}\n    aggregates:\n      n: count()\n"));
   ASSERT_TRUE(client_->send(event(100, R"({"side":"buy","qty":150,"px":187.3})") +
                             event(200, R"({"side":"Buy","qty":100,"px":185})") +
                             event(300, R"({"side":"sell","qty":5,"px":-3})") +
                             event(400, R"({"side":"sell","qty":5})")));
   ASSERT_TRUE(daemon_->waitMetric("rivulet_source_errors_total",
-                         {{"source", "in"}, {"reason", "missing_field"}}, 1));
+                                  {{"source", "in"}, {"reason", "missing_field"}}, 1));
   ASSERT_TRUE(client_->send(event(1500, R"({"side":"buy","qty":1,"px":1})")));
   ASSERT_TRUE(waitFor(3));                  // [0, 1000) fires: two keys and the marker
   std::map<std::string, std::string> keys;  // topic -> key object

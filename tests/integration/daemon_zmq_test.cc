@@ -10,6 +10,7 @@
 
 #include "tests/integration/harness.h"
 #include "tests/integration/harness/feed.h"
+#include "tests/support/zmq_subscriptions.h"
 
 namespace rivulet::testutil {
 namespace {
@@ -56,7 +57,6 @@ TEST(DaemonZmq, SubWithATopicFilterAndPullMatchTheReferenceAndCountEveryMessage)
   zmq::socket_t publisher(context, zmq::socket_type::xpub);
   publisher.set(zmq::sockopt::sndhwm, 0);
   publisher.set(zmq::sockopt::linger, 0);
-  publisher.set(zmq::sockopt::rcvtimeo, 30'000);
   publisher.bind("tcp://127.0.0.1:*");
 
   Daemon daemon(dir, configYaml(dir, publisher.get(zmq::sockopt::last_endpoint)));
@@ -64,17 +64,11 @@ TEST(DaemonZmq, SubWithATopicFilterAndPullMatchTheReferenceAndCountEveryMessage)
   EXPECT_NE(daemon.log().find("source pull_in listening on ipc://" + dir.file("in.ipc")),
             std::string::npos)
       << daemon.log();
-  std::vector<std::string> subscriptions;
-  for (int i = 0; i < 2; ++i) {
-    zmq::message_t message;
-    ASSERT_TRUE(publisher.recv(message)) << "no subscription from the daemon";
-    subscriptions.push_back(message.to_string());
-  }
-  std::sort(subscriptions.begin(), subscriptions.end());
-  ASSERT_EQ(subscriptions, (std::vector<std::string>{"\x01"
-                                                     "fx/",
-                                                     "\x01"
-                                                     "trades/"}));
+  ASSERT_EQ(receiveSubscriptions(publisher, 2, 30s), (std::vector<std::string>{"\x01"
+                                                                               "fx/",
+                                                                               "\x01"
+                                                                               "trades/"}))
+      << "the subscriptions from the daemon";
   zmq::socket_t push(context, zmq::socket_type::push);
   push.set(zmq::sockopt::linger, 0);
   push.connect("ipc://" + dir.file("in.ipc"));

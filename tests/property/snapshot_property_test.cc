@@ -38,6 +38,7 @@
 #include "pipeline/model/value_slot.h"
 #include "pipeline/windows/session_operator.h"
 #include "pipeline/windows/window_operator.h"
+#include "tests/support/draws.h"
 #include "tests/support/plans.h"
 #include "tests/support/random_events.h"
 #include "tests/support/result_log.h"
@@ -48,11 +49,10 @@ namespace {
 using config::AggregateKind;
 using testutil::Emitted;
 using testutil::Field;
-using testutil::kCategoryFields;
 using testutil::ResultLog;
 using testutil::Step;
 
-constexpr int kCases = 500;  // of each: window cases, session cases
+constexpr int kCases = 500;       // of each: window cases, session cases
 constexpr int kNumberFields = 2;  // f0, f1, then the categories c0, c1
 
 std::int64_t floorDiv(std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
@@ -93,112 +93,106 @@ struct Case {
 };
 
 Case makeCase(std::uint64_t seed, bool session) {
-  std::mt19937_64 rng(seed);
-  auto uniform = [&](std::int64_t lo, std::int64_t hi) {
-    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
-  };
-  auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+  testutil::Draws draws(seed);
 
   Case c;
   c.seed = seed;
   c.session = session;
-  const std::int64_t unit = uniform(1, 7);
+  const std::int64_t unit = draws.uniform(1, 7);
   config::PipelineConfig pipeline = testutil::keyedPipeline();
   std::int64_t span;  // the window size or gap: the scale of disorder and lateness
   if (session) {
-    span = unit * uniform(1, 10);
+    span = unit * draws.uniform(1, 10);
     pipeline.window.kind = config::WindowKind::kSession;
     pipeline.window.size = span;
   } else {
-    const std::int64_t size_units = uniform(1, 12);
+    const std::int64_t size_units = draws.uniform(1, 12);
     span = unit * size_units;
-    const std::int64_t slide = chance(0.4) ? span : unit * uniform(1, size_units);
+    const std::int64_t slide = draws.chance(0.4) ? span : unit * draws.uniform(1, size_units);
     pipeline.window.kind =
         slide == span ? config::WindowKind::kTumbling : config::WindowKind::kHopping;
     pipeline.window.size = span;
     pipeline.window.slide = slide;
   }
-  pipeline.allowed_lateness = chance(0.3) ? 0 : uniform(0, 3 * span);
-  pipeline.emit_updates = chance(0.5);
+  pipeline.allowed_lateness = draws.chance(0.3) ? 0 : draws.uniform(0, 3 * span);
+  pipeline.emit_updates = draws.chance(0.5);
   // Every case counts its events as "n" (the brute-force reference checks it), plus a random
   // mix in which the sketch aggregates come often. Crowded cases have a few keys, hundreds of
   // events per window and more distinct categories than the sketches hold exactly
   // (count_distinct turns to HyperLogLog registers, top_k replaces the smallest of equal counts).
-  c.crowded = chance(0.3);
-  const int extra = static_cast<int>(uniform(0, 6));
+  c.crowded = draws.chance(0.3);
+  const int extra = static_cast<int>(draws.uniform(0, 6));
   pipeline.aggregates.push_back({"n", AggregateKind::kCount, ""});
   if (c.crowded) {
-    pipeline.aggregates.push_back(testutil::randomAggregate(AggregateKind::kCountDistinct, extra, kNumberFields, rng));
-    pipeline.aggregates.push_back(testutil::randomAggregate(AggregateKind::kTopK, extra + 1, kNumberFields, rng));
+    pipeline.aggregates.push_back(testutil::randomAggregate(AggregateKind::kCountDistinct, extra,
+                                                            kNumberFields, draws.engine()));
+    pipeline.aggregates.push_back(
+        testutil::randomAggregate(AggregateKind::kTopK, extra + 1, kNumberFields, draws.engine()));
   }
   for (int k = 0; k < extra; ++k) {
     const auto kind = static_cast<AggregateKind>(
-        chance(0.5) ? uniform(static_cast<int>(AggregateKind::kQuantile),
-                              static_cast<int>(AggregateKind::kTopK))
-                    : uniform(0, static_cast<int>(AggregateKind::kTopK)));
-    pipeline.aggregates.push_back(testutil::randomAggregate(kind, k, kNumberFields, rng));
+        draws.chance(0.5) ? draws.uniform(static_cast<int>(AggregateKind::kQuantile),
+                                          static_cast<int>(AggregateKind::kTopK))
+                          : draws.uniform(0, static_cast<int>(AggregateKind::kTopK)));
+    pipeline.aggregates.push_back(
+        testutil::randomAggregate(kind, k, kNumberFields, draws.engine()));
   }
-  std::shuffle(pipeline.aggregates.begin(), pipeline.aggregates.end(), rng);
-  const int keys = static_cast<int>(c.crowded ? uniform(1, 3) : uniform(1, 30));
-  if (chance(0.2)) pipeline.max_keys = uniform(1, keys);
+  std::shuffle(pipeline.aggregates.begin(), pipeline.aggregates.end(), draws.engine());
+  const int keys = static_cast<int>(c.crowded ? draws.uniform(1, 3) : draws.uniform(1, 30));
+  if (draws.chance(0.2)) pipeline.max_keys = draws.uniform(1, keys);
   c.config = testutil::configWith(pipeline);
   c.plan = compilePipeline(c.config, 0);
 
-  const bool colliding = chance(0.15);  // hash = key % 3: many keys share a hash
-  const bool long_keys = chance(0.2);   // over 16 bytes: compared byte by byte
+  const bool colliding = draws.chance(0.15);  // hash = key % 3: many keys share a hash
+  const bool long_keys = draws.chance(0.2);   // over 16 bytes: compared byte by byte
   testutil::StreamKeys stream_keys(keys, long_keys, colliding);
   c.keys = std::move(stream_keys.encoded);
   c.hashes = std::move(stream_keys.hashes);
 
-  c.categories = static_cast<int>(c.crowded ? uniform(70, 200) : uniform(1, 30));
+  c.categories = static_cast<int>(c.crowded ? draws.uniform(70, 200) : draws.uniform(1, 30));
   const double tick_probability = c.crowded ? 0.02 : 1.0;  // the clock's advance per event
-  c.wide_values = chance(0.2);
-  const std::int64_t delay = uniform(0, 2 * span);
-  const std::int64_t max_disorder = chance(0.2) ? 0 : uniform(0, 3 * span);
-  const double advance_probability = std::uniform_real_distribution<double>(0.02, 0.3)(rng);
+  c.wide_values = draws.chance(0.2);
+  const std::int64_t delay = draws.uniform(0, 2 * span);
+  const std::int64_t max_disorder = draws.chance(0.2) ? 0 : draws.uniform(0, 3 * span);
+  const double advance_probability = draws.real(0.02, 0.3);
   const double pause_probability = session ? 0.05 : 0.0;
-  const double null_probability = chance(0.3) ? 0.0 : 0.15;
-  const auto events = static_cast<std::size_t>(c.crowded ? uniform(300, 700) : uniform(1, 700));
-  std::int64_t clock = uniform(-60 * span, 60 * span);
+  const double null_probability = draws.chance(0.3) ? 0.0 : 0.15;
+  const auto events =
+      static_cast<std::size_t>(c.crowded ? draws.uniform(300, 700) : draws.uniform(1, 700));
+  std::int64_t clock = draws.uniform(-60 * span, 60 * span);
   std::int64_t max_time = kMinTime;
   for (std::size_t i = 0; i < events; ++i) {
-    if (chance(tick_probability)) clock += uniform(0, 2) * uniform(0, unit);
-    if (chance(pause_probability)) clock += uniform(span, 4 * span);
+    if (draws.chance(tick_probability)) clock += draws.uniform(0, 2) * draws.uniform(0, unit);
+    if (draws.chance(pause_probability)) clock += draws.uniform(span, 4 * span);
     Event e;
-    e.time = clock - (chance(0.5) ? 0 : uniform(0, max_disorder));
-    e.key = static_cast<int>(uniform(0, keys - 1));
-    std::vector<Field> fields;
-    for (int f = 0; f < kNumberFields + kCategoryFields; ++f) {
-      Field field;
-      field.null = chance(null_probability);
-      if (f >= kNumberFields) {
-        field.is_string = chance(0.5);
-        field.number = static_cast<double>(uniform(0, c.categories - 1));
-      } else if (c.wide_values && chance(0.3)) {
-        field.number =
-            (chance(0.5) ? -1 : 1) * std::pow(10.0, static_cast<double>(uniform(-300, 300)));
-      } else if (chance(0.5)) {
-        field.number = static_cast<double>(uniform(0, 3));  // ties, and count_if's 1
-      } else {
-        field.number = std::uniform_real_distribution<double>(-1e3, 1e3)(rng);
-      }
-      fields.push_back(field);
-    }
+    e.time = clock - (draws.chance(0.5) ? 0 : draws.uniform(0, max_disorder));
+    e.key = static_cast<int>(draws.uniform(0, keys - 1));
+    const std::vector<Field> fields =
+        testutil::randomFields(kNumberFields, null_probability, c.categories, draws, [&] {
+          if (c.wide_values && draws.chance(0.3)) {
+            return (draws.chance(0.5) ? -1 : 1) *
+                   std::pow(10.0, static_cast<double>(draws.uniform(-300, 300)));
+          }
+          if (draws.chance(0.5))
+            return static_cast<double>(draws.uniform(0, 3));  // ties, count_if's 1
+          return draws.real(-1e3, 1e3);
+        });
     e.record = testutil::recordOf(c.plan, fields, kNumberFields);
     max_time = std::max(max_time, e.time);
     c.steps.push_back({Step::kEvent, c.events.size(), 0});
     c.events.push_back(std::move(e));
-    if (chance(advance_probability)) {
+    if (draws.chance(advance_probability)) {
       std::int64_t w = max_time - delay;
-      if (chance(0.02)) w = max_time + uniform(0, 3 * span);  // a jump past every window
-      if (chance(0.03)) w -= uniform(0, 2 * span);            // possibly lower: ignored
+      if (draws.chance(0.02))
+        w = max_time + draws.uniform(0, 3 * span);              // a jump past every window
+      if (draws.chance(0.03)) w -= draws.uniform(0, 2 * span);  // possibly lower: ignored
       c.steps.push_back({Step::kWatermark, 0, w});
     }
   }
-  c.cut = static_cast<std::size_t>(uniform(0, static_cast<std::int64_t>(c.steps.size())));
-  c.end_of_input = chance(0.3);
-  c.flush_kind = chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
-  c.prefeed = chance(0.2) ? static_cast<std::size_t>(uniform(1, 20)) : 0;
+  c.cut = static_cast<std::size_t>(draws.uniform(0, static_cast<std::int64_t>(c.steps.size())));
+  c.end_of_input = draws.chance(0.3);
+  c.flush_kind = draws.chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
+  c.prefeed = draws.chance(0.2) ? static_cast<std::size_t>(draws.uniform(1, 20)) : 0;
   return c;
 }
 

@@ -34,6 +34,7 @@
 #include "pipeline/sketches/quantile_sketch.h"
 #include "pipeline/windows/session_operator.h"
 #include "pipeline/windows/window_operator.h"
+#include "tests/support/draws.h"
 #include "tests/support/plans.h"
 #include "tests/support/random_events.h"
 
@@ -42,7 +43,6 @@ namespace {
 
 using config::AggregateKind;
 using testutil::Field;
-using testutil::kCategoryFields;
 using testutil::Step;
 using testutil::StreamKeys;
 
@@ -119,100 +119,102 @@ struct Case {
 };
 
 // An event's fields f0..f2 (numbers; with exact_values multiples of 1/8, so sums are exact in any
-// order) and c0, c1 (categories: numbers or strings of 0..categories-1).
+// order) and c0, c1 (categories).
 std::vector<Field> randomFields(double null_probability, bool exact_values, int categories,
-                                std::mt19937_64& rng) {
-  auto uniform = [&](std::int64_t lo, std::int64_t hi) {
-    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
-  };
-  auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
-  std::vector<Field> fields;
-  for (int f = 0; f < kNumberFields + kCategoryFields; ++f) {
-    Field field;
-    field.null = chance(null_probability);
-    if (f >= kNumberFields) {
-      field.is_string = chance(0.5);
-      field.number = static_cast<double>(uniform(0, categories - 1));
-    } else if (exact_values) {
-      field.number = static_cast<double>(uniform(-800, 800)) / 8;
-    } else {
-      field.number = std::uniform_real_distribution<double>(-1e3, 1e3)(rng);
-    }
-    fields.push_back(field);
+                                testutil::Draws& draws) {
+  return testutil::randomFields(kNumberFields, null_probability, categories, draws, [&] {
+    return exact_values ? static_cast<double>(draws.uniform(-800, 800)) / 8 : draws.real(-1e3, 1e3);
+  });
+}
+
+// How a case draws its events, alike for windows and sessions.
+struct EventDraws {
+  std::int64_t span;              // the window size or the session gap
+  std::int64_t delay = 0;         // of the watermark behind the largest time so far
+  std::int64_t max_disorder = 0;  // how far an event's time may fall behind the clock
+  double advance_probability = 0;
+  double null_probability = 0;
+  bool exact_values = false;  // multiples of 1/8: sums exact in any order
+  // Distinct values of a category field: with both types at most 60, so that count_distinct
+  // (exact to 64) and top_k (64 counters or more) are exact.
+  int categories = 1;
+  std::int64_t max_time = kMinTime;
+  std::int64_t watermark = kMinTime;
+};
+
+// Appends to `c` an event of a random key at `clock` or up to max_disorder before it, then maybe
+// a watermark step: the largest time less the delay, rarely a jump ahead (empty windows are
+// passed) or a step back (ignored).
+template <typename Case>
+void addEvent(std::int64_t clock, EventDraws& d, testutil::Draws& draws, Case& c) {
+  Event e;
+  e.time = clock - (draws.chance(0.5) ? 0 : draws.uniform(0, d.max_disorder));
+  e.key = static_cast<int>(draws.uniform(0, c.keys - 1));
+  e.fields = randomFields(d.null_probability, d.exact_values, d.categories, draws);
+  e.record = testutil::recordOf(c.plan, e.fields, kNumberFields);
+  e.watermark_at_arrival = d.watermark;
+  d.max_time = std::max(d.max_time, e.time);
+  c.steps.push_back({Step::kEvent, c.events.size(), 0});
+  c.events.push_back(std::move(e));
+  if (draws.chance(d.advance_probability)) {
+    std::int64_t w = d.max_time - d.delay;
+    if (draws.chance(0.01)) w = d.max_time + draws.uniform(0, 3 * d.span);
+    if (draws.chance(0.03)) w = w - draws.uniform(0, 2 * d.span);
+    c.steps.push_back({Step::kWatermark, 0, w});
+    d.watermark = std::max(d.watermark, w);
   }
-  return fields;
 }
 
 Case makeCase(std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  auto uniform = [&](std::int64_t lo, std::int64_t hi) {
-    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
-  };
-  auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+  testutil::Draws draws(seed);
 
   Case c;
   c.seed = seed;
-  const std::int64_t unit = uniform(1, 7);
-  const std::int64_t size_units = uniform(1, 20);
+  const std::int64_t unit = draws.uniform(1, 7);
+  const std::int64_t size_units = draws.uniform(1, 20);
   const std::int64_t size = unit * size_units;
-  const std::int64_t slide = chance(0.3) ? size : unit * uniform(1, size_units);
+  const std::int64_t slide = draws.chance(0.3) ? size : unit * draws.uniform(1, size_units);
 
   config::PipelineConfig pipeline = testutil::keyedPipeline();
   pipeline.window.kind =
       slide == size ? config::WindowKind::kTumbling : config::WindowKind::kHopping;
   pipeline.window.size = size;
   pipeline.window.slide = slide;
-  pipeline.allowed_lateness = chance(0.35) ? 0 : uniform(0, 2 * size);
-  const int fields = static_cast<int>(uniform(1, kNumberFields));
-  const int aggregates = static_cast<int>(uniform(1, 9));
+  pipeline.allowed_lateness = draws.chance(0.35) ? 0 : draws.uniform(0, 2 * size);
+  const int fields = static_cast<int>(draws.uniform(1, kNumberFields));
+  const int aggregates = static_cast<int>(draws.uniform(1, 9));
   for (int k = 0; k < aggregates; ++k) {
-    const auto kind = static_cast<AggregateKind>(uniform(0, static_cast<int>(AggregateKind::kTopK)));
-    pipeline.aggregates.push_back(testutil::randomAggregate(kind, k, fields, rng));
+    const auto kind =
+        static_cast<AggregateKind>(draws.uniform(0, static_cast<int>(AggregateKind::kTopK)));
+    pipeline.aggregates.push_back(testutil::randomAggregate(kind, k, fields, draws.engine()));
   }
   c.config = testutil::configWith(pipeline);
   // Crowded cases: one or two keys and twenty times the events per window, so that quantiles see
   // more than 64 values and the sketch answers past its exact mode.
-  const bool crowded = chance(0.25);
-  c.keys = static_cast<int>(crowded ? uniform(1, 2) : uniform(1, 50));
-  if (chance(0.25)) c.config.pipelines[0].max_keys = uniform(1, c.keys);
-  c.config.pipelines[0].emit_updates = chance(0.3);
+  const bool crowded = draws.chance(0.25);
+  c.keys = static_cast<int>(crowded ? draws.uniform(1, 2) : draws.uniform(1, 50));
+  if (draws.chance(0.25)) c.config.pipelines[0].max_keys = draws.uniform(1, c.keys);
+  c.config.pipelines[0].emit_updates = draws.chance(0.3);
   c.plan = compilePipeline(c.config, 0);
 
-  c.colliding_hashes = chance(0.2);
-  c.long_keys = chance(0.2);
-  const std::int64_t delay = uniform(0, 3 * size);
-  const std::int64_t max_disorder = chance(0.2) ? 0 : uniform(0, 4 * size);
-  const double advance_probability = std::uniform_real_distribution<double>(0.01, 0.3)(rng);
-  const double null_probability = chance(0.3) ? 0.0 : 0.15;
-  const bool exact_values = chance(0.5);  // multiples of 1/8: sums exact in any order
-  // Distinct values of a category field: with both types at most 60, so that count_distinct
-  // (exact to 64) and top_k (64 counters or more) are exact.
-  const int categories = static_cast<int>(uniform(1, 30));
-  const auto events = static_cast<std::size_t>(crowded ? uniform(1000, 4000) : uniform(1, 1200));
-  std::int64_t clock = uniform(-60 * size, 60 * size);
-  std::int64_t max_time = kMinTime;
-  std::int64_t watermark = kMinTime;
+  c.colliding_hashes = draws.chance(0.2);
+  c.long_keys = draws.chance(0.2);
+  EventDraws stream{.span = size};
+  stream.delay = draws.uniform(0, 3 * size);
+  stream.max_disorder = draws.chance(0.2) ? 0 : draws.uniform(0, 4 * size);
+  stream.advance_probability = draws.real(0.01, 0.3);
+  stream.null_probability = draws.chance(0.3) ? 0.0 : 0.15;
+  stream.exact_values = draws.chance(0.5);
+  stream.categories = static_cast<int>(draws.uniform(1, 30));
+  const auto events =
+      static_cast<std::size_t>(crowded ? draws.uniform(1000, 4000) : draws.uniform(1, 1200));
+  std::int64_t clock = draws.uniform(-60 * size, 60 * size);
   for (std::size_t i = 0; i < events; ++i) {
-    if (!crowded || chance(0.05)) clock += uniform(0, 2) * uniform(0, unit);
-    Event e;
-    e.time = clock - (chance(0.5) ? 0 : uniform(0, max_disorder));
-    e.key = static_cast<int>(uniform(0, c.keys - 1));
-    e.fields = randomFields(null_probability, exact_values, categories, rng);
-    e.record = testutil::recordOf(c.plan, e.fields, kNumberFields);
-    e.watermark_at_arrival = watermark;
-    max_time = std::max(max_time, e.time);
-    c.steps.push_back({Step::kEvent, c.events.size(), 0});
-    c.events.push_back(std::move(e));
-    if (chance(advance_probability)) {
-      std::int64_t w = max_time - delay;
-      if (chance(0.01)) w = max_time + uniform(0, 3 * size);  // a jump: empty windows are passed
-      if (chance(0.03)) w = w - uniform(0, 2 * size);         // possibly lower: ignored
-      c.steps.push_back({Step::kWatermark, 0, w});
-      watermark = std::max(watermark, w);
-    }
+    if (!crowded || draws.chance(0.05)) clock += draws.uniform(0, 2) * draws.uniform(0, unit);
+    addEvent(clock, stream, draws, c);
   }
-  c.end_of_input = chance(0.25);
-  c.flush_kind = chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
+  c.end_of_input = draws.chance(0.25);
+  c.flush_kind = draws.chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
   return c;
 }
 
@@ -328,14 +330,16 @@ Value aggregate(const config::AggregateSpec& spec, const std::vector<const Event
     }
     case AggregateKind::kCountDistinct: {
       std::set<std::string> distinct;
-      for (const Event* e : with) distinct.insert(e->fields[testutil::fieldIndex(spec.field, kNumberFields)].item());
+      for (const Event* e : with)
+        distinct.insert(e->fields[testutil::fieldIndex(spec.field, kNumberFields)].item());
       return {static_cast<double>(distinct.size())};
     }
     // Largest count first, ties by the item's bytes (type, then text).
     case AggregateKind::kTopK: {
       if (n == 0) return {std::nullopt, "null"};
       std::map<std::string, std::int64_t> counts;
-      for (const Event* e : with) ++counts[e->fields[testutil::fieldIndex(spec.field, kNumberFields)].item()];
+      for (const Event* e : with)
+        ++counts[e->fields[testutil::fieldIndex(spec.field, kNumberFields)].item()];
       std::vector<std::pair<std::string, std::int64_t>> top(counts.begin(), counts.end());
       std::stable_sort(top.begin(), top.end(),
                        [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -432,8 +436,8 @@ Results reference(Case& c, std::size_t& late, Coverage& coverage, std::vector<Up
       if (fireTime(p, s) > e.watermark_at_arrival) {
         windows[s][e.key].push_back(&e);
       } else {
-        updates.push_back(
-            Update{arrival_phase[i], s, StreamKeys::encode(c.long_keys, e.key), aggregate(p, all[s][e.key])});
+        updates.push_back(Update{arrival_phase[i], s, StreamKeys::encode(c.long_keys, e.key),
+                                 aggregate(p, all[s][e.key])});
       }
     }
   }
@@ -445,7 +449,8 @@ Results reference(Case& c, std::size_t& late, Coverage& coverage, std::vector<Up
     const std::size_t phase = static_cast<std::size_t>(fired - phase_watermarks.begin());
     const ResultKind kind = fired == phase_watermarks.end() ? c.flush_kind : ResultKind::kFinal;
     for (const auto& [key, events] : keys) {
-      out[{start, StreamKeys::encode(c.long_keys, key)}] = Result{phase, kind, aggregate(p, events)};
+      out[{start, StreamKeys::encode(c.long_keys, key)}] =
+          Result{phase, kind, aggregate(p, events)};
     }
   }
   return out;
@@ -754,69 +759,50 @@ struct SessionCase {
 };
 
 SessionCase makeSessionCase(std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  auto uniform = [&](std::int64_t lo, std::int64_t hi) {
-    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
-  };
-  auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+  testutil::Draws draws(seed);
 
   SessionCase c;
   c.seed = seed;
-  const std::int64_t unit = uniform(1, 7);
-  const std::int64_t gap = unit * uniform(1, 10);
+  const std::int64_t unit = draws.uniform(1, 7);
+  const std::int64_t gap = unit * draws.uniform(1, 10);
 
   config::PipelineConfig pipeline = testutil::keyedPipeline();
   pipeline.window.kind = config::WindowKind::kSession;
   pipeline.window.size = gap;
-  pipeline.allowed_lateness = chance(0.35) ? 0 : uniform(0, 3 * gap);
-  pipeline.emit_updates = chance(0.5);
-  const int fields = static_cast<int>(uniform(1, kNumberFields));
-  const int aggregates = static_cast<int>(uniform(1, 9));
+  pipeline.allowed_lateness = draws.chance(0.35) ? 0 : draws.uniform(0, 3 * gap);
+  pipeline.emit_updates = draws.chance(0.5);
+  const int fields = static_cast<int>(draws.uniform(1, kNumberFields));
+  const int aggregates = static_cast<int>(draws.uniform(1, 9));
   for (int k = 0; k < aggregates; ++k) {
-    const auto kind = static_cast<AggregateKind>(uniform(0, static_cast<int>(AggregateKind::kTopK)));
-    pipeline.aggregates.push_back(testutil::randomAggregate(kind, k, fields, rng));
+    const auto kind =
+        static_cast<AggregateKind>(draws.uniform(0, static_cast<int>(AggregateKind::kTopK)));
+    pipeline.aggregates.push_back(testutil::randomAggregate(kind, k, fields, draws.engine()));
   }
-  c.keys = static_cast<int>(uniform(1, 30));
-  if (chance(0.25)) pipeline.max_keys = uniform(1, c.keys);
+  c.keys = static_cast<int>(draws.uniform(1, 30));
+  if (draws.chance(0.25)) pipeline.max_keys = draws.uniform(1, c.keys);
   c.config = testutil::configWith(pipeline);
   c.plan = compilePipeline(c.config, 0);
 
-  c.colliding_hashes = chance(0.2);
-  c.long_keys = chance(0.2);
+  c.colliding_hashes = draws.chance(0.2);
+  c.long_keys = draws.chance(0.2);
   // Each key's events come in bursts, so sessions open, grow, bridge and close.
-  const std::int64_t delay = uniform(0, 3 * gap);
-  const std::int64_t max_disorder = chance(0.2) ? 0 : uniform(0, 3 * gap);
-  const double advance_probability = std::uniform_real_distribution<double>(0.01, 0.3)(rng);
-  const double pause_probability = std::uniform_real_distribution<double>(0.0, 0.1)(rng);
-  const double null_probability = chance(0.3) ? 0.0 : 0.15;
-  const bool exact_values = chance(0.5);
-  const int categories = static_cast<int>(uniform(1, 30));
-  const auto events = static_cast<std::size_t>(uniform(1, 1200));
-  std::int64_t clock = uniform(-60 * gap, 60 * gap);
-  std::int64_t max_time = kMinTime;
-  std::int64_t watermark = kMinTime;
+  EventDraws stream{.span = gap};
+  stream.delay = draws.uniform(0, 3 * gap);
+  stream.max_disorder = draws.chance(0.2) ? 0 : draws.uniform(0, 3 * gap);
+  stream.advance_probability = draws.real(0.01, 0.3);
+  const double pause_probability = draws.real(0.0, 0.1);
+  stream.null_probability = draws.chance(0.3) ? 0.0 : 0.15;
+  stream.exact_values = draws.chance(0.5);
+  stream.categories = static_cast<int>(draws.uniform(1, 30));
+  const auto events = static_cast<std::size_t>(draws.uniform(1, 1200));
+  std::int64_t clock = draws.uniform(-60 * gap, 60 * gap);
   for (std::size_t i = 0; i < events; ++i) {
-    clock += uniform(0, 2) * uniform(0, unit);
-    if (chance(pause_probability)) clock += uniform(gap, 4 * gap);
-    Event e;
-    e.time = clock - (chance(0.5) ? 0 : uniform(0, max_disorder));
-    e.key = static_cast<int>(uniform(0, c.keys - 1));
-    e.fields = randomFields(null_probability, exact_values, categories, rng);
-    e.record = testutil::recordOf(c.plan, e.fields, kNumberFields);
-    e.watermark_at_arrival = watermark;
-    max_time = std::max(max_time, e.time);
-    c.steps.push_back({Step::kEvent, c.events.size(), 0});
-    c.events.push_back(std::move(e));
-    if (chance(advance_probability)) {
-      std::int64_t w = max_time - delay;
-      if (chance(0.01)) w = max_time + uniform(0, 3 * gap);
-      if (chance(0.03)) w = w - uniform(0, 2 * gap);
-      c.steps.push_back({Step::kWatermark, 0, w});
-      watermark = std::max(watermark, w);
-    }
+    clock += draws.uniform(0, 2) * draws.uniform(0, unit);
+    if (draws.chance(pause_probability)) clock += draws.uniform(gap, 4 * gap);
+    addEvent(clock, stream, draws, c);
   }
-  c.end_of_input = chance(0.25);
-  c.flush_kind = chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
+  c.end_of_input = draws.chance(0.25);
+  c.flush_kind = draws.chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
   return c;
 }
 

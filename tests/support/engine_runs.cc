@@ -46,4 +46,15 @@ void expectSameResults(const std::multiset<std::string>& got,
   }
 }
 
+bool completeCheckpoint(pipeline::CheckpointBoard& board, std::uint64_t id,
+                        const std::function<bool()>& finished, Clock::time_point deadline) {
+  board.request(id);
+  if (!waitUntil([&] { return board.completed() >= id || finished(); }, deadline - Clock::now(),
+                 200us)) {
+    ADD_FAILURE() << "checkpoint " << id << " neither completed nor met the end of the inputs";
+    return false;
+  }
+  return board.completed() >= id;
+}
+
 }  // namespace rivulet::testutil

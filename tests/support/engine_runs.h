@@ -3,9 +3,14 @@
 // stages' results, and so their seq, varies between runs), compared with a reference run's.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <string_view>
+
+#include "pipeline/checkpoint_board.h"
+#include "tests/support/wait.h"
 
 namespace rivulet::testutil {
 
@@ -22,5 +27,11 @@ std::multiset<std::string> resultsWithoutSeq(const std::string& path,
 // from `got` and 20 in all.
 void expectSameResults(const std::multiset<std::string>& got,
                        const std::multiset<std::string>& want);
+
+// Requests checkpoint `id` (board.nextId()) and waits until the board completes it or
+// `finished()` (a checkpoint requested as the inputs end may find no source left to send its
+// barrier); whether it completed. Neither by `deadline`: a test failure, and false.
+bool completeCheckpoint(pipeline::CheckpointBoard& board, std::uint64_t id,
+                        const std::function<bool()>& finished, Clock::time_point deadline);
 
 }  // namespace rivulet::testutil

@@ -32,6 +32,14 @@ pipeline::SourcePlan planFor(const config::Config& config, std::size_t source) {
   return pipeline::planSource(config, source, plans);
 }
 
+config::SourceConfig msSource(std::string name, config::SourceKind kind) {
+  config::SourceConfig source;
+  source.name = std::move(name);
+  source.kind = kind;
+  source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
+  return source;
+}
+
 config::Config configWith(config::PipelineConfig pipeline) {
   config::Config config;
   config::SourceConfig source;

@@ -27,6 +27,10 @@ config::PipelineConfig pipelineConfig(std::string name, std::string from,
 // The plan of source `source` of `config`, with every pipeline compiled as the engine does.
 pipeline::SourcePlan planFor(const config::Config& config, std::size_t source = 0);
 
+// Source `name` of `kind`, its events' time in field "ts" in milliseconds.
+config::SourceConfig msSource(std::string name,
+                              config::SourceKind kind = config::SourceKind::kGenerator);
+
 // A config of source "in" and `pipeline`.
 config::Config configWith(config::PipelineConfig pipeline);
 

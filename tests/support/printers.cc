@@ -19,9 +19,8 @@ namespace rivulet::pipeline {
 void PrintTo(ErrorReason reason, std::ostream* os) { *os << reasonName(reason); }
 
 void PrintTo(RecordType type, std::ostream* os) {
-  static constexpr const char* kNames[] = {"event",      "watermark", "idle",  "end",
-                                           "result",     "window_end", "late", "mark",
-                                           "reset",      "barrier"};
+  static constexpr const char* kNames[] = {"event",      "watermark", "idle", "end",   "result",
+                                           "window_end", "late",      "mark", "reset", "barrier"};
   const auto i = static_cast<std::size_t>(type);
   *os << (i < std::size(kNames) ? kNames[i] : "?");
 }

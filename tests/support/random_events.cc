@@ -19,6 +19,23 @@ std::string Field::item() const {
                    : static_cast<char>(KeyPartType::kNumber) + text;
 }
 
+std::vector<Field> randomFields(int number_fields, double null_probability, int categories,
+                                Draws& draws, const std::function<double()>& number) {
+  std::vector<Field> fields;
+  for (int f = 0; f < number_fields + kCategoryFields; ++f) {
+    Field field;
+    field.null = draws.chance(null_probability);
+    if (f >= number_fields) {
+      field.is_string = draws.chance(0.5);
+      field.number = static_cast<double>(draws.uniform(0, categories - 1));
+    } else {
+      field.number = number();
+    }
+    fields.push_back(field);
+  }
+  return fields;
+}
+
 std::size_t fieldIndex(std::string_view name, int number_fields) {
   return static_cast<std::size_t>((name[0] == 'f' ? 0 : number_fields) + (name[1] - '0'));
 }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 
 #include "config/config.h"
 #include "pipeline/model/plan.h"
+#include "tests/support/draws.h"
 
 namespace rivulet::testutil {
 
@@ -28,6 +30,11 @@ struct Field {
   // top_k's item: its type, then its text (pipeline/model/value_slot.h).
   std::string item() const;
 };
+
+// An event's fields: f0..f<number_fields-1> each `number()`, then the categories c0, c1, each
+// a number or (as often) a string of 0..categories-1; any of them null with `null_probability`.
+std::vector<Field> randomFields(int number_fields, double null_probability, int categories,
+                                Draws& draws, const std::function<double()>& number);
 
 // Where field `name` is among an event's fields: "f1" -> 1, "c0" -> number_fields + 0.
 std::size_t fieldIndex(std::string_view name, int number_fields);

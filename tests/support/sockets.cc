@@ -94,8 +94,7 @@ UdpSender::UdpSender(int port) : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC
 UdpSender::~UdpSender() { ::close(fd_); }
 
 bool UdpSender::send(std::string_view datagram) {
-  return ::sendto(fd_, datagram.data(), datagram.size(), 0,
-                  reinterpret_cast<const sockaddr*>(&to_),
+  return ::sendto(fd_, datagram.data(), datagram.size(), 0, reinterpret_cast<const sockaddr*>(&to_),
                   sizeof to_) == static_cast<ssize_t>(datagram.size());
 }
 

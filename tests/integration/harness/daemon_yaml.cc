@@ -10,8 +10,8 @@ std::string daemonYaml(const TempDir& dir, const DaemonSection& section) {
 }
 
 std::string daemonYaml(const DaemonSection& section) {
-  std::string yaml = "daemon:\n  metrics: " + section.metrics + "\n  publish: " + section.publish +
-                     "\n";
+  std::string yaml =
+      "daemon:\n  metrics: " + section.metrics + "\n  publish: " + section.publish + "\n";
   if (!section.output.empty()) yaml += "  output: " + section.output + "\n";
   if (section.stages > 0) yaml += "  stages: " + std::to_string(section.stages) + "\n";
   return yaml + section.more;

@@ -46,7 +46,7 @@ std::string csvField(std::string_view value, bool quote) {
 }
 
 std::string csvRow(const std::vector<std::string>& columns, const std::string& ts,
-                          const std::string& sym, const std::string& px) {
+                   const std::string& sym, const std::string& px) {
   std::string row;
   for (std::size_t i = 0; i < columns.size(); ++i) {
     if (i > 0) row += ',';
@@ -55,8 +55,7 @@ std::string csvRow(const std::vector<std::string>& columns, const std::string& t
   return row;
 }
 
-std::string toCsv(const Trade& t, const std::vector<std::string>& columns,
-                         bool quote_all) {
+std::string toCsv(const Trade& t, const std::vector<std::string>& columns, bool quote_all) {
   return csvRow(columns, csvField(std::to_string(t.ts), quote_all), csvField(t.sym, quote_all),
                 t.px ? csvField(t.px_text, quote_all) : "");
 }
@@ -146,7 +145,7 @@ double countedBy(const Metrics& m, const std::string& source) {
 }
 
 ::testing::AssertionResult waitCounted(const Daemon& daemon, const std::string& source,
-                                              std::int64_t n, Metrics* last) {
+                                       std::int64_t n, Metrics* last) {
   std::string error;
   const auto m = daemon.scrapeUntil(
       [&](const Metrics& m) { return countedBy(m, source) >= static_cast<double>(n); }, 30s,
@@ -161,7 +160,7 @@ double countedBy(const Metrics& m, const std::string& source) {
 }
 
 void expectSourceCounters(const Metrics& m, const std::string& source, std::int64_t events,
-                                 const std::map<std::string, std::int64_t>& errors) {
+                          const std::map<std::string, std::int64_t>& errors) {
   SCOPED_TRACE("source " + source);
   EXPECT_EQ(m.value("rivulet_source_events_total", {{"source", source}}),
             static_cast<double>(events));

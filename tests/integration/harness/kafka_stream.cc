@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <map>
+#include <numeric>
 #include <set>
 #include <tuple>
 
@@ -19,7 +20,8 @@ std::string configYaml(const TempDir& dir, const MockKafka& kafka, const std::st
                      .output = dir.file(output),
                      .more = extra_daemon}) +
          "sources:\n  trades:\n    kind: kafka\n    brokers: " + kafka.bootstraps() +
-         "\n    topics: [" + kTopic + "]\n    group: rivulet-test\n"
+         "\n    topics: [" + kTopic +
+         "]\n    group: rivulet-test\n"
          "    commit_interval: 200ms\n"
          "    time: {field: ts, unit: ms}\n"
          "    watermark: {delay: 0s, idle: " +
@@ -59,6 +61,14 @@ void Stream::produce(int events, const std::vector<int>& used) {
   }
 }
 
+void Stream::startTopic(int events) {
+  ASSERT_NO_FATAL_FAILURE(kafka_.createTopic(kTopic, partitions_));
+  std::vector<int> all(static_cast<std::size_t>(partitions_));
+  std::iota(all.begin(), all.end(), 0);
+  ASSERT_NO_FATAL_FAILURE(produce(events, all));
+  ASSERT_TRUE(kafka_.flush());
+}
+
 void Stream::closeWindows(const std::vector<int>& used) {
   for (const int partition : used) {
     const std::string value =
@@ -89,8 +99,7 @@ std::vector<Result> readResults(const std::vector<std::string>& outputs) {
   return results;
 }
 
-std::vector<Result> distinctFinals(const std::vector<Result>& results,
-                                          std::size_t* repeated) {
+std::vector<Result> distinctFinals(const std::vector<Result>& results, std::size_t* repeated) {
   std::map<std::tuple<std::int64_t, std::int64_t, std::string>, const Result*> first;
   std::vector<Result> out;
   *repeated = 0;
@@ -119,7 +128,7 @@ std::size_t countFinals(const std::vector<std::string>& outputs) {
 }
 
 ::testing::AssertionResult waitForFinals(const std::vector<std::string>& outputs,
-                                                std::size_t windows) {
+                                         std::size_t windows) {
   if (waitUntil([&] { return countFinals(outputs) >= windows; }, 90s)) {
     return ::testing::AssertionSuccess();
   }
@@ -135,7 +144,7 @@ void stop(Daemon& daemon) {
 }
 
 void expectEveryWindow(const std::vector<Result>& results, const Stream& stream,
-                              bool repeats_allowed) {
+                       bool repeats_allowed) {
   std::size_t repeated = 0;
   const std::vector<Result> finals = distinctFinals(results, &repeated);
   if (!repeats_allowed) {
@@ -146,6 +155,48 @@ void expectEveryWindow(const std::vector<Result>& results, const Stream& stream,
   std::int64_t counted = 0;
   for (const Result& r : finals) counted += r.values.at("n").integer;
   EXPECT_EQ(counted, stream.reference.events());
+}
+
+void expectJoiningInstanceLosesNoWindow(
+    std::uint64_t seed, const std::function<std::string(const TempDir&)>& daemon_lines) {
+  MockKafka kafka;
+  const std::string cooperative = "      partition.assignment.strategy: cooperative-sticky\n";
+  Stream stream(kafka, 4, seed);
+  ASSERT_NO_FATAL_FAILURE(stream.startTopic(6000));
+
+  TempDir dir_a, dir_b;
+  const std::string out_a = dir_a.file("out.jsonl");
+  const std::string out_b = dir_b.file("out.jsonl");
+  Daemon a(dir_a, configYaml(dir_a, kafka, "out.jsonl", cooperative, daemon_lines(dir_a)));
+  ASSERT_TRUE(a.waitReady());
+  ASSERT_TRUE(a.waitMetric("rivulet_source_events_total", {{"source", "trades"}}, 6000, 60s));
+  ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2, 3}));
+  ASSERT_TRUE(kafka.flush());
+  // With checkpoints, a commit needs a safe mark and a durable checkpoint after it.
+  ASSERT_TRUE(a.waitMetric("rivulet_kafka_commits_total", {{"source", "trades"}, {"result", "ok"}},
+                           1, 60s));
+
+  Daemon b(dir_b, configYaml(dir_b, kafka, "out.jsonl", cooperative, daemon_lines(dir_b)));
+  ASSERT_TRUE(b.waitReady());
+  std::string error;
+  ASSERT_TRUE(b.scrapeUntil(
+      [](const Metrics& m) { return !m.all("rivulet_kafka_consumer_lag").empty(); }, 60s, &error))
+      << "b never got a partition: " << error;
+  ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2, 3}));
+  ASSERT_NO_FATAL_FAILURE(stream.closeWindows({0, 1, 2, 3}));
+  ASSERT_TRUE(kafka.flush());
+  ASSERT_TRUE(waitForFinals({out_a, out_b}, stream.reference.windows().size()));
+  // Read before stopping: when one instance leaves, the other takes its partitions over.
+  const std::vector<Result> results = readResults({out_a, out_b});
+  EXPECT_FALSE(readResults({out_b}).empty());
+  const auto metrics = a.scrapeUntil([](const Metrics&) { return true; }, 30s, &error);
+  ASSERT_TRUE(metrics) << error;
+  EXPECT_GE(metrics->valueOr0("rivulet_kafka_rebalances_total", {{"source", "trades"}}), 2)
+      << "a was assigned its partitions, then gave some up";
+  EXPECT_EQ(metrics->valueOr0("rivulet_checkpoints_total", {{"result", "failed"}}), 0);
+  ASSERT_NO_FATAL_FAILURE(stop(a));
+  ASSERT_NO_FATAL_FAILURE(stop(b));
+  expectEveryWindow(results, stream, true);
 }
 
 }  // namespace rivulet::testutil

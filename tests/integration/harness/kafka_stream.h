@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -48,6 +49,10 @@ class Stream {
   // 0..20 ms per event.
   void produce(int events, const std::vector<int>& used);
 
+  // Topic kTopic created with the stream's partitions, and `events` events on all of them,
+  // flushed.
+  void startTopic(int events);
+
   // An event far ahead on each partition in `used`: the watermark passes every window before.
   void closeWindows(const std::vector<int>& used);
 
@@ -83,5 +88,12 @@ void stop(Daemon& daemon);
 // once; with `repeats_allowed`, a window may be published more than once (with the same values).
 void expectEveryWindow(const std::vector<Result>& results, const Stream& stream,
                        bool repeats_allowed);
+
+// A second instance joins the group while the first is consuming (cooperative-sticky: the first
+// gives up half its partitions): every window is still published, and any published by both, or
+// twice, has the same values. `daemon_lines(dir)`: further lines of each instance's daemon:
+// section. Nothing counts a failed checkpoint (there is none without checkpoints).
+void expectJoiningInstanceLosesNoWindow(
+    std::uint64_t seed, const std::function<std::string(const TempDir&)>& daemon_lines);
 
 }  // namespace rivulet::testutil

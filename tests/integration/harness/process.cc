@@ -24,9 +24,9 @@ extern char** environ;
 
 namespace rivulet::testutil {
 
-const std::string kDaemonPath = std::getenv("RIVULETD") != nullptr
-                                    ? std::getenv("RIVULETD")
-                                    : RIVULET_BINARY_DIR "/daemon/rivuletd";
+const std::string kDaemonPath = std::getenv("RIVULETD") != nullptr ? std::getenv("RIVULETD")
+                                                                   : RIVULET_BINARY_DIR
+                                    "/daemon/rivuletd";
 const std::string kSourceDir = RIVULET_SOURCE_DIR;
 
 namespace {
@@ -151,9 +151,9 @@ Daemon::~Daemon() {
       [&] { return log().find(" running: ") != std::string::npos || !process_->running(); },
       timeout);
   if (!process_->running()) {
-    return ::testing::AssertionFailure() << "rivuletd exited with " << *process_->poll()
-                                         << " before it was ready:\n"
-                                         << log();
+    return ::testing::AssertionFailure()
+           << "rivuletd exited with " << *process_->poll() << " before it was ready:\n"
+           << log();
   }
   if (!ready) return ::testing::AssertionFailure() << "rivuletd not ready in time:\n" << log();
   for (const std::string& line : splitLines(log())) {
@@ -219,8 +219,8 @@ std::optional<Metrics> Daemon::scrapeUntil(const std::function<bool(const Metric
                                               double at_least, std::chrono::milliseconds timeout,
                                               Metrics* last) const {
   std::string error;
-  const auto m = scrapeUntil(
-      [&](const Metrics& m) { return m.valueOr0(name, labels) >= at_least; }, timeout, &error);
+  const auto m = scrapeUntil([&](const Metrics& m) { return m.valueOr0(name, labels) >= at_least; },
+                             timeout, &error);
   if (!m) return ::testing::AssertionFailure() << "cannot scrape /metrics: " << error;
   if (last != nullptr) *last = *m;
   if (m->valueOr0(name, labels) < at_least) {

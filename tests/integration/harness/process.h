@@ -77,7 +77,8 @@ class Daemon {
 
   // Waits for the "running" line (logged once every socket is bound and every thread started)
   // and parses the metrics port, the publish endpoints and the tcp source ports.
-  ::testing::AssertionResult waitReady(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  ::testing::AssertionResult waitReady(
+      std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   int metricsPort() const { return metrics_port_; }
   // With `metrics: unix:/path`: the path the log says metrics are served on (metricsPort() is 0).
@@ -97,10 +98,9 @@ class Daemon {
                                      std::chrono::milliseconds timeout, std::string* error) const;
   // Scrapes until the sample `name` with exactly `labels` (0 while absent) is at least
   // `at_least`; with `last`, the last scrape.
-  ::testing::AssertionResult waitMetric(const std::string& name, const Labels& labels,
-                                        double at_least,
-                                        std::chrono::milliseconds timeout = std::chrono::seconds(30),
-                                        Metrics* last = nullptr) const;
+  ::testing::AssertionResult waitMetric(
+      const std::string& name, const Labels& labels, double at_least,
+      std::chrono::milliseconds timeout = std::chrono::seconds(30), Metrics* last = nullptr) const;
 
  private:
   std::string config_path_;

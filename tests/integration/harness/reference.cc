@@ -89,7 +89,7 @@ std::string topKJson(const RefState& state, int k) {
 }
 
 void expectValuesMatch(const Result& got, const RefState& want,
-                              const std::vector<AggregateSpec>& aggregates) {
+                       const std::vector<AggregateSpec>& aggregates) {
   SCOPED_TRACE(got.topic + " " + got.payload);
   EXPECT_EQ(got.values.size(), aggregates.size());
   for (const AggregateSpec& a : aggregates) {
@@ -168,9 +168,9 @@ void expectValuesMatch(const Result& got, const RefState& want,
 }
 
 void expectResultsMatch(const std::vector<Result>& results, std::string_view kind,
-                               const WindowReference& reference,
-                               const std::vector<AggregateSpec>& aggregates,
-                               const std::function<bool(const WindowId&)>& select) {
+                        const WindowReference& reference,
+                        const std::vector<AggregateSpec>& aggregates,
+                        const std::function<bool(const WindowId&)>& select) {
   SCOPED_TRACE("pipeline " + reference.pipeline() + ", kind " + std::string(kind));
   std::map<WindowId, const Result*> got;
   for (const Result& r : results) {

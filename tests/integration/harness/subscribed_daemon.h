@@ -24,4 +24,15 @@ class SubscribedDaemonTest : public ::testing::Test {
   std::unique_ptr<Subscriber> subscriber_;
 };
 
+// The daemon on `kConfig(dir_)`, which follows dir_/in.jsonl: empty at the start, for the test
+// to write to.
+template <std::string (*kConfig)(const TempDir&)>
+class FollowingDaemonTest : public SubscribedDaemonTest {
+ protected:
+  void SetUp() override {
+    writeFile(dir_.file("in.jsonl"), "");
+    ASSERT_NO_FATAL_FAILURE(start(kConfig(dir_)));
+  }
+};
+
 }  // namespace rivulet::testutil

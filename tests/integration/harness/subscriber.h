@@ -74,8 +74,8 @@ class Subscriber {
 
 // Waits for the ZeroMQ handshake of `subscriber` with the daemon and then until the daemon counts
 // it in rivulet_subscribers: from then on every result the daemon publishes reaches it.
-::testing::AssertionResult waitSubscribed(const Daemon& daemon, Subscriber& subscriber,
-                                          std::chrono::milliseconds timeout =
-                                              std::chrono::seconds(20));
+::testing::AssertionResult waitSubscribed(
+    const Daemon& daemon, Subscriber& subscriber,
+    std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 }  // namespace rivulet::testutil

@@ -20,8 +20,6 @@ namespace {
 
 using testutil::Clock;
 using testutil::loadConfig;
-using testutil::waitUntil;
-using namespace std::chrono_literals;
 
 std::string configYaml(const std::string& output, const std::string& name, bool checkpoints) {
   std::string yaml = "daemon:\n  publish: inproc://checkpoint-" + name + "\n  output: " + output +
@@ -52,13 +50,9 @@ TEST(CheckpointEngine, BackToBackCheckpointsCompleteAndChangeNoResult) {
     // The inputs end after ~2 s: every wait below ends well before this.
     const Clock::time_point deadline = Clock::now() + testutil::kDeadline;
     for (std::uint64_t id = 1; !engine.finished(); ++id) {
-      board.request(id);
-      // Until the publisher completes it, or every thread is done (a checkpoint requested as
-      // the inputs end may find no source left to send its barrier).
-      ASSERT_TRUE(waitUntil([&] { return board.completed() >= id || engine.finished(); },
-                            deadline - Clock::now(), 200us))
-          << "checkpoint " << id << " neither completed nor met the end of the inputs";
-      if (board.completed() < id) break;
+      if (!testutil::completeCheckpoint(
+              board, id, [&] { return engine.finished(); }, deadline))
+        break;
       ++completed;
       CheckpointData data;
       data.fingerprint = engine.fingerprint();

@@ -40,9 +40,10 @@ constexpr const char* kExtra =
 
 std::string configYaml(const std::string& output, bool extra) {
   return "daemon:\n  publish: inproc://reload-" + std::filesystem::path(output).stem().string() +
-         "\n  output: " + output + "\n  stages: 2\n  log_level: warn\n  checkpoint: {dir: " +
-         output + ".state}\n" + testutil::twoGeneratorSources() + "pipelines:\n" +
-         (extra ? std::string(kExtra) : "") + kKept;
+         "\n  output: " + output +
+         "\n  stages: 2\n  log_level: warn\n  checkpoint: {dir: " + output + ".state}\n" +
+         testutil::twoGeneratorSources() + "pipelines:\n" + (extra ? std::string(kExtra) : "") +
+         kKept;
 }
 
 TEST(ReloadEngine, ReloadsBetweenCheckpointsChangeNoResultOfTheKeptPipelines) {
@@ -74,17 +75,16 @@ TEST(ReloadEngine, ReloadsBetweenCheckpointsChangeNoResultOfTheKeptPipelines) {
       EXPECT_EQ(plan->removed.size(), add ? 0u : 1u);
       // Until every thread has switched, or every thread is done (a barrier requested as the
       // inputs end may find no source left to send it).
-      ASSERT_TRUE(waitUntil([&] { return engine.reloadDone() || engine.finished(); },
-                            deadline - Clock::now(), 200us))
-          << "reload " << reloads + 1 << " neither done nor met the end of the inputs";
+      // A failure joins the engine rather than leave it running.
+      if (!waitUntil([&] { return engine.reloadDone() || engine.finished(); },
+                     deadline - Clock::now(), 200us)) {
+        ADD_FAILURE() << "reload " << reloads + 1 << " neither done nor met the end of the inputs";
+        break;
+      }
       if (!engine.reloadDone()) break;
       ++reloads;
-      const std::uint64_t id = board.nextId();
-      board.request(id);
-      ASSERT_TRUE(waitUntil([&] { return board.completed() >= id || engine.finished(); },
-                            deadline - Clock::now(), 200us))
-          << "checkpoint " << id << " neither completed nor met the end of the inputs";
-      if (board.completed() < id) break;
+      const auto finished = [&] { return engine.finished(); };
+      if (!testutil::completeCheckpoint(board, board.nextId(), finished, deadline)) break;
       ++checkpoints;
     }
     engine.join();

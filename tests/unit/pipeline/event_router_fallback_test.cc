@@ -18,9 +18,7 @@ class EventRouterFallback : public ::testing::TestWithParam<config::Overflow> {}
 
 TEST_P(EventRouterFallback, EventRefusedByALaterPipelineIsRefusedWhenRingsAreNearlyFull) {
   config::Config config;
-  config::SourceConfig source;
-  source.name = "src";
-  source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
+  config::SourceConfig source = testutil::msSource("src");
   source.overflow = GetParam();
   config.sources.push_back(source);
   for (const char* field : {"a", "b"}) {

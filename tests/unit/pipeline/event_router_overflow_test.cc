@@ -38,10 +38,7 @@ std::string keyOnStage(std::uint32_t stage) {
 class DropRouter : public ::testing::Test {
  protected:
   DropRouter() : rings_(kStages, kRingCells) {
-    config::SourceConfig source;
-    source.name = "src";
-    source.kind = config::SourceKind::kUdp;
-    source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
+    config::SourceConfig source = testutil::msSource("src", config::SourceKind::kUdp);
     source.overflow = config::Overflow::kDrop;
     config_.sources.push_back(source);
     for (const char* field : {"a", "b"}) {

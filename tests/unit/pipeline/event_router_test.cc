@@ -47,7 +47,6 @@ constexpr std::int64_t kSecond = 1'000'000'000;
 constexpr std::int64_t kNow = 1'700'000'000'000 * kMs;  // the wall clock the tests pretend
 constexpr std::int64_t kSteady = 1'000 * kSecond;       // and the monotonic clock
 
-
 // ---- a router over rings, built from a config as the engine builds it ----
 
 struct SourceOptions {
@@ -297,8 +296,8 @@ TEST(EventRouter, WhereFiltersPerPipelineAndRefusesWhatItCannotEvaluate) {
   EXPECT_EQ(event(str("buy"), integer(150)), ErrorReason::kNone);   // both
   EXPECT_EQ(event(str("sell"), integer(150)), ErrorReason::kNone);  // all only
   EXPECT_EQ(event(str("buy"), integer(99)), ErrorReason::kNone);    // all only
-  EXPECT_EQ(event(str("buy"), null()), ErrorReason::kNone);     // null: all only
-  EXPECT_EQ(event(str("buy"), str("x")), ErrorReason::kNone);   // big_buys refuses, all takes
+  EXPECT_EQ(event(str("buy"), null()), ErrorReason::kNone);         // null: all only
+  EXPECT_EQ(event(str("buy"), str("x")), ErrorReason::kNone);       // big_buys refuses, all takes
   r.flush();
   EXPECT_EQ(r.rings().events(0).size(), 1u);  // big_buys
   EXPECT_EQ(r.rings().events(1).size(), 5u);  // all
@@ -332,7 +331,8 @@ TEST(EventRouter, ExpressionKeyPartsAreTypedValues) {
   EXPECT_EQ(r.router().plan().routes[0].key_fields, (std::vector<int>{1, ~0, ~1, ~2}));
   ASSERT_EQ(r.route({{"ts", integer(1)}, {"sym", str("AAPL")}, {"px", number(187.3, "187.3")}}),
             ErrorReason::kNone);
-  ASSERT_EQ(r.route({{"ts", integer(1)}, {"sym", str("Msft")}, {"px", integer(99)}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", integer(1)}, {"sym", str("Msft")}, {"px", integer(99)}}),
+            ErrorReason::kNone);
   r.flush();
   using P = std::pair<KeyPartType, std::string>;
   std::map<std::string, std::vector<P>> keys;  // by sym
@@ -406,7 +406,8 @@ TEST(EventRouter, ExpressionKeyWithoutAValueRefusesTheEvent) {
   EXPECT_EQ(event(null(), integer(1), str("a")), ErrorReason::kMissingField);
   EXPECT_EQ(event(integer(5), integer(0), str("a")), ErrorReason::kMissingField);  // x / 0 is null
   EXPECT_EQ(event(integer(5), integer(1), null()), ErrorReason::kMissingField);
-  EXPECT_EQ(event(number(1e300, "1e300"), number(1e-300, "1e-300"), str("a")), ErrorReason::kWrongType);
+  EXPECT_EQ(event(number(1e300, "1e300"), number(1e-300, "1e-300"), str("a")),
+            ErrorReason::kWrongType);
   EXPECT_EQ(event(str("5"), integer(1), str("a")), ErrorReason::kWrongType);
   EXPECT_EQ(event(integer(5), integer(1), other()), ErrorReason::kWrongType);
   EXPECT_EQ(event(integer(5), integer(1), str(std::string(config::kMaxFunctionString + 1, 'A'))),
@@ -461,7 +462,8 @@ TEST(EventRouter, MultiCellRecordsArriveWhole) {
   Router r({sumBy("big", {"k"}, "v")}, 1, {}, 256);
   for (int i = 0; i < 40; ++i) {
     std::string key(400 + i, static_cast<char>('a' + i % 26));
-    ASSERT_EQ(r.route({{"ts", integer(i)}, {"k", str(key)}, {"v", integer(i)}}), ErrorReason::kNone);
+    ASSERT_EQ(r.route({{"ts", integer(i)}, {"k", str(key)}, {"v", integer(i)}}),
+              ErrorReason::kNone);
     r.flush();  // the ring holds only a few of them: read as we go
     const std::vector<Record> records = r.take(0);
     ASSERT_GE(records.size(), 1u);
@@ -488,7 +490,8 @@ TEST(EventRouter, OneBadPipelineRefusesTheEventForItselfOnly) {
   EXPECT_EQ(r.route({{"ts", integer(1)}, {"a", other()}, {"b", str("y")}, {"v", integer(1)}}),
             ErrorReason::kNone);
   // Neither can take it: the source's error, as the first pipeline says.
-  EXPECT_EQ(r.route({{"ts", integer(1)}, {"a", other()}, {"v", integer(1)}}), ErrorReason::kWrongType);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"a", other()}, {"v", integer(1)}}),
+            ErrorReason::kWrongType);
   r.flush();
   EXPECT_EQ(r.rings().events(0).size(), 2u);
   EXPECT_EQ(r.rings().events(1).size(), 1u);
@@ -618,8 +621,8 @@ TEST(EventRouter, DistinctHashesAreOfTheValue) {
       {testutil::pipelineConfig(
           "p", "src", {}, {testutil::aggregate("n", config::AggregateKind::kCountDistinct, "u")})},
       1);
-  for (const config::FieldValue& u :
-       {integer(1), number(1.0, "1.0"), number(-0.0, "-0"), integer(0), str("1"), boolean(true), null()}) {
+  for (const config::FieldValue& u : {integer(1), number(1.0, "1.0"), number(-0.0, "-0"),
+                                      integer(0), str("1"), boolean(true), null()}) {
     EXPECT_EQ(r.route({{"ts", integer(1)}, {"u", u}}), ErrorReason::kNone);
   }
   EXPECT_EQ(r.route({{"ts", integer(1)}}), ErrorReason::kNone);
@@ -649,8 +652,10 @@ TEST(EventRouter, TopKItemsAreBoundedAndMayBeComputed) {
                {withParameter(testutil::aggregate("top", config::AggregateKind::kTopK, "v"), 2),
                 doubled})},
            1);
-  EXPECT_EQ(r.route({{"ts", integer(1)}, {"v", str(std::string(kMaxItemBytes, 'x'))}, {"px", integer(1)}}),
-            ErrorReason::kNone);
+  EXPECT_EQ(
+      r.route(
+          {{"ts", integer(1)}, {"v", str(std::string(kMaxItemBytes, 'x'))}, {"px", integer(1)}}),
+      ErrorReason::kNone);
   EXPECT_EQ(r.route({{"ts", integer(1)}, {"v", str(std::string(kMaxItemBytes + 1, 'x'))}}),
             ErrorReason::kValueTooLong);
   EXPECT_EQ(r.route({{"ts", integer(1)}, {"v", other()}}), ErrorReason::kWrongType);
@@ -680,17 +685,18 @@ TEST(EventRouter, KeyTooLongAtTheByteAfterTheLimit) {
   // One part: 3 header bytes + 509 = 512 fits, 510 does not.
   Router r({countBy("by_k", {"k"})}, 1);
   EXPECT_EQ(r.route({{"ts", integer(1)}, {"k", str(std::string(509, 'a'))}}), ErrorReason::kNone);
-  EXPECT_EQ(r.route({{"ts", integer(1)}, {"k", str(std::string(510, 'a'))}}), ErrorReason::kKeyTooLong);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"k", str(std::string(510, 'a'))}}),
+            ErrorReason::kKeyTooLong);
   // Two parts count together: (3 + 250) + (3 + 256) = 512 fits, one byte more does not.
   Router two({countBy("by_k", {"k", "j"})}, 1);
-  EXPECT_EQ(
-      two.route(
-          {{"ts", integer(1)}, {"k", str(std::string(250, 'a'))}, {"j", str(std::string(256, 'b'))}}),
-      ErrorReason::kNone);
-  EXPECT_EQ(
-      two.route(
-          {{"ts", integer(1)}, {"k", str(std::string(250, 'a'))}, {"j", str(std::string(257, 'b'))}}),
-      ErrorReason::kKeyTooLong);
+  EXPECT_EQ(two.route({{"ts", integer(1)},
+                       {"k", str(std::string(250, 'a'))},
+                       {"j", str(std::string(256, 'b'))}}),
+            ErrorReason::kNone);
+  EXPECT_EQ(two.route({{"ts", integer(1)},
+                       {"k", str(std::string(250, 'a'))},
+                       {"j", str(std::string(257, 'b'))}}),
+            ErrorReason::kKeyTooLong);
   r.flush();
   two.flush();
   EXPECT_EQ(r.errors(ErrorReason::kKeyTooLong), 1u);
@@ -797,7 +803,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         TimeCase{"Seconds", config::TimeUnit::kSeconds, integer(1'700'000'000),
                  1'700'000'000 * kSecond},
-        TimeCase{"FractionalSeconds", config::TimeUnit::kSeconds, number(1.25, "1.25"), 1'250'000'000},
+        TimeCase{"FractionalSeconds", config::TimeUnit::kSeconds, number(1.25, "1.25"),
+                 1'250'000'000},
         TimeCase{"FractionalEpochSeconds", config::TimeUnit::kSeconds,
                  number(1'700'000'000.5, "1700000000.5"), 1'700'000'000 * kSecond + kSecond / 2},
         TimeCase{"NegativeSeconds", config::TimeUnit::kSeconds, integer(-2), -2 * kSecond},
@@ -840,8 +847,8 @@ TEST(EventRouter, BadOrMissingTimeIsRefused) {
 TEST(ToNanos, DoublesAtTheEdgeOfInt64) {
   std::int64_t nanos = 0;
   // The largest double below 2^63 fits; 2^63 itself does not.
-  EXPECT_TRUE(toNanos(number(9223372036854774784.0, "9223372036854774784.0"), config::TimeUnit::kNanos,
-                      nanos));
+  EXPECT_TRUE(toNanos(number(9223372036854774784.0, "9223372036854774784.0"),
+                      config::TimeUnit::kNanos, nanos));
   EXPECT_EQ(nanos, 9'223'372'036'854'774'784);
   EXPECT_FALSE(toNanos(number(9223372036854775808.0, "9223372036854775808.0"),
                        config::TimeUnit::kNanos, nanos));
@@ -892,7 +899,8 @@ TEST(EventRouter, WatermarkIsMaxTimeMinusDelaySentToEveryRingWhenItAdvances) {
   options.watermark.delay = 500 * kMs;
   Router r({countBy("by_k", {"k"})}, 3, options);
   for (std::int64_t ts : {1000, 3000, 2000})
-    ASSERT_EQ(r.route({{"ts", integer(ts)}, {"k", str("k" + std::to_string(ts))}}), ErrorReason::kNone);
+    ASSERT_EQ(r.route({{"ts", integer(ts)}, {"k", str("k" + std::to_string(ts))}}),
+              ErrorReason::kNone);
   // Nothing is visible before the flush.
   r.rings().drain();
   EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
@@ -1108,7 +1116,8 @@ TEST(EventRouter, NoIdleWhenIdleIsOff) {
 TEST(EventRouter, EndGoesToEveryRingAndCountsUnflushedEvents) {
   Router r({countBy("by_k", {"k"})}, 3);
   for (int i = 0; i < 10; ++i)
-    ASSERT_EQ(r.route({{"ts", integer(100 + i)}, {"k", str(std::to_string(i))}}), ErrorReason::kNone);
+    ASSERT_EQ(r.route({{"ts", integer(100 + i)}, {"k", str(std::to_string(i))}}),
+              ErrorReason::kNone);
   r.router().end(false);
   r.rings().drain();
   EXPECT_EQ(r.stats().events.load(), 10u);

@@ -24,10 +24,10 @@ namespace rivulet::pipeline {
 namespace {
 
 using config::AggregateKind;
+using ::testing::ElementsAre;
 using testutil::planOf;
 using testutil::PlanSpec;
 using testutil::ResultLog;
-using ::testing::ElementsAre;
 
 // A plan, its aggregates and sink, and an operator of type Op over them.
 template <typename Op>

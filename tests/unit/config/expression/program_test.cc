@@ -173,8 +173,7 @@ TEST(ExpressionEval, ErrorsAreStrictNotShortCircuited) {
 }
 
 TEST(ExpressionEval, Comparisons) {
-  const Fields f = {
-      {"a", number(2)}, {"b", integer(3)}, {"s", str("abc")}, {"t", str("abd")}};
+  const Fields f = {{"a", number(2)}, {"b", integer(3)}, {"s", str("abc")}, {"t", str("abd")}};
   const std::pair<const char*, const char*> cases[] = {
       {"a == 2", "true"},       {"a == b", "false"},       {"a != b", "true"},
       {"a != 2", "false"},      {"a < b", "true"},         {"b < a", "false"},
@@ -199,10 +198,10 @@ TEST(ExpressionEval, Comparisons) {
 TEST(ExpressionEval, FieldComparisonShortcutAgreesWithTheGeneralPath) {
   const char* ops[] = {"==", "!=", "<", "<=", ">", ">="};
   const std::pair<const char*, Fields> events[] = {
-      {"less", {{"x", number(1.5)}}},   {"equal", {{"x", integer(2)}}},
-      {"more", {{"x", number(2.25)}}},  {"negative", {{"x", number(-3)}}},
-      {"string", {{"x", str("2")}}}, {"bool", {{"x", boolean(true)}}},
-      {"null", {{"x", null()}}},        {"missing", {}},
+      {"less", {{"x", number(1.5)}}},  {"equal", {{"x", integer(2)}}},
+      {"more", {{"x", number(2.25)}}}, {"negative", {{"x", number(-3)}}},
+      {"string", {{"x", str("2")}}},   {"bool", {{"x", boolean(true)}}},
+      {"null", {{"x", null()}}},       {"missing", {}},
       {"object", {{"x", other()}}},
   };
   std::size_t shortcuts = 0;
@@ -282,7 +281,7 @@ TEST(ExpressionEval, NumberFunctions) {
 }
 
 TEST(ExpressionEval, StringFunctions) {
-  const Fields f = {{"s", str("MiXed 9_Z\xC3\x89t\xC3\xA9")}};  // "MiXed 9_ZÉté"
+  const Fields f = {{"s", str("MiXed 9_Z\xC3\x89t\xC3\xA9")}};     // "MiXed 9_ZÉté"
   EXPECT_EQ(eval("lower(s)", f), "'mixed 9_z\xC3\x89t\xC3\xA9'");  // ASCII letters only
   EXPECT_EQ(eval("upper(s)", f), "'MIXED 9_Z\xC3\x89T\xC3\xA9'");
   EXPECT_EQ(eval("len(s)", f), "12");  // code points, not the 14 bytes
@@ -302,10 +301,8 @@ TEST(ExpressionEval, StringFunctionScratchLimit) {
   EXPECT_EQ(eval("upper(s) is null", {{"s", str(too_long)}}), "error too_large");
   EXPECT_EQ(eval("len(s)", {{"s", str(too_long)}}), "4097");  // len() needs no scratch
   // Each call has its own slice: two full-size results live side by side.
-  EXPECT_EQ(eval("lower(a) == lower(upper(b))", {{"a", str(fits)}, {"b", str(fits)}}),
-            "true");
-  EXPECT_EQ(eval("len(lower(a)) + len(upper(b))", {{"a", str(fits)}, {"b", str(fits)}}),
-            "8192");
+  EXPECT_EQ(eval("lower(a) == lower(upper(b))", {{"a", str(fits)}, {"b", str(fits)}}), "true");
+  EXPECT_EQ(eval("len(lower(a)) + len(upper(b))", {{"a", str(fits)}, {"b", str(fits)}}), "8192");
 
   config::CompiledExpression compiled(parsed("lower(a) == upper(lower(b)) or len(a) > 1"),
                                       [](const FieldPath&) { return 0; });
