@@ -16,7 +16,7 @@
 
 #include "tests/integration/harness.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 constexpr std::int64_t kBase = 1'700'000'000'000;
@@ -25,15 +25,9 @@ constexpr std::int64_t kBase = 1'700'000'000'000;
 // in the middle; every window kind, and sketches, whose state must survive too.
 std::string generatorConfig(const TempDir& dir, int count, int throttle,
                             const std::string& window = "{tumbling: 1s}") {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: ipc://" +
-         dir.file("r.ipc") + "\n  output: " + dir.file("out.jsonl") +
-         "\n"
-         "  stages: 2\n"
-         "  checkpoint: {dir: " +
-         dir.file("state") +
-         ", interval: 100ms}\n"
+  return daemonYaml(dir,
+                    {.output = dir.file("out.jsonl"),
+                     .more = "  checkpoint: {dir: " + dir.file("state") + ", interval: 100ms}\n"}) +
          "sources:\n"
          "  gen:\n"
          "    kind: generator\n"
@@ -264,4 +258,4 @@ TEST(Checkpoint, CheckpointOfAnotherConfigIsRefused) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

@@ -12,7 +12,7 @@
 
 #include "tests/integration/harness.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 using ::testing::HasSubstr;
@@ -252,4 +252,4 @@ TEST(DaemonCli, MetricsPortInUseExitsThree) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

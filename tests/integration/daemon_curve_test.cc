@@ -14,7 +14,7 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/harness/feed.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 // A key pair written by rivuletd --curve-keypair, read back.
@@ -103,17 +103,10 @@ class MonitoredSocket {
 };
 
 std::string generatorConfig(const Keys& keys) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: tcp://127.0.0.1:0\n"
-         "  publish_curve:\n"
-         "    secret_key: " +
-         keys.server.prefix +
-         ".secret\n"
-         "    clients: " +
-         keys.clients +
-         "\n"
-         "  stages: 1\n"
+  return daemonYaml({.publish = "tcp://127.0.0.1:0",
+                     .stages = 1,
+                     .more = "  publish_curve:\n    secret_key: " + keys.server.prefix +
+                             ".secret\n    clients: " + keys.clients + "\n"}) +
          "sources:\n"
          "  gen:\n"
          "    kind: generator\n"
@@ -186,10 +179,7 @@ const char* const kPerKeyFromIn =
     "    aggregates: {n: count()}\n";
 
 std::string boundSourceConfig(const Keys& keys) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: tcp://127.0.0.1:0\n"
-         "  stages: 1\n"
+  return daemonYaml({.publish = "tcp://127.0.0.1:0", .stages = 1}) +
          "sources:\n"
          "  in:\n"
          "    kind: zmq\n"
@@ -242,15 +232,11 @@ TEST(DaemonCurve, ABoundZmqSourceTakesEventsOnlyFromListedClients) {
   EXPECT_EQ(got[0].key, (std::vector<std::pair<std::string, std::string>>{{"k", "alice"}}));
   EXPECT_EQ(got[0].values.at("n").integer, 7);
 
-  std::string error;
-  const auto m = daemon.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_source_connections_refused_total", {{"source", "in"}}) >= 1;
-      },
-      20s, &error);
-  ASSERT_TRUE(m) << error;
-  EXPECT_GE(m->valueOr0("rivulet_source_connections_refused_total", {{"source", "in"}}), 1);
-  EXPECT_EQ(m->valueOr0("rivulet_source_events_total", {{"source", "in"}}), 8);
+  Metrics m;
+  ASSERT_TRUE(daemon.waitMetric("rivulet_source_connections_refused_total", {{"source", "in"}}, 1,
+                                20s, &m));
+  EXPECT_GE(m.valueOr0("rivulet_source_connections_refused_total", {{"source", "in"}}), 1);
+  EXPECT_EQ(m.valueOr0("rivulet_source_events_total", {{"source", "in"}}), 8);
 }
 
 TEST(DaemonCurve, AConnectingZmqSourceChecksTheServerKey) {
@@ -267,10 +253,7 @@ TEST(DaemonCurve, AConnectingZmqSourceChecksTheServerKey) {
   const std::string endpoint = publisher.socket().get(zmq::sockopt::last_endpoint);
 
   auto config = [&](const std::string& server_key_file) {
-    return "daemon:\n"
-           "  metrics: 127.0.0.1:0\n"
-           "  publish: tcp://127.0.0.1:0\n"
-           "  stages: 1\n"
+    return daemonYaml({.publish = "tcp://127.0.0.1:0", .stages = 1}) +
            "sources:\n"
            "  in:\n"
            "    kind: zmq\n"
@@ -321,4 +304,4 @@ TEST(DaemonCurve, AConnectingZmqSourceChecksTheServerKey) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

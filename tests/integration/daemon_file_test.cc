@@ -2,36 +2,26 @@
 // the daemon publishes every window as final to the `output:` JSON-lines file and exits 0 by
 // itself. The file's contents are checked against a brute-force reference; a FIFO as the "file"
 // keeps the input open long enough to scrape the per-reason error counters before the end.
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <random>
 #include <set>
-#include <thread>
 
 #include "config/config.h"
 #include "connectors/sources/generator_source.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/harness/feed.h"
+#include "tests/integration/harness/fifo.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 constexpr std::int64_t kBase = 1'700'000'000'000;
 
-const std::vector<AggregateSpec> kKeyedAggregates = {
-    {"n", Agg::kCount},  {"total", Agg::kSum},  {"low", Agg::kMin},    {"high", Agg::kMax},
-    {"mean", Agg::kAvg}, {"open", Agg::kFirst}, {"close", Agg::kLast},
-};
-const std::vector<AggregateSpec> kHopAggregates = {
-    {"n", Agg::kCount}, {"total", Agg::kSum}, {"open", Agg::kFirst}, {"close", Agg::kLast}};
 // The sketch aggregates, over px (a quantile of each kind) and venue (a string, sometimes a
 // number): few venues, so count_distinct and top_k are exact and match the reference exactly.
 const std::vector<AggregateSpec> kSketchAggregates = {
@@ -56,15 +46,7 @@ std::string sketchPipeline(const std::string& name, const std::string& window) {
 }
 
 std::string fileConfig(const TempDir& dir, const std::string& input) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: ipc://" +
-         dir.file("r.ipc") +
-         "\n"
-         "  output: " +
-         dir.file("out.jsonl") +
-         "\n"
-         "  stages: 2\n"
+  return daemonYaml(dir, {.output = dir.file("out.jsonl")}) +
          "sources:\n"
          "  replay:\n"
          "    kind: file\n"
@@ -72,27 +54,8 @@ std::string fileConfig(const TempDir& dir, const std::string& input) {
          input +
          "\n"
          "    time: {field: ts, unit: ms}\n"
-         "pipelines:\n"
-         "  trades:\n"
-         "    from: replay\n"
-         "    group_by: [sym]\n"
-         "    window: {tumbling: 1s}\n"
-         "    aggregates:\n"
-         "      n: count()\n"
-         "      total: sum(px)\n"
-         "      low: min(px)\n"
-         "      high: max(px)\n"
-         "      mean: avg(px)\n"
-         "      open: first(px)\n"
-         "      close: last(px)\n"
-         "  hop:\n"
-         "    from: replay\n"
-         "    window: {hopping: {size: 3s, slide: 1s}}\n"
-         "    aggregates:\n"
-         "      n: count()\n"
-         "      total: sum(px)\n"
-         "      open: first(px)\n"
-         "      close: last(px)\n"
+         "pipelines:\n" +
+         tradePipeline("trades", "replay") + hopPipeline("hop", "replay") +
          "  doubled:\n"
          "    from: replay\n"
          "    group_by: [sym]\n"
@@ -236,7 +199,7 @@ std::vector<Result> readOutput(const TempDir& dir) {
 
 void expectOutputMatches(const std::vector<Result>& results, const Input& in) {
   const auto all = [](const WindowId&) { return true; };
-  expectResultsMatch(results, "final", in.trades, kKeyedAggregates, all);
+  expectResultsMatch(results, "final", in.trades, kTradeAggregates, all);
   expectResultsMatch(results, "final", in.hop, kHopAggregates, all);
   expectResultsMatch(results, "final", in.filtered, {{"n", Agg::kCount}, {"total", Agg::kSum}},
                      all);
@@ -294,19 +257,7 @@ TEST(DaemonFile, BoundedFileRunsToTheEndAndWritesEveryWindowAsFinal) {
 
 TEST(DaemonFile, FifoInputCountsEveryRefusedLineByReason) {
   TempDir dir;
-  const std::string fifo = dir.file("in.fifo");
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
-  // Held read-write, so the daemon's open does not block and end of input comes when we close it.
-  // O_CLOEXEC: the daemon must not inherit a writer.
-  // Non-blocking on our side only: a writer stuck on a dead reader gives up at its deadline.
-  int fd = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC | O_NONBLOCK);
-  ASSERT_GE(fd, 0) << std::strerror(errno);
-  struct Closer {
-    int& fd;
-    ~Closer() {
-      if (fd >= 0) ::close(fd);
-    }
-  } closer{fd};
+  Fifo fifo(dir.file("in.fifo"));
 
   Input in = makeInput(3, 300, 11);
   // Too long a key for the keyed pipelines; hop takes it, in its one window still open.
@@ -319,37 +270,18 @@ TEST(DaemonFile, FifoInputCountsEveryRefusedLineByReason) {
   std::string text;
   for (const std::string& line : in.lines) text += line;
 
-  Daemon daemon(dir, fileConfig(dir, fifo));
+  Daemon daemon(dir, fileConfig(dir, fifo.path()));
   ASSERT_TRUE(daemon.waitReady());
-  // The FIFO holds 64 KiB and the input is more: write it from a thread while the daemon reads.
-  std::atomic<bool> written{false};
-  std::thread writer([&] {
-    std::string_view rest = text;
-    const auto deadline = Clock::now() + 30s;
-    while (!rest.empty() && Clock::now() < deadline) {
-      const ssize_t n = ::write(fd, rest.data(), rest.size());
-      if (n > 0) {
-        rest.remove_prefix(static_cast<std::size_t>(n));
-      } else if (n < 0 && errno == EAGAIN) {
-        pollfd p{fd, POLLOUT, 0};
-        ::poll(&p, 1, 20);
-      } else if (n < 0 && errno != EINTR) {
-        return;
-      }
-    }
-    written = rest.empty();
-  });
+  fifo.startWriting(text);
   const std::int64_t lines = static_cast<std::int64_t>(in.lines.size());
   std::string error;
   const auto counted = [&](const Metrics& m) {
-    double refused = 0;
-    for (const Sample& s : m.all("rivulet_source_errors_total")) refused += s.value;
+    const double refused = m.sum("rivulet_source_errors_total");
     return m.valueOr0("rivulet_source_events_total", {{"source", "replay"}}) + refused ==
            static_cast<double>(lines);
   };
   const auto m = daemon.scrapeUntil(counted, 30s, &error);
-  writer.join();
-  ASSERT_TRUE(written) << "could not write the whole input into the FIFO";
+  ASSERT_TRUE(fifo.finishWriting()) << "could not write the whole input into the FIFO";
   ASSERT_TRUE(m) << error;
   EXPECT_TRUE(counted(*m)) << "not every line was counted";
   EXPECT_EQ(m->value("rivulet_source_events_total", {{"source", "replay"}}),
@@ -373,52 +305,49 @@ TEST(DaemonFile, FifoInputCountsEveryRefusedLineByReason) {
         << "no counter for " << reason;
   }
 
-  ::close(fd);
-  fd = -1;
+  fifo.close();
   const auto exit_code = daemon.process().wait(30s);
   ASSERT_TRUE(exit_code.has_value()) << "end of the FIFO did not end the daemon";
   EXPECT_EQ(*exit_code, 0);
   expectOutputMatches(readOutput(dir), in);
 }
 
-TEST(DaemonFile, GeneratorRunMatchesTheGeneratorFunction) {
-  TempDir dir;
-  config::GeneratorSpec spec;
-  spec.keys = 100;
-  spec.events_per_second = 100000;
-  spec.count = 200000;
-  spec.start_ms = kBase;
-  spec.seed = 1;
-  const std::string yaml =
-      "daemon:\n"
-      "  metrics: 127.0.0.1:0\n"
-      "  publish: ipc://" +
-      dir.file("r.ipc") +
-      "\n"
-      "  output: " +
-      dir.file("out.jsonl") +
-      "\n"
-      "sources:\n"
-      "  gen:\n"
-      "    kind: generator\n"
-      "    keys: 100\n"
-      "    events_per_second: 100000\n"
-      "    start: " +
-      std::to_string(kBase) +
-      "\n"
-      "    count: 200000\n"
-      "pipelines:\n"
-      "  per_key:\n"
-      "    from: gen\n"
-      "    group_by: [key]\n"
-      "    window: {tumbling: 1s}\n"
-      "    aggregates:\n"
-      "      n: count()\n"
-      "      total: sum(value)\n";
+// Runs the daemon on `yaml` to the end of its bounded input: it must exit 0 by itself.
+void runToTheEnd(const TempDir& dir, const std::string& yaml) {
   Daemon daemon(dir, yaml);
   const auto exit_code = daemon.process().wait(60s);
   ASSERT_TRUE(exit_code.has_value()) << "a generator with count did not end the daemon";
   EXPECT_EQ(*exit_code, 0) << daemon.log();
+}
+
+// A generator from kBase, ending after `count` events.
+config::GeneratorSpec boundedGenerator(int keys, int events_per_second, int count,
+                                       std::uint64_t seed) {
+  config::GeneratorSpec spec;
+  spec.keys = keys;
+  spec.events_per_second = events_per_second;
+  spec.count = count;
+  spec.start_ms = kBase;
+  spec.seed = seed;
+  return spec;
+}
+
+// Source "gen" of `spec`, unthrottled.
+std::string generatorSourceYaml(const config::GeneratorSpec& spec) {
+  return generatorYaml(
+      "gen", static_cast<int>(spec.keys), static_cast<int>(spec.events_per_second), 0,
+      "    seed: " + std::to_string(spec.seed) + "\n    start: " + std::to_string(*spec.start_ms) +
+          "\n    count: " + std::to_string(spec.count) + "\n");
+}
+
+TEST(DaemonFile, GeneratorRunMatchesTheGeneratorFunction) {
+  TempDir dir;
+  const config::GeneratorSpec spec = boundedGenerator(100, 100000, 200000, 1);
+  ASSERT_NO_FATAL_FAILURE(runToTheEnd(
+      dir,
+      daemonYaml(dir, {.output = dir.file("out.jsonl"), .stages = 0}) + "sources:\n" +
+          generatorSourceYaml(spec) + "pipelines:\n" +
+          perKeyPipelineYaml("per_key", "gen", "      n: count()\n      total: sum(value)\n")));
 
   WindowReference reference("per_key", {"key"}, 1000, 1000);
   for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(spec.count); ++i) {
@@ -447,24 +376,13 @@ TEST(DaemonFile, GeneratorRunMatchesTheGeneratorFunction) {
 // the same, and nothing else is published.
 TEST(DaemonFile, MaxKeysAdmitsTheFirstKeysOfEachWindow) {
   TempDir dir;
-  config::GeneratorSpec spec;
-  spec.keys = 50;
-  spec.events_per_second = 1000;
-  spec.count = 5000;
-  spec.start_ms = kBase;
-  spec.seed = 3;
-  const std::string yaml = "daemon:\n  metrics: 127.0.0.1:0\n  stages: 1\n  publish: ipc://" +
-                           dir.file("r.ipc") + "\n  output: " + dir.file("out.jsonl") +
-                           "\nsources:\n  gen:\n    kind: generator\n    keys: 50\n"
-                           "    events_per_second: 1000\n    seed: 3\n    start: " +
-                           std::to_string(kBase) +
-                           "\n    count: 5000\npipelines:\n  bounded:\n    from: gen\n"
-                           "    group_by: [key]\n    window: {tumbling: 1s}\n    max_keys: 7\n"
-                           "    aggregates:\n      n: count()\n      total: sum(value)\n";
-  Daemon daemon(dir, yaml);
-  const auto exit_code = daemon.process().wait(60s);
-  ASSERT_TRUE(exit_code.has_value()) << "a generator with count did not end the daemon";
-  EXPECT_EQ(*exit_code, 0) << daemon.log();
+  const config::GeneratorSpec spec = boundedGenerator(50, 1000, 5000, 3);
+  ASSERT_NO_FATAL_FAILURE(
+      runToTheEnd(dir, daemonYaml(dir, {.output = dir.file("out.jsonl"), .stages = 1}) +
+                           "sources:\n" + generatorSourceYaml(spec) +
+                           "pipelines:\n  bounded:\n    from: gen\n    group_by: [key]\n"
+                           "    window: {tumbling: 1s}\n    max_keys: 7\n"
+                           "    aggregates:\n      n: count()\n      total: sum(value)\n"));
 
   WindowReference reference("bounded", {"key"}, 1000, 1000);
   std::map<std::int64_t, std::set<std::uint64_t>> admitted;  // window start -> keys
@@ -490,4 +408,4 @@ TEST(DaemonFile, MaxKeysAdmitsTheFirstKeysOfEachWindow) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

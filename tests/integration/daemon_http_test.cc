@@ -12,45 +12,24 @@
 
 #include "tests/integration/harness.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 using ::testing::HasSubstr;
 
 // A generator whose event time runs with the wall clock, into two stages.
 std::string configYaml(const TempDir& dir, int throttle) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: ipc://" +
-         dir.file("r.ipc") +
-         "\n"
-         "  stages: 2\n"
-         "sources:\n"
-         "  gen:\n"
-         "    kind: generator\n"
-         "    keys: 100\n"
-         "    events_per_second: " +
-         std::to_string(throttle) +
-         "\n"
-         "    throttle: " +
-         std::to_string(throttle) +
-         "\n"
-         "pipelines:\n"
-         "  counts:\n"
-         "    from: gen\n"
-         "    group_by: [key]\n"
-         "    window: {tumbling: 1s}\n"
-         "    aggregates:\n"
-         "      n: count()\n";
+  return daemonYaml(dir) + "sources:\n" + generatorYaml("gen", 100, throttle, throttle) +
+         "pipelines:\n" + perKeyPipelineYaml("counts", "gen");
 }
 
 std::optional<HttpResponse> request(int port, const std::string& text, std::string* error) {
-  const int fd = detail::connectLoopback(port, 5s);
+  const int fd = connectLoopback(port, 5s);
   if (fd < 0) {
     *error = std::string("connect: ") + std::strerror(errno);
     return std::nullopt;
   }
-  return detail::exchange(fd, text, text.substr(0, text.find('\r')), error);
+  return httpExchange(fd, text, text.substr(0, text.find('\r')), error);
 }
 
 TEST(DaemonHttp, HealthzReadyAndHeadMetrics) {
@@ -83,9 +62,9 @@ TEST(DaemonHttp, HealthzReadyAndHeadMetrics) {
       request(daemon.metricsPort(), "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &error);
   ASSERT_TRUE(head) << error;
   EXPECT_EQ(head->status, 200);
-  EXPECT_THAT(detail::lower(head->headers),
+  EXPECT_THAT(lowerCase(head->headers),
               HasSubstr("content-type: text/plain; version=0.0.4; charset=utf-8"));
-  EXPECT_THAT(detail::lower(head->headers), HasSubstr("content-length: "));
+  EXPECT_THAT(lowerCase(head->headers), HasSubstr("content-length: "));
   EXPECT_EQ(head->body, "");
 
   const auto other = httpGet(daemon.metricsPort(), "/status", &error);
@@ -164,4 +143,4 @@ TEST(DaemonHttp, HealthzNamesAStoppedStageUntilItMovesAgain) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

@@ -10,7 +10,7 @@
 
 #include "tests/integration/harness.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 constexpr std::int64_t kBase = 1'500'000'000'000;  // ms: 2017, a replay
@@ -63,4 +63,4 @@ TEST(DaemonIdle, LastWindowOfAQuietStreamClosesAfterIdle) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

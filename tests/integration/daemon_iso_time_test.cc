@@ -12,7 +12,7 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/harness/feed.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 // 2026-12-06T18:41:07Z in epoch milliseconds (date -u -d 2026-12-06T18:41:07Z +%s).
@@ -130,4 +130,4 @@ TEST(DaemonIsoTime, TimestampsAsTextLandInTheirWindowsAndBadOnesAreCounted) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

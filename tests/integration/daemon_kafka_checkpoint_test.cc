@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
-#include "tests/integration/harness/kafka.h"
 #include "tests/integration/harness/kafka_stream.h"
+#include "tests/support/mock_kafka.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 std::string checkpointed(const TempDir& dir) {
@@ -115,56 +115,7 @@ TEST(DaemonKafkaCheckpoint, CheckpointsSurviveRepeatedKillsWithEveryWindowOnce) 
 // checkpoints are also covered by a durable checkpoint. Every window is still published, and any
 // published by both, or twice, has the same values.
 TEST(DaemonKafkaCheckpoint, AnInstanceJoiningMidStreamLosesNoWindowAndChangesNone) {
-  MockKafka kafka;
-  ASSERT_NO_FATAL_FAILURE(kafka.createTopic(kTopic, 4));
-  const std::string cooperative = "      partition.assignment.strategy: cooperative-sticky\n";
-  Stream stream(kafka, 4, 6);
-  ASSERT_NO_FATAL_FAILURE(stream.produce(6000, {0, 1, 2, 3}));
-  ASSERT_TRUE(kafka.flush());
-
-  TempDir dir_a, dir_b;
-  const std::string out_a = dir_a.file("out.jsonl");
-  const std::string out_b = dir_b.file("out.jsonl");
-  Daemon a(dir_a, configYaml(dir_a, kafka, "out.jsonl", cooperative, checkpointed(dir_a)));
-  ASSERT_TRUE(a.waitReady());
-  std::string error;
-  ASSERT_TRUE(a.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >= 6000;
-      },
-      60s, &error))
-      << error;
-  ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2, 3}));
-  ASSERT_TRUE(kafka.flush());
-  // A commit needs a safe mark and a durable checkpoint after it.
-  ASSERT_TRUE(a.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_kafka_commits_total",
-                          {{"source", "trades"}, {"result", "ok"}}) >= 1;
-      },
-      60s, &error))
-      << error;
-
-  Daemon b(dir_b, configYaml(dir_b, kafka, "out.jsonl", cooperative, checkpointed(dir_b)));
-  ASSERT_TRUE(b.waitReady());
-  ASSERT_TRUE(b.scrapeUntil(
-      [](const Metrics& m) { return !m.all("rivulet_kafka_consumer_lag").empty(); }, 60s, &error))
-      << "b never got a partition: " << error;
-  ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2, 3}));
-  ASSERT_NO_FATAL_FAILURE(stream.closeWindows({0, 1, 2, 3}));
-  ASSERT_TRUE(kafka.flush());
-  ASSERT_TRUE(waitForFinals({out_a, out_b}, stream.reference.windows().size()));
-  // Read before stopping: when one instance leaves, the other takes its partitions over.
-  const std::vector<Result> results = readResults({out_a, out_b});
-  EXPECT_FALSE(readResults({out_b}).empty());
-  const auto metrics = a.scrapeUntil([](const Metrics&) { return true; }, 30s, &error);
-  ASSERT_TRUE(metrics) << error;
-  EXPECT_GE(metrics->valueOr0("rivulet_kafka_rebalances_total", {{"source", "trades"}}), 2)
-      << "a was assigned its partitions, then gave some up";
-  EXPECT_EQ(metrics->valueOr0("rivulet_checkpoints_total", {{"result", "failed"}}), 0);
-  ASSERT_NO_FATAL_FAILURE(stop(a));
-  ASSERT_NO_FATAL_FAILURE(stop(b));
-  expectEveryWindow(results, stream, true);
+  expectJoiningInstanceLosesNoWindow(6, checkpointed);
 }
 
 // A checkpoint whose partitions another instance consumed and committed further while its owner
@@ -175,10 +126,8 @@ TEST(DaemonKafkaCheckpoint, AnInstanceJoiningMidStreamLosesNoWindowAndChangesNon
 // again. Every window is still published with its values.
 TEST(DaemonKafkaCheckpoint, APartitionCommittedFurtherElsewhereIsNotResumed) {
   MockKafka kafka;
-  ASSERT_NO_FATAL_FAILURE(kafka.createTopic(kTopic, 3));
   Stream stream(kafka, 3, 7);
-  ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2}));
-  ASSERT_TRUE(kafka.flush());
+  ASSERT_NO_FATAL_FAILURE(stream.startTopic(3000));
   TempDir dir_a, dir_b;
   const std::vector<std::string> outputs = {dir_a.file("out1.jsonl"), dir_b.file("out.jsonl"),
                                             dir_a.file("out2.jsonl")};
@@ -252,4 +201,4 @@ TEST(DaemonKafkaCheckpoint, APartitionCommittedFurtherElsewhereIsNotResumed) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

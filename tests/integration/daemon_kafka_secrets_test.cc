@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
-#include "tests/integration/harness/kafka.h"
+#include "tests/support/mock_kafka.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 using ::testing::HasSubstr;
@@ -42,23 +42,10 @@ std::string properties() {
 }
 
 std::string configYaml(const TempDir& dir, const MockKafka& kafka, const std::string& extra) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: ipc://" +
-         dir.file("r.ipc") +
-         "\n"
-         "  stages: 1\n"
-         "  log_level: debug\n"
-         "sources:\n"
-         "  orders:\n"
-         "    kind: kafka\n"
-         "    brokers: " +
-         kafka.bootstraps() +
-         "\n"
-         "    topics: [" +
-         kTopic +
-         "]\n"
-         "    group: rivulet-secrets\n"
+  return daemonYaml(dir, {.stages = 1, .more = "  log_level: debug\n"}) +
+         "sources:\n  orders:\n    kind: kafka\n    brokers: " + kafka.bootstraps() +
+         "\n    topics: [" + kTopic +
+         "]\n    group: rivulet-secrets\n"
          "    time: {field: ts, unit: ms}\n" +
          properties() + extra +
          "pipelines:\n"
@@ -106,14 +93,10 @@ TEST(KafkaSecrets, TheLogAtDebugLevelHoldsNoSecret) {
   Daemon daemon(dir, configYaml(dir, kafka, "      debug: conf,security\n"));
   ASSERT_TRUE(daemon.waitReady());
   // The source consumed: it connected with these settings.
-  std::string error;
-  const auto m = daemon.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_source_events_total", {{"source", "orders"}}) >= 10;
-      },
-      30s, &error);
-  ASSERT_TRUE(m) << error;
-  EXPECT_EQ(m->valueOr0("rivulet_source_events_total", {{"source", "orders"}}), 10);
+  Metrics m;
+  ASSERT_TRUE(
+      daemon.waitMetric("rivulet_source_events_total", {{"source", "orders"}}, 10, 30s, &m));
+  EXPECT_EQ(m.valueOr0("rivulet_source_events_total", {{"source", "orders"}}), 10);
   // The dump was printed, with the secrets in it redacted.
   EXPECT_THAT(daemon.log(), HasSubstr("sasl.password = [redacted]"));
   EXPECT_THAT(daemon.log(), HasSubstr("client.id = rivulet-orders"));  // nothing else scrubbed
@@ -160,4 +143,4 @@ TEST(KafkaSecrets, ConfigErrorsPrintNoSecret) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

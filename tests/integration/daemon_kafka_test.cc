@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "tests/integration/harness.h"
-#include "tests/integration/harness/kafka.h"
 #include "tests/integration/harness/kafka_stream.h"
+#include "tests/support/mock_kafka.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 // Three partitions with traffic and one without: the silent one goes idle and stops holding the
@@ -63,17 +63,13 @@ TEST(DaemonKafka, EveryWindowMatchesTheReferenceWithAnIdlePartition) {
   expectEveryWindow(readResults({dir.file("out.jsonl")}), stream, false);
 }
 
-// SIGKILL once some offsets are committed, then a restart in the same group: every window is
-// published, and any published twice has the same values.
 // A topic that goes quiet: once every partition has been silent for `idle`, each goes on with the
 // wall clock from its last event, so the last windows of every partition are published final
 // while the daemon runs, with no event ahead to close them.
 TEST(DaemonKafka, QuietTopicClosesItsLastWindowsAfterIdle) {
   MockKafka kafka;
-  ASSERT_NO_FATAL_FAILURE(kafka.createTopic(kTopic, 3));
   Stream stream(kafka, 3, 7);
-  ASSERT_NO_FATAL_FAILURE(stream.produce(2000, {0, 1, 2}));
-  ASSERT_TRUE(kafka.flush());
+  ASSERT_NO_FATAL_FAILURE(stream.startTopic(2000));
 
   TempDir dir;
   Daemon daemon(dir, configYaml(dir, kafka, "out.jsonl", "", "", "2s"));
@@ -83,12 +79,12 @@ TEST(DaemonKafka, QuietTopicClosesItsLastWindowsAfterIdle) {
   expectEveryWindow(readResults({dir.file("out.jsonl")}), stream, false);
 }
 
+// SIGKILL once some offsets are committed, then a restart in the same group: every window is
+// published, and any published twice has the same values.
 TEST(DaemonKafka, KillAndRestartLosesNoWindowAndChangesNone) {
   MockKafka kafka;
-  ASSERT_NO_FATAL_FAILURE(kafka.createTopic(kTopic, 3));
   Stream stream(kafka, 3, 2);
-  ASSERT_NO_FATAL_FAILURE(stream.produce(8000, {0, 1, 2}));
-  ASSERT_TRUE(kafka.flush());
+  ASSERT_NO_FATAL_FAILURE(stream.startTopic(8000));
 
   TempDir dir;
   {
@@ -185,53 +181,7 @@ TEST(DaemonKafka, TwoInstancesSplitThePartitionsAndPublishEveryWindowOnce) {
 // half its partitions, restarts the rest from their commits): every window is still published,
 // and any published by both, or twice, has the same values.
 TEST(DaemonKafka, AnInstanceJoiningMidStreamLosesNoWindowAndChangesNone) {
-  MockKafka kafka;
-  ASSERT_NO_FATAL_FAILURE(kafka.createTopic(kTopic, 4));
-  const std::string cooperative = "      partition.assignment.strategy: cooperative-sticky\n";
-  Stream stream(kafka, 4, 4);
-  ASSERT_NO_FATAL_FAILURE(stream.produce(6000, {0, 1, 2, 3}));
-  ASSERT_TRUE(kafka.flush());
-
-  TempDir dir_a, dir_b;
-  const std::string out_a = dir_a.file("out.jsonl");
-  const std::string out_b = dir_b.file("out.jsonl");
-  Daemon a(dir_a, configYaml(dir_a, kafka, "out.jsonl", cooperative));
-  ASSERT_TRUE(a.waitReady());
-  std::string error;
-  ASSERT_TRUE(a.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >= 6000;
-      },
-      60s, &error))
-      << error;
-  ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2, 3}));
-  ASSERT_TRUE(kafka.flush());
-  ASSERT_TRUE(a.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_kafka_commits_total",
-                          {{"source", "trades"}, {"result", "ok"}}) >= 1;
-      },
-      60s, &error))
-      << error;
-
-  Daemon b(dir_b, configYaml(dir_b, kafka, "out.jsonl", cooperative));
-  ASSERT_TRUE(b.waitReady());
-  ASSERT_TRUE(b.scrapeUntil(
-      [](const Metrics& m) { return !m.all("rivulet_kafka_consumer_lag").empty(); }, 60s, &error))
-      << "b never got a partition: " << error;
-  ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2, 3}));
-  ASSERT_NO_FATAL_FAILURE(stream.closeWindows({0, 1, 2, 3}));
-  ASSERT_TRUE(kafka.flush());
-  ASSERT_TRUE(waitForFinals({out_a, out_b}, stream.reference.windows().size()));
-  const std::vector<Result> results = readResults({out_a, out_b});
-  EXPECT_FALSE(readResults({out_b}).empty());
-  const auto metrics = a.scrapeUntil([](const Metrics&) { return true; }, 30s, &error);
-  ASSERT_TRUE(metrics) << error;
-  EXPECT_GE(metrics->valueOr0("rivulet_kafka_rebalances_total", {{"source", "trades"}}), 2)
-      << "a was assigned its partitions, then gave some up";
-  ASSERT_NO_FATAL_FAILURE(stop(a));
-  ASSERT_NO_FATAL_FAILURE(stop(b));
-  expectEveryWindow(results, stream, true);
+  expectJoiningInstanceLosesNoWindow(4, [](const TempDir&) { return std::string(); });
 }
 
 // A property librdkafka does not know stops the start with exit 3, naming the source, the
@@ -251,4 +201,4 @@ TEST(DaemonKafka, UnknownPropertyFailsTheStart) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

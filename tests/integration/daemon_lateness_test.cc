@@ -22,7 +22,7 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/harness/feed.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 constexpr std::int64_t kBase = 1'700'000'000'000;  // ms
@@ -282,4 +282,4 @@ TEST(DaemonLateness, SameResultsWhateverTheChunkingOrTransportAndAsTheReference)
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

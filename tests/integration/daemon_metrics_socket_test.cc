@@ -15,7 +15,7 @@
 
 #include "tests/integration/harness.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 using ::testing::HasSubstr;
@@ -23,27 +23,9 @@ using ::testing::Not;
 
 // Results on ipc://, so that any TCP listener the daemon has would be the metrics endpoint's.
 std::string configYaml(const TempDir& dir, const std::string& socket) {
-  return "daemon:\n"
-         "  metrics: unix:" +
-         socket +
-         "\n"
-         "  publish: ipc://" +
-         dir.file("r.ipc") +
-         "\n"
-         "  stages: 1\n"
-         "sources:\n"
-         "  gen:\n"
-         "    kind: generator\n"
-         "    keys: 10\n"
-         "    events_per_second: 10000\n"
-         "    throttle: 10000\n"
-         "pipelines:\n"
-         "  per_key:\n"
-         "    from: gen\n"
-         "    group_by: [key]\n"
-         "    window: {tumbling: 1s}\n"
-         "    aggregates:\n"
-         "      n: count()\n";
+  return daemonYaml(dir, {.metrics = "unix:" + socket, .stages = 1}) + "sources:\n" +
+         generatorYaml("gen", 10, 10000, 10000) + "pipelines:\n" +
+         perKeyPipelineYaml("per_key", "gen");
 }
 
 // The inodes of the sockets `pid` holds open (/proc/<pid>/fd links read "socket:[inode]").
@@ -117,16 +99,16 @@ TEST(MetricsSocket, ServesMetricsOnTheSocketAndNoTcpPort) {
   const auto ok = httpGetUnix(socket, "/metrics", &error);
   ASSERT_TRUE(ok) << error;
   EXPECT_EQ(ok->status, 200);
-  EXPECT_THAT(detail::lower(ok->headers),
+  EXPECT_THAT(lowerCase(ok->headers),
               HasSubstr("content-type: text/plain; version=0.0.4; charset=utf-8"));
-  EXPECT_THAT(detail::lower(ok->headers), HasSubstr("connection: close"));
+  EXPECT_THAT(lowerCase(ok->headers), HasSubstr("connection: close"));
   EXPECT_THAT(ok->body, HasSubstr("# TYPE rivulet_source_events_total counter\n"));
 
   // HEAD: the head a GET gets, no body. /healthz and /ready as on TCP.
   const auto head = httpOverUnix(socket, "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &error);
   ASSERT_TRUE(head) << error;
   EXPECT_EQ(head->status, 200);
-  EXPECT_THAT(detail::lower(head->headers), HasSubstr("content-length: "));
+  EXPECT_THAT(lowerCase(head->headers), HasSubstr("content-length: "));
   EXPECT_EQ(head->body, "");
   const auto health = httpGetUnix(socket, "/healthz", &error);
   ASSERT_TRUE(health) << error;
@@ -173,14 +155,9 @@ TEST(MetricsSocket, ReplacesAStaleSocketAndRefusesAnyOtherFile) {
   const std::string socket = dir.file("m.sock");
   {
     // A socket file left behind, as by a daemon that was killed: bound, then closed.
-    const int fd = detail::connectUnix(socket, 1s);  // fails: nothing there yet
+    const int fd = connectUnix(socket, 1s);  // fails: nothing there yet
     ASSERT_LT(fd, 0);
-    const int listener = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::memcpy(address.sun_path, socket.c_str(), socket.size() + 1);
-    ASSERT_EQ(::bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
-    ::close(listener);
+    ASSERT_TRUE(leaveStaleUnixSocket(socket)) << std::strerror(errno);
   }
   {
     Daemon daemon(dir, configYaml(dir, socket));
@@ -203,4 +180,4 @@ TEST(MetricsSocket, ReplacesAStaleSocketAndRefusesAnyOtherFile) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

@@ -6,7 +6,6 @@
 // stop — the non-zero ones at info, every one at debug.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 
 #include <chrono>
@@ -17,7 +16,7 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/harness/feed.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 using ::testing::HasSubstr;
@@ -36,10 +35,9 @@ std::string pipeline(const std::string& name, const std::string& from, const std
          "    aggregates:\n      n: count()\n";
 }
 
-std::string daemonYaml(const TempDir& dir, const std::string& sources,
+std::string configYaml(const TempDir& dir, const std::string& sources,
                        const std::string& pipelines) {
-  return "daemon:\n  metrics: 127.0.0.1:0\n  publish: ipc://" + dir.file("r.ipc") +
-         "\n  stages: 1\nsources:\n" + sources + "pipelines:\n" + pipelines;
+  return daemonYaml(dir, {.stages = 1}) + "sources:\n" + sources + "pipelines:\n" + pipelines;
 }
 
 std::string listener(const std::string& name, const std::string& kind) {
@@ -78,31 +76,10 @@ Metrics finalCounts(const std::string& log) {
   return parsed.value_or(Metrics{});
 }
 
-class UdpSender {
- public:
-  explicit UdpSender(int port) : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
-    to_.sin_family = AF_INET;
-    to_.sin_port = htons(static_cast<std::uint16_t>(port));
-    to_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  }
-  ~UdpSender() { ::close(fd_); }
-  UdpSender(const UdpSender&) = delete;
-  UdpSender& operator=(const UdpSender&) = delete;
-  bool send(std::string_view datagram) {
-    return ::sendto(fd_, datagram.data(), datagram.size(), 0,
-                    reinterpret_cast<const sockaddr*>(&to_),
-                    sizeof to_) == static_cast<ssize_t>(datagram.size());
-  }
-
- private:
-  int fd_;
-  sockaddr_in to_{};
-};
-
 TEST(DaemonOperatorMetrics, BytesReadAndClientsConnectedPerSource) {
   TempDir dir;
   Daemon daemon(
-      dir, daemonYaml(dir, listener("lines", "tcp") + listener("packets", "udp"),
+      dir, configYaml(dir, listener("lines", "tcp") + listener("packets", "udp"),
                       pipeline("by_line", "lines", "") + pipeline("by_packet", "packets", "")));
   ASSERT_TRUE(daemon.waitReady());
   std::string error;
@@ -157,15 +134,13 @@ TEST(DaemonOperatorMetrics, BytesReadAndClientsConnectedPerSource) {
 TEST(DaemonOperatorMetrics, ResultsByKindLatencyPerPipelineWatermarkAndLastResult) {
   TempDir dir;
   Daemon daemon(dir,
-                daemonYaml(dir, listener("in", "tcp"),
+                configYaml(dir, listener("in", "tcp"),
                            pipeline("upd", "in", "    allowed_lateness: 10s\n    emit: updates\n") +
                                pipeline("fin", "in", "")));
   ASSERT_TRUE(daemon.waitReady());
   Subscriber sub(daemon.publishEndpoint("ipc://"));
-  ASSERT_TRUE(sub.waitConnected());
+  ASSERT_TRUE(waitSubscribed(daemon, sub));
   std::string error;
-  ASSERT_TRUE(daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 30s, &error));
   TcpClient client(daemon.sourcePort("in"));
   const auto results = [&](std::size_t n) {
     return sub.receiveUntil([&](const std::vector<Message>& got) { return countResults(got) >= n; },
@@ -245,15 +220,11 @@ TEST(DaemonOperatorMetrics, ResultsByKindLatencyPerPipelineWatermarkAndLastResul
 
 TEST(DaemonOperatorMetrics, FinalCountsAreTheNonZeroOnesAtInfoAndEveryOneAtDebug) {
   const std::string gen =
-      "  gen:\n    kind: generator\n    keys: 10\n    events_per_second: 1000\n"
-      "    start: 1700000000000\n    count: 5000\n    throttle: 0\n";
+      generatorYaml("gen", 10, 1000, 0, "    start: 1700000000000\n    count: 5000\n");
   for (const bool debug : {false, true}) {
     TempDir dir;
     Daemon daemon(
-        dir,
-        daemonYaml(dir, gen,
-                   "  p:\n    from: gen\n    group_by: [key]\n    window: {tumbling: "
-                   "1s}\n    aggregates:\n      n: count()\n"),
+        dir, configYaml(dir, gen, perKeyPipelineYaml("p", "gen")),
         debug ? std::vector<std::string>{"--log-level", "debug"} : std::vector<std::string>{});
     ASSERT_EQ(daemon.process().wait(60s), 0) << daemon.log();
     const std::string log = daemon.log();
@@ -277,7 +248,7 @@ TEST(DaemonOperatorMetrics, FinalCountsAreTheNonZeroOnesAtInfoAndEveryOneAtDebug
 TEST(DaemonOperatorMetrics, ConfigLoadTimeAtStartAndAtEachAppliedReload) {
   TempDir dir;
   const double before_start = wallSeconds();
-  Daemon daemon(dir, daemonYaml(dir, listener("in", "tcp"), pipeline("p", "in", "")));
+  Daemon daemon(dir, configYaml(dir, listener("in", "tcp"), pipeline("p", "in", "")));
   ASSERT_TRUE(daemon.waitReady());
   const double after_start = wallSeconds();
   std::string error;
@@ -305,4 +276,4 @@ TEST(DaemonOperatorMetrics, ConfigLoadTimeAtStartAndAtEachAppliedReload) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

@@ -13,33 +13,16 @@
 
 #include "tests/integration/harness.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 constexpr int kStages = 2;
 
 // A throttled generator: the stages have work, and time to wait for more.
 std::string configYaml() {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: tcp://127.0.0.1:0\n"
-         "  stages: " +
-         std::to_string(kStages) +
-         "\n"
-         "sources:\n"
-         "  gen:\n"
-         "    kind: generator\n"
-         "    keys: 1000\n"
-         "    events_per_second: 100000\n"
-         "    throttle: 200000\n"
-         "pipelines:\n"
-         "  per_key:\n"
-         "    from: gen\n"
-         "    group_by: [key]\n"
-         "    window: {tumbling: 1s}\n"
-         "    aggregates:\n"
-         "      n: count()\n"
-         "      total: sum(value)\n";
+  return daemonYaml({.publish = "tcp://127.0.0.1:0", .stages = kStages}) + "sources:\n" +
+         generatorYaml("gen", 1000, 100000, 200000) + "pipelines:\n" +
+         perKeyPipelineYaml("per_key", "gen", "      n: count()\n      total: sum(value)\n");
 }
 
 // User + system CPU seconds of a process, from /proc/<pid>/stat (fields 14 and 15).
@@ -174,4 +157,4 @@ TEST_F(ProcessMetrics, StageBusyAndIdleTimeAccountForTheWallClock) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

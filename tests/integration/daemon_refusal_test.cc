@@ -14,7 +14,7 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/harness/feed.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 constexpr std::int64_t kBase = 1'700'000'000'000;  // ms
@@ -135,4 +135,4 @@ TEST(DaemonRefusal, DeclaredFieldsAreCheckedAtLoadAndAtTheSource) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

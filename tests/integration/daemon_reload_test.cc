@@ -12,7 +12,7 @@
 
 #include "tests/integration/harness.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 using ::testing::HasSubstr;
@@ -23,20 +23,9 @@ const std::vector<AggregateSpec> kCountSum = {{"n", Agg::kCount}, {"total", Agg:
 const std::vector<AggregateSpec> kCount = {{"n", Agg::kCount}};
 
 std::string head(const TempDir& dir, int stages = 2) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: ipc://" +
-         dir.file("r.ipc") + "\n  stages: " + std::to_string(stages) +
-         "\n"
-         "sources:\n"
-         "  tail:\n"
-         "    kind: file\n"
-         "    path: " +
-         dir.file("in.jsonl") +
-         "\n"
-         "    follow: true\n"
-         "    time: {field: ts, unit: ms}\n"
-         "pipelines:\n";
+  return daemonYaml(dir, {.stages = stages}) +
+         "sources:\n  tail:\n    kind: file\n    path: " + dir.file("in.jsonl") +
+         "\n    follow: true\n    time: {field: ts, unit: ms}\npipelines:\n";
 }
 
 const char* const kKeep =
@@ -151,17 +140,14 @@ std::vector<Result> only(const std::vector<Result>& results, std::size_t from, s
   return ::testing::AssertionSuccess();
 }
 
-TEST(DaemonReload, KeptPipelinesKeepTheirStateOthersAreFlushedAddedOrRestarted) {
-  TempDir dir;
-  writeFile(dir.file("in.jsonl"), "");
-  Daemon daemon(dir, before(dir));
-  ASSERT_TRUE(daemon.waitReady());
-  Subscriber subscriber(daemon.publishEndpoint("ipc://"));
-  ASSERT_TRUE(subscriber.waitConnected());
+// The daemon following an empty file on before(), with a subscriber it counts.
+using DaemonReload = FollowingDaemonTest<before>;
+
+TEST_F(DaemonReload, KeptPipelinesKeepTheirStateOthersAreFlushedAddedOrRestarted) {
+  const TempDir& dir = dir_;
+  Daemon& daemon = *daemon_;
+  Subscriber& subscriber = *subscriber_;
   std::string error;
-  const auto ready = daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error);
-  ASSERT_TRUE(ready && ready->valueOr0("rivulet_subscribers") >= 1) << error;
 
   // Before the reload: seconds 0 and 1 and half of second 2.
   std::mt19937_64 rng(7);
@@ -261,17 +247,11 @@ TEST(DaemonReload, KeptPipelinesKeepTheirStateOthersAreFlushedAddedOrRestarted) 
   for (const Result& r : late) EXPECT_NE(r.pipeline, "drop") << r.payload;
 }
 
-TEST(DaemonReload, InvalidFileOrRestartOnlyChangeKeepsTheRunningConfiguration) {
-  TempDir dir;
-  writeFile(dir.file("in.jsonl"), "");
-  Daemon daemon(dir, before(dir));
-  ASSERT_TRUE(daemon.waitReady());
-  Subscriber subscriber(daemon.publishEndpoint("ipc://"));
-  ASSERT_TRUE(subscriber.waitConnected());
+TEST_F(DaemonReload, InvalidFileOrRestartOnlyChangeKeepsTheRunningConfiguration) {
+  const TempDir& dir = dir_;
+  Daemon& daemon = *daemon_;
+  Subscriber& subscriber = *subscriber_;
   std::string error;
-  const auto ready = daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error);
-  ASSERT_TRUE(ready && ready->valueOr0("rivulet_subscribers") >= 1) << error;
 
   // An unknown aggregate function: refused with the file, line and column.
   std::string invalid = before(dir);
@@ -324,4 +304,4 @@ TEST(DaemonReload, InvalidFileOrRestartOnlyChangeKeepsTheRunningConfiguration) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

@@ -8,75 +8,28 @@
 #include <random>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/harness/feed.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 using ::testing::HasSubstr;
 
 constexpr std::int64_t kBase = 1'700'000'000'000;
 
-const std::vector<AggregateSpec> kKeyedAggregates = {
-    {"n", Agg::kCount},  {"total", Agg::kSum},  {"low", Agg::kMin},    {"high", Agg::kMax},
-    {"mean", Agg::kAvg}, {"open", Agg::kFirst}, {"close", Agg::kLast},
-};
-const std::vector<AggregateSpec> kHopAggregates = {
-    {"n", Agg::kCount}, {"total", Agg::kSum}, {"open", Agg::kFirst}, {"close", Agg::kLast}};
-
 std::string followConfig(const TempDir& dir) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: ipc://" +
-         dir.file("r.ipc") +
-         "\n"
-         "  stages: 2\n"
-         "sources:\n"
-         "  tail:\n"
-         "    kind: file\n"
-         "    path: " +
-         dir.file("in.jsonl") +
-         "\n"
-         "    follow: true\n"
-         "    time: {field: ts, unit: ms}\n"
-         "pipelines:\n"
-         "  trades:\n"
-         "    from: tail\n"
-         "    group_by: [sym]\n"
-         "    window: {tumbling: 1s}\n"
-         "    aggregates:\n"
-         "      n: count()\n"
-         "      total: sum(px)\n"
-         "      low: min(px)\n"
-         "      high: max(px)\n"
-         "      mean: avg(px)\n"
-         "      open: first(px)\n"
-         "      close: last(px)\n"
-         "  hop:\n"
-         "    from: tail\n"
-         "    window: {hopping: {size: 3s, slide: 1s}}\n"
-         "    aggregates:\n"
-         "      n: count()\n"
-         "      total: sum(px)\n"
-         "      open: first(px)\n"
-         "      close: last(px)\n";
+  return daemonYaml(dir) + "sources:\n  tail:\n    kind: file\n    path: " + dir.file("in.jsonl") +
+         "\n    follow: true\n    time: {field: ts, unit: ms}\npipelines:\n" +
+         tradePipeline("trades", "tail") + hopPipeline("hop", "tail");
 }
 
-std::size_t resultCount(const std::vector<Message>& messages) {
-  return static_cast<std::size_t>(std::count_if(
-      messages.begin(), messages.end(), [](const Message& m) { return m.topic.rfind('_', 0); }));
-}
+// The daemon following an empty file on followConfig(), with a subscriber it counts.
+using DaemonSignal = FollowingDaemonTest<followConfig>;
 
-TEST(DaemonSignal, SigintFlushesOpenWindowsOfAFollowedFileAsPartial) {
-  TempDir dir;
-  writeFile(dir.file("in.jsonl"), "");
-  Daemon daemon(dir, followConfig(dir));
-  ASSERT_TRUE(daemon.waitReady());
-  Subscriber subscriber(daemon.publishEndpoint("ipc://"));
-  ASSERT_TRUE(subscriber.waitConnected());
+TEST_F(DaemonSignal, SigintFlushesOpenWindowsOfAFollowedFileAsPartial) {
+  Daemon& daemon = *daemon_;
+  Subscriber& subscriber = *subscriber_;
   std::string error;
-  const auto ready = daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error);
-  ASSERT_TRUE(ready && ready->valueOr0("rivulet_subscribers") >= 1) << error;
 
   // Seconds 0..2 in full and part of second 3, shuffled within each second with distinct times;
   // each second is appended in two writes that cut a line in half.
@@ -105,8 +58,8 @@ TEST(DaemonSignal, SigintFlushesOpenWindowsOfAFollowedFileAsPartial) {
       ++events;
     }
     const std::size_t cut = text.size() / 2 + 7;
-    appendFile(dir.file("in.jsonl"), std::string_view(text).substr(0, cut));
-    appendFile(dir.file("in.jsonl"), std::string_view(text).substr(cut));
+    appendFile(dir_.file("in.jsonl"), std::string_view(text).substr(0, cut));
+    appendFile(dir_.file("in.jsonl"), std::string_view(text).substr(cut));
   }
 
   // Everything read, and every window the watermark passed published as final.
@@ -125,8 +78,8 @@ TEST(DaemonSignal, SigintFlushesOpenWindowsOfAFollowedFileAsPartial) {
   ASSERT_EQ(hop.countFired(watermark), 3u);  // [-2, 1), [-1, 2), [0, 3) seconds
   ASSERT_EQ(hop.countFired(watermark, false), 3u);
   ASSERT_TRUE(subscriber.receiveUntil(
-      [&](const std::vector<Message>& m) { return resultCount(m) >= finals; }, 30s))
-      << resultCount(subscriber.messages()) << " of " << finals << " finals";
+      [&](const std::vector<Message>& m) { return countResults(m) >= finals; }, 30s))
+      << countResults(subscriber.messages()) << " of " << finals << " finals";
 
   ASSERT_TRUE(daemon.process().signal(SIGINT));
   const auto stopped_at = Clock::now();
@@ -137,38 +90,27 @@ TEST(DaemonSignal, SigintFlushesOpenWindowsOfAFollowedFileAsPartial) {
   EXPECT_THAT(daemon.log(), HasSubstr("SIGINT"));
 
   subscriber.receiveUntil(
-      [&](const std::vector<Message>& m) { return resultCount(m) >= finals + partials; }, 10s);
+      [&](const std::vector<Message>& m) { return countResults(m) >= finals + partials; }, 10s);
   subscriber.receiveFor(200ms);
   const std::vector<Result> results = parseResults(subscriber.messages());
   EXPECT_EQ(results.size(), finals + partials);
   const auto passed = [&](const WindowId& w) { return w.end <= watermark; };
   const auto open = [&](const WindowId& w) { return w.end > watermark; };
-  expectResultsMatch(results, "final", trades, kKeyedAggregates, passed);
+  expectResultsMatch(results, "final", trades, kTradeAggregates, passed);
   expectResultsMatch(results, "final", hop, kHopAggregates, passed);
-  expectResultsMatch(results, "partial", trades, kKeyedAggregates, open);
+  expectResultsMatch(results, "partial", trades, kTradeAggregates, open);
   expectResultsMatch(results, "partial", hop, kHopAggregates, open);
   expectSeqWithoutGaps(results);
 }
 
-TEST(DaemonSignal, SigtermWithoutInputExitsZeroAndPublishesNothing) {
-  TempDir dir;
-  writeFile(dir.file("in.jsonl"), "");
-  Daemon daemon(dir, followConfig(dir));
-  ASSERT_TRUE(daemon.waitReady());
-  Subscriber subscriber(daemon.publishEndpoint("ipc://"));
-  ASSERT_TRUE(subscriber.waitConnected());
-  std::string error;
-  const auto ready = daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error);
-  ASSERT_TRUE(ready && ready->valueOr0("rivulet_subscribers") >= 1) << error;
-
-  ASSERT_TRUE(daemon.process().signal(SIGTERM));
-  const auto exit_code = daemon.process().wait(30s);
+TEST_F(DaemonSignal, SigtermWithoutInputExitsZeroAndPublishesNothing) {
+  ASSERT_TRUE(daemon_->process().signal(SIGTERM));
+  const auto exit_code = daemon_->process().wait(30s);
   ASSERT_TRUE(exit_code.has_value()) << "still running 30 s after SIGTERM";
   EXPECT_EQ(*exit_code, 0);
-  subscriber.receiveFor(200ms);
-  EXPECT_EQ(resultCount(subscriber.messages()), 0u);
+  subscriber_->receiveFor(200ms);
+  EXPECT_EQ(countResults(subscriber_->messages()), 0u);
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

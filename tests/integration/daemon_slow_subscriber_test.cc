@@ -15,7 +15,7 @@
 
 #include "tests/integration/harness.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 // Far above the 2,000 results a window close publishes at once, and half a second of results
@@ -28,25 +28,11 @@ constexpr int kHwm = 50'000;
 constexpr std::int64_t kWhileStopped = 500'000;
 
 std::string configYaml() {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: tcp://127.0.0.1:0\n"
-         "  publish_hwm: " +
-         std::to_string(kHwm) +
-         "\n"
-         "  stages: 1\n"
-         "sources:\n"
-         "  gen:\n"
-         "    kind: generator\n"
-         "    keys: 2000\n"
-         "    events_per_second: 4000\n"
-         "    throttle: 200000\n"
-         "pipelines:\n"
-         "  per_key:\n"
-         "    from: gen\n"
-         "    group_by: [key]\n"
-         "    window: {tumbling: 1s}\n"
-         "    aggregates: {n: count()}\n";
+  return daemonYaml({.publish = "tcp://127.0.0.1:0",
+                     .stages = 1,
+                     .more = "  publish_hwm: " + std::to_string(kHwm) + "\n"}) +
+         "sources:\n" + generatorYaml("gen", 2000, 4000, 200000) + "pipelines:\n" +
+         perKeyPipelineYaml("per_key", "gen");
 }
 
 // The seq of a result payload ({"pipeline":"per_key","seq":N,...}), 0 if it has none.
@@ -128,4 +114,4 @@ TEST(DaemonSlowSubscriber, IsDroppedForAloneAndSeesTheGap) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

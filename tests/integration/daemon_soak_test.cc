@@ -37,7 +37,7 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/harness/feed.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -526,4 +526,4 @@ TEST(DaemonSoak, MemoryStaysBoundedNoThreadStallsAndTheCountsAddUp) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

@@ -12,7 +12,7 @@
 
 #include "tests/integration/harness.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 using ::testing::HasSubstr;
@@ -23,32 +23,10 @@ const std::string kWatchdogUsec = "WATCHDOG_USEC=1000000";
 
 // A generator whose event time runs with the wall clock: one 1 s window per key per second.
 std::string generatorConfig(const TempDir& dir, int throttle, int count = 0) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: ipc://" +
-         dir.file("r.ipc") +
-         "\n"
-         "  stages: 2\n"
-         "sources:\n"
-         "  gen:\n"
-         "    kind: generator\n"
-         "    keys: 100\n"
-         "    events_per_second: " +
-         std::to_string(throttle > 0 ? throttle : 100000) +
-         "\n"
-         "    throttle: " +
-         std::to_string(throttle) +
-         "\n"
-         "    count: " +
-         std::to_string(count) +
-         "\n"
-         "pipelines:\n"
-         "  counts:\n"
-         "    from: gen\n"
-         "    group_by: [key]\n"
-         "    window: {tumbling: 1s}\n"
-         "    aggregates:\n"
-         "      n: count()\n";
+  return daemonYaml(dir) + "sources:\n" +
+         generatorYaml("gen", 100, throttle > 0 ? throttle : 100000, throttle,
+                       "    count: " + std::to_string(count) + "\n") +
+         "pipelines:\n" + perKeyPipelineYaml("counts", "gen");
 }
 
 using NoticeTest = std::function<bool(const Notice&)>;
@@ -368,4 +346,4 @@ TEST(DaemonSystemd, PinOutsideTheAffinityMaskIsRefusedAtStart) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

@@ -10,7 +10,7 @@
 #include "tests/integration/harness.h"
 #include "tests/integration/harness/feed.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 constexpr int kSeconds = 4;
@@ -21,12 +21,7 @@ class DaemonTcpClients : public ::testing::TestWithParam<bool> {
   bool csv() const { return GetParam(); }
 
   std::string configYaml(const TempDir& dir) const {
-    return "daemon:\n"
-           "  metrics: 127.0.0.1:0\n"
-           "  publish: ipc://" +
-           dir.file("r.ipc") +
-           "\n"
-           "  stages: 2\n"
+    return daemonYaml(dir) +
            "sources:\n"
            "  in:\n"
            "    kind: tcp\n"
@@ -59,11 +54,7 @@ TEST_P(DaemonTcpClients, OneClientsGarbageOrVanishingCostsOnlyItsOwnLines) {
   const int port = daemon.sourcePort("in");
   ASSERT_GT(port, 0);
   Subscriber subscriber(daemon.publishEndpoint("ipc://"));
-  ASSERT_TRUE(subscriber.waitConnected());
-  std::string error;
-  ASSERT_TRUE(daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error))
-      << error;
+  ASSERT_TRUE(waitSubscribed(daemon, subscriber));
 
   const std::vector<std::vector<std::string>> orders = {
       {"ts", "sym", "px"}, {"px", "ts", "sym"}, {"sym", "px", "ts"}};
@@ -146,4 +137,4 @@ INSTANTIATE_TEST_SUITE_P(Formats, DaemonTcpClients, ::testing::Values(false, tru
                          });
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

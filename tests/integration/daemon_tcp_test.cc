@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <simdjson.h>
 
 #include <atomic>
 #include <memory>
@@ -17,8 +18,9 @@
 #include <tuple>
 
 #include "tests/integration/harness.h"
+#include "tests/integration/harness/feed.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 using ::testing::HasSubstr;
@@ -33,46 +35,17 @@ constexpr std::int64_t kFarFuture = kBase + 3'600'000 + 123;
 const std::vector<std::string> kSymbols = {"AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "TSLA",
                                            "META", "IBM",  "ORCL", "INTC", "Q\"T", "Z\xc3\xa9"};
 
-const std::vector<AggregateSpec> kAggregates = {
-    {"n", Agg::kCount},  {"total", Agg::kSum},  {"low", Agg::kMin},    {"high", Agg::kMax},
-    {"mean", Agg::kAvg}, {"open", Agg::kFirst}, {"close", Agg::kLast},
-};
-
 const std::vector<std::string> kReasons = {"invalid_json", "not_object",    "missing_time",
                                            "bad_time",     "missing_field", "wrong_type"};
 
+// The hop pipeline takes every aggregate of the trades pipeline.
 std::string configYaml(const TempDir& dir) {
-  const std::string aggregates =
-      "    aggregates:\n"
-      "      n: count()\n"
-      "      total: sum(px)\n"
-      "      low: min(px)\n"
-      "      high: max(px)\n"
-      "      mean: avg(px)\n"
-      "      open: first(px)\n"
-      "      close: last(px)\n";
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: [ipc://" +
-         dir.file("r.ipc") +
-         ", tcp://127.0.0.1:0]\n"
-         "  stages: 2\n"
-         "sources:\n"
-         "  in:\n"
-         "    kind: tcp\n"
-         "    listen: 127.0.0.1:0\n"
-         "    time: {field: ts, unit: ms}\n"
-         "    watermark: {delay: 0s}\n"
-         "pipelines:\n"
-         "  trades:\n"
-         "    from: in\n"
-         "    group_by: [sym]\n"
-         "    window: {tumbling: 1s}\n" +
-         aggregates +
-         "  hop:\n"
-         "    from: in\n"
-         "    window: {hopping: {size: 3s, slide: 1s}}\n" +
-         aggregates;
+  return daemonYaml(dir, {.publish = "[ipc://" + dir.file("r.ipc") + ", tcp://127.0.0.1:0]"}) +
+         "sources:\n  in:\n    kind: tcp\n    listen: 127.0.0.1:0\n"
+         "    time: {field: ts, unit: ms}\n    watermark: {delay: 0s}\npipelines:\n" +
+         tradePipeline("trades", "in") +
+         "  hop:\n    from: in\n    window: {hopping: {size: 3s, slide: 1s}}\n" +
+         kTradeAggregatesYaml;
 }
 
 // An event as sent: its JSON line and what the reference needs.
@@ -283,8 +256,7 @@ void run(Scenario& s) {
     lines_sent += static_cast<std::int64_t>(lines.size());
     watermark = max_ts;
     const auto counted = [&](const Metrics& m) {
-      double refused = 0;
-      for (const Sample& e : m.all("rivulet_source_errors_total")) refused += e.value;
+      const double refused = m.sum("rivulet_source_errors_total");
       return m.valueOr0("rivulet_source_events_total", {{"source", "in"}}) + refused ==
              static_cast<double>(lines_sent);
     };
@@ -404,8 +376,8 @@ class DaemonTcp : public ::testing::Test {
   static void expectFinalsMatch(const std::vector<Message>& messages) {
     const std::vector<Result> results = parseResults(messages);
     const auto fired = [](const WindowId& w) { return w.end <= kFarFuture; };
-    expectResultsMatch(results, "final", s().trades, kAggregates, fired);
-    expectResultsMatch(results, "final", s().hop, kAggregates, fired);
+    expectResultsMatch(results, "final", s().trades, kTradeAggregates, fired);
+    expectResultsMatch(results, "final", s().hop, kTradeAggregates, fired);
     // Shapes the reference implies: 12 keys x 7 s, and every hopping window over seconds 0..6.
     EXPECT_EQ(s().trades.countFired(kFarFuture), kSymbols.size() * kSeconds);
     EXPECT_EQ(s().hop.countFired(kFarFuture), static_cast<std::size_t>(kSeconds + 2));
@@ -507,8 +479,8 @@ TEST_F(DaemonTcp, SigtermPublishesOpenWindowsAsPartialAndExitsZero) {
   const auto open = [](const WindowId& w) { return w.end > kFarFuture; };
   for (const auto* messages : {&s().ipc, &s().tcp}) {
     const std::vector<Result> results = parseResults(*messages);
-    expectResultsMatch(results, "partial", s().trades, kAggregates, open);
-    expectResultsMatch(results, "partial", s().hop, kAggregates, open);
+    expectResultsMatch(results, "partial", s().trades, kTradeAggregates, open);
+    expectResultsMatch(results, "partial", s().hop, kTradeAggregates, open);
     // Partials come after every final.
     bool partial_seen = false;
     for (const Result& r : results) {
@@ -563,4 +535,4 @@ TEST_F(DaemonTcp, EndOfWindowMarkerFollowsEachFiredWindow) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

@@ -6,17 +6,13 @@
 // at most 50 (a few tens of KiB of socket buffer, whatever rcvbuf the kernel grants) and each
 // round is waited for until the source has counted all of it; nothing is dropped at the rings (a
 // stage takes ~1 M events/s); and the kernel's drop counter (SO_RXQ_OVFL) is checked to be 0.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "tests/integration/harness.h"
 #include "tests/integration/harness/feed.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 constexpr int kSeconds = 4;
@@ -24,35 +20,8 @@ constexpr int kPerSecond = 150;
 constexpr std::size_t kRound = 50;
 const std::vector<std::string> kCsvColumns = {"px", "ts", "sym"};
 
-class UdpSender {
- public:
-  explicit UdpSender(int port) : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
-    to_.sin_family = AF_INET;
-    to_.sin_port = htons(static_cast<std::uint16_t>(port));
-    to_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  }
-  ~UdpSender() { ::close(fd_); }
-  UdpSender(const UdpSender&) = delete;
-  UdpSender& operator=(const UdpSender&) = delete;
-
-  bool send(std::string_view datagram) {
-    return ::sendto(fd_, datagram.data(), datagram.size(), 0,
-                    reinterpret_cast<const sockaddr*>(&to_),
-                    sizeof to_) == static_cast<ssize_t>(datagram.size());
-  }
-
- private:
-  int fd_;
-  sockaddr_in to_{};
-};
-
 std::string configYaml(const TempDir& dir) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: ipc://" +
-         dir.file("r.ipc") +
-         "\n"
-         "  stages: 2\n"
+  return daemonYaml(dir) +
          "sources:\n"
          "  json_in:\n"
          "    kind: udp\n"
@@ -101,11 +70,7 @@ TEST(DaemonUdp, JsonAndCsvDatagramsMatchTheReferenceAndEveryOneIsCounted) {
   ASSERT_GT(daemon.sourcePort("json_in"), 0) << daemon.log();
   ASSERT_GT(daemon.sourcePort("csv_in"), 0) << daemon.log();
   Subscriber subscriber(daemon.publishEndpoint("ipc://"));
-  ASSERT_TRUE(subscriber.waitConnected());
-  std::string error;
-  ASSERT_TRUE(daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error))
-      << error;
+  ASSERT_TRUE(waitSubscribed(daemon, subscriber));
 
   Input json{"json_in", TradeFeed("json_trades", 11)};
   Input csv{"csv_in", TradeFeed("csv_trades", 12), true};
@@ -166,4 +131,4 @@ TEST(DaemonUdp, JsonAndCsvDatagramsMatchTheReferenceAndEveryOneIsCounted) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

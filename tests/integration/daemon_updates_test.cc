@@ -15,7 +15,7 @@
 
 #include "tests/integration/harness.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 constexpr std::int64_t kBase = 1'700'000'000'000;  // ms, a multiple of the 1 s window
@@ -23,51 +23,34 @@ constexpr std::int64_t kBase = 1'700'000'000'000;  // ms, a multiple of the 1 s 
 // One tcp source "in" (ms timestamps, no watermark delay) into one stage; `pipelines` is the
 // YAML under `pipelines:`.
 std::string configYaml(const TempDir& dir, const std::string& pipelines) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: ipc://" +
-         dir.file("r.ipc") +
-         "\n"
-         "  stages: 1\n"
-         "sources:\n"
-         "  in:\n"
-         "    kind: tcp\n"
-         "    listen: 127.0.0.1:0\n"
-         "    time: {field: ts, unit: ms}\n"
-         "    watermark: {delay: 0s}\n"
-         "pipelines:\n" +
+  return daemonYaml(dir, {.stages = 1}) +
+         "sources:\n  in:\n    kind: tcp\n    listen: 127.0.0.1:0\n"
+         "    time: {field: ts, unit: ms}\n    watermark: {delay: 0s}\npipelines:\n" +
          pipelines;
 }
 
 // The daemon on configYaml(pipelines), a subscriber it has seen, and a client of its source.
-class DaemonUpdates : public ::testing::Test {
+class DaemonUpdates : public SubscribedDaemonTest {
  protected:
-  void start(const std::string& pipelines) {
-    daemon_ = std::make_unique<Daemon>(dir_, configYaml(dir_, pipelines));
-    ASSERT_TRUE(daemon_->waitReady());
-    sub_ = std::make_unique<Subscriber>(daemon_->publishEndpoint("ipc://"));
-    ASSERT_TRUE(sub_->waitConnected());
-    ASSERT_TRUE(waitMetric("rivulet_subscribers", {}, 1));
+  void startPipelines(const std::string& pipelines) {
+    ASSERT_NO_FATAL_FAILURE(start(configYaml(dir_, pipelines)));
     client_ = std::make_unique<TcpClient>(daemon_->sourcePort("in"));
   }
   // Until `messages` messages have arrived.
   bool waitFor(std::size_t messages) {
-    return sub_->receiveUntil(
+    return subscriber_->receiveUntil(
         [&](const std::vector<Message>& got) { return got.size() >= messages; }, 30s);
   }
-  // Until the metric reaches `at_least`.
-  ::testing::AssertionResult waitMetric(const std::string& name, const Labels& labels,
-                                        double at_least) {
-    std::string error;
-    const auto m = daemon_->scrapeUntil(
-        [&](const Metrics& m) { return m.valueOr0(name, labels) >= at_least; }, 30s, &error);
-    if (m && m->valueOr0(name, labels) >= at_least) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << name << " did not reach " << at_least << " " << error;
+
+  // SIGTERM: the daemon publishes up to `messages` messages in all, then exits 0.
+  void stopAfter(std::size_t messages) {
+    ASSERT_TRUE(daemon_->process().signal(SIGTERM));
+    ASSERT_TRUE(waitFor(messages));
+    const auto exit_code = daemon_->process().wait(30s);
+    ASSERT_TRUE(exit_code.has_value());
+    EXPECT_EQ(*exit_code, 0) << daemon_->log();
   }
 
-  TempDir dir_;
-  std::unique_ptr<Daemon> daemon_;
-  std::unique_ptr<Subscriber> sub_;
   std::unique_ptr<TcpClient> client_;
 };
 
@@ -76,25 +59,47 @@ std::string line(const std::string& sym, std::int64_t offset_ms, double px) {
          "\",\"px\":" + std::to_string(px) + "}\n";
 }
 
+// An event of symbol A with the object `order`.
+std::string event(std::int64_t offset_ms, const std::string& order) {
+  return "{\"ts\":" + std::to_string(kBase + offset_ms) + ",\"sym\":\"A\",\"order\":" + order +
+         "}\n";
+}
+
 struct Expected {
   std::string topic;
   std::string kind;  // empty for an end-of-window marker
   std::int64_t start = 0;
+  std::int64_t end = 0;
   std::int64_t n = 0;
   double total = 0;
   double median = 0;  // p50 of px: exact for these few values, interpolated as numpy does
 };
 
+// A result message as `want`, its seq `seq`; the times after kBase.
+void expectResult(const Message& got, std::int64_t seq, const Expected& want) {
+  EXPECT_EQ(got.topic, want.topic);
+  std::string parse_error;
+  const auto r = parseResult(got, &parse_error);
+  ASSERT_TRUE(r.has_value()) << parse_error;
+  EXPECT_EQ(r->seq, seq);
+  EXPECT_EQ(r->kind, want.kind);
+  EXPECT_EQ(r->start, kBase + want.start);
+  EXPECT_EQ(r->end, kBase + want.end);
+  EXPECT_EQ(r->values.at("n").integer, want.n);
+  EXPECT_DOUBLE_EQ(r->values.at("total").number, want.total);
+  EXPECT_EQ(r->values.at("median").number, want.median);
+}
+
 TEST_F(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
-  ASSERT_NO_FATAL_FAILURE(
-      start("  u:\n    from: in\n    group_by: [sym]\n    window: {tumbling: 1s}\n"
-            "    allowed_lateness: 2s\n    emit: updates\n"
-            "    aggregates:\n      n: count()\n      total: sum(px)\n      median: p50(px)\n"));
+  ASSERT_NO_FATAL_FAILURE(startPipelines(
+      "  u:\n    from: in\n    group_by: [sym]\n    window: {tumbling: 1s}\n"
+      "    allowed_lateness: 2s\n    emit: updates\n"
+      "    aggregates:\n      n: count()\n      total: sum(px)\n      median: p50(px)\n"));
   // Window [0, 1000) fires as final when an event of the next second moves the watermark.
   ASSERT_TRUE(client_->send(line("A", 100, 1) + line("B", 200, 2)));
-  ASSERT_TRUE(waitMetric("rivulet_source_events_total", {{"source", "in"}}, 2));
+  ASSERT_TRUE(daemon_->waitMetric("rivulet_source_events_total", {{"source", "in"}}, 2));
   ASSERT_TRUE(client_->send(line("A", 1500, 4)));
-  ASSERT_TRUE(waitFor(3)) << sub_->messages().size() << " messages";
+  ASSERT_TRUE(waitFor(3)) << subscriber_->messages().size() << " messages";
   // Late but within the allowed lateness: each re-emits its key in the window.
   ASSERT_TRUE(client_->send(line("A", 300, 8)));
   ASSERT_TRUE(waitFor(4));
@@ -104,49 +109,36 @@ TEST_F(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
   ASSERT_TRUE(client_->send(line("D", 3500, 32)));
   ASSERT_TRUE(waitFor(7));
   ASSERT_TRUE(client_->send(line("A", 600, 64)));
-  ASSERT_TRUE(waitMetric("rivulet_pipeline_late_events_total", {{"pipeline", "u"}}, 1));
+  ASSERT_TRUE(daemon_->waitMetric("rivulet_pipeline_late_events_total", {{"pipeline", "u"}}, 1));
   // The late event made no message: the next one is the partial window at shutdown.
   ASSERT_TRUE(client_->send(line("D", 3600, 128)));
-  ASSERT_TRUE(waitMetric("rivulet_pipeline_events_total", {{"pipeline", "u"}}, 7));
-  ASSERT_TRUE(daemon_->process().signal(SIGTERM));
-  ASSERT_TRUE(waitFor(9));
-  const auto exit_code = daemon_->process().wait(30s);
-  ASSERT_TRUE(exit_code.has_value());
-  EXPECT_EQ(*exit_code, 0) << daemon_->log();
+  ASSERT_TRUE(daemon_->waitMetric("rivulet_pipeline_events_total", {{"pipeline", "u"}}, 7));
+  ASSERT_NO_FATAL_FAILURE(stopAfter(9));
 
   const std::vector<Expected> expected = {
-      {"u/A/", "final", 0, 1, 1, 1},
-      {"u/B/", "final", 0, 1, 2, 2},
+      {"u/A/", "final", 0, 1000, 1, 1, 1},
+      {"u/B/", "final", 0, 1000, 1, 2, 2},
       {"_window/u/", "", 0},
-      {"u/A/", "update", 0, 2, 9, 4.5},
-      {"u/C/", "update", 0, 1, 16, 16},
-      {"u/A/", "final", 1000, 1, 4, 4},
+      {"u/A/", "update", 0, 1000, 2, 9, 4.5},
+      {"u/C/", "update", 0, 1000, 1, 16, 16},
+      {"u/A/", "final", 1000, 2000, 1, 4, 4},
       {"_window/u/", "", 1000},
-      {"u/D/", "partial", 3000, 2, 160, 80},
+      {"u/D/", "partial", 3000, 4000, 2, 160, 80},
       {"_window/u/", "", 3000},
   };
-  const std::vector<Message>& got = sub_->messages();
+  const std::vector<Message>& got = subscriber_->messages();
   ASSERT_EQ(got.size(), expected.size());
   std::int64_t seq = 0;
   for (std::size_t i = 0; i < expected.size(); ++i) {
     SCOPED_TRACE("message " + std::to_string(i) + ": " + got[i].topic + " " + got[i].payload);
     const Expected& want = expected[i];
-    EXPECT_EQ(got[i].topic, want.topic);
     if (want.kind.empty()) {
+      EXPECT_EQ(got[i].topic, want.topic);
       EXPECT_NE(got[i].payload.find("\"start\":" + std::to_string(kBase + want.start)),
                 std::string::npos);
       continue;
     }
-    std::string parse_error;
-    const auto r = parseResult(got[i], &parse_error);
-    ASSERT_TRUE(r.has_value()) << parse_error;
-    EXPECT_EQ(r->seq, ++seq);
-    EXPECT_EQ(r->kind, want.kind);
-    EXPECT_EQ(r->start, kBase + want.start);
-    EXPECT_EQ(r->end, kBase + want.start + 1000);
-    EXPECT_EQ(r->values.at("n").integer, want.n);
-    EXPECT_DOUBLE_EQ(r->values.at("total").number, want.total);
-    EXPECT_EQ(r->values.at("median").number, want.median);
+    ASSERT_NO_FATAL_FAILURE(expectResult(got[i], ++seq, want));
   }
 }
 
@@ -155,11 +147,11 @@ TEST_F(DaemonUpdates, FinalAtTheEndThenAnUpdatePerLateEventThenLate) {
 // the bytes of the event's top_k items in its record.
 TEST_F(DaemonUpdates, LateEventsGoOutOnTheLateTopicWithTheirRawText) {
   ASSERT_NO_FATAL_FAILURE(
-      start("  l:\n    from: in\n    group_by: [sym]\n    window: {tumbling: 1s}\n"
-            "    late: {topic: true}\n    aggregates:\n      n: count()\n"
-            "      notes: top_k(note, 2)\n"));
+      startPipelines("  l:\n    from: in\n    group_by: [sym]\n    window: {tumbling: 1s}\n"
+                     "    late: {topic: true}\n    aggregates:\n      n: count()\n"
+                     "      notes: top_k(note, 2)\n"));
   ASSERT_TRUE(client_->send(line("A", 100, 1)));
-  ASSERT_TRUE(waitMetric("rivulet_source_events_total", {{"source", "in"}}, 1));
+  ASSERT_TRUE(daemon_->waitMetric("rivulet_source_events_total", {{"source", "in"}}, 1));
   ASSERT_TRUE(client_->send(line("A", 1500, 2)));  // window [0, 1000) fires
   ASSERT_TRUE(waitFor(2));
   const std::string late = "{\"ts\": " + std::to_string(kBase + 200) +
@@ -168,7 +160,7 @@ TEST_F(DaemonUpdates, LateEventsGoOutOnTheLateTopicWithTheirRawText) {
   ASSERT_TRUE(waitFor(3));
   ASSERT_TRUE(daemon_->process().signal(SIGTERM));
   ASSERT_TRUE(waitFor(5));  // the partial window [1000, 2000) and its marker
-  const std::vector<Message>& got = sub_->messages();
+  const std::vector<Message>& got = subscriber_->messages();
   ASSERT_EQ(got.size(), 5u);
   EXPECT_EQ(got[0].topic, "l/A/");
   EXPECT_EQ(got[1].topic, "_window/l/");
@@ -184,20 +176,16 @@ TEST_F(DaemonUpdates, LateEventsGoOutOnTheLateTopicWithTheirRawText) {
 // Nested fields in expressions, end to end: a where and an aggregate argument read fields inside
 // an object of the event; events whose object lacks them, or whose filter is false, are skipped.
 TEST_F(DaemonUpdates, ExpressionsReadNestedFields) {
-  ASSERT_NO_FATAL_FAILURE(
-      start("  buys:\n    from: in\n    where: \"order.side == 'buy'\"\n    group_by: [sym]\n"
-            "    window: {tumbling: 1s}\n    aggregates:\n      n: count()\n"
-            "      notional: sum(order.qty * order.px)\n"));
-  const auto event = [](std::int64_t offset_ms, const std::string& order) {
-    return "{\"ts\":" + std::to_string(kBase + offset_ms) + ",\"sym\":\"A\",\"order\":" + order +
-           "}\n";
-  };
+  ASSERT_NO_FATAL_FAILURE(startPipelines(
+      "  buys:\n    from: in\n    where: \"order.side == 'buy'\"\n    group_by: [sym]\n"
+      "    window: {tumbling: 1s}\n    aggregates:\n      n: count()\n"
+      "      notional: sum(order.qty * order.px)\n"));
   ASSERT_TRUE(client_->send(event(100, R"({"side":"buy","qty":2,"px":10.5})") +
                             event(200, R"({"side":"sell","qty":3,"px":11})") +
                             event(300, R"({"qty":4,"px":12,"side":"buy","extra":{"x":[1]}})") +
                             event(400, R"({"px":13})") + event(1500, R"({"side":"buy"})")));
   ASSERT_TRUE(waitFor(2));
-  const std::vector<Message>& got = sub_->messages();
+  const std::vector<Message>& got = subscriber_->messages();
   EXPECT_EQ(got[0].topic, "buys/A/");
   std::string parse_error;
   const auto r = parseResult(got[0], &parse_error);
@@ -213,12 +201,12 @@ TEST_F(DaemonUpdates, ExpressionsReadNestedFields) {
 // late topic) once the session is gone, and no end-of-window markers (a session is a window of
 // one key).
 TEST_F(DaemonUpdates, SessionsFireGrowMergeAndClose) {
-  ASSERT_NO_FATAL_FAILURE(
-      start("  s:\n    from: in\n    group_by: [sym]\n    window: {session: {gap: 1s}}\n"
-            "    allowed_lateness: 2s\n    emit: updates\n    late: {topic: true}\n"
-            "    aggregates:\n      n: count()\n      total: sum(px)\n      median: p50(px)\n"));
+  ASSERT_NO_FATAL_FAILURE(startPipelines(
+      "  s:\n    from: in\n    group_by: [sym]\n    window: {session: {gap: 1s}}\n"
+      "    allowed_lateness: 2s\n    emit: updates\n    late: {topic: true}\n"
+      "    aggregates:\n      n: count()\n      total: sum(px)\n      median: p50(px)\n"));
   ASSERT_TRUE(client_->send(line("A", 0, 1) + line("A", 500, 2) + line("B", 200, 4)));
-  ASSERT_TRUE(waitMetric("rivulet_source_events_total", {{"source", "in"}}, 3));
+  ASSERT_TRUE(daemon_->waitMetric("rivulet_source_events_total", {{"source", "in"}}, 3));
   ASSERT_TRUE(client_->send(line("C", 1300, 8)));  // B's session [200, 1200) fires
   ASSERT_TRUE(waitFor(1));
   ASSERT_TRUE(client_->send(line("C", 1600, 16)));  // A's session [0, 1500) fires
@@ -234,27 +222,18 @@ TEST_F(DaemonUpdates, SessionsFireGrowMergeAndClose) {
   ASSERT_TRUE(waitFor(6));
   // The watermark passes B's end + lateness (3200): B's session is freed, and B at 150 is late.
   ASSERT_TRUE(client_->send(line("D", 5000, 512)));
-  ASSERT_TRUE(waitMetric("rivulet_pipeline_events_total", {{"pipeline", "s"}}, 10));
+  ASSERT_TRUE(daemon_->waitMetric("rivulet_pipeline_events_total", {{"pipeline", "s"}}, 10));
   ASSERT_TRUE(client_->send(line("B", 150, 1024)));
   ASSERT_TRUE(waitFor(7));  // on the late topic
-  ASSERT_TRUE(daemon_->process().signal(SIGTERM));
-  ASSERT_TRUE(waitFor(8));
-  const auto exit_code = daemon_->process().wait(30s);
-  ASSERT_TRUE(exit_code.has_value());
-  EXPECT_EQ(*exit_code, 0) << daemon_->log();
+  ASSERT_NO_FATAL_FAILURE(stopAfter(8));
 
-  struct Session {
-    std::string topic, kind;
-    std::int64_t start, end, n;
-    double total, median;  // exact for these few values, interpolated as numpy does
-  };
-  const std::vector<Session> expected = {
+  const std::vector<Expected> expected = {
       {"s/B/", "final", 200, 1200, 1, 4, 4},        {"s/A/", "final", 0, 1500, 2, 3, 1.5},
       {"s/A/", "update", 0, 2400, 3, 35, 2},        {"s/C/", "final", 1300, 2600, 2, 24, 12},
       {"s/A/", "update", 0, 4000, 5, 227, 32},      {"s/B/", "update", 100, 1200, 2, 260, 130},
       {"s/D/", "partial", 5000, 6000, 1, 512, 512},
   };
-  std::vector<Message> got = sub_->messages();
+  std::vector<Message> got = subscriber_->messages();
   ASSERT_EQ(got.size(), expected.size() + 1);
   EXPECT_EQ(got[6].topic, "_late/s/");
   const std::string late = line("B", 150, 1024);
@@ -262,18 +241,7 @@ TEST_F(DaemonUpdates, SessionsFireGrowMergeAndClose) {
   got.erase(got.begin() + 6);
   for (std::size_t i = 0; i < expected.size(); ++i) {
     SCOPED_TRACE("message " + std::to_string(i) + ": " + got[i].topic + " " + got[i].payload);
-    const Session& want = expected[i];
-    EXPECT_EQ(got[i].topic, want.topic);
-    std::string parse_error;
-    const auto r = parseResult(got[i], &parse_error);
-    ASSERT_TRUE(r.has_value()) << parse_error;
-    EXPECT_EQ(r->seq, static_cast<std::int64_t>(i + 1));
-    EXPECT_EQ(r->kind, want.kind);
-    EXPECT_EQ(r->start, kBase + want.start);
-    EXPECT_EQ(r->end, kBase + want.end);
-    EXPECT_EQ(r->values.at("n").integer, want.n);
-    EXPECT_DOUBLE_EQ(r->values.at("total").number, want.total);
-    EXPECT_EQ(r->values.at("median").number, want.median);
+    ASSERT_NO_FATAL_FAILURE(expectResult(got[i], static_cast<std::int64_t>(i + 1), expected[i]));
   }
 }
 
@@ -283,25 +251,21 @@ TEST_F(DaemonUpdates, SessionsFireGrowMergeAndClose) {
 // missing_field, like one that lacks a plain group_by field.
 TEST_F(DaemonUpdates, GroupByExpressionsInTheTopicAndTheKey) {
   ASSERT_NO_FATAL_FAILURE(
-      start("  bands:\n    from: in\n    group_by:\n      - sym\n"
-            "      - band: round(order.px / 10)\n      - side: upper(order.side)\n"
-            "      - big: order.qty >= 100\n"
-            "    window: {tumbling: 1s}\n    aggregates:\n      n: count()\n"));
-  const auto event = [](std::int64_t offset_ms, const std::string& order) {
-    return "{\"ts\":" + std::to_string(kBase + offset_ms) + ",\"sym\":\"A\",\"order\":" + order +
-           "}\n";
-  };
+      startPipelines("  bands:\n    from: in\n    group_by:\n      - sym\n"
+                     "      - band: round(order.px / 10)\n      - side: upper(order.side)\n"
+                     "      - big: order.qty >= 100\n"
+                     "    window: {tumbling: 1s}\n    aggregates:\n      n: count()\n"));
   ASSERT_TRUE(client_->send(event(100, R"({"side":"buy","qty":150,"px":187.3})") +
                             event(200, R"({"side":"Buy","qty":100,"px":185})") +
                             event(300, R"({"side":"sell","qty":5,"px":-3})") +
                             event(400, R"({"side":"sell","qty":5})")));
-  ASSERT_TRUE(waitMetric("rivulet_source_errors_total",
-                         {{"source", "in"}, {"reason", "missing_field"}}, 1));
+  ASSERT_TRUE(daemon_->waitMetric("rivulet_source_errors_total",
+                                  {{"source", "in"}, {"reason", "missing_field"}}, 1));
   ASSERT_TRUE(client_->send(event(1500, R"({"side":"buy","qty":1,"px":1})")));
   ASSERT_TRUE(waitFor(3));                  // [0, 1000) fires: two keys and the marker
   std::map<std::string, std::string> keys;  // topic -> key object
   std::map<std::string, std::int64_t> counts;
-  for (const Message& m : sub_->messages()) {
+  for (const Message& m : subscriber_->messages()) {
     if (m.topic.starts_with("_window/")) continue;
     std::string parse_error;
     const auto r = parseResult(m, &parse_error);
@@ -321,4 +285,4 @@ TEST_F(DaemonUpdates, GroupByExpressionsInTheTopicAndTheKey) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

@@ -10,20 +10,16 @@
 
 #include "tests/integration/harness.h"
 #include "tests/integration/harness/feed.h"
+#include "tests/support/zmq_subscriptions.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 constexpr int kSeconds = 4;
 constexpr int kPerSecond = 200;
 
 std::string configYaml(const TempDir& dir, const std::string& publisher) {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: ipc://" +
-         dir.file("r.ipc") +
-         "\n"
-         "  stages: 2\n"
+  return daemonYaml(dir) +
          "sources:\n"
          "  sub_in:\n"
          "    kind: zmq\n"
@@ -61,7 +57,6 @@ TEST(DaemonZmq, SubWithATopicFilterAndPullMatchTheReferenceAndCountEveryMessage)
   zmq::socket_t publisher(context, zmq::socket_type::xpub);
   publisher.set(zmq::sockopt::sndhwm, 0);
   publisher.set(zmq::sockopt::linger, 0);
-  publisher.set(zmq::sockopt::rcvtimeo, 30'000);
   publisher.bind("tcp://127.0.0.1:*");
 
   Daemon daemon(dir, configYaml(dir, publisher.get(zmq::sockopt::last_endpoint)));
@@ -69,26 +64,16 @@ TEST(DaemonZmq, SubWithATopicFilterAndPullMatchTheReferenceAndCountEveryMessage)
   EXPECT_NE(daemon.log().find("source pull_in listening on ipc://" + dir.file("in.ipc")),
             std::string::npos)
       << daemon.log();
-  std::vector<std::string> subscriptions;
-  for (int i = 0; i < 2; ++i) {
-    zmq::message_t message;
-    ASSERT_TRUE(publisher.recv(message)) << "no subscription from the daemon";
-    subscriptions.push_back(message.to_string());
-  }
-  std::sort(subscriptions.begin(), subscriptions.end());
-  ASSERT_EQ(subscriptions, (std::vector<std::string>{"\x01"
-                                                     "fx/",
-                                                     "\x01"
-                                                     "trades/"}));
+  ASSERT_EQ(receiveSubscriptions(publisher, 2, 30s), (std::vector<std::string>{"\x01"
+                                                                               "fx/",
+                                                                               "\x01"
+                                                                               "trades/"}))
+      << "the subscriptions from the daemon";
   zmq::socket_t push(context, zmq::socket_type::push);
   push.set(zmq::sockopt::linger, 0);
   push.connect("ipc://" + dir.file("in.ipc"));
   Subscriber subscriber(daemon.publishEndpoint("ipc://"));
-  ASSERT_TRUE(subscriber.waitConnected());
-  std::string error;
-  ASSERT_TRUE(daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 1; }, 20s, &error))
-      << error;
+  ASSERT_TRUE(waitSubscribed(daemon, subscriber));
 
   TradeFeed sub_feed("sub_trades", 21);
   TradeFeed pull_feed("pull_trades", 22);
@@ -167,4 +152,4 @@ TEST(DaemonZmq, SubWithATopicFilterAndPullMatchTheReferenceAndCountEveryMessage)
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

@@ -23,7 +23,7 @@
 
 #include "tests/integration/harness.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 using ::testing::HasSubstr;
@@ -215,24 +215,9 @@ class PrometheusServer {
 };
 
 std::string daemonConfig() {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: tcp://127.0.0.1:0\n"
-         "  stages: 1\n"
-         "sources:\n"
-         "  gen:\n"
-         "    kind: generator\n"
-         "    keys: 10\n"
-         "    events_per_second: 10000\n"
-         "    throttle: 10000\n"
-         "    watermark: {delay: 100ms}\n"
-         "pipelines:\n"
-         "  per_key:\n"
-         "    from: gen\n"
-         "    group_by: [key]\n"
-         "    window: {tumbling: 1s}\n"
-         "    aggregates:\n"
-         "      n: count()\n";
+  return daemonYaml({.publish = "tcp://127.0.0.1:0", .stages = 1}) + "sources:\n" +
+         generatorYaml("gen", 10, 10000, 10000, "    watermark: {delay: 100ms}\n") +
+         "pipelines:\n" + perKeyPipelineYaml("per_key", "gen");
 }
 
 std::string prometheusConfig(int metrics_port) {
@@ -401,4 +386,4 @@ TEST(Alerts, DocsAndRulesNameOnlyExportedMetrics) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

@@ -14,7 +14,7 @@
 
 #include "tests/integration/harness.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 using ::testing::Contains;
@@ -28,10 +28,7 @@ const std::string kSub = RIVULET_BINARY_DIR "/daemon/rivulet-sub";
 constexpr std::int64_t kT = 1'000'000;  // ms: 1970-01-01T00:16:40Z
 
 std::string configYaml() {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: tcp://127.0.0.1:0\n"
-         "  stages: 1\n"
+  return daemonYaml({.publish = "tcp://127.0.0.1:0", .stages = 1}) +
          "sources:\n"
          "  in:\n"
          "    kind: tcp\n"
@@ -381,4 +378,4 @@ TEST(SubCli, CountCountsWhatIsPrintedNotWhatIsHidden) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

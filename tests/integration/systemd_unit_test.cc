@@ -8,7 +8,7 @@
 
 #include "tests/integration/harness.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 namespace {
 
 using ::testing::HasSubstr;
@@ -17,7 +17,7 @@ using ::testing::Not;
 
 const std::string kCmake = RIVULET_CMAKE_COMMAND;
 const std::string kSystemdAnalyze = "/usr/bin/systemd-analyze";
-const std::string kShippedUnit = kSourceDir + "/systemd/rivulet.service";
+const std::string kShippedUnit = RIVULET_SOURCE_DIR "/systemd/rivulet.service";
 const std::string kExecStart = "ExecStart=/usr/bin/rivuletd --config /etc/rivulet/rivulet.yaml";
 
 // Exposure as scored when this was written; a change that raises it should be a decision.
@@ -117,4 +117,4 @@ TEST(SystemdUnit, InstalledUnitVerifiesCleanlyAndScoresItsExposure) {
 }
 
 }  // namespace
-}  // namespace rivulet::itest
+}  // namespace rivulet::testutil

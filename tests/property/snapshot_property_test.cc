@@ -38,43 +38,29 @@
 #include "pipeline/model/value_slot.h"
 #include "pipeline/windows/session_operator.h"
 #include "pipeline/windows/window_operator.h"
+#include "tests/support/draws.h"
+#include "tests/support/plans.h"
+#include "tests/support/random_events.h"
+#include "tests/support/result_log.h"
 
 namespace rivulet::pipeline {
 namespace {
 
 using config::AggregateKind;
+using testutil::Emitted;
+using testutil::Field;
+using testutil::ResultLog;
+using testutil::Step;
 
-constexpr int kCases = 500;  // of each: window cases, session cases
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr int kNumberFields = 2;    // f0, f1
-constexpr int kCategoryFields = 2;  // c0, c1: read by count_distinct and top_k
+constexpr int kCases = 500;       // of each: window cases, session cases
+constexpr int kNumberFields = 2;  // f0, f1, then the categories c0, c1
 
 std::int64_t floorDiv(std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
-
-// A field of an event. A category holds a small integer, as a number or as the string "s<n>".
-struct Field {
-  bool null = true;
-  bool is_string = false;
-  double number = 0;
-
-  // top_k's item: its type, then its text (pipeline/model/value_slot.h).
-  std::string item() const {
-    const std::string text = std::to_string(static_cast<int>(number));
-    return is_string ? static_cast<char>(KeyPartType::kString) + ("s" + text)
-                     : static_cast<char>(KeyPartType::kNumber) + text;
-  }
-};
 
 struct Event {
   std::int64_t time;
   int key;
   std::vector<double> record;  // the value slots in the plan's order, then top_k's item bytes
-};
-
-struct Step {
-  enum Kind { kEvent, kWatermark } kind;
-  std::size_t event = 0;
-  std::int64_t watermark = 0;
 };
 
 struct Case {
@@ -106,227 +92,117 @@ struct Case {
   }
 };
 
-// "f1" -> 1, "c0" -> kNumberFields + 0.
-std::size_t fieldIndex(const std::string& name) {
-  return static_cast<std::size_t>((name[0] == 'f' ? 0 : kNumberFields) + (name[1] - '0'));
-}
-
-// The record an event router would build (pipeline/model/value_slot.h): slots, then the item bytes.
-std::vector<double> recordOf(const PipelinePlan& plan, const std::vector<Field>& fields) {
-  std::vector<double> record(plan.value_fields.size(), kNaN);
-  std::string items;
-  for (std::size_t v = 0; v < record.size(); ++v) {
-    const Field& field = fields[fieldIndex(plan.value_fields[v])];
-    if (field.null) continue;
-    switch (plan.value_forms[v]) {
-      case ValueForm::kNumber:
-        record[v] = field.number;
-        break;
-      case ValueForm::kDistinctHash:
-        record[v] = std::bit_cast<double>(
-            field.is_string ? distinctHash(KeyPartType::kString, field.item().substr(1))
-                            : distinctHash(field.number));
-        break;
-      case ValueForm::kItem: {
-        const std::string item = field.item();
-        const ItemRef ref{static_cast<std::uint32_t>(record.size() * sizeof(double) + items.size()),
-                          static_cast<std::uint32_t>(item.size())};
-        record[v] = std::bit_cast<double>(ref.bits());
-        items += item;
-        break;
-      }
-    }
-  }
-  const std::size_t slots = record.size();
-  record.resize(slots + (items.size() + sizeof(double) - 1) / sizeof(double));
-  if (!items.empty()) std::memcpy(record.data() + slots, items.data(), items.size());
-  return record;
-}
-
-config::AggregateSpec aggregateOf(AggregateKind kind, int k, std::mt19937_64& rng) {
-  auto uniform = [&](std::int64_t lo, std::int64_t hi) {
-    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
-  };
-  config::AggregateSpec spec;
-  spec.name = "a" + std::to_string(k);
-  spec.kind = kind;
-  if (kind == AggregateKind::kCountDistinct || kind == AggregateKind::kTopK) {
-    spec.field = "c" + std::to_string(uniform(0, kCategoryFields - 1));
-  } else if (kind != AggregateKind::kCount) {
-    spec.field = "f" + std::to_string(uniform(0, kNumberFields - 1));
-  }
-  if (kind == AggregateKind::kQuantile) {
-    const double qs[] = {0, 0.5, 0.9, 0.99, 1, std::uniform_real_distribution<double>(0, 1)(rng)};
-    spec.quantile = qs[uniform(0, 5)];
-  }
-  if (kind == AggregateKind::kTopK) spec.k = uniform(1, 8);
-  return spec;
-}
-
 Case makeCase(std::uint64_t seed, bool session) {
-  std::mt19937_64 rng(seed);
-  auto uniform = [&](std::int64_t lo, std::int64_t hi) {
-    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
-  };
-  auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+  testutil::Draws draws(seed);
 
   Case c;
   c.seed = seed;
   c.session = session;
-  const std::int64_t unit = uniform(1, 7);
-  config::SourceConfig source;
-  source.name = "in";
-  c.config.sources.push_back(source);
-  config::PipelineConfig pipeline;
-  pipeline.name = "p";
-  pipeline.from = {"in"};
-  pipeline.group_by = {config::GroupBySpec{"key"}};
+  const std::int64_t unit = draws.uniform(1, 7);
+  config::PipelineConfig pipeline = testutil::keyedPipeline();
   std::int64_t span;  // the window size or gap: the scale of disorder and lateness
   if (session) {
-    span = unit * uniform(1, 10);
+    span = unit * draws.uniform(1, 10);
     pipeline.window.kind = config::WindowKind::kSession;
     pipeline.window.size = span;
   } else {
-    const std::int64_t size_units = uniform(1, 12);
+    const std::int64_t size_units = draws.uniform(1, 12);
     span = unit * size_units;
-    const std::int64_t slide = chance(0.4) ? span : unit * uniform(1, size_units);
+    const std::int64_t slide = draws.chance(0.4) ? span : unit * draws.uniform(1, size_units);
     pipeline.window.kind =
         slide == span ? config::WindowKind::kTumbling : config::WindowKind::kHopping;
     pipeline.window.size = span;
     pipeline.window.slide = slide;
   }
-  pipeline.allowed_lateness = chance(0.3) ? 0 : uniform(0, 3 * span);
-  pipeline.emit_updates = chance(0.5);
+  pipeline.allowed_lateness = draws.chance(0.3) ? 0 : draws.uniform(0, 3 * span);
+  pipeline.emit_updates = draws.chance(0.5);
   // Every case counts its events as "n" (the brute-force reference checks it), plus a random
   // mix in which the sketch aggregates come often. Crowded cases have a few keys, hundreds of
   // events per window and more distinct categories than the sketches hold exactly
   // (count_distinct turns to HyperLogLog registers, top_k replaces the smallest of equal counts).
-  c.crowded = chance(0.3);
-  const int extra = static_cast<int>(uniform(0, 6));
+  c.crowded = draws.chance(0.3);
+  const int extra = static_cast<int>(draws.uniform(0, 6));
   pipeline.aggregates.push_back({"n", AggregateKind::kCount, ""});
   if (c.crowded) {
-    pipeline.aggregates.push_back(aggregateOf(AggregateKind::kCountDistinct, extra, rng));
-    pipeline.aggregates.push_back(aggregateOf(AggregateKind::kTopK, extra + 1, rng));
+    pipeline.aggregates.push_back(testutil::randomAggregate(AggregateKind::kCountDistinct, extra,
+                                                            kNumberFields, draws.engine()));
+    pipeline.aggregates.push_back(
+        testutil::randomAggregate(AggregateKind::kTopK, extra + 1, kNumberFields, draws.engine()));
   }
   for (int k = 0; k < extra; ++k) {
     const auto kind = static_cast<AggregateKind>(
-        chance(0.5) ? uniform(static_cast<int>(AggregateKind::kQuantile),
-                              static_cast<int>(AggregateKind::kTopK))
-                    : uniform(0, static_cast<int>(AggregateKind::kTopK)));
-    pipeline.aggregates.push_back(aggregateOf(kind, k, rng));
+        draws.chance(0.5) ? draws.uniform(static_cast<int>(AggregateKind::kQuantile),
+                                          static_cast<int>(AggregateKind::kTopK))
+                          : draws.uniform(0, static_cast<int>(AggregateKind::kTopK)));
+    pipeline.aggregates.push_back(
+        testutil::randomAggregate(kind, k, kNumberFields, draws.engine()));
   }
-  std::shuffle(pipeline.aggregates.begin(), pipeline.aggregates.end(), rng);
-  const int keys = static_cast<int>(c.crowded ? uniform(1, 3) : uniform(1, 30));
-  if (chance(0.2)) pipeline.max_keys = uniform(1, keys);
-  c.config.pipelines.push_back(pipeline);
+  std::shuffle(pipeline.aggregates.begin(), pipeline.aggregates.end(), draws.engine());
+  const int keys = static_cast<int>(c.crowded ? draws.uniform(1, 3) : draws.uniform(1, 30));
+  if (draws.chance(0.2)) pipeline.max_keys = draws.uniform(1, keys);
+  c.config = testutil::configWith(pipeline);
   c.plan = compilePipeline(c.config, 0);
 
-  const bool colliding = chance(0.15);  // hash = key % 3: many keys share a hash
-  const bool long_keys = chance(0.2);   // over 16 bytes: compared byte by byte
-  for (int k = 0; k < keys; ++k) {
-    std::string key;
-    appendKeyPart(key, KeyPartType::kString,
-                  (long_keys ? "a-rather-long-key-" : "k") + std::to_string(k));
-    c.hashes.push_back(colliding ? static_cast<std::uint64_t>(k % 3) : hashKey(key));
-    c.keys.push_back(std::move(key));
-  }
+  const bool colliding = draws.chance(0.15);  // hash = key % 3: many keys share a hash
+  const bool long_keys = draws.chance(0.2);   // over 16 bytes: compared byte by byte
+  testutil::StreamKeys stream_keys(keys, long_keys, colliding);
+  c.keys = std::move(stream_keys.encoded);
+  c.hashes = std::move(stream_keys.hashes);
 
-  c.categories = static_cast<int>(c.crowded ? uniform(70, 200) : uniform(1, 30));
+  c.categories = static_cast<int>(c.crowded ? draws.uniform(70, 200) : draws.uniform(1, 30));
   const double tick_probability = c.crowded ? 0.02 : 1.0;  // the clock's advance per event
-  c.wide_values = chance(0.2);
-  const std::int64_t delay = uniform(0, 2 * span);
-  const std::int64_t max_disorder = chance(0.2) ? 0 : uniform(0, 3 * span);
-  const double advance_probability = std::uniform_real_distribution<double>(0.02, 0.3)(rng);
+  c.wide_values = draws.chance(0.2);
+  const std::int64_t delay = draws.uniform(0, 2 * span);
+  const std::int64_t max_disorder = draws.chance(0.2) ? 0 : draws.uniform(0, 3 * span);
+  const double advance_probability = draws.real(0.02, 0.3);
   const double pause_probability = session ? 0.05 : 0.0;
-  const double null_probability = chance(0.3) ? 0.0 : 0.15;
-  const auto events = static_cast<std::size_t>(c.crowded ? uniform(300, 700) : uniform(1, 700));
-  std::int64_t clock = uniform(-60 * span, 60 * span);
+  const double null_probability = draws.chance(0.3) ? 0.0 : 0.15;
+  const auto events =
+      static_cast<std::size_t>(c.crowded ? draws.uniform(300, 700) : draws.uniform(1, 700));
+  std::int64_t clock = draws.uniform(-60 * span, 60 * span);
   std::int64_t max_time = kMinTime;
   for (std::size_t i = 0; i < events; ++i) {
-    if (chance(tick_probability)) clock += uniform(0, 2) * uniform(0, unit);
-    if (chance(pause_probability)) clock += uniform(span, 4 * span);
+    if (draws.chance(tick_probability)) clock += draws.uniform(0, 2) * draws.uniform(0, unit);
+    if (draws.chance(pause_probability)) clock += draws.uniform(span, 4 * span);
     Event e;
-    e.time = clock - (chance(0.5) ? 0 : uniform(0, max_disorder));
-    e.key = static_cast<int>(uniform(0, keys - 1));
-    std::vector<Field> fields;
-    for (int f = 0; f < kNumberFields + kCategoryFields; ++f) {
-      Field field;
-      field.null = chance(null_probability);
-      if (f >= kNumberFields) {
-        field.is_string = chance(0.5);
-        field.number = static_cast<double>(uniform(0, c.categories - 1));
-      } else if (c.wide_values && chance(0.3)) {
-        field.number =
-            (chance(0.5) ? -1 : 1) * std::pow(10.0, static_cast<double>(uniform(-300, 300)));
-      } else if (chance(0.5)) {
-        field.number = static_cast<double>(uniform(0, 3));  // ties, and count_if's 1
-      } else {
-        field.number = std::uniform_real_distribution<double>(-1e3, 1e3)(rng);
-      }
-      fields.push_back(field);
-    }
-    e.record = recordOf(c.plan, fields);
+    e.time = clock - (draws.chance(0.5) ? 0 : draws.uniform(0, max_disorder));
+    e.key = static_cast<int>(draws.uniform(0, keys - 1));
+    const std::vector<Field> fields =
+        testutil::randomFields(kNumberFields, null_probability, c.categories, draws, [&] {
+          if (c.wide_values && draws.chance(0.3)) {
+            return (draws.chance(0.5) ? -1 : 1) *
+                   std::pow(10.0, static_cast<double>(draws.uniform(-300, 300)));
+          }
+          if (draws.chance(0.5))
+            return static_cast<double>(draws.uniform(0, 3));  // ties, count_if's 1
+          return draws.real(-1e3, 1e3);
+        });
+    e.record = testutil::recordOf(c.plan, fields, kNumberFields);
     max_time = std::max(max_time, e.time);
     c.steps.push_back({Step::kEvent, c.events.size(), 0});
     c.events.push_back(std::move(e));
-    if (chance(advance_probability)) {
+    if (draws.chance(advance_probability)) {
       std::int64_t w = max_time - delay;
-      if (chance(0.02)) w = max_time + uniform(0, 3 * span);  // a jump past every window
-      if (chance(0.03)) w -= uniform(0, 2 * span);            // possibly lower: ignored
+      if (draws.chance(0.02))
+        w = max_time + draws.uniform(0, 3 * span);              // a jump past every window
+      if (draws.chance(0.03)) w -= draws.uniform(0, 2 * span);  // possibly lower: ignored
       c.steps.push_back({Step::kWatermark, 0, w});
     }
   }
-  c.cut = static_cast<std::size_t>(uniform(0, static_cast<std::int64_t>(c.steps.size())));
-  c.end_of_input = chance(0.3);
-  c.flush_kind = chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
-  c.prefeed = chance(0.2) ? static_cast<std::size_t>(uniform(1, 20)) : 0;
+  c.cut = static_cast<std::size_t>(draws.uniform(0, static_cast<std::int64_t>(c.steps.size())));
+  c.end_of_input = draws.chance(0.3);
+  c.flush_kind = draws.chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
+  c.prefeed = draws.chance(0.2) ? static_cast<std::size_t>(draws.uniform(1, 20)) : 0;
   return c;
 }
 
 // ---- what an operator emits ----
 
-// One call of a ResultSink: a result, or (kind == kEnd) a window's end.
-struct Emitted {
-  static constexpr int kEnd = -1;
-  int kind;  // a ResultKind, or kEnd
-  std::int64_t start;
-  std::int64_t end;
-  std::string key;          // results
-  std::string json;         // results: Aggregates::writeJson
-  std::size_t results = 0;  // kEnd
-
-  bool operator==(const Emitted&) const = default;
-  std::string describe() const {
-    return std::to_string(kind) + " [" + std::to_string(start) + "," + std::to_string(end) + ") " +
-           key.substr(std::min(key.size(), kKeyPartHeader)) + " " + json + " " +
-           std::to_string(results);
-  }
-};
-
-class LogSink final : public ResultSink {
- public:
-  explicit LogSink(const Aggregates& aggregates) : aggregates_(aggregates) {}
-
-  void onResult(const WindowResult& r) override {
-    std::string json;
-    JsonWriter writer(json);
-    aggregates_.writeJson(r.state, *r.sketches, writer);
-    log.push_back({static_cast<int>(r.kind), r.start, r.end, std::string(r.key), json});
-  }
-  void onWindowEnd(std::int64_t start, std::int64_t end, std::size_t results) override {
-    log.push_back({Emitted::kEnd, start, end, "", "", results});
-  }
-
-  std::vector<Emitted> log;
-
- private:
-  const Aggregates& aggregates_;
-};
-
 // One of the two operators behind a common face.
 class Operator {
  public:
-  Operator(const Case& c, const Aggregates& aggregates) : sink(aggregates), case_(c) {
+  Operator(const Case& c, const Aggregates& aggregates)
+      : sink(aggregates, ResultLog::WindowEnds::kLogged), case_(c) {
     if (c.session) {
       sessions_ = std::make_unique<SessionOperator>(c.plan, aggregates, &sink);
     } else {
@@ -392,7 +268,7 @@ class Operator {
     return added;
   }
 
-  LogSink sink;  // every result and window end, updates included
+  ResultLog sink;  // every result and window end, updates included: sink.emitted
 
  private:
   const Case& case_;
@@ -519,7 +395,7 @@ void runCase(const Case& c, Coverage& coverage) {
   // A: the whole stream without a break, the reference.
   Operator a(c, aggregates);
   std::vector<AddResult> a_added = a.run(0, c.cut);  // every add() outcome of A
-  const std::size_t a_log_at_cut = a.sink.log.size();
+  const std::size_t a_log_at_cut = a.sink.emitted.size();
   const std::string bytes = a.snapshotBytes();
   coverage.nonempty_snapshots += a.observe().entries > 0;
 
@@ -529,7 +405,7 @@ void runCase(const Case& c, Coverage& coverage) {
     if (c.steps[i].kind == Step::kEvent)
       fed += b.add(c.events[c.steps[i].event]) == AddResult::kAdded;
   }
-  b.sink.log.clear();
+  b.sink.emitted.clear();
   {
     SnapshotReader in(bytes);
     ASSERT_TRUE(b.restore(in)) << "a genuine snapshot refused";
@@ -564,10 +440,10 @@ void runCase(const Case& c, Coverage& coverage) {
     a.run(c.steps.size(), c.steps.size());
     b.run(c.steps.size(), c.steps.size());
   }
-  expectSameLog(a.sink.log, a_log_at_cut, b.sink.log, "results after the restore");
+  expectSameLog(a.sink.emitted, a_log_at_cut, b.sink.emitted, "results after the restore");
   EXPECT_EQ(b.observe().sketches, 0u);
 
-  for (const Emitted& e : b.sink.log) {
+  for (const Emitted& e : b.sink.emitted) {
     if (e.kind == Emitted::kEnd) continue;
     ++coverage.results_after_restore;
     coverage.updates_after_restore += e.kind == static_cast<int>(ResultKind::kUpdate);
@@ -604,8 +480,8 @@ void runCase(const Case& c, Coverage& coverage) {
         }
       }
     };
-    collect(a.sink.log, 0, a_log_at_cut);
-    collect(b.sink.log, 0, b.sink.log.size());
+    collect(a.sink.emitted, 0, a_log_at_cut);
+    collect(b.sink.emitted, 0, b.sink.emitted.size());
     EXPECT_EQ(finals, want.finals) << "final and flushed results";
     EXPECT_EQ(updates, want.updates) << "updates";
   }
@@ -635,7 +511,7 @@ void runCase(const Case& c, Coverage& coverage) {
     EXPECT_FALSE(refused.restore(in));
     expectEmpty(refused, "after a refused restore");
     EXPECT_EQ(refused.run(0, c.steps.size()), a_added);
-    expectSameLog(a.sink.log, 0, refused.sink.log, "an operator after a refused restore");
+    expectSameLog(a.sink.emitted, 0, refused.sink.emitted, "an operator after a refused restore");
   }
 }
 

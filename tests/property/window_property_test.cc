@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <optional>
 #include <random>
@@ -33,39 +34,23 @@
 #include "pipeline/sketches/quantile_sketch.h"
 #include "pipeline/windows/session_operator.h"
 #include "pipeline/windows/window_operator.h"
+#include "tests/support/draws.h"
+#include "tests/support/plans.h"
+#include "tests/support/random_events.h"
 
 namespace rivulet::pipeline {
 namespace {
 
 using config::AggregateKind;
+using testutil::Field;
+using testutil::Step;
+using testutil::StreamKeys;
 
 constexpr int kCases = 200;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::int64_t floorDiv(std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
 
-// A field of an event: f0..f2 hold numbers; c0 and c1, read by count_distinct and top_k, hold a
-// small integer, written as a number or as the string "s<n>".
-struct Field {
-  bool null = true;
-  bool is_string = false;
-  double number = 0;
-
-  // top_k's item: its type, then its text (pipeline/model/value_slot.h).
-  std::string item() const {
-    const std::string text = std::to_string(static_cast<int>(number));
-    return is_string ? static_cast<char>(KeyPartType::kString) + ("s" + text)
-                     : static_cast<char>(KeyPartType::kNumber) + text;
-  }
-};
-
-constexpr int kNumberFields = 3;
-constexpr int kCategoryFields = 2;
-
-// "f1" -> 1, "c0" -> kNumberFields + 0.
-std::size_t fieldIndex(const std::string& name) {
-  return static_cast<std::size_t>((name[0] == 'f' ? 0 : kNumberFields) + (name[1] - '0'));
-}
+constexpr int kNumberFields = 3;  // f0..f2, then the categories c0, c1
 
 struct Event {
   std::int64_t time;
@@ -78,12 +63,36 @@ struct Event {
   bool refused = false;  // a new key for a slice already holding max_keys keys
 };
 
-// One step of the stream as the operator sees it.
-struct Step {
-  enum Kind { kEvent, kWatermark } kind;
-  std::size_t event = 0;       // kEvent
-  std::int64_t watermark = 0;  // kWatermark
-};
+// Feeds the steps of case `c` to `op`: each watermark through `advance`, each event through add(),
+// checked against the event's expected outcome and then shown to `seen`; at the end of the steps
+// the end of input, if the case has one, and the flush. Returns the events the operator found
+// late.
+template <typename C>
+std::size_t feed(const C& c, Operator& op, ResultSink& sink,
+                 const std::function<void(std::int64_t)>& advance,
+                 const std::function<void(const Event&)>& seen = {}) {
+  const StreamKeys keys(c.keys, c.long_keys, c.colliding_hashes);
+  std::size_t late = 0;
+  for (const Step& s : c.steps) {
+    if (s.kind == Step::kWatermark) {
+      advance(s.watermark);
+      continue;
+    }
+    const Event& e = c.events[s.event];
+    const AddResult added =
+        op.add(e.time, keys.hashes[e.key], keys.encoded[e.key], e.record.data());
+    const AddResult want = e.late      ? AddResult::kLate
+                           : e.refused ? AddResult::kRefused
+                                       : AddResult::kAdded;
+    EXPECT_EQ(static_cast<int>(added), static_cast<int>(want))
+        << "event " << s.event << " at " << e.time;
+    late += added == AddResult::kLate;
+    if (seen) seen(e);
+  }
+  if (c.end_of_input) advance(kMaxTime);
+  op.flush(c.flush_kind, sink);
+  return late;
+}
 
 struct Case {
   std::uint64_t seed;
@@ -109,169 +118,103 @@ struct Case {
   }
 };
 
-std::string encodeKey(bool long_keys, int key) {
-  std::string out;
-  appendKeyPart(out, KeyPartType::kString,
-                (long_keys ? "a-rather-long-key-" : "k") + std::to_string(key));
-  return out;
-}
-std::string encodeKey(const Case& c, int key) { return encodeKey(c.long_keys, key); }
-
-// The record an event router would build from `fields` (pipeline/model/value_slot.h): slots, then
-// the item bytes, here in doubles after the slots.
-std::vector<double> recordOf(const PipelinePlan& plan, const std::vector<Field>& fields) {
-  std::vector<double> record(plan.value_fields.size(), kNaN);
-  std::string items;
-  for (std::size_t v = 0; v < record.size(); ++v) {
-    const Field& field = fields[fieldIndex(plan.value_fields[v])];
-    if (field.null) continue;
-    switch (plan.value_forms[v]) {
-      case ValueForm::kNumber:
-        record[v] = field.number;
-        break;
-      case ValueForm::kDistinctHash:
-        record[v] = std::bit_cast<double>(
-            field.is_string ? distinctHash(KeyPartType::kString, field.item().substr(1))
-                            : distinctHash(field.number));
-        break;
-      case ValueForm::kItem: {
-        const std::string item = field.item();
-        const ItemRef ref{static_cast<std::uint32_t>(record.size() * sizeof(double) + items.size()),
-                          static_cast<std::uint32_t>(item.size())};
-        record[v] = std::bit_cast<double>(ref.bits());
-        items += item;
-        break;
-      }
-    }
-  }
-  const std::size_t slots = record.size();
-  record.resize(slots + (items.size() + sizeof(double) - 1) / sizeof(double));
-  if (!items.empty()) std::memcpy(record.data() + slots, items.data(), items.size());
-  return record;
-}
-
-// A random aggregate named a<k> over the number fields f0..f<fields-1> or, for count_distinct and
-// top_k, a category field.
-config::AggregateSpec randomAggregate(int k, int fields, std::mt19937_64& rng) {
-  auto uniform = [&](std::int64_t lo, std::int64_t hi) {
-    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
-  };
-  config::AggregateSpec spec;
-  spec.name = "a" + std::to_string(k);
-  spec.kind = static_cast<AggregateKind>(uniform(0, static_cast<int>(AggregateKind::kTopK)));
-  if (spec.kind == AggregateKind::kCountDistinct || spec.kind == AggregateKind::kTopK) {
-    spec.field = "c" + std::to_string(uniform(0, kCategoryFields - 1));
-  } else if (spec.kind != AggregateKind::kCount) {
-    spec.field = "f" + std::to_string(uniform(0, fields - 1));
-  }
-  if (spec.kind == AggregateKind::kQuantile) {
-    const double qs[] = {0, 0.5, 0.9, 0.99, 1, std::uniform_real_distribution<double>(0, 1)(rng)};
-    spec.quantile = qs[uniform(0, 5)];
-  }
-  if (spec.kind == AggregateKind::kTopK) spec.k = uniform(1, 8);
-  return spec;
-}
-
 // An event's fields f0..f2 (numbers; with exact_values multiples of 1/8, so sums are exact in any
-// order) and c0, c1 (categories: numbers or strings of 0..categories-1).
+// order) and c0, c1 (categories).
 std::vector<Field> randomFields(double null_probability, bool exact_values, int categories,
-                                std::mt19937_64& rng) {
-  auto uniform = [&](std::int64_t lo, std::int64_t hi) {
-    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
-  };
-  auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
-  std::vector<Field> fields;
-  for (int f = 0; f < kNumberFields + kCategoryFields; ++f) {
-    Field field;
-    field.null = chance(null_probability);
-    if (f >= kNumberFields) {
-      field.is_string = chance(0.5);
-      field.number = static_cast<double>(uniform(0, categories - 1));
-    } else if (exact_values) {
-      field.number = static_cast<double>(uniform(-800, 800)) / 8;
-    } else {
-      field.number = std::uniform_real_distribution<double>(-1e3, 1e3)(rng);
-    }
-    fields.push_back(field);
+                                testutil::Draws& draws) {
+  return testutil::randomFields(kNumberFields, null_probability, categories, draws, [&] {
+    return exact_values ? static_cast<double>(draws.uniform(-800, 800)) / 8 : draws.real(-1e3, 1e3);
+  });
+}
+
+// How a case draws its events, alike for windows and sessions.
+struct EventDraws {
+  std::int64_t span;              // the window size or the session gap
+  std::int64_t delay = 0;         // of the watermark behind the largest time so far
+  std::int64_t max_disorder = 0;  // how far an event's time may fall behind the clock
+  double advance_probability = 0;
+  double null_probability = 0;
+  bool exact_values = false;  // multiples of 1/8: sums exact in any order
+  // Distinct values of a category field: with both types at most 60, so that count_distinct
+  // (exact to 64) and top_k (64 counters or more) are exact.
+  int categories = 1;
+  std::int64_t max_time = kMinTime;
+  std::int64_t watermark = kMinTime;
+};
+
+// Appends to `c` an event of a random key at `clock` or up to max_disorder before it, then maybe
+// a watermark step: the largest time less the delay, rarely a jump ahead (empty windows are
+// passed) or a step back (ignored).
+template <typename Case>
+void addEvent(std::int64_t clock, EventDraws& d, testutil::Draws& draws, Case& c) {
+  Event e;
+  e.time = clock - (draws.chance(0.5) ? 0 : draws.uniform(0, d.max_disorder));
+  e.key = static_cast<int>(draws.uniform(0, c.keys - 1));
+  e.fields = randomFields(d.null_probability, d.exact_values, d.categories, draws);
+  e.record = testutil::recordOf(c.plan, e.fields, kNumberFields);
+  e.watermark_at_arrival = d.watermark;
+  d.max_time = std::max(d.max_time, e.time);
+  c.steps.push_back({Step::kEvent, c.events.size(), 0});
+  c.events.push_back(std::move(e));
+  if (draws.chance(d.advance_probability)) {
+    std::int64_t w = d.max_time - d.delay;
+    if (draws.chance(0.01)) w = d.max_time + draws.uniform(0, 3 * d.span);
+    if (draws.chance(0.03)) w = w - draws.uniform(0, 2 * d.span);
+    c.steps.push_back({Step::kWatermark, 0, w});
+    d.watermark = std::max(d.watermark, w);
   }
-  return fields;
 }
 
 Case makeCase(std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  auto uniform = [&](std::int64_t lo, std::int64_t hi) {
-    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
-  };
-  auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+  testutil::Draws draws(seed);
 
   Case c;
   c.seed = seed;
-  const std::int64_t unit = uniform(1, 7);
-  const std::int64_t size_units = uniform(1, 20);
+  const std::int64_t unit = draws.uniform(1, 7);
+  const std::int64_t size_units = draws.uniform(1, 20);
   const std::int64_t size = unit * size_units;
-  const std::int64_t slide = chance(0.3) ? size : unit * uniform(1, size_units);
+  const std::int64_t slide = draws.chance(0.3) ? size : unit * draws.uniform(1, size_units);
 
-  config::SourceConfig source;
-  source.name = "in";
-  c.config.sources.push_back(source);
-  config::PipelineConfig pipeline;
-  pipeline.name = "p";
-  pipeline.from = {"in"};
-  pipeline.group_by = {config::GroupBySpec{"key"}};
+  config::PipelineConfig pipeline = testutil::keyedPipeline();
   pipeline.window.kind =
       slide == size ? config::WindowKind::kTumbling : config::WindowKind::kHopping;
   pipeline.window.size = size;
   pipeline.window.slide = slide;
-  pipeline.allowed_lateness = chance(0.35) ? 0 : uniform(0, 2 * size);
-  const int fields = static_cast<int>(uniform(1, kNumberFields));
-  const int aggregates = static_cast<int>(uniform(1, 9));
+  pipeline.allowed_lateness = draws.chance(0.35) ? 0 : draws.uniform(0, 2 * size);
+  const int fields = static_cast<int>(draws.uniform(1, kNumberFields));
+  const int aggregates = static_cast<int>(draws.uniform(1, 9));
   for (int k = 0; k < aggregates; ++k) {
-    pipeline.aggregates.push_back(randomAggregate(k, fields, rng));
+    const auto kind =
+        static_cast<AggregateKind>(draws.uniform(0, static_cast<int>(AggregateKind::kTopK)));
+    pipeline.aggregates.push_back(testutil::randomAggregate(kind, k, fields, draws.engine()));
   }
-  c.config.pipelines.push_back(pipeline);
+  c.config = testutil::configWith(pipeline);
   // Crowded cases: one or two keys and twenty times the events per window, so that quantiles see
   // more than 64 values and the sketch answers past its exact mode.
-  const bool crowded = chance(0.25);
-  c.keys = static_cast<int>(crowded ? uniform(1, 2) : uniform(1, 50));
-  if (chance(0.25)) c.config.pipelines[0].max_keys = uniform(1, c.keys);
-  c.config.pipelines[0].emit_updates = chance(0.3);
+  const bool crowded = draws.chance(0.25);
+  c.keys = static_cast<int>(crowded ? draws.uniform(1, 2) : draws.uniform(1, 50));
+  if (draws.chance(0.25)) c.config.pipelines[0].max_keys = draws.uniform(1, c.keys);
+  c.config.pipelines[0].emit_updates = draws.chance(0.3);
   c.plan = compilePipeline(c.config, 0);
 
-  c.colliding_hashes = chance(0.2);
-  c.long_keys = chance(0.2);
-  const std::int64_t delay = uniform(0, 3 * size);
-  const std::int64_t max_disorder = chance(0.2) ? 0 : uniform(0, 4 * size);
-  const double advance_probability = std::uniform_real_distribution<double>(0.01, 0.3)(rng);
-  const double null_probability = chance(0.3) ? 0.0 : 0.15;
-  const bool exact_values = chance(0.5);  // multiples of 1/8: sums exact in any order
-  // Distinct values of a category field: with both types at most 60, so that count_distinct
-  // (exact to 64) and top_k (64 counters or more) are exact.
-  const int categories = static_cast<int>(uniform(1, 30));
-  const auto events = static_cast<std::size_t>(crowded ? uniform(1000, 4000) : uniform(1, 1200));
-  std::int64_t clock = uniform(-60 * size, 60 * size);
-  std::int64_t max_time = kMinTime;
-  std::int64_t watermark = kMinTime;
+  c.colliding_hashes = draws.chance(0.2);
+  c.long_keys = draws.chance(0.2);
+  EventDraws stream{.span = size};
+  stream.delay = draws.uniform(0, 3 * size);
+  stream.max_disorder = draws.chance(0.2) ? 0 : draws.uniform(0, 4 * size);
+  stream.advance_probability = draws.real(0.01, 0.3);
+  stream.null_probability = draws.chance(0.3) ? 0.0 : 0.15;
+  stream.exact_values = draws.chance(0.5);
+  stream.categories = static_cast<int>(draws.uniform(1, 30));
+  const auto events =
+      static_cast<std::size_t>(crowded ? draws.uniform(1000, 4000) : draws.uniform(1, 1200));
+  std::int64_t clock = draws.uniform(-60 * size, 60 * size);
   for (std::size_t i = 0; i < events; ++i) {
-    if (!crowded || chance(0.05)) clock += uniform(0, 2) * uniform(0, unit);
-    Event e;
-    e.time = clock - (chance(0.5) ? 0 : uniform(0, max_disorder));
-    e.key = static_cast<int>(uniform(0, c.keys - 1));
-    e.fields = randomFields(null_probability, exact_values, categories, rng);
-    e.record = recordOf(c.plan, e.fields);
-    e.watermark_at_arrival = watermark;
-    max_time = std::max(max_time, e.time);
-    c.steps.push_back({Step::kEvent, c.events.size(), 0});
-    c.events.push_back(std::move(e));
-    if (chance(advance_probability)) {
-      std::int64_t w = max_time - delay;
-      if (chance(0.01)) w = max_time + uniform(0, 3 * size);  // a jump: empty windows are passed
-      if (chance(0.03)) w = w - uniform(0, 2 * size);         // possibly lower: ignored
-      c.steps.push_back({Step::kWatermark, 0, w});
-      watermark = std::max(watermark, w);
-    }
+    if (!crowded || draws.chance(0.05)) clock += draws.uniform(0, 2) * draws.uniform(0, unit);
+    addEvent(clock, stream, draws, c);
   }
-  c.end_of_input = chance(0.25);
-  c.flush_kind = chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
+  c.end_of_input = draws.chance(0.25);
+  c.flush_kind = draws.chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
   return c;
 }
 
@@ -322,7 +265,7 @@ Value aggregate(const config::AggregateSpec& spec, const std::vector<const Event
   std::vector<const Event*> with;
   std::vector<double> values;
   for (const Event* e : events) {
-    const Field& f = e->fields[fieldIndex(spec.field)];
+    const Field& f = e->fields[testutil::fieldIndex(spec.field, kNumberFields)];
     if (f.null) continue;
     with.push_back(e);
     values.push_back(f.number);
@@ -387,14 +330,16 @@ Value aggregate(const config::AggregateSpec& spec, const std::vector<const Event
     }
     case AggregateKind::kCountDistinct: {
       std::set<std::string> distinct;
-      for (const Event* e : with) distinct.insert(e->fields[fieldIndex(spec.field)].item());
+      for (const Event* e : with)
+        distinct.insert(e->fields[testutil::fieldIndex(spec.field, kNumberFields)].item());
       return {static_cast<double>(distinct.size())};
     }
     // Largest count first, ties by the item's bytes (type, then text).
     case AggregateKind::kTopK: {
       if (n == 0) return {std::nullopt, "null"};
       std::map<std::string, std::int64_t> counts;
-      for (const Event* e : with) ++counts[e->fields[fieldIndex(spec.field)].item()];
+      for (const Event* e : with)
+        ++counts[e->fields[testutil::fieldIndex(spec.field, kNumberFields)].item()];
       std::vector<std::pair<std::string, std::int64_t>> top(counts.begin(), counts.end());
       std::stable_sort(top.begin(), top.end(),
                        [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -491,8 +436,8 @@ Results reference(Case& c, std::size_t& late, Coverage& coverage, std::vector<Up
       if (fireTime(p, s) > e.watermark_at_arrival) {
         windows[s][e.key].push_back(&e);
       } else {
-        updates.push_back(
-            Update{arrival_phase[i], s, encodeKey(c, e.key), aggregate(p, all[s][e.key])});
+        updates.push_back(Update{arrival_phase[i], s, StreamKeys::encode(c.long_keys, e.key),
+                                 aggregate(p, all[s][e.key])});
       }
     }
   }
@@ -504,7 +449,8 @@ Results reference(Case& c, std::size_t& late, Coverage& coverage, std::vector<Up
     const std::size_t phase = static_cast<std::size_t>(fired - phase_watermarks.begin());
     const ResultKind kind = fired == phase_watermarks.end() ? c.flush_kind : ResultKind::kFinal;
     for (const auto& [key, events] : keys) {
-      out[{start, encodeKey(c, key)}] = Result{phase, kind, aggregate(p, events)};
+      out[{start, StreamKeys::encode(c.long_keys, key)}] =
+          Result{phase, kind, aggregate(p, events)};
     }
   }
   return out;
@@ -700,15 +646,8 @@ void runCase(std::uint64_t seed, Coverage& coverage) {
   RecordingSink sink(plan, aggregates);
   WindowOperator op(plan, aggregates, &sink);
   ReferenceState state(plan);
-  std::vector<std::string> keys;
-  std::vector<std::uint64_t> hashes;
-  for (int k = 0; k < c.keys; ++k) {
-    keys.push_back(encodeKey(c, k));
-    hashes.push_back(c.colliding_hashes ? static_cast<std::uint64_t>(k % 3) : hashKey(keys.back()));
-  }
 
-  std::size_t late = 0;
-  auto advance = [&](std::int64_t watermark) {
+  const auto advance = [&](std::int64_t watermark) {
     const std::size_t before = sink.results.size();
     op.advanceWatermark(watermark, sink);
     if (sink.results.size() > before) {
@@ -719,23 +658,7 @@ void runCase(std::uint64_t seed, Coverage& coverage) {
     EXPECT_EQ(op.stateEntries(), state.entries()) << "after watermark " << watermark;
     ++sink.phase;
   };
-  for (const Step& s : c.steps) {
-    if (s.kind == Step::kWatermark) {
-      advance(s.watermark);
-      continue;
-    }
-    const Event& e = c.events[s.event];
-    const AddResult added = op.add(e.time, hashes[e.key], keys[e.key], e.record.data());
-    const AddResult want = e.late      ? AddResult::kLate
-                           : e.refused ? AddResult::kRefused
-                                       : AddResult::kAdded;
-    EXPECT_EQ(static_cast<int>(added), static_cast<int>(want))
-        << "event " << s.event << " at " << e.time;
-    late += added == AddResult::kLate;
-    state.add(e);
-  }
-  if (c.end_of_input) advance(kMaxTime);
-  op.flush(c.flush_kind, sink);
+  const std::size_t late = feed(c, op, sink, advance, [&](const Event& e) { state.add(e); });
   EXPECT_EQ(op.stateEntries(), 0u);
   // Every state's sketches went back to the pool: fired slices, merged windows, updates.
   EXPECT_EQ(op.sketches().inUse(), 0u);
@@ -836,74 +759,50 @@ struct SessionCase {
 };
 
 SessionCase makeSessionCase(std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  auto uniform = [&](std::int64_t lo, std::int64_t hi) {
-    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
-  };
-  auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+  testutil::Draws draws(seed);
 
   SessionCase c;
   c.seed = seed;
-  const std::int64_t unit = uniform(1, 7);
-  const std::int64_t gap = unit * uniform(1, 10);
+  const std::int64_t unit = draws.uniform(1, 7);
+  const std::int64_t gap = unit * draws.uniform(1, 10);
 
-  config::SourceConfig source;
-  source.name = "in";
-  c.config.sources.push_back(source);
-  config::PipelineConfig pipeline;
-  pipeline.name = "p";
-  pipeline.from = {"in"};
-  pipeline.group_by = {config::GroupBySpec{"key"}};
+  config::PipelineConfig pipeline = testutil::keyedPipeline();
   pipeline.window.kind = config::WindowKind::kSession;
   pipeline.window.size = gap;
-  pipeline.allowed_lateness = chance(0.35) ? 0 : uniform(0, 3 * gap);
-  pipeline.emit_updates = chance(0.5);
-  const int fields = static_cast<int>(uniform(1, kNumberFields));
-  const int aggregates = static_cast<int>(uniform(1, 9));
+  pipeline.allowed_lateness = draws.chance(0.35) ? 0 : draws.uniform(0, 3 * gap);
+  pipeline.emit_updates = draws.chance(0.5);
+  const int fields = static_cast<int>(draws.uniform(1, kNumberFields));
+  const int aggregates = static_cast<int>(draws.uniform(1, 9));
   for (int k = 0; k < aggregates; ++k) {
-    pipeline.aggregates.push_back(randomAggregate(k, fields, rng));
+    const auto kind =
+        static_cast<AggregateKind>(draws.uniform(0, static_cast<int>(AggregateKind::kTopK)));
+    pipeline.aggregates.push_back(testutil::randomAggregate(kind, k, fields, draws.engine()));
   }
-  c.keys = static_cast<int>(uniform(1, 30));
-  if (chance(0.25)) pipeline.max_keys = uniform(1, c.keys);
-  c.config.pipelines.push_back(pipeline);
+  c.keys = static_cast<int>(draws.uniform(1, 30));
+  if (draws.chance(0.25)) pipeline.max_keys = draws.uniform(1, c.keys);
+  c.config = testutil::configWith(pipeline);
   c.plan = compilePipeline(c.config, 0);
 
-  c.colliding_hashes = chance(0.2);
-  c.long_keys = chance(0.2);
+  c.colliding_hashes = draws.chance(0.2);
+  c.long_keys = draws.chance(0.2);
   // Each key's events come in bursts, so sessions open, grow, bridge and close.
-  const std::int64_t delay = uniform(0, 3 * gap);
-  const std::int64_t max_disorder = chance(0.2) ? 0 : uniform(0, 3 * gap);
-  const double advance_probability = std::uniform_real_distribution<double>(0.01, 0.3)(rng);
-  const double pause_probability = std::uniform_real_distribution<double>(0.0, 0.1)(rng);
-  const double null_probability = chance(0.3) ? 0.0 : 0.15;
-  const bool exact_values = chance(0.5);
-  const int categories = static_cast<int>(uniform(1, 30));
-  const auto events = static_cast<std::size_t>(uniform(1, 1200));
-  std::int64_t clock = uniform(-60 * gap, 60 * gap);
-  std::int64_t max_time = kMinTime;
-  std::int64_t watermark = kMinTime;
+  EventDraws stream{.span = gap};
+  stream.delay = draws.uniform(0, 3 * gap);
+  stream.max_disorder = draws.chance(0.2) ? 0 : draws.uniform(0, 3 * gap);
+  stream.advance_probability = draws.real(0.01, 0.3);
+  const double pause_probability = draws.real(0.0, 0.1);
+  stream.null_probability = draws.chance(0.3) ? 0.0 : 0.15;
+  stream.exact_values = draws.chance(0.5);
+  stream.categories = static_cast<int>(draws.uniform(1, 30));
+  const auto events = static_cast<std::size_t>(draws.uniform(1, 1200));
+  std::int64_t clock = draws.uniform(-60 * gap, 60 * gap);
   for (std::size_t i = 0; i < events; ++i) {
-    clock += uniform(0, 2) * uniform(0, unit);
-    if (chance(pause_probability)) clock += uniform(gap, 4 * gap);
-    Event e;
-    e.time = clock - (chance(0.5) ? 0 : uniform(0, max_disorder));
-    e.key = static_cast<int>(uniform(0, c.keys - 1));
-    e.fields = randomFields(null_probability, exact_values, categories, rng);
-    e.record = recordOf(c.plan, e.fields);
-    e.watermark_at_arrival = watermark;
-    max_time = std::max(max_time, e.time);
-    c.steps.push_back({Step::kEvent, c.events.size(), 0});
-    c.events.push_back(std::move(e));
-    if (chance(advance_probability)) {
-      std::int64_t w = max_time - delay;
-      if (chance(0.01)) w = max_time + uniform(0, 3 * gap);
-      if (chance(0.03)) w = w - uniform(0, 2 * gap);
-      c.steps.push_back({Step::kWatermark, 0, w});
-      watermark = std::max(watermark, w);
-    }
+    clock += draws.uniform(0, 2) * draws.uniform(0, unit);
+    if (draws.chance(pause_probability)) clock += draws.uniform(gap, 4 * gap);
+    addEvent(clock, stream, draws, c);
   }
-  c.end_of_input = chance(0.25);
-  c.flush_kind = chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
+  c.end_of_input = draws.chance(0.25);
+  c.flush_kind = draws.chance(0.5) ? ResultKind::kFinal : ResultKind::kPartial;
   return c;
 }
 
@@ -1002,7 +901,7 @@ class SessionReference {
         });
         coverage_.grown_updates += grew;
         updates.push_back(SessionUpdate{phase_, merged.first, merged.last + p.gap,
-                                        encodeKey(c_.long_keys, e.key), values(merged)});
+                                        StreamKeys::encode(c_.long_keys, e.key), values(merged)});
       }
       live.push_back(std::move(merged));
     }
@@ -1042,7 +941,7 @@ class SessionReference {
   }
 
   void emitResult(int key, const ReferenceSession& s, ResultKind kind) {
-    const SessionId id{s.first, s.last + c_.plan.gap, encodeKey(c_.long_keys, key)};
+    const SessionId id{s.first, s.last + c_.plan.gap, StreamKeys::encode(c_.long_keys, key)};
     const bool inserted = results.emplace(id, SessionResult{phase_, kind, values(s)}).second;
     EXPECT_TRUE(inserted) << "reference: two sessions of a key span " << s.first << ".."
                           << s.last + c_.plan.gap;
@@ -1128,36 +1027,14 @@ void runSessionCase(std::uint64_t seed, SessionCoverage& coverage) {
   const Aggregates aggregates(plan.aggregates, plan.value_index);
   SessionSink sink(plan, aggregates);
   SessionOperator op(plan, aggregates, &sink);
-  std::vector<std::string> keys;
-  std::vector<std::uint64_t> hashes;
-  for (int k = 0; k < c.keys; ++k) {
-    keys.push_back(encodeKey(c.long_keys, k));
-    hashes.push_back(c.colliding_hashes ? static_cast<std::uint64_t>(k % 3) : hashKey(keys.back()));
-  }
-  std::size_t late = 0;
-  auto advance = [&](std::int64_t watermark) {
+  const auto advance = [&](std::int64_t watermark) {
     op.advanceWatermark(watermark, sink);
     EXPECT_GE(op.watermark(), watermark);
     EXPECT_EQ(op.stateEntries(), reference.live_after_advance[sink.phase])
         << "sessions after watermark " << watermark;
     ++sink.phase;
   };
-  for (const Step& s : c.steps) {
-    if (s.kind == Step::kWatermark) {
-      advance(s.watermark);
-      continue;
-    }
-    const Event& e = c.events[s.event];
-    const AddResult added = op.add(e.time, hashes[e.key], keys[e.key], e.record.data());
-    const AddResult want = e.late      ? AddResult::kLate
-                           : e.refused ? AddResult::kRefused
-                                       : AddResult::kAdded;
-    EXPECT_EQ(static_cast<int>(added), static_cast<int>(want))
-        << "event " << s.event << " at " << e.time;
-    late += added == AddResult::kLate;
-  }
-  if (c.end_of_input) advance(kMaxTime);
-  op.flush(c.flush_kind, sink);
+  const std::size_t late = feed(c, op, sink, advance);
   EXPECT_EQ(op.stateEntries(), 0u);
   EXPECT_EQ(op.liveKeys(), 0u);
   EXPECT_EQ(op.sketches().inUse(), 0u) << "sketches of freed or merged sessions";

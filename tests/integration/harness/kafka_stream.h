@@ -7,19 +7,20 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <signal.h>
 
-#include <map>
+#include <cstdint>
+#include <functional>
 #include <random>
-#include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
-#include "tests/integration/harness.h"
-#include "tests/integration/harness/kafka.h"
+#include "tests/integration/harness/process.h"
+#include "tests/integration/harness/reference.h"
+#include "tests/integration/harness/results.h"
+#include "tests/support/files.h"
+#include "tests/support/mock_kafka.h"
 
-namespace rivulet::itest {
+namespace rivulet::testutil {
 
 inline constexpr std::int64_t kBase = 1'700'000'000'000;  // ms
 inline constexpr int kKeys = 24;
@@ -31,95 +32,35 @@ inline const std::vector<AggregateSpec> kAggregates = {
 // `idle` stays far above the pauses of the tests (a group join, a restart) unless a test is about
 // idleness: a stream silent for `idle` has its windows closed by the wall clock, and the events
 // after the pause that continue its event time would be late.
-inline std::string configYaml(const TempDir& dir, const MockKafka& kafka, const std::string& output,
-                              const std::string& extra_properties = "",
-                              const std::string& extra_daemon = "",
-                              const std::string& idle = "120s") {
-  return "daemon:\n"
-         "  metrics: 127.0.0.1:0\n"
-         "  publish: ipc://" +
-         dir.file(output + ".ipc") +
-         "\n"
-         "  output: " +
-         dir.file(output) +
-         "\n"
-         "  stages: 2\n" +
-         extra_daemon +
-         "sources:\n"
-         "  trades:\n"
-         "    kind: kafka\n"
-         "    brokers: " +
-         kafka.bootstraps() +
-         "\n"
-         "    topics: [" +
-         kTopic +
-         "]\n"
-         "    group: rivulet-test\n"
-         "    commit_interval: 200ms\n"
-         "    time: {field: ts, unit: ms}\n"
-         "    watermark: {delay: 0s, idle: " +
-         idle +
-         "}\n"
-         "    properties:\n"
-         "      session.timeout.ms: \"6000\"\n"
-         "      heartbeat.interval.ms: \"500\"\n" +
-         extra_properties +
-         "pipelines:\n"
-         "  trades:\n"
-         "    from: trades\n"
-         "    group_by: [sym]\n"
-         "    window: {tumbling: 1s}\n"
-         "    aggregates:\n"
-         "      n: count()\n"
-         "      total: sum(px)\n"
-         "      high: max(px)\n"
-         "      open: first(px)\n";
-}
+std::string configYaml(const TempDir& dir, const MockKafka& kafka, const std::string& output,
+                       const std::string& extra_properties = "",
+                       const std::string& extra_daemon = "", const std::string& idle = "120s");
 
-inline std::string sym(int key) { return "S" + std::to_string(key); }
+std::string sym(int key);
 // Keyed like a producer partitioning by the group-by key.
 inline int partitionOf(int key, int partitions) { return key % partitions; }
 
 // Events per partition in time order; the reference gets every one (none is late).
 class Stream {
  public:
-  Stream(MockKafka& kafka, int partitions, std::uint64_t seed)
-      : kafka_(kafka), partitions_(partitions), rng_(seed), clock_(partitions, kBase) {}
+  Stream(MockKafka& kafka, int partitions, std::uint64_t seed);
 
   // `events` more events on the partitions in `used`, each partition's clock moving on by
   // 0..20 ms per event.
-  void produce(int events, const std::vector<int>& used) {
-    for (int i = 0; i < events; ++i) {
-      const int key = keyOn(used[uniform(0, static_cast<int>(used.size()) - 1)]);
-      const int partition = partitionOf(key, partitions_);
-      const std::int64_t ts = clock_[partition] += uniform(0, 20);
-      const double px = uniform(1, 4000) / 8.0;
-      const std::string value = "{\"ts\":" + std::to_string(ts) + ",\"sym\":\"" + sym(key) +
-                                "\",\"px\":" + std::to_string(px) + "}";
-      kafka_.produce(kTopic, partition, sym(key), value);
-      reference.add(ts, {sym(key)}, px);
-    }
-  }
+  void produce(int events, const std::vector<int>& used);
+
+  // Topic kTopic created with the stream's partitions, and `events` events on all of them,
+  // flushed.
+  void startTopic(int events);
 
   // An event far ahead on each partition in `used`: the watermark passes every window before.
-  void closeWindows(const std::vector<int>& used) {
-    for (const int partition : used) {
-      const std::string value =
-          "{\"ts\":" + std::to_string(kBase + 3'600'000) + ",\"sym\":\"close\",\"px\":0}";
-      kafka_.produce(kTopic, partition, "close", value);
-    }
-  }
+  void closeWindows(const std::vector<int>& used);
 
   WindowReference reference{"trades", {"sym"}, 1000, 1000};
 
  private:
   int uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
-  int keyOn(int partition) {
-    for (;;) {
-      const int key = uniform(0, kKeys - 1);
-      if (partitionOf(key, partitions_) == partition) return key;
-    }
-  }
+  int keyOn(int partition);
 
   MockKafka& kafka_;
   int partitions_;
@@ -128,81 +69,31 @@ class Stream {
 };
 
 // The results in the JSON-lines files `outputs`, but those of the closing events.
-inline std::vector<Result> readResults(const std::vector<std::string>& outputs) {
-  std::vector<Result> results;
-  for (const std::string& output : outputs) {
-    // A daemon still running may be mid-line: only whole lines are results yet.
-    std::string text = readFile(output);
-    text.resize(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
-    for (Result& r : parseResults(messagesFromJsonLines(text))) {
-      if (r.pipeline == "trades" && !(r.key.size() == 1 && r.key[0].second == "close")) {
-        results.push_back(std::move(r));
-      }
-    }
-  }
-  return results;
-}
+std::vector<Result> readResults(const std::vector<std::string>& outputs);
 
 // One result per window: a window published again (by a restart, or another instance) must have
 // the same values.
-inline std::vector<Result> distinctFinals(const std::vector<Result>& results,
-                                          std::size_t* repeated) {
-  std::map<std::tuple<std::int64_t, std::int64_t, std::string>, const Result*> first;
-  std::vector<Result> out;
-  *repeated = 0;
-  for (const Result& r : results) {
-    if (r.kind != "final") continue;
-    const auto [it, inserted] = first.emplace(std::tuple{r.start, r.end, r.key.at(0).second}, &r);
-    if (inserted) {
-      out.push_back(r);
-      continue;
-    }
-    ++*repeated;
-    for (const auto& [name, value] : it->second->values) {
-      EXPECT_EQ(r.values.at(name).number, value.number)
-          << name << " differs between two publications of " << r.payload;
-    }
-  }
-  return out;
-}
+std::vector<Result> distinctFinals(const std::vector<Result>& results, std::size_t* repeated);
 
 // Distinct windows published as final.
-inline std::size_t countFinals(const std::vector<std::string>& outputs) {
-  std::set<std::tuple<std::int64_t, std::string>> windows;
-  for (const Result& r : readResults(outputs)) {
-    if (r.kind == "final") windows.emplace(r.start, r.key.at(0).second);
-  }
-  return windows.size();
-}
+std::size_t countFinals(const std::vector<std::string>& outputs);
 
-inline ::testing::AssertionResult waitForFinals(const std::vector<std::string>& outputs,
-                                                std::size_t windows) {
-  if (waitUntil([&] { return countFinals(outputs) >= windows; }, 90s)) {
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure()
-         << countFinals(outputs) << " of " << windows << " windows published as final";
-}
+::testing::AssertionResult waitForFinals(const std::vector<std::string>& outputs,
+                                         std::size_t windows);
 
-inline void stop(Daemon& daemon) {
-  ASSERT_TRUE(daemon.process().signal(SIGTERM));
-  const auto code = daemon.process().wait(60s);
-  ASSERT_TRUE(code.has_value());
-  EXPECT_EQ(*code, 0) << daemon.log();
-}
+// SIGTERM, then the daemon must exit 0.
+void stop(Daemon& daemon);
 
-inline void expectEveryWindow(const std::vector<Result>& results, const Stream& stream,
-                              bool repeats_allowed) {
-  std::size_t repeated = 0;
-  const std::vector<Result> finals = distinctFinals(results, &repeated);
-  if (!repeats_allowed) {
-    EXPECT_EQ(repeated, 0u) << "windows published twice";
-  }
-  expectResultsMatch(finals, "final", stream.reference, kAggregates,
-                     [](const WindowId&) { return true; });
-  std::int64_t counted = 0;
-  for (const Result& r : finals) counted += r.values.at("n").integer;
-  EXPECT_EQ(counted, stream.reference.events());
-}
+// Every window of the stream published as final with the reference's values, every event counted
+// once; with `repeats_allowed`, a window may be published more than once (with the same values).
+void expectEveryWindow(const std::vector<Result>& results, const Stream& stream,
+                       bool repeats_allowed);
 
-}  // namespace rivulet::itest
+// A second instance joins the group while the first is consuming (cooperative-sticky: the first
+// gives up half its partitions): every window is still published, and any published by both, or
+// twice, has the same values. `daemon_lines(dir)`: further lines of each instance's daemon:
+// section. Nothing counts a failed checkpoint (there is none without checkpoints).
+void expectJoiningInstanceLosesNoWindow(
+    std::uint64_t seed, const std::function<std::string(const TempDir&)>& daemon_lines);
+
+}  // namespace rivulet::testutil

@@ -6,10 +6,7 @@
 // ThreadSanitizer (GCC 12) does not intercept, and its runtime crashes in the first of them. So
 // this runs under ASan and in release only.
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <time.h>
 
-#include <filesystem>
 #include <set>
 #include <string>
 #include <utility>
@@ -20,26 +17,24 @@
 #include "daemon/checkpoints/checkpointer.h"
 #include "daemon/engine.h"
 #include "pipeline/runtime/clock.h"
-#include "tests/integration/harness/kafka.h"
+#include "tests/support/files.h"
+#include "tests/support/mock_kafka.h"
+#include "tests/support/wait.h"
 
 namespace rivulet::daemon {
 namespace {
+
+using namespace std::chrono_literals;
 
 constexpr std::int64_t kBase = 1'700'000'000'000;  // ms
 constexpr int kPartitions = 2;
 constexpr int kPerPartition = 3000;
 
-void nap() {
-  const timespec ts{0, 1'000'000};
-  nanosleep(&ts, nullptr);
-}
-
 TEST(KafkaCheckpointEngine, CheckpointsWhileConsumingCommitOnceDurable) {
-  std::string pattern = std::filesystem::temp_directory_path() / "rivulet-kafka-ckpt-XXXXXX";
-  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-  const std::string dir = pattern;
+  const testutil::TempDir temp("rivulet-kafka-ckpt");
+  const std::string& dir = temp.path();
 
-  itest::MockKafka kafka;
+  testutil::MockKafka kafka;
   ASSERT_NO_FATAL_FAILURE(kafka.createTopic("t", kPartitions));
   // Keys k0..k7, each on one partition, in time order per partition: no event is late. In two
   // parts: a mark is safe once the windows of the events before it are closed, which takes
@@ -80,34 +75,38 @@ TEST(KafkaCheckpointEngine, CheckpointsWhileConsumingCommitOnceDurable) {
                               {"k"});
     engine.start();
     const connectors::KafkaStats& stats = *engine.kafkaStats(0);
-    const std::int64_t deadline = pipeline::steadyNanos() + 120'000'000'000;
+    // Ticks the checkpointer until `done()` holds, as the daemon's control thread does.
+    const testutil::Clock::time_point deadline = testutil::Clock::now() + 120s;
+    const auto tickUntil = [&](auto done) {
+      return testutil::waitUntil(
+          [&] {
+            if (done()) return true;
+            checkpointer.tick(pipeline::steadyNanos());
+            return false;
+          },
+          deadline - testutil::Clock::now(), 1ms);
+    };
     // The first part consumed, then two more checkpoints (over 100 ms: a mark has been sent).
     std::uint64_t written = 0;
-    while (pipeline::steadyNanos() < deadline &&
-           engine.sourceStats(0).events.load(std::memory_order_relaxed) <
-               static_cast<std::uint64_t>(kPartitions * (kPerPartition / 2))) {
-      checkpointer.tick(pipeline::steadyNanos());
+    ASSERT_TRUE(tickUntil([&] {
       written = checkpointer.stats().written.load(std::memory_order_relaxed);
-      nap();
-    }
-    while (pipeline::steadyNanos() < deadline &&
-           checkpointer.stats().written.load(std::memory_order_relaxed) < written + 2) {
-      checkpointer.tick(pipeline::steadyNanos());
-      nap();
-    }
+      return engine.sourceStats(0).events.load(std::memory_order_relaxed) >=
+             static_cast<std::uint64_t>(kPartitions * (kPerPartition / 2));
+    })) << "the first part was not consumed";
+    ASSERT_TRUE(tickUntil([&] {
+      return checkpointer.stats().written.load(std::memory_order_relaxed) >= written + 2;
+    })) << "no two checkpoints after the first part";
     produce(kPerPartition / 2, kPerPartition);
     for (int partition = 0; partition < kPartitions; ++partition) {  // closes every window above
       kafka.produce("t", partition, "close",
                     "{\"ts\":" + std::to_string(kBase + 3'600'000) + ",\"sym\":\"close\"}");
     }
     ASSERT_TRUE(kafka.flush());
-    while (pipeline::steadyNanos() < deadline &&
-           (engine.pipelineSet()->publish_stats[0]->publishedTotal() < windows.size() ||
-            stats.commits.load(std::memory_order_relaxed) == 0 ||
-            checkpointer.stats().written.load(std::memory_order_relaxed) < 3)) {
-      checkpointer.tick(pipeline::steadyNanos());
-      nap();
-    }
+    ASSERT_TRUE(tickUntil([&] {
+      return engine.pipelineSet()->publish_stats[0]->publishedTotal() >= windows.size() &&
+             stats.commits.load(std::memory_order_relaxed) > 0 &&
+             checkpointer.stats().written.load(std::memory_order_relaxed) >= 3;
+    })) << "not every window published, committed and checkpointed";
     commits = stats.commits.load(std::memory_order_relaxed);
     EXPECT_EQ(stats.commit_errors.load(std::memory_order_relaxed), 0u);
     EXPECT_EQ(checkpointer.stats().failed.load(std::memory_order_relaxed), 0u);
@@ -132,7 +131,6 @@ TEST(KafkaCheckpointEngine, CheckpointsWhileConsumingCommitOnceDurable) {
     EXPECT_EQ(p.offset, kPerPartition + 1) << "partition " << p.partition;
     EXPECT_EQ(p.max_time, (kBase + 3'600'000) * 1'000'000) << "partition " << p.partition;
   }
-  if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
 }
 
 }  // namespace

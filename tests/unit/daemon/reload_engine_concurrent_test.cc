@@ -5,21 +5,27 @@
 // lost or counted twice at a switch. Under ThreadSanitizer this checks the hand-over of the new
 // set of pipelines to the threads, and the retiring of the old one.
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <string>
 
-#include "config/loader.h"
 #include "daemon/engine.h"
+#include "tests/support/engine_runs.h"
+#include "tests/support/files.h"
+#include "tests/support/plans.h"
+#include "tests/support/wait.h"
 
 namespace rivulet::daemon {
 namespace {
+
+using testutil::Clock;
+using testutil::loadConfig;
+using testutil::waitUntil;
+using namespace std::chrono_literals;
 
 constexpr const char* kKept =
     "  counts:\n    from: [a, b]\n    group_by: [key]\n    window: {tumbling: 1s}\n"
@@ -33,57 +39,24 @@ constexpr const char* kExtra =
     "    aggregates:\n      low: min(value)\n      p90: p90(value)\n";
 
 std::string configYaml(const std::string& output, bool extra) {
-  std::string yaml = "daemon:\n  publish: inproc://reload-" +
-                     std::filesystem::path(output).stem().string() + "\n  output: " + output +
-                     "\n  stages: 2\n  log_level: warn\n  checkpoint: {dir: " + output +
-                     ".state}\nsources:\n";
-  for (const char* seed : {"1", "2"}) {
-    yaml += std::string("  ") + (seed[0] == '1' ? "a" : "b") +
-            ":\n    kind: generator\n    keys: 20\n    events_per_second: 1000\n    seed: " + seed +
-            "\n    start: 1700000000000\n    count: 60000\n    throttle: 30000\n";
-  }
-  return yaml + "pipelines:\n" + (extra ? std::string(kExtra) : "") + kKept;
-}
-
-config::Config load(const std::string& yaml) {
-  config::LoadResult loaded = config::loadString(yaml, "test.yaml");
-  if (!loaded.config) ADD_FAILURE() << loaded.errors.front().toString();
-  return *loaded.config;
-}
-
-// The result lines of the kept pipelines, without their seq (the order of two stages' results
-// varies between runs).
-std::multiset<std::string> keptResults(const std::string& path) {
-  std::multiset<std::string> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    if (line.starts_with("{\"pipeline\":\"extra\"")) continue;
-    const std::size_t seq = line.find(",\"seq\":");
-    const std::size_t next = line.find(',', seq + 1);
-    out.insert(line.substr(0, seq) + line.substr(next));
-  }
-  return out;
-}
-
-void nap() {
-  const timespec ts{0, 200'000};
-  nanosleep(&ts, nullptr);
+  return "daemon:\n  publish: inproc://reload-" + std::filesystem::path(output).stem().string() +
+         "\n  output: " + output +
+         "\n  stages: 2\n  log_level: warn\n  checkpoint: {dir: " + output + ".state}\n" +
+         testutil::twoGeneratorSources() + "pipelines:\n" + (extra ? std::string(kExtra) : "") +
+         kKept;
 }
 
 TEST(ReloadEngine, ReloadsBetweenCheckpointsChangeNoResultOfTheKeptPipelines) {
-  std::string pattern = std::filesystem::temp_directory_path() / "rivulet-reload-engine-XXXXXX";
-  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-  const std::string dir = pattern;
-
+  const testutil::TempDir dir("rivulet-reload-engine");
   {
-    Engine engine(load(configYaml(dir + "/plain.jsonl", false)));
+    Engine engine(loadConfig(configYaml(dir.file("plain.jsonl"), false)));
     engine.start();
     engine.join();
   }
 
-  const std::string output = dir + "/reloaded.jsonl";
-  const config::Config without = load(configYaml(output, false));
-  const config::Config with = load(configYaml(output, true));
+  const std::string output = dir.file("reloaded.jsonl");
+  const config::Config without = loadConfig(configYaml(output, false));
+  const config::Config with = loadConfig(configYaml(output, true));
   int reloads = 0;
   int checkpoints = 0;
   // Per kept pipeline, as its metrics say at the end: results published, latencies observed.
@@ -92,6 +65,8 @@ TEST(ReloadEngine, ReloadsBetweenCheckpointsChangeNoResultOfTheKeptPipelines) {
     Engine engine(without);
     pipeline::CheckpointBoard& board = engine.checkpoints();
     engine.start();
+    // The inputs end after ~2 s: every wait below ends well before this.
+    const Clock::time_point deadline = Clock::now() + testutil::kDeadline;
     for (bool add = true; !engine.finished(); add = !add) {
       const std::optional<ReloadPlan> plan = engine.beginReload(add ? with : without);
       ASSERT_TRUE(plan.has_value()) << "the board is idle between barriers";
@@ -100,13 +75,16 @@ TEST(ReloadEngine, ReloadsBetweenCheckpointsChangeNoResultOfTheKeptPipelines) {
       EXPECT_EQ(plan->removed.size(), add ? 0u : 1u);
       // Until every thread has switched, or every thread is done (a barrier requested as the
       // inputs end may find no source left to send it).
-      while (!engine.reloadDone() && !engine.finished()) nap();
+      // A failure joins the engine rather than leave it running.
+      if (!waitUntil([&] { return engine.reloadDone() || engine.finished(); },
+                     deadline - Clock::now(), 200us)) {
+        ADD_FAILURE() << "reload " << reloads + 1 << " neither done nor met the end of the inputs";
+        break;
+      }
       if (!engine.reloadDone()) break;
       ++reloads;
-      const std::uint64_t id = board.nextId();
-      board.request(id);
-      while (board.completed() < id && !engine.finished()) nap();
-      if (board.completed() < id) break;
+      const auto finished = [&] { return engine.finished(); };
+      if (!testutil::completeCheckpoint(board, board.nextId(), finished, deadline)) break;
       ++checkpoints;
     }
     engine.join();
@@ -120,16 +98,8 @@ TEST(ReloadEngine, ReloadsBetweenCheckpointsChangeNoResultOfTheKeptPipelines) {
   }
   EXPECT_GE(reloads, 3);
   EXPECT_GE(checkpoints, 3);
-  const std::multiset<std::string> got = keptResults(output);
-  const std::multiset<std::string> want = keptResults(dir + "/plain.jsonl");
-  EXPECT_EQ(got.size(), want.size());
-  int reported = 0;
-  for (const std::string& r : want) {
-    if (got.count(r) != want.count(r) && reported++ < 10) ADD_FAILURE() << "want " << r;
-  }
-  for (const std::string& r : got) {
-    if (got.count(r) != want.count(r) && reported++ < 20) ADD_FAILURE() << "got " << r;
-  }
+  const std::multiset<std::string> got = testutil::resultsWithoutSeq(output, {"extra"});
+  testutil::expectSameResults(got, testutil::resultsWithoutSeq(dir.file("plain.jsonl"), {"extra"}));
   // A kept pipeline's counters went on through every reload: they count all its results.
   for (const char* name : {"counts", "sessions"}) {
     const std::string prefix = std::string("{\"pipeline\":\"") + name + "\"";
@@ -139,7 +109,6 @@ TEST(ReloadEngine, ReloadsBetweenCheckpointsChangeNoResultOfTheKeptPipelines) {
     EXPECT_EQ(counted[name].first, results) << name << ": results published";
     EXPECT_EQ(counted[name].second, results) << name << ": emit latencies observed";
   }
-  if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
 }
 
 }  // namespace

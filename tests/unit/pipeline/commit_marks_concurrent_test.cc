@@ -19,7 +19,10 @@
 #include "pipeline/event_router.h"
 #include "pipeline/publisher.h"
 #include "pipeline/stage.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/slowdown.h"
+#include "tests/support/wait.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -62,11 +65,7 @@ TEST(CommitMarksConcurrent, AMarkIsSafeOnlyOnceTheResultsItCoversAreOut) {
   constexpr int kSeconds = 40 / RIVULET_TEST_SLOWDOWN;
   constexpr std::size_t kStages = 2;
   config::Config config;
-  config::SourceConfig source;
-  source.name = "src";
-  source.kind = config::SourceKind::kFile;
-  source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
-  config.sources.push_back(source);
+  config.sources.push_back(testutil::msSource("src", config::SourceKind::kFile));
   config.pipelines.push_back(testutil::pipelineConfig(
       "counts", "src", {"k"}, {testutil::aggregate("n", config::AggregateKind::kCount)}));
   const std::vector<PipelinePlan> plans{compilePipeline(config, 0, kStages)};

@@ -12,7 +12,10 @@
 #include <vector>
 
 #include "pipeline/event_router.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
+#include "tests/support/slowdown.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -23,11 +26,7 @@ using Clock = std::chrono::steady_clock;
 
 config::Config oneSource() {
   config::Config config;
-  config::SourceConfig source;
-  source.name = "src";
-  source.kind = config::SourceKind::kFile;
-  source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
-  config.sources.push_back(source);
+  config.sources.push_back(testutil::msSource("src", config::SourceKind::kFile));
   config.pipelines.push_back(testutil::pipelineConfig(
       "by_k", "src", {"k"}, {testutil::aggregate("s", config::AggregateKind::kSum, "seq")}));
   return config;

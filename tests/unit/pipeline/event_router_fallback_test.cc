@@ -7,7 +7,9 @@
 #include <string>
 
 #include "pipeline/event_router.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -16,9 +18,7 @@ class EventRouterFallback : public ::testing::TestWithParam<config::Overflow> {}
 
 TEST_P(EventRouterFallback, EventRefusedByALaterPipelineIsRefusedWhenRingsAreNearlyFull) {
   config::Config config;
-  config::SourceConfig source;
-  source.name = "src";
-  source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
+  config::SourceConfig source = testutil::msSource("src");
   source.overflow = GetParam();
   config.sources.push_back(source);
   for (const char* field : {"a", "b"}) {

@@ -11,7 +11,10 @@
 #include <vector>
 
 #include "pipeline/event_router.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
+#include "tests/support/slowdown.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -19,9 +22,7 @@ namespace {
 TEST(EventRouterOverflowConcurrent, SlowStageMeansDropsNeverWaitsAndNothingHalf) {
   const int events = 20'000 / RIVULET_TEST_SLOWDOWN;
   config::Config config;
-  config::SourceConfig source;
-  source.name = "src";
-  source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
+  config::SourceConfig source = testutil::msSource("src");
   source.overflow = config::Overflow::kDrop;
   config.sources.push_back(source);
   // Two pipelines keyed alike: each accepted event has one record in each, on the same ring.

@@ -11,7 +11,9 @@
 
 #include "pipeline/event_router.h"
 #include "pipeline/model/hash.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
 #include "tests/unit/pipeline/allocation_counter.h"
 
 namespace rivulet::pipeline {
@@ -36,10 +38,7 @@ std::string keyOnStage(std::uint32_t stage) {
 class DropRouter : public ::testing::Test {
  protected:
   explicit DropRouter(std::size_t ring_cells = kRingCells) : rings_(kStages, ring_cells) {
-    config::SourceConfig source;
-    source.name = "src";
-    source.kind = config::SourceKind::kUdp;
-    source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
+    config::SourceConfig source = testutil::msSource("src", config::SourceKind::kUdp);
     source.overflow = config::Overflow::kDrop;
     config_.sources.push_back(source);
     for (const char* field : {"a", "b"}) {

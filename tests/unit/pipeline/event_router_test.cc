@@ -9,7 +9,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <deque>
 #include <initializer_list>
 #include <limits>
 #include <map>
@@ -26,66 +25,27 @@
 #include "tests/unit/pipeline/allocation_counter.h"
 
 // The ring consumer and record decoding shared with the connector tests.
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/field_values.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
 
 namespace rivulet::pipeline {
 namespace {
 
+using testutil::boolean;
+using testutil::integer;
 using testutil::kMs;
+using testutil::null;
+using testutil::number;
+using testutil::other;
 using testutil::Record;
 using testutil::RingSet;
+using testutil::str;
 
 constexpr std::int64_t kSecond = 1'000'000'000;
 constexpr std::int64_t kNow = 1'700'000'000'000 * kMs;  // the wall clock the tests pretend
 constexpr std::int64_t kSteady = 1'000 * kSecond;       // and the monotonic clock
-
-// ---- field values as a parser would hand them over ----
-
-// Owns the text a FieldValue views.
-std::string_view keep(std::string text) {
-  static std::deque<std::string> texts;
-  texts.push_back(std::move(text));
-  return texts.back();
-}
-
-config::FieldValue num(std::int64_t v) {
-  config::FieldValue f;
-  f.type = config::FieldType::kNumber;
-  f.is_integer = true;
-  f.integer = v;
-  f.number = static_cast<double>(v);
-  f.text = keep(std::to_string(v));
-  return f;
-}
-config::FieldValue num(double v, std::string_view text) {
-  config::FieldValue f;
-  f.type = config::FieldType::kNumber;
-  f.number = v;
-  f.text = keep(std::string(text));
-  return f;
-}
-config::FieldValue str(std::string_view s) {
-  config::FieldValue f;
-  f.type = config::FieldType::kString;
-  f.text = keep(std::string(s));
-  return f;
-}
-config::FieldValue boolean(bool b) {
-  config::FieldValue f;
-  f.type = config::FieldType::kBool;
-  f.text = b ? "true" : "false";
-  return f;
-}
-config::FieldValue null() {
-  config::FieldValue f;
-  f.type = config::FieldType::kNull;
-  return f;
-}
-config::FieldValue other() {
-  config::FieldValue f;
-  f.type = config::FieldType::kOther;
-  return f;
-}
 
 // ---- a router over rings, built from a config as the engine builds it ----
 
@@ -206,7 +166,7 @@ TEST(StageOf, MapsTheHashRangeOntoTheStages) {
 TEST(EventRouter, RoutesEachKeyToTheStageOfItsHashAlways) {
   Router r({countBy("by_k", {"k"})}, 4);
   for (int i = 0; i < 400; ++i) {
-    ASSERT_EQ(r.route({{"ts", num(1000 + i)}, {"k", str("key" + std::to_string(i % 100))}}),
+    ASSERT_EQ(r.route({{"ts", integer(1000 + i)}, {"k", str("key" + std::to_string(i % 100))}}),
               ErrorReason::kNone);
   }
   r.flush();
@@ -237,7 +197,7 @@ TEST(EventRouter, RoutesEachKeyToTheStageOfItsHashAlways) {
 TEST(EventRouter, SameKeyInTwoPipelinesGoesToOneStage) {
   Router r({countBy("a", {"k"}), sumBy("b", {"k"}, "v")}, 8);
   for (int i = 0; i < 64; ++i)
-    ASSERT_EQ(r.route({{"ts", num(1)}, {"k", str("x" + std::to_string(i))}, {"v", num(i)}}),
+    ASSERT_EQ(r.route({{"ts", integer(1)}, {"k", str("x" + std::to_string(i))}, {"v", integer(i)}}),
               ErrorReason::kNone);
   r.flush();
   for (std::size_t ring = 0; ring < 8; ++ring) {
@@ -253,7 +213,7 @@ TEST(EventRouter, SameKeyInTwoPipelinesGoesToOneStage) {
 
 TEST(EventRouter, NoGroupByMeansOneEmptyKeyOnOneStage) {
   Router r({countBy("all", {})}, 4);
-  for (int i = 0; i < 20; ++i) ASSERT_EQ(r.route({{"ts", num(i)}}), ErrorReason::kNone);
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(r.route({{"ts", integer(i)}}), ErrorReason::kNone);
   r.flush();
   std::size_t rings_with_events = 0;
   for (std::size_t ring = 0; ring < 4; ++ring) {
@@ -288,12 +248,12 @@ TEST(EventRouter, EventRecordHoldsValuesThenKey) {
   EXPECT_EQ(plan.routes[0].key_fields, (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(plan.routes[0].value_fields, (std::vector<int>{4, 5}));
 
-  ASSERT_EQ(r.route({{"ts", num(1'700'000'000'123)},
+  ASSERT_EQ(r.route({{"ts", integer(1'700'000'000'123)},
                      {"sym", str("AAPL")},
-                     {"shard", num(3)},
+                     {"shard", integer(3)},
                      {"flag", boolean(true)},
-                     {"px", num(1.5, "1.5")},
-                     {"qty", num(2)}}),
+                     {"px", number(1.5, "1.5")},
+                     {"qty", integer(2)}}),
             ErrorReason::kNone);
   r.flush();
   const std::vector<Record> records = r.take(0);
@@ -331,13 +291,13 @@ TEST(EventRouter, WhereFiltersPerPipelineAndRefusesWhatItCannotEvaluate) {
   ASSERT_TRUE(big_buys.where.has_value());
   Router r({big_buys, countBy("all", {"sym"})}, 1);
   const auto event = [&](config::FieldValue side, config::FieldValue qty) {
-    return r.route({{"ts", num(1)}, {"sym", str("A")}, {"side", side}, {"qty", qty}});
+    return r.route({{"ts", integer(1)}, {"sym", str("A")}, {"side", side}, {"qty", qty}});
   };
-  EXPECT_EQ(event(str("buy"), num(150)), ErrorReason::kNone);   // both
-  EXPECT_EQ(event(str("sell"), num(150)), ErrorReason::kNone);  // all only
-  EXPECT_EQ(event(str("buy"), num(99)), ErrorReason::kNone);    // all only
-  EXPECT_EQ(event(str("buy"), null()), ErrorReason::kNone);     // null: all only
-  EXPECT_EQ(event(str("buy"), str("x")), ErrorReason::kNone);   // big_buys refuses, all takes
+  EXPECT_EQ(event(str("buy"), integer(150)), ErrorReason::kNone);   // both
+  EXPECT_EQ(event(str("sell"), integer(150)), ErrorReason::kNone);  // all only
+  EXPECT_EQ(event(str("buy"), integer(99)), ErrorReason::kNone);    // all only
+  EXPECT_EQ(event(str("buy"), null()), ErrorReason::kNone);         // null: all only
+  EXPECT_EQ(event(str("buy"), str("x")), ErrorReason::kNone);       // big_buys refuses, all takes
   r.flush();
   EXPECT_EQ(r.rings().events(0).size(), 1u);  // big_buys
   EXPECT_EQ(r.rings().events(1).size(), 5u);  // all
@@ -350,8 +310,8 @@ TEST(EventRouter, WhereFiltersPerPipelineAndRefusesWhatItCannotEvaluate) {
 // A number key part is the number's JSON text: 3 and 3.0 are different keys.
 TEST(EventRouter, NumberKeyIsItsText) {
   Router r({countBy("by_n", {"n"})}, 1);
-  ASSERT_EQ(r.route({{"ts", num(1)}, {"n", num(3)}}), ErrorReason::kNone);
-  ASSERT_EQ(r.route({{"ts", num(1)}, {"n", num(3.0, "3.0")}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", integer(1)}, {"n", integer(3)}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", integer(1)}, {"n", number(3.0, "3.0")}}), ErrorReason::kNone);
   r.flush();
   const std::vector<Record> records = r.rings().events(0);
   ASSERT_GE(records.size(), 2u);
@@ -369,9 +329,10 @@ TEST(EventRouter, ExpressionKeyPartsAreTypedValues) {
            4);
   EXPECT_EQ(r.router().plan().fields, (std::vector<std::string>{"ts", "sym", "px"}));
   EXPECT_EQ(r.router().plan().routes[0].key_fields, (std::vector<int>{1, ~0, ~1, ~2}));
-  ASSERT_EQ(r.route({{"ts", num(1)}, {"sym", str("AAPL")}, {"px", num(187.3, "187.3")}}),
+  ASSERT_EQ(r.route({{"ts", integer(1)}, {"sym", str("AAPL")}, {"px", number(187.3, "187.3")}}),
             ErrorReason::kNone);
-  ASSERT_EQ(r.route({{"ts", num(1)}, {"sym", str("Msft")}, {"px", num(99)}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", integer(1)}, {"sym", str("Msft")}, {"px", integer(99)}}),
+            ErrorReason::kNone);
   r.flush();
   using P = std::pair<KeyPartType, std::string>;
   std::map<std::string, std::vector<P>> keys;  // by sym
@@ -400,25 +361,25 @@ TEST(EventRouter, ExpressionKeyPartsAreTypedValues) {
 TEST(EventRouter, ExpressionNumberKeyIsCanonical) {
   Router r({countByParts("p", {named("v", "x * 1")})}, 1);
   const std::pair<config::FieldValue, std::string> cases[] = {
-      {num(18), "18"},
-      {num(18.0, "18.0"), "18"},
-      {num(18.0, "1.8e1"), "18"},
-      {num(-0.0, "-0.0"), "0"},
-      {num(0.25, "0.25"), "0.25"},
-      {num(-187.3, "-187.3"), "-187.3"},
-      {num(0.1 + 0.2, "0.30000000000000004"), "0.30000000000000004"},
-      {num(1.5e-7, "1.5e-7"), "1.5e-7"},
-      {num(1e-6, "1e-6"), "0.000001"},
-      {num(1e15, "1e15"), "1000000000000000"},
-      {num(9007199254740992.0, "9007199254740992"), "9007199254740992"},
-      {num(-9007199254740992.0, "-9007199254740992"), "-9007199254740992"},
-      {num(9007199254740994.0, "9007199254740994"), "9007199254740994"},
-      {num(1e20, "1e20"), "100000000000000000000"},
-      {num(1e21, "1e21"), "1e+21"},
-      {num(-1.7976931348623157e308, "-1.7976931348623157e308"), "-1.7976931348623157e+308"},
+      {integer(18), "18"},
+      {number(18.0, "18.0"), "18"},
+      {number(18.0, "1.8e1"), "18"},
+      {number(-0.0, "-0.0"), "0"},
+      {number(0.25, "0.25"), "0.25"},
+      {number(-187.3, "-187.3"), "-187.3"},
+      {number(0.1 + 0.2, "0.30000000000000004"), "0.30000000000000004"},
+      {number(1.5e-7, "1.5e-7"), "1.5e-7"},
+      {number(1e-6, "1e-6"), "0.000001"},
+      {number(1e15, "1e15"), "1000000000000000"},
+      {number(9007199254740992.0, "9007199254740992"), "9007199254740992"},
+      {number(-9007199254740992.0, "-9007199254740992"), "-9007199254740992"},
+      {number(9007199254740994.0, "9007199254740994"), "9007199254740994"},
+      {number(1e20, "1e20"), "100000000000000000000"},
+      {number(1e21, "1e21"), "1e+21"},
+      {number(-1.7976931348623157e308, "-1.7976931348623157e308"), "-1.7976931348623157e+308"},
   };
   for (const auto& [x, text] : cases)
-    ASSERT_EQ(r.route({{"ts", num(1)}, {"x", x}}), ErrorReason::kNone);
+    ASSERT_EQ(r.route({{"ts", integer(1)}, {"x", x}}), ErrorReason::kNone);
   r.flush();
   const std::vector<Record> events = r.rings().events(0);
   ASSERT_EQ(events.size(), std::size(cases));
@@ -440,17 +401,18 @@ TEST(EventRouter, ExpressionNumberKeyIsCanonical) {
 TEST(EventRouter, ExpressionKeyWithoutAValueRefusesTheEvent) {
   Router r({countByParts("p", {named("k", "floor(px / d)"), named("s", "lower(sym)")})}, 2);
   const auto event = [&](config::FieldValue px, config::FieldValue d, config::FieldValue sym) {
-    return r.route({{"ts", num(1)}, {"px", px}, {"d", d}, {"sym", sym}});
+    return r.route({{"ts", integer(1)}, {"px", px}, {"d", d}, {"sym", sym}});
   };
-  EXPECT_EQ(event(null(), num(1), str("a")), ErrorReason::kMissingField);
-  EXPECT_EQ(event(num(5), num(0), str("a")), ErrorReason::kMissingField);  // x / 0 is null
-  EXPECT_EQ(event(num(5), num(1), null()), ErrorReason::kMissingField);
-  EXPECT_EQ(event(num(1e300, "1e300"), num(1e-300, "1e-300"), str("a")), ErrorReason::kWrongType);
-  EXPECT_EQ(event(str("5"), num(1), str("a")), ErrorReason::kWrongType);
-  EXPECT_EQ(event(num(5), num(1), other()), ErrorReason::kWrongType);
-  EXPECT_EQ(event(num(5), num(1), str(std::string(config::kMaxFunctionString + 1, 'A'))),
+  EXPECT_EQ(event(null(), integer(1), str("a")), ErrorReason::kMissingField);
+  EXPECT_EQ(event(integer(5), integer(0), str("a")), ErrorReason::kMissingField);  // x / 0 is null
+  EXPECT_EQ(event(integer(5), integer(1), null()), ErrorReason::kMissingField);
+  EXPECT_EQ(event(number(1e300, "1e300"), number(1e-300, "1e-300"), str("a")),
+            ErrorReason::kWrongType);
+  EXPECT_EQ(event(str("5"), integer(1), str("a")), ErrorReason::kWrongType);
+  EXPECT_EQ(event(integer(5), integer(1), other()), ErrorReason::kWrongType);
+  EXPECT_EQ(event(integer(5), integer(1), str(std::string(config::kMaxFunctionString + 1, 'A'))),
             ErrorReason::kTooLarge);
-  EXPECT_EQ(event(num(5), num(1), str(std::string(600, 'A'))), ErrorReason::kKeyTooLong);
+  EXPECT_EQ(event(integer(5), integer(1), str(std::string(600, 'A'))), ErrorReason::kKeyTooLong);
   r.flush();
   EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
   EXPECT_EQ(r.errors(ErrorReason::kMissingField), 3u);
@@ -463,8 +425,8 @@ TEST(EventRouter, ExpressionKeyWithoutAValueRefusesTheEvent) {
   config::PipelineConfig priced = countByParts("priced", {named("band", "floor(px / 10)")});
   priced.where = config::parseExpression("px is not null").expression;
   Router filtered({priced}, 1);
-  EXPECT_EQ(filtered.route({{"ts", num(1)}}), ErrorReason::kNone);
-  EXPECT_EQ(filtered.route({{"ts", num(1)}, {"px", num(25)}}), ErrorReason::kNone);
+  EXPECT_EQ(filtered.route({{"ts", integer(1)}}), ErrorReason::kNone);
+  EXPECT_EQ(filtered.route({{"ts", integer(1)}, {"px", integer(25)}}), ErrorReason::kNone);
   filtered.flush();
   const std::vector<Record> events = filtered.rings().events(0);
   ASSERT_EQ(events.size(), 1u);
@@ -483,8 +445,8 @@ TEST(EventRouter, ExpressionKeysDoNotAllocatePerEvent) {
   ASSERT_EQ(names, (std::vector<std::string>{"ts", "sym", "px"}));
   std::vector<std::vector<config::FieldValue>> events;
   for (int i = 0; i < 64; ++i) {
-    events.push_back({num(1000 + i), str("SYM" + std::to_string(i % 5)),
-                      num(i * 7.25, std::to_string(i * 7.25))});
+    events.push_back({integer(1000 + i), str("SYM" + std::to_string(i % 5)),
+                      number(i * 7.25, std::to_string(i * 7.25))});
   }
   ASSERT_EQ(r.router().route(events[0].data(), kNow), ErrorReason::kNone);  // warm up
   const std::size_t before = testutil::allocations.load();
@@ -500,7 +462,8 @@ TEST(EventRouter, MultiCellRecordsArriveWhole) {
   Router r({sumBy("big", {"k"}, "v")}, 1, {}, 256);
   for (int i = 0; i < 40; ++i) {
     std::string key(400 + i, static_cast<char>('a' + i % 26));
-    ASSERT_EQ(r.route({{"ts", num(i)}, {"k", str(key)}, {"v", num(i)}}), ErrorReason::kNone);
+    ASSERT_EQ(r.route({{"ts", integer(i)}, {"k", str(key)}, {"v", integer(i)}}),
+              ErrorReason::kNone);
     r.flush();  // the ring holds only a few of them: read as we go
     const std::vector<Record> records = r.take(0);
     ASSERT_GE(records.size(), 1u);
@@ -519,15 +482,16 @@ TEST(EventRouter, MultiCellRecordsArriveWhole) {
 TEST(EventRouter, OneBadPipelineRefusesTheEventForItselfOnly) {
   Router r({countBy("by_a", {"a"}), sumBy("by_b", {"b"}, "v")}, 3);
   // b is missing: by_a takes it, by_b refuses it.
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"a", str("x")}, {"v", num(1)}}), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"a", str("x")}, {"v", integer(1)}}), ErrorReason::kNone);
   // by_a is fine, by_b's value has the wrong type.
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"a", str("x")}, {"b", str("y")}, {"v", str("1")}}),
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"a", str("x")}, {"b", str("y")}, {"v", str("1")}}),
             ErrorReason::kNone);
   // The first pipeline's key is the bad one.
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"a", other()}, {"b", str("y")}, {"v", num(1)}}),
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"a", other()}, {"b", str("y")}, {"v", integer(1)}}),
             ErrorReason::kNone);
   // Neither can take it: the source's error, as the first pipeline says.
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"a", other()}, {"v", num(1)}}), ErrorReason::kWrongType);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"a", other()}, {"v", integer(1)}}),
+            ErrorReason::kWrongType);
   r.flush();
   EXPECT_EQ(r.rings().events(0).size(), 2u);
   EXPECT_EQ(r.rings().events(1).size(), 1u);
@@ -539,7 +503,7 @@ TEST(EventRouter, OneBadPipelineRefusesTheEventForItselfOnly) {
   EXPECT_EQ(refused(r, 1, ErrorReason::kWrongType), 1u);
 
   // A good event after the refused ones carries nothing of them.
-  ASSERT_EQ(r.route({{"ts", num(2)}, {"a", str("x")}, {"b", str("y")}, {"v", num(5)}}),
+  ASSERT_EQ(r.route({{"ts", integer(2)}, {"a", str("x")}, {"b", str("y")}, {"v", integer(5)}}),
             ErrorReason::kNone);
   r.flush();
   const std::vector<Record> a = r.rings().events(0);
@@ -557,7 +521,7 @@ TEST(EventRouter, RefusalLeavesASampleOfTheEventText) {
   Router r({countBy("by_a", {"a"}), countBy("all", {})}, 1);
   const std::vector<std::string>& fields = r.router().plan().fields;
   std::vector<config::FieldValue> values(fields.size());
-  values[0] = num(1);
+  values[0] = integer(1);
   values[1] = other();
   const std::string text(300, 'x');
   ASSERT_EQ(r.router().route(values.data(), kNow, text), ErrorReason::kNone);
@@ -574,9 +538,9 @@ TEST(EventRouter, RefusalLeavesASampleOfTheEventText) {
 
 TEST(EventRouter, NullOrMissingValueIsNaN) {
   Router r({sumBy("s", {}, "v")}, 1);
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", null()}}), ErrorReason::kNone);
-  EXPECT_EQ(r.route({{"ts", num(2)}}), ErrorReason::kNone);
-  EXPECT_EQ(r.route({{"ts", num(3)}, {"v", num(-0.5, "-0.5")}}), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"v", null()}}), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", integer(2)}}), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", integer(3)}, {"v", number(-0.5, "-0.5")}}), ErrorReason::kNone);
   r.flush();
   const std::vector<Record> events = r.rings().events(0);
   ASSERT_EQ(events.size(), 3u);
@@ -589,9 +553,9 @@ TEST(EventRouter, NullOrMissingValueIsNaN) {
 
 TEST(EventRouter, ValueThatIsNotANumberIsWrongType) {
   Router r({sumBy("s", {}, "v")}, 1);
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", str("1.5")}}), ErrorReason::kWrongType);
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", boolean(true)}}), ErrorReason::kWrongType);
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", other()}}), ErrorReason::kWrongType);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"v", str("1.5")}}), ErrorReason::kWrongType);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"v", boolean(true)}}), ErrorReason::kWrongType);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"v", other()}}), ErrorReason::kWrongType);
   r.flush();
   EXPECT_EQ(r.errors(ErrorReason::kWrongType), 3u);
   EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
@@ -632,11 +596,11 @@ TEST(EventRouter, ArgumentsTravelAsHashesAndItemsAfterTheKey) {
   EXPECT_EQ(route.value_forms,
             (std::vector<ValueForm>{ValueForm::kNumber, ValueForm::kItem, ValueForm::kDistinctHash,
                                     ValueForm::kItem}));
-  ASSERT_EQ(r.route({{"ts", num(1)},
+  ASSERT_EQ(r.route({{"ts", integer(1)},
                      {"sym", str("AAPL")},
                      {"u", str("alice")},
                      {"v", str("NYSE")},
-                     {"px", num(1.5, "1.50")}}),
+                     {"px", number(1.5, "1.50")}}),
             ErrorReason::kNone);
   r.flush();
   const std::vector<Record> events = r.rings().events(0);
@@ -657,11 +621,11 @@ TEST(EventRouter, DistinctHashesAreOfTheValue) {
       {testutil::pipelineConfig(
           "p", "src", {}, {testutil::aggregate("n", config::AggregateKind::kCountDistinct, "u")})},
       1);
-  for (const config::FieldValue& u :
-       {num(1), num(1.0, "1.0"), num(-0.0, "-0"), num(0), str("1"), boolean(true), null()}) {
-    EXPECT_EQ(r.route({{"ts", num(1)}, {"u", u}}), ErrorReason::kNone);
+  for (const config::FieldValue& u : {integer(1), number(1.0, "1.0"), number(-0.0, "-0"),
+                                      integer(0), str("1"), boolean(true), null()}) {
+    EXPECT_EQ(r.route({{"ts", integer(1)}, {"u", u}}), ErrorReason::kNone);
   }
-  EXPECT_EQ(r.route({{"ts", num(1)}}), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", integer(1)}}), ErrorReason::kNone);
   r.flush();
   const std::vector<Record> events = r.rings().events(0);
   ASSERT_EQ(events.size(), 8u);
@@ -688,12 +652,14 @@ TEST(EventRouter, TopKItemsAreBoundedAndMayBeComputed) {
                {withParameter(testutil::aggregate("top", config::AggregateKind::kTopK, "v"), 2),
                 doubled})},
            1);
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", str(std::string(kMaxItemBytes, 'x'))}, {"px", num(1)}}),
-            ErrorReason::kNone);
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", str(std::string(kMaxItemBytes + 1, 'x'))}}),
+  EXPECT_EQ(
+      r.route(
+          {{"ts", integer(1)}, {"v", str(std::string(kMaxItemBytes, 'x'))}, {"px", integer(1)}}),
+      ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"v", str(std::string(kMaxItemBytes + 1, 'x'))}}),
             ErrorReason::kValueTooLong);
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", other()}}), ErrorReason::kWrongType);
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"v", boolean(false)}, {"px", num(0.05, "0.05")}}),
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"v", other()}}), ErrorReason::kWrongType);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"v", boolean(false)}, {"px", number(0.05, "0.05")}}),
             ErrorReason::kNone);
   r.flush();
   EXPECT_EQ(r.errors(ErrorReason::kValueTooLong), 1u);
@@ -708,9 +674,9 @@ TEST(EventRouter, TopKItemsAreBoundedAndMayBeComputed) {
 
 TEST(EventRouter, KeyThatIsAbsentNullOrNestedIsRefused) {
   Router r({countBy("by_k", {"k"})}, 1);
-  EXPECT_EQ(r.route({{"ts", num(1)}}), ErrorReason::kMissingField);
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"k", null()}}), ErrorReason::kMissingField);
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"k", other()}}), ErrorReason::kWrongType);
+  EXPECT_EQ(r.route({{"ts", integer(1)}}), ErrorReason::kMissingField);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"k", null()}}), ErrorReason::kMissingField);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"k", other()}}), ErrorReason::kWrongType);
   EXPECT_EQ(r.errors(ErrorReason::kMissingField), 2u);
   EXPECT_EQ(r.errors(ErrorReason::kWrongType), 1u);
 }
@@ -718,18 +684,19 @@ TEST(EventRouter, KeyThatIsAbsentNullOrNestedIsRefused) {
 TEST(EventRouter, KeyTooLongAtTheByteAfterTheLimit) {
   // One part: 3 header bytes + 509 = 512 fits, 510 does not.
   Router r({countBy("by_k", {"k"})}, 1);
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"k", str(std::string(509, 'a'))}}), ErrorReason::kNone);
-  EXPECT_EQ(r.route({{"ts", num(1)}, {"k", str(std::string(510, 'a'))}}), ErrorReason::kKeyTooLong);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"k", str(std::string(509, 'a'))}}), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", integer(1)}, {"k", str(std::string(510, 'a'))}}),
+            ErrorReason::kKeyTooLong);
   // Two parts count together: (3 + 250) + (3 + 256) = 512 fits, one byte more does not.
   Router two({countBy("by_k", {"k", "j"})}, 1);
-  EXPECT_EQ(
-      two.route(
-          {{"ts", num(1)}, {"k", str(std::string(250, 'a'))}, {"j", str(std::string(256, 'b'))}}),
-      ErrorReason::kNone);
-  EXPECT_EQ(
-      two.route(
-          {{"ts", num(1)}, {"k", str(std::string(250, 'a'))}, {"j", str(std::string(257, 'b'))}}),
-      ErrorReason::kKeyTooLong);
+  EXPECT_EQ(two.route({{"ts", integer(1)},
+                       {"k", str(std::string(250, 'a'))},
+                       {"j", str(std::string(256, 'b'))}}),
+            ErrorReason::kNone);
+  EXPECT_EQ(two.route({{"ts", integer(1)},
+                       {"k", str(std::string(250, 'a'))},
+                       {"j", str(std::string(257, 'b'))}}),
+            ErrorReason::kKeyTooLong);
   r.flush();
   two.flush();
   EXPECT_EQ(r.errors(ErrorReason::kKeyTooLong), 1u);
@@ -756,9 +723,9 @@ ErrorReason routeWide(Router& r, std::string_view key) {
   const SourcePlan& plan = r.router().plan();
   std::vector<config::FieldValue> fields(plan.fields.size());
   for (std::size_t f = 0; f < plan.fields.size(); ++f) {
-    fields[f] = plan.fields[f] == "ts"  ? num(1)
+    fields[f] = plan.fields[f] == "ts"  ? integer(1)
                 : plan.fields[f] == "k" ? str(key)
-                                        : num(static_cast<std::int64_t>(f));
+                                        : integer(static_cast<std::int64_t>(f));
   }
   return r.router().route(fields.data(), kNow);
 }
@@ -834,27 +801,28 @@ TEST_P(EventTimeTest, ConvertedToNanoseconds) {
 INSTANTIATE_TEST_SUITE_P(
     Units, EventTimeTest,
     ::testing::Values(
-        TimeCase{"Seconds", config::TimeUnit::kSeconds, num(1'700'000'000),
+        TimeCase{"Seconds", config::TimeUnit::kSeconds, integer(1'700'000'000),
                  1'700'000'000 * kSecond},
-        TimeCase{"FractionalSeconds", config::TimeUnit::kSeconds, num(1.25, "1.25"), 1'250'000'000},
+        TimeCase{"FractionalSeconds", config::TimeUnit::kSeconds, number(1.25, "1.25"),
+                 1'250'000'000},
         TimeCase{"FractionalEpochSeconds", config::TimeUnit::kSeconds,
-                 num(1'700'000'000.5, "1700000000.5"), 1'700'000'000 * kSecond + kSecond / 2},
-        TimeCase{"NegativeSeconds", config::TimeUnit::kSeconds, num(-2), -2 * kSecond},
-        TimeCase{"SecondsExponent", config::TimeUnit::kSeconds, num(1e9, "1e9"),
+                 number(1'700'000'000.5, "1700000000.5"), 1'700'000'000 * kSecond + kSecond / 2},
+        TimeCase{"NegativeSeconds", config::TimeUnit::kSeconds, integer(-2), -2 * kSecond},
+        TimeCase{"SecondsExponent", config::TimeUnit::kSeconds, number(1e9, "1e9"),
                  1'000'000'000 * kSecond},
-        TimeCase{"Millis", config::TimeUnit::kMillis, num(1'700'000'000'123),
+        TimeCase{"Millis", config::TimeUnit::kMillis, integer(1'700'000'000'123),
                  1'700'000'000'123 * kMs},
-        TimeCase{"FractionalMillis", config::TimeUnit::kMillis, num(1.5, "1.5"), 1'500'000},
-        TimeCase{"Micros", config::TimeUnit::kMicros, num(1'700'000'000'123'456),
+        TimeCase{"FractionalMillis", config::TimeUnit::kMillis, number(1.5, "1.5"), 1'500'000},
+        TimeCase{"Micros", config::TimeUnit::kMicros, integer(1'700'000'000'123'456),
                  1'700'000'000'123'456'000},
-        TimeCase{"Nanos", config::TimeUnit::kNanos, num(1'700'000'000'123'456'789),
+        TimeCase{"Nanos", config::TimeUnit::kNanos, integer(1'700'000'000'123'456'789),
                  1'700'000'000'123'456'789},
         TimeCase{"NanosMax", config::TimeUnit::kNanos,
-                 num(std::numeric_limits<std::int64_t>::max()),
+                 integer(std::numeric_limits<std::int64_t>::max()),
                  std::numeric_limits<std::int64_t>::max()},
-        TimeCase{"MillisLargestThatFits", config::TimeUnit::kMillis, num(9'223'372'036'854),
+        TimeCase{"MillisLargestThatFits", config::TimeUnit::kMillis, integer(9'223'372'036'854),
                  9'223'372'036'854 * kMs},
-        TimeCase{"FractionalNanosRound", config::TimeUnit::kNanos, num(2.5, "2.5"), 3}),
+        TimeCase{"FractionalNanosRound", config::TimeUnit::kNanos, number(2.5, "2.5"), 3}),
     [](const ::testing::TestParamInfo<TimeCase>& info) { return info.param.name; });
 
 TEST(EventRouter, BadOrMissingTimeIsRefused) {
@@ -864,11 +832,11 @@ TEST(EventRouter, BadOrMissingTimeIsRefused) {
   EXPECT_EQ(r.route({{"ts", str("1700000000000")}}), ErrorReason::kBadTime);
   EXPECT_EQ(r.route({{"ts", boolean(true)}}), ErrorReason::kBadTime);
   EXPECT_EQ(r.route({{"ts", other()}}), ErrorReason::kBadTime);
-  EXPECT_EQ(r.route({{"ts", num(9'223'372'036'855)}}), ErrorReason::kBadTime);  // ms overflow
-  EXPECT_EQ(r.route({{"ts", num(-9'223'372'036'855)}}), ErrorReason::kBadTime);
-  EXPECT_EQ(r.route({{"ts", num(1e300, "1e300")}}), ErrorReason::kBadTime);
-  EXPECT_EQ(r.route({{"ts", num(-1e300, "-1e300")}}), ErrorReason::kBadTime);
-  EXPECT_EQ(r.route({{"ts", num(9.3e12, "9.3e12")}}), ErrorReason::kBadTime);  // ms: > 2^63 ns
+  EXPECT_EQ(r.route({{"ts", integer(9'223'372'036'855)}}), ErrorReason::kBadTime);  // ms overflow
+  EXPECT_EQ(r.route({{"ts", integer(-9'223'372'036'855)}}), ErrorReason::kBadTime);
+  EXPECT_EQ(r.route({{"ts", number(1e300, "1e300")}}), ErrorReason::kBadTime);
+  EXPECT_EQ(r.route({{"ts", number(-1e300, "-1e300")}}), ErrorReason::kBadTime);
+  EXPECT_EQ(r.route({{"ts", number(9.3e12, "9.3e12")}}), ErrorReason::kBadTime);  // ms: > 2^63 ns
   r.flush();
   EXPECT_EQ(r.errors(ErrorReason::kMissingTime), 2u);
   EXPECT_EQ(r.errors(ErrorReason::kBadTime), 8u);
@@ -879,12 +847,12 @@ TEST(EventRouter, BadOrMissingTimeIsRefused) {
 TEST(ToNanos, DoublesAtTheEdgeOfInt64) {
   std::int64_t nanos = 0;
   // The largest double below 2^63 fits; 2^63 itself does not.
-  EXPECT_TRUE(toNanos(num(9223372036854774784.0, "9223372036854774784.0"), config::TimeUnit::kNanos,
-                      nanos));
+  EXPECT_TRUE(toNanos(number(9223372036854774784.0, "9223372036854774784.0"),
+                      config::TimeUnit::kNanos, nanos));
   EXPECT_EQ(nanos, 9'223'372'036'854'774'784);
-  EXPECT_FALSE(toNanos(num(9223372036854775808.0, "9223372036854775808.0"),
+  EXPECT_FALSE(toNanos(number(9223372036854775808.0, "9223372036854775808.0"),
                        config::TimeUnit::kNanos, nanos));
-  EXPECT_FALSE(toNanos(num(-9223372036854775808.0, "-9223372036854775808.0"),
+  EXPECT_FALSE(toNanos(number(-9223372036854775808.0, "-9223372036854775808.0"),
                        config::TimeUnit::kNanos, nanos));
   EXPECT_FALSE(toNanos(str("1"), config::TimeUnit::kNanos, nanos));
 }
@@ -894,19 +862,19 @@ TEST(EventRouter, FutureTimeIsRefusedPastMaxFuture) {
   options.time = config::TimeSpec{"ts", config::TimeUnit::kNanos};
   options.watermark.max_future = 3600 * kSecond;
   Router r({countBy("all", {})}, 1, options);
-  EXPECT_EQ(r.route({{"ts", num(kNow + 3600 * kSecond)}}, kNow), ErrorReason::kNone);
-  EXPECT_EQ(r.route({{"ts", num(kNow + 3600 * kSecond + 1)}}, kNow), ErrorReason::kFutureTime);
-  EXPECT_EQ(r.route({{"ts", num(kNow - 3600 * kSecond)}}, kNow), ErrorReason::kNone);
-  EXPECT_EQ(r.route({{"ts", num(std::numeric_limits<std::int64_t>::max())}}, kNow),
+  EXPECT_EQ(r.route({{"ts", integer(kNow + 3600 * kSecond)}}, kNow), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", integer(kNow + 3600 * kSecond + 1)}}, kNow), ErrorReason::kFutureTime);
+  EXPECT_EQ(r.route({{"ts", integer(kNow - 3600 * kSecond)}}, kNow), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", integer(std::numeric_limits<std::int64_t>::max())}}, kNow),
             ErrorReason::kFutureTime);
   // The clamp moves with the clock the caller passes.
-  EXPECT_EQ(r.route({{"ts", num(kNow + 3600 * kSecond + 1)}}, kNow + 1), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", integer(kNow + 3600 * kSecond + 1)}}, kNow + 1), ErrorReason::kNone);
   r.flush();
   EXPECT_EQ(r.errors(ErrorReason::kFutureTime), 2u);
   EXPECT_EQ(r.stats().events.load(), 3u);
 
   Router unclamped({countBy("all", {})}, 1, {config::TimeSpec{"ts", config::TimeUnit::kNanos}});
-  EXPECT_EQ(unclamped.route({{"ts", num(std::numeric_limits<std::int64_t>::max())}}, kNow),
+  EXPECT_EQ(unclamped.route({{"ts", integer(std::numeric_limits<std::int64_t>::max())}}, kNow),
             ErrorReason::kNone);
 }
 
@@ -916,11 +884,11 @@ TEST(EventRouter, FutureClampHoldsForTheEarliestTimes) {
   options.time = config::TimeSpec{"ts", config::TimeUnit::kNanos};
   options.watermark.max_future = 3600 * kSecond;
   Router r({countBy("all", {})}, 1, options);
-  EXPECT_EQ(r.route({{"ts", num(std::numeric_limits<std::int64_t>::min())}}, kNow),
+  EXPECT_EQ(r.route({{"ts", integer(std::numeric_limits<std::int64_t>::min())}}, kNow),
             ErrorReason::kNone);
-  EXPECT_EQ(r.route({{"ts", num(-9'223'372'036'854)}}, kNow), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", integer(-9'223'372'036'854)}}, kNow), ErrorReason::kNone);
   // Nor does a clock so late that now + max_future would not fit make anything "future".
-  EXPECT_EQ(r.route({{"ts", num(kMaxTime)}}, kMaxTime - 1), ErrorReason::kNone);
+  EXPECT_EQ(r.route({{"ts", integer(kMaxTime)}}, kMaxTime - 1), ErrorReason::kNone);
   EXPECT_EQ(r.errors(ErrorReason::kFutureTime), 0u);
 }
 
@@ -931,7 +899,8 @@ TEST(EventRouter, WatermarkIsMaxTimeMinusDelaySentToEveryRingWhenItAdvances) {
   options.watermark.delay = 500 * kMs;
   Router r({countBy("by_k", {"k"})}, 3, options);
   for (std::int64_t ts : {1000, 3000, 2000})
-    ASSERT_EQ(r.route({{"ts", num(ts)}, {"k", str("k" + std::to_string(ts))}}), ErrorReason::kNone);
+    ASSERT_EQ(r.route({{"ts", integer(ts)}, {"k", str("k" + std::to_string(ts))}}),
+              ErrorReason::kNone);
   // Nothing is visible before the flush.
   r.rings().drain();
   EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);
@@ -951,12 +920,12 @@ TEST(EventRouter, WatermarkIsMaxTimeMinusDelaySentToEveryRingWhenItAdvances) {
   // No new records when nothing advanced: neither on a bare flush nor after an older event.
   r.flush();
   for (const auto& records : r.takeAll()) EXPECT_TRUE(records.empty());
-  ASSERT_EQ(r.route({{"ts", num(2999)}, {"k", str("late")}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", integer(2999)}, {"k", str("late")}}), ErrorReason::kNone);
   r.flush();
   for (const auto& records : r.takeAll())
     for (const Record& rec : records) EXPECT_EQ(rec.type(), RecordType::kEvent);
 
-  ASSERT_EQ(r.route({{"ts", num(4000)}, {"k", str("k4000")}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", integer(4000)}, {"k", str("k4000")}}), ErrorReason::kNone);
   r.flush();
   for (const auto& records : r.takeAll()) {
     ASSERT_FALSE(records.empty());
@@ -970,7 +939,7 @@ TEST(EventRouter, WatermarkIsMaxTimeMinusDelaySentToEveryRingWhenItAdvances) {
 
 TEST(EventRouter, WatermarkWithZeroDelayIsTheMaxTime) {
   Router r({countBy("all", {})}, 2);
-  ASSERT_EQ(r.route({{"ts", num(7)}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", integer(7)}}), ErrorReason::kNone);
   r.flush();
   for (const auto& records : r.takeAll()) {
     ASSERT_FALSE(records.empty());
@@ -985,10 +954,10 @@ TEST(EventRouter, WatermarkSaturatesAtTheEarliestTime) {
   options.time = config::TimeSpec{"ts", config::TimeUnit::kNanos};
   options.watermark.delay = 3600 * kSecond;
   Router r({countBy("all", {})}, 1, options);
-  ASSERT_EQ(r.route({{"ts", num(kMinTime + 1000)}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", integer(kMinTime + 1000)}}), ErrorReason::kNone);
   r.flush();
   EXPECT_EQ(r.rings().count(RecordType::kWatermark), 0u) << "nothing is earlier than kMinTime";
-  ASSERT_EQ(r.route({{"ts", num(0)}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", integer(0)}}), ErrorReason::kNone);
   r.flush();
   const std::vector<Record> records = r.take(0);
   ASSERT_FALSE(records.empty());
@@ -1054,7 +1023,7 @@ TEST(EventRouter, IdleIsSentAfterTheIdleTimeAndGoesOnWithTheClock) {
   // An event wakes it; idle again 5 s after the last flush that saw events, with the watermark
   // the event time reached plus the silence.
   const std::int64_t woke = kSteady + 200 * kSecond;
-  ASSERT_EQ(r.route({{"ts", num(10'000)}, {"k", str("a")}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", integer(10'000)}, {"k", str("a")}}), ErrorReason::kNone);
   r.flush(kNow, woke);
   for (const auto& records : r.takeAll()) EXPECT_EQ(idles(records), 0);
   r.flush(kNow, woke + 5 * kSecond - 1);
@@ -1070,7 +1039,7 @@ TEST(EventRouter, IdleIsSentAfterTheIdleTimeAndGoesOnWithTheClock) {
   }
 
   // Back from idleness, events move it on from there: an older event time never moves it back.
-  ASSERT_EQ(r.route({{"ts", num(20'000)}, {"k", str("a")}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", number(20'000)}, {"k", str("a")}}), ErrorReason::kNone);
   r.flush(kNow, woke + 51 * kSecond);
   for (const auto& records : r.takeAll()) {
     EXPECT_EQ(idles(records), 0);
@@ -1084,7 +1053,7 @@ TEST(EventRouter, IdleIsSentAfterTheIdleTimeAndGoesOnWithTheClock) {
 TEST(EventRouter, WatermarkGoesOutBeforeTheNextEventWhereAWindowFires) {
   Router r({countBy("all", {})}, 2);
   for (std::int64_t ts : {100, 900, 1000, 1500, 2500, 2400})
-    ASSERT_EQ(r.route({{"ts", num(ts)}}), ErrorReason::kNone);
+    ASSERT_EQ(r.route({{"ts", integer(ts)}}), ErrorReason::kNone);
   r.flush();
   const auto sequence = [](const std::vector<Record>& records) {
     std::vector<std::string> out;
@@ -1110,7 +1079,7 @@ TEST(EventRouter, WatermarkGoesOutBeforeTheNextEventWhereAWindowFires) {
 TEST(EventRouter, WatermarkDecisionPointsFollowTheWindows) {
   const auto watermarks = [](config::PipelineConfig p, std::vector<std::int64_t> times) {
     Router r({std::move(p)}, 1);
-    for (std::int64_t ts : times) EXPECT_EQ(r.route({{"ts", num(ts)}}), ErrorReason::kNone);
+    for (std::int64_t ts : times) EXPECT_EQ(r.route({{"ts", integer(ts)}}), ErrorReason::kNone);
     // What was sent at once, then the flush's watermark if it rose since.
     std::vector<std::int64_t> out;
     r.router().flush(kNow, kSteady);
@@ -1147,7 +1116,8 @@ TEST(EventRouter, NoIdleWhenIdleIsOff) {
 TEST(EventRouter, EndGoesToEveryRingAndCountsUnflushedEvents) {
   Router r({countBy("by_k", {"k"})}, 3);
   for (int i = 0; i < 10; ++i)
-    ASSERT_EQ(r.route({{"ts", num(100 + i)}, {"k", str(std::to_string(i))}}), ErrorReason::kNone);
+    ASSERT_EQ(r.route({{"ts", integer(100 + i)}, {"k", str(std::to_string(i))}}),
+              ErrorReason::kNone);
   r.router().end(false);
   r.rings().drain();
   EXPECT_EQ(r.stats().events.load(), 10u);
@@ -1164,7 +1134,7 @@ TEST(EventRouter, EndGoesToEveryRingAndCountsUnflushedEvents) {
 TEST(EventRouter, SourceReadByNoPipelineStillCountsAndWatermarks) {
   Router r({}, 2);
   EXPECT_EQ(r.router().plan().routes.size(), 0u);
-  ASSERT_EQ(r.route({{"ts", num(5)}}), ErrorReason::kNone);
+  ASSERT_EQ(r.route({{"ts", integer(5)}}), ErrorReason::kNone);
   r.flush();
   EXPECT_EQ(r.stats().events.load(), 1u);
   EXPECT_EQ(r.rings().count(RecordType::kEvent), 0u);

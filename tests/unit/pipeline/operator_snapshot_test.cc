@@ -17,60 +17,17 @@
 #include "pipeline/model/snapshot.h"
 #include "pipeline/windows/session_operator.h"
 #include "pipeline/windows/window_operator.h"
+#include "tests/support/plans.h"
+#include "tests/support/result_log.h"
 
 namespace rivulet::pipeline {
 namespace {
 
 using config::AggregateKind;
 using ::testing::ElementsAre;
-
-struct PlanSpec {
-  config::WindowSpec window;
-  config::Nanos lateness = 0;
-  std::vector<config::AggregateSpec> aggregates = {{"n", AggregateKind::kCount, ""},
-                                                   {"sum", AggregateKind::kSum, "v"}};
-};
-
-PipelinePlan planOf(const PlanSpec& spec) {
-  config::Config config;
-  config::SourceConfig source;
-  source.name = "in";
-  config.sources.push_back(source);
-  config::PipelineConfig p;
-  p.name = "p";
-  p.from = {"in"};
-  p.group_by = {config::GroupBySpec{"k"}};
-  p.window = spec.window;
-  p.allowed_lateness = spec.lateness;
-  p.aggregates = spec.aggregates;
-  config.pipelines.push_back(p);
-  return compilePipeline(config, 0);
-}
-
-// Logs results as "final [0,10) a {...}" and window ends as "end [0,10) 2".
-class LogSink : public ResultSink {
- public:
-  explicit LogSink(const Aggregates& aggregates) : aggregates_(aggregates) {}
-  void onResult(const WindowResult& r) override {
-    std::string json;
-    JsonWriter writer(json);
-    aggregates_.writeJson(r.state, *r.sketches, writer);
-    const char* kind = r.kind == ResultKind::kFinal     ? "final "
-                       : r.kind == ResultKind::kPartial ? "partial "
-                                                        : "update ";
-    log.push_back(kind + span(r.start, r.end) + " " + std::string(r.key) + " " + json);
-  }
-  void onWindowEnd(std::int64_t start, std::int64_t end, std::size_t results) override {
-    log.push_back("end " + span(start, end) + " " + std::to_string(results));
-  }
-  std::vector<std::string> log;
-
- private:
-  static std::string span(std::int64_t start, std::int64_t end) {
-    return "[" + std::to_string(start) + "," + std::to_string(end) + ")";
-  }
-  const Aggregates& aggregates_;
-};
+using testutil::planOf;
+using testutil::PlanSpec;
+using testutil::ResultLog;
 
 // A plan, its aggregates and sink, and an operator of type Op over them.
 template <typename Op>
@@ -78,7 +35,7 @@ struct Harness {
   explicit Harness(const PlanSpec& spec)
       : plan(planOf(spec)),
         aggregates(plan.aggregates, plan.value_index),
-        sink(aggregates),
+        sink(aggregates, ResultLog::WindowEnds::kLogged),
         op(plan, aggregates, &sink) {}
 
   bool add(std::int64_t time, const std::string& key, double value = 1) {
@@ -100,7 +57,7 @@ struct Harness {
 
   PipelinePlan plan;
   Aggregates aggregates;
-  LogSink sink;
+  ResultLog sink;
   Op op;
 };
 

@@ -22,6 +22,9 @@
 #include "pipeline/model/plan.h"
 #include "pipeline/model/value_slot.h"
 #include "pipeline/windows/window_operator.h"
+#include "tests/support/operator_run.h"
+#include "tests/support/plans.h"
+#include "tests/support/result_log.h"
 #include "tests/unit/pipeline/allocation_counter.h"
 
 namespace rivulet::pipeline {
@@ -29,6 +32,7 @@ namespace {
 
 using config::AggregateKind;
 using ::testing::ElementsAre;
+using testutil::ResultLog;
 
 constexpr double kNull = std::numeric_limits<double>::quiet_NaN();
 
@@ -46,23 +50,13 @@ config::AggregateSpec spec(std::string name, AggregateKind kind, std::string fie
 // x: a number; u: any value, for count_distinct; v: any value, for top_k. Two quantiles of x.
 config::Config configWith(config::WindowSpec window, bool updates = false,
                           config::Nanos lateness = 0) {
-  config::Config config;
-  config::SourceConfig source;
-  source.name = "in";
-  config.sources.push_back(source);
-  config::PipelineConfig p;
-  p.name = "p";
-  p.from = {"in"};
-  p.group_by = {config::GroupBySpec{"k"}};
-  p.window = window;
-  p.allowed_lateness = lateness;
-  p.emit_updates = updates;
-  p.aggregates = {spec("p50", AggregateKind::kQuantile, "x", 0.5),
-                  spec("p99", AggregateKind::kQuantile, "x", 0.99),
-                  spec("users", AggregateKind::kCountDistinct, "u"),
-                  spec("top", AggregateKind::kTopK, "v", 0, 2)};
-  config.pipelines.push_back(p);
-  return config;
+  return testutil::configOf({.window = window,
+                             .lateness = lateness,
+                             .updates = updates,
+                             .aggregates = {spec("p50", AggregateKind::kQuantile, "x", 0.5),
+                                            spec("p99", AggregateKind::kQuantile, "x", 0.99),
+                                            spec("users", AggregateKind::kCountDistinct, "u"),
+                                            spec("top", AggregateKind::kTopK, "v", 0, 2)}});
 }
 
 // One event's values as a router writes them (pipeline/model/value_slot.h): the slots x, u, v, then
@@ -97,38 +91,14 @@ std::vector<double> slotsOf(const Values& values) {
   return slots;
 }
 
-// Records "final [0,10) a {...}" per result and "update ..." per update, in order.
-class LogSink : public ResultSink {
- public:
-  explicit LogSink(const Aggregates& aggregates) : aggregates_(aggregates) {}
-  void onResult(const WindowResult& r) override {
-    std::string json;
-    JsonWriter writer(json);
-    aggregates_.writeJson(r.state, *r.sketches, writer);
-    const char* kind = r.kind == ResultKind::kFinal     ? "final "
-                       : r.kind == ResultKind::kPartial ? "partial "
-                                                        : "update ";
-    log.push_back(kind + ("[" + std::to_string(r.start) + "," + std::to_string(r.end) + ") ") +
-                  std::string(r.key) + " " + json);
-  }
-  void onWindowEnd(std::int64_t, std::int64_t, std::size_t) override {}
-  std::vector<std::string> log;
-
- private:
-  const Aggregates& aggregates_;
-};
-
 class SketchAggregateTest : public ::testing::Test {
  protected:
   void make(config::WindowSpec window, bool updates = false, config::Nanos lateness = 0) {
-    op_.reset();
-    plan_ = compilePipeline(configWith(window, updates, lateness), 0);
+    run_ = std::make_unique<testutil::OperatorRun<WindowOperator>>(
+        compilePipeline(configWith(window, updates, lateness), 0), ResultLog::WindowEnds::kIgnored);
     ASSERT_EQ(
-        plan_.value_forms,
+        run_->plan.value_forms,
         (std::vector<ValueForm>{ValueForm::kNumber, ValueForm::kDistinctHash, ValueForm::kItem}));
-    aggregates_ = std::make_unique<Aggregates>(plan_.aggregates, plan_.value_index);
-    sink_ = std::make_unique<LogSink>(*aggregates_);
-    op_ = std::make_unique<WindowOperator>(plan_, *aggregates_, sink_.get());
   }
   void tumbling(config::Nanos size) { make({config::WindowKind::kTumbling, size, size}); }
   void hopping(config::Nanos size, config::Nanos slide) {
@@ -137,17 +107,14 @@ class SketchAggregateTest : public ::testing::Test {
 
   void add(std::int64_t time, const std::string& key, const Values& values) {
     const std::vector<double> slots = slotsOf(values);
-    EXPECT_EQ(op_->add(time, hashKey(key), key, slots.data()), AddResult::kAdded);
+    EXPECT_EQ(run_->op.add(time, hashKey(key), key, slots.data()), AddResult::kAdded);
   }
   std::vector<std::string> advance(std::int64_t watermark) {
-    op_->advanceWatermark(watermark, *sink_);
-    return std::exchange(sink_->log, {});
+    run_->op.advanceWatermark(watermark, run_->sink);
+    return std::exchange(run_->sink.log, {});
   }
 
-  PipelinePlan plan_;
-  std::unique_ptr<Aggregates> aggregates_;
-  std::unique_ptr<LogSink> sink_;
-  std::unique_ptr<WindowOperator> op_;
+  std::unique_ptr<testutil::OperatorRun<WindowOperator>> run_;
 };
 
 // The number after "name": in a result line.
@@ -174,7 +141,7 @@ TEST_F(SketchAggregateTest, QuantilesDistinctCountAndTopKOfATumblingWindow) {
   EXPECT_NEAR(numberOf(log[0], "p50"), 50, 0.5);
   EXPECT_NEAR(numberOf(log[0], "p99"), 99, 0.99);
   EXPECT_THAT(log[0], ::testing::HasSubstr(R"("users":11,"top":[["ARCA",80],["NYSE",19]]})"));
-  EXPECT_EQ(op_->sketches().inUse(), 0u);
+  EXPECT_EQ(run_->op.sketches().inUse(), 0u);
 }
 
 TEST_F(SketchAggregateTest, NullsAreSkippedAndAnEmptyInputIsNullOrZero) {
@@ -188,7 +155,7 @@ TEST_F(SketchAggregateTest, NullsAreSkippedAndAnEmptyInputIsNullOrZero) {
               ElementsAre(R"(final [0,10) a {"p50":null,"p99":null,"users":0,"top":null})",
                           R"(final [0,10) b {"p50":2.5,"p99":2.5,"users":1,"top":[[7,1]]})"));
   // Keys without values took no sketch at all.
-  EXPECT_EQ(op_->sketches().size(), 3u);
+  EXPECT_EQ(run_->op.sketches().size(), 3u);
 }
 
 TEST_F(SketchAggregateTest, TopKPrintsStringsQuotedAndNumbersAndBoolsAsWrittenTiesByBytes) {
@@ -230,7 +197,7 @@ TEST_F(SketchAggregateTest, AHoppingWindowMergesItsSlicesExactlyInAnyOrder) {
     ASSERT_EQ(log.size(), 3u);
     EXPECT_EQ(log[2], tumbled[0]);
     advance(1000);
-    EXPECT_EQ(op_->sketches().inUse(), 0u);
+    EXPECT_EQ(run_->op.sketches().inUse(), 0u);
   }
 }
 
@@ -241,10 +208,10 @@ TEST_F(SketchAggregateTest, QuantilesOfOneFieldShareASketch) {
     add(1, key, {1.0, 2.0, std::nullopt, str("x")});
     add(11, key, {3.0, 4.0, std::nullopt, str("y")});
   }
-  EXPECT_EQ(op_->sketches().inUse(), 2u * 2 * 3);
-  EXPECT_EQ(aggregates_->words(), 3u);
+  EXPECT_EQ(run_->op.sketches().inUse(), 2u * 2 * 3);
+  EXPECT_EQ(run_->aggregates.words(), 3u);
   advance(1000);
-  EXPECT_EQ(op_->sketches().inUse(), 0u);
+  EXPECT_EQ(run_->op.sketches().inUse(), 0u);
 }
 
 // emit updates: a late event re-emits its key with the sketches of every slice of the window merged
@@ -258,15 +225,15 @@ TEST_F(SketchAggregateTest, UpdatesCarryTheMergedSketches) {
       advance(20),
       ElementsAre(R"(final [-10,10) a {"p50":1,"p99":1,"users":1,"top":[["x",1]]})",
                   R"(final [0,20) a {"p50":1.5,"p99":1.99,"users":2,"top":[["x",1],["y",1]]})"));
-  const std::size_t in_use = op_->sketches().inUse();
+  const std::size_t in_use = run_->op.sketches().inUse();
   add(5, "a", {1.0, 3.0, std::nullopt, str("y")});
   EXPECT_THAT(
-      sink_->log,
+      run_->sink.log,
       ElementsAre(R"(update [-10,10) a {"p50":1,"p99":1,"users":2,"top":[["x",1],["y",1]]})",
                   R"(update [0,20) a {"p50":1,"p99":1.98,"users":3,"top":[["y",2],["x",1]]})"));
-  EXPECT_EQ(op_->sketches().inUse(), in_use);
-  op_->flush(ResultKind::kPartial, *sink_);
-  EXPECT_EQ(op_->sketches().inUse(), 0u);
+  EXPECT_EQ(run_->op.sketches().inUse(), in_use);
+  run_->op.flush(ResultKind::kPartial, run_->sink);
+  EXPECT_EQ(run_->op.sketches().inUse(), 0u);
 }
 
 // A sink that formats every result into one string that keeps its capacity: it allocates nothing
@@ -312,8 +279,8 @@ TEST_F(SketchAggregateTest, TheSteadyStateReusesSketchesAndDoesNotAllocate) {
   for (const config::Nanos slide : {100, 25}) {
     SCOPED_TRACE(slide);
     make({config::WindowKind::kHopping, 100, slide}, /*updates=*/true, /*lateness=*/30);
-    JsonSink sink(*aggregates_);
-    WindowOperator op(plan_, *aggregates_, &sink);
+    JsonSink sink(run_->aggregates);
+    WindowOperator op(run_->plan, run_->aggregates, &sink);
     std::int64_t time = 0;
     std::size_t allocated = 0;
     std::size_t pool = 0;

@@ -22,6 +22,7 @@
 
 #include "config/expression/expression.h"
 #include "connectors/formats/json_event_parser.h"
+#include "tests/support/field_values.h"
 #include "tests/unit/pipeline/allocation_counter.h"
 
 namespace rivulet::pipeline {
@@ -29,46 +30,16 @@ namespace {
 
 using config::ExprType;
 using config::FieldPath;
+using testutil::boolean;
+using testutil::integer;
+using testutil::missing;
+using testutil::null;
+using testutil::number;
+using testutil::other;
+using testutil::str;
+using testutil::strViewing;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// ---- field values as the JSON parser hands them over ----
-
-config::FieldValue number(double value) {
-  config::FieldValue f;
-  f.type = config::FieldType::kNumber;
-  f.number = value;
-  return f;
-}
-config::FieldValue integer(std::int64_t value) {
-  config::FieldValue f = number(static_cast<double>(value));
-  f.is_integer = true;
-  f.integer = value;
-  return f;
-}
-config::FieldValue string(std::string_view text) {
-  config::FieldValue f;
-  f.type = config::FieldType::kString;
-  f.text = text;
-  return f;
-}
-config::FieldValue boolean(bool value) {
-  config::FieldValue f;
-  f.type = config::FieldType::kBool;
-  f.text = value ? "true" : "false";
-  return f;
-}
-config::FieldValue null() {
-  config::FieldValue f;
-  f.type = config::FieldType::kNull;
-  return f;
-}
-config::FieldValue missing() { return config::FieldValue{}; }
-config::FieldValue object() {
-  config::FieldValue f;
-  f.type = config::FieldType::kOther;
-  return f;
-}
 
 config::Expression parsed(std::string_view text) {
   config::ExpressionResult result = config::parseExpression(text);
@@ -129,12 +100,12 @@ TEST(ExpressionEval, Literals) {
 TEST(ExpressionEval, FieldsOfEveryType) {
   EXPECT_EQ(eval("a", {{"a", number(2.5)}}), "2.5");
   EXPECT_EQ(eval("a", {{"a", integer(-7)}}), "-7");
-  EXPECT_EQ(eval("a", {{"a", string("buy")}}), "'buy'");
+  EXPECT_EQ(eval("a", {{"a", str("buy")}}), "'buy'");
   EXPECT_EQ(eval("a", {{"a", boolean(true)}}), "true");
   EXPECT_EQ(eval("a", {{"a", boolean(false)}}), "false");
   EXPECT_EQ(eval("a", {{"a", null()}}), "null");
   EXPECT_EQ(eval("a", {}), "null");
-  EXPECT_EQ(eval("a", {{"a", object()}}), "error wrong_type");
+  EXPECT_EQ(eval("a", {{"a", other()}}), "error wrong_type");
   EXPECT_EQ(eval("order.qty + `odd name`", {{"order.qty", number(2)}, {"`odd name`", number(3)}}),
             "5");
 }
@@ -166,7 +137,7 @@ TEST(ExpressionEval, DivisionByZeroAndNaNAreNull) {
 
 TEST(ExpressionEval, NullPropagates) {
   for (const config::FieldValue& n : {null(), missing()}) {
-    const Fields f = {{"a", number(3)}, {"n", n}, {"s", string("x")}};
+    const Fields f = {{"a", number(3)}, {"n", n}, {"s", str("x")}};
     for (const char* text :
          {"a + n",    "n - a",          "a * n",     "n / a",     "-n",     "abs(n)",   "floor(n)",
           "ceil(n)",  "round(n)",       "min(a, n)", "max(n, a)", "len(n)", "lower(n)", "upper(n)",
@@ -179,7 +150,7 @@ TEST(ExpressionEval, NullPropagates) {
 
 TEST(ExpressionEval, WrongTypesAreErrors) {
   const Fields f = {
-      {"n", number(1)}, {"s", string("x")}, {"t", boolean(true)}, {"o", object()}, {"z", null()}};
+      {"n", number(1)}, {"s", str("x")}, {"t", boolean(true)}, {"o", other()}, {"z", null()}};
   for (const char* text :
        {"s + 1",       "1 - t",    "s * n",     "n / s",      "-s",           "-t",
         "abs(s)",      "floor(t)", "ceil(s)",   "round(t)",   "min(n, s)",    "max(t, n)",
@@ -193,7 +164,7 @@ TEST(ExpressionEval, WrongTypesAreErrors) {
 }
 
 TEST(ExpressionEval, ErrorsAreStrictNotShortCircuited) {
-  const Fields f = {{"s", string("x")}, {"t", boolean(true)}};
+  const Fields f = {{"s", str("x")}, {"t", boolean(true)}};
   EXPECT_EQ(eval("false and s + 1 > 0", f), "error wrong_type");
   EXPECT_EQ(eval("true or -s > 0", f), "error wrong_type");
   EXPECT_EQ(eval("t or s", f), "error wrong_type");
@@ -202,8 +173,7 @@ TEST(ExpressionEval, ErrorsAreStrictNotShortCircuited) {
 }
 
 TEST(ExpressionEval, Comparisons) {
-  const Fields f = {
-      {"a", number(2)}, {"b", integer(3)}, {"s", string("abc")}, {"t", string("abd")}};
+  const Fields f = {{"a", number(2)}, {"b", integer(3)}, {"s", str("abc")}, {"t", str("abd")}};
   const std::pair<const char*, const char*> cases[] = {
       {"a == 2", "true"},       {"a == b", "false"},       {"a != b", "true"},
       {"a != 2", "false"},      {"a < b", "true"},         {"b < a", "false"},
@@ -217,8 +187,8 @@ TEST(ExpressionEval, Comparisons) {
   };
   for (const auto& [text, result] : cases) EXPECT_EQ(eval(text, f), result) << text;
   // Bytewise, as unsigned bytes: "é" (0xC3 0xA9) sorts after every ASCII letter.
-  EXPECT_EQ(eval("s < 'z'", {{"s", string("\xC3\xA9")}}), "false");
-  EXPECT_EQ(eval("s > 'z'", {{"s", string("\xC3\xA9")}}), "true");
+  EXPECT_EQ(eval("s < 'z'", {{"s", str("\xC3\xA9")}}), "false");
+  EXPECT_EQ(eval("s > 'z'", {{"s", str("\xC3\xA9")}}), "true");
 }
 
 // Three-valued logic: every pair of true, false and null, through fields and through literals.
@@ -228,11 +198,11 @@ TEST(ExpressionEval, Comparisons) {
 TEST(ExpressionEval, FieldComparisonShortcutAgreesWithTheGeneralPath) {
   const char* ops[] = {"==", "!=", "<", "<=", ">", ">="};
   const std::pair<const char*, Fields> events[] = {
-      {"less", {{"x", number(1.5)}}},   {"equal", {{"x", integer(2)}}},
-      {"more", {{"x", number(2.25)}}},  {"negative", {{"x", number(-3)}}},
-      {"string", {{"x", string("2")}}}, {"bool", {{"x", boolean(true)}}},
-      {"null", {{"x", null()}}},        {"missing", {}},
-      {"object", {{"x", object()}}},
+      {"less", {{"x", number(1.5)}}},  {"equal", {{"x", integer(2)}}},
+      {"more", {{"x", number(2.25)}}}, {"negative", {{"x", number(-3)}}},
+      {"string", {{"x", str("2")}}},   {"bool", {{"x", boolean(true)}}},
+      {"null", {{"x", null()}}},       {"missing", {}},
+      {"object", {{"x", other()}}},
   };
   std::size_t shortcuts = 0;
   for (const char* op : ops) {
@@ -276,7 +246,7 @@ TEST(ExpressionEval, IsNull) {
   EXPECT_EQ(eval("a is null", {}), "true");
   EXPECT_EQ(eval("a is null", {{"a", null()}}), "true");
   EXPECT_EQ(eval("a is null", {{"a", number(0)}}), "false");
-  EXPECT_EQ(eval("a is not null", {{"a", string("")}}), "true");
+  EXPECT_EQ(eval("a is not null", {{"a", str("")}}), "true");
   EXPECT_EQ(eval("a is not null", {{"a", null()}}), "false");
   EXPECT_EQ(eval("a / 0 is null", {{"a", number(1)}}), "true");
   EXPECT_EQ(eval("(a and true) is null", {{"a", null()}}), "true");
@@ -288,10 +258,10 @@ TEST(ExpressionEval, InLists) {
   EXPECT_EQ(eval("a in [1, 2.5, -3]", {{"a", number(2)}}), "false");
   EXPECT_EQ(eval("a not in [1, 2.5, -3]", {{"a", number(2.5)}}), "false");
   EXPECT_EQ(eval("a not in [1, 2.5, -3]", {{"a", number(4)}}), "true");
-  EXPECT_EQ(eval("a in ['buy', 'sell']", {{"a", string("sell")}}), "true");
-  EXPECT_EQ(eval("a in ['buy', 'sell']", {{"a", string("SELL")}}), "false");
-  EXPECT_EQ(eval("lower(a) in ['buy', 'sell']", {{"a", string("SELL")}}), "true");
-  EXPECT_EQ(eval("a in ['']", {{"a", string("")}}), "true");
+  EXPECT_EQ(eval("a in ['buy', 'sell']", {{"a", str("sell")}}), "true");
+  EXPECT_EQ(eval("a in ['buy', 'sell']", {{"a", str("SELL")}}), "false");
+  EXPECT_EQ(eval("lower(a) in ['buy', 'sell']", {{"a", str("SELL")}}), "true");
+  EXPECT_EQ(eval("a in ['']", {{"a", str("")}}), "true");
   EXPECT_EQ(eval("a in [true]", {{"a", boolean(true)}}), "true");
   EXPECT_EQ(eval("a in [true]", {{"a", boolean(false)}}), "false");
   EXPECT_EQ(eval("a not in [false]", {{"a", boolean(true)}}), "true");
@@ -311,7 +281,7 @@ TEST(ExpressionEval, NumberFunctions) {
 }
 
 TEST(ExpressionEval, StringFunctions) {
-  const Fields f = {{"s", string("MiXed 9_Z\xC3\x89t\xC3\xA9")}};  // "MiXed 9_ZÉté"
+  const Fields f = {{"s", str("MiXed 9_Z\xC3\x89t\xC3\xA9")}};     // "MiXed 9_ZÉté"
   EXPECT_EQ(eval("lower(s)", f), "'mixed 9_z\xC3\x89t\xC3\xA9'");  // ASCII letters only
   EXPECT_EQ(eval("upper(s)", f), "'MIXED 9_Z\xC3\x89T\xC3\xA9'");
   EXPECT_EQ(eval("len(s)", f), "12");  // code points, not the 14 bytes
@@ -325,16 +295,14 @@ TEST(ExpressionEval, StringFunctions) {
 TEST(ExpressionEval, StringFunctionScratchLimit) {
   const std::string fits(config::kMaxFunctionString, 'A');
   const std::string too_long(config::kMaxFunctionString + 1, 'A');
-  EXPECT_EQ(eval("lower(s)", {{"s", string(fits)}}),
+  EXPECT_EQ(eval("lower(s)", {{"s", str(fits)}}),
             "'" + std::string(config::kMaxFunctionString, 'a') + "'");
-  EXPECT_EQ(eval("lower(s)", {{"s", string(too_long)}}), "error too_large");
-  EXPECT_EQ(eval("upper(s) is null", {{"s", string(too_long)}}), "error too_large");
-  EXPECT_EQ(eval("len(s)", {{"s", string(too_long)}}), "4097");  // len() needs no scratch
+  EXPECT_EQ(eval("lower(s)", {{"s", str(too_long)}}), "error too_large");
+  EXPECT_EQ(eval("upper(s) is null", {{"s", str(too_long)}}), "error too_large");
+  EXPECT_EQ(eval("len(s)", {{"s", str(too_long)}}), "4097");  // len() needs no scratch
   // Each call has its own slice: two full-size results live side by side.
-  EXPECT_EQ(eval("lower(a) == lower(upper(b))", {{"a", string(fits)}, {"b", string(fits)}}),
-            "true");
-  EXPECT_EQ(eval("len(lower(a)) + len(upper(b))", {{"a", string(fits)}, {"b", string(fits)}}),
-            "8192");
+  EXPECT_EQ(eval("lower(a) == lower(upper(b))", {{"a", str(fits)}, {"b", str(fits)}}), "true");
+  EXPECT_EQ(eval("len(lower(a)) + len(upper(b))", {{"a", str(fits)}, {"b", str(fits)}}), "8192");
 
   config::CompiledExpression compiled(parsed("lower(a) == upper(lower(b)) or len(a) > 1"),
                                       [](const FieldPath&) { return 0; });
@@ -345,7 +313,7 @@ TEST(ExpressionEval, StringFunctionScratchLimit) {
 
 TEST(ExpressionEval, StringResultsPointIntoTheEventOrTheScratch) {
   const std::string text = "Buy";
-  const config::FieldValue fields[] = {string(text)};
+  const config::FieldValue fields[] = {strViewing(text)};
   config::CompiledExpression bare(parsed("s"), [](const FieldPath&) { return 0; });
   EXPECT_EQ(bare.evaluate(fields).text.data(), text.data());
   config::CompiledExpression lowered(parsed("lower(s)"), [](const FieldPath&) { return 0; });
@@ -361,8 +329,8 @@ TEST(ExpressionEval, ResultTypeTheCallerWants) {
   EXPECT_EQ(eval("a", {{"a", null()}}, ExprType::kBool), "null");
   EXPECT_EQ(eval("a > 1", {{"a", number(2)}}, ExprType::kBool), "true");
   EXPECT_EQ(eval("a * 2", {{"a", number(2)}}, ExprType::kNumber), "4");
-  EXPECT_EQ(eval("a", {{"a", string("2")}}, ExprType::kNumber), "error wrong_type");
-  EXPECT_EQ(eval("a", {{"a", string("2")}}, ExprType::kString), "'2'");
+  EXPECT_EQ(eval("a", {{"a", str("2")}}, ExprType::kNumber), "error wrong_type");
+  EXPECT_EQ(eval("a", {{"a", str("2")}}, ExprType::kString), "'2'");
   EXPECT_EQ(eval("a", {{"a", boolean(false)}}, ExprType::kAny), "false");
 
   EXPECT_TRUE(config::isTrue(
@@ -412,7 +380,7 @@ TEST(ExpressionEval, EvaluationDoesNotAllocate) {
         return p == "s" ? 0 : p == "qty" ? 1 : p == "price" ? 2 : p == "flag" ? 3 : 4;
       },
       ExprType::kBool);
-  const config::FieldValue fields[] = {string("BUY"), integer(10), number(12.5), boolean(true),
+  const config::FieldValue fields[] = {str("BUY"), integer(10), number(12.5), boolean(true),
                                        null()};
   const std::size_t before = testutil::allocations.load();
   config::ExprValue v;
@@ -813,16 +781,16 @@ class RandomEvent {
       const int r = std::uniform_int_distribution<int>(0, 23)(rng_);
       if (usual == config::FieldType::kNumber) return number(kNumbers[r % std::size(kNumbers)]);
       if (usual == config::FieldType::kBool) return boolean(r % 2 == 0);
-      return string(r == 0 ? std::string_view(long_) : kStrings[r % std::size(kStrings)]);
+      return str(r == 0 ? std::string_view(long_) : kStrings[r % std::size(kStrings)]);
     }
     const int r = std::uniform_int_distribution<int>(0, 39)(rng_);
     if (r < 4) return missing();
     if (r < 8) return null();
     if (r < 20) return number(kNumbers[r % std::size(kNumbers)]);
-    if (r < 31) return string(kStrings[r % std::size(kStrings)]);
+    if (r < 31) return str(kStrings[r % std::size(kStrings)]);
     if (r < 37) return boolean(r % 2 == 0);
-    if (r < 39) return string(long_);
-    return object();
+    if (r < 39) return str(long_);
+    return other();
   }
 
  private:

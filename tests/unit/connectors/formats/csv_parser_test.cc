@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/printers.h"
+#include "tests/support/slowdown.h"
 #include "tests/unit/pipeline/allocation_counter.h"
 
 namespace rivulet::connectors {

@@ -13,7 +13,9 @@
 #include "connectors/formats/line_framer.h"
 #include "pipeline/checkpoint_board.h"
 #include "pipeline/reconfiguration.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
 
 namespace rivulet::connectors {
 namespace {

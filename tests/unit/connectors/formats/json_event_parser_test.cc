@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/printers.h"
 
 namespace rivulet::connectors {
 namespace {

@@ -15,7 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/printers.h"
+#include "tests/support/slowdown.h"
 
 namespace rivulet::connectors {
 namespace {

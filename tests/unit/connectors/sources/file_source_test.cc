@@ -20,7 +20,9 @@
 #include <vector>
 
 #include "pipeline/runtime/clock.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
 
 namespace rivulet::connectors {
 namespace {

@@ -17,7 +17,10 @@
 #include <tuple>
 #include <vector>
 
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
+#include "tests/support/slowdown.h"
 
 namespace rivulet::connectors {
 namespace {

@@ -24,7 +24,12 @@
 #include <vector>
 
 #include "connectors/sources/tcp_source.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
+#include "tests/support/slowdown.h"
+#include "tests/support/sockets.h"
+#include "tests/support/source_thread.h"
 
 namespace rivulet::connectors {
 namespace {
@@ -55,15 +60,7 @@ class Client {
 
   bool connected() const { return connected_; }
 
-  bool send(std::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
+  bool send(std::string_view data) { return testutil::sendAll(fd_, data); }
 
   // Sends `data` in pieces of random size, so lines are cut anywhere.
   bool sendInPieces(std::string_view data, std::mt19937_64& rng, std::size_t max_piece) {

@@ -3,11 +3,8 @@
 // kernel's own drops counted (SO_RXQ_OVFL), a port in use, a stop without traffic. Datagrams are
 // sent in small rounds, each waited for, so the socket buffer never overflows where a test does
 // not want it to. Runs under ThreadSanitizer in CI (label "concurrency").
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <limits>
@@ -16,7 +13,12 @@
 #include <vector>
 
 #include "connectors/sources/udp_source.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
+#include "tests/support/slowdown.h"
+#include "tests/support/sockets.h"
+#include "tests/support/source_thread.h"
 
 namespace rivulet::connectors {
 namespace {
@@ -26,28 +28,6 @@ using pipeline::RecordType;
 using testutil::kMs;
 
 constexpr std::int64_t kT0 = 1'700'000'000'000;  // ms
-
-class Sender {
- public:
-  explicit Sender(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
-    to_.sin_family = AF_INET;
-    to_.sin_port = htons(port);
-    to_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  }
-  ~Sender() { ::close(fd_); }
-  Sender(const Sender&) = delete;
-  Sender& operator=(const Sender&) = delete;
-
-  bool send(std::string_view datagram) {
-    return ::sendto(fd_, datagram.data(), datagram.size(), 0,
-                    reinterpret_cast<const sockaddr*>(&to_),
-                    sizeof to_) == static_cast<ssize_t>(datagram.size());
-  }
-
- private:
-  int fd_;
-  sockaddr_in to_{};
-};
 
 config::Config udpConfig(config::Format format, std::int64_t max_datagram = 256,
                          config::Overflow overflow = config::Overflow::kBlock) {
@@ -77,7 +57,7 @@ std::uint64_t counted(const pipeline::SourceStats& stats) {
 
 // Sends each datagram, in rounds of 16 each waited for until the source has counted it.
 ::testing::AssertionResult sendCounted(RunningUdp& udp, const std::vector<std::string>& datagrams) {
-  Sender sender(udp.source().port());
+  testutil::UdpSender sender(udp.source().port());
   const std::uint64_t before = counted(udp.stats());
   for (std::size_t i = 0; i < datagrams.size(); ++i) {
     if (!sender.send(datagrams[i])) return ::testing::AssertionFailure() << "sendto failed";
@@ -168,7 +148,7 @@ TEST(UdpSourceConcurrent, CsvDatagramIsOneRowWithoutItsLineBreak) {
 TEST(UdpSourceConcurrent, DropPolicyDropsAtAFullRingAndCounts) {
   testutil::SourceThread<UdpSource> udp(
       udpConfig(config::Format::kJson, 256, config::Overflow::kDrop), 1, true, 256);
-  Sender sender(udp.source().port());
+  testutil::UdpSender sender(udp.source().port());
   const int n = 200;
   for (int i = 0; i < n; ++i) {
     ASSERT_TRUE(sender.send(json(kT0 + i, "k", i)));
@@ -200,7 +180,7 @@ TEST(UdpSourceConcurrent, KernelDropsAreCountedFromTheNextDatagram) {
   RunningUdp udp(config, 1, /*start=*/false);
   const int n = 300;
   {
-    Sender sender(udp.source().port());
+    testutil::UdpSender sender(udp.source().port());
     for (int i = 0; i < n; ++i) ASSERT_TRUE(sender.send(json(kT0 + i, "k", i)));
   }
   udp.start();

@@ -13,7 +13,12 @@
 #include <zmq.hpp>
 
 #include "connectors/zmq/zmq_source.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
+#include "tests/support/slowdown.h"
+#include "tests/support/source_thread.h"
+#include "tests/support/zmq_subscriptions.h"
 
 #if defined(__SANITIZE_THREAD__)
 // libzmq is not built with ThreadSanitizer: its lock-free pipes hand each message from the thread
@@ -155,18 +160,12 @@ TEST(ZmqSourceConcurrent, SubscriptionsFilterByTopicPrefix) {
   const std::string endpoint = xpub.get(zmq::sockopt::last_endpoint);
   RunningZmq zmq(zmqConfig(config::ZmqSocketType::kSub, endpoint, false, {"trades/", "fx/EUR"}), 1);
   EXPECT_EQ(zmq.source().where(), "connecting to " + endpoint);
-  std::vector<std::string> subscriptions;
-  while (subscriptions.size() < 2) {
-    zmq::message_t message;
-    xpub.set(zmq::sockopt::rcvtimeo, 30'000);
-    ASSERT_TRUE(xpub.recv(message)) << "no subscription from the source";
-    subscriptions.push_back(message.to_string());
-  }
-  std::sort(subscriptions.begin(), subscriptions.end());
-  EXPECT_EQ(subscriptions, (std::vector<std::string>{"\x01"
-                                                     "fx/EUR",
-                                                     "\x01"
-                                                     "trades/"}));
+  EXPECT_EQ(testutil::receiveSubscriptions(xpub, 2, std::chrono::seconds(30)),
+            (std::vector<std::string>{"\x01"
+                                      "fx/EUR",
+                                      "\x01"
+                                      "trades/"}))
+      << "the subscriptions from the source";
 
   std::uint64_t wanted = 0;
   for (int i = 0; i < 60; ++i) {

@@ -20,14 +20,16 @@
 #include <vector>
 
 #include "daemon/http/http_server.h"
-#include "tests/integration/harness/http.h"
+#include "tests/support/files.h"
+#include "tests/support/http.h"
+#include "tests/support/sockets.h"
 
 namespace rivulet::daemon {
 namespace {
 
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
-using itest::HttpResponse;
+using testutil::HttpResponse;
 
 constexpr std::int64_t kLong = 120'000'000'000;  // ns: a timeout no test may wait for
 
@@ -46,7 +48,7 @@ config::Endpoint loopback() { return config::Endpoint{"127.0.0.1", 0}; }
 // A connection that sends its request in parts, on the test's schedule.
 class Client {
  public:
-  explicit Client(int port) : fd_(itest::detail::connectLoopback(port, 20s)) {
+  explicit Client(int port) : fd_(testutil::connectLoopback(port, 20s)) {
     if (fd_ < 0) throw std::runtime_error(std::string("connect: ") + std::strerror(errno));
   }
   Client(const Client&) = delete;
@@ -55,12 +57,12 @@ class Client {
     if (fd_ >= 0) ::close(fd_);
   }
   int fd() const { return fd_; }
-  bool send(std::string_view data) { return itest::detail::sendAll(fd_, data); }
+  bool send(std::string_view data) { return testutil::sendAll(fd_, data); }
   // Sends the rest and reads the response until the server closes.
   std::optional<HttpResponse> finish(std::string_view rest, std::string* error) {
     const int fd = fd_;
     fd_ = -1;
-    return itest::detail::exchange(fd, rest, "request", error);
+    return testutil::httpExchange(fd, rest, "request", error);
   }
   // Whether anything (data or the end) arrives within `wait`.
   bool readable(std::chrono::milliseconds wait) {
@@ -79,7 +81,7 @@ TEST(HttpServer, ServesGetAndHeadOnAnEphemeralPort) {
   HttpServer server(loopback(), routes());
   ASSERT_NE(server.port(), 0);
   std::string error;
-  const auto get = itest::httpGet(server.port(), "/metrics", &error);
+  const auto get = testutil::httpGet(server.port(), "/metrics", &error);
   ASSERT_TRUE(get) << error;
   EXPECT_EQ(get->status, 200);
   EXPECT_EQ(get->body, "up 1\n");
@@ -89,7 +91,7 @@ TEST(HttpServer, ServesGetAndHeadOnAnEphemeralPort) {
   EXPECT_EQ(reply->status, 200);
   EXPECT_THAT(reply->headers, HasSubstr("Content-Length: 5"));
   EXPECT_EQ(reply->body, "");
-  const auto missing = itest::httpGet(server.port(), "/nope", &error);
+  const auto missing = testutil::httpGet(server.port(), "/nope", &error);
   ASSERT_TRUE(missing) << error;
   EXPECT_EQ(missing->status, 404);
 }
@@ -104,7 +106,7 @@ TEST(HttpServer, SlowClientsDoNotHoldUpAScrape) {
     ASSERT_TRUE(slow.back()->send(kStart));
   }
   std::string error;
-  const auto scrape = itest::httpGet(server.port(), "/metrics", &error, 20s);
+  const auto scrape = testutil::httpGet(server.port(), "/metrics", &error, 20s);
   ASSERT_TRUE(scrape) << error;
   EXPECT_EQ(scrape->status, 200);
   // They were still waiting, not dropped: each now gets its answer.
@@ -124,7 +126,7 @@ TEST(HttpServer, AClientThatDoesNotReadItsResponseHoldsUpOnlyItself) {
   ASSERT_TRUE(big.send("GET /big HTTP/1.1\r\n\r\n"));
   // 16 MiB is far more than the socket buffers hold: the server waits to write the rest.
   std::string error;
-  const auto scrape = itest::httpGet(server.port(), "/metrics", &error, 20s);
+  const auto scrape = testutil::httpGet(server.port(), "/metrics", &error, 20s);
   ASSERT_TRUE(scrape) << error;
   EXPECT_EQ(scrape->status, 200);
   const auto reply = big.finish("", &error);
@@ -162,12 +164,12 @@ TEST(HttpServer, AnOversizedHeadGets431AndCanReadIt) {
   Client client(server.port());
   std::string error;
   std::thread sender([&] { client.send(huge); });
-  const auto reply = itest::detail::exchange(::dup(client.fd()), "", "oversized", &error);
+  const auto reply = testutil::httpExchange(::dup(client.fd()), "", "oversized", &error);
   ::shutdown(client.fd(), SHUT_RDWR);  // the sender may still be blocked on a full buffer
   sender.join();
   ASSERT_TRUE(reply) << error;
   EXPECT_EQ(reply->status, 431);
-  const auto after = itest::httpGet(server.port(), "/metrics", &error);
+  const auto after = testutil::httpGet(server.port(), "/metrics", &error);
   ASSERT_TRUE(after) << error;
   EXPECT_EQ(after->status, 200);
 }
@@ -180,7 +182,7 @@ TEST(HttpServer, ASilentClientIsClosedAtItsDeadline) {
   char byte;
   EXPECT_EQ(::recv(silent.fd(), &byte, 1, 0), 0) << "not closed: " << std::strerror(errno);
   std::string error;
-  const auto after = itest::httpGet(server.port(), "/metrics", &error);
+  const auto after = testutil::httpGet(server.port(), "/metrics", &error);
   ASSERT_TRUE(after) << error;
   EXPECT_EQ(after->status, 200);
 }
@@ -205,7 +207,7 @@ TEST(HttpServer, ServesIpv6Loopback) {
   }
   const int fd = ::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
-  itest::detail::setTimeouts(fd, 20s);
+  testutil::setTimeouts(fd, 20s);
   sockaddr_in6 address{};
   address.sin6_family = AF_INET6;
   address.sin6_port = htons(server->port());
@@ -213,7 +215,7 @@ TEST(HttpServer, ServesIpv6Loopback) {
   ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0)
       << std::strerror(errno);
   std::string error;
-  const auto reply = itest::detail::exchange(fd, "GET /metrics HTTP/1.1\r\n\r\n", "GET", &error);
+  const auto reply = testutil::httpExchange(fd, "GET /metrics HTTP/1.1\r\n\r\n", "GET", &error);
   ASSERT_TRUE(reply) << error;
   EXPECT_EQ(reply->status, 200);
 }
@@ -227,19 +229,19 @@ TEST(HttpServer, StopReturnsWithConnectionsOpenAndNoRouteRunsAfter) {
   Client waiting(port);
   ASSERT_TRUE(waiting.send(kStart));
   std::string error;
-  ASSERT_TRUE(itest::httpGet(port, "/metrics", &error)) << error;
+  ASSERT_TRUE(testutil::httpGet(port, "/metrics", &error)) << error;
   ASSERT_EQ(calls.load(), 1);
   server.stop();
   server.stop();  // idempotent
   // The waiting client is dropped, unanswered; nobody can connect any more.
   EXPECT_FALSE(waiting.finish(kRest, &error).has_value());
-  EXPECT_LT(itest::detail::connectLoopback(port, 1s), 0);
+  EXPECT_LT(testutil::connectLoopback(port, 1s), 0);
   EXPECT_EQ(calls.load(), 1);
 }
 
 class UnixSocket : public ::testing::Test {
  protected:
-  itest::TempDir dir_;
+  testutil::TempDir dir_;
   const std::string path_ = dir_.file("m.sock");
 };
 
@@ -253,10 +255,10 @@ TEST_F(UnixSocket, ServesOnAFileOfMode0660AndRemovesItAtStop) {
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 07777, 0660u);
   std::string error;
-  const auto get = itest::httpGetUnix(path_, "/metrics", &error);
+  const auto get = testutil::httpGetUnix(path_, "/metrics", &error);
   ASSERT_TRUE(get) << error;
   EXPECT_EQ(get->status, 200);
-  const auto head = itest::httpOverUnix(path_, "HEAD /metrics HTTP/1.1\r\n\r\n", &error);
+  const auto head = testutil::httpOverUnix(path_, "HEAD /metrics HTTP/1.1\r\n\r\n", &error);
   ASSERT_TRUE(head) << error;
   EXPECT_EQ(head->status, 200);
   EXPECT_EQ(head->body, "");
@@ -265,23 +267,16 @@ TEST_F(UnixSocket, ServesOnAFileOfMode0660AndRemovesItAtStop) {
 }
 
 TEST_F(UnixSocket, ReplacesAStaleSocketAndRefusesAnyOtherFile) {
-  {
-    // A socket file as a process that died leaves it: bound, nothing listening.
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::memcpy(address.sun_path, path_.c_str(), path_.size() + 1);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
-    ::close(fd);
-  }
+  // A socket file as a process that died leaves it: bound, nothing listening.
+  ASSERT_TRUE(testutil::leaveStaleUnixSocket(path_)) << std::strerror(errno);
   {
     HttpServer server(path_, routes());
     std::string error;
-    const auto get = itest::httpGetUnix(path_, "/metrics", &error);
+    const auto get = testutil::httpGetUnix(path_, "/metrics", &error);
     ASSERT_TRUE(get) << error;
     EXPECT_EQ(get->status, 200);
   }
-  itest::writeFile(path_, "not a socket\n");
+  testutil::writeFile(path_, "not a socket\n");
   try {
     HttpServer refused(path_, routes());
     FAIL() << "replaced a regular file";
@@ -289,7 +284,7 @@ TEST_F(UnixSocket, ReplacesAStaleSocketAndRefusesAnyOtherFile) {
     EXPECT_THAT(e.what(),
                 HasSubstr("cannot listen on unix:" + path_ + ": exists and is not a socket"));
   }
-  EXPECT_EQ(itest::readFile(path_), "not a socket\n");
+  EXPECT_EQ(testutil::readFile(path_), "not a socket\n");
 }
 
 TEST_F(UnixSocket, StopLeavesAFileThatIsNoLongerItsOwn) {
@@ -297,7 +292,7 @@ TEST_F(UnixSocket, StopLeavesAFileThatIsNoLongerItsOwn) {
   HttpServer second(path_, routes());  // a second daemon on the same path replaces the file
   first.stop();
   std::string error;
-  const auto get = itest::httpGetUnix(path_, "/metrics", &error);
+  const auto get = testutil::httpGetUnix(path_, "/metrics", &error);
   ASSERT_TRUE(get) << error;
   EXPECT_EQ(get->status, 200);
 }
@@ -320,7 +315,7 @@ TEST(HttpServerConcurrent, ClientsOnSeveralThreadsSeeWholeAnswers) {
     clients.emplace_back([&] {
       for (int i = 0; i < kRequests; ++i) {
         std::string error;
-        const auto reply = itest::httpGet(server.port(), "/ready", &error, 20s);
+        const auto reply = testutil::httpGet(server.port(), "/ready", &error, 20s);
         if (reply && reply->status == 200 && reply->body == "ready\n") {
           ok.fetch_add(1);
         } else if (reply && reply->status == 503 && reply->body == "starting\n") {
@@ -337,7 +332,7 @@ TEST(HttpServerConcurrent, ClientsOnSeveralThreadsSeeWholeAnswers) {
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(ok.load() + unavailable.load(), kThreads * kRequests);
   std::string error;
-  const auto last = itest::httpGet(server.port(), "/ready", &error);
+  const auto last = testutil::httpGet(server.port(), "/ready", &error);
   ASSERT_TRUE(last) << error;
   EXPECT_EQ(last->status, 200);
 }

@@ -13,6 +13,9 @@
 #include "pipeline/model/json_writer.h"
 #include "pipeline/model/plan.h"
 #include "pipeline/model/record.h"
+#include "tests/support/operator_run.h"
+#include "tests/support/plans.h"
+#include "tests/support/result_log.h"
 #include "tests/unit/pipeline/allocation_counter.h"
 
 namespace rivulet::pipeline {
@@ -21,73 +24,32 @@ namespace {
 using config::AggregateKind;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using testutil::ResultLog;
 
 PipelinePlan sessionPlan(config::Nanos gap, config::Nanos lateness, bool updates = false,
                          std::int64_t max_keys = 0) {
-  config::Config config;
-  config::SourceConfig source;
-  source.name = "in";
-  config.sources.push_back(source);
-  config::PipelineConfig p;
-  p.name = "p";
-  p.from = {"in"};
-  p.group_by = {config::GroupBySpec{"k"}};
-  p.window.kind = config::WindowKind::kSession;
-  p.window.size = gap;
-  p.allowed_lateness = lateness;
-  p.emit_updates = updates;
-  p.max_keys = max_keys;
-  p.aggregates = {{"n", AggregateKind::kCount, ""}, {"sum", AggregateKind::kSum, "v"}};
-  config.pipelines.push_back(p);
-  return compilePipeline(config, 0);
+  return testutil::planOf({.window = {config::WindowKind::kSession, gap},
+                           .lateness = lateness,
+                           .updates = updates,
+                           .max_keys = max_keys});
 }
-
-// Logs every result as "final [0,10) a {...}".
-class LogSink : public ResultSink {
- public:
-  explicit LogSink(const Aggregates& aggregates) : aggregates_(aggregates) {}
-
-  void onResult(const WindowResult& r) override {
-    std::string json;
-    JsonWriter writer(json);
-    aggregates_.writeJson(r.state, *r.sketches, writer);
-    const char* kind = r.kind == ResultKind::kFinal     ? "final "
-                       : r.kind == ResultKind::kPartial ? "partial "
-                                                        : "update ";
-    log.push_back(kind + ("[" + std::to_string(r.start) + "," + std::to_string(r.end) + ") ") +
-                  std::string(r.key) + " " + json);
-  }
-  void onWindowEnd(std::int64_t, std::int64_t, std::size_t) override {
-    ADD_FAILURE() << "no window-end markers for sessions";
-  }
-
-  std::vector<std::string> log;
-
- private:
-  const Aggregates& aggregates_;
-};
 
 class SessionOperatorTest : public ::testing::Test {
  protected:
   void make(const PipelinePlan& plan) {
-    plan_ = plan;
-    aggregates_ = std::make_unique<Aggregates>(plan_.aggregates, plan_.value_index);
-    sink_ = std::make_unique<LogSink>(*aggregates_);
-    op_ = std::make_unique<SessionOperator>(plan_, *aggregates_, sink_.get());
+    run_ = std::make_unique<testutil::OperatorRun<SessionOperator>>(
+        plan, ResultLog::WindowEnds::kRefused);
   }
   AddResult add(std::int64_t time, const std::string& key, double v = 1) {
-    return op_->add(time, hashKey(key), key, &v);
+    return run_->op.add(time, hashKey(key), key, &v);
   }
   std::vector<std::string> advance(std::int64_t watermark) {
-    sink_->log.clear();
-    op_->advanceWatermark(watermark, *sink_);
-    return sink_->log;
+    run_->sink.log.clear();
+    run_->op.advanceWatermark(watermark, run_->sink);
+    return run_->sink.log;
   }
 
-  PipelinePlan plan_;
-  std::unique_ptr<Aggregates> aggregates_;
-  std::unique_ptr<LogSink> sink_;
-  std::unique_ptr<SessionOperator> op_;
+  std::unique_ptr<testutil::OperatorRun<SessionOperator>> run_;
 };
 
 TEST_F(SessionOperatorTest, GrowsFiresAtEndAndKeepsKeysApart) {
@@ -96,14 +58,14 @@ TEST_F(SessionOperatorTest, GrowsFiresAtEndAndKeepsKeysApart) {
   EXPECT_EQ(add(5, "a", 2), AddResult::kAdded);
   EXPECT_EQ(add(3, "b"), AddResult::kAdded);
   EXPECT_EQ(add(15, "a", 4), AddResult::kAdded);  // exactly gap after 5: the same session
-  EXPECT_EQ(op_->stateEntries(), 2u);
-  EXPECT_EQ(op_->liveKeys(), 2u);
+  EXPECT_EQ(run_->op.stateEntries(), 2u);
+  EXPECT_EQ(run_->op.liveKeys(), 2u);
   EXPECT_THAT(advance(12), IsEmpty());
   EXPECT_THAT(advance(13), ElementsAre("final [3,13) b {\"n\":1,\"sum\":1}"));
   EXPECT_THAT(advance(24), IsEmpty());
   EXPECT_THAT(advance(25), ElementsAre("final [0,25) a {\"n\":3,\"sum\":7}"));
-  EXPECT_EQ(op_->stateEntries(), 0u);
-  EXPECT_EQ(op_->liveKeys(), 0u);
+  EXPECT_EQ(run_->op.stateEntries(), 0u);
+  EXPECT_EQ(run_->op.liveKeys(), 0u);
 }
 
 TEST_F(SessionOperatorTest, AnOutOfOrderEventBridgesTwoSessions) {
@@ -111,9 +73,9 @@ TEST_F(SessionOperatorTest, AnOutOfOrderEventBridgesTwoSessions) {
   add(0, "a");
   add(20, "a", 2);  // 20 > 0 + gap: a second session
   add(40, "a", 100);
-  EXPECT_EQ(op_->stateEntries(), 3u);
+  EXPECT_EQ(run_->op.stateEntries(), 3u);
   add(10, "a", 4);  // within gap of 0 and of 20, not of 40
-  EXPECT_EQ(op_->stateEntries(), 2u);
+  EXPECT_EQ(run_->op.stateEntries(), 2u);
   EXPECT_THAT(advance(30), ElementsAre("final [0,30) a {\"n\":3,\"sum\":7}"));
   EXPECT_THAT(advance(50), ElementsAre("final [40,50) a {\"n\":1,\"sum\":100}"));
 }
@@ -136,17 +98,17 @@ TEST_F(SessionOperatorTest, UpdatesCarryTheSessionsNewBounds) {
   EXPECT_THAT(advance(10), ElementsAre("final [0,10) a {\"n\":1,\"sum\":1}"));
   add(8, "a", 2);   // late, extends the fired session
   add(25, "a", 4);  // a new session, not yet due
-  EXPECT_THAT(sink_->log, ElementsAre("final [0,10) a {\"n\":1,\"sum\":1}",
-                                      "update [0,18) a {\"n\":2,\"sum\":3}"));
+  EXPECT_THAT(run_->sink.log, ElementsAre("final [0,10) a {\"n\":1,\"sum\":1}",
+                                          "update [0,18) a {\"n\":2,\"sum\":3}"));
   add(17, "a", 8);  // bridges the fired session and the open one: one update, no final later
-  EXPECT_EQ(sink_->log.back(), "update [0,35) a {\"n\":4,\"sum\":15}");
+  EXPECT_EQ(run_->sink.log.back(), "update [0,35) a {\"n\":4,\"sum\":15}");
   EXPECT_THAT(advance(54), IsEmpty());
-  EXPECT_EQ(op_->stateEntries(), 1u);
+  EXPECT_EQ(run_->op.stateEntries(), 1u);
   EXPECT_THAT(advance(55), IsEmpty());  // end + lateness: freed
-  EXPECT_EQ(op_->stateEntries(), 0u);
+  EXPECT_EQ(run_->op.stateEntries(), 0u);
   EXPECT_EQ(add(3, "b"), AddResult::kLate);
   EXPECT_EQ(add(30, "b"), AddResult::kAdded);  // born past its fire time: an update at once
-  EXPECT_EQ(sink_->log.back(), "update [30,40) b {\"n\":1,\"sum\":1}");
+  EXPECT_EQ(run_->sink.log.back(), "update [30,40) b {\"n\":1,\"sum\":1}");
 }
 
 TEST_F(SessionOperatorTest, MaxKeysBoundsKeysWithALiveSession) {
@@ -165,11 +127,11 @@ TEST_F(SessionOperatorTest, FlushEmitsOpenSessionsAsPartial) {
   make(sessionPlan(10, 0));
   add(0, "a");
   add(5, "b");
-  sink_->log.clear();
-  op_->flush(ResultKind::kPartial, *sink_);
-  EXPECT_THAT(sink_->log, ElementsAre("partial [0,10) a {\"n\":1,\"sum\":1}",
-                                      "partial [5,15) b {\"n\":1,\"sum\":1}"));
-  EXPECT_EQ(op_->tableKeys(), 0u);
+  run_->sink.log.clear();
+  run_->op.flush(ResultKind::kPartial, run_->sink);
+  EXPECT_THAT(run_->sink.log, ElementsAre("partial [0,10) a {\"n\":1,\"sum\":1}",
+                                          "partial [5,15) b {\"n\":1,\"sum\":1}"));
+  EXPECT_EQ(run_->op.tableKeys(), 0u);
 }
 
 // Keys come and go: the table is rebuilt from the live keys once the dead ones outnumber them,
@@ -192,17 +154,17 @@ TEST_F(SessionOperatorTest, CompactionKeepsLiveKeysAndBoundsTheTable) {
       const std::size_t key = line.find(' ', 6) + 1;  // "final [s,e) key {...}"
       ++finals[line.substr(key, line.find(' ', key) - key)];
     }
-    max_table = std::max(max_table, op_->tableKeys());
+    max_table = std::max(max_table, run_->op.tableKeys());
   }
   // Every transient key's session, and no live key's (they never paused for gap).
   EXPECT_EQ(finals.size(), static_cast<std::size_t>(kRounds * kTransient));
-  EXPECT_EQ(op_->liveKeys(), static_cast<std::size_t>(kLive));
+  EXPECT_EQ(run_->op.liveKeys(), static_cast<std::size_t>(kLive));
   // Without compaction the table would hold every key ever seen (40,100).
   EXPECT_LE(max_table, static_cast<std::size_t>(kLive + 4096 + kTransient));
-  sink_->log.clear();
-  op_->flush(ResultKind::kFinal, *sink_);
-  ASSERT_EQ(sink_->log.size(), static_cast<std::size_t>(kLive));
-  for (const std::string& line : sink_->log) {
+  run_->sink.log.clear();
+  run_->op.flush(ResultKind::kFinal, run_->sink);
+  ASSERT_EQ(run_->sink.log.size(), static_cast<std::size_t>(kLive));
+  for (const std::string& line : run_->sink.log) {
     const std::string expected_count = "\"n\":" + std::to_string(kRounds * 20);
     EXPECT_NE(line.find("[0,2005) "), std::string::npos) << line;
     EXPECT_NE(line.find(expected_count), std::string::npos) << line;
@@ -225,10 +187,10 @@ TEST_F(SessionOperatorTest, SteadyStateAllocatesNothing) {
   auto round = [&](std::int64_t t) {
     const double v = 1;
     for (std::size_t k = 0; k < keys.size(); ++k) {
-      op_->add(t + static_cast<std::int64_t>(k % 7), hashes[k], keys[k], &v);
-      op_->add(t + 3, hashes[k], keys[k], &v);
+      run_->op.add(t + static_cast<std::int64_t>(k % 7), hashes[k], keys[k], &v);
+      run_->op.add(t + 3, hashes[k], keys[k], &v);
     }
-    op_->advanceWatermark(t + 40, quiet);
+    run_->op.advanceWatermark(t + 40, quiet);
   };
   for (int r = 0; r < 10; ++r) round(r * 100);
   const std::size_t before = testutil::allocations.load();

@@ -17,6 +17,8 @@
 #include "pipeline/model/hash.h"
 #include "pipeline/model/plan.h"
 #include "pipeline/model/record.h"
+#include "tests/support/operator_run.h"
+#include "tests/support/result_log.h"
 #include "tests/unit/pipeline/allocation_counter.h"
 
 namespace rivulet::pipeline {
@@ -25,6 +27,7 @@ namespace {
 using config::AggregateKind;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using testutil::ResultLog;
 
 config::Config configWith(config::WindowSpec window, config::Nanos lateness) {
   config::Config config;
@@ -44,41 +47,6 @@ config::Config configWith(config::WindowSpec window, config::Nanos lateness) {
   return config;
 }
 
-// Logs every result as "final [0,10) a {...}" and every window end as "end [0,10) 2"; the results
-// of one window are sorted, since the order of keys within a window is not part of the contract.
-class LogSink : public ResultSink {
- public:
-  explicit LogSink(const Aggregates& aggregates) : aggregates_(aggregates) {}
-
-  void onResult(const WindowResult& r) override {
-    std::string json;
-    JsonWriter writer(json);
-    aggregates_.writeJson(r.state, *r.sketches, writer);
-    if (r.kind == ResultKind::kUpdate) {  // one at a time, as late events arrive
-      log.push_back("update " + span(r.start, r.end) + " " + std::string(r.key) + " " + json);
-      return;
-    }
-    window_.push_back(std::string(r.kind == ResultKind::kFinal ? "final " : "partial ") +
-                      span(r.start, r.end) + " " + std::string(r.key) + " " + json);
-  }
-  void onWindowEnd(std::int64_t start, std::int64_t end, std::size_t results) override {
-    EXPECT_EQ(results, window_.size());
-    std::sort(window_.begin(), window_.end());
-    log.insert(log.end(), window_.begin(), window_.end());
-    window_.clear();
-    log.push_back("end " + span(start, end) + " " + std::to_string(results));
-  }
-
-  std::vector<std::string> log;
-
- private:
-  static std::string span(std::int64_t start, std::int64_t end) {
-    return "[" + std::to_string(start) + "," + std::to_string(end) + ")";
-  }
-  const Aggregates& aggregates_;
-  std::vector<std::string> window_;
-};
-
 class WindowOperatorTest : public ::testing::Test {
  protected:
   void tumbling(config::Nanos size, config::Nanos lateness = 0) {
@@ -88,32 +56,25 @@ class WindowOperatorTest : public ::testing::Test {
     make({config::WindowKind::kHopping, size, slide}, lateness);
   }
   void make(config::WindowSpec window, config::Nanos lateness, bool updates = false) {
-    op_.reset();  // before the plan, aggregates and sink it refers to change
-    sink_.reset();
     config::Config config = configWith(window, lateness);
     config.pipelines[0].emit_updates = updates;
-    plan_ = compilePipeline(config, 0);
-    aggregates_ = std::make_unique<Aggregates>(plan_.aggregates, plan_.value_index);
-    sink_ = std::make_unique<LogSink>(*aggregates_);
-    op_ = std::make_unique<WindowOperator>(plan_, *aggregates_, sink_.get());
+    run_ = std::make_unique<testutil::OperatorRun<WindowOperator>>(
+        compilePipeline(config, 0), ResultLog::WindowEnds::kLoggedAfterSortedResults);
   }
 
   bool add(std::int64_t time, const std::string& key, double value = 1) {
-    return op_->add(time, hashKey(key), key, &value) == AddResult::kAdded;
+    return run_->op.add(time, hashKey(key), key, &value) == AddResult::kAdded;
   }
   std::vector<std::string> advance(std::int64_t watermark) {
-    op_->advanceWatermark(watermark, *sink_);
-    return std::exchange(sink_->log, {});
+    run_->op.advanceWatermark(watermark, run_->sink);
+    return std::exchange(run_->sink.log, {});
   }
   std::vector<std::string> flush(ResultKind kind) {
-    op_->flush(kind, *sink_);
-    return std::exchange(sink_->log, {});
+    run_->op.flush(kind, run_->sink);
+    return std::exchange(run_->sink.log, {});
   }
 
-  PipelinePlan plan_;
-  std::unique_ptr<Aggregates> aggregates_;
-  std::unique_ptr<WindowOperator> op_;
-  std::unique_ptr<LogSink> sink_;
+  std::unique_ptr<testutil::OperatorRun<WindowOperator>> run_;
 };
 
 // emit updates: a window fires as final at its end; until end + lateness each late event re-emits
@@ -126,13 +87,13 @@ TEST_F(WindowOperatorTest, EmitUpdatesFiresAtTheEndThenUpdatesPerLateEvent) {
                                        R"(final [0,10) b {"n":1,"sum":2})", "end [0,10) 2"));
   EXPECT_TRUE(add(3, "a", 4));  // late, within lateness
   EXPECT_TRUE(add(4, "c", 8));  // a key new to the fired window
-  EXPECT_THAT(std::exchange(sink_->log, {}), ElementsAre(R"(update [0,10) a {"n":2,"sum":5})",
-                                                         R"(update [0,10) c {"n":1,"sum":8})"));
+  EXPECT_THAT(std::exchange(run_->sink.log, {}), ElementsAre(R"(update [0,10) a {"n":2,"sum":5})",
+                                                             R"(update [0,10) c {"n":1,"sum":8})"));
   EXPECT_TRUE(add(12, "a", 16));  // the next window: no update
-  EXPECT_TRUE(sink_->log.empty());
+  EXPECT_TRUE(run_->sink.log.empty());
   EXPECT_THAT(advance(15), ElementsAre());
   EXPECT_FALSE(add(5, "a", 32));  // end + lateness passed: late
-  EXPECT_TRUE(sink_->log.empty());
+  EXPECT_TRUE(run_->sink.log.empty());
   EXPECT_THAT(flush(ResultKind::kFinal),
               ElementsAre(R"(final [10,20) a {"n":1,"sum":16})", "end [10,20) 1"));
 }
@@ -146,23 +107,25 @@ TEST_F(WindowOperatorTest, EmitUpdatesMergesTheSlicesOfAHoppingWindow) {
   EXPECT_THAT(advance(10), ElementsAre(R"(final [-5,5) a {"n":1,"sum":1})", "end [-5,5) 1",
                                        R"(final [0,10) a {"n":2,"sum":3})", "end [0,10) 1"));
   EXPECT_TRUE(add(6, "a", 4));  // [0,10) fired and open: update; [5,15) not fired yet
-  EXPECT_THAT(std::exchange(sink_->log, {}), ElementsAre(R"(update [0,10) a {"n":3,"sum":7})"));
+  EXPECT_THAT(std::exchange(run_->sink.log, {}), ElementsAre(R"(update [0,10) a {"n":3,"sum":7})"));
   EXPECT_TRUE(add(2, "a", 8));  // [-5,5) is open until the watermark reaches 5 + 6: both update
-  EXPECT_THAT(std::exchange(sink_->log, {}), ElementsAre(R"(update [-5,5) a {"n":2,"sum":9})",
-                                                         R"(update [0,10) a {"n":4,"sum":15})"));
+  EXPECT_THAT(
+      std::exchange(run_->sink.log, {}),
+      ElementsAre(R"(update [-5,5) a {"n":2,"sum":9})", R"(update [0,10) a {"n":4,"sum":15})"));
   EXPECT_THAT(advance(12), ElementsAre());  // [-5,5) closes (5 + 6 <= 12); [5,15) fires at 15
   EXPECT_TRUE(add(3, "a", 16));             // only [0,10) is still open
-  EXPECT_THAT(std::exchange(sink_->log, {}), ElementsAre(R"(update [0,10) a {"n":5,"sum":31})"));
+  EXPECT_THAT(std::exchange(run_->sink.log, {}),
+              ElementsAre(R"(update [0,10) a {"n":5,"sum":31})"));
 }
 
 // max_keys bounds the keys of each slice: a new key past it is refused and changes nothing; known
 // keys still add, and the next slice starts with room again.
 TEST_F(WindowOperatorTest, MaxKeysRefusesNewKeysOfAFullSlice) {
   tumbling(10);
-  plan_.max_keys = 2;
+  run_->plan.max_keys = 2;
   const double one = 1;
   auto addKey = [&](std::int64_t time, const std::string& key) {
-    return op_->add(time, hashKey(key), key, &one);
+    return run_->op.add(time, hashKey(key), key, &one);
   };
   EXPECT_EQ(addKey(1, "a"), AddResult::kAdded);
   EXPECT_EQ(addKey(2, "b"), AddResult::kAdded);
@@ -171,7 +134,7 @@ TEST_F(WindowOperatorTest, MaxKeysRefusesNewKeysOfAFullSlice) {
   EXPECT_EQ(addKey(11, "c"), AddResult::kAdded);  // another slice
   EXPECT_EQ(addKey(12, "d"), AddResult::kAdded);
   EXPECT_EQ(addKey(13, "e"), AddResult::kRefused);
-  EXPECT_EQ(op_->stateEntries(), 4u);
+  EXPECT_EQ(run_->op.stateEntries(), 4u);
   EXPECT_THAT(advance(100),
               ElementsAre(R"(final [0,10) a {"n":2,"sum":2})", R"(final [0,10) b {"n":1,"sum":1})",
                           "end [0,10) 2", R"(final [10,20) c {"n":1,"sum":1})",
@@ -191,7 +154,7 @@ TEST_F(WindowOperatorTest, TumblingWindowsAreAlignedToTheEpochForNegativeTimesTo
                           R"(final [-10,0) b {"n":1,"sum":1})", "end [-10,0) 2",
                           R"(final [0,10) a {"n":2,"sum":2})", R"(final [0,10) b {"n":1,"sum":1})",
                           "end [0,10) 2", R"(final [10,20) a {"n":1,"sum":1})", "end [10,20) 1"));
-  EXPECT_EQ(op_->stateEntries(), 0u);
+  EXPECT_EQ(run_->op.stateEntries(), 0u);
 }
 
 TEST_F(WindowOperatorTest, AWindowFiresOnceWhenTheWatermarkReachesItsEnd) {
@@ -202,7 +165,7 @@ TEST_F(WindowOperatorTest, AWindowFiresOnceWhenTheWatermarkReachesItsEnd) {
   EXPECT_THAT(advance(10), ElementsAre(R"(final [0,10) a {"n":2,"sum":7})", "end [0,10) 1"));
   EXPECT_THAT(advance(10), IsEmpty());
   EXPECT_THAT(advance(5), IsEmpty());  // a lower watermark is ignored
-  EXPECT_EQ(op_->watermark(), 10);
+  EXPECT_EQ(run_->op.watermark(), 10);
   EXPECT_THAT(flush(ResultKind::kFinal), IsEmpty());
 }
 
@@ -212,7 +175,7 @@ TEST_F(WindowOperatorTest, LateEventsAreDroppedAndChangeNothing) {
   advance(10);
   EXPECT_FALSE(add(9, "a"));
   EXPECT_FALSE(add(-100, "b"));
-  EXPECT_EQ(op_->stateEntries(), 0u);
+  EXPECT_EQ(run_->op.stateEntries(), 0u);
   EXPECT_TRUE(add(10, "a"));
   EXPECT_THAT(advance(20), ElementsAre(R"(final [10,20) a {"n":1,"sum":1})", "end [10,20) 1"));
 }
@@ -255,7 +218,7 @@ TEST_F(WindowOperatorTest, AHoppingWindowMergesItsSlices) {
 
 TEST_F(WindowOperatorTest, SlicesAreTheGcdOfSizeAndSlide) {
   hopping(10, 4);  // windows [0,10), [4,14), [8,18), ...; slices of 2
-  EXPECT_EQ(plan_.slice, 2);
+  EXPECT_EQ(run_->plan.slice, 2);
   add(9, "a", 1);  // windows starting at 0, 4 and 8
   add(3, "a", 2);  // windows starting at -4 and 0
   EXPECT_THAT(flush(ResultKind::kFinal),
@@ -272,7 +235,7 @@ TEST_F(WindowOperatorTest, FlushEmitsEveryOpenWindowWithItsKind) {
   EXPECT_THAT(advance(10), ElementsAre(R"(final [0,10) a {"n":1,"sum":1})", "end [0,10) 1"));
   EXPECT_THAT(flush(ResultKind::kPartial),
               ElementsAre(R"(partial [10,20) b {"n":1,"sum":1})", "end [10,20) 1"));
-  EXPECT_EQ(op_->stateEntries(), 0u);
+  EXPECT_EQ(run_->op.stateEntries(), 0u);
   EXPECT_THAT(flush(ResultKind::kPartial), IsEmpty());
 }
 
@@ -313,20 +276,20 @@ TEST_F(WindowOperatorTest, StateIsFreedWhenItsLastWindowFires) {
   add(2, "b");
   add(3, "a");
   add(11, "a");
-  EXPECT_EQ(op_->stateEntries(), 3u);
+  EXPECT_EQ(run_->op.stateEntries(), 3u);
   advance(10);
-  EXPECT_EQ(op_->stateEntries(), 1u);
-  EXPECT_EQ(op_->lastWindowKeys(), 2u);
+  EXPECT_EQ(run_->op.stateEntries(), 1u);
+  EXPECT_EQ(run_->op.lastWindowKeys(), 2u);
   advance(20);
-  EXPECT_EQ(op_->stateEntries(), 0u);
-  EXPECT_EQ(op_->lastWindowKeys(), 1u);
+  EXPECT_EQ(run_->op.stateEntries(), 0u);
+  EXPECT_EQ(run_->op.lastWindowKeys(), 1u);
 
   hopping(10, 5);
   add(1, "a");  // slice [0,5): windows [-5,5) and [0,10)
   advance(5);
-  EXPECT_EQ(op_->stateEntries(), 1u);
+  EXPECT_EQ(run_->op.stateEntries(), 1u);
   advance(10);
-  EXPECT_EQ(op_->stateEntries(), 0u);
+  EXPECT_EQ(run_->op.stateEntries(), 0u);
 }
 
 TEST_F(WindowOperatorTest, SlicesAreRecycledAcrossManyWindows) {
@@ -338,7 +301,7 @@ TEST_F(WindowOperatorTest, SlicesAreRecycledAcrossManyWindows) {
     ASSERT_TRUE(add(t, key, static_cast<double>(t)));
     fired += advance(t - 1).size();
     // Live: the slices [s, s + 2) with s + 10 + 3 > watermark, two events (keys) each.
-    EXPECT_LE(op_->stateEntries(), 14u);
+    EXPECT_LE(run_->op.stateEntries(), 14u);
   }
   EXPECT_GT(fired, 0u);
 }
@@ -371,8 +334,8 @@ TEST_F(WindowOperatorTest, TheSteadyStateDoesNotAllocate) {
       for (int i = 0; i < 50'000; ++i, ++time) {
         const std::size_t k = static_cast<std::size_t>(i * 31 % 500);
         // Events up to 20 late, as a source's disorder would deliver them.
-        op_->add(time - (i % 3) * 10, hashes[k], keys[k], &value);
-        if (i % 50 == 0) op_->advanceWatermark(time - 20, sink);
+        run_->op.add(time - (i % 3) * 10, hashes[k], keys[k], &value);
+        if (i % 50 == 0) run_->op.advanceWatermark(time - 20, sink);
       }
       allocated = testutil::allocations.load() - before;
     }
@@ -408,7 +371,7 @@ TEST_F(WindowOperatorTest, TimesNearTheInt64LimitsDoNotOverflow) {
 TEST_F(WindowOperatorTest, WithSlideAboveSizeAnEventBetweenWindowsBelongsToNone) {
   hopping(5, 10);  // windows [0,5), [10,15), ...
   EXPECT_TRUE(add(7, "a"));
-  EXPECT_EQ(op_->stateEntries(), 0u);
+  EXPECT_EQ(run_->op.stateEntries(), 0u);
   EXPECT_TRUE(add(3, "a"));
   EXPECT_TRUE(add(-8, "a"));
   EXPECT_THAT(advance(100), ElementsAre(R"(final [-10,-5) a {"n":1,"sum":1})", "end [-10,-5) 1",

@@ -1,0 +1,63 @@
+// librdkafka's mock cluster and its producer (mock_kafka.h).
+#include "tests/support/mock_kafka.h"
+
+#include <librdkafka/rdkafka.h>
+// After rdkafka.h, which it builds on.
+#include <librdkafka/rdkafka_mock.h>
+
+#include <stdexcept>
+
+namespace rivulet::testutil {
+
+MockKafka::MockKafka(int brokers) {
+  char error[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  // The handle only owns the cluster; it connects to nothing.
+  owner_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+  if (owner_ == nullptr) throw std::runtime_error(error);
+  cluster_ = rd_kafka_mock_cluster_new(owner_, brokers);
+  if (cluster_ == nullptr) throw std::runtime_error("rd_kafka_mock_cluster_new failed");
+  bootstraps_ = rd_kafka_mock_cluster_bootstraps(cluster_);
+
+  conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps_.c_str(), error, sizeof error);
+  rd_kafka_conf_set(conf, "linger.ms", "5", error, sizeof error);
+  producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+  if (producer_ == nullptr) throw std::runtime_error(error);
+}
+
+MockKafka::~MockKafka() {
+  rd_kafka_flush(producer_, 10'000);
+  rd_kafka_destroy(producer_);
+  rd_kafka_mock_cluster_destroy(cluster_);
+  rd_kafka_destroy(owner_);
+}
+
+void MockKafka::createTopic(const std::string& topic, int partitions) {
+  ASSERT_EQ(rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, 1),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+void MockKafka::produce(const std::string& topic, int partition, std::string_view key,
+                        std::string_view value) {
+  for (;;) {
+    const rd_kafka_resp_err_t err =
+        rd_kafka_producev(producer_, RD_KAFKA_V_TOPIC(topic.c_str()),
+                          RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key.data(), key.size()),
+                          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      ASSERT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(err);
+      return;
+    }
+    rd_kafka_poll(producer_, 10);  // the local queue is full: let deliveries drain it
+  }
+}
+
+::testing::AssertionResult MockKafka::flush() {
+  const rd_kafka_resp_err_t err = rd_kafka_flush(producer_, 30'000);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "produce flush: " << rd_kafka_err2str(err);
+}
+
+}  // namespace rivulet::testutil
