@@ -293,7 +293,9 @@ TEST(DaemonFile, FifoInputCountsEveryRefusedLineByReason) {
                      {{"pipeline", "trades"}, {"reason", "key_too_long"}}),
             1.0);
   for (const Sample& s : m->all("rivulet_pipeline_refused_total")) {
-    if (s.labels.at("pipeline") == "hop") EXPECT_EQ(s.value, 0.0) << s.labels.at("reason");
+    if (s.labels.at("pipeline") == "hop") {
+      EXPECT_EQ(s.value, 0.0) << s.labels.at("reason");
+    }
   }
   for (const Sample& s : m->all("rivulet_source_errors_total")) {
     const auto it = in.errors.find(s.labels.at("reason"));

@@ -132,8 +132,8 @@ TEST_P(DaemonTcpClients, OneClientsGarbageOrVanishingCostsOnlyItsOwnLines) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, DaemonTcpClients, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? "Csv" : "Json";
+                         [](const ::testing::TestParamInfo<bool>& tested) {
+                           return tested.param ? "Csv" : "Json";
                          });
 
 }  // namespace

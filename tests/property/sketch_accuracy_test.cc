@@ -177,8 +177,8 @@ INSTANTIATE_TEST_SUITE_P(
         Distribution{
             "normal(0,100)", 300000,
             [](std::mt19937_64& rng) { return std::normal_distribution<double>(0, 100)(rng); }}),
-    [](const ::testing::TestParamInfo<Distribution>& info) {
-      std::string name = info.param.name;
+    [](const ::testing::TestParamInfo<Distribution>& tested) {
+      std::string name = tested.param.name;
       std::replace_if(
           name.begin(), name.end(), [](char c) { return !std::isalnum(c); }, '_');
       return name;

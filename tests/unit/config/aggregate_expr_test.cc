@@ -74,10 +74,10 @@ TEST(ParseAggregate, Quantiles) {
   EXPECT_EQ(parse("quantile(x, .5)").quantile, 0.5);
   const std::pair<const char*, double> shorthands[] = {
       {"median", 0.5}, {"p50", 0.5}, {"p90", 0.9}, {"p95", 0.95}, {"p99", 0.99}, {"p999", 0.999}};
-  for (const auto& [name, q] : shorthands) {
+  for (const auto& [name, quantile] : shorthands) {
     const AggregateSpec spec = parse(std::string(name) + "(latency_ms)");
     EXPECT_EQ(spec.kind, AggregateKind::kQuantile) << name;
-    EXPECT_EQ(spec.quantile, q) << name;
+    EXPECT_EQ(spec.quantile, quantile) << name;
     EXPECT_EQ(spec.field, "latency_ms") << name;
   }
   // An expression argument is a number, as for the other numeric aggregates.

@@ -823,7 +823,7 @@ INSTANTIATE_TEST_SUITE_P(
         TimeCase{"MillisLargestThatFits", config::TimeUnit::kMillis, integer(9'223'372'036'854),
                  9'223'372'036'854 * kMs},
         TimeCase{"FractionalNanosRound", config::TimeUnit::kNanos, number(2.5, "2.5"), 3}),
-    [](const ::testing::TestParamInfo<TimeCase>& info) { return info.param.name; });
+    [](const ::testing::TestParamInfo<TimeCase>& tested) { return tested.param.name; });
 
 TEST(EventRouter, BadOrMissingTimeIsRefused) {
   Router r({countBy("all", {})}, 1);

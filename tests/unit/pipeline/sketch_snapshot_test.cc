@@ -34,7 +34,9 @@ bool restoreFrom(Sketch& sketch, std::string_view bytes) {
   SnapshotReader in(bytes);
   const bool restored = sketch.restore(in);
   EXPECT_EQ(restored, in.ok());
-  if (restored) EXPECT_TRUE(in.done()) << "restore() must read the whole snapshot";
+  if (restored) {
+    EXPECT_TRUE(in.done()) << "restore() must read the whole snapshot";
+  }
   return restored;
 }
 

@@ -86,8 +86,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "18446744073709551616"},
         NumberCase{"123456789012345678901234567890", false, 0, 1.2345678901234568e29,
                    "123456789012345678901234567890"}),
-    [](const ::testing::TestParamInfo<NumberCase>& info) {
-      return "Case" + std::to_string(info.index);
+    [](const ::testing::TestParamInfo<NumberCase>& tested) {
+      return "Case" + std::to_string(tested.index);
     });
 
 TEST_F(JsonEventParserTest, NumberTextLeavesOutSurroundingWhitespace) {
@@ -136,8 +136,8 @@ INSTANTIATE_TEST_SUITE_P(Strings, JsonStringTest,
                                            StringCase{R"("\ud83d\ude00")", "\xf0\x9f\x98\x80"},
                                            StringCase{R"("caf\u00e9 \"x\"")", "caf\xc3\xa9 \"x\""},
                                            StringCase{"\"raw \xc3\xa9\"", "raw \xc3\xa9"}),
-                         [](const ::testing::TestParamInfo<StringCase>& info) {
-                           return "Case" + std::to_string(info.index);
+                         [](const ::testing::TestParamInfo<StringCase>& tested) {
+                           return "Case" + std::to_string(tested.index);
                          });
 
 TEST_F(JsonEventParserTest, BoolsAreBoolWithTokenText) {

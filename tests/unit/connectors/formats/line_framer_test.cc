@@ -204,7 +204,7 @@ INSTANTIATE_TEST_SUITE_P(
         // Lines longer than the initial 64 KiB buffer: growth and compaction under cuts.
         PropertyCase{"BigLimitBigReads", 100'000, 12, 70'000, 10},
         PropertyCase{"BigLimitSmallReads", 100'000, 6, 5'000, 4}),
-    [](const ::testing::TestParamInfo<PropertyCase>& info) { return info.param.name; });
+    [](const ::testing::TestParamInfo<PropertyCase>& tested) { return tested.param.name; });
 
 // ---- the same, case by case ----
 

@@ -17,6 +17,9 @@
 namespace rivulet::pipeline {
 namespace {
 
+// Wide enough for any date the reference parses, in nanoseconds (a GCC extension).
+__extension__ typedef __int128 Wide;
+
 constexpr std::int64_t kSecond = 1'000'000'000;
 
 std::optional<std::int64_t> parse(std::string_view text) {
@@ -53,20 +56,20 @@ std::optional<std::int64_t> reference(const std::string& text) {
   date.tm_hour = hour;
   date.tm_min = minute;
   date.tm_sec = second;  // 60 is normalised into the next minute
-  __int128 seconds = timegm(&date);
+  Wide seconds = timegm(&date);
   if (m[9].matched) {
     const int offset_hours = std::stoi(m[10]), offset_minutes = std::stoi(m[11]);
     if (offset_hours > 23 || offset_minutes > 59) return std::nullopt;
     const int offset = offset_hours * 3600 + offset_minutes * 60;
     seconds -= m[9] == "-" ? -offset : offset;
   }
-  __int128 fraction = 0;
+  Wide fraction = 0;
   if (m[7].matched) {
     std::string digits = m[7].str().substr(1);
     digits.resize(9, '0');
     fraction = std::stoll(digits);
   }
-  const __int128 nanos = seconds * kSecond + fraction;
+  const Wide nanos = seconds * kSecond + fraction;
   if (nanos < std::numeric_limits<std::int64_t>::min() ||
       nanos > std::numeric_limits<std::int64_t>::max())
     return std::nullopt;

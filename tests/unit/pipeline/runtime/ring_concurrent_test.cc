@@ -206,7 +206,7 @@ INSTANTIATE_TEST_SUITE_P(
         StressCase{"Capacity2", 2, 2, 2, 1, 50'000},
         // Large batches and rare publishes: long stretches of staged-but-invisible slots.
         StressCase{"Capacity65536", 65536, 1024, 4096, 16, 2'000'000}),
-    [](const ::testing::TestParamInfo<StressCase>& info) { return info.param.name; });
+    [](const ::testing::TestParamInfo<StressCase>& tested) { return tested.param.name; });
 
 // sizeGuess() may be called from any thread (a metrics scrape) while both sides run.
 TEST(SpscRingConcurrent, SizeGuessFromAThirdThreadStaysWithinCapacity) {
