@@ -41,11 +41,15 @@ void MockKafka::createTopic(const std::string& topic, int partitions) {
 void MockKafka::produce(const std::string& topic, int partition, std::string_view key,
                         std::string_view value) {
   for (;;) {
+// librdkafka's RD_KAFKA_V_* macros are C casts.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
     const rd_kafka_resp_err_t err =
         rd_kafka_producev(producer_, RD_KAFKA_V_TOPIC(topic.c_str()),
                           RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key.data(), key.size()),
                           RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+#pragma GCC diagnostic pop
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       ASSERT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(err);
       return;
