@@ -14,7 +14,10 @@
 #include <vector>
 
 #include "pipeline/event_router.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
+#include "tests/support/wait.h"
 
 namespace rivulet::pipeline {
 namespace {

@@ -10,7 +10,10 @@
 #include "pipeline/aggregates/aggregate.h"
 #include "pipeline/model/plan.h"
 #include "pipeline/stage.h"
-#include "tests/unit/connectors/source_test_support.h"
+#include "tests/support/plans.h"
+#include "tests/support/printers.h"
+#include "tests/support/rings.h"
+#include "tests/support/wait.h"
 #include "tests/unit/pipeline/hand_records.h"
 
 namespace rivulet::testutil {
