@@ -20,19 +20,20 @@
 
 #include "config/loader.h"
 #include "daemon/checkpoints/checkpoint_file.h"
-#include "tests/integration/harness/http.h"
 #include "tests/integration/harness/reference.h"
+#include "tests/support/files.h"
+#include "tests/support/http.h"
 
 namespace rivulet::daemon {
 namespace {
 
-using itest::Agg;
-using itest::AggregateSpec;
-using itest::Result;
-using itest::TempDir;
-using itest::WindowId;
-using itest::WindowReference;
 using ::testing::HasSubstr;
+using testutil::Agg;
+using testutil::AggregateSpec;
+using testutil::Result;
+using testutil::TempDir;
+using testutil::WindowId;
+using testutil::WindowReference;
 using namespace std::chrono_literals;
 
 constexpr std::int64_t kBase = 1'700'000'000'000;  // ms, on a whole second
@@ -106,7 +107,7 @@ std::string events(std::mt19937_64& random, std::int64_t from_ms, int seconds, i
 // The latest event time in JSON lines written by events().
 std::int64_t latest(const std::string& text) {
   std::int64_t max = 0;
-  for (const std::string& line : itest::splitLines(text)) {
+  for (const std::string& line : testutil::splitLines(text)) {
     if (line.empty()) continue;
     max = std::max<std::int64_t>(max, std::stoll(line.substr(6, line.find(',') - 6)));
   }
@@ -148,26 +149,28 @@ Options optionsFor(const std::string& config_path, bool discard_checkpoint = fal
   return options;
 }
 
-itest::Metrics scrape(std::uint16_t port) {
+testutil::Metrics scrape(std::uint16_t port) {
   std::string error;
-  const std::optional<itest::HttpResponse> response = itest::httpGet(port, "/metrics", &error);
+  const std::optional<testutil::HttpResponse> response =
+      testutil::httpGet(port, "/metrics", &error);
   if (!response || response->status != 200) {
     ADD_FAILURE() << "scrape: " << error;
     return {};
   }
-  std::optional<itest::Metrics> metrics = itest::Metrics::parse(response->body, &error);
+  std::optional<testutil::Metrics> metrics = testutil::Metrics::parse(response->body, &error);
   if (!metrics) ADD_FAILURE() << error;
-  return metrics.value_or(itest::Metrics{});
+  return metrics.value_or(testutil::Metrics{});
 }
 
 std::vector<Result> readResults(const TempDir& dir) {
-  return itest::parseResults(itest::messagesFromJsonLines(itest::readFile(dir.file("out.jsonl"))));
+  return testutil::parseResults(
+      testutil::messagesFromJsonLines(testutil::readFile(dir.file("out.jsonl"))));
 }
 
 // Whether a scrape shows `events` counted for `pipeline` and `finals` final results published.
 bool caughtUp(const Daemon& daemon, const std::string& pipeline, std::int64_t events,
               std::size_t finals) {
-  const itest::Metrics m = scrape(daemon.metricsPort());
+  const testutil::Metrics m = scrape(daemon.metricsPort());
   return m.valueOr0("rivulet_pipeline_events_total", {{"pipeline", pipeline}}) ==
              static_cast<double>(events) &&
          m.valueOr0("rivulet_results_published_total",
@@ -178,15 +181,15 @@ TEST(Daemon, BoundedInputRunsToTheEndAndPublishesEveryWindowAsFinal) {
   TempDir dir;
   std::mt19937_64 random(17);
   WindowReference reference("counts", {"k"}, 1000, 1000);
-  itest::writeFile(dir.file("in.jsonl"), events(random, kBase, 8, 500, {&reference}));
-  itest::writeFile(dir.file("rivulet.yaml"), configYaml(dir, false));
+  testutil::writeFile(dir.file("in.jsonl"), events(random, kBase, 8, 500, {&reference}));
+  testutil::writeFile(dir.file("rivulet.yaml"), configYaml(dir, false));
 
   Daemon daemon(optionsFor(dir.file("rivulet.yaml")), load(dir.file("rivulet.yaml")));
   // Every socket is bound before anything runs.
   EXPECT_EQ(daemon.publishEndpoints(),
             std::vector<std::string>{"ipc://" + dir.file("results.ipc")});
   ASSERT_NE(daemon.metricsPort(), 0);
-  const itest::Metrics before = scrape(daemon.metricsPort());
+  const testutil::Metrics before = scrape(daemon.metricsPort());
   EXPECT_EQ(before.value("rivulet_source_events_total", {{"source", "in"}}), 0);
 
   ScriptedSignals no_signals;
@@ -195,12 +198,12 @@ TEST(Daemon, BoundedInputRunsToTheEndAndPublishesEveryWindowAsFinal) {
 
   const std::vector<Result> results = readResults(dir);
   EXPECT_EQ(results.size(), reference.windows().size());
-  itest::expectResultsMatch(results, "final", reference, kAggregates,
-                            [](const WindowId&) { return true; });
-  itest::expectSeqWithoutGaps(results);
+  testutil::expectResultsMatch(results, "final", reference, kAggregates,
+                               [](const WindowId&) { return true; });
+  testutil::expectSeqWithoutGaps(results);
   // The HTTP server is stopped once the run is over.
   std::string error;
-  EXPECT_FALSE(itest::httpGet(daemon.metricsPort(), "/metrics", &error, 1s).has_value());
+  EXPECT_FALSE(testutil::httpGet(daemon.metricsPort(), "/metrics", &error, 1s).has_value());
 }
 
 TEST(Daemon, AStopPublishesTheOpenWindowsAsPartial) {
@@ -208,8 +211,8 @@ TEST(Daemon, AStopPublishesTheOpenWindowsAsPartial) {
   std::mt19937_64 random(23);
   WindowReference reference("counts", {"k"}, 1000, 1000);
   const std::string input = events(random, kBase, 5, 400, {&reference});
-  itest::writeFile(dir.file("in.jsonl"), input);
-  itest::writeFile(dir.file("rivulet.yaml"), configYaml(dir, true));
+  testutil::writeFile(dir.file("in.jsonl"), input);
+  testutil::writeFile(dir.file("rivulet.yaml"), configYaml(dir, true));
   const std::int64_t watermark = latest(input) - kDelayMs;
   const std::size_t finals = reference.countFired(watermark);
   ASSERT_GT(finals, 0u);
@@ -225,11 +228,11 @@ TEST(Daemon, AStopPublishesTheOpenWindowsAsPartial) {
 
   const std::vector<Result> results = readResults(dir);
   EXPECT_EQ(results.size(), reference.windows().size());
-  itest::expectResultsMatch(results, "final", reference, kAggregates,
-                            [&](const WindowId& w) { return w.end <= watermark; });
-  itest::expectResultsMatch(results, "partial", reference, kAggregates,
-                            [&](const WindowId& w) { return w.end > watermark; });
-  itest::expectSeqWithoutGaps(results);
+  testutil::expectResultsMatch(results, "final", reference, kAggregates,
+                               [&](const WindowId& w) { return w.end <= watermark; });
+  testutil::expectResultsMatch(results, "partial", reference, kAggregates,
+                               [&](const WindowId& w) { return w.end > watermark; });
+  testutil::expectSeqWithoutGaps(results);
 }
 
 TEST(Daemon, AStopWithCheckpointsTakesALastOneThatTheNextDaemonResumesFrom) {
@@ -237,10 +240,10 @@ TEST(Daemon, AStopWithCheckpointsTakesALastOneThatTheNextDaemonResumesFrom) {
   std::mt19937_64 random(29);
   // A long interval: the checkpoint the second daemon resumes from is the stop's.
   const std::string checkpoints = "  checkpoint: {dir: " + dir.file("state") + ", interval: 1h}\n";
-  itest::writeFile(dir.file("rivulet.yaml"), configYaml(dir, true, checkpoints));
+  testutil::writeFile(dir.file("rivulet.yaml"), configYaml(dir, true, checkpoints));
   WindowReference reference("counts", {"k"}, 1000, 1000);
   const std::string first = events(random, kBase, 4, 400, {&reference});
-  itest::writeFile(dir.file("in.jsonl"), first);
+  testutil::writeFile(dir.file("in.jsonl"), first);
   const std::int64_t first_watermark = latest(first) - kDelayMs;
   {
     Daemon daemon(optionsFor(dir.file("rivulet.yaml")), load(dir.file("rivulet.yaml")));
@@ -263,8 +266,8 @@ TEST(Daemon, AStopWithCheckpointsTakesALastOneThatTheNextDaemonResumesFrom) {
   // The rest of the input, its first window shared with the first part's last; then an event
   // far ahead that closes every window.
   const std::string second = events(random, kBase + 4000, 4, 400, {&reference});
-  itest::appendFile(dir.file("in.jsonl"), second + "{\"ts\":" + std::to_string(kBase + 60'000) +
-                                              ",\"k\":\"z\",\"v\":0}\n");
+  testutil::appendFile(dir.file("in.jsonl"), second + "{\"ts\":" + std::to_string(kBase + 60'000) +
+                                                 ",\"k\":\"z\",\"v\":0}\n");
   reference.add(kBase + 60'000, {"z"}, 0);
   const std::size_t closed = reference.countFired(kBase + 60'000 - kDelayMs);
   {
@@ -283,21 +286,21 @@ TEST(Daemon, AStopWithCheckpointsTakesALastOneThatTheNextDaemonResumesFrom) {
   // events of both parts, and seq going on from the checkpoint's.
   const std::vector<Result> results = readResults(dir);
   EXPECT_EQ(results.size(), closed);
-  itest::expectResultsMatch(results, "final", reference, kAggregates,
-                            [&](const WindowId& w) { return w.key[0] != "z"; });
-  itest::expectSeqWithoutGaps(results);
+  testutil::expectResultsMatch(results, "final", reference, kAggregates,
+                               [&](const WindowId& w) { return w.key[0] != "z"; });
+  testutil::expectSeqWithoutGaps(results);
 }
 
 TEST(Daemon, ABadCheckpointStopsTheStartUnlessItIsToBeDiscarded) {
   TempDir dir;
   std::mt19937_64 random(31);
   WindowReference reference("counts", {"k"}, 1000, 1000);
-  itest::writeFile(dir.file("in.jsonl"), events(random, kBase, 3, 200, {&reference}));
-  itest::writeFile(dir.file("rivulet.yaml"),
-                   configYaml(dir, false, "  checkpoint: {dir: " + dir.file("state") + "}\n"));
+  testutil::writeFile(dir.file("in.jsonl"), events(random, kBase, 3, 200, {&reference}));
+  testutil::writeFile(dir.file("rivulet.yaml"),
+                      configYaml(dir, false, "  checkpoint: {dir: " + dir.file("state") + "}\n"));
   std::filesystem::create_directory(dir.file("state"));
   const std::string checkpoint = checkpointPath(dir.file("state"));
-  itest::writeFile(checkpoint, "not a checkpoint");
+  testutil::writeFile(checkpoint, "not a checkpoint");
   const config::Config config = load(dir.file("rivulet.yaml"));
 
   try {
@@ -307,29 +310,29 @@ TEST(Daemon, ABadCheckpointStopsTheStartUnlessItIsToBeDiscarded) {
     EXPECT_THAT(e.what(), HasSubstr("checkpoint " + checkpoint + ": "));
     EXPECT_THAT(e.what(), HasSubstr("start with --discard-checkpoint"));
   }
-  EXPECT_EQ(itest::readFile(checkpoint), "not a checkpoint") << "a refused start changed it";
+  EXPECT_EQ(testutil::readFile(checkpoint), "not a checkpoint") << "a refused start changed it";
   EXPECT_FALSE(std::filesystem::exists(dir.file("out.jsonl"))) << "a refused start published";
 
   Daemon daemon(optionsFor(dir.file("rivulet.yaml"), true), config);
-  EXPECT_EQ(itest::readFile(checkpoint + ".discarded"), "not a checkpoint");
+  EXPECT_EQ(testutil::readFile(checkpoint + ".discarded"), "not a checkpoint");
   ScriptedSignals no_signals;
   EXPECT_EQ(daemon.run(no_signals), kExitOk);
-  itest::expectResultsMatch(readResults(dir), "final", reference, kAggregates,
-                            [](const WindowId&) { return true; });
+  testutil::expectResultsMatch(readResults(dir), "final", reference, kAggregates,
+                               [](const WindowId&) { return true; });
 }
 
 TEST(Daemon, AStartThatCannotBindSaysWhy) {
   TempDir dir;
-  itest::writeFile(dir.file("in.jsonl"), "");
-  itest::writeFile(dir.file("rivulet.yaml"), configYaml(dir, false));
+  testutil::writeFile(dir.file("in.jsonl"), "");
+  testutil::writeFile(dir.file("rivulet.yaml"), configYaml(dir, false));
   Daemon first(optionsFor(dir.file("rivulet.yaml")), load(dir.file("rivulet.yaml")));
   // The same metrics port again.
-  itest::writeFile(dir.file("again.yaml"),
-                   "daemon:\n  metrics: 127.0.0.1:" + std::to_string(first.metricsPort()) +
-                       "\n  publish: ipc://" + dir.file("again.ipc") +
-                       "\nsources: {in: {kind: file, path: " + dir.file("in.jsonl") +
-                       "}}\npipelines: {p: {from: in, window: {tumbling: 1s}, "
-                       "aggregates: {n: count()}}}\n");
+  testutil::writeFile(dir.file("again.yaml"),
+                      "daemon:\n  metrics: 127.0.0.1:" + std::to_string(first.metricsPort()) +
+                          "\n  publish: ipc://" + dir.file("again.ipc") +
+                          "\nsources: {in: {kind: file, path: " + dir.file("in.jsonl") +
+                          "}}\npipelines: {p: {from: in, window: {tumbling: 1s}, "
+                          "aggregates: {n: count()}}}\n");
   try {
     Daemon second(optionsFor(dir.file("again.yaml")), load(dir.file("again.yaml")));
     ADD_FAILURE() << "two daemons on one port";
@@ -343,11 +346,11 @@ TEST(Daemon, AReloadAppliesANewFileAndRefusesAnInvalidOne) {
   TempDir dir;
   std::mt19937_64 random(37);
   const std::string path = dir.file("rivulet.yaml");
-  itest::writeFile(path, configYaml(dir, true));
+  testutil::writeFile(path, configYaml(dir, true));
   WindowReference counts("counts", {"k"}, 1000, 1000);
   WindowReference sums("sums", {"k"}, 1000, 1000);
   const std::string first = events(random, kBase, 3, 200, {&counts});
-  itest::writeFile(dir.file("in.jsonl"), first);
+  testutil::writeFile(dir.file("in.jsonl"), first);
   const std::string added = pipelineYaml("counts", "n: count(), total: sum(v)") +
                             pipelineYaml("sums", "n: count(), total: sum(v)");
   // Events after the reload only, from a window after the first part's: the added pipeline sees
@@ -363,11 +366,11 @@ TEST(Daemon, AReloadAppliesANewFileAndRefusesAnInvalidOne) {
   const std::int64_t second_watermark = latest(second) - kDelayMs;
   ScriptedSignals signals({
       {"the first part counted", [&] { return caughtUp(daemon, "counts", 600, first_finals); },
-       [&] { itest::writeFile(path, "pipelines: ["); }, SIGHUP},
+       [&] { testutil::writeFile(path, "pipelines: ["); }, SIGHUP},
       {"the invalid file refused", [&] { return reloads(daemon, "failed") == 1; },
-       [&] { itest::writeFile(path, configYaml(dir, true, "", added)); }, SIGHUP},
+       [&] { testutil::writeFile(path, configYaml(dir, true, "", added)); }, SIGHUP},
       {"the new file applied", [&] { return reloads(daemon, "applied") == 1; },
-       [&] { itest::appendFile(dir.file("in.jsonl"), second); }},
+       [&] { testutil::appendFile(dir.file("in.jsonl"), second); }},
       {"the second part counted by both",
        [&] {
          return caughtUp(daemon, "counts", 1200, counts.countFired(second_watermark)) &&
@@ -381,13 +384,13 @@ TEST(Daemon, AReloadAppliesANewFileAndRefusesAnInvalidOne) {
 
   const std::vector<Result> results = readResults(dir);
   for (const WindowReference* reference : {&counts, &sums}) {
-    itest::expectResultsMatch(results, "final", *reference, kAggregates,
-                              [&](const WindowId& w) { return w.end <= second_watermark; });
-    itest::expectResultsMatch(results, "partial", *reference, kAggregates,
-                              [&](const WindowId& w) { return w.end > second_watermark; });
+    testutil::expectResultsMatch(results, "final", *reference, kAggregates,
+                                 [&](const WindowId& w) { return w.end <= second_watermark; });
+    testutil::expectResultsMatch(results, "partial", *reference, kAggregates,
+                                 [&](const WindowId& w) { return w.end > second_watermark; });
   }
   EXPECT_EQ(results.size(), counts.windows().size() + sums.windows().size());
-  itest::expectSeqWithoutGaps(results);
+  testutil::expectSeqWithoutGaps(results);
 }
 
 }  // namespace

@@ -17,8 +17,9 @@
 
 #include "config/loader.h"
 #include "daemon/daemon.h"
-#include "tests/integration/harness/http.h"
 #include "tests/integration/harness/results.h"
+#include "tests/support/files.h"
+#include "tests/support/http.h"
 
 namespace rivulet::daemon {
 namespace {
@@ -82,9 +83,9 @@ class TermOnceCounting final : public SignalSource {
  private:
   bool counted() const {
     std::string error;
-    const auto response = itest::httpGet(daemon_.metricsPort(), "/metrics", &error);
+    const auto response = testutil::httpGet(daemon_.metricsPort(), "/metrics", &error);
     if (!response) return false;
-    const auto metrics = itest::Metrics::parse(response->body, &error);
+    const auto metrics = testutil::Metrics::parse(response->body, &error);
     return metrics && metrics->valueOr0("rivulet_pipeline_events_total", {{"pipeline", "p"}}) > 0;
   }
 
@@ -98,7 +99,7 @@ class TermOnceCounting final : public SignalSource {
 TEST(ProcessSignals, ADaemonStopsOnASigtermSentToTheProcess) {
   ASSERT_EQ(threads(), 1u);
   ProcessSignals signals;
-  itest::TempDir dir;
+  testutil::TempDir dir;
   // Endless, so that only the signal ends it, and it has an open window then.
   const std::string yaml = "daemon:\n  metrics: 127.0.0.1:0\n  publish: ipc://" +
                            dir.file("r.ipc") + "\n  output: " + dir.file("out.jsonl") +
@@ -106,7 +107,7 @@ TEST(ProcessSignals, ADaemonStopsOnASigtermSentToTheProcess) {
                            "    events_per_second: 1000\n    throttle: 2000\n"
                            "pipelines:\n  p:\n    from: gen\n    window: {tumbling: 1h}\n"
                            "    aggregates: {n: count()}\n";
-  itest::writeFile(dir.file("rivulet.yaml"), yaml);
+  testutil::writeFile(dir.file("rivulet.yaml"), yaml);
   const config::LoadResult loaded = config::loadFile(dir.file("rivulet.yaml"));
   ASSERT_TRUE(loaded.config.has_value());
   Options options;
@@ -116,8 +117,8 @@ TEST(ProcessSignals, ADaemonStopsOnASigtermSentToTheProcess) {
   EXPECT_EQ(daemon.run(term), kExitOk);
   EXPECT_TRUE(term.sent());
   EXPECT_FALSE(daemon.abandoned());
-  const std::vector<itest::Result> results =
-      itest::parseResults(itest::messagesFromJsonLines(itest::readFile(dir.file("out.jsonl"))));
+  const std::vector<testutil::Result> results = testutil::parseResults(
+      testutil::messagesFromJsonLines(testutil::readFile(dir.file("out.jsonl"))));
   ASSERT_FALSE(results.empty()) << "the open window was not published at the stop";
   EXPECT_EQ(results.back().kind, "partial");
 }
