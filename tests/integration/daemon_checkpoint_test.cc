@@ -200,8 +200,8 @@ TEST(Checkpoint, StopTakesALastCheckpointInsteadOfPartialWindows) {
     waitUntil([&] { return splitLines(readFile(dir.file("out.jsonl"))).size() >= 200; }, 60s);
     std::string error;
     const auto metrics = daemon.scrapeUntil(
-        [](const Metrics& m) {
-          return m.valueOr0("rivulet_checkpoints_total", {{"result", "written"}}) > 0;
+        [](const Metrics& scraped) {
+          return scraped.valueOr0("rivulet_checkpoints_total", {{"result", "written"}}) > 0;
         },
         30s, &error);
     ASSERT_TRUE(metrics.has_value()) << error;

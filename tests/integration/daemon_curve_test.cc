@@ -137,8 +137,10 @@ TEST(DaemonCurve, ResultsReachOnlyTheSubscribersWhoseKeysAreListed) {
   EXPECT_EQ(plain.waitHandshake(), Handshake::kFailed);
   std::string error;
   const auto refused = daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers_refused_total") >= 1; }, 20s,
-      &error);
+      [](const Metrics& scraped) {
+        return scraped.valueOr0("rivulet_subscribers_refused_total") >= 1;
+      },
+      20s, &error);
   ASSERT_TRUE(refused) << error;
   // ZeroMQ retries a refused handshake (every reconnect interval): the count may have grown.
   EXPECT_GE(refused->valueOr0("rivulet_subscribers_refused_total"), 1);
@@ -146,7 +148,8 @@ TEST(DaemonCurve, ResultsReachOnlyTheSubscribersWhoseKeysAreListed) {
   Subscriber alice(endpoint, {""}, &alice_keys);
   ASSERT_EQ(alice.waitHandshake(), Handshake::kSucceeded);
   // Results published well after the others were turned away.
-  ASSERT_TRUE(alice.receiveUntil([](const auto& m) { return countResults(m) >= 30; }, 30s));
+  ASSERT_TRUE(
+      alice.receiveUntil([](const auto& received) { return countResults(received) >= 30; }, 30s));
   mallory.take();
   plain.take();
   EXPECT_TRUE(mallory.messages().empty());
@@ -226,7 +229,8 @@ TEST(DaemonCurve, ABoundZmqSourceTakesEventsOnlyFromListedClients) {
   for (int i = 0; i < 7; ++i) alice.socket().send(zmq::buffer(event(kFeedBase + i, "alice")));
   alice.socket().send(zmq::buffer(event(kFeedBase + 2'000, "alice")));
 
-  ASSERT_TRUE(results.receiveUntil([](const auto& m) { return countResults(m) >= 1; }, 30s));
+  ASSERT_TRUE(
+      results.receiveUntil([](const auto& received) { return countResults(received) >= 1; }, 30s));
   const std::vector<Result> got = parseResults(results.messages());
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].key, (std::vector<std::pair<std::string, std::string>>{{"k", "alice"}}));
@@ -294,7 +298,8 @@ TEST(DaemonCurve, AConnectingZmqSourceChecksTheServerKey) {
   for (int i = 0; i < 4; ++i) publisher.socket().send(zmq::buffer(event(kFeedBase + i, "a")));
   publisher.socket().send(zmq::buffer(event(kFeedBase + 2'000, "a")));
   std::string error;
-  ASSERT_TRUE(results.receiveUntil([](const auto& m) { return countResults(m) >= 1; }, 30s))
+  ASSERT_TRUE(
+      results.receiveUntil([](const auto& received) { return countResults(received) >= 1; }, 30s))
       << "events taken: "
       << daemon.scrapeUntil([](const Metrics&) { return true; }, 1s, &error)
              ->valueOr0("rivulet_source_events_total", {{"source", "in"}});

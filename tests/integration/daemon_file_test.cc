@@ -275,9 +275,9 @@ TEST(DaemonFile, FifoInputCountsEveryRefusedLineByReason) {
   fifo.startWriting(text);
   const std::int64_t lines = static_cast<std::int64_t>(in.lines.size());
   std::string error;
-  const auto counted = [&](const Metrics& m) {
-    const double refused = m.sum("rivulet_source_errors_total");
-    return m.valueOr0("rivulet_source_events_total", {{"source", "replay"}}) + refused ==
+  const auto counted = [&](const Metrics& scraped) {
+    const double refused = scraped.sum("rivulet_source_errors_total");
+    return scraped.valueOr0("rivulet_source_events_total", {{"source", "replay"}}) + refused ==
            static_cast<double>(lines);
   };
   const auto m = daemon.scrapeUntil(counted, 30s, &error);

@@ -69,8 +69,8 @@ TEST(DaemonKafkaCheckpoint, CheckpointsSurviveRepeatedKillsWithEveryWindowOnce) 
     ASSERT_TRUE(kafka.flush());
     std::string error;
     ASSERT_TRUE(daemon.scrapeUntil(
-        [&](const Metrics& m) {
-          return m.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >= first;
+        [&](const Metrics& scraped) {
+          return scraped.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >= first;
         },
         60s, &error))
         << error;
@@ -136,8 +136,8 @@ TEST(DaemonKafkaCheckpoint, APartitionCommittedFurtherElsewhereIsNotResumed) {
   const auto consumed = [](Daemon& daemon, int events) {
     std::string error;
     return daemon.scrapeUntil(
-        [&](const Metrics& m) {
-          return m.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >= events;
+        [&](const Metrics& scraped) {
+          return scraped.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >= events;
         },
         60s, &error);
   };
@@ -145,9 +145,10 @@ TEST(DaemonKafkaCheckpoint, APartitionCommittedFurtherElsewhereIsNotResumed) {
   const auto caughtUp = [](Daemon& daemon, int events) {
     std::string error;
     return daemon.scrapeUntil(
-        [&](const Metrics& m) {
-          const std::vector<Sample> lag = m.all("rivulet_kafka_consumer_lag");
-          return m.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >= events &&
+        [&](const Metrics& scraped) {
+          const std::vector<Sample> lag = scraped.all("rivulet_kafka_consumer_lag");
+          return scraped.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >=
+                     events &&
                  lag.size() == 3 &&
                  std::all_of(lag.begin(), lag.end(), [](const Sample& s) { return s.value == 0; });
         },

@@ -92,8 +92,8 @@ TEST(DaemonKafka, KillAndRestartLosesNoWindowAndChangesNone) {
     ASSERT_TRUE(first.waitReady());
     std::string error;
     ASSERT_TRUE(first.scrapeUntil(
-        [](const Metrics& m) {
-          return m.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >= 8000;
+        [](const Metrics& scraped) {
+          return scraped.valueOr0("rivulet_source_events_total", {{"source", "trades"}}) >= 8000;
         },
         60s, &error))
         << error;
@@ -102,9 +102,9 @@ TEST(DaemonKafka, KillAndRestartLosesNoWindowAndChangesNone) {
     ASSERT_NO_FATAL_FAILURE(stream.produce(2000, {0, 1, 2}));
     ASSERT_TRUE(kafka.flush());
     ASSERT_TRUE(first.scrapeUntil(
-        [](const Metrics& m) {
-          return m.valueOr0("rivulet_kafka_commits_total",
-                            {{"source", "trades"}, {"result", "ok"}}) >= 1;
+        [](const Metrics& scraped) {
+          return scraped.valueOr0("rivulet_kafka_commits_total",
+                                  {{"source", "trades"}, {"result", "ok"}}) >= 1;
         },
         60s, &error))
         << error;

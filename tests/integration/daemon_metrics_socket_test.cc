@@ -87,10 +87,10 @@ TEST(MetricsSocket, ServesMetricsOnTheSocketAndNoTcpPort) {
   // Two scrapes: the counter grows between them.
   std::string error;
   const auto first =
-      daemon->scrapeUntil([](const Metrics& m) { return events(m) > 0; }, 30s, &error);
+      daemon->scrapeUntil([](const Metrics& scraped) { return events(scraped) > 0; }, 30s, &error);
   ASSERT_TRUE(first && events(*first) > 0) << error;
   const auto second = daemon->scrapeUntil(
-      [&](const Metrics& m) { return events(m) > events(*first); }, 30s, &error);
+      [&](const Metrics& scraped) { return events(scraped) > events(*first); }, 30s, &error);
   ASSERT_TRUE(second && events(*second) > events(*first)) << error;
   EXPECT_EQ(second->all("rivulet_build_info").size(), 1u);
 
@@ -163,7 +163,8 @@ TEST(MetricsSocket, ReplacesAStaleSocketAndRefusesAnyOtherFile) {
     Daemon daemon(dir, configYaml(dir, socket));
     ASSERT_TRUE(daemon.waitReady());
     std::string error;
-    const auto m = daemon.scrapeUntil([](const Metrics& m) { return events(m) > 0; }, 30s, &error);
+    const auto m =
+        daemon.scrapeUntil([](const Metrics& scraped) { return events(scraped) > 0; }, 30s, &error);
     ASSERT_TRUE(m && events(*m) > 0) << error;
     ASSERT_TRUE(daemon.process().signal(SIGTERM));
     EXPECT_EQ(daemon.process().wait(30s), 0);

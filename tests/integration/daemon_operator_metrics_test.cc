@@ -85,7 +85,7 @@ TEST(DaemonOperatorMetrics, BytesReadAndClientsConnectedPerSource) {
   std::string error;
   const auto waitMetric = [&](const std::string& name, const Labels& labels, double want) {
     const auto m = daemon.scrapeUntil(
-        [&](const Metrics& m) { return m.value(name, labels) == want; }, 30s, &error);
+        [&](const Metrics& scraped) { return scraped.value(name, labels) == want; }, 30s, &error);
     EXPECT_TRUE(m) << error;
     return m ? m->value(name, labels) : std::nullopt;
   };
@@ -119,8 +119,8 @@ TEST(DaemonOperatorMetrics, BytesReadAndClientsConnectedPerSource) {
     ASSERT_TRUE(udp.send(text));
     datagram_bytes += static_cast<double>(text.size());
   }
-  const auto m = daemon.scrapeUntil([&](const Metrics& m) { return countedBy(m, "packets") >= 40; },
-                                    30s, &error);
+  const auto m = daemon.scrapeUntil(
+      [&](const Metrics& scraped) { return countedBy(scraped, "packets") >= 40; }, 30s, &error);
   ASSERT_TRUE(m) << error;
   ASSERT_EQ(countedBy(*m, "packets"), 40) << "datagrams lost on loopback";
   EXPECT_EQ(m->value("rivulet_source_bytes_total", packets), datagram_bytes);
@@ -154,9 +154,9 @@ TEST(DaemonOperatorMetrics, ResultsByKindLatencyPerPipelineWatermarkAndLastResul
 
   // Before any result: 0 for the time of the last, no watermark yet.
   ASSERT_TRUE(client.send(line(100)));
-  auto m = waitFor([](const Metrics& m) {
-    return m.valueOr0("rivulet_pipeline_events_total", {{"pipeline", "fin"}}) == 1 &&
-           m.valueOr0("rivulet_pipeline_events_total", {{"pipeline", "upd"}}) == 1;
+  auto m = waitFor([](const Metrics& scraped) {
+    return scraped.valueOr0("rivulet_pipeline_events_total", {{"pipeline", "fin"}}) == 1 &&
+           scraped.valueOr0("rivulet_pipeline_events_total", {{"pipeline", "upd"}}) == 1;
   });
   ASSERT_TRUE(m);
   EXPECT_EQ(m->value("rivulet_last_result_timestamp_seconds", {{"pipeline", "fin"}}), 0.0);
@@ -171,9 +171,9 @@ TEST(DaemonOperatorMetrics, ResultsByKindLatencyPerPipelineWatermarkAndLastResul
   ASSERT_TRUE(results(3));
   const double after_update = wallSeconds();
 
-  m = waitFor([](const Metrics& m) {
-    return sumWhere(m, "rivulet_results_published_total", {}) == 3 &&
-           sumWhere(m, "rivulet_emit_latency_seconds_count", {}) == 3;
+  m = waitFor([](const Metrics& scraped) {
+    return sumWhere(scraped, "rivulet_results_published_total", {}) == 3 &&
+           sumWhere(scraped, "rivulet_emit_latency_seconds_count", {}) == 3;
   });
   ASSERT_TRUE(m);
   const auto published = [&](const char* p, const char* kind) {
@@ -254,8 +254,8 @@ TEST(DaemonOperatorMetrics, ConfigLoadTimeAtStartAndAtEachAppliedReload) {
   std::string error;
   const auto started = daemon.scrape(&error);
   ASSERT_TRUE(started) << error;
-  const auto loaded = [](const Metrics& m) {
-    return m.valueOr0("rivulet_config_last_reload_success_timestamp_seconds");
+  const auto loaded = [](const Metrics& scraped) {
+    return scraped.valueOr0("rivulet_config_last_reload_success_timestamp_seconds");
   };
   EXPECT_GE(loaded(*started), before_start);
   EXPECT_LE(loaded(*started), after_start);
@@ -263,8 +263,8 @@ TEST(DaemonOperatorMetrics, ConfigLoadTimeAtStartAndAtEachAppliedReload) {
   const double before_reload = wallSeconds();
   ASSERT_TRUE(daemon.process().signal(SIGHUP));
   const auto reloaded = daemon.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_config_reloads_total", {{"result", "applied"}}) == 1;
+      [](const Metrics& scraped) {
+        return scraped.valueOr0("rivulet_config_reloads_total", {{"result", "applied"}}) == 1;
       },
       30s, &error);
   ASSERT_TRUE(reloaded) << error;

@@ -71,8 +71,8 @@ class ProcessMetrics : public ::testing::Test {
 TEST_F(ProcessMetrics, MatchWhatTheKernelSaysAboutTheProcess) {
   const double cpu_before = cpuSeconds(pid_);
   const auto m = daemon_->scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_source_events_total", {{"source", "gen"}}) > 0;
+      [](const Metrics& scraped) {
+        return scraped.valueOr0("rivulet_source_events_total", {{"source", "gen"}}) > 0;
       },
       30s, &error_);
   const double cpu_after = cpuSeconds(pid_);
@@ -113,8 +113,8 @@ TEST_F(ProcessMetrics, MatchWhatTheKernelSaysAboutTheProcess) {
 
 TEST_F(ProcessMetrics, StageBusyAndIdleTimeAccountForTheWallClock) {
   const auto first = daemon_->scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_pipeline_events_total", {{"pipeline", "per_key"}}) > 0;
+      [](const Metrics& scraped) {
+        return scraped.valueOr0("rivulet_pipeline_events_total", {{"pipeline", "per_key"}}) > 0;
       },
       30s, &error_);
   ASSERT_TRUE(first) << error_;

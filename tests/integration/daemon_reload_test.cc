@@ -111,8 +111,8 @@ std::vector<Result> only(const std::vector<Result>& results, std::size_t from, s
 ::testing::AssertionResult readAll(const Daemon& daemon, std::int64_t events) {
   std::string error;
   const auto read = daemon.scrapeUntil(
-      [&](const Metrics& m) {
-        return m.valueOr0("rivulet_source_events_total", {{"source", "tail"}}) ==
+      [&](const Metrics& scraped) {
+        return scraped.valueOr0("rivulet_source_events_total", {{"source", "tail"}}) ==
                static_cast<double>(events);
       },
       30s, &error);
@@ -127,8 +127,8 @@ std::vector<Result> only(const std::vector<Result>& results, std::size_t from, s
 ::testing::AssertionResult reloaded(const Daemon& daemon, const char* result, double times) {
   std::string error;
   const auto m = daemon.scrapeUntil(
-      [&](const Metrics& m) {
-        return m.valueOr0("rivulet_config_reloads_total", {{"result", result}}) >= times;
+      [&](const Metrics& scraped) {
+        return scraped.valueOr0("rivulet_config_reloads_total", {{"result", result}}) >= times;
       },
       30s, &error);
   if (!m) return ::testing::AssertionFailure() << error;

@@ -64,8 +64,8 @@ TEST_F(DaemonSignal, SigintFlushesOpenWindowsOfAFollowedFileAsPartial) {
 
   // Everything read, and every window the watermark passed published as final.
   const auto all_read = daemon.scrapeUntil(
-      [&](const Metrics& m) {
-        return m.valueOr0("rivulet_source_events_total", {{"source", "tail"}}) ==
+      [&](const Metrics& scraped) {
+        return scraped.valueOr0("rivulet_source_events_total", {{"source", "tail"}}) ==
                static_cast<double>(events);
       },
       30s, &error);
@@ -78,7 +78,7 @@ TEST_F(DaemonSignal, SigintFlushesOpenWindowsOfAFollowedFileAsPartial) {
   ASSERT_EQ(hop.countFired(watermark), 3u);  // [-2, 1), [-1, 2), [0, 3) seconds
   ASSERT_EQ(hop.countFired(watermark, false), 3u);
   ASSERT_TRUE(subscriber.receiveUntil(
-      [&](const std::vector<Message>& m) { return countResults(m) >= finals; }, 30s))
+      [&](const std::vector<Message>& scraped) { return countResults(scraped) >= finals; }, 30s))
       << countResults(subscriber.messages()) << " of " << finals << " finals";
 
   ASSERT_TRUE(daemon.process().signal(SIGINT));
@@ -90,7 +90,10 @@ TEST_F(DaemonSignal, SigintFlushesOpenWindowsOfAFollowedFileAsPartial) {
   EXPECT_THAT(daemon.log(), HasSubstr("SIGINT"));
 
   subscriber.receiveUntil(
-      [&](const std::vector<Message>& m) { return countResults(m) >= finals + partials; }, 10s);
+      [&](const std::vector<Message>& scraped) {
+        return countResults(scraped) >= finals + partials;
+      },
+      10s);
   subscriber.receiveFor(200ms);
   const std::vector<Result> results = parseResults(subscriber.messages());
   EXPECT_EQ(results.size(), finals + partials);

@@ -63,7 +63,8 @@ TEST(DaemonSlowSubscriber, IsDroppedForAloneAndSeesTheGap) {
   std::int64_t last = 0;
   std::int64_t first_after_stop = 0;
   while (last - first_after_stop < kWhileStopped) {
-    ASSERT_TRUE(keeping_up.receiveUntil([](const auto& m) { return m.size() >= 10'000; }, 60s))
+    ASSERT_TRUE(keeping_up.receiveUntil(
+        [](const auto& received) { return received.size() >= 10'000; }, 60s))
         << "results stopped at seq " << last;
     for (const Message& m : keeping_up.messages()) {
       const std::int64_t seq = seqOf(m.payload);

@@ -340,8 +340,10 @@ TEST(DaemonSoak, MemoryStaysBoundedNoThreadStallsAndTheCountsAddUp) {
                        dir.file("sub.err"));
   std::string error;
   ASSERT_TRUE(daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= kSubscribers; }, 30s,
-      &error))
+      [](const Metrics& scraped) {
+        return scraped.valueOr0("rivulet_subscribers") >= kSubscribers;
+      },
+      30s, &error))
       << error;
   ASSERT_TRUE(stopped.signal(SIGSTOP));
 
@@ -408,9 +410,9 @@ TEST(DaemonSoak, MemoryStaysBoundedNoThreadStallsAndTheCountsAddUp) {
 
   // Drain: the sources take what is still queued; the udp source then finds its socket empty
   // and reads the kernel's drop count.
-  const auto udp_accounted = [&](const Metrics& m) {
-    return takenBy(m, "packets") +
-           m.valueOr0("rivulet_source_socket_drops_total", {{"source", "packets"}});
+  const auto udp_accounted = [&](const Metrics& scraped) {
+    return takenBy(scraped, "packets") +
+           scraped.valueOr0("rivulet_source_socket_drops_total", {{"source", "packets"}});
   };
   const bool drained = paced(Clock::now() + 60s, [&] {
     return last && takenBy(*last, "lines") == static_cast<double>(tcp.total()) &&

@@ -222,8 +222,8 @@ TEST(DaemonSystemd, StalledStageWithholdsKeepAlivesUntilItMovesAgain) {
   // Only that stage: the source, held back by its full ring, and the publisher still beat.
   std::string error;
   const auto held_back = daemon.scrapeUntil(
-      [](const Metrics& m) {
-        return m.valueOr0("rivulet_ring_full_waits_total", {{"source", "gen"}}) > 0;
+      [](const Metrics& scraped) {
+        return scraped.valueOr0("rivulet_ring_full_waits_total", {{"source", "gen"}}) > 0;
       },
       30s, &error);
   ASSERT_TRUE(held_back) << error;

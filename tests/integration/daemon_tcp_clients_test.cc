@@ -120,7 +120,7 @@ TEST_P(DaemonTcpClients, OneClientsGarbageOrVanishingCostsOnlyItsOwnLines) {
 
   const std::size_t finals = feed.reference().countFired(TradeFeed::kFarFuture);
   ASSERT_TRUE(subscriber.receiveUntil(
-      [&](const std::vector<Message>& m) { return countResults(m) >= finals; }, 30s))
+      [&](const std::vector<Message>& scraped) { return countResults(scraped) >= finals; }, 30s))
       << countResults(subscriber.messages()) << " of " << finals << " results";
   expectSourceCounters(metrics, "in", feed.accepted(), errors);
   const std::vector<Result> results = parseResults(subscriber.messages());

@@ -158,8 +158,9 @@ struct Scenario {
 };
 
 std::size_t resultCount(const std::vector<Message>& messages) {
-  return static_cast<std::size_t>(std::count_if(
-      messages.begin(), messages.end(), [](const Message& m) { return m.topic.rfind('_', 0); }));
+  return static_cast<std::size_t>(
+      std::count_if(messages.begin(), messages.end(),
+                    [](const Message& message) { return message.topic.rfind('_', 0); }));
 }
 
 // Sends `lines` over the clients concurrently, each client's share in random-sized pieces that
@@ -212,7 +213,8 @@ void run(Scenario& s) {
   if (auto c = tcp.waitConnected(); !c) return fail(c.message());
   std::string error;
   auto m = daemon.scrapeUntil(
-      [](const Metrics& m) { return m.valueOr0("rivulet_subscribers") >= 2; }, 20s, &error);
+      [](const Metrics& scraped) { return scraped.valueOr0("rivulet_subscribers") >= 2; }, 20s,
+      &error);
   if (!m || m->valueOr0("rivulet_subscribers") < 2) {
     return fail("rivulet_subscribers did not reach 2 " + error);
   }
@@ -255,9 +257,9 @@ void run(Scenario& s) {
     sendConcurrently(clients, lines, seed, send_failed);
     lines_sent += static_cast<std::int64_t>(lines.size());
     watermark = max_ts;
-    const auto counted = [&](const Metrics& m) {
-      const double refused = m.sum("rivulet_source_errors_total");
-      return m.valueOr0("rivulet_source_events_total", {{"source", "in"}}) + refused ==
+    const auto counted = [&](const Metrics& scraped) {
+      const double refused = scraped.sum("rivulet_source_errors_total");
+      return scraped.valueOr0("rivulet_source_events_total", {{"source", "in"}}) + refused ==
              static_cast<double>(lines_sent);
     };
     const auto last = daemon.scrapeUntil(counted, 30s, &error);
@@ -311,7 +313,9 @@ void run(Scenario& s) {
   if (!phase({far}, kFarFuture, 200)) return;
 
   const std::size_t finals = s.finals();
-  const auto all_finals = [&](const std::vector<Message>& m) { return resultCount(m) >= finals; };
+  const auto all_finals = [&](const std::vector<Message>& scraped) {
+    return resultCount(scraped) >= finals;
+  };
   if (!ipc.receiveUntil(all_finals, 30s) || !tcp.receiveUntil(all_finals, 30s)) {
     s.ipc = ipc.messages();
     s.tcp = tcp.messages();
@@ -323,11 +327,12 @@ void run(Scenario& s) {
   // batch (the last phase's lines without a key may reach hop after the results went out): wait
   // for them to catch up.
   s.metrics = daemon.scrapeUntil(
-      [&](const Metrics& m) {
-        return m.sum("rivulet_results_published_total") >= static_cast<double>(finals) &&
-               m.sum("rivulet_emit_latency_seconds_count") >= static_cast<double>(finals) &&
-               m.valueOr0("rivulet_pipeline_events_total", {{"pipeline", "hop"}}) +
-                       m.valueOr0("rivulet_pipeline_late_events_total", {{"pipeline", "hop"}}) >=
+      [&](const Metrics& scraped) {
+        return scraped.sum("rivulet_results_published_total") >= static_cast<double>(finals) &&
+               scraped.sum("rivulet_emit_latency_seconds_count") >= static_cast<double>(finals) &&
+               scraped.valueOr0("rivulet_pipeline_events_total", {{"pipeline", "hop"}}) +
+                       scraped.valueOr0("rivulet_pipeline_late_events_total",
+                                        {{"pipeline", "hop"}}) >=
                    static_cast<double>(s.hop.events() + s.hop.late());
       },
       10s, &error);
@@ -339,7 +344,9 @@ void run(Scenario& s) {
   s.stop_seconds = std::chrono::duration<double>(Clock::now() - stop_at).count();
 
   const std::size_t all = finals + s.partials();
-  const auto everything = [&](const std::vector<Message>& m) { return resultCount(m) >= all; };
+  const auto everything = [&](const std::vector<Message>& scraped) {
+    return resultCount(scraped) >= all;
+  };
   ipc.receiveUntil(everything, 10s);
   tcp.receiveUntil(everything, 10s);
   // Anything beyond is an error the tests should see.

@@ -106,7 +106,7 @@ TEST(DaemonUdp, JsonAndCsvDatagramsMatchTheReferenceAndEveryOneIsCounted) {
   const std::size_t finals = json.feed.reference().countFired(TradeFeed::kFarFuture) +
                              csv.feed.reference().countFired(TradeFeed::kFarFuture);
   ASSERT_TRUE(subscriber.receiveUntil(
-      [&](const std::vector<Message>& m) { return countResults(m) >= finals; }, 30s))
+      [&](const std::vector<Message>& scraped) { return countResults(scraped) >= finals; }, 30s))
       << countResults(subscriber.messages()) << " of " << finals << " results";
   Metrics metrics;
   ASSERT_TRUE(waitCounted(daemon, "json_in", json.sent, &metrics));

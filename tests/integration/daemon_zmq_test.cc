@@ -134,7 +134,7 @@ TEST(DaemonZmq, SubWithATopicFilterAndPullMatchTheReferenceAndCountEveryMessage)
   const std::size_t finals = sub_feed.reference().countFired(TradeFeed::kFarFuture) +
                              pull_feed.reference().countFired(TradeFeed::kFarFuture);
   ASSERT_TRUE(subscriber.receiveUntil(
-      [&](const std::vector<Message>& m) { return countResults(m) >= finals; }, 30s))
+      [&](const std::vector<Message>& scraped) { return countResults(scraped) >= finals; }, 30s))
       << countResults(subscriber.messages()) << " of " << finals << " results";
   Metrics metrics;
   ASSERT_TRUE(waitCounted(daemon, "sub_in", sub_sent, &metrics));

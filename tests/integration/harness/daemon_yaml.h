@@ -12,10 +12,10 @@ namespace rivulet::testutil {
 // stage threads. `more` holds further lines of the section as they are ("  log_level: debug\n").
 struct DaemonSection {
   std::string metrics = "127.0.0.1:0";
-  std::string publish;  // empty: ipc://<dir>/r.ipc
-  std::string output;   // empty: no output file
-  int stages = 2;       // 0: the daemon's default
-  std::string more;
+  std::string publish{};  // empty: ipc://<dir>/r.ipc
+  std::string output{};   // empty: no output file
+  int stages = 2;         // 0: the daemon's default
+  std::string more{};     // further lines of the section, as they are
 };
 std::string daemonYaml(const TempDir& dir, const DaemonSection& section = {});
 // With the endpoint in section.publish.

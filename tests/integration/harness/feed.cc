@@ -148,8 +148,8 @@ double countedBy(const Metrics& m, const std::string& source) {
                                        std::int64_t n, Metrics* last) {
   std::string error;
   const auto m = daemon.scrapeUntil(
-      [&](const Metrics& m) { return countedBy(m, source) >= static_cast<double>(n); }, 30s,
-      &error);
+      [&](const Metrics& scraped) { return countedBy(scraped, source) >= static_cast<double>(n); },
+      30s, &error);
   if (!m) return ::testing::AssertionFailure() << "cannot scrape /metrics: " << error;
   if (last != nullptr) *last = *m;
   if (countedBy(*m, source) != static_cast<double>(n)) {

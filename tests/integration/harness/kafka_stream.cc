@@ -180,7 +180,8 @@ void expectJoiningInstanceLosesNoWindow(
   ASSERT_TRUE(b.waitReady());
   std::string error;
   ASSERT_TRUE(b.scrapeUntil(
-      [](const Metrics& m) { return !m.all("rivulet_kafka_consumer_lag").empty(); }, 60s, &error))
+      [](const Metrics& scraped) { return !scraped.all("rivulet_kafka_consumer_lag").empty(); },
+      60s, &error))
       << "b never got a partition: " << error;
   ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2, 3}));
   ASSERT_NO_FATAL_FAILURE(stream.closeWindows({0, 1, 2, 3}));

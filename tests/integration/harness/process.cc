@@ -161,15 +161,17 @@ Daemon::~Daemon() {
       const std::size_t slash = line.find("/metrics", at + 18);
       const std::string address = line.substr(at + 18, slash - (at + 18));
       metrics_port_ = std::atoi(address.c_str() + address.rfind(':') + 1);
-    } else if (const std::size_t at = line.find("metrics on unix:"); at != std::string::npos) {
-      metrics_socket_ = line.substr(at + 16, line.find(' ', at + 16) - (at + 16));
-    } else if (const std::size_t at = line.find("publishing results on ");
-               at != std::string::npos) {
-      publish_.push_back(line.substr(at + 22, line.find(' ', at + 22) - (at + 22)));
-    } else if (const std::size_t at = line.find("source "); at != std::string::npos) {
-      const std::size_t listening = line.find(" listening on ", at);
+    } else if (const std::size_t unix_at = line.find("metrics on unix:");
+               unix_at != std::string::npos) {
+      metrics_socket_ = line.substr(unix_at + 16, line.find(' ', unix_at + 16) - (unix_at + 16));
+    } else if (const std::size_t publish_at = line.find("publishing results on ");
+               publish_at != std::string::npos) {
+      publish_.push_back(
+          line.substr(publish_at + 22, line.find(' ', publish_at + 22) - (publish_at + 22)));
+    } else if (const std::size_t source_at = line.find("source "); source_at != std::string::npos) {
+      const std::size_t listening = line.find(" listening on ", source_at);
       if (listening == std::string::npos) continue;
-      const std::string name = line.substr(at + 7, listening - (at + 7));
+      const std::string name = line.substr(source_at + 7, listening - (source_at + 7));
       source_ports_[name] = std::atoi(line.c_str() + line.rfind(':') + 1);
     }
   }
@@ -219,8 +221,9 @@ std::optional<Metrics> Daemon::scrapeUntil(const std::function<bool(const Metric
                                               double at_least, std::chrono::milliseconds timeout,
                                               Metrics* last) const {
   std::string error;
-  const auto m = scrapeUntil([&](const Metrics& m) { return m.valueOr0(name, labels) >= at_least; },
-                             timeout, &error);
+  const auto m = scrapeUntil(
+      [&](const Metrics& scraped) { return scraped.valueOr0(name, labels) >= at_least; }, timeout,
+      &error);
   if (!m) return ::testing::AssertionFailure() << "cannot scrape /metrics: " << error;
   if (last != nullptr) *last = *m;
   if (m->valueOr0(name, labels) < at_least) {

@@ -123,7 +123,7 @@ std::vector<Result> parseResults(const std::vector<Message>& messages) {
 std::size_t countResults(const std::vector<Message>& messages) {
   return static_cast<std::size_t>(
       std::count_if(messages.begin(), messages.end(),
-                    [](const Message& m) { return m.topic.rfind('_', 0) != 0; }));
+                    [](const Message& message) { return message.topic.rfind('_', 0) != 0; }));
 }
 
 std::vector<Message> messagesFromJsonLines(std::string_view text) {
