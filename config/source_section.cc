@@ -31,7 +31,8 @@ constexpr std::string_view kZmqKeys[] = {"socket",   "bind",        "connect", "
 constexpr std::string_view kKafkaKeys[] = {"brokers", "topics", "group", "properties",
                                            "commit_interval"};
 
-// Every source kind with its own keys (README: "Writing a config"), so that a key of another kind can be named as such.
+// Every source kind with its own keys (README: "Writing a config"), so that a key of another kind
+// can be named as such.
 struct KindInfo {
   std::string_view name;
   std::span<const std::string_view> keys;

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <limits>
 
-#include "pipeline/model/event_time.h"
 #include "pipeline/model/hash.h"
 #include "pipeline/model/key.h"
 #include "pipeline/model/number_text.h"
@@ -33,28 +32,6 @@ constexpr std::size_t kPublishBatch = 16384 / sizeof(Cell);
 // a source stopped while a stage does not consume still ends its stream without waiting, and the
 // stage, should it consume again, drains up to the end and finishes instead of waiting forever.
 constexpr std::size_t kEndCells = sizeof(RecordHeader) / sizeof(Cell);
-
-int fieldIndex(std::vector<std::string>& fields, const std::string& name) {
-  auto it = std::find(fields.begin(), fields.end(), name);
-  if (it != fields.end()) return static_cast<int>(it - fields.begin());
-  fields.push_back(name);
-  return static_cast<int>(fields.size() - 1);
-}
-
-std::int64_t nanosPerUnit(config::TimeUnit unit) {
-  switch (unit) {
-    case config::TimeUnit::kSeconds:
-      return 1'000'000'000;
-    case config::TimeUnit::kMillis:
-      return 1'000'000;
-    case config::TimeUnit::kMicros:
-      return 1'000;
-    case config::TimeUnit::kNanos:
-    case config::TimeUnit::kIso8601:  // text, read by toNanos without a scale
-      return 1;
-  }
-  return 1;
-}
 
 // The key part type of `field`; false (with the reason) if it cannot be part of a key.
 bool keyPartType(const config::FieldValue& field, KeyPartType& type, ErrorReason& reason) noexcept {
@@ -162,89 +139,6 @@ std::uint64_t argumentHash(const config::ExprValue& value) noexcept {
 }
 
 }  // namespace
-
-std::string fieldName(const config::FieldPath& path) {
-  std::string name;
-  for (std::size_t i = 0; i < path.segments.size(); ++i) {
-    if (i > 0) name += config::kFieldPathSeparator;
-    name += path.segments[i];
-  }
-  return name;
-}
-
-SourcePlan planSource(const config::Config& config, std::size_t source,
-                      std::span<const PipelinePlan> pipelines) {
-  SourcePlan plan;
-  const config::SourceConfig& spec = config.sources[source];
-  plan.watermark = spec.watermark;
-  plan.overflow = spec.overflow;
-  if (spec.time) {
-    plan.time_field = fieldIndex(plan.fields, spec.time->field);
-    plan.time_unit = spec.time->unit;
-  }
-  // A generator's events have their declared types by construction.
-  if (spec.kind != config::SourceKind::kGenerator) {
-    for (const config::DeclaredField& field : spec.fields)
-      plan.declared.emplace_back(fieldIndex(plan.fields, fieldName(field.path)), field.kind);
-  }
-  for (const PipelinePlan& p : pipelines) {
-    if (std::find(p.sources.begin(), p.sources.end(), static_cast<int>(source)) == p.sources.end())
-      continue;
-    SourcePlan::Route route;
-    route.pipeline = p.id;
-    route.late_topic = p.late_topic;
-    // A session's window, as far as lateness goes, is the event's own [t, t + gap): a window of
-    // size gap for every start, slide 1 ns.
-    route.session = p.session;
-    route.size = p.session ? p.gap : p.size;
-    route.slide = p.session ? 1 : p.slide;
-    route.allowed_lateness = p.allowed_lateness;
-    route.fire_delay = p.fire_delay;
-    for (const config::GroupBySpec& part : p.group_by) {
-      if (part.expression) {
-        route.key_fields.push_back(~static_cast<int>(plan.key_exprs.size()));
-        route.computed_key = true;
-        plan.key_exprs.push_back(*part.expression);
-        for (const config::FieldPath& f : part.expression->fields())
-          fieldIndex(plan.fields, fieldName(f));
-      } else {
-        route.key_fields.push_back(fieldIndex(plan.fields, part.name));
-      }
-    }
-    route.value_forms = p.value_forms;
-    route.numbers = static_cast<std::size_t>(
-        std::count(p.value_forms.begin(), p.value_forms.end(), ValueForm::kNumber));
-    for (std::size_t v = 0; v < p.value_fields.size(); ++v) {
-      route.value_exprs.push_back(p.value_exprs[v]);
-      if (const auto& expr = p.value_exprs[v]) {
-        route.value_fields.push_back(-1);
-        for (const config::FieldPath& f : expr->fields()) fieldIndex(plan.fields, fieldName(f));
-      } else {
-        route.value_fields.push_back(fieldIndex(plan.fields, p.value_fields[v]));
-      }
-    }
-    if (const auto& where = config.pipelines[p.id].where) {
-      route.where = *where;
-      for (const config::FieldPath& f : where->fields()) fieldIndex(plan.fields, fieldName(f));
-    }
-    plan.routes.push_back(std::move(route));
-  }
-  return plan;
-}
-
-bool toNanos(const config::FieldValue& field, config::TimeUnit unit, std::int64_t& nanos) noexcept {
-  if (unit == config::TimeUnit::kIso8601) {
-    return field.type == config::FieldType::kString && parseIso8601(field.text, nanos);
-  }
-  if (field.type != config::FieldType::kNumber) return false;
-  const std::int64_t scale = nanosPerUnit(unit);
-  if (field.is_integer) return !__builtin_mul_overflow(field.integer, scale, &nanos);
-  const double scaled = std::round(field.number * static_cast<double>(scale));
-  // 2^63 is exactly representable; anything at or past it does not fit.
-  if (!(std::fabs(scaled) < 9.2233720368547758e18)) return false;
-  nanos = static_cast<std::int64_t>(scaled);
-  return true;
-}
 
 EventRouter::EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, SourceStats& stats,
                          std::vector<Doorbell*> stage_bells, std::stop_token stop)

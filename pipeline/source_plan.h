@@ -1,0 +1,69 @@
+// SourcePlan: what the pipelines reading one source need from each of its events (the fields to
+// extract, the time field, and per pipeline its key, values, where and window geometry), made
+// once from the config for the source's EventRouter; and the conversion of event time.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/config.h"
+#include "config/expression/field_value.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/stats.h"
+#include "pipeline/model/value_slot.h"
+
+namespace rivulet::pipeline {
+
+// What the pipelines reading one source need from each of its events.
+struct SourcePlan {
+  std::vector<std::string> fields;  // the fields a parser must extract, each once
+  int time_field = -1;              // index into fields; -1: processing time
+  config::TimeUnit time_unit = config::TimeUnit::kMillis;
+  config::WatermarkSpec watermark;
+  // What route() does when a ring an event goes to is full: wait, or drop the event whole.
+  config::Overflow overflow = config::Overflow::kBlock;
+  // The fields `fields:` declares (index into fields, type): a source refuses an event whose value
+  // of one has another type (connectors/formats/event_decoder.h).
+  std::vector<std::pair<int, config::FieldKind>> declared;
+  // The group-by parts of every route that are expressions (over `fields`), computed per event.
+  std::vector<config::Expression> key_exprs;
+  struct Route {
+    std::uint16_t pipeline = 0;
+    std::vector<int> key_fields;    // per group_by part: index into fields, or ~i: key_exprs[i]
+    bool computed_key = false;      // some part is an expression
+    std::vector<int> value_fields;  // indices into fields; -1: computed by value_exprs
+    std::vector<std::optional<config::Expression>> value_exprs;  // parallel to value_fields
+    std::vector<ValueForm> value_forms;                          // parallel to value_fields
+    // value_fields[0, numbers) are numbers; the rest, count_distinct and top_k arguments.
+    std::size_t numbers = 0;
+    // The window geometry (ns): where the watermark changes what the stage does with the
+    // pipeline's windows (see EventRouter::route), and, with late: { topic: true }, which events
+    // may be late: those carry their raw text for the stage to publish if they are. A session
+    // pipeline is, as far as lateness goes, windows of size gap and slide 1 ns.
+    bool session = false;
+    bool late_topic = false;
+    std::int64_t size = 0, slide = 0, allowed_lateness = 0, fire_delay = 0;
+    // where: events it is not true for skip this pipeline; its fields are among `fields`.
+    std::optional<config::Expression> where;
+    // Where the events this pipeline refuses are counted (the engine's, shared with the metrics);
+    // null: the router keeps counters of its own (routeStats()).
+    PipelineSourceStats* stats = nullptr;
+  };
+  std::vector<Route> routes;
+};
+
+// The name of an expression's field in a SourcePlan's field list (kFieldPathSeparator).
+std::string fieldName(const config::FieldPath& path);
+
+SourcePlan planSource(const config::Config& config, std::size_t source,
+                      std::span<const PipelinePlan> pipelines);
+
+// Converts a time field to nanoseconds; false if it is not a number (kIso8601: a timestamp string,
+// parseIso8601) or out of range.
+bool toNanos(const config::FieldValue& field, config::TimeUnit unit, std::int64_t& nanos) noexcept;
+
+}  // namespace rivulet::pipeline
