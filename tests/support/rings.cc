@@ -3,7 +3,18 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/event_router.h"
+
 namespace rivulet::testutil {
+
+std::string keyOnStage(std::uint32_t stage, std::uint32_t stages) {
+  for (int i = 0;; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    pipeline::KeyHasher hasher;
+    hasher.add(static_cast<char>(pipeline::KeyPartType::kString), key);
+    if (pipeline::stageOf(hasher.finish(), stages) == stage) return key;
+  }
+}
 
 std::vector<std::pair<pipeline::KeyPartType, std::string>> keyParts(std::string_view encoded) {
   std::vector<std::pair<pipeline::KeyPartType, std::string>> parts;

@@ -21,6 +21,9 @@
 
 namespace rivulet::testutil {
 
+// The first one-part string key "k<i>" whose records go to `stage` of `stages`.
+std::string keyOnStage(std::uint32_t stage, std::uint32_t stages);
+
 // One record copied out of a ring.
 struct Record {
   pipeline::RecordHeader header{};

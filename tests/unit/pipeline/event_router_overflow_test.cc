@@ -25,14 +25,7 @@ constexpr std::uint32_t kStages = 2;
 constexpr std::size_t kRingCells = 64;
 
 // The first key "k<i>" whose records go to `stage`.
-std::string keyOnStage(std::uint32_t stage) {
-  for (int i = 0;; ++i) {
-    const std::string key = "k" + std::to_string(i);
-    KeyHasher hasher;
-    hasher.add(static_cast<char>(KeyPartType::kString), key);
-    if (stageOf(hasher.finish(), kStages) == stage) return key;
-  }
-}
+std::string keyOnStage(std::uint32_t stage) { return testutil::keyOnStage(stage, kStages); }
 
 // Two pipelines keyed by different fields, so that one event may go to both rings.
 class DropRouter : public ::testing::Test {

@@ -70,11 +70,7 @@ bool readUntil(RingReader& live, Done done, Clock::time_point deadline) {
 
 TEST(EventRouterStopConcurrent, SourceLeavesAStuckStageWithItsEventCountedAndItsEndSent) {
   config::Config config;
-  config::SourceConfig source;
-  source.name = "src";
-  source.kind = config::SourceKind::kFile;
-  source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
-  config.sources.push_back(source);
+  config.sources.push_back(testutil::msSource("src", config::SourceKind::kFile));
   // Two pipelines keyed by different fields: an event has a record in each, on one stage or on
   // both, so that an event sent in part would show.
   for (const char* field : {"a", "b"}) {

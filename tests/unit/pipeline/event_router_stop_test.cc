@@ -26,25 +26,14 @@ constexpr std::size_t kRingCells = 64;
 constexpr std::int64_t kNow = 1'700'000'000'000 * testutil::kMs;
 
 // The first key "k<i>" whose records go to `stage`.
-std::string keyOnStage(std::uint32_t stage) {
-  for (int i = 0;; ++i) {
-    const std::string key = "k" + std::to_string(i);
-    KeyHasher hasher;
-    hasher.add(static_cast<char>(KeyPartType::kString), key);
-    if (stageOf(hasher.finish(), kStages) == stage) return key;
-  }
-}
+std::string keyOnStage(std::uint32_t stage) { return testutil::keyOnStage(stage, kStages); }
 
 // Two pipelines keyed by different fields, so that one event may go to both rings; the source
 // blocks (it would wait for room), and is already asked to stop.
 class StoppedRouter : public ::testing::Test {
  protected:
   StoppedRouter() : rings_(kStages, kRingCells) {
-    config::SourceConfig source;
-    source.name = "src";
-    source.kind = config::SourceKind::kFile;
-    source.time = config::TimeSpec{"ts", config::TimeUnit::kMillis};
-    config_.sources.push_back(source);
+    config_.sources.push_back(testutil::msSource("src", config::SourceKind::kFile));
     for (const char* field : {"a", "b"}) {
       config_.pipelines.push_back(
           testutil::pipelineConfig(std::string("by_") + field, "src", {field},
