@@ -33,6 +33,10 @@ constexpr std::size_t kPublishBatch = 16384 / sizeof(Cell);
 // stage, should it consume again, drains up to the end and finishes instead of waiting forever.
 constexpr std::size_t kEndCells = sizeof(RecordHeader) / sizeof(Cell);
 
+// How long a source being stopped waits for room on a stage ring that does not drain: a stage
+// that consumes nothing for this long is taken to be stuck, and the event in hand is dropped.
+constexpr std::int64_t kStuckStageNs = 1'000'000'000;
+
 // The key part type of `field`; false (with the reason) if it cannot be part of a key.
 bool keyPartType(const config::FieldValue& field, KeyPartType& type, ErrorReason& reason) noexcept {
   switch (field.type) {
@@ -267,8 +271,8 @@ ErrorReason EventRouter::route(const config::FieldValue* fields, std::int64_t no
       return reason;
     }
     // A dropping source drops the event when a ring lacks room; a blocking one waits for room,
-    // unless it is being stopped: then it drops the event too rather than stay stuck behind a
-    // stage that may never consume again. Either way whole: no record of it is staged.
+    // unless it is being stopped and the stage has stopped consuming: then it drops the event too
+    // rather than stay stuck behind it. Either way whole: no record of it is staged.
     if (!roomForEvent(plan_.overflow == config::Overflow::kBlock)) {
       if (refused_routes_ != 0) {
         // Not in the source's events, so not in any pipeline's refusals either.
@@ -565,17 +569,29 @@ bool EventRouter::waitForRoom(std::size_t ring, std::size_t cells) noexcept {
   if (r.hasRoom(cells)) return true;
   publish(ring);  // let the stage see what is staged: it may be what it waits for
   // More than the ring holds never fits (a source with very many pipelines on one tiny ring).
-  if (cells > r.capacity() || stop_.stop_requested()) return false;
+  if (cells > r.capacity()) return false;
   bump(stats_.ring_full_waits);
   Backoff backoff;
+  // Once the source is asked to stop, the wait goes on while the stage consumes (a normal stop:
+  // every stage drains to the end of every stream, and the event is routed, as a Kafka source's
+  // commits assume) and gives up on a stage that has consumed nothing for kStuckStageNs.
+  std::size_t left = 0;
+  std::int64_t progress_at = 0;  // steady ns; 0 until the stop is seen
   do {
     backoff.pause();
     // Waiting for a stage is not a stall of this thread: keep beating, so that the watchdog
     // blames the stage that stopped consuming, not the source it holds back.
     if (backoff.parked()) beat(steadyNanos());
-    // Checked at every step: the back-off's sleeps are short (Backoff::kMaxSleepNs), so a stop
-    // is seen within one.
-    if (stop_.stop_requested()) return false;
+    if (stop_.stop_requested()) [[unlikely]] {
+      const std::int64_t now = steadyNanos();
+      const std::size_t size = r.sizeGuess();
+      if (progress_at == 0 || size < left) {
+        progress_at = now;
+        left = size;
+      } else if (now - progress_at > kStuckStageNs) {
+        return false;
+      }
+    }
   } while (!r.hasRoom(cells));
   return true;
 }

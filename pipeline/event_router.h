@@ -37,8 +37,8 @@ class EventRouter {
  public:
   // stage_rings[i] is this source's ring into stage i; stage_bells[i], if given, is stage i's
   // doorbell, rung after each publish so a sleeping stage wakes at once. `stop` is the source's
-  // own stop request: once it is made, the router waits for no ring's room any more (see
-  // route()), so that the source can leave even when a stage has stopped consuming.
+  // own stop request: once it is made, the router waits for a ring's room only while its stage
+  // still consumes (see route()), so that the source can leave a stage that has stopped.
   EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, SourceStats& stats,
               std::vector<Doorbell*> stage_bells = {}, std::stop_token stop = {});
 
@@ -52,8 +52,9 @@ class EventRouter {
   // pipelines take it. Only an event no pipeline can take (bad time, or refused by every one) is
   // the source's error. When a target ring is full it waits, or with overflow drop, drops the
   // event whole: no record of it is staged on any ring, it is counted in stats.dropped and kNone
-  // is returned. A wait ends in the same drop when the source's stop is requested meanwhile (or
-  // was before): the event was read, and it is counted, not silently lost. Returns kNone, or why
+  // is returned. A wait ends in the same drop when the source's stop is requested and the stage
+  // has consumed nothing for a second since: the event was read, and it is counted, not
+  // silently lost. Returns kNone, or why
   // the source refused the event (already counted).
   //
   // Lateness is judged per event: before the next event is routed, every stage has the watermark
@@ -198,14 +199,15 @@ class EventRouter {
   // events, so an event this says no to is not late.
   bool mayBeLate(const SourcePlan::Route& route, std::int64_t time) const noexcept;
   // Whether every ring has room for this event's records (built off-ring), once `wait` (a
-  // blocking source) has waited for it; false if not, or if the source was stopped while waiting.
+  // blocking source) has waited for it; false if not, or if the source was stopped while a stage
+  // it waited for was stuck.
   // Publishes what is staged on the rings it found full, so their stages are not left waiting.
   [[gnu::noinline]] bool roomForEvent(bool wait) noexcept;
-  // Waits until `ring` has room for `cells`; false, at once, when the source is stopped (or the
-  // ring is smaller than that).
+  // Waits until `ring` has room for `cells`; false when the source is stopped and the ring has
+  // not drained for kStuckStageNs (or the ring is smaller than that).
   bool waitForRoom(std::size_t ring, std::size_t cells) noexcept;
   // Stages `cells` on `ring` with `reserve` cells to spare, waiting for room if need be; false
-  // (nothing staged) when the source was stopped first.
+  // (nothing staged) when the source was stopped and the ring is stuck.
   bool push(std::size_t ring, std::span<const Cell> cells, std::size_t reserve) noexcept;
   void publish(std::size_t ring) noexcept;
   // Derives what route() uses from plan_.

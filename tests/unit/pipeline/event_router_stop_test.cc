@@ -1,7 +1,7 @@
 // EventRouter of a blocking source whose stop has been requested, single-threaded: an event that
-// finds a ring full is dropped whole and counted instead of waited for, events that find room are
-// still routed, and the end of the stream goes to every ring, however full: every other record
-// leaves room for it.
+// finds a ring full that nobody drains is dropped whole and counted once its stage is taken to be
+// stuck, events that find room are still routed, and the end of the stream goes to every ring,
+// however full: every other record leaves room for it.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -75,12 +75,13 @@ TEST_F(StoppedRouter, FullRingDropsTheEventWholeAndTheEndStillGoesEverywhere) {
   }
   ASSERT_EQ(stats_.dropped.load(), 1u) << "ring 0 never filled";
   ASSERT_GT(accepted.size(), 1u);
-  EXPECT_EQ(stats_.ring_full_waits.load(), 0u) << "a stopped source does not wait";
+  EXPECT_EQ(stats_.ring_full_waits.load(), 1u) << "it waited for the stage, then gave up";
 
   // One record for each ring: ring 1 has room, ring 0 has not, so nothing of it is staged.
   const std::size_t ring1 = rings_.ring(1).staged() + rings_.ring(1).available();
   ASSERT_EQ(route(ts++, a0, b1), ErrorReason::kNone);
   EXPECT_EQ(stats_.dropped.load(), 2u);
+  EXPECT_EQ(stats_.ring_full_waits.load(), 2u);
   EXPECT_EQ(rings_.ring(1).staged() + rings_.ring(1).available(), ring1);
 
   // Events and control records (the watermark of the first event's window, 2 cells) filled
