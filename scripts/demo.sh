@@ -3,7 +3,9 @@
 # published. Ctrl-C stops both; the daemon then publishes its open windows as "partial".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/build.sh release >/dev/null
+./scripts/setup.sh
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)" --target rivuletd rivulet-sub >/dev/null
 bin=build/release/daemon
 config="${1:-examples/demo.yaml}"
 
