@@ -13,19 +13,19 @@
 
 namespace {
 
-using rivulet::config::FieldType;
-using rivulet::config::FieldValue;
+using rivulet::FieldType;
+using rivulet::FieldValue;
 
-config::FieldValue number(double v) {
-  config::FieldValue f;
-  f.type = config::FieldType::kNumber;
+FieldValue number(double v) {
+  FieldValue f;
+  f.type = FieldType::kNumber;
   f.number = v;
   return f;
 }
 
-config::FieldValue text(std::string_view s) {
-  config::FieldValue f;
-  f.type = config::FieldType::kString;
+FieldValue text(std::string_view s) {
+  FieldValue f;
+  f.type = FieldType::kString;
   f.text = s;
   return f;
 }
@@ -55,13 +55,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                           rivulet::config::ExprType::kNumber}) {
     if (rivulet::config::checkResultType(expression, want)) continue;
     rivulet::config::CompiledExpression compiled(expression, index, want);
-    const std::vector<std::vector<config::FieldValue>> events = {
-        std::vector<config::FieldValue>(expression.fields().size(), number(0)),
-        std::vector<config::FieldValue>(expression.fields().size(), number(-1.5e308)),
-        std::vector<config::FieldValue>(expression.fields().size(), text("O'Brien \xc3\xa9")),
-        std::vector<config::FieldValue>(expression.fields().size(), config::FieldValue{}),
+    const std::vector<std::vector<FieldValue>> events = {
+        std::vector<FieldValue>(expression.fields().size(), number(0)),
+        std::vector<FieldValue>(expression.fields().size(), number(-1.5e308)),
+        std::vector<FieldValue>(expression.fields().size(), text("O'Brien \xc3\xa9")),
+        std::vector<FieldValue>(expression.fields().size(), FieldValue{}),
     };
-    for (const std::vector<config::FieldValue>& event : events) compiled.evaluate(event.data());
+    for (const std::vector<FieldValue>& event : events) compiled.evaluate(event.data());
   }
   return 0;
 }

@@ -24,6 +24,7 @@
 // libzmq is not built with ThreadSanitizer: its lock-free pipes hand each message from the thread
 // that sends it to its I/O thread with atomics TSan cannot see, so every message would be
 // reported as a race. Accesses libzmq itself makes are ignored; ours are still checked.
+extern "C" const char* __tsan_default_suppressions();
 extern "C" const char* __tsan_default_suppressions() { return "called_from_lib:libzmq.so\n"; }
 #endif
 
