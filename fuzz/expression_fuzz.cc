@@ -13,8 +13,8 @@
 
 namespace {
 
-using rivulet::FieldType;
-using rivulet::FieldValue;
+using rivulet::config::FieldType;
+using rivulet::config::FieldValue;
 
 FieldValue number(double v) {
   FieldValue f;
