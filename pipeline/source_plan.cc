@@ -1,9 +1,6 @@
 #include "pipeline/source_plan.h"
 
 #include <algorithm>
-#include <cmath>
-
-#include "pipeline/model/event_time.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -13,21 +10,6 @@ int fieldIndex(std::vector<std::string>& fields, const std::string& name) {
   if (it != fields.end()) return static_cast<int>(it - fields.begin());
   fields.push_back(name);
   return static_cast<int>(fields.size() - 1);
-}
-
-std::int64_t nanosPerUnit(config::TimeUnit unit) {
-  switch (unit) {
-    case config::TimeUnit::kSeconds:
-      return 1'000'000'000;
-    case config::TimeUnit::kMillis:
-      return 1'000'000;
-    case config::TimeUnit::kMicros:
-      return 1'000;
-    case config::TimeUnit::kNanos:
-    case config::TimeUnit::kIso8601:  // text, read by toNanos without a scale
-      return 1;
-  }
-  return 1;
 }
 
 }  // namespace
@@ -99,20 +81,6 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
     plan.routes.push_back(std::move(route));
   }
   return plan;
-}
-
-bool toNanos(const config::FieldValue& field, config::TimeUnit unit, std::int64_t& nanos) noexcept {
-  if (unit == config::TimeUnit::kIso8601) {
-    return field.type == config::FieldType::kString && parseIso8601(field.text, nanos);
-  }
-  if (field.type != config::FieldType::kNumber) return false;
-  const std::int64_t scale = nanosPerUnit(unit);
-  if (field.is_integer) return !__builtin_mul_overflow(field.integer, scale, &nanos);
-  const double scaled = std::round(field.number * static_cast<double>(scale));
-  // 2^63 is exactly representable; anything at or past it does not fit.
-  if (!(std::fabs(scaled) < 9.2233720368547758e18)) return false;
-  nanos = static_cast<std::int64_t>(scaled);
-  return true;
 }
 
 }  // namespace rivulet::pipeline
