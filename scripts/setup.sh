@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake make pkg-config clang-format lld
+  g++ cmake ninja-build pkg-config clang-format lld
   librdkafka-dev libzmq3-dev cppzmq-dev prometheus-cpp-dev libyaml-cpp-dev libsimdjson-dev
   libsystemd-dev libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev libreaderwriterqueue-dev
   systemd

@@ -28,13 +28,7 @@ namespace {
 
 using config::ExprType;
 using config::FieldPath;
-using testutil::boolean;
-using testutil::missing;
-using testutil::null;
-using testutil::number;
-using testutil::other;
-using testutil::show;
-using testutil::str;
+using namespace testutil;
 
 // A value as the reference computes it: plain, owning.
 struct RefValue {

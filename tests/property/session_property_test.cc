@@ -31,18 +31,7 @@ namespace rivulet::pipeline {
 namespace {
 
 using config::AggregateKind;
-using testutil::addEvent;
-using testutil::aggregate;
-using testutil::Event;
-using testutil::EventDraws;
-using testutil::expectSameValue;
-using testutil::feed;
-using testutil::kCases;
-using testutil::kNumberFields;
-using testutil::parseValues;
-using testutil::Step;
-using testutil::StreamKeys;
-using testutil::Values;
+using namespace testutil;
 
 struct SessionCase {
   std::uint64_t seed;

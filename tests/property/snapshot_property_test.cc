@@ -47,10 +47,7 @@ namespace rivulet::pipeline {
 namespace {
 
 using config::AggregateKind;
-using testutil::Emitted;
-using testutil::Field;
-using testutil::ResultLog;
-using testutil::Step;
+using namespace testutil;
 
 constexpr int kCases = 500;       // of each: window cases, session cases
 constexpr int kNumberFields = 2;  // f0, f1, then the categories c0, c1

@@ -35,18 +35,7 @@ namespace rivulet::pipeline {
 namespace {
 
 using config::AggregateKind;
-using testutil::addEvent;
-using testutil::aggregate;
-using testutil::Event;
-using testutil::EventDraws;
-using testutil::expectSameValue;
-using testutil::feed;
-using testutil::kCases;
-using testutil::kNumberFields;
-using testutil::parseValues;
-using testutil::Step;
-using testutil::StreamKeys;
-using testutil::Values;
+using namespace testutil;
 
 std::int64_t floorDiv(std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
 

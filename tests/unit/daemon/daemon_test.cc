@@ -28,12 +28,7 @@ namespace rivulet::daemon {
 namespace {
 
 using ::testing::HasSubstr;
-using testutil::Agg;
-using testutil::AggregateSpec;
-using testutil::Result;
-using testutil::TempDir;
-using testutil::WindowId;
-using testutil::WindowReference;
+using namespace testutil;
 using namespace std::chrono_literals;
 
 constexpr std::int64_t kBase = 1'700'000'000'000;  // ms, on a whole second

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pipeline/event_router.h"
+#include "tests/support/field_values.h"
 #include "tests/support/plans.h"
 #include "tests/support/printers.h"
 #include "tests/support/rings.h"
@@ -41,17 +42,8 @@ TEST(EventRouterOverflowConcurrent, SlowStageMeansDropsNeverWaitsAndNothingHalf)
     for (int i = 0; i < events; ++i) {
       key = "k" + std::to_string(i % 13);
       for (std::size_t f = 0; f < fields.size(); ++f) {
-        config::FieldValue& v = values[f];
-        v = config::FieldValue{};
-        if (fields[f] == "k") {
-          v.type = config::FieldType::kString;
-          v.text = key;
-          continue;
-        }
-        v.type = config::FieldType::kNumber;
-        v.is_integer = true;
-        v.integer = fields[f] == "ts" ? i / 10 : i;
-        v.number = static_cast<double>(v.integer);
+        values[f] = fields[f] == "k" ? testutil::str(key)
+                                     : testutil::integer(fields[f] == "ts" ? i / 10 : i);
       }
       EXPECT_EQ(router.route(values.data(), 0), ErrorReason::kNone);
       if (i % 50 == 49) router.flush(0, i);

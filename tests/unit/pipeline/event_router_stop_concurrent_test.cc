@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pipeline/event_router.h"
+#include "tests/support/field_values.h"
 #include "tests/support/plans.h"
 #include "tests/support/printers.h"
 #include "tests/support/rings.h"
@@ -98,17 +99,11 @@ TEST(EventRouterStopConcurrent, SourceLeavesAStuckStageWithItsEventCountedAndIts
       a = "a" + std::to_string(i % 5);
       b = "b" + std::to_string(i % 7);
       for (std::size_t f = 0; f < fields.size(); ++f) {
-        config::FieldValue& v = values[f];
-        v = config::FieldValue{};
         if (fields[f] == "a" || fields[f] == "b") {
-          v.type = config::FieldType::kString;
-          v.text = fields[f] == "a" ? a : b;
-          continue;
+          values[f] = testutil::str(fields[f] == "a" ? a : b);
+        } else {
+          values[f] = testutil::integer(fields[f] == "ts" ? i / 10 : i);
         }
-        v.type = config::FieldType::kNumber;
-        v.is_integer = true;
-        v.integer = fields[f] == "ts" ? i / 10 : i;
-        v.number = static_cast<double>(v.integer);
       }
       EXPECT_EQ(router.route(values.data(), 0), ErrorReason::kNone);
       read.store(static_cast<std::uint64_t>(i + 1), std::memory_order_relaxed);

@@ -11,6 +11,7 @@
 
 #include "pipeline/event_router.h"
 #include "pipeline/model/hash.h"
+#include "tests/support/field_values.h"
 #include "tests/support/plans.h"
 #include "tests/support/printers.h"
 #include "tests/support/rings.h"
@@ -46,14 +47,8 @@ class StoppedRouter : public ::testing::Test {
   }
 
   ErrorReason route(std::int64_t ts, const std::string& a, const std::string& b) {
-    config::FieldValue fields[3];
-    fields[0].type = config::FieldType::kNumber;
-    fields[0].is_integer = true;
-    fields[0].integer = ts;
-    fields[0].number = static_cast<double>(ts);
-    fields[1].type = fields[2].type = config::FieldType::kString;
-    fields[1].text = a;
-    fields[2].text = b;
+    const config::FieldValue fields[3] = {testutil::integer(ts), testutil::str(a),
+                                          testutil::str(b)};
     return router_->route(fields, kNow);
   }
 

@@ -30,21 +30,7 @@
 namespace rivulet::pipeline {
 namespace {
 
-using testutil::boolean;
-using testutil::countBy;
-using testutil::countByParts;
-using testutil::integer;
-using testutil::kMs;
-using testutil::kNow;
-using testutil::named;
-using testutil::null;
-using testutil::number;
-using testutil::other;
-using testutil::Record;
-using testutil::refused;
-using testutil::Router;
-using testutil::str;
-using testutil::sumBy;
+using namespace testutil;
 
 // ---- routing ----
 

@@ -25,20 +25,7 @@
 namespace rivulet::pipeline {
 namespace {
 
-using testutil::boolean;
-using testutil::countBy;
-using testutil::integer;
-using testutil::kMs;
-using testutil::kNow;
-using testutil::kSecond;
-using testutil::kSteady;
-using testutil::null;
-using testutil::number;
-using testutil::other;
-using testutil::Record;
-using testutil::Router;
-using testutil::SourceOptions;
-using testutil::str;
+using namespace testutil;
 
 // ---- event time ----
 

@@ -16,11 +16,7 @@
 namespace rivulet::pipeline {
 namespace {
 
-using testutil::ms;
-using testutil::OutRecord;
-using testutil::results;
-using testutil::StageRig;
-using testutil::tail;
+using namespace testutil;
 
 // Reads the stage's output into `out` until `done(out)`; false at the deadline.
 template <typename Done>

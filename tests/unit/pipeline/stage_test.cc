@@ -24,12 +24,7 @@
 namespace rivulet::pipeline {
 namespace {
 
-using testutil::ms;
-using testutil::OutRecord;
-using testutil::results;
-using testutil::StageRig;
-using testutil::tail;
-using testutil::types;
+using namespace testutil;
 
 TEST(Stage, FiresAWindowOnTheWatermarkAndTheRestAtTheEnd) {
   StageRig rig;

@@ -24,15 +24,7 @@ namespace {
 
 using config::ExprType;
 using config::FieldPath;
-using testutil::boolean;
-using testutil::integer;
-using testutil::missing;
-using testutil::null;
-using testutil::number;
-using testutil::other;
-using testutil::show;
-using testutil::str;
-using testutil::strViewing;
+using namespace testutil;
 
 config::Expression parsed(std::string_view text) {
   config::ExpressionResult result = config::parseExpression(text);

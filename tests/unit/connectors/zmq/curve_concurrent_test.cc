@@ -10,12 +10,7 @@
 #include <zmq.hpp>
 
 #include "connectors/zmq/curve.h"
-
-#if defined(__SANITIZE_THREAD__)
-// As in zmq_source_concurrent_test: libzmq's own accesses are not instrumented.
-extern "C" const char* __tsan_default_suppressions();
-extern "C" const char* __tsan_default_suppressions() { return "called_from_lib:libzmq.so\n"; }
-#endif
+#include "tests/support/libzmq_under_tsan.h"
 
 namespace rivulet::connectors {
 namespace {

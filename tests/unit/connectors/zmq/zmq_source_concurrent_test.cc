@@ -13,20 +13,13 @@
 #include <zmq.hpp>
 
 #include "connectors/zmq/zmq_source.h"
+#include "tests/support/libzmq_under_tsan.h"
 #include "tests/support/plans.h"
 #include "tests/support/printers.h"
 #include "tests/support/rings.h"
 #include "tests/support/slowdown.h"
 #include "tests/support/source_thread.h"
 #include "tests/support/zmq_subscriptions.h"
-
-#if defined(__SANITIZE_THREAD__)
-// libzmq is not built with ThreadSanitizer: its lock-free pipes hand each message from the thread
-// that sends it to its I/O thread with atomics TSan cannot see, so every message would be
-// reported as a race. Accesses libzmq itself makes are ignored; ours are still checked.
-extern "C" const char* __tsan_default_suppressions();
-extern "C" const char* __tsan_default_suppressions() { return "called_from_lib:libzmq.so\n"; }
-#endif
 
 namespace rivulet::connectors {
 namespace {
