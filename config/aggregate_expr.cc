@@ -120,6 +120,11 @@ bool parseParameter(std::string_view text, const std::string& quoted, AggregateS
 
 }  // namespace
 
+bool isAggregateFunction(std::string_view name) {
+  return std::find(std::begin(kFunctionNames), std::end(kFunctionNames), name) !=
+         std::end(kFunctionNames);
+}
+
 bool isFieldName(std::string_view text) {
   return !text.empty() && isIdentStart(text.front()) &&
          std::all_of(text.begin(), text.end(), isIdentChar);

@@ -254,6 +254,10 @@ struct AggregateSpec {
   std::optional<Expression> argument{};  // an argument that is not a bare field name
   double quantile = 0;                   // kQuantile: q in [0, 1]
   std::int64_t k = 0;                    // kTopK: in [1, kMaxTopK]
+  // An aggregate called inside a computed value or `having:` (`sum(qty)` in
+  // `vwap: sum(price * qty) / sum(qty)`): kept for them, not a value of the results. Its name is
+  // the call as written, which no name of the config can be.
+  bool hidden = false;
 
   bool operator==(const AggregateSpec&) const = default;
 };
@@ -267,6 +271,18 @@ struct GroupBySpec {
   bool operator==(const GroupBySpec&) const = default;
 };
 
+// A value of the results computed from the aggregates when a window fires
+// (`vwap: sum(price * qty) / sum(qty)`, `range: max(price) - min(price)`). Its expression reads
+// aggregates (by their name, or called inline: hidden aggregates), the group_by keys and the
+// computed values before it.
+struct ComputedSpec {
+  std::string name;
+  Expression expression;
+  std::size_t position = 0;  // where it stands among the results' values, in config order
+
+  bool operator==(const ComputedSpec&) const = default;
+};
+
 struct PipelineConfig {
   std::string name;
   std::vector<std::string> from;      // source names, each known
@@ -277,7 +293,11 @@ struct PipelineConfig {
   bool late_topic = false;                // late: { topic: true }: also on _late/<name>/
   std::optional<Expression> where;        // a bool filter; events it is not true for are skipped
   std::int64_t max_keys = 0;              // keys per window slice and stage bound; 0: no bound
-  std::vector<AggregateSpec> aggregates;  // at least one, in config order
+  std::vector<AggregateSpec> aggregates;  // at least one, in config order; hidden ones last
+  std::vector<ComputedSpec> computed;     // in config order
+  // A bool filter on results, over the same names as a computed value and the computed values:
+  // a result it is not true for is not published.
+  std::optional<Expression> having;
 
   bool operator==(const PipelineConfig&) const = default;
 };

@@ -6,6 +6,8 @@
 
 #include "config/aggregate_expr.h"
 #include "config/duration.h"
+#include "config/expression/grammar.h"
+#include "config/expression/tokens.h"
 #include "config/sections.h"
 #include "config/text/message_text.h"
 
@@ -13,8 +15,8 @@ namespace rivulet::config {
 namespace {
 
 constexpr std::string_view kPipelineKeys[] = {
-    "from",  "group_by", "window", "allowed_lateness", "aggregates",
-    "where", "emit",     "late",   "max_keys"};
+    "from",   "group_by", "window", "allowed_lateness", "aggregates", "where",
+    "having", "emit",     "late",   "max_keys"};
 constexpr std::string_view kWindowKeys[] = {"tumbling", "hopping", "session"};
 constexpr std::string_view kHoppingKeys[] = {"size", "slide"};
 constexpr std::string_view kSessionKeys[] = {"gap"};
@@ -79,18 +81,21 @@ std::vector<std::string> readFrom(YamlReader& reader, const Value& value,
 // fields its sources have, where they are known. Its errors are placed at their column when the
 // scalar is on one line (a quoted scalar starts one column after its quote; escapes inside double
 // quotes are not accounted for). `expected` names it in the error for a value that is not a scalar.
+// Where byte `offset` of the expression `text`, the scalar `value`, is in the file.
+YAML::Mark markAt(const Value& value, const std::string& text, std::uint32_t offset) {
+  YAML::Mark mark = value.mark;
+  if (text.find('\n') == std::string::npos) {
+    mark.column += static_cast<int>(offset) + (value.node.Tag() == "!" ? 1 : 0);
+  }
+  return mark;
+}
+
 std::optional<Expression> readExpression(YamlReader& reader, const Value& value, ExprType want,
                                          std::string_view expected, const KnownSources& known,
                                          const FieldTypes& types) {
   const auto text = reader.scalar(value, expected);
   if (!text) return std::nullopt;
-  const bool quoted = value.node.Tag() == "!";
-  const auto at = [&](std::uint32_t offset) {
-    YAML::Mark mark = value.mark;
-    if (text->find('\n') == std::string::npos)
-      mark.column += static_cast<int>(offset) + (quoted ? 1 : 0);
-    return mark;
-  };
+  const auto at = [&](std::uint32_t offset) { return markAt(value, *text, offset); };
   ExpressionResult parsed = parseExpression(*text, types);
   for (const ExprError& e : parsed.errors) reader.error(at(e.offset), value.path, e.message);
   if (!parsed.expression) return std::nullopt;
@@ -279,6 +284,18 @@ ExprType argumentType(AggregateKind kind) {
   }
 }
 
+// Checks that an aggregate's argument reads only fields its sources have, where they are known.
+void checkArgumentFields(YamlReader& reader, const Entry& entry, const AggregateSpec& spec,
+                         const KnownSources& known) {
+  if (spec.argument) {
+    for (const FieldPath& f : spec.argument->fields()) {
+      checkFieldOfSources(reader, entry.value, f, known);
+    }
+  } else if (spec.kind != AggregateKind::kCount) {
+    checkFieldOfSources(reader, entry.value, FieldPath{{spec.field}}, known);
+  }
+}
+
 // Checks an aggregate's argument against the fields' declared types.
 void checkArgumentType(YamlReader& reader, const Entry& entry, const std::string& text,
                        const AggregateSpec& spec, const FieldTypes& types) {
@@ -300,44 +317,199 @@ void checkArgumentType(YamlReader& reader, const Entry& entry, const std::string
   }
 }
 
-std::vector<AggregateSpec> readAggregates(YamlReader& reader, const Value& value,
-                                          const std::vector<GroupBySpec>& group_by,
-                                          const KnownSources& known, const FieldTypes& types) {
-  std::vector<AggregateSpec> aggregates;
+// Whether `text` is one aggregate call and nothing after it: `sum(qty)`, not `sum(a) / sum(b)`,
+// `upper(sym)` or `max(max(px), 0)` (min and max of two or more arguments are functions). Text
+// that does not tokenize, or whose call is not closed, counts as one call, for parseAggregate's
+// message.
+bool isOneCall(std::string_view text) {
+  const std::vector<expr::Token> tokens = expr::tokenize(text);
+  using expr::Tok;
+  if (tokens.size() < 3 || tokens[0].kind != Tok::kName || tokens[1].kind != Tok::kLeftParen) {
+    return false;
+  }
+  const std::string name =
+      expr::lowerCase(text.substr(tokens[0].begin, tokens[0].end - tokens[0].begin));
+  int depth = 0;
+  bool several = false;  // arguments at the call's own level
+  std::size_t i = 1;
+  for (; i < tokens.size(); ++i) {
+    const Tok kind = tokens[i].kind;
+    if (kind == Tok::kEnd || kind == Tok::kError) return true;
+    if (kind == Tok::kLeftParen || kind == Tok::kLeftBracket) ++depth;
+    if (kind == Tok::kRightParen || kind == Tok::kRightBracket) --depth;
+    several = several || (depth == 1 && kind == Tok::kComma);
+    if (depth == 0) break;
+  }
+  if (tokens[i + 1].kind != Tok::kEnd) return false;
+  if (isAggregateFunction(name)) return !(several && (name == "min" || name == "max"));
+  // A function of neither kind is a misspelt aggregate more likely than anything: parseAggregate
+  // suggests the aggregate it meant.
+  return std::none_of(std::begin(expr::kFunctions), std::end(expr::kFunctions),
+                      [&](const expr::FunctionInfo& f) { return f.name == name; });
+}
+
+// The type of an aggregate's value; top_k's is a list, which no expression takes.
+ExprType valueType(AggregateKind kind) {
+  return kind == AggregateKind::kTopK ? ExprType::kAny : ExprType::kNumber;
+}
+
+// What a computed value or `having:` reads: the pipeline's aggregates, its group_by keys and the
+// computed values so far by name, and aggregates called inline, which become hidden aggregates of
+// the pipeline (one per distinct call text).
+class ResultScope {
+ public:
+  ResultScope(YamlReader& reader, PipelineConfig& pipeline, const KnownSources& known,
+              const FieldTypes& types)
+      : reader_(reader), pipeline_(pipeline), known_(known), types_(types) {
+    for (const GroupBySpec& g : pipeline.group_by) {
+      add(g.name, g.expression ? g.expression->type() : types(FieldPath{{g.name}}));
+    }
+  }
+
+  void add(const std::string& name, ExprType type) { names_.push_back({name, type}); }
+
+  // Reads `entry`'s expression, checked to give `want`, or reports its errors.
+  std::optional<Expression> read(const Entry& entry, ExprType want, std::string_view expected) {
+    const auto text = reader_.scalar(entry.value, expected);
+    if (!text) return std::nullopt;
+    const auto at = [&](std::uint32_t offset) { return markAt(entry.value, *text, offset); };
+    const FieldTypes types = [this](const FieldPath& path) { return typeOf(path); };
+    ExpressionResult parsed = parseResultExpression(*text, types, isAggregateFunction);
+    for (const ExprError& e : parsed.errors)
+      reader_.error(at(e.offset), entry.value.path, e.message);
+    if (!parsed.expression) return std::nullopt;
+    if (const auto e = checkResultType(*parsed.expression, want)) {
+      reader_.error(at(e->offset), entry.value.path, e->message);
+      return std::nullopt;
+    }
+    bool usable = true;
+    for (const FieldPath& field : parsed.expression->fields()) {
+      usable = resolve(entry, field) && usable;
+    }
+    if (!usable) return std::nullopt;
+    return std::move(parsed.expression);
+  }
+
+ private:
+  struct Name {
+    std::string name;
+    ExprType type;
+  };
+
+  ExprType typeOf(const FieldPath& path) const {
+    if (path.segments.size() != 1) return ExprType::kAny;
+    const std::string& name = path.segments.front();
+    for (const Name& n : names_) {
+      if (n.name == name) return n.type;
+    }
+    std::string ignored;
+    if (const auto call = parseAggregate(name, &ignored)) return valueType(call->kind);
+    return ExprType::kAny;
+  }
+
+  // A name the expression reads: known, or an aggregate call, added as a hidden aggregate.
+  bool resolve(const Entry& entry, const FieldPath& field) {
+    const std::string& name = field.segments.front();
+    const bool call = field.segments.size() == 1 && name.find('(') != std::string::npos;
+    if (!call) {
+      if (field.segments.size() == 1 &&
+          std::any_of(names_.begin(), names_.end(),
+                      [&](const Name& n) { return n.name == name; })) {
+        return true;
+      }
+      std::vector<std::string_view> names;
+      for (const Name& n : names_) names.push_back(n.name);
+      reader_.error(entry.value,
+                    quote(field.toString()) +
+                        " is not a value of the results: outside an aggregate call, a computed "
+                        "value or having reads the aggregates, the group_by keys and the "
+                        "computed values before it (an event field is read through an aggregate, "
+                        "e.g. sum(" +
+                        (isFieldName(name) ? name : std::string("qty")) + "))" +
+                        suggestion(name, names, "names"));
+      return false;
+    }
+    std::string message;
+    auto spec = parseAggregate(name, &message);
+    if (!spec) {
+      reader_.error(entry.value, std::move(message));
+      return false;
+    }
+    if (spec->kind == AggregateKind::kTopK) {
+      reader_.error(entry.value,
+                    quote(name) + " is a list of items: an expression cannot compute with it");
+      return false;
+    }
+    if (std::any_of(pipeline_.aggregates.begin(), pipeline_.aggregates.end(),
+                    [&](const AggregateSpec& a) { return a.hidden && a.name == name; })) {
+      return true;
+    }
+    const std::size_t before = reader_.errorCount();
+    checkArgumentFields(reader_, entry, *spec, known_);
+    if (spec->kind != AggregateKind::kCount) {
+      checkArgumentType(reader_, entry, name, *spec, types_);
+    }
+    if (reader_.errorCount() != before) return false;
+    spec->name = name;
+    spec->hidden = true;
+    pipeline_.aggregates.push_back(std::move(*spec));
+    return true;
+  }
+
+  YamlReader& reader_;
+  PipelineConfig& pipeline_;
+  const KnownSources& known_;
+  const FieldTypes& types_;
+  std::vector<Name> names_;
+};
+
+// `aggregates:`: each entry an aggregate call (`sum(qty)`), or a value computed from aggregates
+// (`sum(price * qty) / sum(qty)`), read once the plain ones are all known.
+void readAggregates(YamlReader& reader, const Value& value, ResultScope& scope,
+                    PipelineConfig& pipeline, const KnownSources& known, const FieldTypes& types) {
   auto map = reader.map(value);
-  if (!map) return aggregates;
+  if (!map) return;
   if (map->empty()) {
     reader.error(value, "at least one aggregate is required");
-    return aggregates;
+    return;
   }
+  std::vector<std::pair<const Entry*, std::size_t>> computed;  // with their positions
+  std::size_t position = 0;
   for (const Entry& entry : map->entries()) {
     map->markUsed(entry);
     if (entry.key.empty()) {
       reader.error(entry.key_mark, entry.value.path, "an aggregate name must not be empty");
-    } else if (std::any_of(group_by.begin(), group_by.end(),
+    } else if (std::any_of(pipeline.group_by.begin(), pipeline.group_by.end(),
                            [&](const GroupBySpec& g) { return g.name == entry.key; })) {
       reader.error(entry.key_mark, entry.value.path,
                    quote(entry.key) + " is both a group_by name and an aggregate name");
     }
     const auto text = reader.scalar(entry.value, "an aggregate such as sum(field)");
     if (!text) continue;
+    if (!isOneCall(*text)) {
+      computed.push_back({&entry, position++});
+      continue;
+    }
+    ++position;
     std::string message;
     auto spec = parseAggregate(*text, &message);
     if (!spec) {
       reader.error(entry.value, std::move(message));
       continue;
     }
-    if (spec->argument) {
-      for (const FieldPath& f : spec->argument->fields())
-        checkFieldOfSources(reader, entry.value, f, known);
-    } else if (spec->kind != AggregateKind::kCount) {
-      checkFieldOfSources(reader, entry.value, FieldPath{{spec->field}}, known);
-    }
+    checkArgumentFields(reader, entry, *spec, known);
     if (spec->kind != AggregateKind::kCount) checkArgumentType(reader, entry, *text, *spec, types);
     spec->name = entry.key;
-    aggregates.push_back(std::move(*spec));
+    scope.add(spec->name, valueType(spec->kind));
+    pipeline.aggregates.push_back(std::move(*spec));
   }
-  return aggregates;
+  for (const auto& [entry, at] : computed) {
+    auto expression = scope.read(*entry, ExprType::kAny,
+                                 "an aggregate such as sum(field), or an expression over them");
+    if (!expression) continue;
+    scope.add(entry->key, expression->type());
+    pipeline.computed.push_back(ComputedSpec{entry->key, std::move(*expression), at});
+  }
 }
 
 }  // namespace
@@ -361,8 +533,12 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
   if (const Entry* e = map->find("allowed_lateness")) {
     pipeline.allowed_lateness = reader.duration(e->value).value_or(0);
   }
+  ResultScope scope(reader, pipeline, known, types);
   if (const Entry* e = map->require("aggregates")) {
-    pipeline.aggregates = readAggregates(reader, e->value, pipeline.group_by, known, types);
+    readAggregates(reader, e->value, scope, pipeline, known, types);
+  }
+  if (const Entry* e = map->find("having")) {
+    pipeline.having = scope.read(*e, ExprType::kBool, "a condition on results such as \"n > 10\"");
   }
   if (const Entry* e = map->find("emit")) pipeline.emit_updates = readEmitUpdates(reader, e->value);
   if (const Entry* e = map->find("max_keys")) {

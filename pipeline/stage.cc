@@ -79,6 +79,7 @@ Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates
     operators_.push_back(makeOperator(pipelines[p], aggregates[p], this));
     aggregates_.push_back(&aggregates[p]);
   }
+  bindComputedValues();
   events_.assign(pipelines.size(), 0);
   late_.assign(pipelines.size(), 0);
   refused_.assign(pipelines.size(), 0);
@@ -393,6 +394,7 @@ void Stage::reconfigure(const Reconfiguration& change) {
   operators_ = std::move(operators);
   reported_ = std::move(reported);
   pipelines_ = change.plans;
+  bindComputedValues();
   stats_ = change.stage_stats[checkpoint_index_];
   events_.assign(pipelines_.size(), 0);
   late_.assign(pipelines_.size(), 0);
@@ -486,7 +488,17 @@ void Stage::onResult(const WindowResult& result) {
     }
   }
   json.raw("},\"values\":");
-  aggregates_[firing_pipeline_]->writeJson(result.state, *result.sketches, json);
+  if (ComputedValues* computed = computed_[firing_pipeline_].get()) {
+    if (!computed->evaluate(result.state, *result.sketches, result.key)) {
+      if (result.kind != ResultKind::kUpdate && !operators_[firing_pipeline_]->perKeyWindows()) {
+        ++filtered_;
+      }
+      return;
+    }
+    computed->writeJson(result.state, *result.sketches, json);
+  } else {
+    aggregates_[firing_pipeline_]->writeJson(result.state, *result.sketches, json);
+  }
   json.raw('}');
 
   const ResultPrefix prefix{fired_at_, static_cast<std::uint32_t>(topic_.size()),
@@ -500,6 +512,15 @@ void Stage::onResult(const WindowResult& result) {
     return;
   }
   push(result_.finish());
+}
+
+void Stage::bindComputedValues() {
+  computed_.clear();
+  for (std::size_t p = 0; p < pipelines_.size(); ++p) {
+    computed_.push_back(ComputedValues::neededBy(pipelines_[p])
+                            ? std::make_unique<ComputedValues>(pipelines_[p], *aggregates_[p])
+                            : nullptr);
+  }
 }
 
 void Stage::publishLate(std::uint16_t pipeline, std::string_view raw) noexcept {
@@ -518,7 +539,8 @@ void Stage::publishLate(std::uint16_t pipeline, std::string_view raw) noexcept {
 
 void Stage::onWindowEnd(std::int64_t start, std::int64_t end, std::size_t results) {
   stats_[firing_pipeline_]->keys.store(results, std::memory_order_relaxed);
-  const WindowEndPayload payload{start, results};
+  const WindowEndPayload payload{start, results - filtered_};
+  filtered_ = 0;
   pushControl(RecordType::kWindowEnd, firing_pipeline_, end, &payload, sizeof payload);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pipeline/aggregates/aggregate.h"
+#include "pipeline/aggregates/computed_values.h"
 #include "pipeline/checkpoint_board.h"
 #include "pipeline/model/plan.h"
 #include "pipeline/model/record.h"
@@ -132,6 +133,7 @@ class Stage final : private ResultSink {
   // ResultSink
   void onResult(const WindowResult& result) override;
   void onWindowEnd(std::int64_t start, std::int64_t end, std::size_t results) override;
+  void bindComputedValues();
 
   std::span<const PipelinePlan> pipelines_;
   std::vector<Input> inputs_;
@@ -139,6 +141,11 @@ class Stage final : private ResultSink {
   std::vector<PipelineStageStats*> stats_;
   std::vector<std::unique_ptr<Operator>> operators_;
   std::vector<const Aggregates*> aggregates_;
+  // Per pipeline: its computed values and having, or null (ComputedValues::neededBy).
+  std::vector<std::unique_ptr<ComputedValues>> computed_;
+  // Results of the window being fired that having dropped: a window's marker counts the
+  // results published (updates, fired one at a time, are not counted).
+  std::size_t filtered_ = 0;
   std::vector<std::uint64_t> events_;  // per pipeline, published to stats per batch
   std::vector<std::uint64_t> late_;
   std::vector<std::uint64_t> refused_;

@@ -129,8 +129,9 @@ class Expression {
   }
 
  private:
-  friend ExpressionResult parseExpression(std::string_view text,
-                                          const std::function<ExprType(const FieldPath&)>& types);
+  friend ExpressionResult parseResultExpression(
+      std::string_view text, const std::function<ExprType(const FieldPath&)>& types,
+      const std::function<bool(std::string_view)>& aggregates);
   Expression(std::string_view text, std::vector<ExprNode> nodes, std::vector<FieldPath> fields);
 
   std::string text_;
@@ -152,6 +153,16 @@ using FieldTypes = std::function<ExprType(const FieldPath&)>;
 // Texts over 64 KiB, or nested over 64 levels deep, are refused. With `types`, fields have the
 // types it gives them, so that `symbol + 1` is an error where `symbol` is declared a string.
 ExpressionResult parseExpression(std::string_view text, const FieldTypes& types = {});
+
+// Whether a lower-case function name is an aggregate's (count, sum, p99, ...).
+using AggregateNames = std::function<bool(std::string_view)>;
+
+// An expression over a window's results (a pipeline's computed values, its having): as
+// parseExpression, except that a call of a function `aggregates` names is an aggregate's value,
+// read as the field whose one segment is the call as written (`sum(price * qty)`). min and max
+// are aggregates with one argument and functions of their arguments with more.
+ExpressionResult parseResultExpression(std::string_view text, const FieldTypes& types,
+                                       const AggregateNames& aggregates);
 
 // Checks that the expression can give a value of the type its user needs: kBool for a where,
 // kNumber for an aggregate argument, kAny for a group-by expression (any scalar: only an

@@ -19,7 +19,8 @@ using expr::Token;
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text), tokens_(expr::tokenize(text)) {}
+  Parser(std::string_view text, const AggregateNames& aggregates)
+      : text_(text), tokens_(expr::tokenize(text)), aggregates_(aggregates) {}
 
   // True when the whole text is one expression; else error() is the first syntax error.
   bool parse() {
@@ -281,7 +282,9 @@ class Parser {
           return addLiteral(take());
         }
         if (isKeywordText(textOf(t))) return unexpected(t, "a value");
-        if (peek(1).kind == Tok::kLeftParen) return parseCall();
+        if (peek(1).kind == Tok::kLeftParen) {
+          return isAggregateCall() ? parseAggregateCall() : parseCall();
+        }
         return parseField();
       case Tok::kLeftParen: {
         take();
@@ -351,6 +354,44 @@ class Parser {
     return operation(ExprOp::kCall, name.begin, std::move(args), name.begin, take().end);
   }
 
+  // At a call (name, "("): whether it is an aggregate's, read as the aggregate's value. min and
+  // max are both: with one argument the aggregate, with more the function of their arguments.
+  bool isAggregateCall() const {
+    const std::string name = expr::lowerCase(textOf(peek()));
+    if (!aggregates_ || !aggregates_(name)) return false;
+    if (name != "min" && name != "max") return true;
+    int depth = 0;
+    for (std::size_t ahead = 1;; ++ahead) {
+      const Token& t = peek(ahead);
+      if (t.kind == Tok::kEnd || t.kind == Tok::kError) return true;
+      if (t.kind == Tok::kLeftParen || t.kind == Tok::kLeftBracket) ++depth;
+      if (t.kind == Tok::kRightParen || t.kind == Tok::kRightBracket) --depth;
+      if (depth == 0) return true;
+      if (depth == 1 && t.kind == Tok::kComma) return false;
+    }
+  }
+
+  // An aggregate call, up to its matching ")": a field named by the call's text, which the
+  // caller checks as an aggregate (config/aggregate_expr.h).
+  int parseAggregateCall() {
+    const Token& name = take();
+    int depth = 0;
+    std::uint32_t end = name.end;
+    while (true) {
+      const Token& t = take();
+      if (t.kind == Tok::kError) return unexpected(t, "");
+      if (t.kind == Tok::kEnd) {
+        return fail(t.begin, "expected \")\" to close \"(\" at " + std::to_string(name.end));
+      }
+      if (t.kind == Tok::kLeftParen || t.kind == Tok::kLeftBracket) ++depth;
+      if (t.kind == Tok::kRightParen || t.kind == Tok::kRightBracket) --depth;
+      end = t.end;
+      if (depth == 0) break;
+    }
+    return addField(FieldPath{{std::string(text_.substr(name.begin, end - name.begin))}},
+                    name.begin, end);
+  }
+
   int parseField() {
     FieldPath path;
     const std::uint32_t begin = peek().begin;
@@ -365,6 +406,10 @@ class Parser {
         return unexpected(peek(), "a field name after \".\"");
       }
     }
+    return addField(std::move(path), begin, end);
+  }
+
+  int addField(FieldPath path, std::uint32_t begin, std::uint32_t end) {
     ExprNode node;
     node.op = ExprOp::kField;
     node.begin = node.at = begin;
@@ -377,6 +422,7 @@ class Parser {
 
   const std::string_view text_;
   const std::vector<Token> tokens_;
+  const AggregateNames& aggregates_;
   std::size_t position_ = 0;
   int depth_ = 0;
   std::vector<ExprNode> nodes_;
@@ -391,12 +437,17 @@ Expression::Expression(std::string_view text, std::vector<ExprNode> nodes,
     : text_(text), nodes_(std::move(nodes)), fields_(std::move(fields)) {}
 
 ExpressionResult parseExpression(std::string_view text, const FieldTypes& types) {
+  return parseResultExpression(text, types, {});
+}
+
+ExpressionResult parseResultExpression(std::string_view text, const FieldTypes& types,
+                                       const AggregateNames& aggregates) {
   ExpressionResult result;
   if (text.size() > kMaxLength) {
     result.errors.push_back({0, "expression longer than " + std::to_string(kMaxLength) + " bytes"});
     return result;
   }
-  Parser parser(text);
+  Parser parser(text, aggregates);
   if (!parser.parse()) {
     result.errors.push_back(parser.error());
     return result;

@@ -90,7 +90,8 @@ Aggregates::Aggregates(std::span<const config::AggregateSpec> specs,
                   spec.quantile,
                   static_cast<std::size_t>(spec.k),
                   0,
-                  std::move(name)};
+                  std::move(name),
+                  spec.hidden};
     has_sketches_ = has_sketches_ || isSketch(spec.kind);
     // Quantiles of the same values read one sketch, whatever their q.
     const auto shared = std::find_if(ops_.begin(), ops_.end(), [&](const Op& op) {
@@ -272,13 +273,50 @@ void Aggregates::release(Word* state, SketchPool& sketches) const noexcept {
   }
 }
 
-void Aggregates::writeJson(const Word* state, SketchPool& sketches, JsonWriter& out) const {
-  out.raw('{');
-  for (std::size_t k = 0; k < outputs_.size(); ++k) {
-    const Output& output = outputs_[k];
-    const Word* s = state + output.offset;
-    if (k > 0) out.raw(',');
-    out.raw(output.name);
+double Aggregates::value(std::size_t k, const Word* state, const SketchPool& sketches) const {
+  const Output& output = outputs_[k];
+  const Word* s = state + output.offset;
+  switch (output.kind) {
+    case AggregateKind::kCount:
+    case AggregateKind::kCountIf:
+      return static_cast<double>(s[0].i);
+    case AggregateKind::kSum:
+      return s[1].i == 0 ? kNull : s[0].f;
+    case AggregateKind::kAvg:
+      return s[1].i == 0 ? kNull : s[0].f / static_cast<double>(s[1].i);
+    case AggregateKind::kMin:
+    case AggregateKind::kMax:
+      return std::isinf(s[0].f) ? kNull : s[0].f;
+    case AggregateKind::kFirst:
+    case AggregateKind::kLast:
+      return s[0].f;
+    case AggregateKind::kStddev:
+    case AggregateKind::kVariance: {
+      if (s[0].i < 2) return kNull;
+      const double variance = s[2].f / static_cast<double>(s[0].i - 1);
+      return output.kind == AggregateKind::kVariance ? variance : std::sqrt(variance);
+    }
+    case AggregateKind::kQuantile:
+      return s[0].i == kNoSketch
+                 ? kNull
+                 : sketches.quantiles()[static_cast<std::uint32_t>(s[0].i)].quantile(
+                       output.quantile);
+    case AggregateKind::kCountDistinct:
+      return s[0].i == kNoSketch
+                 ? 0.0
+                 : static_cast<double>(
+                       sketches.distinctCounters()[static_cast<std::uint32_t>(s[0].i)].estimate());
+    case AggregateKind::kTopK:
+      return kNull;
+  }
+  return kNull;
+}
+
+// Inline in writeJson's loop: a result of a pipeline without computed values costs what it did.
+[[gnu::always_inline]] inline void Aggregates::writeOutput(const Output& output, const Word* state,
+                                                           SketchPool& sketches, JsonWriter& out) {
+  const Word* s = state + output.offset;
+  {
     switch (output.kind) {
       case AggregateKind::kCount:
       case AggregateKind::kCountIf:
@@ -353,6 +391,23 @@ void Aggregates::writeJson(const Word* state, SketchPool& sketches, JsonWriter& 
         break;
       }
     }
+  }
+}
+
+void Aggregates::writeValue(std::size_t k, const Word* state, SketchPool& sketches,
+                            JsonWriter& out) const {
+  writeOutput(outputs_[k], state, sketches, out);
+}
+
+void Aggregates::writeJson(const Word* state, SketchPool& sketches, JsonWriter& out) const {
+  out.raw('{');
+  bool first = true;
+  for (std::size_t k = 0; k < outputs_.size(); ++k) {
+    if (outputs_[k].hidden) continue;
+    if (!first) out.raw(',');
+    first = false;
+    out.raw(outputs_[k].name);
+    writeOutput(outputs_[k], state, sketches, out);
   }
   out.raw('}');
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -58,10 +59,19 @@ class Aggregates {
   void merge(Word* into, const Word* from, SketchPool& sketches) const noexcept;
   // Returns the state's sketches to the pool and leaves the state as init() does.
   void release(Word* state, SketchPool& sketches) const noexcept;
-  // Writes {"name":value,...}: count, count_if and count_distinct as integers, top_k as
-  // [[item,count],...] (largest count first), the rest as numbers; empty input as null (0 for the
-  // counts). Uses the pool's scratch, hence not const.
+  // Writes {"name":value,...} of the aggregates not hidden: count, count_if and count_distinct
+  // as integers, top_k as [[item,count],...] (largest count first), the rest as numbers; empty
+  // input as null (0 for the counts). Uses the pool's scratch, hence not const.
   void writeJson(const Word* state, SketchPool& sketches, JsonWriter& out) const;
+
+  // One aggregate at a time, k in config order (pipeline/aggregates/computed_values.h): its
+  // quoted name with the colon, whether it is hidden, its value as writeJson writes it, and as a
+  // number (NaN for null, and for top_k, which no expression reads).
+  std::size_t size() const noexcept { return outputs_.size(); }
+  std::string_view jsonName(std::size_t k) const noexcept { return outputs_[k].name; }
+  bool hidden(std::size_t k) const noexcept { return outputs_[k].hidden; }
+  void writeValue(std::size_t k, const Word* state, SketchPool& sketches, JsonWriter& out) const;
+  double value(std::size_t k, const Word* state, const SketchPool& sketches) const;
 
   // Checkpoints (pipeline/model/snapshot.h; aggregate.cc has the encoding). The layout is what a
   // snapshot of states must match to be read back with these Aggregates: the state's words and
@@ -92,7 +102,10 @@ class Aggregates {
     std::size_t k;        // kTopK: k
     std::uint32_t top_k;  // kTopK: its store in the pool
     std::string name;     // JSON-escaped and quoted, with the colon: "\"volume\":"
+    bool hidden;          // config::AggregateSpec::hidden
   };
+  static void writeOutput(const Output& output, const Word* state, SketchPool& sketches,
+                          JsonWriter& out);
   // update() of the sketch aggregates (ops_ from plain_ops_ on), out of line: they cost far more
   // than a call, and the inlined loop of the others stays small.
   [[gnu::noinline]] void updateSketches(Word* state, const double* values,

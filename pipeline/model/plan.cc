@@ -40,6 +40,8 @@ PipelinePlan compilePipeline(const config::Config& config, std::size_t index, st
   plan.late_topic = pipeline.late_topic;
   plan.fire_delay = pipeline.emit_updates ? 0 : pipeline.allowed_lateness;
   plan.aggregates = pipeline.aggregates;
+  plan.computed = pipeline.computed;
+  plan.having = pipeline.having;
   // max_keys bounds the keys of a slice, or the keys with a live session.
   if (pipeline.max_keys > 0) {
     const auto keys = static_cast<std::size_t>(pipeline.max_keys);

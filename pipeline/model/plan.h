@@ -30,7 +30,10 @@ struct PipelinePlan {
   std::int64_t fire_delay = 0;
   bool emit_updates = false;
   bool late_topic = false;  // late events go out on _late/<name>/ with their raw text
-  std::vector<config::AggregateSpec> aggregates;
+  std::vector<config::AggregateSpec> aggregates;  // hidden ones last
+  // Values computed from the aggregates, and the filter on results (ComputedValues).
+  std::vector<config::ComputedSpec> computed;
+  std::optional<config::Expression> having;
   // Per aggregate: index of its argument among the event record's values, -1 for count().
   std::vector<int> value_index;
   // Distinct value fields carried by each event record of this pipeline, and the form of each:

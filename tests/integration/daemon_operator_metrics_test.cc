@@ -172,8 +172,10 @@ TEST(DaemonOperatorMetrics, ResultsByKindLatencyPerPipelineWatermarkAndLastResul
   const double after_update = wallSeconds();
 
   m = waitFor([](const Metrics& scraped) {
+    // The stage adds its late count to the metrics apart from its results: wait for both.
     return sumWhere(scraped, "rivulet_results_published_total", {}) == 3 &&
-           sumWhere(scraped, "rivulet_emit_latency_seconds_count", {}) == 3;
+           sumWhere(scraped, "rivulet_emit_latency_seconds_count", {}) == 3 &&
+           sumWhere(scraped, "rivulet_pipeline_late_events_total", {}) == 1;
   });
   ASSERT_TRUE(m);
   const auto published = [&](const char* p, const char* kind) {

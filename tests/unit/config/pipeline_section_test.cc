@@ -209,8 +209,10 @@ pipelines:
           "in [0, 1], got \"1.5\"",
           "t.yaml:13:10: pipelines.p.aggregates.g: \"top_k(value, 0)\": k must be an integer "
           "from 1 to 25, got \"0\"",
-          "t.yaml:14:10: pipelines.p.aggregates.h: \"value\" is not an aggregate (use e.g. "
-          "count(), sum(field), avg(field))",
+          "t.yaml:14:10: pipelines.p.aggregates.h: \"value\" is not a value of the results: "
+          "outside an aggregate call, a computed value or having reads the aggregates, the "
+          "group_by keys and the computed values before it (an event field is read through an "
+          "aggregate, e.g. sum(value))",
           "t.yaml:15:10: pipelines.p.aggregates.i: expected an aggregate such as sum(field), got "
           "a map",
           "t.yaml:16:10: pipelines.p.aggregates.j: \"sum(1x)\": malformed number \"1x\""));

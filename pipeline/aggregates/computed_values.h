@@ -1,0 +1,54 @@
+// ComputedValues: a pipeline's values computed from its aggregates (`vwap: sum(price * qty) /
+// sum(qty)`) and its having filter, evaluated as a window's result is written: once per result,
+// never per event. A pipeline with neither has none, and its results are written as before.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/expression/program.h"
+#include "pipeline/aggregates/aggregate.h"
+#include "pipeline/model/json_writer.h"
+#include "pipeline/model/plan.h"
+
+namespace rivulet::pipeline {
+
+// Thread contract: evaluate() uses the expressions' own stacks, so each stage needs its own.
+class ComputedValues {
+ public:
+  static bool neededBy(const PipelinePlan& plan) noexcept {
+    return !plan.computed.empty() || plan.having.has_value();
+  }
+
+  // `plan` and `aggregates` must outlive it.
+  ComputedValues(const PipelinePlan& plan, const Aggregates& aggregates);
+
+  // Computes the values of one result, its merged aggregate state and its encoded key
+  // (pipeline/model/key.h). False when having is not true for it: it is not published.
+  bool evaluate(const Word* state, const SketchPool& sketches, std::string_view key) noexcept;
+  // After evaluate(): {"name":value,...}, the aggregates not hidden and the computed values in
+  // config order. A computed value that is null or fails (a string where a number was needed) is
+  // null; NaN and infinities are null as in every result.
+  void writeJson(const Word* state, SketchPool& sketches, JsonWriter& out) const;
+
+ private:
+  struct Computed {
+    config::CompiledExpression expression;
+    std::string name;  // JSON-quoted, with the colon
+    std::size_t position;
+    config::ExprValue value;
+  };
+
+  const Aggregates* aggregates_;
+  // What the expressions read, by index: the aggregates' values (config order), the key's parts,
+  // then the computed values.
+  std::vector<config::FieldValue> fields_;
+  std::size_t key_parts_;
+  std::vector<Computed> computed_;
+  std::optional<config::CompiledExpression> having_;
+};
+
+}  // namespace rivulet::pipeline
