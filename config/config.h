@@ -283,6 +283,22 @@ struct ComputedSpec {
   bool operator==(const ComputedSpec&) const = default;
 };
 
+// `top:`: of each window's results, only the n first by an expression over the results' names
+// (Flink's window Top-N): ranked across every stage once the window is complete.
+struct TopSpec {
+  std::int64_t n = 1;
+  Expression by;           // a number; null ranks last
+  bool ascending = false;  // order: asc keeps the n smallest
+  // ties: keep (default) also keeps the results equal to the n-th; drop keeps exactly n, the
+  // equal ones in key order.
+  bool keep_ties = true;
+
+  bool operator==(const TopSpec&) const = default;
+};
+
+// The most results `top:` keeps per window (ties kept beyond it).
+inline constexpr std::int64_t kMaxTopN = 10'000;
+
 struct PipelineConfig {
   std::string name;
   std::vector<std::string> from;      // source names, each known
@@ -298,6 +314,7 @@ struct PipelineConfig {
   // A bool filter on results, over the same names as a computed value and the computed values:
   // a result it is not true for is not published.
   std::optional<Expression> having;
+  std::optional<TopSpec> top;
 
   bool operator==(const PipelineConfig&) const = default;
 };

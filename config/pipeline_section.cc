@@ -15,13 +15,16 @@ namespace rivulet::config {
 namespace {
 
 constexpr std::string_view kPipelineKeys[] = {
-    "from",   "group_by", "window", "allowed_lateness", "aggregates", "where",
-    "having", "emit",     "late",   "max_keys"};
+    "from", "group_by", "window", "allowed_lateness", "aggregates", "where", "having",
+    "top",  "emit",     "late",   "max_keys"};
 constexpr std::string_view kWindowKeys[] = {"tumbling", "hopping", "session"};
 constexpr std::string_view kHoppingKeys[] = {"size", "slide"};
 constexpr std::string_view kSessionKeys[] = {"gap"};
 constexpr std::string_view kEmitModes[] = {"final", "updates"};
 constexpr std::string_view kLateKeys[] = {"topic"};
+constexpr std::string_view kTopKeys[] = {"n", "by", "order", "ties"};
+constexpr std::string_view kOrders[] = {"desc", "asc"};
+constexpr std::string_view kTies[] = {"keep", "drop"};
 constexpr Nanos kMillisecond = 1'000'000;
 // A hopping window is kept as size/gcd(size, slide) panes; more would make each event cost too
 // much and each key's state too large.
@@ -463,6 +466,49 @@ class ResultScope {
   std::vector<Name> names_;
 };
 
+// One of `choices` (the first is the default when absent): its index.
+std::size_t readChoice(YamlReader& reader, MapReader& map, std::string_view key,
+                       std::span<const std::string_view> choices, std::string_view what) {
+  const Entry* e = map.find(key);
+  if (!e) return 0;
+  const auto text = reader.scalar(e->value, what);
+  if (!text) return 0;
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    if (*text == choices[i]) return i;
+  }
+  reader.error(e->value, quote(*text) + " is not " + std::string(what) +
+                             suggestion(*text, choices, "expected one of"));
+  return 0;
+}
+
+// `top: {n, by, order, ties}`, for windows whose results are final once: not sessions (a window
+// per key, nothing to rank it against) and not emit: updates.
+std::optional<TopSpec> readTop(YamlReader& reader, const Entry& entry, ResultScope& scope,
+                               const PipelineConfig& pipeline) {
+  auto map = reader.map(entry.value);
+  if (!map) return std::nullopt;
+  const Entry* n = map->require("n");
+  const Entry* by = map->require("by");
+  const std::int64_t count = n ? reader.integer(n->value, 1, kMaxTopN).value_or(0) : 0;
+  auto expression =
+      by ? scope.read(*by, ExprType::kNumber, "an expression such as \"volume\"") : std::nullopt;
+  const bool ascending = readChoice(reader, *map, "order", kOrders, "an order") == 1;
+  const bool keep_ties = readChoice(reader, *map, "ties", kTies, "a ties rule") == 0;
+  map->reportUnknown(kTopKeys);
+  if (pipeline.window.kind == WindowKind::kSession) {
+    reader.error(entry.key_mark, entry.value.path,
+                 "top ranks the results of a window, and a session is a window of one key");
+    return std::nullopt;
+  }
+  if (pipeline.emit_updates) {
+    reader.error(entry.key_mark, entry.value.path,
+                 "top ranks each window's final results once: it cannot follow emit: updates");
+    return std::nullopt;
+  }
+  if (count == 0 || !expression) return std::nullopt;
+  return TopSpec{count, std::move(*expression), ascending, keep_ties};
+}
+
 // `aggregates:`: each entry an aggregate call (`sum(qty)`), or a value computed from aggregates
 // (`sum(price * qty) / sum(qty)`), read once the plain ones are all known.
 void readAggregates(YamlReader& reader, const Value& value, ResultScope& scope,
@@ -541,6 +587,7 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
     pipeline.having = scope.read(*e, ExprType::kBool, "a condition on results such as \"n > 10\"");
   }
   if (const Entry* e = map->find("emit")) pipeline.emit_updates = readEmitUpdates(reader, e->value);
+  if (const Entry* e = map->find("top")) pipeline.top = readTop(reader, *e, scope, pipeline);
   if (const Entry* e = map->find("max_keys")) {
     pipeline.max_keys = reader.integer(e->value, 1, kMaxKeysLimit).value_or(0);
   }

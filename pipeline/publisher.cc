@@ -21,6 +21,8 @@ constexpr std::int64_t kParkNs = 50'000'000;
 static_assert(static_cast<int>(ResultKind::kFinal) == 0 &&
               static_cast<int>(ResultKind::kPartial) == 1 &&
               static_cast<int>(ResultKind::kUpdate) == 2);
+// A ranked window holds at most this many rows more than it keeps before they are pruned.
+constexpr std::size_t kRankSlack = 64;
 }  // namespace
 
 Publisher::Publisher(std::span<const PipelinePlan> pipelines, std::vector<Ring*> stage_rings,
@@ -47,6 +49,10 @@ Publisher::PipelineState Publisher::makeState(const PipelinePlan& plan) const {
   json.raw(",\"seq\":");
   state.marker_topic = "_window/" + plan.name + "/";
   state.stage_watermark.assign(rings_.size(), kMinTime);
+  if (plan.top) {
+    state.ranking =
+        Ranking{static_cast<std::size_t>(plan.top->n), plan.top->ascending, plan.top->keep_ties};
+  }
   return state;
 }
 
@@ -225,6 +231,14 @@ void Publisher::snapshot(std::string& out) const {
       writer.put(end);
       writer.put(window.start);
       writer.put(window.results);
+      writer.put<std::uint32_t>(static_cast<std::uint32_t>(window.rows.size()));
+      for (const Row& row : window.rows) {
+        writer.put(row.value);
+        writer.put(row.fired_at);
+        writer.put(row.kind);
+        writer.putBytes(row.topic);
+        writer.putBytes(row.tail);
+      }
     }
   }
   out = writer.take();
@@ -242,12 +256,25 @@ bool Publisher::restore(std::string_view snapshot) {
       watermark = reader.get<std::int64_t>();
     }
     pipeline.open.clear();
-    const std::uint32_t windows = reader.getCount(3 * sizeof(std::int64_t));
+    const std::uint32_t windows = reader.getCount(3 * sizeof(std::int64_t) + 4);
     for (std::uint32_t w = 0; w < windows && reader.ok(); ++w) {
       const auto end = reader.get<std::int64_t>();
       OpenWindow& window = pipeline.open[end];
       window.start = reader.get<std::int64_t>();
       window.results = reader.get<std::uint64_t>();
+      const std::uint32_t rows = reader.getCount(2 * sizeof(std::int64_t) + 1 + 8);
+      if (rows > 0 && !pipeline.ranking) return false;
+      for (std::uint32_t r = 0; r < rows && reader.ok(); ++r) {
+        Row row;
+        row.value = reader.get<double>();
+        row.fired_at = reader.get<std::int64_t>();
+        row.kind = reader.get<std::uint8_t>();
+        row.topic = std::string(reader.getBytes());
+        row.tail = std::string(reader.getBytes());
+        // A tail always ends with the values and the message's braces (see send()).
+        if (row.tail.size() < 2) return false;
+        window.rows.push_back(std::move(row));
+      }
     }
   }
   return reader.done();
@@ -262,6 +289,10 @@ void Publisher::sendMarkers(PipelineState& pipeline) noexcept {
     const bool complete = watermark == kMaxTime || (end <= kMaxTime - pipeline.fire_delay &&
                                                     end + pipeline.fire_delay <= watermark);
     if (!complete) break;
+    if (pipeline.ranking) {
+      const auto p = static_cast<std::uint16_t>(&pipeline - pipelines_.data());
+      it->second.results = sendRanked(p, it->second);
+    }
     payload_.clear();
     JsonWriter json(payload_);
     json.raw("{\"pipeline\":");
@@ -279,25 +310,104 @@ void Publisher::sendMarkers(PipelineState& pipeline) noexcept {
 }
 
 void Publisher::publish(const RecordHeader* h, std::int64_t wall) noexcept {
+  PipelineState& pipeline = pipelines_[h->pipeline];
+  if (pipeline.ranking) {
+    hold(pipeline, h);
+    return;
+  }
   ResultPrefix prefix;
   std::memcpy(&prefix, payload(h), sizeof prefix);
   const char* bytes = reinterpret_cast<const char*>(payload(h)) + sizeof prefix;
   const std::string_view topic(bytes, prefix.topic_size);
   const std::string_view tail(bytes + prefix.topic_size, prefix.tail_size);
+  // The stage writes the result's ResultKind into the header's flags.
+  send(h->pipeline, topic, tail, h->flags, prefix.fired_at, wall, 0);
+}
 
-  const std::uint16_t p = h->pipeline;
+void Publisher::send(std::uint16_t p, std::string_view topic, std::string_view tail,
+                     std::uint8_t kind, std::int64_t fired_at, std::int64_t wall,
+                     std::uint64_t rank) noexcept {
   payload_.assign(pipelines_[p].prefix);
   JsonWriter json(payload_);
   json.integer(static_cast<std::int64_t>(++pipelines_[p].seq));
   json.raw(',');
-  json.raw(tail);
+  if (rank == 0) {
+    json.raw(tail);
+  } else {
+    // The tail ends with the values object and the message's own brace: "...}}".
+    json.raw(tail.substr(0, tail.size() - 2));
+    json.raw(",\"rank\":");
+    json.integer(static_cast<std::int64_t>(rank));
+    json.raw("}}");
+  }
   for (ResultOutput* out : outputs_) out->send(topic, payload_);
   PipelinePublishStats& stats = *pipeline_stats_[p];
-  // The stage writes the result's ResultKind into the header's flags.
-  const std::size_t kind = std::min<std::size_t>(h->flags, stats.published.size() - 1);
-  bump(stats.published[kind]);
+  bump(stats.published[std::min<std::size_t>(kind, stats.published.size() - 1)]);
   stats.last_result_at.store(wall, std::memory_order_relaxed);
-  observeLatency(stats, steadyNanos() - prefix.fired_at);
+  observeLatency(stats, steadyNanos() - fired_at);
+}
+
+namespace {
+
+// Whether row a ranks before row b: by value (a null last), then by topic, which holds the key,
+// so that the order is the same whatever order the stages sent them in.
+template <typename Row>
+bool ranksBefore(const Row& a, const Row& b, bool ascending) {
+  const bool a_null = a.value != a.value, b_null = b.value != b.value;
+  if (a_null != b_null) return b_null;
+  if (!a_null && a.value != b.value) return ascending ? a.value < b.value : a.value > b.value;
+  return a.topic < b.topic;
+}
+
+template <typename Row>
+bool tied(const Row& a, const Row& b) {
+  return a.value == b.value || (a.value != a.value && b.value != b.value);
+}
+
+// Sorts `rows` best first and drops those that cannot be among the first n (ties with the n-th
+// kept when asked).
+template <typename Row>
+void keepBest(std::vector<Row>& rows, std::size_t n, bool ascending, bool keep_ties) {
+  std::sort(rows.begin(), rows.end(),
+            [&](const Row& a, const Row& b) { return ranksBefore(a, b, ascending); });
+  if (rows.size() <= n) return;
+  std::size_t keep = n;
+  while (keep_ties && keep < rows.size() && tied(rows[keep], rows[n - 1])) ++keep;
+  rows.resize(keep);
+}
+
+}  // namespace
+
+// Allocates per held result (the row's copy of topic and payload); ranked pipelines publish
+// only a few results per window anyway.
+void Publisher::hold(PipelineState& pipeline, const RecordHeader* h) {
+  ResultPrefix prefix;
+  std::memcpy(&prefix, payload(h), sizeof prefix);
+  const char* bytes = reinterpret_cast<const char*>(payload(h)) + sizeof prefix;
+  OpenWindow& window = pipeline.open[h->time];
+  window.rows.push_back(Row{prefix.rank_value, prefix.fired_at, h->flags,
+                            std::string(bytes, prefix.topic_size),
+                            std::string(bytes + prefix.topic_size, prefix.tail_size)});
+  const Ranking& r = *pipeline.ranking;
+  if (window.rows.size() >= 2 * r.n + kRankSlack) {
+    keepBest(window.rows, r.n, r.ascending, r.keep_ties);
+  }
+}
+
+std::size_t Publisher::sendRanked(std::uint16_t p, OpenWindow& window) {
+  const Ranking& r = *pipelines_[p].ranking;
+  keepBest(window.rows, r.n, r.ascending, r.keep_ties);
+  const std::int64_t wall = wallNanos();
+  std::uint64_t rank = 0;
+  for (std::size_t i = 0; i < window.rows.size(); ++i) {
+    const Row& row = window.rows[i];
+    // Standard competition ranking: ties share a rank, the next rank counts them (1, 1, 3).
+    if (i == 0 || !tied(row, window.rows[i - 1])) rank = i + 1;
+    send(p, row.topic, row.tail, row.kind, row.fired_at, wall, rank);
+  }
+  const std::size_t sent = window.rows.size();
+  window.rows.clear();
+  return sent;
 }
 
 void Publisher::observeLatency(PipelinePublishStats& stats, std::int64_t nanos) noexcept {

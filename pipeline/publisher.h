@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,10 +63,26 @@ class Publisher {
   Doorbell& doorbell() noexcept { return doorbell_; }
 
  private:
+  // `top:` of a pipeline (config::TopSpec): its results wait in their window until the window is
+  // complete on every stage, and only the first n go out.
+  struct Ranking {
+    std::size_t n = 0;
+    bool ascending = false;
+    bool keep_ties = true;
+  };
+  // A result of a ranked pipeline, held.
+  struct Row {
+    double value = 0;  // the rank value; NaN (null) ranks last
+    std::int64_t fired_at = 0;
+    std::uint8_t kind = 0;  // ResultKind
+    std::string topic;
+    std::string tail;
+  };
   // A window some stage fired, waiting for the other stages to pass it.
   struct OpenWindow {
     std::int64_t start = 0;
     std::uint64_t results = 0;
+    std::vector<Row> rows;  // ranked pipelines: the best so far, unsorted
   };
   struct PipelineState {
     std::string name;
@@ -75,6 +92,7 @@ class Publisher {
     std::uint64_t seq = 0;
     std::vector<std::int64_t> stage_watermark;  // per stage
     std::map<std::int64_t, OpenWindow> open;    // by window end
+    std::optional<Ranking> ranking;
   };
 
   std::size_t drain(std::size_t stage, bool& ended) noexcept;
@@ -88,6 +106,14 @@ class Publisher {
   // was; a changed one (same name) goes on with its seq, so subscribers see no gap.
   void reconfigure(const Reconfiguration& change);
   void publish(const RecordHeader* h, std::int64_t wall) noexcept;
+  // Ranked pipelines: keeps the result in its window, among the best so far.
+  void hold(PipelineState& pipeline, const RecordHeader* h);
+  // Sends one result: the pipeline's prefix, its seq, `tail` (with "rank" added to its values
+  // when rank > 0).
+  void send(std::uint16_t p, std::string_view topic, std::string_view tail, std::uint8_t kind,
+            std::int64_t fired_at, std::int64_t wall, std::uint64_t rank) noexcept;
+  // Sends a complete window's ranked results, best first; returns how many.
+  std::size_t sendRanked(std::uint16_t p, OpenWindow& window);
   void sendMarkers(PipelineState& pipeline) noexcept;
   void observeLatency(PipelinePublishStats& stats, std::int64_t nanos) noexcept;
 

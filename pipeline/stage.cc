@@ -79,7 +79,7 @@ Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates
     operators_.push_back(makeOperator(pipelines[p], aggregates[p], this));
     aggregates_.push_back(&aggregates[p]);
   }
-  bindComputedValues();
+  bindPipelines();
   events_.assign(pipelines.size(), 0);
   late_.assign(pipelines.size(), 0);
   refused_.assign(pipelines.size(), 0);
@@ -222,7 +222,7 @@ void Stage::process(Input& input, const RecordHeader* h) noexcept {
 void Stage::onEvent(const RecordHeader* h) noexcept {
   const std::uint16_t p = h->pipeline;
   const auto* values = reinterpret_cast<const double*>(payload(h));
-  const std::size_t value_bytes = pipelines_[p].value_fields.size() * sizeof(double);
+  const std::size_t value_bytes = value_bytes_[p];
   const std::string_view key(reinterpret_cast<const char*>(payload(h)) + value_bytes, h->key_size);
   // The table hash need not match the router's (which only picks the stage): one pass over the
   // encoded bytes is cheaper than walking the parts.
@@ -394,7 +394,7 @@ void Stage::reconfigure(const Reconfiguration& change) {
   operators_ = std::move(operators);
   reported_ = std::move(reported);
   pipelines_ = change.plans;
-  bindComputedValues();
+  bindPipelines();
   stats_ = change.stage_stats[checkpoint_index_];
   events_.assign(pipelines_.size(), 0);
   late_.assign(pipelines_.size(), 0);
@@ -452,6 +452,18 @@ void Stage::push(std::span<const Cell> cells) noexcept {
 
 void Stage::onResult(const WindowResult& result) {
   const PipelinePlan& plan = pipelines_[firing_pipeline_];
+  ComputedValues* computed = computed_[firing_pipeline_].get();
+  if (computed != nullptr) {
+    if (!computed->evaluate(result.state, *result.sketches, result.key)) {
+      if (result.kind != ResultKind::kUpdate && !operators_[firing_pipeline_]->perKeyWindows()) {
+        ++filtered_;
+      }
+      return;
+    }
+    // A ranked result that cannot make its window's top on this stage is not serialised: the
+    // publisher overwrites the window's count with what it ranks.
+    if (!computed->mayRank()) return;
+  }
   topic_.assign(plan.name);
   topic_.push_back('/');
   tail_.clear();
@@ -488,13 +500,7 @@ void Stage::onResult(const WindowResult& result) {
     }
   }
   json.raw("},\"values\":");
-  if (ComputedValues* computed = computed_[firing_pipeline_].get()) {
-    if (!computed->evaluate(result.state, *result.sketches, result.key)) {
-      if (result.kind != ResultKind::kUpdate && !operators_[firing_pipeline_]->perKeyWindows()) {
-        ++filtered_;
-      }
-      return;
-    }
+  if (computed != nullptr) {
     computed->writeJson(result.state, *result.sketches, json);
   } else {
     aggregates_[firing_pipeline_]->writeJson(result.state, *result.sketches, json);
@@ -502,7 +508,8 @@ void Stage::onResult(const WindowResult& result) {
   json.raw('}');
 
   const ResultPrefix prefix{fired_at_, static_cast<std::uint32_t>(topic_.size()),
-                            static_cast<std::uint32_t>(tail_.size())};
+                            static_cast<std::uint32_t>(tail_.size()),
+                            computed != nullptr ? computed->rankValue() : 0.0};
   result_.start(RecordType::kResult, firing_pipeline_, result.end);
   result_.header().flags = static_cast<std::uint8_t>(result.kind);
   if (!result_.append(&prefix, sizeof prefix) || !result_.append(topic_) ||
@@ -514,9 +521,11 @@ void Stage::onResult(const WindowResult& result) {
   push(result_.finish());
 }
 
-void Stage::bindComputedValues() {
+void Stage::bindPipelines() {
   computed_.clear();
+  value_bytes_.clear();
   for (std::size_t p = 0; p < pipelines_.size(); ++p) {
+    value_bytes_.push_back(pipelines_[p].value_fields.size() * sizeof(double));
     computed_.push_back(ComputedValues::neededBy(pipelines_[p])
                             ? std::make_unique<ComputedValues>(pipelines_[p], *aggregates_[p])
                             : nullptr);
@@ -541,6 +550,7 @@ void Stage::onWindowEnd(std::int64_t start, std::int64_t end, std::size_t result
   stats_[firing_pipeline_]->keys.store(results, std::memory_order_relaxed);
   const WindowEndPayload payload{start, results - filtered_};
   filtered_ = 0;
+  if (ComputedValues* computed = computed_[firing_pipeline_].get()) computed->endWindow();
   pushControl(RecordType::kWindowEnd, firing_pipeline_, end, &payload, sizeof payload);
 }
 

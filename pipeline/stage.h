@@ -32,6 +32,7 @@ struct ResultPrefix {
   std::int64_t fired_at;  // steady clock (ns) when the watermark fired the window
   std::uint32_t topic_size;
   std::uint32_t tail_size;
+  double rank_value;  // `top:`'s value of the result (ComputedValues::rankValue)
 };
 
 // The payload of a kWindowEnd record (header.time is the window's end).
@@ -133,7 +134,8 @@ class Stage final : private ResultSink {
   // ResultSink
   void onResult(const WindowResult& result) override;
   void onWindowEnd(std::int64_t start, std::int64_t end, std::size_t results) override;
-  void bindComputedValues();
+  // What the stage keeps per pipeline beside its operator: computed values, value bytes.
+  void bindPipelines();
 
   std::span<const PipelinePlan> pipelines_;
   std::vector<Input> inputs_;
@@ -143,6 +145,9 @@ class Stage final : private ResultSink {
   std::vector<const Aggregates*> aggregates_;
   // Per pipeline: its computed values and having, or null (ComputedValues::neededBy).
   std::vector<std::unique_ptr<ComputedValues>> computed_;
+  // Per pipeline: the bytes of an event's value slots, read per event (a PipelinePlan is large
+  // and its fields far apart).
+  std::vector<std::size_t> value_bytes_;
   // Results of the window being fired that having dropped: a window's marker counts the
   // results published (updates, fired one at a time, are not counted).
   std::size_t filtered_ = 0;

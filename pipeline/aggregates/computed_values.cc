@@ -1,7 +1,10 @@
 #include "pipeline/aggregates/computed_values.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
+#include <limits>
 
 #include "pipeline/model/key.h"
 
@@ -60,6 +63,12 @@ ComputedValues::ComputedValues(const PipelinePlan& plan, const Aggregates& aggre
                                  std::move(name), spec.position, config::ExprValue{}});
   }
   if (plan.having) having_.emplace(*plan.having, index, config::ExprType::kBool);
+  if (plan.top) {
+    rank_by_.emplace(plan.top->by, index, config::ExprType::kNumber);
+    rank_n_ = static_cast<std::size_t>(plan.top->n);
+    ascending_ = plan.top->ascending;
+    best_.reserve(rank_n_);
+  }
 }
 
 bool ComputedValues::evaluate(const Word* state, const SketchPool& sketches,
@@ -95,7 +104,32 @@ bool ComputedValues::evaluate(const Word* state, const SketchPool& sketches,
     computed.value = computed.expression.evaluate(fields_.data());
     fields_[n + key_parts_ + c] = fieldOf(computed.value);
   }
-  return !having_ || config::isTrue(having_->evaluate(fields_.data()));
+  if (having_ && !config::isTrue(having_->evaluate(fields_.data()))) return false;
+  rank_value_ = std::numeric_limits<double>::quiet_NaN();
+  if (rank_by_) {
+    const config::ExprValue v = rank_by_->evaluate(fields_.data());
+    if (v.kind == config::ValueKind::kNumber) rank_value_ = v.number;
+  }
+  return true;
+}
+
+bool ComputedValues::mayRank() noexcept {
+  if (!rank_by_) return true;
+  const double v = rank_value_;
+  const double score = v != v ? -std::numeric_limits<double>::infinity() : ascending_ ? -v : v;
+  const auto worse = std::greater<double>();  // a min-heap
+  if (best_.size() < rank_n_) {
+    best_.push_back(score);
+    std::push_heap(best_.begin(), best_.end(), worse);
+    return true;
+  }
+  if (score < best_.front()) return false;
+  if (score > best_.front()) {
+    std::pop_heap(best_.begin(), best_.end(), worse);
+    best_.back() = score;
+    std::push_heap(best_.begin(), best_.end(), worse);
+  }
+  return true;
 }
 
 void ComputedValues::writeJson(const Word* state, SketchPool& sketches, JsonWriter& out) const {

@@ -20,7 +20,7 @@ namespace rivulet::pipeline {
 class ComputedValues {
  public:
   static bool neededBy(const PipelinePlan& plan) noexcept {
-    return !plan.computed.empty() || plan.having.has_value();
+    return !plan.computed.empty() || plan.having.has_value() || plan.top.has_value();
   }
 
   // `plan` and `aggregates` must outlive it.
@@ -29,6 +29,14 @@ class ComputedValues {
   // Computes the values of one result, its merged aggregate state and its encoded key
   // (pipeline/model/key.h). False when having is not true for it: it is not published.
   bool evaluate(const Word* state, const SketchPool& sketches, std::string_view key) noexcept;
+  // After evaluate(): the value `top: {by}` ranks the result by, NaN for null (or without top).
+  double rankValue() const noexcept { return rank_value_; }
+  // After evaluate(), ranked pipelines: whether the result can still be among its window's first
+  // n, given those this stage has ranked so far (ties pass: the publisher breaks them). The rest
+  // are not serialised; the publisher ranks what passes from every stage. endWindow() at the end
+  // of each window's results.
+  bool mayRank() noexcept;
+  void endWindow() noexcept { best_.clear(); }
   // After evaluate(): {"name":value,...}, the aggregates not hidden and the computed values in
   // config order. A computed value that is null or fails (a string where a number was needed) is
   // null; NaN and infinities are null as in every result.
@@ -49,6 +57,13 @@ class ComputedValues {
   std::size_t key_parts_;
   std::vector<Computed> computed_;
   std::optional<config::CompiledExpression> having_;
+  std::optional<config::CompiledExpression> rank_by_;
+  double rank_value_ = 0;
+  // The best n scores of the window so far (a min-heap: the n-th best first); a score is the
+  // rank value oriented so that larger is better, null as -inf.
+  std::vector<double> best_;
+  std::size_t rank_n_ = 0;
+  bool ascending_ = false;
 };
 
 }  // namespace rivulet::pipeline

@@ -42,6 +42,7 @@ PipelinePlan compilePipeline(const config::Config& config, std::size_t index, st
   plan.aggregates = pipeline.aggregates;
   plan.computed = pipeline.computed;
   plan.having = pipeline.having;
+  plan.top = pipeline.top;
   // max_keys bounds the keys of a slice, or the keys with a live session.
   if (pipeline.max_keys > 0) {
     const auto keys = static_cast<std::size_t>(pipeline.max_keys);

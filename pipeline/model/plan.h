@@ -34,6 +34,7 @@ struct PipelinePlan {
   // Values computed from the aggregates, and the filter on results (ComputedValues).
   std::vector<config::ComputedSpec> computed;
   std::optional<config::Expression> having;
+  std::optional<config::TopSpec> top;  // the publisher ranks each window's results
   // Per aggregate: index of its argument among the event record's values, -1 for count().
   std::vector<int> value_index;
   // Distinct value fields carried by each event record of this pipeline, and the form of each:

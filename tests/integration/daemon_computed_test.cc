@@ -33,14 +33,7 @@ struct Expected {
 };
 
 std::string config(const TempDir& dir, const std::string& input) {
-  return daemonYaml(dir) +
-         "sources:\n"
-         "  replay:\n"
-         "    kind: file\n"
-         "    path: " +
-         input +
-         "\n"
-         "    time: {field: ts, unit: ms}\n"
+  return daemonYaml(dir) + "sources:\n" + fileSourceYaml("replay", input) +
          "pipelines:\n"
          "  vwap:\n"
          "    from: replay\n"
@@ -57,9 +50,10 @@ std::string config(const TempDir& dir, const std::string& input) {
 
 bool near(double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b)); }
 
-TEST(DaemonComputed, ComputedValuesAndHavingMatchTheReference) {
-  TempDir dir;
-  Fifo fifo(dir.file("in.fifo"));
+using DaemonComputed = SubscribedDaemonTest;
+
+TEST_F(DaemonComputed, ComputedValuesAndHavingMatchTheReference) {
+  Fifo fifo(dir_.file("in.fifo"));
   // Symbols of very different frequencies, so that having keeps some (window, symbol) pairs and
   // drops others, and drops whole windows of some symbols.
   const std::vector<std::pair<std::string, int>> symbols = {
@@ -99,28 +93,18 @@ TEST(DaemonComputed, ComputedValuesAndHavingMatchTheReference) {
   }
   ASSERT_LT(kept.size(), reference.size()) << "having must drop some results for the test to tell";
 
-  Daemon daemon(dir, config(dir, fifo.path()));
-  ASSERT_TRUE(daemon.waitReady());
-  Subscriber subscriber(daemon.publishEndpoint("ipc://"));
-  ASSERT_TRUE(waitSubscribed(daemon, subscriber));
-  fifo.startWriting(text);
-  ASSERT_TRUE(fifo.finishWriting());
-  fifo.close();
-  const auto exit_code = daemon.process().wait(60s);
-  ASSERT_TRUE(exit_code.has_value()) << "the end of the input did not end the daemon";
-  EXPECT_EQ(*exit_code, 0) << daemon.log();
+  ASSERT_NO_FATAL_FAILURE(start(config(dir_, fifo.path())));
+  ASSERT_NO_FATAL_FAILURE(replayToTheEnd(fifo, std::move(text)));
   // Every window's marker: the last result of each came before it.
-  ASSERT_TRUE(subscriber.receiveUntil(
-      [](const std::vector<Message>& messages) {
-        return std::count_if(messages.begin(), messages.end(), [](const Message& m) {
-                 return m.topic.rfind("_window/vwap/", 0) == 0;
-               }) == kSeconds;
+  ASSERT_TRUE(subscriber_->receiveUntil(
+      [&](const std::vector<Message>&) {
+        return received("_window/vwap/") == static_cast<std::size_t>(kSeconds);
       },
       30s));
 
   std::map<std::int64_t, std::int64_t> markers;  // window start -> results it counts
   std::vector<Message> results;
-  for (const Message& m : subscriber.messages()) {
+  for (const Message& m : subscriber_->messages()) {
     if (m.topic.rfind("_window/vwap/", 0) == 0) {
       const auto start = m.payload.find("\"start\":");
       const auto count = m.payload.find("\"results\":");

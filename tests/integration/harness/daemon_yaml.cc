@@ -24,6 +24,11 @@ std::string generatorYaml(const std::string& name, int keys, int events_per_seco
          "\n    throttle: " + std::to_string(throttle) + "\n" + more;
 }
 
+std::string fileSourceYaml(const std::string& name, const std::string& path) {
+  return "  " + name + ":\n    kind: file\n    path: " + path +
+         "\n    time: {field: ts, unit: ms}\n";
+}
+
 std::string perKeyPipelineYaml(const std::string& name, const std::string& source,
                                const std::string& aggregates) {
   return "  " + name + ":\n    from: " + source +

@@ -27,6 +27,9 @@ std::string daemonYaml(const DaemonSection& section);
 std::string generatorYaml(const std::string& name, int keys, int events_per_second, int throttle,
                           const std::string& more = "");
 
+// A file source `name` reading `path` (JSON lines), its event time the field ts in milliseconds.
+std::string fileSourceYaml(const std::string& name, const std::string& path);
+
 // Pipeline `name` over `source` per key in 1 s tumbling windows; `aggregates` holds its lines
 // ("      n: count()\n").
 std::string perKeyPipelineYaml(const std::string& name, const std::string& source,

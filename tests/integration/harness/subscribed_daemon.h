@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "tests/integration/harness/fifo.h"
 #include "tests/integration/harness/process.h"
 #include "tests/integration/harness/subscriber.h"
 #include "tests/support/files.h"
@@ -18,6 +19,11 @@ class SubscribedDaemonTest : public ::testing::Test {
   // Starts rivuletd on `yaml` in dir_ and waits until it is ready and counts subscriber_. It
   // fails fatally: call it as ASSERT_NO_FATAL_FAILURE(start(yaml)).
   void start(const std::string& yaml);
+  // Writes `text` into `fifo`, which the daemon reads as a file source, closes it and waits for
+  // the daemon to exit 0 at the end of its input. Fails fatally.
+  void replayToTheEnd(Fifo& fifo, std::string text);
+  // How many messages the subscriber has whose topic starts with `prefix`.
+  std::size_t received(const std::string& prefix) const;
 
   TempDir dir_;
   std::unique_ptr<Daemon> daemon_;

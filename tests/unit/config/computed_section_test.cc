@@ -152,5 +152,72 @@ pipelines:
           "t.yaml:17:13: pipelines.p.having: expected a bool, got number n + 1"));
 }
 
+TEST(Top, RanksByAnExpressionOverTheResults) {
+  const PipelineConfig p = loadPipeline(
+      "    aggregates:\n"
+      "      volume: sum(qty)\n"
+      "    top: {n: 10, by: volume * max(price), order: asc, ties: drop}\n");
+  ASSERT_TRUE(p.top.has_value());
+  EXPECT_EQ(p.top->n, 10);
+  EXPECT_TRUE(p.top->ascending);
+  EXPECT_FALSE(p.top->keep_ties);
+  EXPECT_EQ(p.top->by.toString(), "volume * `max(price)`");
+  EXPECT_THAT(names(p.aggregates, true), ElementsAre("max(price)"));
+  const PipelineConfig defaults = loadPipeline(
+      "    aggregates: {n: count()}\n"
+      "    top: {n: 1, by: n}\n");
+  ASSERT_TRUE(defaults.top.has_value());
+  EXPECT_FALSE(defaults.top->ascending);
+  EXPECT_TRUE(defaults.top->keep_ties);
+}
+
+TEST(Top, EveryMistakeAtItsPlace) {
+  EXPECT_THAT(
+      errorsOf(R"yaml(sources:
+  t: {kind: file, path: /dev/null, fields: {ts: number, sym: string}}
+pipelines:
+  zero:
+    from: t
+    group_by: [sym]
+    window: {tumbling: 1s}
+    aggregates: {n: count()}
+    top: {n: 0, by: n}
+  words:
+    from: t
+    window: {tumbling: 1s}
+    aggregates: {n: count()}
+    top: {n: 1, by: sym, order: up, ties: both}
+  sessions:
+    from: t
+    group_by: [sym]
+    window: {session: {gap: 1s}}
+    aggregates: {n: count()}
+    top: {n: 1, by: n}
+  updates:
+    from: t
+    group_by: [sym]
+    window: {tumbling: 1s}
+    emit: updates
+    aggregates: {n: count()}
+    top: {by: n}
+)yaml"),
+      ElementsAre(
+          "t.yaml:9:14: pipelines.zero.top.n: \"0\" is out of range (expected an integer in "
+          "1..10000)",
+          "t.yaml:14:21: pipelines.words.top.by: \"sym\" is not a value of the results: outside "
+          "an aggregate call, a computed value or having reads the aggregates, the group_by keys "
+          "and the computed values before it (an event field is read through an aggregate, e.g. "
+          "sum(sym)) (names: n)",
+          "t.yaml:14:33: pipelines.words.top.order: \"up\" is not an order (expected one of: "
+          "desc, asc)",
+          "t.yaml:14:43: pipelines.words.top.ties: \"both\" is not a ties rule (expected one "
+          "of: keep, drop)",
+          "t.yaml:20:5: pipelines.sessions.top: top ranks the results of a window, and a session "
+          "is a window of one key",
+          "t.yaml:27:5: pipelines.updates.top: top ranks each window's final results once: it "
+          "cannot follow emit: updates",
+          "t.yaml:27:10: pipelines.updates.top: missing required key \"n\""));
+}
+
 }  // namespace
 }  // namespace rivulet::config

@@ -130,7 +130,8 @@ extra: true
           "time, watermark, fields, profile, keys, events_per_second, start, throttle, count, "
           "seed)",
           "t.yaml:6:74: pipelines.p.bogus: unknown key \"bogus\" (known keys: from, "
-          "group_by, window, allowed_lateness, aggregates, where, having, emit, late, max_keys)",
+          "group_by, window, allowed_lateness, aggregates, where, having, top, emit, late, "
+          "max_keys)",
           "t.yaml:7:1: extra: unknown key \"extra\" (known keys: daemon, sources, "
           "pipelines)"));
 }

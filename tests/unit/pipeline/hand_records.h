@@ -91,9 +91,9 @@ class RecordSender {
 
   // ---- stage -> publisher ----
   void result(std::uint16_t pipeline, pipeline::ResultKind kind, std::int64_t end,
-              std::string_view topic, std::string_view tail) {
+              std::string_view topic, std::string_view tail, double rank_value = 0) {
     const pipeline::ResultPrefix prefix{0, static_cast<std::uint32_t>(topic.size()),
-                                        static_cast<std::uint32_t>(tail.size())};
+                                        static_cast<std::uint32_t>(tail.size()), rank_value};
     record_.start(pipeline::RecordType::kResult, pipeline, end);
     record_.header().flags = static_cast<std::uint8_t>(kind);
     record_.append(&prefix, sizeof prefix);

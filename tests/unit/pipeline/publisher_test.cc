@@ -10,8 +10,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -62,12 +64,13 @@ class RecordingOutput final : public ResultOutput {
 class PublisherRig {
  public:
   PublisherRig(std::size_t stages, std::vector<std::int64_t> fire_delays,
-               CommitBoard* commits = nullptr) {
+               CommitBoard* commits = nullptr, std::optional<config::TopSpec> top = std::nullopt) {
     for (std::size_t p = 0; p < fire_delays.size(); ++p) {
       PipelinePlan plan;
       plan.id = static_cast<std::uint16_t>(p);
       plan.name = "p" + std::to_string(p);
       plan.fire_delay = fire_delays[p];
+      plan.top = top;
       plans_.push_back(std::move(plan));
       pipeline_stats_.push_back(std::make_unique<PipelinePublishStats>());
     }
@@ -297,6 +300,125 @@ TEST(Publisher, BarrierAlignsTheStagesAndTheSnapshotCarriesSeqAndOpenWindows) {
 
   PublisherRig other_shape(3, {0});
   EXPECT_FALSE(other_shape.publisher().restore(board.publisher()));
+}
+
+// A ranked tail: what the stage writes, ending with the values and the message's brace.
+std::string rankedTail(int v) { return "\"values\":{\"v\":" + std::to_string(v) + "}}"; }
+
+std::string rankedPayload(std::uint64_t seq, int v, int rank) {
+  return "{\"pipeline\":\"p0\",\"seq\":" + std::to_string(seq) +
+         ",\"values\":{\"v\":" + std::to_string(v) + ",\"rank\":" + std::to_string(rank) + "}}";
+}
+
+// top: {n: 2, by: v}, ties kept, over two stages. Nothing of window [0, 1 s) goes out before
+// both stages are past it; then its best rows, ranked 1, 1 for the tie at the top (the 4 is
+// third, after the tie: not kept). Stage 1's barrier comes after c: the snapshot holds a, b and c
+// in the open window, and a publisher restored from it ranks them with d, which came after.
+TEST(Publisher, RankedWindowsWaitForEveryStageAndTheirRowsAreInTheSnapshot) {
+  config::TopSpec top{2, *config::parseExpression("v").expression, false, true};
+  CheckpointBoard board(1, 2, true);
+  PublisherRig rig(2, {0}, nullptr, top);
+  rig.publisher().joinCheckpoints(board);
+  rig.stage(0).result(0, ResultKind::kFinal, kSecond, "p0/a/", rankedTail(5), 5);
+  rig.stage(0).result(0, ResultKind::kFinal, kSecond, "p0/b/", rankedTail(3), 3);
+  rig.stage(0).windowEnd(0, 0, kSecond, 2);
+  rig.stage(0).stageWatermark(0, kSecond);
+  rig.stage(0).barrier(1);
+  rig.stage(0).end(false);
+  rig.stage(1).result(0, ResultKind::kFinal, kSecond, "p0/c/", rankedTail(5), 5);
+  rig.stage(1).barrier(1);
+  rig.stage(1).result(0, ResultKind::kFinal, kSecond, "p0/d/", rankedTail(4), 4);
+  rig.stage(1).windowEnd(0, 0, kSecond, 2);
+  rig.stage(1).end(false);
+  rig.publisher().run();
+  const auto sent = [](const RecordingOutput& output) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const RecordingOutput::Sent& s : output.sent) {
+      if (s.call != RecordingOutput::Call::kIdle) out.emplace_back(s.topic, s.payload);
+    }
+    return out;
+  };
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"p0/a/", rankedPayload(1, 5, 1)},
+      {"p0/c/", rankedPayload(2, 5, 1)},
+      {"_window/p0/", markerPayload("p0", 0, 1000, 2)}};
+  EXPECT_EQ(sent(rig.output), expected);
+  ASSERT_EQ(board.completed(), 1u);
+
+  PublisherRig restored(2, {0}, nullptr, top);
+  ASSERT_TRUE(restored.publisher().restore(board.publisher()));
+  restored.stage(0).end(false);
+  restored.stage(1).result(0, ResultKind::kFinal, kSecond, "p0/d/", rankedTail(4), 4);
+  restored.stage(1).windowEnd(0, 0, kSecond, 2);
+  restored.stage(1).end(false);
+  restored.publisher().run();
+  EXPECT_EQ(sent(restored.output), expected);
+
+  // Ties dropped, the smallest first: exactly n, the tie broken in key (topic) order.
+  config::TopSpec bottom{2, *config::parseExpression("v").expression, true, false};
+  PublisherRig asc(1, {0}, nullptr, bottom);
+  for (const auto& [topic, v] : {std::pair{"p0/z/", 1}, {"p0/y/", 1}, {"p0/x/", 1}, {"p0/w/", 0}}) {
+    asc.stage(0).result(0, ResultKind::kFinal, kSecond, topic, rankedTail(v), v);
+  }
+  asc.stage(0).windowEnd(0, 0, kSecond, 4);
+  asc.stage(0).end(false);
+  asc.publisher().run();
+  EXPECT_EQ(sent(asc.output), (std::vector<std::pair<std::string, std::string>>{
+                                  {"p0/w/", rankedPayload(1, 0, 1)},
+                                  {"p0/x/", rankedPayload(2, 1, 2)},
+                                  {"_window/p0/", markerPayload("p0", 0, 1000, 2)}}));
+}
+
+// Random windows of up to 300 rows over three stages, values with many ties, every n, order and
+// ties rule: what goes out (pruned while held, whenever a window grows past 2n + 64 rows) is the
+// reference ranking of all the rows of the window.
+TEST(Publisher, RankingMatchesTheReferenceWhateverThePruning) {
+  std::mt19937_64 random(::testing::UnitTest::GetInstance()->random_seed());
+  for (int round = 0; round < 40; ++round) {
+    const std::size_t n = 1 + random() % 20;
+    const bool ascending = random() % 2 == 0, keep_ties = random() % 2 == 0;
+    const config::TopSpec top{static_cast<std::int64_t>(n),
+                              *config::parseExpression("v").expression, ascending, keep_ties};
+    PublisherRig rig(3, {0}, nullptr, top);
+    const std::size_t rows = random() % 300;
+    std::vector<std::pair<int, std::string>> all;  // (value, topic); -1: null
+    std::vector<int> per_stage(3, 0);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const int v = static_cast<int>(random() % 12) - 1;
+      const std::string topic = "p0/k" + std::to_string(r) + "/";
+      const std::size_t stage = random() % 3;
+      const double value = v < 0 ? std::numeric_limits<double>::quiet_NaN() : v;
+      rig.stage(stage).result(0, ResultKind::kFinal, kSecond, topic, rankedTail(v), value);
+      ++per_stage[stage];
+      all.emplace_back(v, topic);
+    }
+    for (std::size_t stage = 0; stage < 3; ++stage) {
+      if (per_stage[stage] > 0) rig.stage(stage).windowEnd(0, 0, kSecond, per_stage[stage]);
+      rig.stage(stage).end(false);
+    }
+    rig.publisher().run();
+
+    // The reference: nulls last, then by value, then by topic.
+    std::sort(all.begin(), all.end(), [&](const auto& a, const auto& b) {
+      if ((a.first < 0) != (b.first < 0)) return b.first < 0;
+      if (a.first != b.first) return ascending ? a.first < b.first : a.first > b.first;
+      return a.second < b.second;
+    });
+    std::size_t keep = std::min(n, all.size());
+    while (keep_ties && keep < all.size() && all[keep].first == all[n - 1].first) ++keep;
+    std::vector<std::string> expected;
+    int rank = 0;
+    for (std::size_t i = 0; i < keep; ++i) {
+      if (i == 0 || all[i].first != all[i - 1].first) rank = static_cast<int>(i) + 1;
+      expected.push_back(all[i].second + " " + rankedPayload(i + 1, all[i].first, rank));
+    }
+    std::vector<std::string> got;
+    for (const RecordingOutput::Sent& s : rig.output.sent) {
+      if (s.call == RecordingOutput::Call::kSend) got.push_back(s.topic + " " + s.payload);
+    }
+    ASSERT_EQ(got, expected) << "round " << round << " n=" << n << " ascending=" << ascending
+                             << " keep_ties=" << keep_ties << " rows=" << rows;
+  }
 }
 
 }  // namespace
