@@ -23,18 +23,11 @@ constexpr int kSeconds = 30, kPerSecond = 8;
 std::string config(const TempDir& dir, const std::string& input) {
   return daemonYaml(dir) + "sources:\n" + fileSourceYaml("bids", input) +
          "pipelines:\n"
-         "  hot:\n"
-         "    from: bids\n"
-         "    group_by: [auction]\n"
-         "    window: {hopping: {size: 10s, slide: 2s}}\n"
-         "    aggregates: {num: count()}\n"
-         "    top: {n: 1, by: num}\n"
-         "  quiet:\n"
-         "    from: bids\n"
-         "    group_by: [auction]\n"
-         "    window: {tumbling: 2s}\n"
-         "    aggregates: {total: sum(price)}\n"
-         "    top: {n: 3, by: total, order: asc, ties: drop}\n";
+         "  hot: {from: bids, group_by: [auction], window: {hopping: {size: 10s, slide: 2s}},\n"
+         "        aggregates: {num: count()}, top: {n: 1, by: num}}\n"
+         "  quiet: {from: bids, group_by: [auction], window: {tumbling: 2s},\n"
+         "          aggregates: {total: sum(price)},\n"
+         "          top: {n: 3, by: total, order: asc, ties: drop}}\n";
 }
 
 struct Row {

@@ -40,7 +40,9 @@ std::vector<Result> run(const TempDir& dir, const std::string& name) {
   Daemon daemon(dir, example(dir, name));
   const auto exit_code = daemon.process().wait(60s);
   EXPECT_TRUE(exit_code.has_value()) << "the end of the input did not end the daemon";
-  if (exit_code) EXPECT_EQ(*exit_code, 0) << daemon.log();
+  if (exit_code) {
+    EXPECT_EQ(*exit_code, 0) << daemon.log();
+  }
   return parseResults(messagesFromJsonLines(readFile(dir.file("out.jsonl"))));
 }
 

@@ -21,10 +21,8 @@
 namespace rivulet::pipeline {
 namespace {
 
-using config::AggregateKind;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using testutil::ResultLog;
 
 PipelinePlan sessionPlan(config::Nanos gap, config::Nanos lateness, bool updates = false,
                          std::int64_t max_keys = 0) {
@@ -38,7 +36,7 @@ class SessionOperatorTest : public ::testing::Test {
  protected:
   void make(const PipelinePlan& plan) {
     run_ = std::make_unique<testutil::OperatorRun<SessionOperator>>(
-        plan, ResultLog::WindowEnds::kRefused);
+        plan, testutil::ResultLog::WindowEnds::kRefused);
   }
   AddResult add(std::int64_t time, const std::string& key, double v = 1) {
     return run_->op.add(time, hashKey(key), key, &v);
