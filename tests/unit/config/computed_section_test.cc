@@ -103,7 +103,8 @@ TEST(ComputedValues, HavingReadsNamesAndCalls) {
 }
 
 TEST(ComputedValues, PlainPipelinesAreUnchanged) {
-  const PipelineConfig p = loadPipeline("    aggregates: {volume: sum(qty), top: top_k(sym, 3)}\n");
+  const PipelineConfig p =
+      loadPipeline("    aggregates: {volume: sum(qty), top: \"top_k(sym, 3)\"}\n");
   EXPECT_TRUE(p.computed.empty());
   EXPECT_FALSE(p.having.has_value());
   EXPECT_THAT(names(p.aggregates, true), ElementsAre());
