@@ -301,7 +301,9 @@ inline constexpr std::int64_t kMaxTopN = 10'000;
 
 struct PipelineConfig {
   std::string name;
-  std::vector<std::string> from;      // source names, each known
+  // Source names, each known; or the name of one pipeline, whose results it reads
+  // (config/plan_graph.h).
+  std::vector<std::string> from;
   std::vector<GroupBySpec> group_by;  // in config order, names unique
   WindowSpec window;
   Nanos allowed_lateness = 0;
@@ -315,6 +317,8 @@ struct PipelineConfig {
   // a result it is not true for is not published.
   std::optional<Expression> having;
   std::optional<TopSpec> top;
+  // publish: false: its results go only to the pipelines reading it, not to the outputs.
+  bool publish = true;
 
   bool operator==(const PipelineConfig&) const = default;
 };

@@ -3,6 +3,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +23,9 @@ namespace {
 
 constexpr std::string_view kTopLevelKeys[] = {"daemon", "sources", "pipelines"};
 constexpr std::size_t kMaxFileBytes = std::size_t{16} << 20;
+// Pipelines reading pipelines run in tiers of stage threads: a longer chain is a mistake rather
+// than a plan.
+constexpr int kMaxTiers = 8;
 
 // Where each of the text's first documents starts, up to `most`. yaml-cpp 0.7 (Debian 12's) never
 // ends some invalid texts, a stray "," among them: its parser starts an empty document at the same
@@ -55,6 +59,98 @@ class DocumentStarts final : public YAML::EventHandler {
   std::vector<YAML::Mark> marks_;
 };
 
+// The names a pipeline's `from:` gives, read without reporting: the plan's edges, known before
+// any pipeline is read.
+std::vector<std::string> fromNames(const Entry& entry) {
+  std::vector<std::string> names;
+  if (!entry.value.node.IsMap()) return names;
+  const YAML::Node from = entry.value.node["from"];
+  if (from.IsScalar()) names.push_back(from.Scalar());
+  if (from.IsSequence()) {
+    for (const YAML::Node& item : from) {
+      if (item.IsScalar()) names.push_back(item.Scalar());
+    }
+  }
+  return names;
+}
+
+// The pipelines in config order, each read after the pipeline it reads (so that its fields are
+// known); pipelines reading each other in a cycle are reported, with the cycle, at their from:.
+std::vector<PipelineConfig> readPipelines(YamlReader& reader, const std::vector<Entry>& entries,
+                                          SourceTable& table) {
+  const std::size_t n = entries.size();
+  std::vector<std::vector<std::size_t>> reads(n);  // the pipelines each names in from:
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const std::string& name : fromNames(entries[i])) {
+      const bool source = std::any_of(table.sources.begin(), table.sources.end(),
+                                      [&](const SourceInfo& s) { return s.name == name; });
+      for (std::size_t j = 0; j < n && !source; ++j) {
+        if (entries[j].key == name) reads[i].push_back(j);
+      }
+    }
+  }
+  for (const Entry& entry : entries) table.pipeline_names.push_back(entry.key);
+  std::vector<PipelineConfig> pipelines(n);
+  std::vector<bool> done(n, false);
+  std::vector<int> tier(n, 0);  // config::pipelineTiers(), as they are read
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (done[i] || !std::all_of(reads[i].begin(), reads[i].end(),
+                                  [&](std::size_t j) { return static_cast<bool>(done[j]); })) {
+        continue;
+      }
+      pipelines[i] = readPipeline(reader, entries[i], table);
+      table.pipelines.push_back(resultsOf(pipelines[i]));
+      for (const std::size_t j : reads[i]) tier[i] = std::max(tier[i], tier[j] + 1);
+      if (tier[i] == kMaxTiers) {
+        const YAML::Node from = entries[i].value.node["from"];
+        reader.error(Value{from, childPath(entries[i].value.path, "from"), from.Mark()},
+                     "a chain of more than " + std::to_string(kMaxTiers) +
+                         " pipelines reading pipelines (each runs on stages of its own)");
+      }
+      done[i] = true;
+      progress = true;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (done[i]) continue;
+    // Follow what it reads until a pipeline comes round again: that is the cycle.
+    std::vector<std::size_t> path{i};
+    while (true) {
+      const auto next = std::find_if(reads[path.back()].begin(), reads[path.back()].end(),
+                                     [&](std::size_t j) { return !done[j]; });
+      const auto seen = std::find(path.begin(), path.end(), *next);
+      if (seen != path.end()) {
+        std::string cycle;
+        for (auto it = seen; it != path.end(); ++it) cycle += quote(entries[*it].key) + " reads ";
+        cycle += quote(entries[*seen].key);
+        const Value& pipeline = entries[i].value;
+        const YAML::Node from = pipeline.node["from"];
+        reader.error(Value{from, childPath(pipeline.path, "from"), from.Mark()},
+                     seen == path.begin() ? "pipelines read each other in a cycle: " + cycle
+                                          : "reads a cycle of pipelines: " + cycle);
+        break;
+      }
+      path.push_back(*next);
+    }
+    pipelines[i].name = entries[i].key;
+  }
+  for (std::size_t j = 0; j < n; ++j) {
+    const YAML::Node publish =
+        entries[j].value.node.IsMap() ? entries[j].value.node["publish"] : YAML::Node();
+    const bool read = std::any_of(reads.begin(), reads.end(), [&](const auto& r) {
+      return std::find(r.begin(), r.end(), j) != r.end();
+    });
+    if (publish && !pipelines[j].publish && !read) {
+      reader.error(Value{publish, childPath(entries[j].value.path, "publish"), publish.Mark()},
+                   "publish: false, and no pipeline reads " + quote(entries[j].key) +
+                       ": its results would go nowhere");
+    }
+  }
+  return pipelines;
+}
+
 Config readConfig(YamlReader& reader, const Value& root) {
   Config config;
   auto map = reader.map(root);
@@ -76,9 +172,7 @@ Config readConfig(YamlReader& reader, const Value& root) {
   if (const Entry* e = map->require("pipelines")) {
     if (auto pipelines = reader.map(e->value)) {
       if (pipelines->empty()) reader.error(e->value, "at least one pipeline is required");
-      for (const Entry& entry : pipelines->entries()) {
-        config.pipelines.push_back(readPipeline(reader, entry, table));
-      }
+      config.pipelines = readPipelines(reader, pipelines->entries(), table);
     }
   }
   map->reportUnknown(kTopLevelKeys);

@@ -8,6 +8,7 @@
 #include "config/duration.h"
 #include "config/expression/grammar.h"
 #include "config/expression/tokens.h"
+#include "config/plan_graph.h"
 #include "config/sections.h"
 #include "config/text/message_text.h"
 
@@ -16,7 +17,7 @@ namespace {
 
 constexpr std::string_view kPipelineKeys[] = {
     "from", "group_by", "window", "allowed_lateness", "aggregates", "where", "having",
-    "top",  "emit",     "late",   "max_keys"};
+    "top",  "emit",     "late",   "max_keys",         "publish"};
 constexpr std::string_view kWindowKeys[] = {"tumbling", "hopping", "session"};
 constexpr std::string_view kHoppingKeys[] = {"size", "slide"};
 constexpr std::string_view kSessionKeys[] = {"gap"};
@@ -46,7 +47,8 @@ void checkFieldOfSources(YamlReader& reader, const Value& at, const FieldPath& f
   }
 }
 
-// The sources `from` names: those whose fields are known into `known`, all of them into `all`.
+// The sources `from` names, or the one pipeline whose results it reads: those whose fields are
+// known into `known`, all of them into `all`.
 std::vector<std::string> readFrom(YamlReader& reader, const Value& value,
                                   const SourceTable& sources, KnownSources* known,
                                   KnownSources* all) {
@@ -59,6 +61,7 @@ std::vector<std::string> readFrom(YamlReader& reader, const Value& value,
   }
   std::vector<std::string_view> names;
   for (const SourceInfo& source : sources.sources) names.push_back(source.name);
+  for (const std::string& pipeline : sources.pipeline_names) names.push_back(pipeline);
   for (const Value& item : *items) {
     const auto name = reader.scalar(item, "a source name");
     if (!name) continue;
@@ -68,14 +71,26 @@ std::vector<std::string> readFrom(YamlReader& reader, const Value& value,
     }
     from.push_back(*name);
     if (!sources.readable) continue;
-    const auto source = std::find_if(sources.sources.begin(), sources.sources.end(),
-                                     [&](const SourceInfo& s) { return s.name == *name; });
-    if (source == sources.sources.end()) {
-      reader.error(item, quote(*name) + " is not a source" + suggestion(*name, names, "sources"));
-      continue;
+    const auto named = [&](const SourceInfo& s) { return s.name == *name; };
+    const auto source = std::find_if(sources.sources.begin(), sources.sources.end(), named);
+    const auto pipeline = std::find_if(sources.pipelines.begin(), sources.pipelines.end(), named);
+    if (source != sources.sources.end()) {
+      all->push_back(&*source);
+      if (hasKnownFields(*source)) known->push_back(&*source);
+    } else if (pipeline != sources.pipelines.end()) {
+      if (items->size() > 1) {
+        reader.error(item, "pipeline " + quote(*name) +
+                               " must be the only entry of from: a pipeline reads one pipeline's "
+                               "results, or sources");
+      } else if (!pipeline->unreadable.empty()) {
+        reader.error(item, "pipeline " + quote(*name) + " cannot be read: " + pipeline->unreadable);
+      }
+      all->push_back(&*pipeline);
+      known->push_back(&*pipeline);
+    } else {
+      reader.error(item, quote(*name) + " is not a source or a pipeline" +
+                             suggestion(*name, names, "sources and pipelines"));
     }
-    all->push_back(&*source);
-    if (hasKnownFields(*source)) known->push_back(&*source);
   }
   return from;
 }
@@ -575,7 +590,19 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
   if (const Entry* e = map->find("group_by")) {
     pipeline.group_by = readGroupBy(reader, e->value, known, types);
   }
-  if (const Entry* e = map->require("window")) readWindow(reader, e->value, &pipeline.window);
+  if (const Entry* e = map->require("window")) {
+    // `window: upstream`: one window per window of the pipeline it reads.
+    if (e->value.node.IsScalar() && e->value.node.Scalar() == "upstream") {
+      if (all.size() == 1 && all[0]->results) {
+        pipeline.window =
+            WindowSpec{WindowKind::kTumbling, all[0]->result_slide, all[0]->result_slide};
+      } else if (all.size() == pipeline.from.size()) {  // else from: has been reported
+        reader.error(e->value, "window: upstream needs from: to name a pipeline");
+      }
+    } else {
+      readWindow(reader, e->value, &pipeline.window);
+    }
+  }
   if (const Entry* e = map->find("allowed_lateness")) {
     pipeline.allowed_lateness = reader.duration(e->value).value_or(0);
   }
@@ -603,8 +630,40 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
     pipeline.where = readExpression(reader, e->value, ExprType::kBool,
                                     "an expression such as \"qty > 0\"", known, types);
   }
+  if (const Entry* e = map->find("publish")) {
+    pipeline.publish = reader.boolean(e->value).value_or(true);
+  }
   map->reportUnknown(kPipelineKeys);
   return pipeline;
+}
+
+SourceInfo resultsOf(const PipelineConfig& pipeline) {
+  SourceInfo info;
+  info.name = pipeline.name;
+  info.results = true;
+  info.result_fields = resultFields(pipeline);
+  info.result_slide = pipeline.window.slide;
+  // Values are numbers (counts integers); keys and window bounds are what they are.
+  for (const AggregateSpec& a : pipeline.aggregates) {
+    if (a.hidden || a.kind == AggregateKind::kTopK) continue;
+    const bool count = a.kind == AggregateKind::kCount || a.kind == AggregateKind::kCountIf ||
+                       a.kind == AggregateKind::kCountDistinct;
+    info.fields.push_back(
+        DeclaredField{FieldPath{{a.name}}, count ? FieldKind::kInteger : FieldKind::kNumber});
+  }
+  for (const char* bound : {"window_start", "window_end"}) {
+    info.fields.push_back(DeclaredField{FieldPath{{bound}}, FieldKind::kInteger});
+  }
+  if (pipeline.window.kind == WindowKind::kSession) {
+    info.unreadable =
+        "its session windows end at each key's own time (read a tumbling or "
+        "hopping pipeline)";
+  } else if (pipeline.top) {
+    info.unreadable =
+        "the publisher ranks its results (top:) after every stage has fired the "
+        "window; read the pipeline it ranks";
+  }
+  return info;
 }
 
 }  // namespace rivulet::config

@@ -28,11 +28,21 @@ struct SourceInfo {
   std::vector<std::string> csv_columns;  // format csv with `columns`: its events' only fields
   // Fields of known type: those `fields:` declares, and a generator's.
   std::vector<DeclaredField> fields;
+  // A pipeline's results, read by a pipeline naming it in `from:` (config/plan_graph.h): their
+  // fields, the upstream window's slide (`window: upstream`), and why it cannot be read, if so.
+  bool results = false;
+  std::vector<std::string> result_fields;
+  Nanos result_slide = 0;
+  std::string unreadable;
 };
 
 struct SourceTable {
   bool readable = false;  // false: `sources` itself is missing or not a map; `from` goes unchecked
   std::vector<SourceInfo> sources;
+  // The pipelines read so far, each as the source of its results: a pipeline is read after
+  // those it reads (the loader orders them).
+  std::vector<SourceInfo> pipelines;
+  std::vector<std::string> pipeline_names;  // every pipeline's, for "did you mean"
 };
 
 DaemonConfig readDaemon(YamlReader& reader, const Value& value);
@@ -45,6 +55,8 @@ std::optional<CurveSpec> readCurve(YamlReader& reader, const Value& value, Curve
 SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info);
 
 PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const SourceTable& sources);
+// A pipeline's results as a source of the pipelines reading it.
+SourceInfo resultsOf(const PipelineConfig& pipeline);
 
 // `fields:` of a source: field -> number | integer | string | bool. A generator's fields are
 // fixed, so its declarations must agree with them.

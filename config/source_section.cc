@@ -437,7 +437,7 @@ void reportLeftovers(YamlReader& reader, MapReader& map, const KindInfo* kind) {
 }  // namespace
 
 bool hasKnownFields(const SourceInfo& source) {
-  return source.kind == SourceKind::kGenerator || !source.csv_columns.empty();
+  return source.results || source.kind == SourceKind::kGenerator || !source.csv_columns.empty();
 }
 
 void checkSourceField(YamlReader& reader, const Value& at, const FieldPath& field,
@@ -445,7 +445,9 @@ void checkSourceField(YamlReader& reader, const Value& at, const FieldPath& fiel
   if (!hasKnownFields(source)) return;
   const bool generator = source.kind == SourceKind::kGenerator;
   std::vector<std::string_view> fields;
-  if (generator) {
+  if (source.results) {
+    fields.assign(source.result_fields.begin(), source.result_fields.end());
+  } else if (generator) {
     const bool nexmark = source.profile == GeneratorProfile::kNexmark;
     using Fields = std::span<const std::string_view>;
     const Fields known = nexmark ? Fields(kNexmarkFields) : Fields(kGeneratorFields);
@@ -457,7 +459,10 @@ void checkSourceField(YamlReader& reader, const Value& at, const FieldPath& fiel
       std::find(fields.begin(), fields.end(), field.segments.front()) != fields.end()) {
     return;
   }
-  if (generator) {
+  if (source.results) {
+    reader.error(at, quote(field.toString()) + " is not a field of the results of pipeline " +
+                         quote(source.name) + " (fields: " + joinComma(fields) + ")");
+  } else if (generator) {
     reader.error(at, quote(field.toString()) + " is not a field of generator source " +
                          quote(source.name) + " (fields: " + joinComma(fields) + ")");
   } else {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <stdexcept>
 
+#include "config/plan_graph.h"
 #include "connectors/make_source.h"
 #include "connectors/outputs/file_output.h"
 #include "daemon/log.h"
@@ -21,6 +22,8 @@ namespace {
 // ride out a scheduling hiccup without back-pressuring the source.
 constexpr std::size_t kSourceRingCells = (4 << 20) / sizeof(pipeline::Cell);
 constexpr std::size_t kResultRingCells = (4 << 20) / sizeof(pipeline::Cell);
+// 1 MiB per stage pair of a results stream: one result is one event, far fewer than a source's.
+constexpr std::size_t kFeedRingCells = (1 << 20) / sizeof(pipeline::Cell);
 
 // The cpus this process may run on, ascending: its affinity mask as started (taskset, a unit's
 // CPUAffinity=, a cgroup's cpuset), not every cpu of the machine.
@@ -112,6 +115,9 @@ std::uint64_t checkpointFingerprint(const config::Config& config) {
               a.field + " " + std::to_string(a.quantile) + " " + std::to_string(a.k) + "\n";
     }
     for (const std::string& field : plan.value_fields) text += " value " + field + "\n";
+    // Which stream it reads: a pipeline reading another keeps its state in another tier.
+    text += " tier " + std::to_string(plan.tier) + "\n";
+    for (const std::string& from : config.pipelines[plan.id].from) text += " from " + from + "\n";
   }
   return pipeline::hashKey(text);
 }
@@ -138,7 +144,17 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
     source_cpus_.assign(config_.sources.size(), -1);
   }
 
+  // A plan whose pipelines read pipelines runs in tiers (config/plan_graph.h), each on stages
+  // of its own: stage i of every tier shares stage i's cpu.
+  const std::vector<int> tiers = config::pipelineTiers(config_);
+  const int n_tiers = 1 + (tiers.empty() ? 0 : *std::max_element(tiers.begin(), tiers.end()));
+  for (int t = 1; t < n_tiers; ++t) {
+    for (int i = 0; i < n_stages; ++i)
+      stage_cpus_.push_back(stage_cpus_[static_cast<std::size_t>(i)]);
+  }
+  const int n_all = n_stages * n_tiers;
   n_stages_ = static_cast<std::size_t>(n_stages);
+  n_all_stages_ = static_cast<std::size_t>(n_all);
   set_ = buildSet(config_.pipelines, nullptr);
   const PipelineSet& set = *set_;
 
@@ -150,8 +166,21 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
     for (int i = 0; i < n_stages; ++i)
       source_rings_.push_back(std::make_unique<pipeline::Ring>(kSourceRingCells));
   }
-  for (int i = 0; i < n_stages; ++i)
+  for (int i = 0; i < n_all; ++i)
     result_rings_.push_back(std::make_unique<pipeline::Ring>(kResultRingCells));
+  // The streams of results: per pipeline read, a ring from each stage of its tier to each stage
+  // of the next, [(stream * stages + from) * stages + to].
+  const config::Config streams = config::withResultStreams(config_);
+  std::vector<std::size_t> fed;  // the pipelines read, in stream order
+  for (std::size_t p = 0; p < set.plans.size(); ++p) {
+    if (set.plans[p].read) fed.push_back(p);
+  }
+  for (std::size_t r = 0; r < fed.size() * n_stages_ * n_stages_; ++r) {
+    feed_rings_.push_back(std::make_unique<pipeline::Ring>(kFeedRingCells));
+  }
+  const auto feedRing = [&](std::size_t k, std::size_t from, std::size_t to) {
+    return feed_rings_[(k * n_stages_ + from) * n_stages_ + to].get();
+  };
 
   zmq_ = std::make_unique<connectors::ZmqOutput>(
       context_, config_.daemon.publish, config_.daemon.publish_hwm,
@@ -165,23 +194,58 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
   for (auto& r : result_rings_) results.push_back(r.get());
   commits_ = std::make_unique<pipeline::CommitBoard>(config_.sources.size(),
                                                      static_cast<std::size_t>(n_stages));
-  publisher_ = std::make_unique<pipeline::Publisher>(set.plans, std::move(results),
-                                                     std::move(outputs), publisher_stats_,
-                                                     set.change.publish_stats, commits_.get());
+  std::vector<int> stage_tiers;
+  for (int g = 0; g < n_all; ++g) stage_tiers.push_back(g / n_stages);
+  publisher_ = std::make_unique<pipeline::Publisher>(
+      set.plans, std::move(results), std::move(outputs), publisher_stats_, set.change.publish_stats,
+      commits_.get(), stage_tiers);
 
-  for (int i = 0; i < n_stages; ++i) {
+  const std::size_t n_sources = config_.sources.size();
+  for (std::size_t g = 0; g < n_all_stages_; ++g) {
+    const std::size_t tier = g / n_stages_;
+    const std::size_t i = g % n_stages_;
     std::vector<pipeline::Ring*> inputs;
-    for (std::size_t s = 0; s < config_.sources.size(); ++s)
-      inputs.push_back(source_rings_[s * n_stages + i].get());
+    std::vector<int> input_streams;
+    if (tier == 0) {
+      for (std::size_t s = 0; s < n_sources; ++s) {
+        inputs.push_back(source_rings_[s * n_stages_ + i].get());
+        input_streams.push_back(static_cast<int>(s));
+      }
+    }
+    for (std::size_t k = 0; k < fed.size(); ++k) {
+      if (static_cast<std::size_t>(set.plans[fed[k]].tier) + 1 != tier) continue;
+      for (std::size_t from = 0; from < n_stages_; ++from) {
+        inputs.push_back(feedRing(k, from, i));
+        input_streams.push_back(static_cast<int>(n_sources + k));
+      }
+    }
     stages_.push_back(std::make_unique<pipeline::Stage>(
-        set.plans, set.aggregates, std::move(inputs), *result_rings_[i],
-        set.change.stage_stats[static_cast<std::size_t>(i)], &publisher_->doorbell()));
+        set.plans, set.aggregates, std::move(inputs), *result_rings_[g], set.change.stage_stats[g],
+        &publisher_->doorbell(), std::move(input_streams), static_cast<int>(tier)));
+  }
+  // Each stage of a read pipeline's tier feeds its results to the next tier's stages.
+  for (std::size_t k = 0; k < fed.size(); ++k) {
+    const pipeline::PipelinePlan& upstream = set.plans[fed[k]];
+    const auto tier = static_cast<std::size_t>(upstream.tier);
+    result_streams_.push_back(ResultStream{upstream.name, {}});
+    for (std::size_t from = 0; from < n_stages_; ++from) {
+      std::vector<pipeline::Ring*> rings;
+      std::vector<pipeline::Doorbell*> bells;
+      for (std::size_t to = 0; to < n_stages_; ++to) {
+        rings.push_back(feedRing(k, from, to));
+        bells.push_back(&stages_[(tier + 1) * n_stages_ + to]->doorbell());
+      }
+      auto feed = std::make_unique<pipeline::ResultFeed>(
+          upstream, pipeline::planSource(streams, n_sources + k, set.plans), std::move(rings),
+          std::move(bells));
+      result_streams_.back().feeds.push_back(feed.get());
+      stages_[tier * n_stages_ + from]->feed(upstream.id, std::move(feed));
+    }
   }
 
   // The board carries the barriers of checkpoints (with daemon.checkpoint) and of reloads.
   fingerprint_ = checkpointFingerprint(config_);
-  checkpoints_ = std::make_unique<pipeline::CheckpointBoard>(config_.sources.size(),
-                                                             static_cast<std::size_t>(n_stages),
+  checkpoints_ = std::make_unique<pipeline::CheckpointBoard>(config_.sources.size(), n_all_stages_,
                                                              config_.daemon.checkpoint.has_value());
   if (restored != nullptr) checkpoints_->resume(restored->id);
   publisher_->joinCheckpoints(*checkpoints_);
@@ -253,7 +317,7 @@ std::shared_ptr<PipelineSet> Engine::buildSet(std::vector<config::PipelineConfig
   const std::size_t n_sources = config.sources.size();
   set->aggregates.reserve(n);
   pipeline::Reconfiguration& change = set->change;
-  change.stage_stats.resize(n_stages_);
+  change.stage_stats.resize(n_all_stages_);
   for (std::size_t p = 0; p < n; ++p) {
     set->plans.push_back(pipeline::compilePipeline(config, p, n_stages_));
     const pipeline::PipelinePlan& plan = set->plans.back();
@@ -269,8 +333,8 @@ std::shared_ptr<PipelineSet> Engine::buildSet(std::vector<config::PipelineConfig
     set->publish_stats.push_back(old >= 0 ? before->publish_stats[o]
                                           : std::make_shared<pipeline::PipelinePublishStats>());
     change.publish_stats.push_back(set->publish_stats.back().get());
-    for (std::size_t i = 0; i < n_stages_; ++i) {
-      set->stage_stats.push_back(old >= 0 ? before->stage_stats[o * n_stages_ + i]
+    for (std::size_t i = 0; i < n_all_stages_; ++i) {
+      set->stage_stats.push_back(old >= 0 ? before->stage_stats[o * n_all_stages_ + i]
                                           : std::make_shared<pipeline::PipelineStageStats>());
       change.stage_stats[i].push_back(set->stage_stats.back().get());
     }
@@ -326,6 +390,14 @@ std::vector<std::string> Engine::restartNeeded(const config::Config& next) const
   }
   // The same sources in another order: pipelines and positions refer to them by index.
   if (out.empty() && config_.sources != next.sources) out.push_back("sources: order changed");
+  // Tiers have stages and rings of their own, which a reload does not rewire.
+  const auto tiered = [](const config::Config& c) {
+    return std::any_of(c.pipelines.begin(), c.pipelines.end(),
+                       [&](const auto& p) { return config::upstreamOf(c, p) != nullptr; });
+  };
+  if ((tiered(config_) || tiered(next)) && config_.pipelines != next.pipelines) {
+    out.push_back("pipelines: a plan where pipelines read pipelines changes");
+  }
   return out;
 }
 

@@ -42,7 +42,7 @@ struct PipelineSet {
   std::vector<config::PipelineConfig> configs;
   std::vector<pipeline::PipelinePlan> plans;
   std::vector<pipeline::Aggregates> aggregates;  // never reallocated: the stages point into it
-  // [pipeline * stages + stage]
+  // [pipeline * stages + stage], over the stages of every tier (Engine::stageCount())
   std::vector<std::shared_ptr<pipeline::PipelineStageStats>> stage_stats;
   std::vector<std::shared_ptr<pipeline::PipelinePublishStats>> publish_stats;  // per pipeline
   // [pipeline * sources + source]: the events each pipeline refused, counted by the source.
@@ -110,6 +110,13 @@ class Engine {
   const connectors::KafkaStats* kafkaStats(std::size_t source) const {
     return kafka_stats_[source].get();
   }
+  // The streams of results a pipeline reads from another (config/plan_graph.h): the upstream's
+  // name and each of its stages' feeds, whose counters the metrics show as a source's.
+  struct ResultStream {
+    std::string name;
+    std::vector<const pipeline::ResultFeed*> feeds;
+  };
+  const std::vector<ResultStream>& resultStreams() const { return result_streams_; }
   // The board of the barriers: checkpoints (daemon.checkpoint) and reloads.
   pipeline::CheckpointBoard& checkpoints() { return *checkpoints_; }
   // checkpointFingerprint() of the running config; changes with a reload.
@@ -148,8 +155,9 @@ class Engine {
   std::shared_ptr<PipelineSet> buildSet(std::vector<config::PipelineConfig> configs,
                                         const PipelineSet* before) const;
 
-  config::Config config_;  // pipelines: as of the last reload (control thread only)
-  std::size_t n_stages_ = 0;
+  config::Config config_;         // pipelines: as of the last reload (control thread only)
+  std::size_t n_stages_ = 0;      // per tier
+  std::size_t n_all_stages_ = 0;  // of every tier
   mutable std::mutex set_mutex_;
   std::shared_ptr<const PipelineSet> set_;       // under set_mutex_
   std::shared_ptr<const PipelineSet> retiring_;  // the set before a reload, until it is done
@@ -160,6 +168,8 @@ class Engine {
   // rings_[source * stages + stage], then one per stage to the publisher.
   std::vector<std::unique_ptr<pipeline::Ring>> source_rings_;
   std::vector<std::unique_ptr<pipeline::Ring>> result_rings_;
+  std::vector<std::unique_ptr<pipeline::Ring>> feed_rings_;  // results streams, stage to stage
+  std::vector<ResultStream> result_streams_;
   std::vector<std::unique_ptr<connectors::Source>> sources_;
   std::vector<std::unique_ptr<pipeline::Stage>> stages_;
   zmq::context_t context_;

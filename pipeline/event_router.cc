@@ -701,6 +701,11 @@ void EventRouter::barrier(std::uint64_t id) noexcept {
   }
 }
 
+void EventRouter::passBarrier(std::uint64_t id) noexcept {
+  broadcast(RecordType::kBarrier, static_cast<std::int64_t>(id), 0, false);
+  for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
+}
+
 void EventRouter::mark(std::uint64_t seq) noexcept {
   broadcast(RecordType::kMark, max_time_, 0, false,
             {reinterpret_cast<const char*>(&seq), sizeof seq});

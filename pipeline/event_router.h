@@ -122,6 +122,11 @@ class EventRouter {
       sendDecision(watermark);
   }
 
+  // Sends checkpoint `id`'s barrier to every stage, after the events routed so far: for a router
+  // whose caller aligns barriers itself (a stage feeding results on, pipeline/result_feed.h)
+  // instead of joinCheckpoints().
+  void passBarrier(std::uint64_t id) noexcept;
+
   // Commit marks (pipeline/commit_board.h): sends mark `seq` to every stage, after the events
   // routed so far, with the latest time among them.
   void mark(std::uint64_t seq) noexcept;

@@ -27,14 +27,17 @@ constexpr std::size_t kRankSlack = 64;
 
 Publisher::Publisher(std::span<const PipelinePlan> pipelines, std::vector<Ring*> stage_rings,
                      std::vector<ResultOutput*> outputs, PublisherStats& stats,
-                     std::vector<PipelinePublishStats*> pipeline_stats, CommitBoard* commits)
+                     std::vector<PipelinePublishStats*> pipeline_stats, CommitBoard* commits,
+                     std::vector<int> stage_tiers)
     : rings_(std::move(stage_rings)),
+      stage_tiers_(std::move(stage_tiers)),
       outputs_(std::move(outputs)),
       stats_(stats),
       pipeline_stats_(std::move(pipeline_stats)),
       commits_(commits),
       at_barrier_(rings_.size(), false),
       ended_(rings_.size(), false) {
+  stage_tiers_.resize(rings_.size(), 0);
   for (const PipelinePlan& p : pipelines) pipelines_.push_back(makeState(p));
   payload_.reserve(8192);
 }
@@ -48,7 +51,12 @@ Publisher::PipelineState Publisher::makeState(const PipelinePlan& plan) const {
   json.string(plan.name);
   json.raw(",\"seq\":");
   state.marker_topic = "_window/" + plan.name + "/";
-  state.stage_watermark.assign(rings_.size(), kMinTime);
+  state.publish = plan.publish;
+  // Only the stages of the pipeline's tier hold its windows back.
+  state.stage_watermark.assign(rings_.size(), kMaxTime);
+  for (std::size_t i = 0; i < rings_.size(); ++i) {
+    if (stage_tiers_[i] == plan.tier) state.stage_watermark[i] = kMinTime;
+  }
   if (plan.top) {
     state.ranking =
         Ranking{static_cast<std::size_t>(plan.top->n), plan.top->ascending, plan.top->keep_ties};
@@ -292,6 +300,10 @@ void Publisher::sendMarkers(PipelineState& pipeline) noexcept {
     if (pipeline.ranking) {
       const auto p = static_cast<std::uint16_t>(&pipeline - pipelines_.data());
       it->second.results = sendRanked(p, it->second);
+    }
+    if (!pipeline.publish) {
+      it = pipeline.open.erase(it);
+      continue;
     }
     payload_.clear();
     JsonWriter json(payload_);

@@ -42,9 +42,12 @@ class ResultOutput {
 class Publisher {
  public:
   // pipeline_stats[p]: the results counters and emit-latency histogram of pipeline p.
+  // stage_tiers[i]: the tier of stage i (PipelinePlan::tier), which runs that tier's pipelines
+  // alone; empty: every stage is of tier 0.
   Publisher(std::span<const PipelinePlan> pipelines, std::vector<Ring*> stage_rings,
             std::vector<ResultOutput*> outputs, PublisherStats& stats,
-            std::vector<PipelinePublishStats*> pipeline_stats, CommitBoard* commits = nullptr);
+            std::vector<PipelinePublishStats*> pipeline_stats, CommitBoard* commits = nullptr,
+            std::vector<int> stage_tiers = {});
 
   // The thread body: runs until every stage has sent kEnd and its results are out.
   void run() noexcept;
@@ -89,6 +92,7 @@ class Publisher {
     std::int64_t fire_delay = 0;  // PipelinePlan::fire_delay
     std::string prefix;           // {"pipeline":"name","seq":
     std::string marker_topic;     // _window/name/
+    bool publish = true;          // PipelinePlan::publish: else no marker goes out
     std::uint64_t seq = 0;
     std::vector<std::int64_t> stage_watermark;  // per stage
     std::map<std::int64_t, OpenWindow> open;    // by window end
@@ -119,6 +123,7 @@ class Publisher {
 
   std::vector<PipelineState> pipelines_;
   std::vector<Ring*> rings_;
+  std::vector<int> stage_tiers_;
   std::vector<ResultOutput*> outputs_;
   PublisherStats& stats_;
   std::vector<PipelinePublishStats*> pipeline_stats_;

@@ -69,12 +69,18 @@ std::int64_t windowEndsPassed(const PipelinePlan& plan, std::int64_t watermark) 
 
 Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates> aggregates,
              std::vector<Ring*> inputs, Ring& output, std::vector<PipelineStageStats*> stats,
-             Doorbell* publisher_bell)
+             Doorbell* publisher_bell, std::vector<int> input_streams, int tier)
     : pipelines_(pipelines),
       output_(output),
       stats_(std::move(stats)),
+      tier_(tier),
       publisher_bell_(publisher_bell) {
-  for (Ring* r : inputs) inputs_.push_back(Input{.ring = r});
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    inputs_.push_back(
+        Input{.ring = inputs[i],
+              .stream = input_streams.empty() ? static_cast<int>(i) : input_streams[i]});
+  }
+  feeds_.resize(pipelines.size());
   for (std::size_t p = 0; p < pipelines.size(); ++p) {
     operators_.push_back(makeOperator(pipelines[p], aggregates[p], this));
     aggregates_.push_back(&aggregates[p]);
@@ -89,6 +95,11 @@ Stage::Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates
 }
 
 Stage::~Stage() = default;
+
+void Stage::feed(std::uint16_t pipeline, std::unique_ptr<ResultFeed> feed) {
+  active_feeds_.push_back(feed.get());
+  feeds_[pipeline] = std::move(feed);
+}
 
 void Stage::run() noexcept {
   Backoff backoff;
@@ -143,6 +154,7 @@ void Stage::publishCounts() noexcept {
 }
 
 void Stage::publishResults() noexcept {
+  for (ResultFeed* feed : active_feeds_) feed->flush();
   if (output_.staged() == 0) return;
   output_.publish();
   if (publisher_bell_ != nullptr) publisher_bell_->ring();
@@ -257,8 +269,8 @@ void Stage::advanceWatermarks() noexcept {
     std::int64_t idle = kMaxTime;
     bool any_active = false;
     bool all_ended = true;
-    for (int s : pipelines_[p].sources) {
-      const Input& input = inputs_[static_cast<std::size_t>(s)];
+    for (const std::size_t i : pipeline_inputs_[p]) {
+      const Input& input = inputs_[i];
       if (input.ended) continue;
       all_ended = false;
       if (input.idle) {
@@ -274,6 +286,7 @@ void Stage::advanceWatermarks() noexcept {
     Operator& op = *operators_[p];
     op.advanceWatermark(watermark, *this);
     const std::int64_t current = op.watermark();
+    if (feeds_[p] != nullptr) feeds_[p]->advance(current);
     stats_[p]->watermark.store(current, std::memory_order_relaxed);
     stats_[p]->state_entries.store(op.stateEntries(), std::memory_order_relaxed);
     if (op.perKeyWindows()) {
@@ -329,15 +342,19 @@ void Stage::onReset(std::size_t source, std::int64_t floor) noexcept {
 void Stage::finish() noexcept {
   fired_at_ = steadyNanos();
   for (std::size_t p = 0; p < pipelines_.size(); ++p) {
+    if (pipeline_inputs_[p].empty()) continue;  // another tier's
     bool stopped = false;
-    for (int s : pipelines_[p].sources) stopped |= inputs_[static_cast<std::size_t>(s)].stopped;
+    for (const std::size_t i : pipeline_inputs_[p]) stopped |= inputs_[i].stopped;
     firing_pipeline_ = static_cast<std::uint16_t>(p);
     // With checkpoints, a stop leaves the open windows to the last checkpoint (the daemon takes
     // one as it stops): the next start restores them and replays what came after, and they are
     // published once, complete, instead of partial now and again later.
-    if (stopped && checkpoints_ != nullptr && checkpoints_->checkpointing()) continue;
-    operators_[p]->flush(stopped ? ResultKind::kPartial : ResultKind::kFinal, *this);
-    stats_[p]->state_entries.store(0, std::memory_order_relaxed);
+    if (!(stopped && checkpoints_ != nullptr && checkpoints_->checkpointing())) {
+      operators_[p]->flush(stopped ? ResultKind::kPartial : ResultKind::kFinal, *this);
+      stats_[p]->state_entries.store(0, std::memory_order_relaxed);
+    }
+    // Partial results are not fed on: the reading pipelines end as stopped too.
+    if (feeds_[p] != nullptr) feeds_[p]->end(stopped);
   }
   pushControl(RecordType::kEnd, 0, kMaxTime);
   publishResults();
@@ -353,6 +370,7 @@ void Stage::alignBarrier() noexcept {
   } else {
     snapshot(checkpoints_->stage(checkpoint_index_));
   }
+  for (ResultFeed* feed : active_feeds_) feed->barrier(barrier_);
   pushControl(RecordType::kBarrier, 0, static_cast<std::int64_t>(barrier_));
   publishResults();
   for (Input& input : inputs_) input.at_barrier = false;
@@ -378,6 +396,7 @@ void Stage::reconfigure(const Reconfiguration& change) {
   }
   std::vector<std::unique_ptr<Operator>> operators;
   std::vector<std::int64_t> reported;
+  std::vector<std::unique_ptr<ResultFeed>> feeds(change.plans.size());
   aggregates_.clear();
   for (std::size_t p = 0; p < change.plans.size(); ++p) {
     const int previous = change.previous[p];
@@ -385,6 +404,7 @@ void Stage::reconfigure(const Reconfiguration& change) {
       operators.push_back(std::move(operators_[static_cast<std::size_t>(previous)]));
       operators.back()->rebind(change.plans[p], change.aggregates[p]);
       reported.push_back(reported_[static_cast<std::size_t>(previous)]);
+      feeds[p] = std::move(feeds_[static_cast<std::size_t>(previous)]);
     } else {
       operators.push_back(makeOperator(change.plans[p], change.aggregates[p], this));
       reported.push_back(kMinTime);
@@ -393,9 +413,12 @@ void Stage::reconfigure(const Reconfiguration& change) {
   }
   operators_ = std::move(operators);
   reported_ = std::move(reported);
+  // A reload keeps a plan that feeds results on as it is (Engine::restartNeeded): its feeds go
+  // on with their pipelines.
+  feeds_ = std::move(feeds);
   pipelines_ = change.plans;
-  bindPipelines();
   stats_ = change.stage_stats[checkpoint_index_];
+  bindPipelines();
   events_.assign(pipelines_.size(), 0);
   late_.assign(pipelines_.size(), 0);
   refused_.assign(pipelines_.size(), 0);
@@ -426,6 +449,7 @@ bool Stage::restore(std::string_view snapshot) {
   }
   if (!reader.done()) return false;
   for (std::size_t p = 0; p < operators_.size(); ++p) {
+    if (pipeline_inputs_[p].empty()) continue;  // another tier's
     stats_[p]->watermark.store(operators_[p]->watermark(), std::memory_order_relaxed);
   }
   return true;
@@ -460,10 +484,15 @@ void Stage::onResult(const WindowResult& result) {
       }
       return;
     }
-    // A ranked result that cannot make its window's top on this stage is not serialised: the
-    // publisher overwrites the window's count with what it ranks.
-    if (!computed->mayRank()) return;
   }
+  if (ResultFeed* feed = feeds_[firing_pipeline_].get();
+      feed != nullptr && result.kind == ResultKind::kFinal) {
+    feed->send(result, *aggregates_[firing_pipeline_], *result.sketches, computed);
+  }
+  if (!plan.publish) return;
+  // A ranked result that cannot make its window's top on this stage is not serialised: the
+  // publisher overwrites the window's count with what it ranks.
+  if (computed != nullptr && !computed->mayRank()) return;
   topic_.assign(plan.name);
   topic_.push_back('/');
   tail_.clear();
@@ -524,7 +553,17 @@ void Stage::onResult(const WindowResult& result) {
 void Stage::bindPipelines() {
   computed_.clear();
   value_bytes_.clear();
+  pipeline_inputs_.assign(pipelines_.size(), {});
   for (std::size_t p = 0; p < pipelines_.size(); ++p) {
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+      if (pipelines_[p].tier == tier_ &&
+          reads(pipelines_[p], static_cast<std::size_t>(inputs_[i].stream))) {
+        pipeline_inputs_[p].push_back(i);
+      }
+    }
+    // Another tier's: this stage holds none of its windows back.
+    if (pipeline_inputs_[p].empty())
+      stats_[p]->watermark.store(kMaxTime, std::memory_order_relaxed);
     value_bytes_.push_back(pipelines_[p].value_fields.size() * sizeof(double));
     computed_.push_back(ComputedValues::neededBy(pipelines_[p])
                             ? std::make_unique<ComputedValues>(pipelines_[p], *aggregates_[p])

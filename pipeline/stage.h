@@ -17,6 +17,7 @@
 #include "pipeline/model/record.h"
 #include "pipeline/model/stats.h"
 #include "pipeline/reconfiguration.h"
+#include "pipeline/result_feed.h"
 #include "pipeline/runtime/doorbell.h"
 #include "pipeline/windows/operator.h"
 
@@ -49,11 +50,12 @@ struct LatePayload {
 
 class Stage final : private ResultSink {
  public:
-  // inputs[s]: the ring from source s; stats[p]: this stage's counters of pipeline p.
-  // publisher_bell, if given, is rung after results are published to `output`.
+  // inputs[i]: a ring from stream input_streams[i] (PipelinePlan::sources' indices; empty: the
+  // ring from source i); stats[p]: this stage's counters of pipeline p. publisher_bell, if given,
+  // is rung after results are published to `output`. The stage runs the pipelines of `tier`.
   Stage(std::span<const PipelinePlan> pipelines, std::span<const Aggregates> aggregates,
         std::vector<Ring*> inputs, Ring& output, std::vector<PipelineStageStats*> stats,
-        Doorbell* publisher_bell = nullptr);
+        Doorbell* publisher_bell = nullptr, std::vector<int> input_streams = {}, int tier = 0);
   ~Stage() override;
 
   // The thread body: runs until every input has ended, then flushes every window (final at the
@@ -62,6 +64,9 @@ class Stage final : private ResultSink {
 
   // Sources ring this after publishing to the stage's inputs (any thread).
   Doorbell& doorbell() noexcept { return doorbell_; }
+
+  // Feeds pipeline `pipeline`'s final results on to the pipelines reading it. Before run().
+  void feed(std::uint16_t pipeline, std::unique_ptr<ResultFeed> feed);
 
   // Checkpoints: this stage is stage `index` of `board`'s. Before run().
   void joinCheckpoints(CheckpointBoard& board, std::size_t index) noexcept {
@@ -92,6 +97,7 @@ class Stage final : private ResultSink {
 
   struct Input {
     Ring* ring = nullptr;
+    int stream = 0;  // the source, or a pipeline's results (PipelinePlan::sources)
     std::int64_t watermark = kMinTime;
     bool idle = false;
     bool ended = false;
@@ -145,6 +151,12 @@ class Stage final : private ResultSink {
   std::vector<const Aggregates*> aggregates_;
   // Per pipeline: its computed values and having, or null (ComputedValues::neededBy).
   std::vector<std::unique_ptr<ComputedValues>> computed_;
+  // Per pipeline: the inputs it reads on this stage (none when another tier runs it).
+  std::vector<std::vector<std::size_t>> pipeline_inputs_;
+  // Per pipeline: its feed to the pipelines reading it, or null; and the feeds alone.
+  std::vector<std::unique_ptr<ResultFeed>> feeds_;
+  std::vector<ResultFeed*> active_feeds_;
+  int tier_ = 0;
   // Per pipeline: the bytes of an event's value slots, read per event (a PipelinePlan is large
   // and its fields far apart).
   std::vector<std::size_t> value_bytes_;

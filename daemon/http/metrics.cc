@@ -313,6 +313,23 @@ void appendSourceMetrics(const Engine& engine, std::vector<MetricFamily>& out) {
       add(errors, {{"source", name}, {"reason", reason}}, value(st.errors[r]));
     }
   }
+  // A pipeline's results read by another are a source of that one: what was fed, refused and
+  // waited for.
+  for (const Engine::ResultStream& stream : engine.resultStreams()) {
+    double fed = 0, waited = 0;
+    std::vector<double> refused(static_cast<std::size_t>(pipeline::ErrorReason::kCount), 0);
+    for (const pipeline::ResultFeed* feed : stream.feeds) {
+      fed += value(feed->stats().events);
+      waited += value(feed->stats().ring_full_waits);
+      for (std::size_t r = 1; r < refused.size(); ++r) refused[r] += value(feed->stats().errors[r]);
+    }
+    add(events, {{"source", stream.name}}, fed);
+    add(waits, {{"source", stream.name}}, waited);
+    for (std::size_t r = 1; r < refused.size(); ++r) {
+      const std::string reason(pipeline::reasonName(static_cast<pipeline::ErrorReason>(r)));
+      add(errors, {{"source", stream.name}, {"reason", reason}}, refused[r]);
+    }
+  }
   for (MetricFamily* f : {&events, &errors, &dropped, &socket_drops, &refused_connections, &waits,
                           &bytes, &connections}) {
     out.push_back(std::move(*f));
@@ -367,6 +384,14 @@ void appendPipelineMetrics(const Engine& engine, const PipelineSet& set,
       double n = 0;
       for (std::size_t s = 0; s < sources; ++s) {
         n += value(set.source_stats[p * sources + s]->refused[static_cast<std::size_t>(reason)]);
+      }
+      for (const Engine::ResultStream& stream : engine.resultStreams()) {
+        for (const pipeline::ResultFeed* feed : stream.feeds) {
+          for (std::size_t r = 0; r < feed->routes(); ++r) {
+            if (feed->routePipeline(r) != p) continue;
+            n += value(feed->routeStats(r).refused[static_cast<std::size_t>(reason)]);
+          }
+        }
       }
       add(pipeline_refused,
           {{"pipeline", name}, {"reason", std::string(pipeline::reasonName(reason))}}, n);

@@ -37,6 +37,11 @@ class ComputedValues {
   // of each window's results.
   bool mayRank() noexcept;
   void endWindow() noexcept { best_.clear(); }
+  // After evaluate(): computed value `c` (config order) as an expression reads it; a string
+  // points into the expression's scratch until the next evaluate().
+  const config::FieldValue& computedField(std::size_t c) const noexcept {
+    return fields_[aggregates_->size() + key_parts_ + c];
+  }
   // After evaluate(): {"name":value,...}, the aggregates not hidden and the computed values in
   // config order. A computed value that is null or fails (a string where a number was needed) is
   // null; NaN and infinities are null as in every result.

@@ -4,6 +4,8 @@
 #include <cassert>
 #include <numeric>
 
+#include "config/plan_graph.h"
+
 namespace rivulet::pipeline {
 namespace {
 
@@ -74,17 +76,23 @@ PipelinePlan compilePipeline(const config::Config& config, std::size_t index, st
     }
   }
 
+  // Sources by their index; a pipeline read by its results' stream, after the sources
+  // (config::withResultStreams), whether `config` lists those streams already or not.
+  const config::Config streams = config::withResultStreams(config);
   for (const std::string& from : pipeline.from) {
-    const auto it = std::find_if(config.sources.begin(), config.sources.end(),
+    const auto it = std::find_if(streams.sources.begin(), streams.sources.end(),
                                  [&](const config::SourceConfig& s) { return s.name == from; });
-    // A validated config names only known sources.
-    assert(it != config.sources.end());
-    if (it == config.sources.end()) continue;
-    const int source = static_cast<int>(it - config.sources.begin());
+    // A validated config names only known sources and pipelines.
+    assert(it != streams.sources.end());
+    if (it == streams.sources.end()) continue;
+    const int source = static_cast<int>(it - streams.sources.begin());
     if (std::find(plan.sources.begin(), plan.sources.end(), source) == plan.sources.end()) {
       plan.sources.push_back(source);
     }
   }
+  plan.tier = config::pipelineTiers(config)[index];
+  plan.publish = pipeline.publish;
+  plan.read = config::isRead(config, pipeline);
   return plan;
 }
 

@@ -45,7 +45,14 @@ struct PipelinePlan {
   // Per value field: the expression computing it, when it is not a plain field (value_fields
   // then holds the expression's canonical text).
   std::vector<std::optional<config::Expression>> value_exprs;
-  std::vector<int> sources;  // indices of the sources it reads
+  // Indices of the sources it reads, or of the one pipeline's results stream, after the sources
+  // (config::withResultStreams).
+  std::vector<int> sources;
+  // Which tier of stages runs it: 0 for pipelines reading sources, the upstream's + 1 for the
+  // others (config::pipelineTiers).
+  int tier = 0;
+  bool publish = true;  // publish: false: results go only to the pipelines reading it
+  bool read = false;    // some pipeline reads its results
   // The most keys a slice may hold in one stage (config max_keys spread over the stages, since
   // keys are spread over them by hash); 0: no bound.
   std::size_t max_keys = 0;

@@ -22,7 +22,8 @@ namespace {
 constexpr std::int64_t kBase = 1'700'000'000'000;
 
 // A throttled generator (bounded: it ends by itself), so a run lasts long enough to be killed
-// in the middle; every window kind, and sketches, whose state must survive too.
+// in the middle; every window kind, sketches, and a pipeline reading a pipeline, whose state
+// must survive too.
 std::string generatorConfig(const TempDir& dir, int count, int throttle,
                             const std::string& window = "{tumbling: 1s}") {
   return daemonYaml(dir,
@@ -63,7 +64,15 @@ std::string generatorConfig(const TempDir& dir, int count, int throttle,
          "    window: {session: {gap: 30ms}}\n"
          "    aggregates:\n"
          "      n: count()\n"
-         "      first_value: first(value)\n";
+         "      first_value: first(value)\n"
+         // A second tier: its state and the barriers through it must survive too.
+         "  per_window:\n"
+         "    from: tumbling\n"
+         "    window: upstream\n"
+         "    aggregates:\n"
+         "      keys: count()\n"
+         "      events: sum(n)\n"
+         "      top_total: max(total)\n";
 }
 
 struct Published {

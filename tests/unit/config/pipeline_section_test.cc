@@ -158,10 +158,10 @@ pipelines:
     window: { tumbling: 1s }
     aggregates: { n: count() }
 )yaml"),
-      ElementsAre("t.yaml:6:11: pipelines.a.from: \"dmeo\" is not a source (did you mean "
-                  "\"demo\"?)",
-                  "t.yaml:10:20: pipelines.b.from[1]: \"quotes\" is not a source (sources: demo, "
-                  "trades)",
+      ElementsAre("t.yaml:6:11: pipelines.a.from: \"dmeo\" is not a source or a pipeline (did "
+                  "you mean \"demo\"?)",
+                  "t.yaml:10:20: pipelines.b.from[1]: \"quotes\" is not a source or a pipeline "
+                  "(sources and pipelines: demo, trades, a, b, c)",
                   "t.yaml:10:28: pipelines.b.from[2]: \"trades\" is listed twice",
                   "t.yaml:14:11: pipelines.c.from: at least one source is required"));
 }

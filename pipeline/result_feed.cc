@@ -1,0 +1,127 @@
+#include "pipeline/result_feed.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "config/plan_graph.h"
+#include "pipeline/model/key.h"
+#include "pipeline/runtime/clock.h"
+
+namespace rivulet::pipeline {
+namespace {
+
+constexpr std::int64_t kNanosPerMilli = 1'000'000;
+
+std::int64_t floorMillis(std::int64_t ns) {
+  return ns / kNanosPerMilli - (ns % kNanosPerMilli < 0 ? 1 : 0);
+}
+
+}  // namespace
+
+ResultFeed::ResultFeed(const PipelinePlan& upstream, SourcePlan stream, std::vector<Ring*> rings,
+                       std::vector<Doorbell*> bells)
+    : fire_delay_(upstream.fire_delay),
+      key_parts_(upstream.group_by.size()),
+      computed_(upstream.computed.size()),
+      router_(std::move(stream), std::move(rings), stats_, std::move(bells)) {
+  std::vector<std::string> names;
+  for (const config::GroupBySpec& part : upstream.group_by) names.push_back(part.name);
+  for (std::size_t k = 0; k < upstream.aggregates.size(); ++k) {
+    const config::AggregateSpec& a = upstream.aggregates[k];
+    if (a.hidden || a.kind == config::AggregateKind::kTopK) continue;
+    aggregates_.push_back(k);
+    names.push_back(a.name);
+  }
+  for (const config::ComputedSpec& c : upstream.computed) names.push_back(c.name);
+  names.emplace_back("window_start");
+  names.emplace_back("window_end");
+  names.emplace_back(config::kResultTimeField);
+  outputs_.resize(names.size());
+  // A field the stream's plan lists that no result has (the loader refuses one): always missing.
+  const std::size_t missing = outputs_.size();
+  outputs_.emplace_back();
+  for (const std::string& field : router_.plan().fields) {
+    const auto it = std::find(names.begin(), names.end(), field);
+    map_.push_back(it == names.end() ? missing : static_cast<std::size_t>(it - names.begin()));
+  }
+  fields_.resize(map_.size());
+}
+
+void ResultFeed::setNumber(Output& out, double number) noexcept {
+  config::FieldValue& f = out.value;
+  if (!std::isfinite(number)) {
+    f = config::FieldValue{};
+    f.type = config::FieldType::kNull;
+    return;
+  }
+  f.type = config::FieldType::kNumber;
+  f.number = number;
+  f.is_integer = number == std::trunc(number) && std::fabs(number) < 9.0e18;
+  f.integer = f.is_integer ? static_cast<std::int64_t>(number) : 0;
+  f.text = numberText(number, out.text);
+}
+
+void ResultFeed::send(const WindowResult& result, const Aggregates& aggregates,
+                      SketchPool& sketches, const ComputedValues* computed) noexcept {
+  std::size_t o = 0;
+  KeyParts parts(result.key);
+  KeyPartType type;
+  std::string_view bytes;
+  for (; o < key_parts_ && parts.next(type, bytes); ++o) {
+    config::FieldValue& f = outputs_[o].value;
+    f = config::FieldValue{};
+    f.text = bytes;
+    switch (type) {
+      case KeyPartType::kString:
+        f.type = config::FieldType::kString;
+        break;
+      case KeyPartType::kBool:
+        f.type = config::FieldType::kBool;
+        break;
+      case KeyPartType::kNumber: {
+        // The key keeps the producer's text (3 and 3.0 stay two keys downstream too).
+        f.type = config::FieldType::kNumber;
+        std::from_chars(bytes.data(), bytes.data() + bytes.size(), f.number);
+        const auto [end, ec] =
+            std::from_chars(bytes.data(), bytes.data() + bytes.size(), f.integer);
+        f.is_integer = ec == std::errc() && end == bytes.data() + bytes.size();
+        break;
+      }
+    }
+  }
+  for (const std::size_t k : aggregates_) {
+    setNumber(outputs_[o++], aggregates.value(k, result.state, sketches));
+  }
+  for (std::size_t c = 0; c < computed_; ++c, ++o) {
+    const config::FieldValue& f = computed->computedField(c);
+    if (f.type == config::FieldType::kNumber) {
+      setNumber(outputs_[o], f.number);
+    } else {
+      outputs_[o].value = f;
+    }
+  }
+  setNumber(outputs_[o++], static_cast<double>(floorMillis(result.start)));
+  setNumber(outputs_[o++], static_cast<double>(floorMillis(result.end)));
+  config::FieldValue& time = outputs_[o].value;
+  time.type = config::FieldType::kNumber;
+  time.is_integer = true;
+  time.integer = result.end - 1;
+  for (std::size_t i = 0; i < map_.size(); ++i) fields_[i] = outputs_[map_[i]].value;
+  router_.route(fields_.data(), 0);
+  pending_ = true;
+}
+
+void ResultFeed::advance(std::int64_t watermark) noexcept {
+  if (watermark < kMinTime + fire_delay_) return;  // no window has fired yet
+  router_.setWatermark(watermark == kMaxTime ? kMaxTime : watermark - fire_delay_);
+  pending_ = true;
+}
+
+void ResultFeed::flush() noexcept {
+  if (!pending_) return;
+  pending_ = false;
+  router_.flush(wallNanos(), steadyNanos());
+}
+
+}  // namespace rivulet::pipeline

@@ -1,0 +1,86 @@
+// ResultFeed: a pipeline's final results fed on, as events, to the pipelines reading it (`from:`
+// naming a pipeline). The stage running the upstream pipeline owns one per such pipeline and
+// routes each final result through an EventRouter into its rings to the next tier's stages, keyed
+// by the reading pipelines' keys: re-keying goes through rings, as a source's events do.
+//
+// A result's event has the fields config::resultFields() lists, and the event time of its
+// window's end - 1 ns: a downstream window of the upstream's slide holds one upstream window.
+// The downstream watermark follows the upstream's window completion: after the stage advances the
+// pipeline to watermark W, every window ending at or before W - fire delay has fired here, so no
+// later result is timed before W - fire delay (advance()).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "config/config.h"
+#include "config/expression/field_value.h"
+#include "pipeline/aggregates/aggregate.h"
+#include "pipeline/aggregates/computed_values.h"
+#include "pipeline/event_router.h"
+#include "pipeline/model/number_text.h"
+#include "pipeline/model/plan.h"
+#include "pipeline/model/record.h"
+#include "pipeline/model/stats.h"
+#include "pipeline/runtime/doorbell.h"
+#include "pipeline/source_plan.h"
+#include "pipeline/windows/operator.h"
+
+namespace rivulet::pipeline {
+
+// Thread contract: owned and called by one stage thread.
+class ResultFeed {
+ public:
+  // `upstream`: the pipeline whose results are fed; `stream`: the plan of its results stream
+  // (planSource over config::withResultStreams); rings[j] and bells[j]: this stage's ring into
+  // stage j of the next tier and that stage's doorbell.
+  ResultFeed(const PipelinePlan& upstream, SourcePlan stream, std::vector<Ring*> rings,
+             std::vector<Doorbell*> bells);
+
+  // Routes one final result; `computed` is the pipeline's ComputedValues after evaluate(), or
+  // null when it has none.
+  void send(const WindowResult& result, const Aggregates& aggregates, SketchPool& sketches,
+            const ComputedValues* computed) noexcept;
+  // The stage advanced the upstream pipeline to `watermark`.
+  void advance(std::int64_t watermark) noexcept;
+  // Publishes what send() and advance() staged; rings the next tier's stages.
+  void flush() noexcept;
+  // Checkpoint `id`'s barrier, after the stage's snapshot.
+  void barrier(std::uint64_t id) noexcept { router_.passBarrier(id); }
+  // The upstream pipeline's inputs have all ended (`stopped`: by a stop): after its last results.
+  void end(bool stopped) noexcept { router_.end(stopped); }
+
+  // For the metrics (any thread): the stream's counters as a source's (results fed, and those
+  // every reading pipeline refused, e.g. a null key part, by reason) and, per reading pipeline
+  // (route), the results it refused while another took them.
+  const SourceStats& stats() const noexcept { return stats_; }
+  std::size_t routes() const noexcept { return router_.plan().routes.size(); }
+  std::uint16_t routePipeline(std::size_t r) const noexcept {
+    return router_.plan().routes[r].pipeline;
+  }
+  const PipelineSourceStats& routeStats(std::size_t r) const noexcept {
+    return router_.routeStats(r);
+  }
+
+ private:
+  struct Output {
+    config::FieldValue value;
+    char text[kMaxNumberText];
+  };
+  void setNumber(Output& out, double number) noexcept;
+
+  std::int64_t fire_delay_;
+  std::size_t key_parts_;
+  std::vector<std::size_t> aggregates_;  // the aggregates among the fields, in order
+  std::size_t computed_;                 // computed values among the fields
+  SourceStats stats_;
+  EventRouter router_;
+  // One per result field (config::resultFields), then the event time.
+  std::vector<Output> outputs_;
+  // Per field of the stream's plan: its output.
+  std::vector<std::size_t> map_;
+  std::vector<config::FieldValue> fields_;  // the event as the router reads it
+  bool pending_ = false;                    // something staged since flush()
+};
+
+}  // namespace rivulet::pipeline
