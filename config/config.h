@@ -299,6 +299,26 @@ struct TopSpec {
 // The most results `top:` keeps per window (ties kept beyond it).
 inline constexpr std::int64_t kMaxTopN = 10'000;
 
+// One input of a window join: the source or pipeline it reads, which of its events it takes, the
+// key it joins on and the fields each joined row carries.
+struct JoinSide {
+  std::string from;
+  std::vector<GroupBySpec> key;     // compared part by part with the other side's
+  std::vector<GroupBySpec> fields;  // the row's values in results
+  std::optional<Expression> where;
+
+  bool operator==(const JoinSide&) const = default;
+};
+
+// `join:` (a window join): the rows of two inputs with equal keys in the same window, one result
+// per joined row; `left` also keeps a left row that no right row matches, its right fields null.
+struct JoinSpec {
+  bool left_outer = false;
+  JoinSide left, right;
+
+  bool operator==(const JoinSpec&) const = default;
+};
+
 struct PipelineConfig {
   std::string name;
   // Source names, each known; or the name of one pipeline, whose results it reads
@@ -319,6 +339,9 @@ struct PipelineConfig {
   std::optional<TopSpec> top;
   // publish: false: its results go only to the pipelines reading it, not to the outputs.
   bool publish = true;
+  // A window join instead of aggregates: `from` then names its sides' inputs, `group_by` is the
+  // left side's key (the results' key) and there are no aggregates.
+  std::optional<JoinSpec> join;
 
   bool operator==(const PipelineConfig&) const = default;
 };

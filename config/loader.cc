@@ -63,15 +63,35 @@ class DocumentStarts final : public YAML::EventHandler {
 // any pipeline is read.
 std::vector<std::string> fromNames(const Entry& entry) {
   std::vector<std::string> names;
-  if (!entry.value.node.IsMap()) return names;
-  const YAML::Node from = entry.value.node["from"];
-  if (from.IsScalar()) names.push_back(from.Scalar());
-  if (from.IsSequence()) {
+  const YAML::Node& pipeline = entry.value.node;
+  if (!pipeline.IsMap()) return names;
+  // A missing key is an invalid node, which throws on any question but whether it is valid.
+  const auto add = [&](const YAML::Node& from) {
+    if (!from) return;
+    if (from.IsScalar()) names.push_back(from.Scalar());
+    if (!from.IsSequence()) return;
     for (const YAML::Node& item : from) {
       if (item.IsScalar()) names.push_back(item.Scalar());
     }
+  };
+  add(pipeline["from"]);
+  // A join's inputs, under each side.
+  if (const YAML::Node join = pipeline["join"]; join && join.IsMap()) {
+    for (const char* side : {"left", "right"}) {
+      if (const YAML::Node input = join[side]; input && input.IsMap()) add(input["from"]);
+    }
   }
   return names;
+}
+
+// Where to report what a pipeline reads: its from:, or its join:.
+Value inputsOf(const Entry& entry) {
+  for (const char* key : {"from", "join"}) {
+    if (const YAML::Node node = entry.value.node[key]; node) {
+      return Value{node, childPath(entry.value.path, key), node.Mark()};
+    }
+  }
+  return entry.value;
 }
 
 // The pipelines in config order, each read after the pipeline it reads (so that its fields are
@@ -100,12 +120,12 @@ std::vector<PipelineConfig> readPipelines(YamlReader& reader, const std::vector<
                                   [&](std::size_t j) { return static_cast<bool>(done[j]); })) {
         continue;
       }
+      for (const std::size_t j : reads[i]) tier[i] = std::max(tier[i], tier[j] + 1);
       pipelines[i] = readPipeline(reader, entries[i], table);
       table.pipelines.push_back(resultsOf(pipelines[i]));
-      for (const std::size_t j : reads[i]) tier[i] = std::max(tier[i], tier[j] + 1);
+      table.pipelines.back().tier = tier[i];
       if (tier[i] == kMaxTiers) {
-        const YAML::Node from = entries[i].value.node["from"];
-        reader.error(Value{from, childPath(entries[i].value.path, "from"), from.Mark()},
+        reader.error(inputsOf(entries[i]),
                      "a chain of more than " + std::to_string(kMaxTiers) +
                          " pipelines reading pipelines (each runs on stages of its own)");
       }
@@ -125,11 +145,9 @@ std::vector<PipelineConfig> readPipelines(YamlReader& reader, const std::vector<
         std::string cycle;
         for (auto it = seen; it != path.end(); ++it) cycle += quote(entries[*it].key) + " reads ";
         cycle += quote(entries[*seen].key);
-        const Value& pipeline = entries[i].value;
-        const YAML::Node from = pipeline.node["from"];
-        reader.error(Value{from, childPath(pipeline.path, "from"), from.Mark()},
-                     seen == path.begin() ? "pipelines read each other in a cycle: " + cycle
-                                          : "reads a cycle of pipelines: " + cycle);
+        reader.error(inputsOf(entries[i]), seen == path.begin()
+                                               ? "pipelines read each other in a cycle: " + cycle
+                                               : "reads a cycle of pipelines: " + cycle);
         break;
       }
       path.push_back(*next);

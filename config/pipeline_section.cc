@@ -17,7 +17,10 @@ namespace {
 
 constexpr std::string_view kPipelineKeys[] = {
     "from", "group_by", "window", "allowed_lateness", "aggregates", "where", "having",
-    "top",  "emit",     "late",   "max_keys",         "publish"};
+    "top",  "emit",     "late",   "max_keys",         "publish",    "join"};
+constexpr std::string_view kJoinKeys[] = {"type", "left", "right"};
+constexpr std::string_view kJoinSideKeys[] = {"from", "key", "fields", "where"};
+constexpr std::string_view kJoinTypes[] = {"inner", "left"};
 constexpr std::string_view kWindowKeys[] = {"tumbling", "hopping", "session"};
 constexpr std::string_view kHoppingKeys[] = {"size", "slide"};
 constexpr std::string_view kSessionKeys[] = {"gap"};
@@ -573,6 +576,110 @@ void readAggregates(YamlReader& reader, const Value& value, ResultScope& scope,
   }
 }
 
+// One side of `join:`: {from, key, fields, where}. `info` is set to what it reads, if known.
+JoinSide readJoinSide(YamlReader& reader, const Value& value, const SourceTable& sources,
+                      const SourceInfo** info) {
+  JoinSide side;
+  auto map = reader.map(value);
+  if (!map) return side;
+  KnownSources known;
+  if (const Entry* e = map->require("from")) {
+    if (const auto name = reader.scalar(e->value, "a source or pipeline name")) {
+      side.from = *name;
+      const auto named = [&](const SourceInfo& s) { return s.name == *name; };
+      const auto source = std::find_if(sources.sources.begin(), sources.sources.end(), named);
+      const auto pipeline = std::find_if(sources.pipelines.begin(), sources.pipelines.end(), named);
+      std::vector<std::string_view> names;
+      for (const SourceInfo& s : sources.sources) names.push_back(s.name);
+      for (const std::string& p : sources.pipeline_names) names.push_back(p);
+      if (source != sources.sources.end()) {
+        *info = &*source;
+      } else if (pipeline != sources.pipelines.end()) {
+        if (pipeline->unreadable.empty()) {
+          *info = &*pipeline;
+        } else {  // reported once: its fields and tier are beside the point
+          reader.error(e->value,
+                       "pipeline " + quote(*name) + " cannot be read: " + pipeline->unreadable);
+        }
+      } else if (sources.readable) {
+        reader.error(e->value, quote(*name) + " is not a source or a pipeline" +
+                                   suggestion(*name, names, "sources and pipelines"));
+      }
+    }
+  }
+  if (*info != nullptr && hasKnownFields(**info)) known.push_back(*info);
+  const KnownSources all = *info != nullptr ? KnownSources{*info} : KnownSources{};
+  const FieldTypes types = [&all](const FieldPath& path) { return fieldType(all, path); };
+  if (const Entry* e = map->require("key")) side.key = readGroupBy(reader, e->value, known, types);
+  if (const Entry* e = map->find("fields")) {
+    side.fields = readGroupBy(reader, e->value, known, types);
+  }
+  if (const Entry* e = map->find("where")) {
+    side.where = readExpression(reader, e->value, ExprType::kBool,
+                                "an expression such as \"event_type == 0\"", known, types);
+  }
+  map->reportUnknown(kJoinSideKeys);
+  return side;
+}
+
+// `join: {type, left, right}`: sets the pipeline's from (the sides' inputs) and group_by (the left
+// key, which names the results' key); `all` gets what the sides read.
+std::optional<JoinSpec> readJoin(YamlReader& reader, const Entry& entry, const SourceTable& sources,
+                                 PipelineConfig& pipeline, KnownSources* all) {
+  auto map = reader.map(entry.value);
+  if (!map) return std::nullopt;
+  JoinSpec join;
+  if (const Entry* e = map->find("type")) {
+    if (const auto type = reader.scalar(e->value, "a join type")) {
+      if (*type == "left") {
+        join.left_outer = true;
+      } else if (*type != "inner") {
+        reader.error(e->value, quote(*type) + " is not a join type" +
+                                   suggestion(*type, kJoinTypes, "expected one of"));
+      }
+    }
+  }
+  const SourceInfo* left = nullptr;
+  const SourceInfo* right = nullptr;
+  const Entry* left_entry = map->require("left");
+  const Entry* right_entry = map->require("right");
+  if (left_entry) join.left = readJoinSide(reader, left_entry->value, sources, &left);
+  if (right_entry) join.right = readJoinSide(reader, right_entry->value, sources, &right);
+  map->reportUnknown(kJoinKeys);
+  if (!left_entry || !right_entry) return std::nullopt;
+  if (join.left.key.size() != join.right.key.size()) {
+    reader.error(right_entry->value, "the right key has " + std::to_string(join.right.key.size()) +
+                                         " parts and the left key " +
+                                         std::to_string(join.left.key.size()) +
+                                         ": a join compares them part by part");
+  }
+  // Both sides' events reach the same stages: two sources, or two pipelines of one tier.
+  if (left != nullptr && right != nullptr &&
+      (left->results != right->results || left->tier != right->tier)) {
+    reader.error(right_entry->value,
+                 "a join reads two sources, or two pipelines that read the same tier of inputs");
+  }
+  // The results' values: the left fields, then the right's; the key carries the left key.
+  std::vector<std::string> names;
+  for (const GroupBySpec& k : join.left.key) names.push_back(k.name);
+  for (const JoinSide* side : {&join.left, &join.right}) {
+    for (const GroupBySpec& f : side->fields) {
+      if (std::find(names.begin(), names.end(), f.name) != names.end()) {
+        reader.error(entry.value, quote(f.name) +
+                                      " names two values of the results (rename one: "
+                                      "\"alias: field\")");
+      }
+      names.push_back(f.name);
+    }
+  }
+  pipeline.from.push_back(join.left.from);
+  if (join.right.from != join.left.from) pipeline.from.push_back(join.right.from);
+  pipeline.group_by = join.left.key;
+  if (left != nullptr) all->push_back(left);
+  if (right != nullptr && right != left) all->push_back(right);
+  return join;
+}
+
 }  // namespace
 
 PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const SourceTable& sources) {
@@ -583,20 +690,34 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
   if (!map) return pipeline;
 
   KnownSources known, all;
-  if (const Entry* e = map->require("from")) {
+  // A join names its inputs and keys per side, and its rows are its results.
+  const Entry* join = map->find("join");
+  if (join != nullptr) {
+    pipeline.join = readJoin(reader, *join, sources, pipeline, &all);
+    for (const std::string_view key :
+         {"from", "group_by", "aggregates", "where", "having", "top"}) {
+      if (const Entry* e = map->find(key)) {
+        reader.error(e->key_mark, e->value.path,
+                     quote(key) + " does not go with join: " +
+                         (key == "from" || key == "group_by" || key == "where"
+                              ? "each side has its own from, key and where"
+                              : "each joined row is one result"));
+      }
+    }
+  } else if (const Entry* e = map->require("from")) {
     pipeline.from = readFrom(reader, e->value, sources, &known, &all);
   }
   const FieldTypes types = [&all](const FieldPath& path) { return fieldType(all, path); };
-  if (const Entry* e = map->find("group_by")) {
+  if (const Entry* e = map->find("group_by"); e != nullptr && join == nullptr) {
     pipeline.group_by = readGroupBy(reader, e->value, known, types);
   }
   if (const Entry* e = map->require("window")) {
     // `window: upstream`: one window per window of the pipeline it reads.
     if (e->value.node.IsScalar() && e->value.node.Scalar() == "upstream") {
-      if (all.size() == 1 && all[0]->results) {
+      if (!all.empty() && all[0]->results) {
         pipeline.window =
             WindowSpec{WindowKind::kTumbling, all[0]->result_slide, all[0]->result_slide};
-      } else if (all.size() == pipeline.from.size()) {  // else from: has been reported
+      } else if (all.size() == pipeline.from.size()) {  // else from: or join: has been reported
         reader.error(e->value, "window: upstream needs from: to name a pipeline");
       }
     } else {
@@ -607,6 +728,22 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
     pipeline.allowed_lateness = reader.duration(e->value).value_or(0);
   }
   ResultScope scope(reader, pipeline, known, types);
+  if (join != nullptr) {
+    if (pipeline.window.kind == WindowKind::kSession) {
+      reader.error(map->find("window")->value, "a join needs tumbling or hopping windows");
+    }
+    if (const Entry* e = map->find("emit"); e != nullptr && readEmitUpdates(reader, e->value)) {
+      reader.error(e->value, "a join emits final results only");
+    }
+    if (const Entry* e = map->find("publish")) {
+      pipeline.publish = reader.boolean(e->value).value_or(true);
+    }
+    map->find("allowed_lateness");
+    map->find("late");
+    map->find("max_keys");
+    map->reportUnknown(kPipelineKeys);
+    return pipeline;
+  }
   if (const Entry* e = map->require("aggregates")) {
     readAggregates(reader, e->value, scope, pipeline, known, types);
   }
@@ -654,7 +791,9 @@ SourceInfo resultsOf(const PipelineConfig& pipeline) {
   for (const char* bound : {"window_start", "window_end"}) {
     info.fields.push_back(DeclaredField{FieldPath{{bound}}, FieldKind::kInteger});
   }
-  if (pipeline.window.kind == WindowKind::kSession) {
+  if (pipeline.join) {
+    info.unreadable = "the rows of a join cannot be read by another pipeline yet";
+  } else if (pipeline.window.kind == WindowKind::kSession) {
     info.unreadable =
         "its session windows end at each key's own time (read a tumbling or "
         "hopping pipeline)";

@@ -1,6 +1,7 @@
 #include "config/plan_graph.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace rivulet::config {
 
@@ -14,19 +15,26 @@ bool isResultStream(const SourceConfig& source) {
   return source.time && source.time->field == kResultTimeField;
 }
 
-const PipelineConfig* upstreamOf(const Config& config, const PipelineConfig& pipeline) {
-  if (pipeline.from.size() != 1) return nullptr;
-  // A source of the same name is read instead (the loader resolves a name to a source first);
-  // the stream withResultStreams() adds for the pipeline is not one.
-  const bool source = std::any_of(config.sources.begin(), config.sources.end(), [&](const auto& s) {
-    return s.name == pipeline.from[0] && !isResultStream(s);
-  });
-  return source ? nullptr : findPipeline(config, pipeline.from[0]);
+std::vector<const PipelineConfig*> upstreamsOf(const Config& config,
+                                               const PipelineConfig& pipeline) {
+  std::vector<const PipelineConfig*> upstreams;
+  for (const std::string& name : pipeline.from) {
+    // A source of the same name is read instead (the loader resolves a name to a source first);
+    // the stream withResultStreams() adds for the pipeline is not one.
+    const bool source =
+        std::any_of(config.sources.begin(), config.sources.end(),
+                    [&](const auto& s) { return s.name == name && !isResultStream(s); });
+    const PipelineConfig* upstream = source ? nullptr : findPipeline(config, name);
+    if (upstream != nullptr) upstreams.push_back(upstream);
+  }
+  return upstreams;
 }
 
 bool isRead(const Config& config, const PipelineConfig& pipeline) {
-  return std::any_of(config.pipelines.begin(), config.pipelines.end(),
-                     [&](const PipelineConfig& p) { return upstreamOf(config, p) == &pipeline; });
+  return std::any_of(config.pipelines.begin(), config.pipelines.end(), [&](const auto& p) {
+    const auto upstreams = upstreamsOf(config, p);
+    return std::find(upstreams.begin(), upstreams.end(), &pipeline) != upstreams.end();
+  });
 }
 
 std::vector<std::string> resultFields(const PipelineConfig& pipeline) {
@@ -42,15 +50,19 @@ std::vector<std::string> resultFields(const PipelineConfig& pipeline) {
 }
 
 std::vector<int> pipelineTiers(const Config& config) {
-  std::vector<int> tiers(config.pipelines.size(), 0);
+  std::vector<int> tiers(config.pipelines.size(), -1);
+  // One more than the highest upstream's; at most every pipeline deep without a cycle.
+  const std::function<int(const PipelineConfig&, std::size_t)> tierOf =
+      [&](const PipelineConfig& pipeline, std::size_t depth) {
+        int tier = 0;
+        if (depth > config.pipelines.size()) return tier;
+        for (const PipelineConfig* upstream : upstreamsOf(config, pipeline)) {
+          tier = std::max(tier, 1 + tierOf(*upstream, depth + 1));
+        }
+        return tier;
+      };
   for (std::size_t p = 0; p < config.pipelines.size(); ++p) {
-    // The chain up to a pipeline reading sources; at most every pipeline long without a cycle.
-    const PipelineConfig* at = &config.pipelines[p];
-    for (std::size_t steps = 0; steps < config.pipelines.size(); ++steps) {
-      at = upstreamOf(config, *at);
-      if (at == nullptr) break;
-      ++tiers[p];
-    }
+    tiers[p] = tierOf(config.pipelines[p], 0);
   }
   return tiers;
 }

@@ -23,9 +23,9 @@ const PipelineConfig* findPipeline(const Config& config, std::string_view name);
 // Whether `source` is a pipeline's results stream, added by withResultStreams().
 bool isResultStream(const SourceConfig& source);
 
-// The pipeline `pipeline` reads, or null when it reads sources. A validated config's pipeline
-// reads one pipeline or only sources.
-const PipelineConfig* upstreamOf(const Config& config, const PipelineConfig& pipeline);
+// The pipelines `pipeline` reads: none when it reads sources; one; or a join's two, of one tier.
+std::vector<const PipelineConfig*> upstreamsOf(const Config& config,
+                                               const PipelineConfig& pipeline);
 
 // Whether some pipeline of `config` reads `pipeline`.
 bool isRead(const Config& config, const PipelineConfig& pipeline);

@@ -33,6 +33,7 @@ struct SourceInfo {
   bool results = false;
   std::vector<std::string> result_fields;
   Nanos result_slide = 0;
+  int tier = 0;  // config/plan_graph.h
   std::string unreadable;
 };
 

@@ -393,7 +393,7 @@ std::vector<std::string> Engine::restartNeeded(const config::Config& next) const
   // Tiers have stages and rings of their own, which a reload does not rewire.
   const auto tiered = [](const config::Config& c) {
     return std::any_of(c.pipelines.begin(), c.pipelines.end(),
-                       [&](const auto& p) { return config::upstreamOf(c, p) != nullptr; });
+                       [&](const auto& p) { return !config::upstreamsOf(c, p).empty(); });
   };
   if ((tiered(config_) || tiered(next)) && config_.pipelines != next.pipelines) {
     out.push_back("pipelines: a plan where pipelines read pipelines changes");

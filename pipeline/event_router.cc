@@ -71,8 +71,8 @@ const config::FieldValue& keyPart(int field, const config::FieldValue* fields,
 std::uint64_t keyHash(const SourcePlan::Route& route, const config::FieldValue* fields,
                       const config::FieldValue* computed) noexcept {
   KeyHasher hasher;
-  for (const int field : route.key_fields) {
-    const config::FieldValue& part = keyPart(field, fields, computed);
+  for (std::size_t k = 0; k < route.hashed_parts; ++k) {
+    const config::FieldValue& part = keyPart(route.key_fields[k], fields, computed);
     KeyPartType type = KeyPartType::kString;
     ErrorReason unused;
     keyPartType(part, type, unused);
@@ -84,10 +84,24 @@ std::uint64_t keyHash(const SourcePlan::Route& route, const config::FieldValue* 
 // Appends the record's key part for `field`; false (with the reason) if it cannot be a key.
 // Forced inline: a writer passed to a call by reference is kept in memory, not registers, for the
 // whole event.
+// A part past the route's hashed parts (a join row's field) may be null: a kNull part.
 [[gnu::always_inline]] inline bool appendKey(RecordWriter& record, const config::FieldValue& field,
-                                             ErrorReason& reason) noexcept {
+                                             bool nullable, ErrorReason& reason) noexcept {
   KeyPartType type;
-  if (!keyPartType(field, type, reason)) return false;
+  if (!keyPartType(field, type, reason)) [[unlikely]] {
+    const bool null =
+        field.type == config::FieldType::kNull || field.type == config::FieldType::kMissing;
+    if (!nullable || !null) return false;
+    reason = ErrorReason::kNone;
+    type = KeyPartType::kNull;
+    struct Appender {
+      RecordWriter& r;
+      void append(const char* p, std::size_t n) { r.append(p, n); }
+    } out{record};
+    appendKeyPart(out, type, kNullPartText);
+    record.header().key_size += static_cast<std::uint16_t>(kKeyPartHeader + kNullPartText.size());
+    return true;
+  }
   if (record.header().key_size + kKeyPartHeader + field.text.size() > kMaxKeyBytes) {
     reason = ErrorReason::kKeyTooLong;
     return false;
@@ -334,8 +348,10 @@ bool EventRouter::computeKeys(const SourcePlan::Route& route, const config::Fiel
         value.text = computed.boolean ? "true" : "false";
         break;
       case config::ValueKind::kNull:
-        reason = ErrorReason::kMissingField;
-        return false;
+        // Refused as a key part by appendKey(), kept as a join row's field.
+        value.type = config::FieldType::kNull;
+        value.text = {};
+        break;
       case config::ValueKind::kError:
         reason = reasonOf(computed.error);
         return false;
@@ -436,7 +452,8 @@ bool EventRouter::build(const config::FieldValue* fields, std::int64_t time, std
       for (const double slot : argument_slots_) record.append(&slot, sizeof slot);
     }
     for (std::size_t k = 0; k < route.key_fields.size() && why == ErrorReason::kNone; ++k)
-      appendKey(record, keyPart(route.key_fields[k], fields, computed), why);
+      appendKey(record, keyPart(route.key_fields[k], fields, computed), k >= route.hashed_parts,
+                why);
     if (kArguments && why == ErrorReason::kNone) {
       // The items' bytes follow the key; each slot is pointed at its item's place.
       for (const PendingItem& item : items_) {

@@ -79,6 +79,9 @@ void ResultFeed::send(const WindowResult& result, const Aggregates& aggregates,
       case KeyPartType::kBool:
         f.type = config::FieldType::kBool;
         break;
+      case KeyPartType::kNull:
+        f.type = config::FieldType::kNull;
+        break;
       case KeyPartType::kNumber: {
         // The key keeps the producer's text (3 and 3.0 stay two keys downstream too).
         f.type = config::FieldType::kNumber;

@@ -12,6 +12,49 @@ int fieldIndex(std::vector<std::string>& fields, const std::string& name) {
   return static_cast<int>(fields.size() - 1);
 }
 
+// A group-by part of `route`'s key: the field, or the expression among plan.key_exprs.
+void addKeyPart(SourcePlan& plan, SourcePlan::Route& route, const config::GroupBySpec& part) {
+  if (part.expression) {
+    route.key_fields.push_back(~static_cast<int>(plan.key_exprs.size()));
+    route.computed_key = true;
+    plan.key_exprs.push_back(*part.expression);
+    for (const config::FieldPath& f : part.expression->fields()) {
+      fieldIndex(plan.fields, fieldName(f));
+    }
+  } else {
+    route.key_fields.push_back(fieldIndex(plan.fields, part.name));
+  }
+}
+
+// The routes of a join pipeline `p` for source `name`: one per side reading it (both, when both
+// sides read the same source with their own where).
+void planJoin(SourcePlan& plan, const config::Config& config, const std::string& name,
+              const PipelinePlan& p) {
+  const config::JoinSpec& join = *config.pipelines[p.id].join;
+  for (const config::JoinSide* side : {&join.left, &join.right}) {
+    if (side->from != name) continue;
+    SourcePlan::Route route;
+    route.pipeline = p.id;
+    route.size = p.size;
+    route.slide = p.slide;
+    route.allowed_lateness = p.allowed_lateness;
+    route.fire_delay = p.fire_delay;
+    for (const config::GroupBySpec& part : side->key) addKeyPart(plan, route, part);
+    route.hashed_parts = route.key_fields.size();
+    for (const config::GroupBySpec& part : side->fields) addKeyPart(plan, route, part);
+    route.value_fields = {-1};
+    route.value_exprs = {config::parseExpression(side == &join.left ? "0" : "1").expression};
+    route.value_forms = {ValueForm::kNumber};
+    route.numbers = 1;
+    if (side->where) {
+      route.where = *side->where;
+      for (const config::FieldPath& f : side->where->fields())
+        fieldIndex(plan.fields, fieldName(f));
+    }
+    plan.routes.push_back(std::move(route));
+  }
+}
+
 }  // namespace
 
 std::string fieldName(const config::FieldPath& path) {
@@ -41,6 +84,10 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
   for (const PipelinePlan& p : pipelines) {
     if (std::find(p.sources.begin(), p.sources.end(), static_cast<int>(source)) == p.sources.end())
       continue;
+    if (p.join) {
+      planJoin(plan, config, spec.name, p);
+      continue;
+    }
     SourcePlan::Route route;
     route.pipeline = p.id;
     route.late_topic = p.late_topic;
@@ -62,6 +109,7 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
         route.key_fields.push_back(fieldIndex(plan.fields, part.name));
       }
     }
+    route.hashed_parts = route.key_fields.size();
     route.value_forms = p.value_forms;
     route.numbers = static_cast<std::size_t>(
         std::count(p.value_forms.begin(), p.value_forms.end(), ValueForm::kNumber));

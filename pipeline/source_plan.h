@@ -35,7 +35,10 @@ struct SourcePlan {
   std::vector<config::Expression> key_exprs;
   struct Route {
     std::uint16_t pipeline = 0;
-    std::vector<int> key_fields;    // per group_by part: index into fields, or ~i: key_exprs[i]
+    std::vector<int> key_fields;  // per group_by part: index into fields, or ~i: key_exprs[i]
+    // The key parts that pick the stage and may not be null: all of them, but for a join's side,
+    // whose fields follow its join key as further parts.
+    std::size_t hashed_parts = 0;
     bool computed_key = false;      // some part is an expression
     std::vector<int> value_fields;  // indices into fields; -1: computed by value_exprs
     std::vector<std::optional<config::Expression>> value_exprs;  // parallel to value_fields

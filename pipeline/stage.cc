@@ -529,7 +529,9 @@ void Stage::onResult(const WindowResult& result) {
     }
   }
   json.raw("},\"values\":");
-  if (computed != nullptr) {
+  if (plan.join) {
+    writeJoinValues(*plan.join, result, json);
+  } else if (computed != nullptr) {
     computed->writeJson(result.state, *result.sketches, json);
   } else {
     aggregates_[firing_pipeline_]->writeJson(result.state, *result.sketches, json);
@@ -548,6 +550,33 @@ void Stage::onResult(const WindowResult& result) {
     return;
   }
   push(result_.finish());
+}
+
+// {"name":value,...}: the left row's fields, then the right row's (null without one).
+void Stage::writeJoinValues(const JoinPlan& join, const WindowResult& result, JsonWriter& json) {
+  json.raw('{');
+  bool first = true;
+  const auto side = [&](const std::vector<std::string>& names, std::string_view row) {
+    KeyParts parts(row);
+    KeyPartType type;
+    std::string_view bytes;
+    for (const std::string& name : names) {
+      if (!first) json.raw(',');
+      first = false;
+      json.string(name);
+      json.raw(':');
+      if (!parts.next(type, bytes)) {
+        json.raw("null");
+      } else if (type == KeyPartType::kString) {
+        json.string(bytes);
+      } else {
+        json.raw(bytes);  // a number's or a bool's JSON text, or null
+      }
+    }
+  };
+  side(join.left_fields, result.left_row);
+  side(join.right_fields, result.unmatched ? std::string_view() : result.right_row);
+  json.raw('}');
 }
 
 void Stage::bindPipelines() {

@@ -13,6 +13,7 @@
 #include "pipeline/aggregates/aggregate.h"
 #include "pipeline/aggregates/computed_values.h"
 #include "pipeline/checkpoint_board.h"
+#include "pipeline/model/json_writer.h"
 #include "pipeline/model/plan.h"
 #include "pipeline/model/record.h"
 #include "pipeline/model/stats.h"
@@ -140,6 +141,7 @@ class Stage final : private ResultSink {
   // ResultSink
   void onResult(const WindowResult& result) override;
   void onWindowEnd(std::int64_t start, std::int64_t end, std::size_t results) override;
+  static void writeJoinValues(const JoinPlan& join, const WindowResult& result, JsonWriter& json);
   // What the stage keeps per pipeline beside its operator: computed values, value bytes.
   void bindPipelines();
 

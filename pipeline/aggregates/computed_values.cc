@@ -93,6 +93,9 @@ bool ComputedValues::evaluate(const Word* state, const SketchPool& sketches,
       case KeyPartType::kBool:
         f.type = config::FieldType::kBool;
         break;
+      case KeyPartType::kNull:
+        f.type = config::FieldType::kNull;
+        break;
       case KeyPartType::kNumber:
         f.type = config::FieldType::kNumber;
         std::from_chars(bytes.data(), bytes.data() + bytes.size(), f.number);

@@ -15,7 +15,10 @@ enum class KeyPartType : char {
   kNumber = 'n',  // bytes: a field's JSON text as written by the producer (3 and 3.0 are two
                   // keys); an expression's value as canonicalNumber() writes it
   kBool = 'b',    // bytes: "true" or "false"
+  kNull = 'z',    // bytes: "null"; only a join row's field (pipeline/model/plan.h), never a key
 };
+
+inline constexpr std::string_view kNullPartText = "null";
 
 inline constexpr std::size_t kKeyPartHeader = 3;
 

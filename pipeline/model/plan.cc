@@ -91,6 +91,20 @@ PipelinePlan compilePipeline(const config::Config& config, std::size_t index, st
     }
   }
   plan.tier = config::pipelineTiers(config)[index];
+  if (pipeline.join) {
+    JoinPlan& join = plan.join.emplace();
+    join.left_outer = pipeline.join->left_outer;
+    join.key_parts = pipeline.join->left.key.size();
+    for (const config::GroupBySpec& f : pipeline.join->left.fields)
+      join.left_fields.push_back(f.name);
+    for (const config::GroupBySpec& f : pipeline.join->right.fields) {
+      join.right_fields.push_back(f.name);
+    }
+    // The side, a constant of each side's route (planSource).
+    plan.value_fields = {"\x1eside"};
+    plan.value_forms = {ValueForm::kNumber};
+    plan.value_exprs = {std::nullopt};
+  }
   plan.publish = pipeline.publish;
   plan.read = config::isRead(config, pipeline);
   return plan;

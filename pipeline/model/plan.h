@@ -12,6 +12,15 @@
 
 namespace rivulet::pipeline {
 
+// A window join (config::JoinSpec) as its operator needs it. A join event's record carries one
+// value, its side (0 left, 1 right), and a key of the join key's parts followed by the side's
+// fields as further key parts (null allowed there).
+struct JoinPlan {
+  bool left_outer = false;
+  std::size_t key_parts = 0;
+  std::vector<std::string> left_fields, right_fields;  // names of the results' values
+};
+
 struct PipelinePlan {
   std::uint16_t id = 0;  // index in the engine's pipeline list
   std::string name;
@@ -53,6 +62,7 @@ struct PipelinePlan {
   int tier = 0;
   bool publish = true;  // publish: false: results go only to the pipelines reading it
   bool read = false;    // some pipeline reads its results
+  std::optional<JoinPlan> join;
   // The most keys a slice may hold in one stage (config max_keys spread over the stages, since
   // keys are spread over them by hash); 0: no bound.
   std::size_t max_keys = 0;

@@ -1,7 +1,8 @@
 // Operator: the window state of one pipeline in one stage, whatever its windows, as the stage
-// drives it: events in, watermarks in, results out through a ResultSink. Two kinds implement it:
-// WindowOperator (tumbling and hopping windows, built from slices) and SessionOperator (per-key
-// session windows). One virtual call per event: the operators' add() is out of line anyway.
+// drives it: events in, watermarks in, results out through a ResultSink. Three kinds implement it:
+// WindowOperator (tumbling and hopping windows, built from slices), SessionOperator (per-key
+// session windows) and JoinOperator (window joins). One virtual call per event: the operators'
+// add() is out of line anyway.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +37,11 @@ struct WindowResult {
   std::string_view key;  // encoded key (pipeline/model/key.h)
   const Word* state;     // the merged aggregate state, Aggregates::words() long
   SketchPool* sketches;  // the pool behind the state's sketches, for Aggregates::writeJson
+  // A join's row instead of a state: the left and the right row's fields as encoded key parts;
+  // no right row (a left join's unmatched row): right_row empty and `unmatched`.
+  std::string_view left_row{};
+  std::string_view right_row{};
+  bool unmatched = false;
 };
 
 // Receives the results of fired windows. Called on the stage thread; the views in a result are

@@ -22,8 +22,8 @@ namespace {
 constexpr std::int64_t kBase = 1'700'000'000'000;
 
 // A throttled generator (bounded: it ends by itself), so a run lasts long enough to be killed
-// in the middle; every window kind, sketches, and a pipeline reading a pipeline, whose state
-// must survive too.
+// in the middle; every window kind, sketches, a pipeline reading a pipeline and a join, whose
+// state must survive too.
 std::string generatorConfig(const TempDir& dir, int count, int throttle,
                             const std::string& window = "{tumbling: 1s}") {
   return daemonYaml(dir,
@@ -72,7 +72,13 @@ std::string generatorConfig(const TempDir& dir, int count, int throttle,
          "    aggregates:\n"
          "      keys: count()\n"
          "      events: sum(n)\n"
-         "      top_total: max(total)\n";
+         "      top_total: max(total)\n"
+         // And a join of its rows, in the same tier.
+         "  joined:\n"
+         "    join:\n"
+         "      left: {from: tumbling, key: [key], fields: [n]}\n"
+         "      right: {from: tumbling, key: [key], fields: [{sum: total}]}\n"
+         "    window: upstream\n";
 }
 
 struct Published {

@@ -281,6 +281,17 @@ TEST_F(DaemonReload, InvalidFileOrRestartOnlyChangeKeepsTheRunningConfiguration)
   ASSERT_TRUE(reloaded(daemon, "failed", 3));
   EXPECT_THAT(daemon.log(), HasSubstr("needs a restart (daemon.publish_hwm)"));
 
+  // A pipeline reading a pipeline runs on stages of its own, which a reload does not add.
+  writeFile(daemon.configPath(), before(dir) +
+                                     "  per_second:\n"
+                                     "    from: keep\n"
+                                     "    window: upstream\n"
+                                     "    aggregates: {symbols: count()}\n");
+  ASSERT_TRUE(daemon.process().signal(SIGHUP));
+  ASSERT_TRUE(reloaded(daemon, "failed", 4));
+  EXPECT_THAT(daemon.log(),
+              HasSubstr("needs a restart (pipelines: a plan where pipelines read pipelines changes)"));
+
   // The pipelines of the first file still run, all three of them.
   std::mt19937_64 rng(11);
   WindowReference keep("keep", {"sym"}, 1000, 1000);

@@ -1,6 +1,7 @@
-// The shipped NEXMark examples (examples/nexmark/q5.yaml, q7.yaml), run as they are on a mixed
-// stream of persons, auctions and bids of our own making (out of order within the 4 s watermark
-// delay, so none is late): every result in their output files against a brute-force Q5 and Q7.
+// The shipped NEXMark examples (examples/nexmark/q5.yaml, q7.yaml, q8.yaml), run as they are on a
+// mixed stream of persons, auctions and bids of our own making (out of order within the 4 s
+// watermark delay, so none is late): every result in their output files against a brute-force Q5,
+// Q7 and Q8.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,6 +21,13 @@ constexpr std::int64_t kBase = 1'700'000'000'000;  // ms, a multiple of 10 s
 
 struct Bid {
   std::int64_t time, auction, bidder, price;
+};
+struct Person {
+  std::int64_t time, id;
+  std::string name;
+};
+struct Auction {
+  std::int64_t time, seller;
 };
 
 // The example as shipped, its input, output and socket moved into `dir`.
@@ -58,18 +66,27 @@ class NexmarkExamples : public ::testing::Test {
       const std::string t = std::to_string(time);
       const int kind = rng() % 10 == 0 ? 0 : rng() % 10 == 0 ? 1 : 2;
       if (kind == 0) {
-        lines.emplace_back(time, "{\"event_type\":0,\"dateTime\":" + t + ",\"id\":" +
-                                     std::to_string(i) + ",\"name\":\"p" + std::to_string(i) +
+        // Names with what JSON must escape, and one shared by two persons.
+        const Person p{time, i, i % 7 == 0 ? "Ann \"A\" Lee" : "p" + std::to_string(i)};
+        persons.push_back(p);
+        lines.emplace_back(time, "{\"event_type\":0,\"dateTime\":" + t +
+                                     ",\"id\":" + std::to_string(i) + ",\"name\":\"" +
+                                     (i % 7 == 0 ? std::string("Ann \\\"A\\\" Lee") : p.name) +
                                      "\",\"email_address\":\"e\",\"credit_card\":\"c\",\"city\":"
                                      "\"x\",\"state\":\"OR\"}");
       } else if (kind == 1) {
-        lines.emplace_back(time, "{\"event_type\":1,\"dateTime\":" + t +
-                                     ",\"id\":" + std::to_string(i) +
-                                     ",\"item_name\":\"i\",\"initial_bid\":1,"
-                                     "\"reserve\":2,\"expires\":" +
-                                     t +
-                                     ",\"seller\":7,"
-                                     "\"category\":3}");
+        // Mostly a recent person (several auctions of one seller in a window), sometimes one
+        // who never registered.
+        const std::int64_t seller =
+            !persons.empty() && rng() % 10 != 0
+                ? persons[persons.size() - 1 - rng() % std::min<std::size_t>(5, persons.size())].id
+                : 999'999;
+        auctions.push_back(Auction{time, seller});
+        lines.emplace_back(time,
+                           "{\"event_type\":1,\"dateTime\":" + t + ",\"id\":" + std::to_string(i) +
+                               ",\"item_name\":\"i\",\"initial_bid\":1,"
+                               "\"reserve\":2,\"expires\":" +
+                               t + ",\"seller\":" + std::to_string(seller) + ",\"category\":3}");
       } else {
         // Few auctions, bidders and prices: counts tie at the top of Q5, prices at Q7's.
         const Bid bid{time, 1000 + static_cast<std::int64_t>(rng() % 8),
@@ -89,6 +106,8 @@ class NexmarkExamples : public ::testing::Test {
 
   TempDir dir;
   std::vector<Bid> bids;
+  std::vector<Person> persons;
+  std::vector<Auction> auctions;
 };
 
 TEST_F(NexmarkExamples, Q5IsTheAuctionsWithTheMostBidsPerHoppingWindow) {
@@ -142,6 +161,31 @@ TEST_F(NexmarkExamples, Q7IsTheBidsAtEachWindowsHighestPrice) {
     ASSERT_EQ(r.key.size(), 3u) << r.payload;
     EXPECT_EQ(r.values.at("rank").integer, 1) << r.payload;
     got[{r.start, r.key[0].second, r.key[1].second, r.key[2].second}] = r.values.at("bids").integer;
+  }
+  EXPECT_EQ(got, expected);
+}
+
+TEST_F(NexmarkExamples, Q8IsThePersonsWhoOpenedAnAuctionInTheWindowTheyRegisteredIn) {
+  const auto window = [](std::int64_t time) { return time - ((time % 10'000) + 10'000) % 10'000; };
+  std::set<std::pair<std::int64_t, std::int64_t>> sold;  // (window start, seller)
+  for (const Auction& a : auctions) sold.emplace(window(a.time), a.seller);
+  std::set<std::tuple<std::int64_t, std::string, std::string>> expected;  // start, id, name
+  for (const Person& p : persons) {
+    if (sold.contains({window(p.time), p.id})) {
+      expected.emplace(window(p.time), std::to_string(p.id), p.name);
+    }
+  }
+  ASSERT_GT(expected.size(), 50u);
+  ASSERT_LT(expected.size(), persons.size()) << "some persons must sell nothing in their window";
+  std::set<std::tuple<std::int64_t, std::string, std::string>> got;
+  for (const Result& r : run(dir, "q8")) {
+    EXPECT_EQ(r.pipeline, "q8");
+    EXPECT_EQ(r.kind, "final");
+    EXPECT_EQ(r.end - r.start, 10'000);
+    ASSERT_EQ(r.key.size(), 1u) << r.payload;
+    EXPECT_EQ(r.key[0].first, "id");
+    EXPECT_TRUE(got.emplace(r.start, r.key[0].second, r.values.at("name").text).second)
+        << "twice: " << r.payload;
   }
   EXPECT_EQ(got, expected);
 }

@@ -89,8 +89,16 @@ std::optional<Result> parseResult(const Message& message, std::string* error) {
             n.array = simdjson::minify(v.value);
             break;
           }
+          case dom::element_type::STRING:
+            n.type = JsonNumber::Type::kString;
+            n.text = std::string(v.value.get_string().value_unsafe());
+            break;
+          case dom::element_type::BOOL:
+            n.type = JsonNumber::Type::kBool;
+            n.text = v.value.get_bool().value_unsafe() ? "true" : "false";
+            break;
           default:
-            return fail("value \"" + std::string(v.key) + "\" is not a number, an array or null");
+            return fail("value \"" + std::string(v.key) + "\" is an object");
         }
         if (!r.values.emplace(std::string(v.key), n).second) {
           return fail("repeated value \"" + std::string(v.key) + "\"");

@@ -16,10 +16,13 @@ namespace rivulet::testutil {
 
 // A value under "values": a number or null, or top_k's array of [item, count].
 struct JsonNumber {
-  enum class Type { kNull, kInteger, kDouble, kArray } type = Type::kNull;
+  // A value of a result: a number, a top_k array, or (computed values, a join's fields) a string
+  // or a bool.
+  enum class Type { kNull, kInteger, kDouble, kArray, kString, kBool } type = Type::kNull;
   std::int64_t integer = 0;
   double number = 0;  // also set for integers
   std::string array;  // kArray: the array, minified
+  std::string text;   // kString: the string, unescaped; kBool: "true" or "false"
 };
 
 struct Result {

@@ -60,8 +60,8 @@ TEST(PlanGraph, TiersFollowWhatEachPipelineReads) {
   // Config order is kept.
   EXPECT_EQ(config.pipelines[0].name, "overall");
   EXPECT_THAT(pipelineTiers(config), ElementsAre(2, 1, 0));
-  EXPECT_EQ(upstreamOf(config, config.pipelines[0]), &config.pipelines[1]);
-  EXPECT_EQ(upstreamOf(config, config.pipelines[2]), nullptr);
+  EXPECT_THAT(upstreamsOf(config, config.pipelines[0]), ElementsAre(&config.pipelines[1]));
+  EXPECT_TRUE(upstreamsOf(config, config.pipelines[2]).empty());
   EXPECT_TRUE(isRead(config, config.pipelines[2]));
   EXPECT_FALSE(isRead(config, config.pipelines[0]));
   EXPECT_FALSE(config.pipelines[2].publish);
