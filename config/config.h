@@ -125,7 +125,7 @@ enum class Overflow {
 // What a generator's events look like.
 enum class GeneratorProfile {
   kKeys,     // {ts, key, value}: `keys` keys "k<n>", values uniform in [0, 1)
-  kNexmark,  // NEXMark's person/auction/bid stream: {event_type, dateTime, auction, bidder, price}
+  kNexmark,  // NEXMark's persons, auctions and bids: config/sections.h lists their fields
 };
 
 struct GeneratorSpec {

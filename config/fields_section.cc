@@ -1,6 +1,7 @@
 // A source's `fields:` (the types its events' fields are declared to have) and the types of what
 // the pipelines read from it, which the expressions and aggregates are checked against.
 #include <algorithm>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -12,15 +13,23 @@ namespace {
 
 constexpr std::string_view kKindNames[] = {"number", "integer", "string", "bool"};
 
+// The nexmark profile's text fields; its others are integers.
+constexpr std::string_view kNexmarkTexts[] = {"name",  "email_address", "credit_card", "city",
+                                              "state", "item_name",     "channel"};
+
 // The fields of a generator's events and their types, by profile.
 std::vector<DeclaredField> generatorFields(GeneratorProfile profile) {
   const auto field = [](std::string_view name, FieldKind kind) {
     return DeclaredField{FieldPath{{std::string(name)}}, kind};
   };
   if (profile == GeneratorProfile::kNexmark) {
-    return {field("event_type", FieldKind::kInteger), field("dateTime", FieldKind::kInteger),
-            field("auction", FieldKind::kInteger), field("bidder", FieldKind::kInteger),
-            field("price", FieldKind::kInteger)};
+    std::vector<DeclaredField> fields;
+    for (std::string_view name : kNexmarkFields) {
+      const bool text = std::find(std::begin(kNexmarkTexts), std::end(kNexmarkTexts), name) !=
+                        std::end(kNexmarkTexts);
+      fields.push_back(field(name, text ? FieldKind::kString : FieldKind::kInteger));
+    }
+    return fields;
   }
   return {field("ts", FieldKind::kInteger), field("key", FieldKind::kString),
           field("value", FieldKind::kNumber)};

@@ -14,10 +14,13 @@
 
 namespace rivulet::config {
 
-// The fields of generator events, by profile.
+// The fields of generator events, by profile. A nexmark event has those of its type only:
+// persons id to state, auctions id and item_name to category, bids auction to channel.
 inline constexpr std::string_view kGeneratorFields[] = {"ts", "key", "value"};
-inline constexpr std::string_view kNexmarkFields[] = {"event_type", "dateTime", "auction", "bidder",
-                                                      "price"};
+inline constexpr std::string_view kNexmarkFields[] = {
+    "event_type", "dateTime", "id",        "name",        "email_address", "credit_card",
+    "city",       "state",    "item_name", "initial_bid", "reserve",       "expires",
+    "seller",     "category", "auction",   "bidder",      "price",         "channel"};
 
 // What pipelines need to know about each entry under `sources:`, the invalid ones too, so that a
 // bad source gives one error and not one more per pipeline reading it.

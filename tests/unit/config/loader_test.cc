@@ -457,6 +457,34 @@ pipelines:
   EXPECT_EQ(config.sources[0].time->field, "dateTime");
 }
 
+// NEXMark Q8's inputs: persons by id and auctions by seller, each with its own fields.
+TEST(Load, NexmarkGeneratorPersonsAndAuctions) {
+  const Config config = loadOk(R"yaml(sources: { nx: { kind: generator, profile: nexmark } }
+pipelines:
+  persons:
+    from: nx
+    where: "event_type == 0 and state in ['OR', 'ID', 'CA']"
+    group_by: [id, name, city]
+    window: { tumbling: 10s }
+    aggregates: { n: count() }
+  sellers:
+    from: nx
+    where: "event_type == 1 and reserve >= initial_bid"
+    group_by: [seller, category]
+    window: { tumbling: 10s }
+    aggregates: { auctions: count(), top: max(reserve), ends: max(expires) }
+  channels:
+    from: nx
+    where: "event_type == 2 and channel != 'Google'"
+    group_by: [channel]
+    window: { tumbling: 10s }
+    aggregates: { bids: count() }
+)yaml");
+  ASSERT_EQ(config.pipelines.size(), 3u);
+  EXPECT_EQ(config.pipelines[0].group_by.size(), 3u);
+  EXPECT_EQ(config.pipelines[1].group_by.size(), 2u);
+}
+
 TEST(Load, SessionWindow) {
   const Config config = loadOk(R"(sources: { g: { kind: generator } }
 pipelines:

@@ -264,8 +264,31 @@ pipelines:
               ElementsAre("t.yaml:3:36: sources.bad.profile: \"tpch\" is not a generator profile "
                           "(expected one of: keys, nexmark)",
                           "t.yaml:7:16: pipelines.p.group_by[0]: \"key\" is not a field of "
-                          "generator source \"nx\" (fields: event_type, dateTime, auction, bidder, "
-                          "price)"));
+                          "generator source \"nx\" (fields: event_type, dateTime, id, name, "
+                          "email_address, credit_card, city, state, item_name, initial_bid, "
+                          "reserve, expires, seller, category, auction, bidder, price, channel)"));
+}
+
+// Persons', auctions' and bids' fields have their types: texts are strings, the rest integers.
+TEST(PipelineErrors, NexmarkGeneratorFieldTypes) {
+  EXPECT_THAT(errorsOf(R"yaml(sources:
+  nx: { kind: generator, profile: nexmark, fields: { seller: integer, channel: number } }
+pipelines:
+  p:
+    from: nx
+    where: "state == 3"
+    group_by: [city, seller]
+    window: { tumbling: 1s }
+    aggregates: { a: sum(name), b: max(reserve), c: min(expires), d: avg(item_name) }
+)yaml"),
+              ElementsAre("t.yaml:2:80: sources.nx.fields.channel: \"channel\" of generator "
+                          "source \"nx\" is string, not number",
+                          "t.yaml:6:19: pipelines.p.where: cannot compare string state with "
+                          "number 3",
+                          "t.yaml:9:22: pipelines.p.aggregates.a: \"sum(name)\": \"name\" is "
+                          "declared string, and the argument must be a number",
+                          "t.yaml:9:70: pipelines.p.aggregates.d: \"avg(item_name)\": "
+                          "\"item_name\" is declared string, and the argument must be a number"));
 }
 
 TEST(PipelineErrors, GroupByAndAggregateNames) {

@@ -1,6 +1,6 @@
 // GeneratorSource: generateEvent is a pure, well-spread function of (seed, i), nexmarkEvent has
-// NEXMark's proportions and hot spots, and a real source run into real rings delivers exactly its
-// events, keyed, watermarked and ended.
+// NEXMark's proportions, hot spots and person, auction and bid fields, and a real source run into
+// real rings delivers exactly its events, keyed, watermarked and ended.
 #include "connectors/sources/generator_source.h"
 
 #include <gtest/gtest.h>
@@ -11,8 +11,11 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <regex>
+#include <set>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -229,6 +232,195 @@ TEST(NexmarkEvent, SeedsGiveDifferentBids) {
   EXPECT_LT(same, 10u);
 }
 
+// NEXMark's lists (Beam's PersonGenerator, Flink's BidGenerator).
+const std::set<std::string> kFirstNames = {"Peter", "Paul",  "Luke",  "John",   "Saul",  "Vicky",
+                                           "Kate",  "Julie", "Sarah", "Deiter", "Walter"};
+const std::set<std::string> kLastNames = {"Shultz", "Abrams", "Spencer", "White", "Bartels",
+                                          "Walton", "Smith",  "Jones",   "Noris"};
+const std::set<std::string> kCities = {"Phoenix",  "Los Angeles", "San Francisco", "Boise",
+                                       "Portland", "Bend",        "Redmond",       "Seattle",
+                                       "Kent",     "Cheyenne"};
+const std::set<std::string> kStates = {"AZ", "CA", "ID", "OR", "WA", "WY"};
+const std::set<std::string> kHotChannels = {"Google", "Facebook", "Baidu", "Apple"};
+
+TEST(NexmarkEvent, PersonsHaveNamesEmailsCardsCitiesAndStates) {
+  const config::GeneratorSpec s = spec(1, 1000, 5);
+  const std::regex email("[a-z]{3,6}@[a-z]{3,4}\\.com");
+  const std::regex card("[0-9]{4} [0-9]{4} [0-9]{4} [0-9]{4}");
+  std::map<std::string, int> firsts, lasts, cities, states;
+  std::set<std::string> emails, cards;
+  std::int64_t next_id = 1000;
+  constexpr std::uint64_t kEvents = 200'000;
+  for (std::uint64_t i = 0; i < kEvents; i += 50) {
+    const NexmarkEvent e = nexmarkEvent(s, 0, i);
+    ASSERT_EQ(e.type, NexmarkEvent::kPerson) << i;
+    EXPECT_EQ(e.ts_ms, static_cast<std::int64_t>(i));
+    ASSERT_EQ(e.id, next_id++) << "person ids count up from 1000";
+    const std::string name(e.name.view());
+    const std::size_t space = name.find(' ');
+    ASSERT_NE(space, std::string::npos) << name;
+    ++firsts[name.substr(0, space)];
+    ++lasts[name.substr(space + 1)];
+    ASSERT_TRUE(std::regex_match(std::string(e.email_address.view()), email))
+        << e.email_address.view();
+    ASSERT_TRUE(std::regex_match(std::string(e.credit_card.view()), card)) << e.credit_card.view();
+    emails.emplace(e.email_address.view());
+    cards.emplace(e.credit_card.view());
+    ++cities[std::string(e.city)];
+    ++states[std::string(e.state)];
+    // A person has no auction or bid fields.
+    EXPECT_TRUE(e.item_name.view().empty() && e.channel.view().empty());
+    EXPECT_EQ(e.seller + e.auction + e.bidder + e.price + e.reserve, 0);
+  }
+  const auto keys = [](const std::map<std::string, int>& counts) {
+    std::set<std::string> out;
+    for (const auto& [key, count] : counts) out.insert(key);
+    return out;
+  };
+  // Every list item drawn, none more than twice as often as a fair share (4,000 persons).
+  EXPECT_EQ(keys(firsts), kFirstNames);
+  EXPECT_EQ(keys(lasts), kLastNames);
+  EXPECT_EQ(keys(cities), kCities);
+  EXPECT_EQ(keys(states), kStates);
+  for (const auto* counts : {&firsts, &lasts, &cities, &states}) {
+    for (const auto& [key, count] : *counts) {
+      EXPECT_LT(count, 2 * 4000 / static_cast<int>(counts->size())) << key;
+      EXPECT_GT(count, 4000 / 2 / static_cast<int>(counts->size())) << key;
+    }
+  }
+  EXPECT_EQ(cards.size(), 4000u);   // 16 random digits: no two alike
+  EXPECT_GT(emails.size(), 3990u);  // 26^6 + ... local parts, 26^4 + 26^3 domains
+}
+
+TEST(NexmarkEvent, AuctionsHaveSellersAmongEarlierPersonsAndConsistentPrices) {
+  const config::GeneratorSpec s = spec(1, 1000, 6);
+  constexpr std::uint64_t kEvents = 500'000;
+  const std::regex item("[a-z][a-z ]{1,17}[a-z]");
+  std::set<std::int64_t> persons;  // ids of the persons generated so far
+  std::map<std::int64_t, int> categories;
+  std::int64_t next_id = 1000;
+  std::size_t auctions = 0, hot_sellers = 0, spaced_items = 0;
+  std::size_t shortest_item = 100, longest_item = 0;
+  std::int64_t longest_expiry = 0;
+  double expiry_sum = 0;
+  for (std::uint64_t i = 0; i < kEvents; ++i) {
+    const std::uint64_t offset = i % 50;
+    if (offset >= 4) continue;  // a bid
+    const NexmarkEvent e = nexmarkEvent(s, 0, i);
+    if (offset == 0) {
+      persons.insert(e.id);
+      continue;
+    }
+    ASSERT_EQ(e.type, NexmarkEvent::kAuction) << i;
+    ++auctions;
+    ASSERT_EQ(e.id, next_id++) << "auction ids count up from 1000";
+    // A seller is a person generated before the auction, among the 1,000 most recent.
+    const auto last_person = static_cast<std::int64_t>(1000 + i / 50);
+    ASSERT_TRUE(persons.contains(e.seller)) << "seller " << e.seller << " of event " << i;
+    ASSERT_GE(e.seller, last_person - 999);
+    hot_sellers += e.seller == (last_person - 1000) / 100 * 100 + 1000;
+    ASSERT_GE(e.category, 10);
+    ASSERT_LE(e.category, 14);
+    ++categories[e.category];
+    ASSERT_GE(e.initial_bid, 100);
+    ASSERT_LE(e.initial_bid, 100'000'000);
+    ASSERT_GE(e.reserve - e.initial_bid, 100) << "reserve below the initial bid";
+    ASSERT_LE(e.reserve - e.initial_bid, 100'000'000);
+    // Beam's auction length: 1 ms to twice the time of the next 100 auctions (1,666 events, at
+    // 1,000 events/s 1,666 ms).
+    ASSERT_GE(e.expires - e.ts_ms, 1);
+    ASSERT_LE(e.expires - e.ts_ms, 2 * 1666);
+    longest_expiry = std::max(longest_expiry, e.expires - e.ts_ms);
+    expiry_sum += static_cast<double>(e.expires - e.ts_ms);
+    const std::string name(e.item_name.view());
+    ASSERT_TRUE(std::regex_match(name, item)) << '"' << name << '"';
+    shortest_item = std::min(shortest_item, name.size());
+    longest_item = std::max(longest_item, name.size());
+    spaced_items += name.find(' ') != std::string::npos;
+    // An auction has no person or bid fields.
+    EXPECT_TRUE(e.name.view().empty() && e.city.empty() && e.channel.view().empty());
+    EXPECT_EQ(e.auction + e.bidder + e.price, 0);
+  }
+  ASSERT_EQ(auctions, 3 * kEvents / 50);
+  // Three quarters have the hot seller, plus the cold draws landing on it (1 in 1,000).
+  EXPECT_NEAR(static_cast<double>(hot_sellers) / auctions, 0.75 + 0.25 / 1000, 0.01);
+  ASSERT_EQ(categories.size(), 5u);
+  for (const auto& [category, count] : categories) {
+    EXPECT_NEAR(static_cast<double>(count) / auctions, 0.2, 0.01) << category;
+  }
+  EXPECT_NEAR(expiry_sum / auctions, 1666.0, 20.0);
+  EXPECT_GT(longest_expiry, 3300);
+  EXPECT_EQ(shortest_item, 3u);
+  EXPECT_EQ(longest_item, 19u);
+  // 3 to 19 characters, the 1 to 17 inner ones each a space one time in 13.
+  EXPECT_GT(spaced_items, auctions / 3);
+  EXPECT_LT(spaced_items, auctions * 3 / 4);
+}
+
+TEST(NexmarkEvent, BidsHaveChannels) {
+  const config::GeneratorSpec s = spec(1, 1000, 8);
+  std::map<std::string, std::size_t> hot;
+  std::set<int> numbered;
+  std::size_t bids = 0;
+  for (std::uint64_t i = 0; i < 200'000; ++i) {
+    const NexmarkEvent e = nexmarkEvent(s, 0, i);
+    if (e.type != NexmarkEvent::kBid) continue;
+    ++bids;
+    const std::string channel(e.channel.view());
+    if (kHotChannels.contains(channel)) {
+      ++hot[channel];
+      continue;
+    }
+    ASSERT_EQ(channel.rfind("channel-", 0), 0u) << channel;
+    const std::string digits = channel.substr(8);
+    ASSERT_FALSE(digits.empty());
+    ASSERT_TRUE(std::all_of(digits.begin(), digits.end(), [](char c) {
+      return c >= '0' && c <= '9';
+    })) << channel;
+    ASSERT_LT(std::stoi(digits), 10'000);
+    numbered.insert(std::stoi(digits));
+    // A bid has no person or auction fields.
+    EXPECT_TRUE(e.name.view().empty() && e.item_name.view().empty());
+    EXPECT_EQ(e.id + e.seller + e.reserve, 0);
+  }
+  // Half the bids come through one of the four hot channels, the rest through 10,000 others.
+  ASSERT_EQ(hot.size(), 4u);
+  for (const auto& [channel, count] : hot) {
+    EXPECT_NEAR(static_cast<double>(count) / bids, 0.125, 0.01) << channel;
+  }
+  EXPECT_GT(numbered.size(), 9'900u);  // ~92,000 draws of 10,000
+}
+
+// Every field of every event type is a function of (seed, i): the same with the same seed, whatever
+// order the events are made in, and different with another seed.
+TEST(NexmarkEvent, SameSeedSameEventsOfEveryType) {
+  const config::GeneratorSpec a = spec(1, 1000, 42);
+  const config::GeneratorSpec b = spec(1, 1000, 42);
+  const config::GeneratorSpec other = spec(1, 1000, 43);
+  std::vector<NexmarkEvent> forward;
+  for (std::uint64_t i = 0; i < 5000; ++i) forward.push_back(nexmarkEvent(a, 7, i));
+  std::size_t same_name = 0, same_card = 0, same_item = 0, same_reserve = 0, same_channel = 0;
+  for (std::uint64_t i = 5000; i-- > 0;) {
+    const NexmarkEvent e = nexmarkEvent(b, 7, i);
+    ASSERT_TRUE(e == forward[i]) << i;
+    const NexmarkEvent o = nexmarkEvent(other, 7, i);
+    ASSERT_EQ(o.type, e.type);
+    ASSERT_EQ(o.ts_ms, e.ts_ms);
+    ASSERT_EQ(o.id, e.id);  // ids depend on the index only
+    same_name += e.type == NexmarkEvent::kPerson && o.name == e.name;
+    same_card += e.type == NexmarkEvent::kPerson && o.credit_card == e.credit_card;
+    same_item += e.type == NexmarkEvent::kAuction && o.item_name == e.item_name;
+    same_reserve += e.type == NexmarkEvent::kAuction && o.reserve == e.reserve;
+    same_channel += e.type == NexmarkEvent::kBid && o.channel == e.channel;
+  }
+  // 100 persons (99 names: ~1 alike by chance), 300 auctions, 4,600 bids (1 in 8 by chance).
+  EXPECT_LT(same_name, 8u);
+  EXPECT_EQ(same_card, 0u);
+  EXPECT_EQ(same_item, 0u);
+  EXPECT_EQ(same_reserve, 0u);
+  EXPECT_LT(same_channel, 4600u / 8 + 100);
+}
+
 // ---- a real GeneratorSource into rings ----
 
 constexpr std::int64_t kStartMs = 1'700'000'000'000;
@@ -362,10 +554,8 @@ TEST(GeneratorSource, BoundedRunDeliversExactlyItsEvents) {
   EXPECT_EQ(testutil::totalErrors(stats), 0u);
 }
 
-// The nexmark profile through a real router: a pipeline of bids by auction gets exactly the bids,
-// with their price.
-TEST(GeneratorSource, NexmarkProfileDeliversItsBids) {
-  const std::int64_t n = 10'000 / RIVULET_TEST_SLOWDOWN;
+// A nexmark generator source of `n` events, 1,000 a second from kStartMs.
+config::Config nexmarkConfig(std::int64_t n, std::uint64_t seed) {
   config::Config config;
   config::SourceConfig source;
   source.name = "nexmark";
@@ -375,13 +565,26 @@ TEST(GeneratorSource, NexmarkProfileDeliversItsBids) {
   source.generator.events_per_second = 1000;
   source.generator.start_ms = kStartMs;
   source.generator.count = n;
+  source.generator.seed = seed;
   config.sources.push_back(source);
-  config::PipelineConfig bids =
+  return config;
+}
+
+config::PipelineConfig where(config::PipelineConfig p, std::string_view condition) {
+  p.where = config::parseExpression(condition).expression;
+  EXPECT_TRUE(p.where.has_value()) << condition;
+  return p;
+}
+
+// The nexmark profile through a real router: a pipeline of bids by auction gets exactly the bids,
+// with their price.
+TEST(GeneratorSource, NexmarkProfileDeliversItsBids) {
+  const std::int64_t n = 10'000 / RIVULET_TEST_SLOWDOWN;
+  config::Config config = nexmarkConfig(n, 1);
+  config.pipelines.push_back(where(
       testutil::pipelineConfig("bids", "nexmark", {"auction"},
-                               {testutil::aggregate("sum", config::AggregateKind::kSum, "price")});
-  bids.where = config::parseExpression("event_type == 2").expression;
-  ASSERT_TRUE(bids.where.has_value());
-  config.pipelines.push_back(bids);
+                               {testutil::aggregate("sum", config::AggregateKind::kSum, "price")}),
+      "event_type == 2"));
   pipeline::SourceStats stats;
   RingSet rings(1, 1 << 14);
   GeneratorSource generator(
@@ -409,6 +612,143 @@ TEST(GeneratorSource, NexmarkProfileDeliversItsBids) {
   EXPECT_EQ(got, expected);
   EXPECT_EQ(expected.size(), static_cast<std::size_t>(n / 50 * 46));
   EXPECT_EQ(stats.events.load(), static_cast<std::uint64_t>(n));
+}
+
+// Every event type's fields through a real router, each pipeline reading one type's: the events
+// of that type arrive with nexmarkEvent's fields, typed, and the fields of other types are
+// missing (a pipeline keyed by a person's name refuses every auction and bid).
+TEST(GeneratorSource, NexmarkProfileDeliversEveryTypesFields) {
+  const std::int64_t n = 10'000 / RIVULET_TEST_SLOWDOWN;
+  config::Config config = nexmarkConfig(n, 11);
+  const auto count = testutil::aggregate("n", config::AggregateKind::kCount);
+  config.pipelines.push_back(where(
+      testutil::pipelineConfig("persons", "nexmark",
+                               {"id", "name", "email_address", "credit_card", "city", "state"},
+                               {count}),
+      "event_type == 0"));
+  config.pipelines.push_back(where(
+      testutil::pipelineConfig(
+          "auctions", "nexmark",
+          {"id", "item_name", "initial_bid", "reserve", "expires", "seller", "category"}, {count}),
+      "event_type == 1"));
+  config.pipelines.push_back(where(
+      testutil::pipelineConfig("bids", "nexmark", {"auction", "bidder", "channel"},
+                               {testutil::aggregate("sum", config::AggregateKind::kSum, "price")}),
+      "event_type == 2"));
+  config.pipelines.push_back(testutil::pipelineConfig("names", "nexmark", {"name"}, {count}));
+  pipeline::SourcePlan plan = testutil::planFor(config);
+  pipeline::PipelineSourceStats names_refused;
+  for (auto& route : plan.routes) {
+    if (route.pipeline == 3) route.stats = &names_refused;
+  }
+  pipeline::SourceStats stats;
+  RingSet rings(1, 1 << 16);
+  GeneratorSource generator(config.sources[0].generator,
+                            pipeline::EventRouter(std::move(plan), rings.pointers(), stats));
+
+  runAndDrain(generator, rings, [] { return false; });
+
+  // Per pipeline, each event as its time and key parts (and a bid's price).
+  using Row = std::vector<std::string>;
+  std::vector<Row> expected[4];
+  for (std::int64_t i = 0; i < n; ++i) {
+    const NexmarkEvent e =
+        nexmarkEvent(config.sources[0].generator, kStartMs, static_cast<std::uint64_t>(i));
+    const std::string time = std::to_string(e.ts_ms * kMs);
+    switch (e.type) {
+      case NexmarkEvent::kPerson:
+        expected[0].push_back({time, std::to_string(e.id), std::string(e.name.view()),
+                               std::string(e.email_address.view()),
+                               std::string(e.credit_card.view()), std::string(e.city),
+                               std::string(e.state)});
+        expected[3].push_back({time, std::string(e.name.view())});
+        break;
+      case NexmarkEvent::kAuction:
+        expected[1].push_back({time, std::to_string(e.id), std::string(e.item_name.view()),
+                               std::to_string(e.initial_bid), std::to_string(e.reserve),
+                               std::to_string(e.expires), std::to_string(e.seller),
+                               std::to_string(e.category)});
+        break;
+      case NexmarkEvent::kBid:
+        expected[2].push_back({time, std::to_string(e.auction), std::to_string(e.bidder),
+                               std::string(e.channel.view()), std::to_string(e.price)});
+        break;
+    }
+  }
+  // Which key parts are strings, per pipeline.
+  const std::vector<bool> strings[4] = {{false, true, true, true, true, true},
+                                        {false, true, false, false, false, false, false},
+                                        {false, false, true},
+                                        {true}};
+  std::vector<Row> got[4];
+  for (const Record& r : rings.records(0)) {
+    if (r.type() != RecordType::kEvent) continue;
+    const std::size_t p = r.header.pipeline;
+    ASSERT_LT(p, 4u);
+    const std::size_t values = p == 2 ? 1 : 0;
+    const auto parts = testutil::keyParts(r.key(values));
+    ASSERT_EQ(parts.size(), strings[p].size()) << "pipeline " << p;
+    Row row = {std::to_string(r.header.time)};
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      EXPECT_EQ(parts[k].first,
+                strings[p][k] ? pipeline::KeyPartType::kString : pipeline::KeyPartType::kNumber)
+          << "pipeline " << p << " part " << k;
+      row.push_back(parts[k].second);
+    }
+    if (p == 2) row.push_back(std::to_string(static_cast<std::int64_t>(r.value(0))));
+    got[p].push_back(std::move(row));
+  }
+  for (std::size_t p = 0; p < 4; ++p) EXPECT_EQ(got[p], expected[p]) << "pipeline " << p;
+  EXPECT_EQ(expected[0].size(), static_cast<std::size_t>(n / 50));
+  EXPECT_EQ(expected[1].size(), static_cast<std::size_t>(n / 50 * 3));
+  EXPECT_EQ(
+      names_refused.refused[static_cast<std::size_t>(pipeline::ErrorReason::kMissingField)].load(),
+      static_cast<std::uint64_t>(n - n / 50));
+  EXPECT_EQ(stats.events.load(), static_cast<std::uint64_t>(n));
+  EXPECT_EQ(testutil::totalErrors(stats), 0u);
+}
+
+// A plan reading a few fields gets them as a plan reading all of them does: the generator leaves
+// the others out, and each field has draws of its own.
+TEST(GeneratorSource, NexmarkFieldsDoNotDependOnWhichOthersAreRead) {
+  const std::int64_t n = 5'000 / RIVULET_TEST_SLOWDOWN;
+  config::Config config = nexmarkConfig(n, 12);
+  const auto count = testutil::aggregate("n", config::AggregateKind::kCount);
+  config.pipelines.push_back(
+      where(testutil::pipelineConfig("cities", "nexmark", {"city"}, {count}), "event_type == 0"));
+  config.pipelines.push_back(
+      where(testutil::pipelineConfig("items", "nexmark", {"item_name", "reserve"}, {count}),
+            "event_type == 1"));
+  config.pipelines.push_back(where(
+      testutil::pipelineConfig("channels", "nexmark", {"channel"}, {count}), "event_type == 2"));
+  pipeline::SourceStats stats;
+  RingSet rings(1, 1 << 15);
+  GeneratorSource generator(
+      config.sources[0].generator,
+      pipeline::EventRouter(testutil::planFor(config), rings.pointers(), stats));
+
+  runAndDrain(generator, rings, [] { return false; });
+
+  std::vector<std::vector<std::string>> expected[3];
+  for (std::int64_t i = 0; i < n; ++i) {
+    const NexmarkEvent e =
+        nexmarkEvent(config.sources[0].generator, kStartMs, static_cast<std::uint64_t>(i));
+    if (e.type == NexmarkEvent::kPerson) expected[0].push_back({std::string(e.city)});
+    if (e.type == NexmarkEvent::kAuction) {
+      expected[1].push_back({std::string(e.item_name.view()), std::to_string(e.reserve)});
+    }
+    if (e.type == NexmarkEvent::kBid) expected[2].push_back({std::string(e.channel.view())});
+  }
+  std::vector<std::vector<std::string>> got[3];
+  for (const Record& r : rings.records(0)) {
+    if (r.type() != RecordType::kEvent) continue;
+    ASSERT_LT(r.header.pipeline, 3u);
+    std::vector<std::string> row;
+    for (const auto& part : testutil::keyParts(r.key(0))) row.push_back(part.second);
+    got[r.header.pipeline].push_back(std::move(row));
+  }
+  for (std::size_t p = 0; p < 3; ++p) EXPECT_EQ(got[p], expected[p]) << "pipeline " << p;
+  EXPECT_EQ(expected[2].size(), static_cast<std::size_t>(n / 50 * 46));
 }
 
 TEST(GeneratorSource, StopEndsAnEndlessRunWithStoppedEnd) {
