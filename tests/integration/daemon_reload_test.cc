@@ -289,8 +289,9 @@ TEST_F(DaemonReload, InvalidFileOrRestartOnlyChangeKeepsTheRunningConfiguration)
                                      "    aggregates: {symbols: count()}\n");
   ASSERT_TRUE(daemon.process().signal(SIGHUP));
   ASSERT_TRUE(reloaded(daemon, "failed", 4));
-  EXPECT_THAT(daemon.log(),
-              HasSubstr("needs a restart (pipelines: a plan where pipelines read pipelines changes)"));
+  EXPECT_THAT(
+      daemon.log(),
+      HasSubstr("needs a restart (pipelines: a plan where pipelines read pipelines changes)"));
 
   // The pipelines of the first file still run, all three of them.
   std::mt19937_64 rng(11);
