@@ -71,8 +71,9 @@ const config::FieldValue& keyPart(int field, const config::FieldValue* fields,
 std::uint64_t keyHash(const SourcePlan::Route& route, const config::FieldValue* fields,
                       const config::FieldValue* computed) noexcept {
   KeyHasher hasher;
-  for (std::size_t k = 0; k < route.hashed_parts; ++k) {
-    const config::FieldValue& part = keyPart(route.key_fields[k], fields, computed);
+  const int* const end = route.key_fields.data() + route.hashed_parts;
+  for (const int* field = route.key_fields.data(); field != end; ++field) {
+    const config::FieldValue& part = keyPart(*field, fields, computed);
     KeyPartType type = KeyPartType::kString;
     ErrorReason unused;
     keyPartType(part, type, unused);
@@ -84,25 +85,20 @@ std::uint64_t keyHash(const SourcePlan::Route& route, const config::FieldValue* 
 // Appends the record's key part for `field`; false (with the reason) if it cannot be a key.
 // Forced inline: a writer passed to a call by reference is kept in memory, not registers, for the
 // whole event.
-// A part past the route's hashed parts (a join row's field) may be null: a kNull part.
+// Part `k` of `route`: past its hashed parts (a join row's field) it may be null, a kNull part;
+// that is looked at only when the part is refused, so other routes pay nothing for it.
 [[gnu::always_inline]] inline bool appendKey(RecordWriter& record, const config::FieldValue& field,
-                                             bool nullable, ErrorReason& reason) noexcept {
+                                             const SourcePlan::Route& route, std::size_t k,
+                                             ErrorReason& reason) noexcept {
   KeyPartType type;
+  std::string_view text = field.text;
   if (!keyPartType(field, type, reason)) [[unlikely]] {
-    const bool null =
-        field.type == config::FieldType::kNull || field.type == config::FieldType::kMissing;
-    if (!nullable || !null) return false;
+    if (k < route.hashed_parts || reason != ErrorReason::kMissingField) return false;
     reason = ErrorReason::kNone;
     type = KeyPartType::kNull;
-    struct Appender {
-      RecordWriter& r;
-      void append(const char* p, std::size_t n) { r.append(p, n); }
-    } out{record};
-    appendKeyPart(out, type, kNullPartText);
-    record.header().key_size += static_cast<std::uint16_t>(kKeyPartHeader + kNullPartText.size());
-    return true;
+    text = kNullPartText;
   }
-  if (record.header().key_size + kKeyPartHeader + field.text.size() > kMaxKeyBytes) {
+  if (record.header().key_size + kKeyPartHeader + text.size() > kMaxKeyBytes) {
     reason = ErrorReason::kKeyTooLong;
     return false;
   }
@@ -110,8 +106,8 @@ std::uint64_t keyHash(const SourcePlan::Route& route, const config::FieldValue* 
     RecordWriter& r;
     void append(const char* p, std::size_t n) { r.append(p, n); }
   } out{record};
-  appendKeyPart(out, type, field.text);
-  record.header().key_size += static_cast<std::uint16_t>(kKeyPartHeader + field.text.size());
+  appendKeyPart(out, type, text);
+  record.header().key_size += static_cast<std::uint16_t>(kKeyPartHeader + text.size());
   return true;
 }
 
@@ -386,12 +382,16 @@ bool EventRouter::build(const config::FieldValue* fields, std::int64_t time, std
     const SourcePlan::Route& route = plan_.routes[r];
     ErrorReason why = ErrorReason::kNone;
     if (where_[r]) {
-      const config::ExprValue keep = where_[r]->evaluate(fields);
-      if (keep.kind == config::ValueKind::kError) {
-        refuseRoute(r, reasonOf(keep.error));
-        continue;
+      bool keep;
+      if (!where_[r]->filterInline(fields, keep)) {
+        const config::ExprValue value = where_[r]->evaluate(fields);
+        if (value.kind == config::ValueKind::kError) {
+          refuseRoute(r, reasonOf(value.error));
+          continue;
+        }
+        keep = config::isTrue(value);
       }
-      if (!config::isTrue(keep)) {  // false or null: not for this pipeline
+      if (!keep) {  // false or null: not for this pipeline
         targets_[r] = 0;
         cells_[r] = 0;
         continue;
@@ -452,8 +452,7 @@ bool EventRouter::build(const config::FieldValue* fields, std::int64_t time, std
       for (const double slot : argument_slots_) record.append(&slot, sizeof slot);
     }
     for (std::size_t k = 0; k < route.key_fields.size() && why == ErrorReason::kNone; ++k)
-      appendKey(record, keyPart(route.key_fields[k], fields, computed), k >= route.hashed_parts,
-                why);
+      appendKey(record, keyPart(route.key_fields[k], fields, computed), route, k, why);
     if (kArguments && why == ErrorReason::kNone) {
       // The items' bytes follow the key; each slot is pointed at its item's place.
       for (const PendingItem& item : items_) {

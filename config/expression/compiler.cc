@@ -144,6 +144,11 @@ CompiledExpression::CompiledExpression(
                    constants_[program_[1].a].kind == ValueKind::kNumber &&
                    program_[2].op >= Op::kEqual && program_[2].op <= Op::kGreaterEqual &&
                    (want_ == ValueKind::kNull || want_ == ValueKind::kBool);
+  if (field_compare_) {
+    compare_field_ = program_[0].a;
+    compare_constant_ = constants_[program_[1].a].number;
+    compare_op_ = program_[2].op;
+  }
 }
 
 }  // namespace rivulet::config

@@ -55,6 +55,38 @@ class CompiledExpression {
   // `fields` must hold every index field_index gave.
   ExprValue evaluate(const FieldValue* fields) noexcept;
 
+  // The filter `field <comparison> number` over a numeric field (`event_type == 2`), decided
+  // inline: true with `keep` set; false when evaluate() must decide (another program, another
+  // field type). Saves the router a call and a value per event and pipeline.
+  bool filterInline(const FieldValue* fields, bool& keep) const noexcept {
+    if (!field_compare_) return false;
+    const FieldValue& f = fields[compare_field_];
+    if (f.type != FieldType::kNumber) return false;
+    const double x = f.number;
+    const double c = compare_constant_;
+    switch (compare_op_) {
+      case Op::kEqual:
+        keep = x == c;
+        break;
+      case Op::kNotEqual:
+        keep = x != c;
+        break;
+      case Op::kLess:
+        keep = x < c;
+        break;
+      case Op::kLessEqual:
+        keep = x <= c;
+        break;
+      case Op::kGreater:
+        keep = x > c;
+        break;
+      default:
+        keep = x >= c;
+        break;
+    }
+    return true;
+  }
+
   // A bare field reference (`qty`), which callers may read directly; fieldIndex() is its index.
   bool isFieldReference() const noexcept { return field_reference_; }
   int fieldIndex() const noexcept { return field_index_; }
@@ -117,6 +149,9 @@ class CompiledExpression {
   // The program is `field <comparison> number` (`event_type == 2`, `qty >= 100`), the common
   // filter: for a numeric field evaluate() compares directly, without the stack.
   bool field_compare_ = false;
+  std::uint32_t compare_field_ = 0;  // field_compare_: the program's three parts
+  double compare_constant_ = 0;
+  Op compare_op_ = Op::kEqual;
 };
 
 }  // namespace rivulet::config

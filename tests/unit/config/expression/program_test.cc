@@ -385,5 +385,34 @@ TEST(ExpressionEval, OverTheJsonParsersFields) {
   EXPECT_EQ(run("meta is null"), "error wrong_type");
 }
 
+// filterInline() decides `field <op> number` over a number as evaluate() does, and leaves every
+// other case (other field types, other programs) to it.
+TEST(ExpressionEval, InlineFilterAgreesWithEvaluate) {
+  const std::vector<config::FieldValue> values = {
+      number(2), number(-1.5), number(0), str("2"), null(), missing(), number(2.0000001)};
+  for (const char* op : {"==", "!=", "<", "<=", ">", ">="}) {
+    // A negative literal is a negation, not a constant: evaluate() decides it.
+    for (const char* constant : {"2", "1.5", "0", "-1.5"}) {
+      const std::string text = std::string("x ") + op + " " + constant;
+      for (const config::FieldValue& value : values) {
+        config::CompiledExpression compiled(
+            parsed(text), [](const FieldPath&) { return 0; }, ExprType::kBool);
+        bool keep = false;
+        const bool decided = compiled.filterInline(&value, keep);
+        EXPECT_EQ(decided, value.type == config::FieldType::kNumber && constant[0] != '-') << text;
+        if (decided) {
+          EXPECT_EQ(show(compiled.evaluate(&value)), keep ? "true" : "false") << text;
+        }
+      }
+    }
+  }
+  for (const char* other : {"x + 1 > 2", "x == 'a'", "2 == x", "x"}) {
+    config::CompiledExpression compiled(parsed(other), [](const FieldPath&) { return 0; });
+    const config::FieldValue two = number(2);
+    bool keep = false;
+    EXPECT_FALSE(compiled.filterInline(&two, keep)) << other;
+  }
+}
+
 }  // namespace
 }  // namespace rivulet::pipeline
