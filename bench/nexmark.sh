@@ -27,9 +27,8 @@ rate=100000
 . bench/common.sh
 echo "events per run: $events ($rate/s of event time), runs: $runs"
 
-write_config() {  # name pipeline-yaml
-  cat >"$work/$1.yaml" <<YAML
-$(daemon_section "$1" warn)
+nexmark_source() {
+  cat <<YAML
 sources:
   nexmark:
     kind: generator
@@ -38,6 +37,12 @@ sources:
     start: 1700000000000
     count: $events
     seed: 7
+YAML
+}
+write_config() {  # name pipeline-yaml
+  cat >"$work/$1.yaml" <<YAML
+$(daemon_section "$1" warn)
+$(nexmark_source)
 pipelines:
   $1:
     from: nexmark
@@ -59,14 +64,7 @@ write_config q11 "    group_by: [bidder]
 
 cat >"$work/q8.yaml" <<YAML
 $(daemon_section q8 warn)
-sources:
-  nexmark:
-    kind: generator
-    profile: nexmark
-    events_per_second: $rate
-    start: 1700000000000
-    count: $events
-    seed: 7
+$(nexmark_source)
 $(sed -n '/^pipelines:/,$p' examples/nexmark/q8.yaml)
 YAML
 

@@ -1,7 +1,6 @@
 #include "pipeline/result_feed.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
 #include "config/plan_graph.h"
@@ -69,29 +68,7 @@ void ResultFeed::send(const WindowResult& result, const Aggregates& aggregates,
   KeyPartType type;
   std::string_view bytes;
   for (; o < key_parts_ && parts.next(type, bytes); ++o) {
-    config::FieldValue& f = outputs_[o].value;
-    f = config::FieldValue{};
-    f.text = bytes;
-    switch (type) {
-      case KeyPartType::kString:
-        f.type = config::FieldType::kString;
-        break;
-      case KeyPartType::kBool:
-        f.type = config::FieldType::kBool;
-        break;
-      case KeyPartType::kNull:
-        f.type = config::FieldType::kNull;
-        break;
-      case KeyPartType::kNumber: {
-        // The key keeps the producer's text (3 and 3.0 stay two keys downstream too).
-        f.type = config::FieldType::kNumber;
-        std::from_chars(bytes.data(), bytes.data() + bytes.size(), f.number);
-        const auto [end, ec] =
-            std::from_chars(bytes.data(), bytes.data() + bytes.size(), f.integer);
-        f.is_integer = ec == std::errc() && end == bytes.data() + bytes.size();
-        break;
-      }
-    }
+    outputs_[o].value = keyPartField(type, bytes);
   }
   for (const std::size_t k : aggregates_) {
     setNumber(outputs_[o++], aggregates.value(k, result.state, sketches));

@@ -1,7 +1,6 @@
 #include "pipeline/aggregates/computed_values.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -84,23 +83,7 @@ bool ComputedValues::evaluate(const Word* state, const SketchPool& sketches,
   KeyPartType type;
   std::string_view bytes;
   for (std::size_t i = 0; i < key_parts_ && parts.next(type, bytes); ++i) {
-    config::FieldValue& f = fields_[n + i];
-    f.text = bytes;
-    switch (type) {
-      case KeyPartType::kString:
-        f.type = config::FieldType::kString;
-        break;
-      case KeyPartType::kBool:
-        f.type = config::FieldType::kBool;
-        break;
-      case KeyPartType::kNull:
-        f.type = config::FieldType::kNull;
-        break;
-      case KeyPartType::kNumber:
-        f.type = config::FieldType::kNumber;
-        std::from_chars(bytes.data(), bytes.data() + bytes.size(), f.number);
-        break;
-    }
+    fields_[n + i] = keyPartField(type, bytes);
   }
   for (std::size_t c = 0; c < computed_.size(); ++c) {
     Computed& computed = computed_[c];

@@ -3,9 +3,11 @@
 // Keeping each part's JSON type lets results print {"shard":3} and {"symbol":"AAPL"} faithfully.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
 #include <string_view>
 
+#include "config/expression/field_value.h"
 #include "pipeline/model/number_text.h"
 
 namespace rivulet::pipeline {
@@ -57,6 +59,33 @@ void appendKeyPart(Out& out, KeyPartType type, std::string_view bytes) {
 // 18.0 or 1.8e1; -0 as 0; 0.25; 100000000000000000000 for 1e20. Returns the text, in `out`.
 inline std::string_view canonicalNumber(double value, char (&out)[kMaxNumberText]) noexcept {
   return numberText(value, out);
+}
+
+// A key part as an expression or a router reads a field: its type, its text (a number keeps the
+// producer's text, so 3 and 3.0 stay two keys downstream too), and a number's value.
+inline config::FieldValue keyPartField(KeyPartType type, std::string_view bytes) noexcept {
+  config::FieldValue f;
+  f.text = bytes;
+  switch (type) {
+    case KeyPartType::kString:
+      f.type = config::FieldType::kString;
+      break;
+    case KeyPartType::kBool:
+      f.type = config::FieldType::kBool;
+      break;
+    case KeyPartType::kNull:
+      f.type = config::FieldType::kNull;
+      break;
+    case KeyPartType::kNumber: {
+      f.type = config::FieldType::kNumber;
+      const char* end = bytes.data() + bytes.size();
+      std::from_chars(bytes.data(), end, f.number);
+      const auto parsed = std::from_chars(bytes.data(), end, f.integer);
+      f.is_integer = parsed.ec == std::errc() && parsed.ptr == end;
+      break;
+    }
+  }
+  return f;
 }
 
 }  // namespace rivulet::pipeline

@@ -1,5 +1,6 @@
-// Checkpoint barriers through the real threads of an Engine (two sources, two stages, the
-// publisher), checkpoints requested back to back while the data flows: every one completes,
+// Checkpoint barriers through the real threads of an Engine (two sources, two stages per tier, a
+// second tier fed by the first, the publisher), checkpoints requested back to back while the data
+// flows: every one completes,
 // every part it leaves is restorable, and the results are those of a run without checkpoints.
 // Under ThreadSanitizer this checks the hand-over of the parts between the threads.
 #include <gtest/gtest.h>
@@ -29,7 +30,12 @@ std::string configYaml(const std::string& output, const std::string& name, bool 
          "pipelines:\n  counts:\n    from: [a, b]\n    group_by: [key]\n"
          "    window: {tumbling: 1s}\n    aggregates:\n      n: count()\n      high: max(value)\n"
          "  sessions:\n    from: a\n    group_by: [key]\n    window: {session: {gap: 40ms}}\n"
-         "    aggregates:\n      n: count()\n";
+         "    aggregates:\n      n: count()\n"
+         // A second tier: the feeds' rings and the barriers through them.
+         "  per_second:\n    from: counts\n    window: upstream\n"
+         "    aggregates: {keys: count(), events: sum(n)}\n"
+         "  pairs:\n    join:\n      left: {from: counts, key: [key], fields: [n]}\n"
+         "      right: {from: counts, key: [key], fields: [high]}\n    window: upstream\n";
 }
 
 TEST(CheckpointEngine, BackToBackCheckpointsCompleteAndChangeNoResult) {

@@ -49,22 +49,24 @@ struct Event {
 // (window start, key, left row, right row or "-"): results as a multiset.
 using Joined = std::tuple<std::int64_t, std::string, std::string, std::string>;
 
+std::string rowText(std::string_view row) {
+  std::string out;
+  KeyParts parts(row);
+  KeyPartType type;
+  std::string_view bytes;
+  while (parts.next(type, bytes)) out += std::string(bytes) + "|";
+  return out;
+}
+
 class Collect : public ResultSink {
  public:
   void onResult(const WindowResult& r) override {
-    const auto text = [](std::string_view row) {
-      std::string out;
-      KeyParts parts(row);
-      KeyPartType type;
-      std::string_view bytes;
-      while (parts.next(type, bytes)) out += std::string(bytes) + "|";
-      return out;
-    };
     KeyParts key(r.key);
     KeyPartType type;
     std::string_view k;
     key.next(type, k);
-    ++joined[{r.start, std::string(k), text(r.left_row), r.unmatched ? "-" : text(r.right_row)}];
+    ++joined[{r.start, std::string(k), rowText(r.left_row),
+              r.unmatched ? "-" : rowText(r.right_row)}];
     EXPECT_EQ(r.end - r.start, 3000 * kMs);
   }
   void onWindowEnd(std::int64_t, std::int64_t, std::size_t results) override { counted += results; }
@@ -97,15 +99,6 @@ std::vector<Event> randomEvents(std::mt19937_64& rng, int n) {
     events.push_back(std::move(e));
   }
   return events;
-}
-
-std::string rowText(std::string_view row) {
-  std::string out;
-  KeyParts parts(row);
-  KeyPartType type;
-  std::string_view bytes;
-  while (parts.next(type, bytes)) out += std::string(bytes) + "|";
-  return out;
 }
 
 // The brute-force join of the events, each in those of its windows still open (end + lateness
