@@ -791,9 +791,7 @@ SourceInfo resultsOf(const PipelineConfig& pipeline) {
   for (const char* bound : {"window_start", "window_end"}) {
     info.fields.push_back(DeclaredField{FieldPath{{bound}}, FieldKind::kInteger});
   }
-  if (pipeline.join) {
-    info.unreadable = "the rows of a join cannot be read by another pipeline yet";
-  } else if (pipeline.window.kind == WindowKind::kSession) {
+  if (pipeline.window.kind == WindowKind::kSession) {
     info.unreadable =
         "its session windows end at each key's own time (read a tumbling or "
         "hopping pipeline)";

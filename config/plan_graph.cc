@@ -40,6 +40,11 @@ bool isRead(const Config& config, const PipelineConfig& pipeline) {
 std::vector<std::string> resultFields(const PipelineConfig& pipeline) {
   std::vector<std::string> fields;
   for (const GroupBySpec& part : pipeline.group_by) fields.push_back(part.name);
+  if (pipeline.join) {
+    for (const JoinSide* side : {&pipeline.join->left, &pipeline.join->right}) {
+      for (const GroupBySpec& field : side->fields) fields.push_back(field.name);
+    }
+  }
   for (const AggregateSpec& a : pipeline.aggregates) {
     if (!a.hidden && a.kind != AggregateKind::kTopK) fields.push_back(a.name);
   }

@@ -31,8 +31,9 @@ std::vector<const PipelineConfig*> upstreamsOf(const Config& config,
 bool isRead(const Config& config, const PipelineConfig& pipeline);
 
 // The fields of `pipeline`'s results as events of a pipeline reading it, in this order: its
-// group_by parts, its aggregates (not hidden ones, nor top_k, whose items no expression reads),
-// its computed values, then window_start and window_end (ms, as in its results).
+// group_by parts (a join's: its left key), its aggregates (not hidden ones, nor top_k, whose items
+// no expression reads) and computed values (a join's: its left fields, then its right fields),
+// then window_start and window_end (ms, as in its results).
 std::vector<std::string> resultFields(const PipelineConfig& pipeline);
 
 // The tier of each pipeline, in config order: 0 for those reading sources, one more than its

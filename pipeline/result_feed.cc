@@ -26,6 +26,13 @@ ResultFeed::ResultFeed(const PipelinePlan& upstream, SourcePlan stream, std::vec
       router_(std::move(stream), std::move(rings), stats_, std::move(bells)) {
   std::vector<std::string> names;
   for (const config::GroupBySpec& part : upstream.group_by) names.push_back(part.name);
+  if (upstream.join) {
+    join_left_ = upstream.join->left_fields.size();
+    join_right_ = upstream.join->right_fields.size();
+    names.insert(names.end(), upstream.join->left_fields.begin(), upstream.join->left_fields.end());
+    names.insert(names.end(), upstream.join->right_fields.begin(),
+                 upstream.join->right_fields.end());
+  }
   for (std::size_t k = 0; k < upstream.aggregates.size(); ++k) {
     const config::AggregateSpec& a = upstream.aggregates[k];
     if (a.hidden || a.kind == config::AggregateKind::kTopK) continue;
@@ -62,7 +69,7 @@ void ResultFeed::setNumber(Output& out, double number) noexcept {
 }
 
 void ResultFeed::send(const WindowResult& result, const Aggregates& aggregates,
-                      SketchPool& sketches, const ComputedValues* computed) noexcept {
+                      const ComputedValues* computed) noexcept {
   std::size_t o = 0;
   KeyParts parts(result.key);
   KeyPartType type;
@@ -70,8 +77,22 @@ void ResultFeed::send(const WindowResult& result, const Aggregates& aggregates,
   for (; o < key_parts_ && parts.next(type, bytes); ++o) {
     outputs_[o].value = keyPartField(type, bytes);
   }
+  // A join's rows (pipeline/windows/join_operator.h): the left fields, then the right's (null
+  // for an unmatched left row).
+  const auto row = [&](std::string_view encoded, std::size_t count) {
+    KeyParts fields(encoded);
+    for (std::size_t i = 0; i < count; ++i, ++o) {
+      outputs_[o].value =
+          fields.next(type, bytes) ? keyPartField(type, bytes) : config::FieldValue{};
+      if (outputs_[o].value.type == config::FieldType::kMissing) {
+        outputs_[o].value.type = config::FieldType::kNull;
+      }
+    }
+  };
+  row(result.left_row, join_left_);
+  row(result.unmatched ? std::string_view() : result.right_row, join_right_);
   for (const std::size_t k : aggregates_) {
-    setNumber(outputs_[o++], aggregates.value(k, result.state, sketches));
+    setNumber(outputs_[o++], aggregates.value(k, result.state, *result.sketches));
   }
   for (std::size_t c = 0; c < computed_; ++c, ++o) {
     const config::FieldValue& f = computed->computedField(c);

@@ -37,9 +37,9 @@ class ResultFeed {
   ResultFeed(const PipelinePlan& upstream, SourcePlan stream, std::vector<Ring*> rings,
              std::vector<Doorbell*> bells);
 
-  // Routes one final result; `computed` is the pipeline's ComputedValues after evaluate(), or
-  // null when it has none.
-  void send(const WindowResult& result, const Aggregates& aggregates, SketchPool& sketches,
+  // Routes one final result (a window's aggregates, or a join's row); `computed` is the
+  // pipeline's ComputedValues after evaluate(), or null when it has none.
+  void send(const WindowResult& result, const Aggregates& aggregates,
             const ComputedValues* computed) noexcept;
   // The stage advanced the upstream pipeline to `watermark`.
   void advance(std::int64_t watermark) noexcept;
@@ -73,6 +73,8 @@ class ResultFeed {
   std::size_t key_parts_;
   std::vector<std::size_t> aggregates_;  // the aggregates among the fields, in order
   std::size_t computed_;                 // computed values among the fields
+  std::size_t join_left_ = 0;            // a join's left and right fields among them
+  std::size_t join_right_ = 0;
   SourceStats stats_;
   EventRouter router_;
   // One per result field (config::resultFields), then the event time.

@@ -487,7 +487,7 @@ void Stage::onResult(const WindowResult& result) {
   }
   if (ResultFeed* feed = feeds_[firing_pipeline_].get();
       feed != nullptr && result.kind == ResultKind::kFinal) {
-    feed->send(result, *aggregates_[firing_pipeline_], *result.sketches, computed);
+    feed->send(result, *aggregates_[firing_pipeline_], computed);
   }
   if (!plan.publish) return;
   // A ranked result that cannot make its window's top on this stage is not serialised: the

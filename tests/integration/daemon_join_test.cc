@@ -1,7 +1,8 @@
 // Window joins (`join:`), end to end: one stream of left and right rows from a FIFO read as a
 // file source, joined on a key in hopping windows (inner) and tumbling windows (left, with a
-// string field and missing values), over two stages. Every result against a brute-force join of
-// the raw rows, as multisets: one result per joined row.
+// string field and missing values), over two stages, and the left join's rows read by a third
+// pipeline. Every result against a brute-force join of the raw rows, as multisets: one result per
+// joined row.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -34,7 +35,12 @@ std::string config(const TempDir& dir, const std::string& input) {
          "{lv: v}]}\n"
          "      right: {from: rows, where: \"side == 'R'\", key: [{rk: k * 10}], fields: [{rv: "
          "v}]}\n"
-         "    window: {tumbling: 1s}\n";
+         "    window: {tumbling: 1s}\n"
+         // A join's rows read by another pipeline.
+         "  per_second:\n"
+         "    from: outer\n"
+         "    window: upstream\n"
+         "    aggregates: {rows: count(), no_rv: count_if(rv is null), lv_total: sum(lv)}\n";
 }
 
 struct Row {
@@ -107,16 +113,38 @@ TEST_F(DaemonJoin, InnerAndLeftJoinsMatchABruteForceJoin) {
 
   ASSERT_NO_FATAL_FAILURE(start(config(dir_, fifo.path())));
   ASSERT_NO_FATAL_FAILURE(replayToTheEnd(fifo, std::move(input)));
+  // per_second: the outer join's rows of each second, those without rv, and the sum of lv.
+  std::map<std::int64_t, std::tuple<std::int64_t, std::int64_t, std::int64_t>> per_second;
+  for (const auto& [joined, n] : want) {
+    if (std::get<0>(joined) != "outer") continue;
+    auto& [count, no_rv, lv_total] = per_second[std::get<1>(joined)];
+    const std::string& values = std::get<3>(joined);
+    count += n;
+    if (values.find("rv=null;") != std::string::npos) no_rv += n;
+    const std::string lv = values.substr(values.find("lv=") + 3);
+    if (lv.rfind("null", 0) != 0) lv_total += n * std::stoll(lv);
+  }
+
   ASSERT_TRUE(subscriber_->receiveUntil(
       [&](const std::vector<Message>&) {
         return received("_window/inner/") == kSeconds + 1 &&
-               received("_window/outer/") == static_cast<std::size_t>(kSeconds);
+               received("_window/outer/") == static_cast<std::size_t>(kSeconds) &&
+               received("_window/per_second/") == static_cast<std::size_t>(kSeconds);
       },
       30s));
   std::map<Joined, int> got;
   int markers_total = 0;
   std::vector<Message> results;
+  std::map<std::int64_t, std::tuple<std::int64_t, std::int64_t, std::int64_t>> got_per_second;
   for (const Message& m : subscriber_->messages()) {
+    if (m.topic.rfind("_window/per_second/", 0) == 0) continue;
+    if (m.topic.rfind("per_second/", 0) == 0) {
+      for (const Result& r : parseResults({m})) {
+        got_per_second[r.start] = {r.values.at("rows").integer, r.values.at("no_rv").integer,
+                                   r.values.at("lv_total").integer};
+      }
+      continue;
+    }
     if (m.topic.rfind("_window/", 0) == 0) {
       markers_total += std::stoi(m.payload.substr(m.payload.find("\"results\":") + 10));
     } else {
@@ -136,6 +164,7 @@ TEST_F(DaemonJoin, InnerAndLeftJoinsMatchABruteForceJoin) {
     ++got[{r.pipeline, r.start, r.key[0].second, values}];
   }
   EXPECT_EQ(markers_total, total) << "each window's marker counts its joined rows";
+  EXPECT_EQ(got_per_second, per_second);
   EXPECT_EQ(got.size(), want.size());
   for (const auto& [joined, n] : want) {
     const auto it = got.find(joined);

@@ -127,8 +127,11 @@ TEST(JoinSection, MistakesAreReportedWhereTheyAre) {
           "read the same tier of inputs",
           "t.yaml:36:35: pipelines.c.join.left.key[0]: \"idd\" is not a field of the results of "
           "pipeline \"persons\" (fields: id, name, n, window_start, window_end)",
-          "t.yaml:37:21: pipelines.c.join.right.from: pipeline \"b\" cannot be read: the rows of a "
-          "join cannot be read by another pipeline yet"));
+          // b, a join of tier 1, read beside persons, of tier 0.
+          "t.yaml:37:14: pipelines.c.join.right: a join reads two sources, or two pipelines that "
+          "read the same tier of inputs",
+          "t.yaml:37:30: pipelines.c.join.right.key[0]: \"seller\" is not a field of the results "
+          "of pipeline \"b\" (fields: id, name, n, n, window_start, window_end)"));
 }
 
 }  // namespace
