@@ -416,6 +416,10 @@ void Stage::reconfigure(const Reconfiguration& change) {
   // A reload keeps a plan that feeds results on as it is (Engine::restartNeeded): its feeds go
   // on with their pipelines.
   feeds_ = std::move(feeds);
+  active_feeds_.clear();
+  for (const auto& feed : feeds_) {
+    if (feed != nullptr) active_feeds_.push_back(feed.get());
+  }
   pipelines_ = change.plans;
   stats_ = change.stage_stats[checkpoint_index_];
   bindPipelines();
