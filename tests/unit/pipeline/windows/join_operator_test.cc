@@ -153,7 +153,8 @@ TEST_P(JoinOperatorTest, MatchesABruteForceJoinAndSurvivesASnapshot) {
       EXPECT_EQ(resumed->stateEntries(), op.stateEntries());
       // A truncated snapshot is refused, and leaves the operator as constructed.
       JoinOperator truncated(plan);
-      SnapshotReader short_in(out.bytes().substr(0, out.bytes().size() / 2));
+      const std::string half(out.bytes().substr(0, out.bytes().size() / 2));
+      SnapshotReader short_in(half);
       EXPECT_FALSE(truncated.restore(short_in) && short_in.done());
     }
     const double side = events[i].right ? 1 : 0;
