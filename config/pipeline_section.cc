@@ -774,33 +774,4 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
   return pipeline;
 }
 
-SourceInfo resultsOf(const PipelineConfig& pipeline) {
-  SourceInfo info;
-  info.name = pipeline.name;
-  info.results = true;
-  info.result_fields = resultFields(pipeline);
-  info.result_slide = pipeline.window.slide;
-  // Values are numbers (counts integers); keys and window bounds are what they are.
-  for (const AggregateSpec& a : pipeline.aggregates) {
-    if (a.hidden || a.kind == AggregateKind::kTopK) continue;
-    const bool count = a.kind == AggregateKind::kCount || a.kind == AggregateKind::kCountIf ||
-                       a.kind == AggregateKind::kCountDistinct;
-    info.fields.push_back(
-        DeclaredField{FieldPath{{a.name}}, count ? FieldKind::kInteger : FieldKind::kNumber});
-  }
-  for (const char* bound : {"window_start", "window_end"}) {
-    info.fields.push_back(DeclaredField{FieldPath{{bound}}, FieldKind::kInteger});
-  }
-  if (pipeline.window.kind == WindowKind::kSession) {
-    info.unreadable =
-        "its session windows end at each key's own time (read a tumbling or "
-        "hopping pipeline)";
-  } else if (pipeline.top) {
-    info.unreadable =
-        "the publisher ranks its results (top:) after every stage has fired the "
-        "window; read the pipeline it ranks";
-  }
-  return info;
-}
-
 }  // namespace rivulet::config
