@@ -79,11 +79,12 @@ std::vector<Event> randomEvents(std::mt19937_64& rng, int n) {
   std::vector<Event> events;
   for (int i = 0; i < n; ++i) {
     Event e;
-    // Out of order by up to 0.4 s, and one in ten 4 s behind: late for some of its windows, or
-    // for all of them.
-    e.time = (4000 + static_cast<std::int64_t>(i) * 37 -
-              static_cast<std::int64_t>(rng() % 10 == 0 ? 4000 : rng() % 400)) *
-             kMs;
+    // Out of order by up to 0.4 s; every tenth from the 60th 6 s behind (late for all its
+    // windows), every tenth other 4 s behind (late for some of them, or all).
+    const std::int64_t behind = i >= 60 && i % 10 == 9 ? 6000
+                                : i % 10 == 4          ? 4000
+                                                       : static_cast<std::int64_t>(rng() % 400);
+    e.time = (4000 + static_cast<std::int64_t>(i) * 37 - behind) * kMs;
     e.right = rng() % 2 == 1;
     e.k = std::to_string(rng() % 5);
     appendKeyPart(e.key, KeyPartType::kNumber, e.k);
