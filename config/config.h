@@ -319,6 +319,39 @@ struct JoinSpec {
   bool operator==(const JoinSpec&) const = default;
 };
 
+// `tables:` one table: rows of a CSV (with a header line) or JSON-lines file, looked up by the
+// text of one column. Read at start, and again when the file changes or on SIGHUP.
+struct TableSpec {
+  std::string name;
+  std::string path;
+  Format format = Format::kCsv;
+  std::string key;  // the column rows are found by
+  // The columns the pipelines' lookups read, each once, and where the first names it (for the
+  // error when the file has no such column): "file:line:column: path".
+  std::vector<std::string> columns;
+  std::vector<std::string> columns_at;
+  std::string at;  // where the table's path is given, in the same form
+
+  // Locations are not part of the table: a reload that only moves lines changes nothing.
+  bool operator==(const TableSpec& o) const {
+    return name == o.name && path == o.path && format == o.format && key == o.key &&
+           columns == o.columns;
+  }
+};
+
+// A pipeline's `lookup:` entry: fields of its events taken from a table's row whose key column
+// equals `key` evaluated over the event (a field or an expression; earlier lookups' fields too).
+struct LookupSpec {
+  std::size_t table = 0;  // index into Config::tables
+  Expression key;
+  std::vector<std::pair<std::string, std::string>> fields;  // (field name, the table's column)
+  // missing: refuse: an event whose key is in no row is refused by the pipeline (and counted);
+  // by default (null) its fields are null.
+  bool refuse_missing = false;
+
+  bool operator==(const LookupSpec&) const = default;
+};
+
 struct PipelineConfig {
   std::string name;
   // Source names, each known; or the name of one pipeline, whose results it reads
@@ -342,6 +375,8 @@ struct PipelineConfig {
   // A window join instead of aggregates: `from` then names its sides' inputs, `group_by` is the
   // left side's key (the results' key) and there are no aggregates.
   std::optional<JoinSpec> join;
+  // Enrichment, in order, before where, group_by and aggregates see the event.
+  std::vector<LookupSpec> lookups;
 
   bool operator==(const PipelineConfig&) const = default;
 };
@@ -351,6 +386,7 @@ struct Config {
   DaemonConfig daemon;
   std::vector<SourceConfig> sources;      // in config order
   std::vector<PipelineConfig> pipelines;  // in config order
+  std::vector<TableSpec> tables;          // in config order
 
   bool operator==(const Config&) const = default;
 };

@@ -21,7 +21,7 @@
 namespace rivulet::config {
 namespace {
 
-constexpr std::string_view kTopLevelKeys[] = {"daemon", "sources", "pipelines"};
+constexpr std::string_view kTopLevelKeys[] = {"daemon", "sources", "tables", "pipelines"};
 constexpr std::size_t kMaxFileBytes = std::size_t{16} << 20;
 // Pipelines reading pipelines run in tiers of stage threads: a longer chain is a mistake rather
 // than a plan.
@@ -97,7 +97,7 @@ Value inputsOf(const Entry& entry) {
 // The pipelines in config order, each read after the pipeline it reads (so that its fields are
 // known); pipelines reading each other in a cycle are reported, with the cycle, at their from:.
 std::vector<PipelineConfig> readPipelines(YamlReader& reader, const std::vector<Entry>& entries,
-                                          SourceTable& table) {
+                                          SourceTable& table, std::vector<TableSpec>& tables) {
   const std::size_t n = entries.size();
   std::vector<std::vector<std::size_t>> reads(n);  // the pipelines each names in from:
   for (std::size_t i = 0; i < n; ++i) {
@@ -121,7 +121,7 @@ std::vector<PipelineConfig> readPipelines(YamlReader& reader, const std::vector<
         continue;
       }
       for (const std::size_t j : reads[i]) tier[i] = std::max(tier[i], tier[j] + 1);
-      pipelines[i] = readPipeline(reader, entries[i], table);
+      pipelines[i] = readPipeline(reader, entries[i], table, tables);
       table.pipelines.push_back(resultsOf(pipelines[i]));
       table.pipelines.back().tier = tier[i];
       if (tier[i] == kMaxTiers) {
@@ -187,10 +187,11 @@ Config readConfig(YamlReader& reader, const Value& root) {
       }
     }
   }
+  if (const Entry* e = map->find("tables")) config.tables = readTables(reader, e->value);
   if (const Entry* e = map->require("pipelines")) {
     if (auto pipelines = reader.map(e->value)) {
       if (pipelines->empty()) reader.error(e->value, "at least one pipeline is required");
-      config.pipelines = readPipelines(reader, pipelines->entries(), table);
+      config.pipelines = readPipelines(reader, pipelines->entries(), table, config.tables);
     }
   }
   map->reportUnknown(kTopLevelKeys);

@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::string_view kPipelineKeys[] = {
     "from", "group_by", "window", "allowed_lateness", "aggregates", "where", "having",
-    "top",  "emit",     "late",   "max_keys",         "publish",    "join"};
+    "top",  "emit",     "late",   "max_keys",         "publish",    "join",  "lookup"};
 constexpr std::string_view kJoinKeys[] = {"type", "left", "right"};
 constexpr std::string_view kJoinSideKeys[] = {"from", "key", "fields", "where"};
 constexpr std::string_view kJoinTypes[] = {"inner", "left"};
@@ -35,10 +35,6 @@ constexpr Nanos kMillisecond = 1'000'000;
 constexpr Nanos kMaxPanes = 10'000;
 // max_keys beyond this is a typo rather than a plan: 2^32 keys would not fit a stage's tables.
 constexpr std::int64_t kMaxKeysLimit = std::int64_t{1} << 31;
-
-// The sources a pipeline reads whose fields are known (generators, csv sources with columns), so
-// that field names can be checked.
-using KnownSources = std::vector<const SourceInfo*>;
 
 void checkFieldOfSources(YamlReader& reader, const Value& at, const FieldPath& field,
                          const KnownSources& sources) {
@@ -96,42 +92,6 @@ std::vector<std::string> readFrom(YamlReader& reader, const Value& value,
     }
   }
   return from;
-}
-
-// An expression, checked to give a value of type `want` (see checkResultType) and to read only
-// fields its sources have, where they are known. Its errors are placed at their column when the
-// scalar is on one line (a quoted scalar starts one column after its quote; escapes inside double
-// quotes are not accounted for). `expected` names it in the error for a value that is not a scalar.
-// Where byte `offset` of the expression `text`, the scalar `value`, is in the file.
-YAML::Mark markAt(const Value& value, const std::string& text, std::uint32_t offset) {
-  YAML::Mark mark = value.mark;
-  if (text.find('\n') == std::string::npos) {
-    mark.column += static_cast<int>(offset) + (value.node.Tag() == "!" ? 1 : 0);
-  }
-  return mark;
-}
-
-std::optional<Expression> readExpression(YamlReader& reader, const Value& value, ExprType want,
-                                         std::string_view expected, const KnownSources& known,
-                                         const FieldTypes& types) {
-  const auto text = reader.scalar(value, expected);
-  if (!text) return std::nullopt;
-  const auto at = [&](std::uint32_t offset) { return markAt(value, *text, offset); };
-  ExpressionResult parsed = parseExpression(*text, types);
-  for (const ExprError& e : parsed.errors) reader.error(at(e.offset), value.path, e.message);
-  if (!parsed.expression) return std::nullopt;
-  if (const auto e = checkResultType(*parsed.expression, want)) {
-    reader.error(at(e->offset), value.path, e->message);
-    return std::nullopt;
-  }
-  bool usable = true;
-  for (const FieldPath& field : parsed.expression->fields()) {
-    const std::size_t before = reader.errorCount();
-    checkFieldOfSources(reader, value, field, known);
-    usable = usable && reader.errorCount() == before;
-  }
-  if (!usable) return std::nullopt;
-  return std::move(parsed.expression);
 }
 
 // The group_by entries: field names, and expressions under a name of their own
@@ -682,7 +642,39 @@ std::optional<JoinSpec> readJoin(YamlReader& reader, const Entry& entry, const S
 
 }  // namespace
 
-PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const SourceTable& sources) {
+YAML::Mark markAt(const Value& value, const std::string& text, std::uint32_t offset) {
+  YAML::Mark mark = value.mark;
+  if (text.find('\n') == std::string::npos) {
+    mark.column += static_cast<int>(offset) + (value.node.Tag() == "!" ? 1 : 0);
+  }
+  return mark;
+}
+
+std::optional<Expression> readExpression(YamlReader& reader, const Value& value, ExprType want,
+                                         std::string_view expected, const KnownSources& known,
+                                         const FieldTypes& types) {
+  const auto text = reader.scalar(value, expected);
+  if (!text) return std::nullopt;
+  const auto at = [&](std::uint32_t offset) { return markAt(value, *text, offset); };
+  ExpressionResult parsed = parseExpression(*text, types);
+  for (const ExprError& e : parsed.errors) reader.error(at(e.offset), value.path, e.message);
+  if (!parsed.expression) return std::nullopt;
+  if (const auto e = checkResultType(*parsed.expression, want)) {
+    reader.error(at(e->offset), value.path, e->message);
+    return std::nullopt;
+  }
+  bool usable = true;
+  for (const FieldPath& field : parsed.expression->fields()) {
+    const std::size_t before = reader.errorCount();
+    checkFieldOfSources(reader, value, field, known);
+    usable = usable && reader.errorCount() == before;
+  }
+  if (!usable) return std::nullopt;
+  return std::move(parsed.expression);
+}
+
+PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const SourceTable& sources,
+                            std::vector<TableSpec>& tables) {
   PipelineConfig pipeline;
   pipeline.name = entry.key;
   reader.checkName(entry, "pipeline");
@@ -695,17 +687,22 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
   if (join != nullptr) {
     pipeline.join = readJoin(reader, *join, sources, pipeline, &all);
     for (const std::string_view key :
-         {"from", "group_by", "aggregates", "where", "having", "top"}) {
+         {"from", "group_by", "aggregates", "where", "having", "top", "lookup"}) {
       if (const Entry* e = map->find(key)) {
         reader.error(e->key_mark, e->value.path,
                      quote(key) + " does not go with join: " +
                          (key == "from" || key == "group_by" || key == "where"
                               ? "each side has its own from, key and where"
-                              : "each joined row is one result"));
+                          : key == "lookup" ? "enrich the sides' inputs in pipelines of their own"
+                                            : "each joined row is one result"));
       }
     }
   } else if (const Entry* e = map->require("from")) {
     pipeline.from = readFrom(reader, e->value, sources, &known, &all);
+  }
+  std::vector<SourceInfo> enriched;  // what known and all point to after lookup:
+  if (const Entry* e = map->find("lookup"); e != nullptr && join == nullptr) {
+    pipeline.lookups = readLookups(reader, e->value, tables, known, all, enriched);
   }
   const FieldTypes types = [&all](const FieldPath& path) { return fieldType(all, path); };
   if (const Entry* e = map->find("group_by"); e != nullptr && join == nullptr) {

@@ -38,6 +38,8 @@ struct SourceInfo {
   Nanos result_slide = 0;
   int tier = 0;  // config/plan_graph.h
   std::string unreadable;
+  // The fields a pipeline's `lookup:` adds to the events it reads from here (readLookups).
+  std::vector<std::string> lookup_fields;
 };
 
 struct SourceTable {
@@ -58,7 +60,36 @@ std::optional<CurveSpec> readCurve(YamlReader& reader, const Value& value, Curve
 
 SourceConfig readSource(YamlReader& reader, const Entry& entry, SourceInfo* info);
 
-PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const SourceTable& sources);
+// `tables` are the config's, read before the pipelines: their columns grow by what the
+// pipeline's lookups read.
+PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const SourceTable& sources,
+                            std::vector<TableSpec>& tables);
+
+// `tables:`: each table's file must be readable now; its rows are read by the engine (and by
+// --check), which reports a bad file, or a column the lookups read that it lacks, then.
+std::vector<TableSpec> readTables(YamlReader& reader, const Value& value);
+
+// The sources a pipeline reads whose fields are known (generators, csv sources with columns), so
+// that field names can be checked.
+using KnownSources = std::vector<const SourceInfo*>;
+
+// A pipeline's `lookup:` list. `known` and `all` (what the pipeline reads) are replaced with
+// copies of themselves in `storage` that also have the lookups' fields, which may then be read by
+// everything after the lookups (a later lookup's key too).
+std::vector<LookupSpec> readLookups(YamlReader& reader, const Value& value,
+                                    std::vector<TableSpec>& tables, KnownSources& known,
+                                    KnownSources& all, std::vector<SourceInfo>& storage);
+
+// Where byte `offset` of the expression `text`, the scalar `value`, is in the file.
+YAML::Mark markAt(const Value& value, const std::string& text, std::uint32_t offset);
+
+// An expression, checked to give a value of type `want` (see checkResultType) and to read only
+// fields its sources have, where they are known. Its errors are placed at their column when the
+// scalar is on one line (a quoted scalar starts one column after its quote; escapes inside double
+// quotes are not accounted for). `expected` names it in the error for a value that is not a scalar.
+std::optional<Expression> readExpression(YamlReader& reader, const Value& value, ExprType want,
+                                         std::string_view expected, const KnownSources& known,
+                                         const FieldTypes& types);
 // A pipeline's results as a source of the pipelines reading it.
 SourceInfo resultsOf(const PipelineConfig& pipeline);
 

@@ -443,6 +443,11 @@ bool hasKnownFields(const SourceInfo& source) {
 void checkSourceField(YamlReader& reader, const Value& at, const FieldPath& field,
                       const SourceInfo& source) {
   if (!hasKnownFields(source)) return;
+  if (field.segments.size() == 1 &&
+      std::find(source.lookup_fields.begin(), source.lookup_fields.end(),
+                field.segments.front()) != source.lookup_fields.end()) {
+    return;
+  }
   const bool generator = source.kind == SourceKind::kGenerator;
   std::vector<std::string_view> fields;
   if (source.results) {

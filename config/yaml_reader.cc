@@ -158,6 +158,19 @@ void YamlReader::error(const Value& at, std::string message) {
   error(at.mark, at.path, std::move(message));
 }
 
+std::string YamlReader::location(const Value& at) const {
+  ConfigError where;
+  where.file = file_;
+  if (!isNullMark(at.mark)) {
+    where.line = at.mark.line + 1;
+    where.column = at.mark.column + 1;
+  }
+  where.path = at.path;
+  std::string text = where.toString();  // ends with the ": " before an empty message
+  text.resize(text.size() - 2);
+  return text;
+}
+
 std::vector<ConfigError> YamlReader::takeErrors() {
   std::stable_sort(errors_.begin(), errors_.end(), [](const ConfigError& a, const ConfigError& b) {
     return std::pair(a.line, a.column) < std::pair(b.line, b.column);

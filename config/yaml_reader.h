@@ -85,6 +85,9 @@ class YamlReader {
   void error(const YAML::Mark& mark, std::string path, std::string message);
   void error(const Value& at, std::string message);
   std::size_t errorCount() const { return errors_.size(); }
+  // "file:line:column: path", as an error at `at` starts: for a check made later, outside the
+  // loader (a table file's columns).
+  std::string location(const Value& at) const;
   // The errors in file order (by line, then column; ties keep the order they were found in).
   std::vector<ConfigError> takeErrors();
 

@@ -113,6 +113,7 @@ int Daemon::run(SignalSource& signals) {
     if (!stopping_) {
       reloader.tick(pipeline::steadyNanos());
       if (checkpointer_) checkpointer_->tick(pipeline::steadyNanos());
+      engine_->tables().tick();
     }
     if (sig == SIGINT || sig == SIGTERM) {
       if (!stop(sig == SIGINT ? "SIGINT" : "SIGTERM")) {
@@ -123,6 +124,7 @@ int Daemon::run(SignalSource& signals) {
       if (service_->isStopping()) {
         logWarn("SIGHUP while stopping: ignored");
       } else {
+        engine_->tables().reloadAll();
         reloader.request();
       }
     }

@@ -155,6 +155,12 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
   const int n_all = n_stages * n_tiers;
   n_stages_ = static_cast<std::size_t>(n_stages);
   n_all_stages_ = static_cast<std::size_t>(n_all);
+  // Routers that look tables up: each source's, and each upstream stage's per stream it feeds.
+  const std::size_t n_streams = static_cast<std::size_t>(
+      std::count_if(config_.pipelines.begin(), config_.pipelines.end(),
+                    [&](const auto& p) { return config::isRead(config_, p); }));
+  tables_ = std::make_unique<TableSet>(config_.tables,
+                                       config_.sources.size() + n_streams * n_stages_);
   set_ = buildSet(config_.pipelines, nullptr);
   const PipelineSet& set = *set_;
 
@@ -235,9 +241,10 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
         rings.push_back(feedRing(k, from, to));
         bells.push_back(&stages_[(tier + 1) * n_stages_ + to]->doorbell());
       }
-      auto feed = std::make_unique<pipeline::ResultFeed>(
-          upstream, pipeline::planSource(streams, n_sources + k, set.plans), std::move(rings),
-          std::move(bells));
+      pipeline::SourcePlan plan = pipeline::planSource(streams, n_sources + k, set.plans);
+      tables_->bind(plan, n_sources + k * n_stages_ + from);
+      auto feed = std::make_unique<pipeline::ResultFeed>(upstream, std::move(plan),
+                                                         std::move(rings), std::move(bells));
       result_streams_.back().feeds.push_back(feed.get());
       stages_[tier * n_stages_ + from]->feed(upstream.id, std::move(feed));
     }
@@ -347,6 +354,7 @@ std::shared_ptr<PipelineSet> Engine::buildSet(std::vector<config::PipelineConfig
   change.aggregates = set->aggregates;
   for (std::size_t s = 0; s < n_sources; ++s) {
     change.sources.push_back(pipeline::planSource(config, s, set->plans));
+    tables_->bind(change.sources.back(), s);
     for (pipeline::SourcePlan::Route& route : change.sources.back().routes) {
       route.stats = set->source_stats[route.pipeline * n_sources + s].get();
     }
@@ -390,6 +398,7 @@ std::vector<std::string> Engine::restartNeeded(const config::Config& next) const
   }
   // The same sources in another order: pipelines and positions refer to them by index.
   if (out.empty() && config_.sources != next.sources) out.push_back("sources: order changed");
+  for (std::string& line : tables_->restartNeeded(next.tables)) out.push_back(std::move(line));
   // Tiers have stages and rings of their own, which a reload does not rewire.
   const auto tiered = [](const config::Config& c) {
     return std::any_of(c.pipelines.begin(), c.pipelines.end(),

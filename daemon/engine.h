@@ -18,6 +18,7 @@
 #include "connectors/sources/source.h"
 #include "connectors/zmq/zmq_output.h"
 #include "daemon/checkpoints/checkpoint_file.h"
+#include "daemon/tables/table_set.h"
 #include "pipeline/aggregates/aggregate.h"
 #include "pipeline/checkpoint_board.h"
 #include "pipeline/model/plan.h"
@@ -117,6 +118,9 @@ class Engine {
     std::vector<const pipeline::ResultFeed*> feeds;
   };
   const std::vector<ResultStream>& resultStreams() const { return result_streams_; }
+  // The lookup tables: read again by the control thread, shown by the metrics.
+  TableSet& tables() { return *tables_; }
+  const TableSet& tables() const { return *tables_; }
   // The board of the barriers: checkpoints (daemon.checkpoint) and reloads.
   pipeline::CheckpointBoard& checkpoints() { return *checkpoints_; }
   // checkpointFingerprint() of the running config; changes with a reload.
@@ -156,6 +160,7 @@ class Engine {
                                         const PipelineSet* before) const;
 
   config::Config config_;         // pipelines: as of the last reload (control thread only)
+  std::unique_ptr<TableSet> tables_;
   std::size_t n_stages_ = 0;      // per tier
   std::size_t n_all_stages_ = 0;  // of every tier
   mutable std::mutex set_mutex_;

@@ -11,6 +11,7 @@
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/signals.h"
+#include "daemon/tables/table_set.h"
 #include "daemon/version.h"
 
 namespace rd = rivulet::daemon;
@@ -48,6 +49,13 @@ int main(int argc, char** argv) {
     return rd::kExitBadConfig;
   }
   if (options->check) {
+    const std::vector<std::string> errors = rd::checkTables(*loaded.config);
+    for (const std::string& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+    if (!errors.empty()) {
+      std::fprintf(stderr, "%s: %zu error%s\n", options->config.c_str(), errors.size(),
+                   errors.size() == 1 ? "" : "s");
+      return rd::kExitBadConfig;
+    }
     std::printf("%s\n", rivulet::config::summary(*loaded.config).c_str());
     return rd::kExitOk;
   }

@@ -45,6 +45,15 @@ void Reloader::request() {
     refuse();
     return;
   }
+  // Tables whose lookups now read more columns are read again now, with them: the running plan
+  // reads columns by name, so the new versions serve it as well.
+  if (const std::vector<std::string> errors = engine_.tables().update(loaded.config->tables);
+      !errors.empty()) {
+    for (const std::string& e : errors) logError("reload: " + e);
+    logError("reload: a table cannot be read; the running configuration stays");
+    refuse();
+    return;
+  }
   pending_ = std::move(loaded.config);  // replaces one not started yet: the file is newer
   tick(pipeline::steadyNanos());
 }

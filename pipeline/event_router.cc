@@ -75,9 +75,13 @@ std::uint64_t keyHash(const SourcePlan::Route& route, const config::FieldValue* 
   for (const int* field = route.key_fields.data(); field != end; ++field) {
     const config::FieldValue& part = keyPart(*field, fields, computed);
     KeyPartType type = KeyPartType::kString;
+    std::string_view text = part.text;
     ErrorReason unused;
-    keyPartType(part, type, unused);
-    hasher.add(static_cast<char>(type), part.text);
+    if (!keyPartType(part, type, unused)) {  // a null part where one may be (appendKey)
+      type = KeyPartType::kNull;
+      text = kNullPartText;
+    }
+    hasher.add(static_cast<char>(type), text);
   }
   return hasher.finish();
 }
@@ -85,15 +89,17 @@ std::uint64_t keyHash(const SourcePlan::Route& route, const config::FieldValue* 
 // Appends the record's key part for `field`; false (with the reason) if it cannot be a key.
 // Forced inline: a writer passed to a call by reference is kept in memory, not registers, for the
 // whole event.
-// Part `k` of `route`: past its hashed parts (a join row's field) it may be null, a kNull part;
-// that is looked at only when the part is refused, so other routes pay nothing for it.
+// Part `k` of `route`: past its hashed parts (a join row's field), or a lookup's field, it may
+// be null, a kNull part; that is looked at only when the part is refused, so other routes pay
+// nothing for it.
 [[gnu::always_inline]] inline bool appendKey(RecordWriter& record, const config::FieldValue& field,
                                              const SourcePlan::Route& route, std::size_t k,
                                              ErrorReason& reason) noexcept {
   KeyPartType type;
   std::string_view text = field.text;
   if (!keyPartType(field, type, reason)) [[unlikely]] {
-    if (k < route.hashed_parts || reason != ErrorReason::kMissingField) return false;
+    const bool nullable = k >= route.hashed_parts || (k < 64 && (route.nullable_parts >> k & 1));
+    if (!nullable || reason != ErrorReason::kMissingField) return false;
     reason = ErrorReason::kNone;
     type = KeyPartType::kNull;
     text = kNullPartText;
@@ -183,6 +189,23 @@ void EventRouter::compile() {
       std::any_of(plan_.routes.begin(), plan_.routes.end(),
                   [](const SourcePlan::Route& r) { return r.numbers < r.value_fields.size(); });
   number_texts_.resize(most_values);
+  lookups_.clear();
+  for (const SourcePlan::Lookup& lookup : plan_.lookups) {
+    auto state = std::make_unique<LookupState>();
+    if (lookup.key.isFieldReference()) {
+      state->key_field = index(lookup.key.fields().front());
+    } else {
+      state->key.emplace(lookup.key, index);
+    }
+    lookups_.push_back(std::move(state));
+  }
+  refreshTables();
+  enriched_.assign(plan_.fields.size(), config::FieldValue{});
+  lookup_refused_.assign(plan_.routes.size(), 0);
+  const bool refusing = std::any_of(plan_.routes.begin(), plan_.routes.end(), [](const auto& r) {
+    return !r.refusing_lookups.empty();
+  });
+  build_kind_ = static_cast<std::uint8_t>((any_arguments_ ? 1 : 0) | (refusing ? 2 : 0));
   for (std::size_t i = 0; i < plan_.routes.size(); ++i) {
     local_.push_back(std::make_unique<Cell[]>(kMaxRecordCells));
     where_.emplace_back();
@@ -240,8 +263,69 @@ void EventRouter::sendDecision(std::int64_t watermark) noexcept {
       own_watermark_ ? kMaxTime : saturatingAdd(next_decision_, plan_.watermark.delay);
 }
 
+void EventRouter::refreshTables() noexcept {
+  for (std::size_t l = 0; l < lookups_.size(); ++l) {
+    const SourcePlan::Lookup& lookup = plan_.lookups[l];
+    LookupState& state = *lookups_[l];
+    if (lookup.store == nullptr) continue;
+    const std::uint64_t version = lookup.store->version();
+    if (state.table != nullptr && version == state.version) continue;
+    state.table = lookup.store->current();
+    state.version = version;
+    state.columns.clear();
+    for (const std::string& column : lookup.columns) {
+      state.columns.push_back(state.table != nullptr ? state.table->column(column) : -1);
+    }
+  }
+}
+
+const config::FieldValue* EventRouter::enrich(const config::FieldValue* fields) noexcept {
+  std::copy(fields, fields + enriched_.size(), enriched_.begin());
+  for (std::size_t l = 0; l < lookups_.size(); ++l) {
+    const SourcePlan::Lookup& lookup = plan_.lookups[l];
+    LookupState& state = *lookups_[l];
+    std::string_view key;
+    bool usable;
+    if (state.key_field >= 0) {
+      usable = lookupKey(enriched_[static_cast<std::size_t>(state.key_field)], state.room, key);
+    } else {
+      const config::ExprValue value = state.key->evaluate(enriched_.data());
+      config::FieldValue as_field;
+      if (value.kind == config::ValueKind::kString) {
+        as_field.type = config::FieldType::kString;
+        as_field.text = value.text;
+      } else if (value.kind == config::ValueKind::kNumber) {
+        as_field.type = config::FieldType::kNumber;
+        as_field.number = value.number;
+      } else if (value.kind == config::ValueKind::kBool) {
+        as_field.type = config::FieldType::kBool;
+        as_field.text = value.boolean ? "true" : "false";
+      }
+      usable = lookupKey(as_field, state.room, key);
+    }
+    const config::FieldValue* row =
+        usable && state.table != nullptr ? state.table->find(key) : nullptr;
+    state.missed = row == nullptr;
+    for (std::size_t c = 0; c < lookup.outputs.size(); ++c) {
+      config::FieldValue& out = enriched_[static_cast<std::size_t>(lookup.outputs[c])];
+      out = config::FieldValue{};
+      out.type = config::FieldType::kNull;
+      if (row != nullptr && state.columns[c] >= 0) out = row[state.columns[c]];
+    }
+    if (state.missed) bump(lookup.misses != nullptr ? *lookup.misses : state.own_misses);
+  }
+  for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
+    const std::vector<std::size_t>& refusing = plan_.routes[r].refusing_lookups;
+    lookup_refused_[r] = std::any_of(refusing.begin(), refusing.end(),
+                                     [this](std::size_t l) { return lookups_[l]->missed; });
+  }
+  return enriched_.data();
+}
+
 ErrorReason EventRouter::route(const config::FieldValue* fields, std::int64_t now,
                                std::string_view raw) noexcept {
+  if (!lookups_.empty()) [[unlikely]]
+    fields = enrich(fields);
   std::int64_t time = now;
   if (plan_.time_field >= 0) {
     const config::FieldValue& t = fields[plan_.time_field];
@@ -372,7 +456,7 @@ bool EventRouter::mayBeLate(const SourcePlan::Route& route, std::int64_t time) c
 // count_distinct and top_k: any such trace cost the common path 10-30 instructions per event
 // (measured with callgrind), as branches or as register pressure from calls. For the same reason
 // a route's refusal is noted out of line, and the loop keeps its shape.
-template <bool kArguments>
+template <bool kArguments, bool kRefusingLookups>
 bool EventRouter::build(const config::FieldValue* fields, std::int64_t time, std::string_view raw,
                         bool in_place, ErrorReason& reason) noexcept {
   const std::uint32_t stages = static_cast<std::uint32_t>(rings_.size());
@@ -381,6 +465,12 @@ bool EventRouter::build(const config::FieldValue* fields, std::int64_t time, std
   for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
     const SourcePlan::Route& route = plan_.routes[r];
     ErrorReason why = ErrorReason::kNone;
+    if constexpr (kRefusingLookups) {
+      if (lookup_refused_[r]) {
+        refuseRoute(r, ErrorReason::kLookupMiss);
+        continue;
+      }
+    }
     if (where_[r]) {
       bool keep;
       if (!where_[r]->filterInline(fields, keep)) {
@@ -653,6 +743,7 @@ bool EventRouter::broadcast(RecordType type, std::int64_t time, std::uint8_t fla
 
 void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
   beat(steady);
+  if (!lookups_.empty()) refreshTables();
   if (events_since_flush_ > 0) {
     bump(stats_.events, events_since_flush_);
     events_since_flush_ = 0;

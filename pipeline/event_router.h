@@ -23,6 +23,7 @@
 #include "pipeline/model/value_slot.h"
 #include "pipeline/runtime/doorbell.h"
 #include "pipeline/source_plan.h"
+#include "pipeline/tables/lookup_table.h"
 
 namespace rivulet::pipeline {
 
@@ -42,7 +43,8 @@ class EventRouter {
   EventRouter(SourcePlan plan, std::vector<Ring*> stage_rings, SourceStats& stats,
               std::vector<Doorbell*> stage_bells = {}, std::stop_token stop = {});
 
-  // Routes one event (fields in plan().fields order). `now` is the wall clock (ns), read once per
+  // Routes one event (fields in plan().fields order; lookup fields, which the router fills,
+  // may be anything). `now` is the wall clock (ns), read once per
   // batch by the caller: the time of processing-time events and the base of the future clamp.
   // `raw` is the event's text: the sample of a refusal's warning, and what pipelines that publish
   // late events publish (empty: none to show).
@@ -180,13 +182,27 @@ class EventRouter {
   // when a ring has no room for a record (`reason` stays kNone).
   bool build(const config::FieldValue* fields, std::int64_t time, std::string_view raw,
              bool in_place, ErrorReason& reason) noexcept {
-    return any_arguments_ ? build<true>(fields, time, raw, in_place, reason)
-                          : build<false>(fields, time, raw, in_place, reason);
+    switch (build_kind_) {
+      case 0:
+        return build<false, false>(fields, time, raw, in_place, reason);
+      case 1:
+        return build<true, false>(fields, time, raw, in_place, reason);
+      case 2:
+        return build<false, true>(fields, time, raw, in_place, reason);
+      default:
+        return build<true, true>(fields, time, raw, in_place, reason);
+    }
   }
-  // build() for a source whose routes have count_distinct or top_k values (kArguments) or not.
-  template <bool kArguments>
+  // build() for a source whose routes have count_distinct or top_k values (kArguments) or not,
+  // and routes that refuse an event whose lookup missed (kRefusingLookups) or not.
+  template <bool kArguments, bool kRefusingLookups>
   bool build(const config::FieldValue* fields, std::int64_t time, std::string_view raw,
              bool in_place, ErrorReason& reason) noexcept;
+  // The event's fields with its lookups' fields filled in (enriched_), and for each route that
+  // refuses a miss whether it does (lookup_refused_).
+  [[gnu::noinline]] const config::FieldValue* enrich(const config::FieldValue* fields) noexcept;
+  // Picks up the tables' new versions, if any (between batches).
+  [[gnu::cold]] void refreshTables() noexcept;
   // Route r refuses the event being built (for `why`): it gets no record.
   [[gnu::noinline]] void refuseRoute(std::size_t r, ErrorReason why) noexcept;
   // After a build with refusals: true if some route takes the event; false (with the source's
@@ -250,6 +266,22 @@ class EventRouter {
   std::vector<PendingItem> items_;
   std::vector<NumberText> number_texts_;  // per argument: computed numbers as items
   bool any_arguments_ = false;            // some route has count_distinct or top_k values
+  // Which build() runs: bit 0 any_arguments_, bit 1 some route refuses a lookup's miss.
+  std::uint8_t build_kind_ = 0;
+  // Per plan lookup: the table version used, its columns' indices in it, the key.
+  struct LookupState {
+    std::shared_ptr<const LookupTable> table;
+    std::uint64_t version = 0;
+    std::vector<int> columns;  // per Lookup::columns: its index in table, -1 if absent
+    int key_field = -1;        // the key when it is a plain field
+    std::optional<config::CompiledExpression> key;
+    LookupKeyText room;
+    bool missed = false;  // for the event being routed
+    Counter own_misses{0};
+  };
+  std::vector<std::unique_ptr<LookupState>> lookups_;
+  std::vector<config::FieldValue> enriched_;  // the event's fields, lookup fields filled in
+  std::vector<std::uint8_t> lookup_refused_;  // per route, for the event being routed
   std::vector<std::uint32_t> targets_;    // per route: the stage ring
   std::vector<std::uint16_t> cells_;      // per route: the record's cells (0: not for it)
   std::vector<ErrorReason> refusals_;     // per route: why it refused the event built, or kNone

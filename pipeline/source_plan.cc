@@ -55,6 +55,65 @@ void planJoin(SourcePlan& plan, const config::Config& config, const std::string&
   }
 }
 
+// What a pipeline's lookup fields are called in the plan: the names its lookups give them,
+// each mapped to the plan's name for the lookup's column.
+class LookupNames {
+ public:
+  std::string field(const std::string& name) const {
+    for (const auto& [from, to] : names_) {
+      if (from == name) return to;
+    }
+    return name;
+  }
+  bool isLookupField(const std::string& name) const { return field(name) != name; }
+  config::Expression expression(const config::Expression& e) const {
+    if (names_.empty()) return e;
+    return e.renamed([this](const config::FieldPath& path) {
+      if (path.segments.size() != 1) return path;
+      return config::FieldPath{{field(path.segments.front())}};
+    });
+  }
+  config::GroupBySpec part(const config::GroupBySpec& part) const {
+    if (part.expression) return config::GroupBySpec{part.name, expression(*part.expression)};
+    return config::GroupBySpec{field(part.name)};
+  }
+  void add(std::string from, std::string to) {
+    std::erase_if(names_, [&](const auto& n) { return n.first == from; });
+    names_.emplace_back(std::move(from), std::move(to));
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> names_;
+};
+
+// Adds pipeline `p`'s lookups to the plan (a lookup another pipeline of the source makes too is
+// made once) and says what its fields are called there.
+LookupNames planLookups(SourcePlan& plan, const config::PipelineConfig& p) {
+  LookupNames names;
+  for (const config::LookupSpec& spec : p.lookups) {
+    const config::Expression key = names.expression(spec.key);
+    auto it = std::find_if(plan.lookups.begin(), plan.lookups.end(), [&](const auto& l) {
+      return l.table == spec.table && l.key == key;
+    });
+    if (it == plan.lookups.end()) {
+      plan.lookups.push_back(SourcePlan::Lookup{spec.table, key, {}, {}, nullptr, nullptr});
+      for (const config::FieldPath& f : key.fields()) fieldIndex(plan.fields, fieldName(f));
+      it = plan.lookups.end() - 1;
+    }
+    const std::size_t index = static_cast<std::size_t>(it - plan.lookups.begin());
+    for (const auto& [name, column] : spec.fields) {
+      const std::string field =
+          std::string(1, kLookupFieldMark) + std::to_string(index) + ":" + column;
+      if (std::find(it->columns.begin(), it->columns.end(), column) == it->columns.end()) {
+        it->columns.push_back(column);
+        it->outputs.push_back(fieldIndex(plan.fields, field));
+      }
+      names.add(name, field);
+    }
+  }
+  return names;
+}
+
 }  // namespace
 
 std::string fieldName(const config::FieldPath& path) {
@@ -88,9 +147,19 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
       planJoin(plan, config, spec.name, p);
       continue;
     }
+    const config::PipelineConfig& pipeline = config.pipelines[p.id];
+    const LookupNames names = planLookups(plan, pipeline);
     SourcePlan::Route route;
     route.pipeline = p.id;
     route.late_topic = p.late_topic;
+    for (const config::LookupSpec& lookup : pipeline.lookups) {
+      if (!lookup.refuse_missing) continue;
+      const config::Expression key = names.expression(lookup.key);
+      for (std::size_t l = 0; l < plan.lookups.size(); ++l) {
+        if (plan.lookups[l].table == lookup.table && plan.lookups[l].key == key)
+          route.refusing_lookups.push_back(l);
+      }
+    }
     // A session's window, as far as lateness goes, is the event's own [t, t + gap): a window of
     // size gap for every start, slide 1 ns.
     route.session = p.session;
@@ -99,32 +168,28 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
     route.allowed_lateness = p.allowed_lateness;
     route.fire_delay = p.fire_delay;
     for (const config::GroupBySpec& part : p.group_by) {
-      if (part.expression) {
-        route.key_fields.push_back(~static_cast<int>(plan.key_exprs.size()));
-        route.computed_key = true;
-        plan.key_exprs.push_back(*part.expression);
-        for (const config::FieldPath& f : part.expression->fields())
-          fieldIndex(plan.fields, fieldName(f));
-      } else {
-        route.key_fields.push_back(fieldIndex(plan.fields, part.name));
-      }
+      if (!part.expression && names.isLookupField(part.name) && route.key_fields.size() < 64)
+        route.nullable_parts |= std::uint64_t{1} << route.key_fields.size();
+      addKeyPart(plan, route, names.part(part));
     }
     route.hashed_parts = route.key_fields.size();
     route.value_forms = p.value_forms;
     route.numbers = static_cast<std::size_t>(
         std::count(p.value_forms.begin(), p.value_forms.end(), ValueForm::kNumber));
     for (std::size_t v = 0; v < p.value_fields.size(); ++v) {
-      route.value_exprs.push_back(p.value_exprs[v]);
       if (const auto& expr = p.value_exprs[v]) {
+        route.value_exprs.push_back(names.expression(*expr));
         route.value_fields.push_back(-1);
-        for (const config::FieldPath& f : expr->fields()) fieldIndex(plan.fields, fieldName(f));
+        for (const config::FieldPath& f : route.value_exprs.back()->fields())
+          fieldIndex(plan.fields, fieldName(f));
       } else {
-        route.value_fields.push_back(fieldIndex(plan.fields, p.value_fields[v]));
+        route.value_exprs.emplace_back();
+        route.value_fields.push_back(fieldIndex(plan.fields, names.field(p.value_fields[v])));
       }
     }
-    if (const auto& where = config.pipelines[p.id].where) {
-      route.where = *where;
-      for (const config::FieldPath& f : where->fields()) fieldIndex(plan.fields, fieldName(f));
+    if (pipeline.where) {
+      route.where = names.expression(*pipeline.where);
+      for (const config::FieldPath& f : route.where->fields()) fieldIndex(plan.fields, fieldName(f));
     }
     plan.routes.push_back(std::move(route));
   }

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -17,6 +18,7 @@
 #include "pipeline/model/plan.h"
 #include "pipeline/model/stats.h"
 #include "pipeline/model/value_slot.h"
+#include "pipeline/tables/lookup_table.h"
 
 namespace rivulet::pipeline {
 
@@ -33,8 +35,27 @@ struct SourcePlan {
   std::vector<std::pair<int, config::FieldKind>> declared;
   // The group-by parts of every route that are expressions (over `fields`), computed per event.
   std::vector<config::Expression> key_exprs;
+  // The lookups of the pipelines reading the source (`lookup:`), each once however many
+  // pipelines make it, in an order where a lookup's key reads only earlier ones' fields. The
+  // router fills their fields before anything else reads the event; a parser does not find them
+  // (their names start with kLookupFieldMark).
+  struct Lookup {
+    std::size_t table = 0;  // index into Config::tables
+    config::Expression key;
+    std::vector<std::string> columns;  // the table's columns it reads
+    std::vector<int> outputs;          // per column: its field, an index into fields
+    // Set by the engine: the table, and where the source's misses of it are counted. Without a
+    // store every key misses; without a counter the router counts on its own.
+    std::shared_ptr<TableStore> store;
+    Counter* misses = nullptr;
+  };
+  std::vector<Lookup> lookups;
   struct Route {
     std::uint16_t pipeline = 0;
+    // The lookups with missing: refuse whose miss this pipeline refuses the event for.
+    std::vector<std::size_t> refusing_lookups;
+    // The key parts (bit k: part k) that may be null: lookup fields, null when the key missed.
+    std::uint64_t nullable_parts = 0;
     std::vector<int> key_fields;  // per group_by part: index into fields, or ~i: key_exprs[i]
     // The key parts that pick the stage and may not be null: all of them, but for a join's side,
     // whose fields follow its join key as further parts.
@@ -60,6 +81,9 @@ struct SourcePlan {
   };
   std::vector<Route> routes;
 };
+
+// The first byte of a lookup field's name in a SourcePlan (no event's field starts with it).
+inline constexpr char kLookupFieldMark = '\x1e';
 
 // The name of an expression's field in a SourcePlan's field list (kFieldPathSeparator).
 std::string fieldName(const config::FieldPath& path);

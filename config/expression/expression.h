@@ -122,6 +122,9 @@ class Expression {
   // literals as written (strings re-quoted). It parses again to the same expression.
   std::string toString() const;
 
+  // The same expression reading other fields: each of fields() replaced by what `rename` gives
+  // for it (a lookup's field renamed to the router's name for it).
+  Expression renamed(const std::function<FieldPath(const FieldPath&)>& rename) const;
   // Two expressions are equal when they mean the same: their canonical forms are equal
   // (`a+b` and `(a + b)` are).
   friend bool operator==(const Expression& a, const Expression& b) {

@@ -432,6 +432,12 @@ class Parser {
 
 }  // namespace
 
+Expression Expression::renamed(const std::function<FieldPath(const FieldPath&)>& rename) const {
+  std::vector<FieldPath> fields;
+  for (const FieldPath& field : fields_) fields.push_back(rename(field));
+  return Expression(text_, nodes_, std::move(fields));
+}
+
 Expression::Expression(std::string_view text, std::vector<ExprNode> nodes,
                        std::vector<FieldPath> fields)
     : text_(text), nodes_(std::move(nodes)), fields_(std::move(fields)) {}

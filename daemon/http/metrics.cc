@@ -231,6 +231,32 @@ void appendReloadMetrics(const ReloadStats& stats, std::vector<MetricFamily>& ou
             static_cast<double>(stats.last_applied_at.load(std::memory_order_relaxed)) / 1e9);
 }
 
+void appendTableMetrics(const TableSet& tables, std::vector<MetricFamily>& out) {
+  if (tables.size() == 0) return;
+  auto rows = family("rivulet_table_rows", "Rows (distinct keys) of a lookup table's version in use.",
+                     MetricType::Gauge);
+  auto reloads = family("rivulet_table_reloads_total",
+                        "A lookup table's file read again (changed, SIGHUP, or a config reload "
+                        "reading more columns), by result: ok, or failed (the version before "
+                        "stayed in use).",
+                        MetricType::Counter);
+  auto misses = family("rivulet_table_misses_total",
+                       "Lookups whose key no row of the table has (their fields are null, or the "
+                       "pipeline refuses the event with missing: refuse).",
+                       MetricType::Counter);
+  for (std::size_t t = 0; t < tables.size(); ++t) {
+    const std::string& name = tables.name(t);
+    add(rows, {{"table", name}}, static_cast<double>(tables.rows(t)));
+    add(reloads, {{"table", name}, {"result", "ok"}}, static_cast<double>(tables.reloads(t)));
+    add(reloads, {{"table", name}, {"result", "failed"}},
+        static_cast<double>(tables.failures(t)));
+    add(misses, {{"table", name}}, static_cast<double>(tables.misses(t)));
+  }
+  out.push_back(std::move(rows));
+  out.push_back(std::move(reloads));
+  out.push_back(std::move(misses));
+}
+
 // One counter with a `state` label rather than a busy and an idle counter: the two states split
 // one quantity, the stage thread's time, so summing over `state` is meaningful (as for
 // node_cpu_seconds_total{mode}) and a stage's utilisation is one ratio of one metric.
@@ -515,6 +541,7 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   out.push_back(heartbeatAges(engine_));
   appendProcessMetrics(out);
   appendStageMetrics(engine_, out);
+  appendTableMetrics(engine_.tables(), out);
   if (checkpoints_ != nullptr) appendCheckpointMetrics(*checkpoints_, out);
   if (reloads_ != nullptr) appendReloadMetrics(*reloads_, out);
   return out;

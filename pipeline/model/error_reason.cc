@@ -34,6 +34,8 @@ std::string_view reasonName(ErrorReason reason) noexcept {
       return "wrong_column_count";
     case ErrorReason::kTruncated:
       return "truncated";
+    case ErrorReason::kLookupMiss:
+      return "lookup_miss";
     case ErrorReason::kCount:
       break;
   }

@@ -28,6 +28,7 @@ enum class ErrorReason : std::uint8_t {
                   // unterminated quote, or a line break outside quotes
   kWrongColumnCount,  // csv: more or fewer columns than the source's columns or header
   kTruncated,         // a datagram or message longer than max_datagram / max_message
+  kLookupMiss,        // a lookup with missing: refuse found no row for the event's key
   kCount,
 };
 
@@ -37,6 +38,6 @@ std::string_view reasonName(ErrorReason reason) noexcept;
 // event itself: no pipeline can take it).
 inline constexpr ErrorReason kPipelineReasons[] = {
     ErrorReason::kMissingField, ErrorReason::kWrongType, ErrorReason::kKeyTooLong,
-    ErrorReason::kTooLarge, ErrorReason::kValueTooLong};
+    ErrorReason::kTooLarge, ErrorReason::kValueTooLong, ErrorReason::kLookupMiss};
 
 }  // namespace rivulet::pipeline
