@@ -132,7 +132,7 @@ std::vector<LookupSpec> readLookups(YamlReader& reader, const Value& value,
           table = static_cast<std::size_t>(it - table_names.begin());
         } else {
           reader.error(e->value, quote(*name) + " is not a table" +
-                                     suggestion(*name, table_names, "tables:"));
+                                     suggestion(*name, table_names, "tables"));
         }
       }
     }
@@ -147,15 +147,17 @@ std::vector<LookupSpec> readLookups(YamlReader& reader, const Value& value,
       fields = readLookupFields(reader, e->value);
       for (const auto& [name, column] : fields) {
         if (std::find(names.begin(), names.end(), name) != names.end()) {
-          reader.error(e->value, quote(name) + " is added by two lookups (rename one: "
-                                               "\"alias: column\")");
+          reader.error(e->value, quote(name) +
+                                     " is added by two lookups (rename one: "
+                                     "\"alias: column\")");
         }
         names.push_back(name);
         if (table) needColumn(reader, tables[*table], column, e->value);
       }
     }
     bool refuse = false;
-    if (const Entry* e = map->find("missing")) {
+    // `missing: null` is YAML's null, not the text "null": both mean null.
+    if (const Entry* e = map->find("missing"); e != nullptr && !e->value.node.IsNull()) {
       if (const auto mode = reader.choice(e->value, kMissingModes, "what a missing key gives")) {
         refuse = *mode == "refuse";
       }

@@ -159,8 +159,8 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
   const std::size_t n_streams = static_cast<std::size_t>(
       std::count_if(config_.pipelines.begin(), config_.pipelines.end(),
                     [&](const auto& p) { return config::isRead(config_, p); }));
-  tables_ = std::make_unique<TableSet>(config_.tables,
-                                       config_.sources.size() + n_streams * n_stages_);
+  tables_ =
+      std::make_unique<TableSet>(config_.tables, config_.sources.size() + n_streams * n_stages_);
   set_ = buildSet(config_.pipelines, nullptr);
   const PipelineSet& set = *set_;
 

@@ -202,9 +202,8 @@ void EventRouter::compile() {
   refreshTables();
   enriched_.assign(plan_.fields.size(), config::FieldValue{});
   lookup_refused_.assign(plan_.routes.size(), 0);
-  const bool refusing = std::any_of(plan_.routes.begin(), plan_.routes.end(), [](const auto& r) {
-    return !r.refusing_lookups.empty();
-  });
+  const bool refusing = std::any_of(plan_.routes.begin(), plan_.routes.end(),
+                                    [](const auto& r) { return !r.refusing_lookups.empty(); });
   build_kind_ = static_cast<std::uint8_t>((any_arguments_ ? 1 : 0) | (refusing ? 2 : 0));
   for (std::size_t i = 0; i < plan_.routes.size(); ++i) {
     local_.push_back(std::make_unique<Cell[]>(kMaxRecordCells));
@@ -268,10 +267,9 @@ void EventRouter::refreshTables() noexcept {
     const SourcePlan::Lookup& lookup = plan_.lookups[l];
     LookupState& state = *lookups_[l];
     if (lookup.store == nullptr) continue;
-    const std::uint64_t version = lookup.store->version();
-    if (state.table != nullptr && version == state.version) continue;
+    // The version before the table: a replace() in between is picked up by the next event.
+    state.version = lookup.store->version();
     state.table = lookup.store->current();
-    state.version = version;
     state.columns.clear();
     for (const std::string& column : lookup.columns) {
       state.columns.push_back(state.table != nullptr ? state.table->column(column) : -1);
@@ -284,6 +282,10 @@ const config::FieldValue* EventRouter::enrich(const config::FieldValue* fields) 
   for (std::size_t l = 0; l < lookups_.size(); ++l) {
     const SourcePlan::Lookup& lookup = plan_.lookups[l];
     LookupState& state = *lookups_[l];
+    // A load of a line that is written once per table version: an event routed after a
+    // replace() has returned sees the new version.
+    if (lookup.store != nullptr && lookup.store->version() != state.version) [[unlikely]]
+      refreshTables();
     std::string_view key;
     bool usable;
     if (state.key_field >= 0) {
@@ -743,7 +745,6 @@ bool EventRouter::broadcast(RecordType type, std::int64_t time, std::uint8_t fla
 
 void EventRouter::flush(std::int64_t now, std::int64_t steady) noexcept {
   beat(steady);
-  if (!lookups_.empty()) refreshTables();
   if (events_since_flush_ > 0) {
     bump(stats_.events, events_since_flush_);
     events_since_flush_ = 0;

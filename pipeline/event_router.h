@@ -201,7 +201,7 @@ class EventRouter {
   // The event's fields with its lookups' fields filled in (enriched_), and for each route that
   // refuses a miss whether it does (lookup_refused_).
   [[gnu::noinline]] const config::FieldValue* enrich(const config::FieldValue* fields) noexcept;
-  // Picks up the tables' new versions, if any (between batches).
+  // Takes the tables' current versions (a lookup finds a new one per event: enrich()).
   [[gnu::cold]] void refreshTables() noexcept;
   // Route r refuses the event being built (for `why`): it gets no record.
   [[gnu::noinline]] void refuseRoute(std::size_t r, ErrorReason why) noexcept;

@@ -92,9 +92,8 @@ LookupNames planLookups(SourcePlan& plan, const config::PipelineConfig& p) {
   LookupNames names;
   for (const config::LookupSpec& spec : p.lookups) {
     const config::Expression key = names.expression(spec.key);
-    auto it = std::find_if(plan.lookups.begin(), plan.lookups.end(), [&](const auto& l) {
-      return l.table == spec.table && l.key == key;
-    });
+    auto it = std::find_if(plan.lookups.begin(), plan.lookups.end(),
+                           [&](const auto& l) { return l.table == spec.table && l.key == key; });
     if (it == plan.lookups.end()) {
       plan.lookups.push_back(SourcePlan::Lookup{spec.table, key, {}, {}, nullptr, nullptr});
       for (const config::FieldPath& f : key.fields()) fieldIndex(plan.fields, fieldName(f));
@@ -189,7 +188,8 @@ SourcePlan planSource(const config::Config& config, std::size_t source,
     }
     if (pipeline.where) {
       route.where = names.expression(*pipeline.where);
-      for (const config::FieldPath& f : route.where->fields()) fieldIndex(plan.fields, fieldName(f));
+      for (const config::FieldPath& f : route.where->fields())
+        fieldIndex(plan.fields, fieldName(f));
     }
     plan.routes.push_back(std::move(route));
   }

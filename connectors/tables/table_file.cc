@@ -58,7 +58,8 @@ TableRead readTable(const config::TableSpec& spec) {
   TableRead read;
   std::ifstream in(spec.path, std::ios::binary);
   if (!in) {
-    read.error = spec.at + ": cannot read " + config::quote(spec.path) + ": " + std::strerror(errno);
+    read.error =
+        spec.at + ": cannot read " + config::quote(spec.path) + ": " + std::strerror(errno);
     return read;
   }
   std::ostringstream buffer;
@@ -95,8 +96,7 @@ TableRead readTable(const config::TableSpec& spec) {
         for (std::size_t c = 0; c < columns.size(); ++c) {
           if (std::find(layout.field_of_column.begin(), layout.field_of_column.end(),
                         static_cast<int>(c)) == layout.field_of_column.end()) {
-            const std::vector<std::string_view> names(layout.columns.begin(),
-                                                      layout.columns.end());
+            const std::vector<std::string_view> names(layout.columns.begin(), layout.columns.end());
             read.error = noColumn(spec, columns[c], config::joinComma(names));
             return false;
           }

@@ -233,8 +233,8 @@ void appendReloadMetrics(const ReloadStats& stats, std::vector<MetricFamily>& ou
 
 void appendTableMetrics(const TableSet& tables, std::vector<MetricFamily>& out) {
   if (tables.size() == 0) return;
-  auto rows = family("rivulet_table_rows", "Rows (distinct keys) of a lookup table's version in use.",
-                     MetricType::Gauge);
+  auto rows = family("rivulet_table_rows",
+                     "Rows (distinct keys) of a lookup table's version in use.", MetricType::Gauge);
   auto reloads = family("rivulet_table_reloads_total",
                         "A lookup table's file read again (changed, SIGHUP, or a config reload "
                         "reading more columns), by result: ok, or failed (the version before "
@@ -248,8 +248,7 @@ void appendTableMetrics(const TableSet& tables, std::vector<MetricFamily>& out) 
     const std::string& name = tables.name(t);
     add(rows, {{"table", name}}, static_cast<double>(tables.rows(t)));
     add(reloads, {{"table", name}, {"result", "ok"}}, static_cast<double>(tables.reloads(t)));
-    add(reloads, {{"table", name}, {"result", "failed"}},
-        static_cast<double>(tables.failures(t)));
+    add(reloads, {{"table", name}, {"result", "failed"}}, static_cast<double>(tables.failures(t)));
     add(misses, {{"table", name}}, static_cast<double>(tables.misses(t)));
   }
   out.push_back(std::move(rows));

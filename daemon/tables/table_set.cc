@@ -63,8 +63,7 @@ bool TableSet::reload(Table& table, const config::TableSpec& spec, const char* w
              "; the version before stays in use");
     return false;
   }
-  logInfo("table " + spec.name + " (" + why + "): " + rowsText(*read.table) + " from " +
-          spec.path);
+  logInfo("table " + spec.name + " (" + why + "): " + rowsText(*read.table) + " from " + spec.path);
   table.rows = read.table->rows() - read.table->duplicates();
   table.store->replace(std::move(read.table));
   table.reloads.fetch_add(1);
@@ -92,8 +91,7 @@ void TableSet::reloadAll() {
   for (auto& table : tables_) reload(*table, table->spec, "SIGHUP");
 }
 
-std::vector<std::string> TableSet::restartNeeded(
-    const std::vector<config::TableSpec>& next) const {
+std::vector<std::string> TableSet::restartNeeded(const std::vector<config::TableSpec>& next) const {
   std::vector<std::string> out;
   const auto same = [](const config::TableSpec& a, const config::TableSpec& b) {
     return a.path == b.path && a.format == b.format && a.key == b.key;

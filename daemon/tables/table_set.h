@@ -62,8 +62,8 @@ class TableSet {
   struct Table {
     config::TableSpec spec;
     std::shared_ptr<pipeline::TableStore> store;
-    FileId loaded;            // the file as it was when read last
-    FileId seen;              // as the last tick found it
+    FileId loaded;  // the file as it was when read last
+    FileId seen;    // as the last tick found it
     std::atomic<std::uint64_t> rows{0}, reloads{0}, failures{0};
   };
   struct alignas(pipeline::kFalseSharingRange) Misses {

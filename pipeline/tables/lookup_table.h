@@ -2,10 +2,11 @@
 // values found by the text of their key column. TableStore: the current version of one table,
 // replaced whole when its file is read again, which the routers pick up between batches.
 //
-// Readers never lock per event: a router holds a shared_ptr to the version it uses and looks at
-// the store's version counter once per batch (EventRouter::flush); only when it rose does it take
-// the store's mutex, for the copy of the new shared_ptr. An old version is freed by whichever
-// holder lets go of it last.
+// Readers never lock per event: a router holds a shared_ptr to the version it uses and reads the
+// store's version counter per event (a plain load of a line written once per version); only when
+// it rose does it take the store's mutex, for the copy of the new shared_ptr. So an event routed
+// after replace() returned sees the new version. An old version is freed by whichever holder lets
+// go of it last.
 #pragma once
 
 #include <atomic>
@@ -30,7 +31,8 @@ struct LookupKeyText {
 // The text a value is looked up by: a string's own bytes, a number's shortest text (an integer's
 // digits: 42 and 42.0 are one key), true or false. False for null, missing and nested values,
 // which no row's key can be.
-bool lookupKey(const config::FieldValue& value, LookupKeyText& room, std::string_view& key) noexcept;
+bool lookupKey(const config::FieldValue& value, LookupKeyText& room,
+               std::string_view& key) noexcept;
 
 class LookupTable {
  public:
@@ -77,7 +79,7 @@ class TableStore {
  public:
   explicit TableStore(std::shared_ptr<const LookupTable> table) : table_(std::move(table)) {}
 
-  // Rises with each replace(): a router compares it with the version it holds, once per batch.
+  // Rises with each replace(): a router compares it with the version it holds.
   std::uint64_t version() const noexcept { return version_.load(std::memory_order_acquire); }
   std::shared_ptr<const LookupTable> current() const {
     std::lock_guard lock(mutex_);

@@ -131,9 +131,9 @@ extra: true
           "seed)",
           "t.yaml:6:74: pipelines.p.bogus: unknown key \"bogus\" (known keys: from, "
           "group_by, window, allowed_lateness, aggregates, where, having, top, emit, late, "
-          "max_keys, publish, join)",
+          "max_keys, publish, join, lookup)",
           "t.yaml:7:1: extra: unknown key \"extra\" (known keys: daemon, sources, "
-          "pipelines)"));
+          "tables, pipelines)"));
 }
 
 TEST(LoadErrors, MissingRequiredKeyIsReportedAtTheParent) {
