@@ -86,6 +86,16 @@ std::uint64_t keyHash(const SourcePlan::Route& route, const config::FieldValue* 
   return hasher.finish();
 }
 
+// Whether part `k` of `route`, refused for `reason`, is a null part instead (clearing the
+// reason). Out of line: appendKey stays small enough to inline what it calls.
+[[gnu::noinline, gnu::cold]] bool nullPart(const SourcePlan::Route& route, std::size_t k,
+                                           ErrorReason& reason) noexcept {
+  const bool nullable = k >= route.hashed_parts || (k < 64 && (route.nullable_parts >> k & 1));
+  if (!nullable || reason != ErrorReason::kMissingField) return false;
+  reason = ErrorReason::kNone;
+  return true;
+}
+
 // Appends the record's key part for `field`; false (with the reason) if it cannot be a key.
 // Forced inline: a writer passed to a call by reference is kept in memory, not registers, for the
 // whole event.
@@ -98,9 +108,7 @@ std::uint64_t keyHash(const SourcePlan::Route& route, const config::FieldValue* 
   KeyPartType type;
   std::string_view text = field.text;
   if (!keyPartType(field, type, reason)) [[unlikely]] {
-    const bool nullable = k >= route.hashed_parts || (k < 64 && (route.nullable_parts >> k & 1));
-    if (!nullable || reason != ErrorReason::kMissingField) return false;
-    reason = ErrorReason::kNone;
+    if (!nullPart(route, k, reason)) return false;
     type = KeyPartType::kNull;
     text = kNullPartText;
   }
@@ -204,7 +212,9 @@ void EventRouter::compile() {
   lookup_refused_.assign(plan_.routes.size(), 0);
   const bool refusing = std::any_of(plan_.routes.begin(), plan_.routes.end(),
                                     [](const auto& r) { return !r.refusing_lookups.empty(); });
-  build_kind_ = static_cast<std::uint8_t>((any_arguments_ ? 1 : 0) | (refusing ? 2 : 0));
+  build_kind_ = static_cast<std::uint8_t>((any_arguments_ ? kArgumentsBit : 0) |
+                                          (refusing ? kRefusingLookupsBit : 0) |
+                                          (lookups_.empty() ? 0 : kLookupsBit));
   for (std::size_t i = 0; i < plan_.routes.size(); ++i) {
     local_.push_back(std::make_unique<Cell[]>(kMaxRecordCells));
     where_.emplace_back();
@@ -316,6 +326,7 @@ const config::FieldValue* EventRouter::enrich(const config::FieldValue* fields) 
     }
     if (state.missed) bump(lookup.misses != nullptr ? *lookup.misses : state.own_misses);
   }
+  if ((build_kind_ & kRefusingLookupsBit) == 0) return enriched_.data();
   for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
     const std::vector<std::size_t>& refusing = plan_.routes[r].refusing_lookups;
     lookup_refused_[r] = std::any_of(refusing.begin(), refusing.end(),
@@ -326,7 +337,7 @@ const config::FieldValue* EventRouter::enrich(const config::FieldValue* fields) 
 
 ErrorReason EventRouter::route(const config::FieldValue* fields, std::int64_t now,
                                std::string_view raw) noexcept {
-  if (!lookups_.empty()) [[unlikely]]
+  if (build_kind_ & kLookupsBit) [[unlikely]]
     fields = enrich(fields);
   std::int64_t time = now;
   if (plan_.time_field >= 0) {
@@ -581,6 +592,19 @@ bool EventRouter::build(const config::FieldValue* fields, std::int64_t time, std
   if (refused_routes_ == 0) [[likely]]
     return room;
   return settleRefusals(room, reason);
+}
+
+bool EventRouter::buildWithExtras(const config::FieldValue* fields, std::int64_t time,
+                                  std::string_view raw, bool in_place,
+                                  ErrorReason& reason) noexcept {
+  switch (build_kind_ & (kArgumentsBit | kRefusingLookupsBit)) {
+    case kArgumentsBit:
+      return build<true, false>(fields, time, raw, in_place, reason);
+    case kRefusingLookupsBit:
+      return build<false, true>(fields, time, raw, in_place, reason);
+    default:
+      return build<true, true>(fields, time, raw, in_place, reason);
+  }
 }
 
 void EventRouter::refuseRoute(std::size_t r, ErrorReason why) noexcept {

@@ -182,17 +182,14 @@ class EventRouter {
   // when a ring has no room for a record (`reason` stays kNone).
   bool build(const config::FieldValue* fields, std::int64_t time, std::string_view raw,
              bool in_place, ErrorReason& reason) noexcept {
-    switch (build_kind_) {
-      case 0:
-        return build<false, false>(fields, time, raw, in_place, reason);
-      case 1:
-        return build<true, false>(fields, time, raw, in_place, reason);
-      case 2:
-        return build<false, true>(fields, time, raw, in_place, reason);
-      default:
-        return build<true, true>(fields, time, raw, in_place, reason);
-    }
+    if ((build_kind_ & (kArgumentsBit | kRefusingLookupsBit)) == 0) [[likely]]
+      return build<false, false>(fields, time, raw, in_place, reason);
+    return buildWithExtras(fields, time, raw, in_place, reason);
   }
+  // build() for routes with count_distinct or top_k values, or that refuse a lookup's miss.
+  [[gnu::noinline]] bool buildWithExtras(const config::FieldValue* fields, std::int64_t time,
+                                         std::string_view raw, bool in_place,
+                                         ErrorReason& reason) noexcept;
   // build() for a source whose routes have count_distinct or top_k values (kArguments) or not,
   // and routes that refuse an event whose lookup missed (kRefusingLookups) or not.
   template <bool kArguments, bool kRefusingLookups>
@@ -266,7 +263,10 @@ class EventRouter {
   std::vector<PendingItem> items_;
   std::vector<NumberText> number_texts_;  // per argument: computed numbers as items
   bool any_arguments_ = false;            // some route has count_distinct or top_k values
-  // Which build() runs: bit 0 any_arguments_, bit 1 some route refuses a lookup's miss.
+  // What route() and build() do besides the plain path: one byte, tested once per event.
+  static constexpr std::uint8_t kArgumentsBit = 1;        // any_arguments_
+  static constexpr std::uint8_t kRefusingLookupsBit = 2;  // a route refuses a lookup's miss
+  static constexpr std::uint8_t kLookupsBit = 4;          // the plan has lookups
   std::uint8_t build_kind_ = 0;
   // Per plan lookup: the table version used, its columns' indices in it, the key.
   struct LookupState {

@@ -44,9 +44,11 @@ class KeyParts {
 };
 
 // Appends one part to `out` (any type with append(const char*, size_t)). Parts are at most
-// 65535 bytes; callers enforce the (much smaller) key size limit first.
+// 65535 bytes; callers enforce the (much smaller) key size limit first. Always inlined: the
+// router calls it per event and key part, and GCC stops inlining it once the router's build loop
+// grows (measured: +42 instructions per event on W1 as a call).
 template <typename Out>
-void appendKeyPart(Out& out, KeyPartType type, std::string_view bytes) {
+[[gnu::always_inline]] inline void appendKeyPart(Out& out, KeyPartType type, std::string_view bytes) {
   const char header[kKeyPartHeader] = {static_cast<char>(type),
                                        static_cast<char>(bytes.size() & 0xff),
                                        static_cast<char>((bytes.size() >> 8) & 0xff)};

@@ -66,30 +66,22 @@ void LookupTable::seal() {
   offsets_ = {};
   key_offsets_ = {};
   const std::size_t size = std::bit_ceil(std::max<std::size_t>(16, keys_.size() * 2));
-  slots_.assign(size, 0);
+  slots_.assign(size, Slot{});
   mask_ = size - 1;
   for (std::size_t r = 0; r < keys_.size(); ++r) {
-    for (std::size_t i = hashKey(keys_[r]) & mask_;; i = (i + 1) & mask_) {
-      if (slots_[i] == 0) {
-        slots_[i] = static_cast<std::uint32_t>(r + 1);
+    const std::uint64_t hash = hashKey(keys_[r]);
+    const Slot slot{static_cast<std::uint32_t>(r + 1), static_cast<std::uint32_t>(hash >> 32)};
+    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i].row == 0) {
+        slots_[i] = slot;
         break;
       }
-      if (keys_[slots_[i] - 1] == keys_[r]) {  // a later row of the key: it wins
-        slots_[i] = static_cast<std::uint32_t>(r + 1);
+      if (keys_[slots_[i].row - 1] == keys_[r]) {  // a later row of the key: it wins
+        slots_[i] = slot;
         ++duplicates_;
         break;
       }
     }
-  }
-  sealed_ = true;
-}
-
-const config::FieldValue* LookupTable::find(std::string_view key) const noexcept {
-  if (!sealed_) return nullptr;
-  for (std::size_t i = hashKey(key) & mask_;; i = (i + 1) & mask_) {
-    const std::uint32_t row = slots_[i];
-    if (row == 0) return nullptr;
-    if (keys_[row - 1] == key) return &values_[(row - 1) * columns_.size()];
   }
 }
 

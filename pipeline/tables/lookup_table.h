@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "config/expression/field_value.h"
+#include "pipeline/model/hash.h"
 #include "pipeline/model/number_text.h"
 
 namespace rivulet::pipeline {
@@ -53,8 +54,19 @@ class LookupTable {
   std::size_t rows() const noexcept { return keys_.size(); }
   std::size_t duplicates() const noexcept { return duplicates_; }
 
-  // The values of the row whose key is `key` (one per column), or nullptr.
-  const config::FieldValue* find(std::string_view key) const noexcept;
+  // The values of the row whose key is `key` (one per column), or nullptr. Inline: the router
+  // calls it per event.
+  const config::FieldValue* find(std::string_view key) const noexcept {
+    const std::uint64_t hash = hashKey(key);
+    const auto tag = static_cast<std::uint32_t>(hash >> 32);
+    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot slot = slots_[i];
+      if (slot.row == 0) return nullptr;
+      if (slot.tag == tag && keys_[slot.row - 1] == key) {
+        return &values_[(slot.row - 1) * columns_.size()];
+      }
+    }
+  }
 
  private:
   std::vector<std::string> columns_;
@@ -66,11 +78,16 @@ class LookupTable {
   std::vector<std::size_t> offsets_;        // per value, before seal()
   std::vector<std::string_view> keys_;      // per row
   std::vector<std::size_t> key_offsets_;
-  // Open addressing: row + 1, or 0 for an empty slot; a power of two at most half full.
-  std::vector<std::uint32_t> slots_;
+  // Open addressing: row + 1 (0: an empty slot) and the high half of its key's hash, which
+  // settles most mismatches without reading the key; a power of two at most half full (one empty
+  // slot before seal(), so that find() ends).
+  struct Slot {
+    std::uint32_t row = 0;
+    std::uint32_t tag = 0;
+  };
+  std::vector<Slot> slots_ = {Slot{}};
   std::size_t mask_ = 0;
   std::size_t duplicates_ = 0;
-  bool sealed_ = false;
 };
 
 // The running version of one table. Thread contract: replace() on one thread (the daemon's
