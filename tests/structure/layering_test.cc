@@ -23,14 +23,14 @@ const std::vector<std::vector<std::string>> kLayers = {
     {"pipeline/model"},     // values, keys, records, snapshots, counters, plans
     {"pipeline/sketches"},
     {"pipeline/aggregates"},
-    {"pipeline/windows"},
+    {"pipeline/windows", "pipeline/tables"},  // operators; lookup table versions
     {"pipeline"},  // router, stage, publisher and the boards between them
     {"connectors/formats"},
     {"connectors/sources"},
-    {"connectors/kafka", "connectors/zmq", "connectors/outputs"},
+    {"connectors/kafka", "connectors/zmq", "connectors/outputs", "connectors/tables"},
     {"connectors"},  // the source factory
     {"daemon/sub"},  // rivulet-sub: config and the version only
-    {"daemon", "daemon/checkpoints", "daemon/http", "daemon/service"},
+    {"daemon", "daemon/checkpoints", "daemon/http", "daemon/service", "daemon/tables"},
 };
 
 // The room of a repository path ("pipeline/windows/operator.h"): its deepest listed folder.
@@ -57,7 +57,7 @@ int rankOf(const std::string& room) {
 bool allowed(const std::string& from, const std::string& to) {
   if (from == to) return true;
   // The daemon's rooms depend on each other both ways (the engine is used by the service and the
-  // HTTP routes, and uses the checkpoints); only rivulet-sub is kept apart.
+  // HTTP routes, and uses the checkpoints and tables); only rivulet-sub is kept apart.
   const auto daemon = [](const std::string& room) {
     return room == "daemon" || room.rfind("daemon/", 0) == 0;
   };
