@@ -321,6 +321,12 @@ std::string summary(const Config& config) {
     }
   }
   out += ")";
+  if (!config.tables.empty()) {
+    out += ", " + counted(config.tables.size(), "table") + " (";
+    for (std::size_t i = 0; i < config.tables.size(); ++i)
+      out += (i > 0 ? ", " : "") + config.tables[i].name;
+    out += ")";
+  }
   if (const auto& curve = config.daemon.publish_curve) {
     out += ", results over CURVE to " + counted(curve->clients.size(), "client key");
   }
