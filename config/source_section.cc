@@ -444,8 +444,8 @@ void checkSourceField(YamlReader& reader, const Value& at, const FieldPath& fiel
                       const SourceInfo& source) {
   if (!hasKnownFields(source)) return;
   if (field.segments.size() == 1 &&
-      std::find(source.lookup_fields.begin(), source.lookup_fields.end(),
-                field.segments.front()) != source.lookup_fields.end()) {
+      std::find(source.lookup_fields.begin(), source.lookup_fields.end(), field.segments.front()) !=
+          source.lookup_fields.end()) {
     return;
   }
   const bool generator = source.kind == SourceKind::kGenerator;

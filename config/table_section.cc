@@ -131,8 +131,8 @@ std::vector<LookupSpec> readLookups(YamlReader& reader, const Value& value,
         if (it != table_names.end()) {
           table = static_cast<std::size_t>(it - table_names.begin());
         } else {
-          reader.error(e->value, quote(*name) + " is not a table" +
-                                     suggestion(*name, table_names, "tables"));
+          reader.error(e->value,
+                       quote(*name) + " is not a table" + suggestion(*name, table_names, "tables"));
         }
       }
     }

@@ -155,12 +155,9 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
   const int n_all = n_stages * n_tiers;
   n_stages_ = static_cast<std::size_t>(n_stages);
   n_all_stages_ = static_cast<std::size_t>(n_all);
-  // Routers that look tables up: each source's, and each upstream stage's per stream it feeds.
-  const std::size_t n_streams = static_cast<std::size_t>(
-      std::count_if(config_.pipelines.begin(), config_.pipelines.end(),
-                    [&](const auto& p) { return config::isRead(config_, p); }));
-  tables_ =
-      std::make_unique<TableSet>(config_.tables, config_.sources.size() + n_streams * n_stages_);
+  // The routers: each source's, then each upstream stage's per stream it feeds.
+  n_routers_ = config_.sources.size() + readPipelines(config_).size() * n_stages_;
+  tables_ = std::make_unique<TableSet>(config_.tables, n_routers_);
   set_ = buildSet(config_.pipelines, nullptr);
   const PipelineSet& set = *set_;
 
@@ -176,7 +173,6 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
     result_rings_.push_back(std::make_unique<pipeline::Ring>(kResultRingCells));
   // The streams of results: per pipeline read, a ring from each stage of its tier to each stage
   // of the next, [(stream * stages + from) * stages + to].
-  const config::Config streams = config::withResultStreams(config_);
   std::vector<std::size_t> fed;  // the pipelines read, in stream order
   for (std::size_t p = 0; p < set.plans.size(); ++p) {
     if (set.plans[p].read) fed.push_back(p);
@@ -241,9 +237,8 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
         rings.push_back(feedRing(k, from, to));
         bells.push_back(&stages_[(tier + 1) * n_stages_ + to]->doorbell());
       }
-      pipeline::SourcePlan plan = pipeline::planSource(streams, n_sources + k, set.plans);
-      tables_->bind(plan, n_sources + k * n_stages_ + from);
-      auto feed = std::make_unique<pipeline::ResultFeed>(upstream, std::move(plan),
+      const std::size_t g = tier * n_stages_ + from;
+      auto feed = std::make_unique<pipeline::ResultFeed>(upstream, set.change.feeds[g][upstream.id],
                                                          std::move(rings), std::move(bells));
       result_streams_.back().feeds.push_back(feed.get());
       stages_[tier * n_stages_ + from]->feed(upstream.id, std::move(feed));
@@ -345,21 +340,51 @@ std::shared_ptr<PipelineSet> Engine::buildSet(std::vector<config::PipelineConfig
                                           : std::make_shared<pipeline::PipelineStageStats>());
       change.stage_stats[i].push_back(set->stage_stats.back().get());
     }
-    for (std::size_t s = 0; s < n_sources; ++s) {
-      set->source_stats.push_back(old >= 0 ? before->source_stats[o * n_sources + s]
+    for (std::size_t r = 0; r < n_routers_; ++r) {
+      set->source_stats.push_back(old >= 0 ? before->source_stats[o * n_routers_ + r]
                                            : std::make_shared<pipeline::PipelineSourceStats>());
     }
   }
   change.plans = set->plans;
   change.aggregates = set->aggregates;
+  // Router r's plan, with its counters and tables.
+  const auto bound = [&](pipeline::SourcePlan plan, std::size_t r) {
+    tables_->bind(plan, r);
+    for (pipeline::SourcePlan::Route& route : plan.routes) {
+      route.stats = set->source_stats[route.pipeline * n_routers_ + r].get();
+    }
+    return plan;
+  };
   for (std::size_t s = 0; s < n_sources; ++s) {
-    change.sources.push_back(pipeline::planSource(config, s, set->plans));
-    tables_->bind(change.sources.back(), s);
-    for (pipeline::SourcePlan::Route& route : change.sources.back().routes) {
-      route.stats = set->source_stats[route.pipeline * n_sources + s].get();
+    change.sources.push_back(bound(pipeline::planSource(config, s, set->plans), s));
+  }
+  // Each read pipeline's stream, as each stage of its tier feeds it on.
+  const config::Config streams = config::withResultStreams(config);
+  const std::vector<std::size_t> read = readPipelines(config);
+  change.feeds.assign(n_all_stages_, std::vector<pipeline::SourcePlan>(n));
+  for (std::size_t k = 0; k < read.size(); ++k) {
+    const auto tier = static_cast<std::size_t>(set->plans[read[k]].tier);
+    for (std::size_t from = 0; from < n_stages_; ++from) {
+      change.feeds[tier * n_stages_ + from][read[k]] =
+          bound(pipeline::planSource(streams, n_sources + k, set->plans),
+                n_sources + k * n_stages_ + from);
     }
   }
   return set;
+}
+
+std::vector<std::size_t> Engine::readPipelines(const config::Config& config) {
+  std::vector<std::size_t> read;
+  for (std::size_t p = 0; p < config.pipelines.size(); ++p) {
+    if (config::isRead(config, config.pipelines[p])) read.push_back(p);
+  }
+  return read;
+}
+
+std::string Engine::routerName(std::size_t r) const {
+  const std::size_t n_sources = config_.sources.size();
+  if (r < n_sources) return "source " + config_.sources[r].name;
+  return "results of " + result_streams_[(r - n_sources) / n_stages_].name;
 }
 
 std::vector<std::string> Engine::restartNeeded(const config::Config& next) const {
@@ -399,13 +424,31 @@ std::vector<std::string> Engine::restartNeeded(const config::Config& next) const
   // The same sources in another order: pipelines and positions refer to them by index.
   if (out.empty() && config_.sources != next.sources) out.push_back("sources: order changed");
   for (std::string& line : tables_->restartNeeded(next.tables)) out.push_back(std::move(line));
-  // Tiers have stages and rings of their own, which a reload does not rewire.
-  const auto tiered = [](const config::Config& c) {
-    return std::any_of(c.pipelines.begin(), c.pipelines.end(),
-                       [&](const auto& p) { return !config::upstreamsOf(c, p).empty(); });
+  // The pipelines other pipelines read have streams of results with rings and stages of their
+  // own, which a reload does not rewire: they must stay as they are, in the same order. Their
+  // readers, and every other pipeline, may change.
+  const auto streams = [](const config::Config& c) {
+    std::vector<config::PipelineConfig> read;
+    for (const std::size_t p : readPipelines(c)) read.push_back(c.pipelines[p]);
+    return read;
   };
-  if ((tiered(config_) || tiered(next)) && config_.pipelines != next.pipelines) {
-    out.push_back("pipelines: a plan where pipelines read pipelines changes");
+  const std::vector<config::PipelineConfig> before = streams(config_), after = streams(next);
+  if (before != after) {
+    std::vector<std::string> names;
+    for (const auto* list : {&before, &after}) {
+      const auto* other = list == &before ? &after : &before;
+      for (const config::PipelineConfig& p : *list) {
+        if (std::find(other->begin(), other->end(), p) == other->end() &&
+            std::find(names.begin(), names.end(), p.name) == names.end()) {
+          names.push_back(p.name);
+        }
+      }
+    }
+    std::string text;
+    for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
+    out.push_back("pipelines: the pipelines others read change (" +
+                  (text.empty() ? std::string("their order") : text) +
+                  "): their streams of results have rings and stages of their own");
   }
   return out;
 }

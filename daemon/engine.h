@@ -46,7 +46,8 @@ struct PipelineSet {
   // [pipeline * stages + stage], over the stages of every tier (Engine::stageCount())
   std::vector<std::shared_ptr<pipeline::PipelineStageStats>> stage_stats;
   std::vector<std::shared_ptr<pipeline::PipelinePublishStats>> publish_stats;  // per pipeline
-  // [pipeline * sources + source]: the events each pipeline refused, counted by the source.
+  // [pipeline * routers + router]: the events each pipeline refused, counted by the router that
+  // routes them: each source's, then each feed of a stream of results (Engine::routerName()).
   std::vector<std::shared_ptr<pipeline::PipelineSourceStats>> source_stats;
   // How the threads switch to this set from the one before (a reload's; unused for the first).
   pipeline::Reconfiguration change;
@@ -118,6 +119,10 @@ class Engine {
     std::vector<const pipeline::ResultFeed*> feeds;
   };
   const std::vector<ResultStream>& resultStreams() const { return result_streams_; }
+  // How many routers there are (PipelineSet::source_stats), and what router `r` reads: "source
+  // trades", or "results of per_key".
+  std::size_t routerCount() const { return n_routers_; }
+  std::string routerName(std::size_t r) const;
   // The lookup tables: read again by the control thread, shown by the metrics.
   TableSet& tables() { return *tables_; }
   const TableSet& tables() const { return *tables_; }
@@ -158,11 +163,16 @@ class Engine {
   // `before` (null: all new).
   std::shared_ptr<PipelineSet> buildSet(std::vector<config::PipelineConfig> configs,
                                         const PipelineSet* before) const;
+  // The pipelines `config` has others read, in config order: the streams of results.
+  static std::vector<std::size_t> readPipelines(const config::Config& config);
 
-  config::Config config_;         // pipelines: as of the last reload (control thread only)
+  config::Config config_;  // pipelines: as of the last reload (control thread only)
   std::unique_ptr<TableSet> tables_;
   std::size_t n_stages_ = 0;      // per tier
   std::size_t n_all_stages_ = 0;  // of every tier
+  // The routers: each source's, then per stream of results each upstream stage's feed
+  // (sources + stream * stages + stage); their counters are per router, each with one writer.
+  std::size_t n_routers_ = 0;
   mutable std::mutex set_mutex_;
   std::shared_ptr<const PipelineSet> set_;       // under set_mutex_
   std::shared_ptr<const PipelineSet> retiring_;  // the set before a reload, until it is done

@@ -35,13 +35,14 @@ std::vector<RefusalSlot> refusalSlots(Engine& engine, const PipelineSet& set) {
                                   &stats.error_samples[r]});
     }
   }
+  const std::size_t routers = engine.routerCount();
   for (std::size_t p = 0; p < set.plans.size(); ++p) {
-    for (std::size_t s = 0; s < sources; ++s) {
-      pipeline::PipelineSourceStats& stats = *set.source_stats[p * sources + s];
+    for (std::size_t router = 0; router < routers; ++router) {
+      pipeline::PipelineSourceStats& stats = *set.source_stats[p * routers + router];
       for (const pipeline::ErrorReason reason : pipeline::kPipelineReasons) {
         const auto r = static_cast<std::size_t>(reason);
         slots.push_back(RefusalSlot{
-            "pipeline " + set.plans[p].name + " (source " + config.sources[s].name + ")",
+            "pipeline " + set.plans[p].name + " (" + engine.routerName(router) + ")",
             "the source's other pipelines took it", reason, &stats.refused[r], &stats.samples[r]});
       }
     }

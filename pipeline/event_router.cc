@@ -826,11 +826,13 @@ void EventRouter::barrier(std::uint64_t id) noexcept {
   }
   broadcast(RecordType::kBarrier, static_cast<std::int64_t>(id), 0, false);
   for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
-  if (change != nullptr) {
-    plan_ = change->sources[checkpoint_index_];
-    compile();  // allocates: once per reload
-    ++generation_;
-  }
+  if (change != nullptr) replan(change->sources[checkpoint_index_]);
+}
+
+void EventRouter::replan(const SourcePlan& plan) {
+  plan_ = plan;
+  compile();  // allocates: once per reload
+  ++generation_;
 }
 
 void EventRouter::passBarrier(std::uint64_t id) noexcept {

@@ -128,6 +128,8 @@ class EventRouter {
   // whose caller aligns barriers itself (a stage feeding results on, pipeline/result_feed.h)
   // instead of joinCheckpoints().
   void passBarrier(std::uint64_t id) noexcept;
+  // Switches to `plan` (a reload's, after its barrier): cold, allocates.
+  void replan(const SourcePlan& plan);
 
   // Commit marks (pipeline/commit_board.h): sends mark `seq` to every stage, after the events
   // routed so far, with the latest time among them.
@@ -282,10 +284,10 @@ class EventRouter {
   std::vector<std::unique_ptr<LookupState>> lookups_;
   std::vector<config::FieldValue> enriched_;  // the event's fields, lookup fields filled in
   std::vector<std::uint8_t> lookup_refused_;  // per route, for the event being routed
-  std::vector<std::uint32_t> targets_;    // per route: the stage ring
-  std::vector<std::uint16_t> cells_;      // per route: the record's cells (0: not for it)
-  std::vector<ErrorReason> refusals_;     // per route: why it refused the event built, or kNone
-  std::size_t refused_routes_ = 0;        // routes that refused the event built
+  std::vector<std::uint32_t> targets_;        // per route: the stage ring
+  std::vector<std::uint16_t> cells_;          // per route: the record's cells (0: not for it)
+  std::vector<ErrorReason> refusals_;         // per route: why it refused the event built, or kNone
+  std::size_t refused_routes_ = 0;            // routes that refused the event built
   std::vector<PipelineSourceStats*> route_stats_;  // per route: plan's, or one of own_stats_
   std::vector<std::unique_ptr<PipelineSourceStats>> own_stats_;
   std::vector<std::size_t> claimed_;  // per ring: cells built in place by the current event

@@ -27,6 +27,9 @@ struct Reconfiguration {
   std::span<const Aggregates> aggregates;
   std::vector<int> previous;        // per new pipeline: its index in the running set, or -1
   std::vector<SourcePlan> sources;  // per source: its routes to the new set
+  // [stage][new pipeline]: the plan a pipeline's feed of its results to the pipelines reading
+  // it switches to (ResultFeed::barrier); empty for a pipeline no one reads or another tier's.
+  std::vector<std::vector<SourcePlan>> feeds;
   // Per stage, per new pipeline: its counters (a kept pipeline's are the ones it had).
   std::vector<std::vector<PipelineStageStats*>> stage_stats;
   std::vector<PipelinePublishStats*> publish_stats;  // per new pipeline

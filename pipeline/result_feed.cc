@@ -44,14 +44,29 @@ ResultFeed::ResultFeed(const PipelinePlan& upstream, SourcePlan stream, std::vec
   names.emplace_back("window_end");
   names.emplace_back(config::kResultTimeField);
   outputs_.resize(names.size());
-  // A field the stream's plan lists that no result has (the loader refuses one): always missing.
-  const std::size_t missing = outputs_.size();
+  names_ = std::move(names);
+  // A field the stream's plan lists that no result has (the loader refuses one, but a lookup's
+  // field is one): always missing.
   outputs_.emplace_back();
+  mapFields();
+}
+
+void ResultFeed::mapFields() {
+  const std::size_t missing = names_.size();
+  map_.clear();
   for (const std::string& field : router_.plan().fields) {
-    const auto it = std::find(names.begin(), names.end(), field);
-    map_.push_back(it == names.end() ? missing : static_cast<std::size_t>(it - names.begin()));
+    const auto it = std::find(names_.begin(), names_.end(), field);
+    map_.push_back(it == names_.end() ? missing : static_cast<std::size_t>(it - names_.begin()));
   }
   fields_.resize(map_.size());
+}
+
+void ResultFeed::barrier(std::uint64_t id) {
+  router_.passBarrier(id);
+  if (next_ == nullptr) return;
+  router_.replan(*next_);
+  next_ = nullptr;
+  mapFields();
 }
 
 void ResultFeed::setNumber(Output& out, double number) noexcept {

@@ -45,22 +45,19 @@ class ResultFeed {
   void advance(std::int64_t watermark) noexcept;
   // Publishes what send() and advance() staged; rings the next tier's stages.
   void flush() noexcept;
-  // Checkpoint `id`'s barrier, after the stage's snapshot.
-  void barrier(std::uint64_t id) noexcept { router_.passBarrier(id); }
+  // Checkpoint `id`'s barrier, after the stage's snapshot; a reload's, after the stage switched
+  // to the new set, and then this feed switches to the plan replanAtBarrier() gave.
+  void barrier(std::uint64_t id);
+  // A reload: from its barrier on, the stream's plan is `next` (routes to the new set's readers),
+  // which must live until then.
+  void replanAtBarrier(const SourcePlan& next) noexcept { next_ = &next; }
   // The upstream pipeline's inputs have all ended (`stopped`: by a stop): after its last results.
   void end(bool stopped) noexcept { router_.end(stopped); }
 
   // For the metrics (any thread): the stream's counters as a source's (results fed, and those
-  // every reading pipeline refused, e.g. a null key part, by reason) and, per reading pipeline
-  // (route), the results it refused while another took them.
+  // every reading pipeline refused, e.g. a null key part, by reason). What each reading pipeline
+  // refused while another took it is counted where its plan's routes say (Route::stats).
   const SourceStats& stats() const noexcept { return stats_; }
-  std::size_t routes() const noexcept { return router_.plan().routes.size(); }
-  std::uint16_t routePipeline(std::size_t r) const noexcept {
-    return router_.plan().routes[r].pipeline;
-  }
-  const PipelineSourceStats& routeStats(std::size_t r) const noexcept {
-    return router_.routeStats(r);
-  }
 
  private:
   struct Output {
@@ -68,6 +65,8 @@ class ResultFeed {
     char text[kMaxNumberText];
   };
   void setNumber(Output& out, double number) noexcept;
+  // Maps the fields of the router's plan to the outputs (map_).
+  void mapFields();
 
   std::int64_t fire_delay_;
   std::size_t key_parts_;
@@ -79,10 +78,12 @@ class ResultFeed {
   EventRouter router_;
   // One per result field (config::resultFields), then the event time.
   std::vector<Output> outputs_;
+  std::vector<std::string> names_;  // of the outputs (the event time's last)
   // Per field of the stream's plan: its output.
   std::vector<std::size_t> map_;
   std::vector<config::FieldValue> fields_;  // the event as the router reads it
   bool pending_ = false;                    // something staged since flush()
+  const SourcePlan* next_ = nullptr;        // the plan to switch to at the next barrier
 };
 
 }  // namespace rivulet::pipeline

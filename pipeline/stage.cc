@@ -413,12 +413,14 @@ void Stage::reconfigure(const Reconfiguration& change) {
   }
   operators_ = std::move(operators);
   reported_ = std::move(reported);
-  // A reload keeps a plan that feeds results on as it is (Engine::restartNeeded): its feeds go
-  // on with their pipelines.
+  // A reload keeps the pipelines that feed results on as they are (Engine::restartNeeded): their
+  // feeds go on with them, routing to the new set's readers from the barrier on.
   feeds_ = std::move(feeds);
   active_feeds_.clear();
-  for (const auto& feed : feeds_) {
-    if (feed != nullptr) active_feeds_.push_back(feed.get());
+  for (std::size_t p = 0; p < feeds_.size(); ++p) {
+    if (feeds_[p] == nullptr) continue;
+    feeds_[p]->replanAtBarrier(change.feeds[checkpoint_index_][p]);
+    active_feeds_.push_back(feeds_[p].get());
   }
   pipelines_ = change.plans;
   stats_ = change.stage_stats[checkpoint_index_];

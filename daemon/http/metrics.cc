@@ -388,7 +388,7 @@ void appendPipelineMetrics(const Engine& engine, const PipelineSet& set,
                      MetricType::Gauge);
   auto entries = family("rivulet_pipeline_state_entries",
                         "(key, slice) aggregate states held in window state.", MetricType::Gauge);
-  const std::size_t sources = engine.config().sources.size();
+  const std::size_t routers = engine.routerCount();
   const std::size_t stages = engine.stageCount();
   for (std::size_t p = 0; p < set.plans.size(); ++p) {
     const std::string& name = set.plans[p].name;
@@ -407,16 +407,8 @@ void appendPipelineMetrics(const Engine& engine, const PipelineSet& set,
     add(refused, {{"pipeline", name}}, rf);
     for (const pipeline::ErrorReason reason : pipeline::kPipelineReasons) {
       double n = 0;
-      for (std::size_t s = 0; s < sources; ++s) {
-        n += value(set.source_stats[p * sources + s]->refused[static_cast<std::size_t>(reason)]);
-      }
-      for (const Engine::ResultStream& stream : engine.resultStreams()) {
-        for (const pipeline::ResultFeed* feed : stream.feeds) {
-          for (std::size_t r = 0; r < feed->routes(); ++r) {
-            if (feed->routePipeline(r) != p) continue;
-            n += value(feed->routeStats(r).refused[static_cast<std::size_t>(reason)]);
-          }
-        }
+      for (std::size_t r = 0; r < routers; ++r) {
+        n += value(set.source_stats[p * routers + r]->refused[static_cast<std::size_t>(reason)]);
       }
       add(pipeline_refused,
           {{"pipeline", name}, {"reason", std::string(pipeline::reasonName(reason))}}, n);

@@ -37,7 +37,7 @@ std::string_view reasonName(ErrorReason reason) noexcept;
 // The reasons one pipeline refuses an event for while others may take it (the rest are about the
 // event itself: no pipeline can take it).
 inline constexpr ErrorReason kPipelineReasons[] = {
-    ErrorReason::kMissingField, ErrorReason::kWrongType, ErrorReason::kKeyTooLong,
-    ErrorReason::kTooLarge, ErrorReason::kValueTooLong, ErrorReason::kLookupMiss};
+    ErrorReason::kMissingField, ErrorReason::kWrongType,    ErrorReason::kKeyTooLong,
+    ErrorReason::kTooLarge,     ErrorReason::kValueTooLong, ErrorReason::kLookupMiss};
 
 }  // namespace rivulet::pipeline

@@ -48,7 +48,8 @@ class KeyParts {
 // router calls it per event and key part, and GCC stops inlining it once the router's build loop
 // grows (measured: +42 instructions per event on W1 as a call).
 template <typename Out>
-[[gnu::always_inline]] inline void appendKeyPart(Out& out, KeyPartType type, std::string_view bytes) {
+[[gnu::always_inline]] inline void appendKeyPart(Out& out, KeyPartType type,
+                                                 std::string_view bytes) {
   const char header[kKeyPartHeader] = {static_cast<char>(type),
                                        static_cast<char>(bytes.size() & 0xff),
                                        static_cast<char>((bytes.size() >> 8) & 0xff)};

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <map>
 #include <random>
+#include <tuple>
 
 #include "tests/integration/harness.h"
 
@@ -281,7 +283,8 @@ TEST_F(DaemonReload, InvalidFileOrRestartOnlyChangeKeepsTheRunningConfiguration)
   ASSERT_TRUE(reloaded(daemon, "failed", 3));
   EXPECT_THAT(daemon.log(), HasSubstr("needs a restart (daemon.publish_hwm)"));
 
-  // A pipeline reading a pipeline runs on stages of its own, which a reload does not add.
+  // A pipeline read by another has a stream of results on stages of its own, which a reload
+  // does not add.
   writeFile(daemon.configPath(), before(dir) +
                                      "  per_second:\n"
                                      "    from: keep\n"
@@ -289,9 +292,9 @@ TEST_F(DaemonReload, InvalidFileOrRestartOnlyChangeKeepsTheRunningConfiguration)
                                      "    aggregates: {symbols: count()}\n");
   ASSERT_TRUE(daemon.process().signal(SIGHUP));
   ASSERT_TRUE(reloaded(daemon, "failed", 4));
-  EXPECT_THAT(
-      daemon.log(),
-      HasSubstr("needs a restart (pipelines: a plan where pipelines read pipelines changes)"));
+  EXPECT_THAT(daemon.log(),
+              HasSubstr("needs a restart (pipelines: the pipelines others read change (keep): "
+                        "their streams of results have rings and stages of their own)"));
 
   // The pipelines of the first file still run, all three of them.
   std::mt19937_64 rng(11);
@@ -313,6 +316,94 @@ TEST_F(DaemonReload, InvalidFileOrRestartOnlyChangeKeepsTheRunningConfiguration)
   expectResultsMatch(results, "final", drop, kCount, closed);
   expectResultsMatch(results, "final", change, kCount, closed);
   EXPECT_TRUE(daemon.process().running());
+}
+
+// A plan of two tiers: per_key, read by top.
+std::string tiered(const TempDir& dir) {
+  return head(dir) + kKeep +
+         "  top:\n"
+         "    from: keep\n"
+         "    window: upstream\n"
+         "    aggregates: {keys: count()}\n";
+}
+
+using DaemonTieredReload = FollowingDaemonTest<tiered>;
+
+// keep (read by others) stays as it is; its reader top changes and a second reader is added: the
+// reload applies, keep's window open across it is published once with the events of both sides,
+// and from then on the readers take keep's results in their new form.
+TEST_F(DaemonTieredReload, ReadersOfAKeptPipelineChangeAndItKeepsItsState) {
+  Daemon& daemon = *daemon_;
+  Subscriber& subscriber = *subscriber_;
+  std::mt19937_64 rng(5);
+  WindowReference keep("keep", {"sym"}, 1000, 1000);
+  std::int64_t events = 0;
+  const std::int64_t wm_before = appendEvents(dir_, 0, 2500, rng, {&keep}, events);
+  ASSERT_TRUE(readAll(daemon, events));
+  // keep's windows of seconds 0 and 1, and top's of them.
+  const std::size_t before_reload = keep.countFired(wm_before) + 2;
+  ASSERT_TRUE(subscriber.receiveUntil(
+      [&](const std::vector<Message>&) {
+        return parseResults(subscriber.messages()).size() >= before_reload;
+      },
+      30s));
+
+  writeFile(daemon.configPath(), head(dir_) + kKeep +
+                                     "  volume:\n"
+                                     "    from: keep\n"
+                                     "    window: upstream\n"
+                                     "    aggregates: {events: sum(n)}\n"
+                                     "  top:\n"
+                                     "    from: keep\n"
+                                     "    window: upstream\n"
+                                     "    aggregates: {keys: count(), most: max(n)}\n");
+  ASSERT_TRUE(daemon.process().signal(SIGHUP));
+  ASSERT_TRUE(reloaded(daemon, "applied", 1));
+  EXPECT_THAT(daemon.log(), HasSubstr("keeping keep; adding volume; changing"));
+
+  const std::int64_t wm_end = appendEvents(dir_, 2503, 5400, rng, {&keep}, events);
+  ASSERT_TRUE(readAll(daemon, events));
+  // Seconds 2, 3 and 4: keep's windows, and one of top's and volume's each.
+  const std::size_t all = keep.countFired(wm_end) + 5 + 3;
+  ASSERT_TRUE(subscriber.receiveUntil(
+      [&](const std::vector<Message>&) {
+        return parseResults(subscriber.messages()).size() >= all;
+      },
+      30s));
+  const std::vector<Result> results = parseResults(subscriber.messages());
+  EXPECT_EQ(results.size(), all);
+  for (const Result& r : results) EXPECT_EQ(r.kind, "final") << r.payload;
+  expectResultsMatch(results, "final", keep, kCountSum,
+                     [&](const WindowId& w) { return w.end <= wm_end; });
+  // Per second: keep's keys, its most events of one key, and its events.
+  std::map<std::int64_t, std::tuple<std::int64_t, std::int64_t, std::int64_t>> want;
+  for (const auto& [id, state] : keep.windows()) {
+    if (id.end > wm_end) continue;
+    auto& [keys, most, total] = want[id.start];
+    ++keys;
+    most = std::max(most, state.count);
+    total += state.count;
+  }
+  std::map<std::int64_t, int> top_before, top_after, volume;
+  for (const Result& r : results) {
+    const auto& [keys, most, total] = want[r.start];
+    if (r.pipeline == "top") {
+      EXPECT_EQ(r.values.at("keys").integer, keys) << r.payload;
+      const bool new_form = r.values.contains("most");
+      ++(new_form ? top_after : top_before)[r.start];
+      if (new_form) {
+        EXPECT_EQ(r.values.at("most").integer, most) << r.payload;
+      }
+    } else if (r.pipeline == "volume") {
+      EXPECT_EQ(r.values.at("events").integer, total) << r.payload;
+      ++volume[r.start];
+    }
+  }
+  const std::int64_t s = kBase;
+  EXPECT_EQ(top_before, (std::map<std::int64_t, int>{{s, 1}, {s + 1000, 1}}));
+  const std::map<std::int64_t, int> after = {{s + 2000, 1}, {s + 3000, 1}, {s + 4000, 1}};
+  EXPECT_EQ(top_after, after) << "the window open at the reload is read by the new form";
+  EXPECT_EQ(volume, after);
 }
 
 }  // namespace

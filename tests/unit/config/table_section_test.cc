@@ -93,21 +93,22 @@ TEST_F(TableSection, ALookupFieldReplacesADeclaredOne) {
 
 TEST_F(TableSection, MistakesAreReportedWhereTheyAre) {
   EXPECT_THAT(
-      errorsOf(head() + "  p:\n"                                                             // 10
-                        "    from: gen\n"                                                    // 11
-                        "    lookup:\n"                                                      // 12
-                        "      - {table: sectors, key: key, fields: [sector]}\n"             // 13
-                        "      - {table: s, key: keyy, fields: [{s2: sector}], missing: maybe}\n"  // 14
-                        "      - {table: s, key: key, fields: [{sector: x}], cache: 1}\n"    // 15
-                        "    group_by: [sectr]\n"                                            // 16
-                        "    window: {tumbling: 1s}\n"                                       // 17
-                        "    aggregates: {n: count()}\n"                                     // 18
-                        "  q:\n"                                                             // 19
-                        "    join:\n"                                                        // 20
-                        "      left: {from: trades, key: [a]}\n"                             // 21
-                        "      right: {from: trades, key: [b]}\n"                            // 22
-                        "    lookup: [{table: s, key: a, fields: [sector]}]\n"               // 23
-                        "    window: {tumbling: 1s}\n"),                                     // 24
+      errorsOf(head() +
+               "  p:\n"                                                                   // 10
+               "    from: gen\n"                                                          // 11
+               "    lookup:\n"                                                            // 12
+               "      - {table: sectors, key: key, fields: [sector]}\n"                   // 13
+               "      - {table: s, key: keyy, fields: [{s2: sector}], missing: maybe}\n"  // 14
+               "      - {table: s, key: key, fields: [{sector: x}], cache: 1}\n"          // 15
+               "    group_by: [sectr]\n"                                                  // 16
+               "    window: {tumbling: 1s}\n"                                             // 17
+               "    aggregates: {n: count()}\n"                                           // 18
+               "  q:\n"                                                                   // 19
+               "    join:\n"                                                              // 20
+               "      left: {from: trades, key: [a]}\n"                                   // 21
+               "      right: {from: trades, key: [b]}\n"                                  // 22
+               "    lookup: [{table: s, key: a, fields: [sector]}]\n"                     // 23
+               "    window: {tumbling: 1s}\n"),                                           // 24
       ElementsAre(
           "t.yaml:13:17: pipelines.p.lookup[0].table: \"sectors\" is not a table (tables: s, r)",
           "t.yaml:14:25: pipelines.p.lookup[1].key: \"keyy\" is not a field of generator source "
