@@ -194,8 +194,8 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
   }
   std::vector<pipeline::Ring*> results;
   for (auto& r : result_rings_) results.push_back(r.get());
-  commits_ = std::make_unique<pipeline::CommitBoard>(config_.sources.size(),
-                                                     static_cast<std::size_t>(n_stages));
+  // Every tier's stages: a mark is safe once the results of every tier it covers are out.
+  commits_ = std::make_unique<pipeline::CommitBoard>(config_.sources.size(), n_all_stages_);
   std::vector<int> stage_tiers;
   for (int g = 0; g < n_all; ++g) stage_tiers.push_back(g / n_stages);
   publisher_ = std::make_unique<pipeline::Publisher>(

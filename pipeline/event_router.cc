@@ -744,9 +744,9 @@ void EventRouter::publish(std::size_t ring) noexcept {
 }
 
 bool EventRouter::broadcast(RecordType type, std::int64_t time, std::uint8_t flags, bool may_defer,
-                            std::string_view data) noexcept {
+                            std::string_view data, std::uint16_t pipeline) noexcept {
   RecordBuilder control;
-  control.start(type, 0, time);
+  control.start(type, pipeline, time);
   control.header().flags = flags;
   control.append(data);
   const std::span<const Cell> cells = control.finish();
@@ -840,9 +840,9 @@ void EventRouter::passBarrier(std::uint64_t id) noexcept {
   for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
 }
 
-void EventRouter::mark(std::uint64_t seq) noexcept {
+void EventRouter::mark(std::uint64_t seq, std::uint16_t source) noexcept {
   broadcast(RecordType::kMark, max_time_, 0, false,
-            {reinterpret_cast<const char*>(&seq), sizeof seq});
+            {reinterpret_cast<const char*>(&seq), sizeof seq}, source);
   for (std::size_t i = 0; i < rings_.size(); ++i) publish(i);
 }
 

@@ -132,8 +132,9 @@ class EventRouter {
   void replan(const SourcePlan& plan);
 
   // Commit marks (pipeline/commit_board.h): sends mark `seq` to every stage, after the events
-  // routed so far, with the latest time among them.
-  void mark(std::uint64_t seq) noexcept;
+  // routed so far, with the latest time among them. A feed's marks are its sources': the record
+  // names `source`.
+  void mark(std::uint64_t seq, std::uint16_t source = 0) noexcept;
   // Tells every stage that this source's events are coming again from its last committed mark,
   // whose events reached `floor` (kMinTime: from the start): see Stage::onReset.
   void reset(std::int64_t floor) noexcept;
@@ -243,7 +244,7 @@ class EventRouter {
   // watermark or idle mark, which goes at a later flush. False too when the source was stopped
   // while waiting: the record went only to the rings that had room.
   bool broadcast(RecordType type, std::int64_t time, std::uint8_t flags, bool may_defer,
-                 std::string_view data = {}) noexcept;
+                 std::string_view data = {}, std::uint16_t pipeline = 0) noexcept;
 
   SourcePlan plan_;
   std::uint64_t generation_ = 0;

@@ -51,6 +51,8 @@ class ResultFeed {
   // A reload: from its barrier on, the stream's plan is `next` (routes to the new set's readers),
   // which must live until then.
   void replanAtBarrier(const SourcePlan& next) noexcept { next_ = &next; }
+  // Commit mark `seq` of `source` (pipeline/commit_board.h), after the results fed so far.
+  void mark(std::uint16_t source, std::uint64_t seq) noexcept { router_.mark(seq, source); }
   // The upstream pipeline's inputs have all ended (`stopped`: by a stop): after its last results.
   void end(bool stopped) noexcept { router_.end(stopped); }
 

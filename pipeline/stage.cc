@@ -215,8 +215,11 @@ void Stage::process(Input& input, const RecordHeader* h) noexcept {
     case RecordType::kMark: {
       std::uint64_t seq;
       std::memcpy(&seq, payload(h), sizeof seq);
-      input.marks.push_back(PendingMark{seq, h->time});
-      passMarks(static_cast<std::size_t>(&input - inputs_.data()));
+      const auto i = static_cast<std::size_t>(&input - inputs_.data());
+      // A source's inputs are the sources in order; a feed's mark names its source.
+      const auto source = tier_ == 0 ? static_cast<std::uint16_t>(i) : h->pipeline;
+      input.marks.push_back(PendingMark{seq, h->time, source});
+      passMarks(i);
       break;
     }
     case RecordType::kReset:
@@ -305,20 +308,47 @@ void Stage::advanceWatermarks() noexcept {
   }
 }
 
-void Stage::passMarks(std::size_t source) noexcept {
-  std::deque<PendingMark>& marks = inputs_[source].marks;
+void Stage::passMarks(std::size_t input) noexcept {
+  std::deque<PendingMark>& marks = inputs_[input].marks;
   while (!marks.empty()) {
     const std::int64_t max_time = marks.front().max_time;
+    const auto stream = static_cast<std::size_t>(inputs_[input].stream);
     for (std::size_t p = 0; max_time != kMinTime && p < pipelines_.size(); ++p) {
-      if (!reads(pipelines_[p], source)) continue;
+      if (!reads(pipelines_[p], stream)) continue;
       const Operator& op = *operators_[p];
       if (op.watermark() < closedThrough(pipelines_[p], max_time)) return;
       if (op.holdsUnfiredBy(max_time)) return;
     }
-    pushControl(RecordType::kMark, static_cast<std::uint16_t>(source), 0, &marks.front().seq,
-                sizeof(std::uint64_t));
+    const PendingMark mark = marks.front();
     marks.pop_front();
+    if (tier_ == 0) {
+      passMark(mark.source, mark.seq);
+    } else {
+      notePassed(input, mark.source, mark.seq);
+    }
   }
+}
+
+void Stage::passMark(std::uint16_t source, std::uint64_t seq) noexcept {
+  pushControl(RecordType::kMark, source, 0, &seq, sizeof seq);
+  for (ResultFeed* feed : active_feeds_) feed->mark(source, seq);
+}
+
+// Cold: once per mark and input (a commit interval), and it may grow the tables.
+void Stage::notePassed(std::size_t input, std::uint16_t source, std::uint64_t seq) noexcept {
+  if (passed_marks_.size() < inputs_.size()) passed_marks_.resize(inputs_.size());
+  if (forwarded_marks_.size() <= source) forwarded_marks_.resize(source + 1u, 0);
+  for (auto& passed : passed_marks_) {
+    if (passed.size() <= source) passed.resize(source + 1u, 0);
+  }
+  passed_marks_[input][source] = seq;
+  std::uint64_t all = UINT64_MAX;
+  for (std::size_t i = 0; i < inputs_.size(); ++i) {
+    if (!inputs_[i].ended) all = std::min(all, passed_marks_[i][source]);
+  }
+  if (all == UINT64_MAX || all <= forwarded_marks_[source]) return;
+  forwarded_marks_[source] = all;
+  passMark(source, all);
 }
 
 // The source will send its events again from its last committed offsets, whose mark was passed

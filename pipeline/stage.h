@@ -93,7 +93,8 @@ class Stage final : private ResultSink {
   // A commit mark from a source, held until the windows of the events before it are published.
   struct PendingMark {
     std::uint64_t seq;
-    std::int64_t max_time;  // the latest event time the source routed before the mark
+    std::int64_t max_time;  // the latest event time the source (or feed) routed before the mark
+    std::uint16_t source;   // the source whose mark it is (a feed's marks are its sources')
   };
 
   struct Input {
@@ -113,8 +114,14 @@ class Stage final : private ResultSink {
   void process(Input& input, const RecordHeader* h) noexcept;
   void onEvent(const RecordHeader* h) noexcept;
   void advanceWatermarks() noexcept;
-  // Passes on to the publisher the marks of input `source` whose windows are all published.
-  void passMarks(std::size_t source) noexcept;
+  // Passes on the marks of input `input` whose windows are all published (passMark).
+  void passMarks(std::size_t input) noexcept;
+  // Mark `seq` of `source` is owed nothing more here: to the publisher, and on through the feeds
+  // to the next tier, after the results fed before it.
+  void passMark(std::uint16_t source, std::uint64_t seq) noexcept;
+  // A stage reading feeds: input `input` has passed mark `seq` of `source`; the mark passes once
+  // every input still open has passed it (each upstream stage sends it after its results).
+  void notePassed(std::size_t input, std::uint16_t source, std::uint64_t seq) noexcept;
   // Drops the state of the pipelines reading `source`, raising their watermarks to the replay
   // floor: see onReset.
   void onReset(std::size_t source, std::int64_t floor) noexcept;
@@ -159,6 +166,10 @@ class Stage final : private ResultSink {
   std::vector<std::unique_ptr<ResultFeed>> feeds_;
   std::vector<ResultFeed*> active_feeds_;
   int tier_ = 0;
+  // A stage reading feeds (tier > 0): per input, per source, the latest mark it passed; per
+  // source, the latest mark passed on. Grown as sources' marks first arrive (cold).
+  std::vector<std::vector<std::uint64_t>> passed_marks_;
+  std::vector<std::uint64_t> forwarded_marks_;
   // Per pipeline: the bytes of an event's value slots, read per event (a PipelinePlan is large
   // and its fields far apart).
   std::vector<std::size_t> value_bytes_;
