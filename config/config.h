@@ -381,12 +381,24 @@ struct PipelineConfig {
   bool operator==(const PipelineConfig&) const = default;
 };
 
+// `outputs:` one output: where results go besides the result socket.
+enum class OutputKind { kFile };
+struct OutputSpec {
+  std::string name;
+  OutputKind kind = OutputKind::kFile;
+  std::string path;                    // file: appended to; "-" for stdout
+  std::vector<std::string> pipelines;  // the pipelines whose results it takes; empty: every one
+
+  bool operator==(const OutputSpec&) const = default;
+};
+
 struct Config {
   std::string file;  // the path it was loaded from, for messages
   DaemonConfig daemon;
   std::vector<SourceConfig> sources;      // in config order
   std::vector<PipelineConfig> pipelines;  // in config order
   std::vector<TableSpec> tables;          // in config order
+  std::vector<OutputSpec> outputs;        // in config order
 
   bool operator==(const Config&) const = default;
 };

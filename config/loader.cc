@@ -21,7 +21,8 @@
 namespace rivulet::config {
 namespace {
 
-constexpr std::string_view kTopLevelKeys[] = {"daemon", "sources", "tables", "pipelines"};
+constexpr std::string_view kTopLevelKeys[] = {"daemon", "sources", "tables", "pipelines",
+                                              "outputs"};
 constexpr std::size_t kMaxFileBytes = std::size_t{16} << 20;
 // Pipelines reading pipelines run in tiers of stage threads: a longer chain is a mistake rather
 // than a plan.
@@ -193,6 +194,9 @@ Config readConfig(YamlReader& reader, const Value& root) {
       if (pipelines->empty()) reader.error(e->value, "at least one pipeline is required");
       config.pipelines = readPipelines(reader, pipelines->entries(), table, config.tables);
     }
+  }
+  if (const Entry* e = map->find("outputs")) {
+    config.outputs = readOutputs(reader, e->value, config.pipelines);
   }
   map->reportUnknown(kTopLevelKeys);
   return config;

@@ -69,6 +69,11 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
 // --check), which reports a bad file, or a column the lookups read that it lacks, then.
 std::vector<TableSpec> readTables(YamlReader& reader, const Value& value);
 
+// `outputs:`, read after the pipelines, whose names an output's `pipelines:` must be (and
+// published ones).
+std::vector<OutputSpec> readOutputs(YamlReader& reader, const Value& value,
+                                    const std::vector<PipelineConfig>& pipelines);
+
 // The sources a pipeline reads whose fields are known (generators, csv sources with columns), so
 // that field names can be checked.
 using KnownSources = std::vector<const SourceInfo*>;

@@ -88,6 +88,14 @@ void Daemon::logEndpoints(const config::Config& config) const {
                          std::to_string(curve->clients.size()) + " client keys)"
                    : ""));
   }
+  for (const config::OutputSpec& output : config.outputs) {
+    std::string which = "every pipeline";
+    if (!output.pipelines.empty()) {
+      which.clear();
+      for (const std::string& p : output.pipelines) which += (which.empty() ? "" : ", ") + p;
+    }
+    logInfo("output " + output.name + ": results of " + which + " to " + output.path);
+  }
   for (std::size_t s = 0; s < config.sources.size(); ++s) {
     const connectors::Source& source = engine_->source(s);
     if (const std::string where = source.where(); !where.empty()) {

@@ -11,6 +11,7 @@
 #include "config/plan_graph.h"
 #include "connectors/make_source.h"
 #include "connectors/outputs/file_output.h"
+#include "connectors/outputs/selected_output.h"
 #include "daemon/log.h"
 #include "pipeline/model/hash.h"
 #include "pipeline/runtime/clock.h"
@@ -191,6 +192,18 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
   if (!config_.daemon.output.empty()) {
     outputs_.push_back(std::make_unique<connectors::FileOutput>(config_.daemon.output));
     outputs.push_back(outputs_.back().get());
+  }
+  for (const config::OutputSpec& spec : config_.outputs) {
+    std::unique_ptr<connectors::FileOutput> file;
+    try {
+      file = std::make_unique<connectors::FileOutput>(spec.path);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("outputs." + spec.name + ": " + e.what());
+    }
+    auto output = std::make_unique<connectors::SelectedOutput>(std::move(file), spec.pipelines);
+    named_outputs_.push_back(NamedOutput{spec.name, output.get()});
+    outputs.push_back(output.get());
+    outputs_.push_back(std::move(output));
   }
   std::vector<pipeline::Ring*> results;
   for (auto& r : result_rings_) results.push_back(r.get());
@@ -402,6 +415,7 @@ std::vector<std::string> Engine::restartNeeded(const config::Config& next) const
   if (a.stages != b.stages) out.push_back("daemon.stages");
   if (a.cpus != b.cpus) out.push_back("daemon.cpus");
   if (a.checkpoint != b.checkpoint) out.push_back("daemon.checkpoint");
+  if (config_.outputs != next.outputs) out.push_back("outputs");
   // A field added to the section and not named above still needs a restart.
   config::DaemonConfig b_with_a_level = b;
   b_with_a_level.log_level = a.log_level;

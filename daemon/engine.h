@@ -15,6 +15,7 @@
 
 #include "config/config.h"
 #include "connectors/kafka/kafka_source.h"
+#include "connectors/outputs/selected_output.h"
 #include "connectors/sources/source.h"
 #include "connectors/zmq/zmq_output.h"
 #include "daemon/checkpoints/checkpoint_file.h"
@@ -108,6 +109,12 @@ class Engine {
   const pipeline::Stage& stage(std::size_t stage) const { return *stages_[stage]; }
   const pipeline::PublisherStats& publisherStats() const { return publisher_stats_; }
   const std::vector<std::string>& publishEndpoints() const { return zmq_->endpoints(); }
+  // The outputs of `outputs:`, by name, with what each has taken.
+  struct NamedOutput {
+    std::string name;
+    const connectors::SelectedOutput* output;
+  };
+  const std::vector<NamedOutput>& outputs() const { return named_outputs_; }
   // A kafka source's consumer metrics; nullptr for other kinds.
   const connectors::KafkaStats* kafkaStats(std::size_t source) const {
     return kafka_stats_[source].get();
@@ -190,6 +197,7 @@ class Engine {
   zmq::context_t context_;
   std::unique_ptr<connectors::ZmqOutput> zmq_;
   std::vector<std::unique_ptr<pipeline::ResultOutput>> outputs_;
+  std::vector<NamedOutput> named_outputs_;
   std::unique_ptr<pipeline::CommitBoard> commits_;
   std::unique_ptr<pipeline::CheckpointBoard> checkpoints_;
   std::uint64_t fingerprint_ = 0;

@@ -231,6 +231,16 @@ void appendReloadMetrics(const ReloadStats& stats, std::vector<MetricFamily>& ou
             static_cast<double>(stats.last_applied_at.load(std::memory_order_relaxed)) / 1e9);
 }
 
+void appendOutputMetrics(const Engine& engine, std::vector<MetricFamily>& out) {
+  if (engine.outputs().empty()) return;
+  auto sent = family("rivulet_output_sent_total",
+                     "Results an output of outputs: took (those of the pipelines it names).",
+                     MetricType::Counter);
+  for (const Engine::NamedOutput& o : engine.outputs())
+    add(sent, {{"output", o.name}}, value(o.output->sent()));
+  out.push_back(std::move(sent));
+}
+
 void appendTableMetrics(const TableSet& tables, std::vector<MetricFamily>& out) {
   if (tables.size() == 0) return;
   auto rows = family("rivulet_table_rows",
@@ -533,6 +543,7 @@ std::vector<MetricFamily> EngineMetrics::Collect() const {
   appendProcessMetrics(out);
   appendStageMetrics(engine_, out);
   appendTableMetrics(engine_.tables(), out);
+  appendOutputMetrics(engine_, out);
   if (checkpoints_ != nullptr) appendCheckpointMetrics(*checkpoints_, out);
   if (reloads_ != nullptr) appendReloadMetrics(*reloads_, out);
   return out;

@@ -133,7 +133,7 @@ extra: true
           "group_by, window, allowed_lateness, aggregates, where, having, top, emit, late, "
           "max_keys, publish, join, lookup)",
           "t.yaml:7:1: extra: unknown key \"extra\" (known keys: daemon, sources, "
-          "tables, pipelines)"));
+          "tables, pipelines, outputs)"));
 }
 
 TEST(LoadErrors, MissingRequiredKeyIsReportedAtTheParent) {
