@@ -165,7 +165,8 @@ std::vector<LookupSpec> readLookups(YamlReader& reader, const Value& value,
     map->reportUnknown(kLookupKeys);
     // Later entries, and everything after lookup:, read these fields.
     for (SourceInfo& source : storage) {
-      for (const auto& [name, column] : fields) {
+      for (const auto& field : fields) {
+        const std::string& name = field.first;  // a lambda may not capture a structured binding
         source.lookup_fields.push_back(name);
         std::erase_if(source.fields, [&](const DeclaredField& d) {
           return d.path.segments.size() == 1 && d.path.segments.front() == name;
