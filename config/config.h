@@ -382,15 +382,33 @@ struct PipelineConfig {
 };
 
 // `outputs:` one output: where results go besides the result socket.
-enum class OutputKind { kFile };
+enum class OutputKind { kFile, kKafka };
+// kafka: at_least_once (an idempotent producer; a Kafka source's offsets are committed only
+// once every result before them is acknowledged by the brokers).
+enum class Delivery { kAtLeastOnce };
 struct OutputSpec {
   std::string name;
   OutputKind kind = OutputKind::kFile;
   std::string path;                    // file: appended to; "-" for stdout
   std::vector<std::string> pipelines;  // the pipelines whose results it takes; empty: every one
+  // kafka: each result one message, its key the result's topic, its value the JSON payload.
+  std::string brokers;  // bootstrap.servers
+  std::string topic;
+  Delivery delivery = Delivery::kAtLeastOnce;
+  // Passed to librdkafka as given, after rivulet's own settings (kKafkaOutputOwnedProperties are
+  // refused by the loader).
+  std::vector<std::pair<std::string, std::string>> properties;
+  bool markers = false;  // end-of-window markers too (`_window/<pipeline>/`)
+  bool late = false;     // late events too (`_late/<pipeline>/`)
 
   bool operator==(const OutputSpec&) const = default;
 };
+
+// librdkafka properties a Kafka output sets itself: the brokers have a key of their own, and the
+// producer must be idempotent and wait for every replica, or at_least_once would not hold.
+inline constexpr std::string_view kKafkaOutputOwnedProperties[] = {
+    "bootstrap.servers", "metadata.broker.list", "enable.idempotence", "acks",
+    "request.required.acks"};
 
 struct Config {
   std::string file;  // the path it was loaded from, for messages

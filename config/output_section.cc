@@ -8,7 +8,10 @@ namespace rivulet::config {
 namespace {
 
 constexpr std::string_view kFileKeys[] = {"kind", "path", "pipelines"};
-constexpr std::string_view kOutputKinds[] = {"file"};
+constexpr std::string_view kKafkaKeys[] = {"kind",     "brokers",    "topic",   "pipelines",
+                                           "delivery", "properties", "markers", "late"};
+constexpr std::string_view kOutputKinds[] = {"file", "kafka"};
+constexpr std::string_view kDeliveries[] = {"at_least_once"};
 
 std::vector<std::string> readSelection(YamlReader& reader, const Value& value,
                                        const std::vector<PipelineConfig>& pipelines) {
@@ -45,13 +48,37 @@ OutputSpec readOutput(YamlReader& reader, const Entry& entry,
   reader.checkName(entry, "output");
   auto map = reader.map(entry.value);
   if (!map) return output;
-  if (const Entry* e = map->require("kind"))
-    reader.choice(e->value, kOutputKinds, "an output kind");
-  if (const Entry* e = map->require("path")) {
-    if (const auto path = reader.nonEmptyString(e->value)) output.path = *path;
+  std::optional<std::string> kind;
+  if (const Entry* e = map->require("kind")) {
+    kind = reader.choice(e->value, kOutputKinds, "an output kind");
   }
   if (const Entry* e = map->find("pipelines")) {
     output.pipelines = readSelection(reader, e->value, pipelines);
+  }
+  if (kind == "kafka") {
+    output.kind = OutputKind::kKafka;
+    if (const Entry* e = map->require("brokers")) {
+      if (const auto brokers = reader.nonEmptyString(e->value)) output.brokers = *brokers;
+    }
+    if (const Entry* e = map->require("topic")) {
+      if (const auto topic = reader.nonEmptyString(e->value)) output.topic = *topic;
+    }
+    if (const Entry* e = map->find("delivery")) reader.choice(e->value, kDeliveries, "a delivery");
+    if (const Entry* e = map->find("properties")) {
+      output.properties = readKafkaProperties(
+          reader, *e, kKafkaOutputOwnedProperties,
+          "brokers have a key of their own; at_least_once needs an idempotent producer "
+          "acknowledged by every replica");
+    }
+    if (const Entry* e = map->find("markers")) {
+      output.markers = reader.boolean(e->value).value_or(false);
+    }
+    if (const Entry* e = map->find("late")) output.late = reader.boolean(e->value).value_or(false);
+    map->reportUnknown(kKafkaKeys);
+    return output;
+  }
+  if (const Entry* e = map->require("path")) {
+    if (const auto path = reader.nonEmptyString(e->value)) output.path = *path;
   }
   map->reportUnknown(kFileKeys);
   return output;

@@ -69,6 +69,12 @@ PipelineConfig readPipeline(YamlReader& reader, const Entry& entry, const Source
 // --check), which reports a bad file, or a column the lookups read that it lacks, then.
 std::vector<TableSpec> readTables(YamlReader& reader, const Value& value);
 
+// A librdkafka `properties:` map (a source's or an output's): the properties `owned` names are
+// refused with `why` (what rivulet does with them).
+std::vector<std::pair<std::string, std::string>> readKafkaProperties(
+    YamlReader& reader, const Entry& entry, std::span<const std::string_view> owned,
+    std::string_view why);
+
 // `outputs:`, read after the pipelines, whose names an output's `pipelines:` must be (and
 // published ones).
 std::vector<OutputSpec> readOutputs(YamlReader& reader, const Value& value,

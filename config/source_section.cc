@@ -280,29 +280,10 @@ void readKafka(YamlReader& reader, MapReader& map, KafkaSpec* kafka) {
     if (const auto group = reader.nonEmptyString(e->value)) kafka->group = *group;
   }
   if (const Entry* e = map.find("properties")) {
-    // Not reader.map(): its error quotes a scalar, and "sasl.password=..." written as one string
-    // (the Java client's form) would print the password.
-    if (e->value.node.IsScalar()) {
-      reader.error(e->value,
-                   "expected a map of librdkafka properties, got a string (not shown: it may hold "
-                   "a password)");
-    } else if (auto properties = reader.map(e->value)) {
-      for (const Entry& property : properties->entries()) {
-        properties->markUsed(property);
-        const auto value = reader.scalar(property.value, "a property value (a string)");
-        if (!value) continue;
-        const auto owned = std::find(std::begin(kKafkaOwnedProperties),
-                                     std::end(kKafkaOwnedProperties), property.key);
-        if (owned != std::end(kKafkaOwnedProperties)) {
-          reader.error(property.key_mark, property.value.path,
-                       quote(property.key) +
-                           " is set by rivulet (brokers and group have keys of their own; "
-                           "offsets are committed once their windows are published)");
-          continue;
-        }
-        kafka->properties.emplace_back(property.key, *value);
-      }
-    }
+    kafka->properties = readKafkaProperties(
+        reader, *e, kKafkaOwnedProperties,
+        "brokers and group have keys of their own; offsets are committed once their windows are "
+        "published");
   }
   if (const Entry* e = map.find("commit_interval")) {
     if (const auto interval = reader.duration(e->value)) {
@@ -435,6 +416,34 @@ void reportLeftovers(YamlReader& reader, MapReader& map, const KindInfo* kind) {
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> readKafkaProperties(
+    YamlReader& reader, const Entry& entry, std::span<const std::string_view> owned,
+    std::string_view why) {
+  std::vector<std::pair<std::string, std::string>> out;
+  // Not reader.map(): its error quotes a scalar, and "sasl.password=..." written as one string
+  // (the Java client's form) would print the password.
+  if (entry.value.node.IsScalar()) {
+    reader.error(entry.value,
+                 "expected a map of librdkafka properties, got a string (not shown: it may hold "
+                 "a password)");
+    return out;
+  }
+  auto properties = reader.map(entry.value);
+  if (!properties) return out;
+  for (const Entry& property : properties->entries()) {
+    properties->markUsed(property);
+    const auto value = reader.scalar(property.value, "a property value (a string)");
+    if (!value) continue;
+    if (std::find(owned.begin(), owned.end(), property.key) != owned.end()) {
+      reader.error(property.key_mark, property.value.path,
+                   quote(property.key) + " is set by rivulet (" + std::string(why) + ")");
+      continue;
+    }
+    out.emplace_back(property.key, *value);
+  }
+  return out;
+}
 
 bool hasKnownFields(const SourceInfo& source) {
   return source.results || source.kind == SourceKind::kGenerator || !source.csv_columns.empty();

@@ -94,7 +94,10 @@ void Daemon::logEndpoints(const config::Config& config) const {
       which.clear();
       for (const std::string& p : output.pipelines) which += (which.empty() ? "" : ", ") + p;
     }
-    logInfo("output " + output.name + ": results of " + which + " to " + output.path);
+    const std::string to = output.kind == config::OutputKind::kKafka
+                               ? "kafka topic " + output.topic + " at " + output.brokers
+                               : output.path;
+    logInfo("output " + output.name + ": results of " + which + " to " + to);
   }
   for (std::size_t s = 0; s < config.sources.size(); ++s) {
     const connectors::Source& source = engine_->source(s);

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "config/plan_graph.h"
+#include "connectors/kafka/kafka_output.h"
 #include "connectors/make_source.h"
 #include "connectors/outputs/file_output.h"
 #include "connectors/outputs/selected_output.h"
@@ -194,14 +195,23 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
     outputs.push_back(outputs_.back().get());
   }
   for (const config::OutputSpec& spec : config_.outputs) {
-    std::unique_ptr<connectors::FileOutput> file;
-    try {
-      file = std::make_unique<connectors::FileOutput>(spec.path);
-    } catch (const std::exception& e) {
-      throw std::runtime_error("outputs." + spec.name + ": " + e.what());
+    std::unique_ptr<pipeline::ResultOutput> sink;
+    connectors::KafkaOutputStats* kafka = nullptr;
+    if (spec.kind == config::OutputKind::kKafka) {
+      output_stats_.push_back(std::make_unique<connectors::KafkaOutputStats>());
+      kafka = output_stats_.back().get();
+      // The publisher is made below, with the outputs; the output beats only while it runs.
+      sink =
+          std::make_unique<connectors::KafkaOutput>(spec, *kafka, [this] { publisher_->beat(); });
+    } else {
+      try {
+        sink = std::make_unique<connectors::FileOutput>(spec.path);
+      } catch (const std::exception& e) {
+        throw std::runtime_error("outputs." + spec.name + ": " + e.what());
+      }
     }
-    auto output = std::make_unique<connectors::SelectedOutput>(std::move(file), spec.pipelines);
-    named_outputs_.push_back(NamedOutput{spec.name, output.get()});
+    auto output = std::make_unique<connectors::SelectedOutput>(std::move(sink), spec.pipelines);
+    named_outputs_.push_back(NamedOutput{spec.name, output.get(), kafka});
     outputs.push_back(output.get());
     outputs_.push_back(std::move(output));
   }

@@ -14,6 +14,7 @@
 #include <zmq.hpp>
 
 #include "config/config.h"
+#include "connectors/kafka/kafka_output.h"
 #include "connectors/kafka/kafka_source.h"
 #include "connectors/outputs/selected_output.h"
 #include "connectors/sources/source.h"
@@ -113,6 +114,7 @@ class Engine {
   struct NamedOutput {
     std::string name;
     const connectors::SelectedOutput* output;
+    const connectors::KafkaOutputStats* kafka;  // kind kafka's own counters; null for a file
   };
   const std::vector<NamedOutput>& outputs() const { return named_outputs_; }
   // A kafka source's consumer metrics; nullptr for other kinds.
@@ -198,6 +200,7 @@ class Engine {
   std::unique_ptr<connectors::ZmqOutput> zmq_;
   std::vector<std::unique_ptr<pipeline::ResultOutput>> outputs_;
   std::vector<NamedOutput> named_outputs_;
+  std::vector<std::unique_ptr<connectors::KafkaOutputStats>> output_stats_;
   std::unique_ptr<pipeline::CommitBoard> commits_;
   std::unique_ptr<pipeline::CheckpointBoard> checkpoints_;
   std::uint64_t fingerprint_ = 0;

@@ -91,6 +91,7 @@ void Publisher::run() noexcept {
     if (!idle_done || backoff.exhausted()) {
       for (ResultOutput* out : outputs_) out->idle();
       idle_done = true;
+      if (!pending_acks_.empty()) settleAcks();
     }
     if (!backoff.exhausted()) {
       backoff.pause();
@@ -107,7 +108,19 @@ void Publisher::run() noexcept {
       doorbell_.sleep(epoch, kParkNs);
     }
   }
-  for (ResultOutput* out : outputs_) out->idle();
+  for (ResultOutput* out : outputs_) out->finish();
+  if (!pending_acks_.empty()) settleAcks();
+}
+
+void Publisher::settleAcks() noexcept {
+  while (!pending_acks_.empty()) {
+    const PendingAck& ack = pending_acks_.front();
+    for (std::size_t i = 0; i < outputs_.size(); ++i) {
+      if (!outputs_[i]->safeThrough(ack.positions[i])) return;
+    }
+    commits_->ack(ack.source, ack.stage, ack.seq);
+    pending_acks_.pop_front();
+  }
 }
 
 std::size_t Publisher::drain(std::size_t stage, bool& ended) noexcept {
@@ -148,7 +161,11 @@ std::size_t Publisher::drain(std::size_t stage, bool& ended) noexcept {
         std::uint64_t seq;
         std::memcpy(&seq, payload(h), sizeof seq);
         for (ResultOutput* out : outputs_) out->idle();
-        if (commits_ != nullptr) commits_->ack(h->pipeline, stage, seq);
+        if (commits_ == nullptr) break;
+        PendingAck ack{h->pipeline, stage, seq, {}};
+        for (const ResultOutput* out : outputs_) ack.positions.push_back(out->position());
+        pending_acks_.push_back(std::move(ack));
+        settleAcks();
         break;
       }
       case RecordType::kWatermark: {

@@ -4,7 +4,9 @@
 // past a window it sends that window's end-of-window marker on `_window/<pipeline>/`.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <span>
@@ -18,6 +20,7 @@
 #include "pipeline/model/record.h"
 #include "pipeline/model/stats.h"
 #include "pipeline/reconfiguration.h"
+#include "pipeline/runtime/clock.h"
 #include "pipeline/runtime/doorbell.h"
 
 namespace rivulet::pipeline {
@@ -37,6 +40,18 @@ class ResultOutput {
   }
   // No results are waiting: flush buffers, serve housekeeping (e.g. subscriptions).
   virtual void idle() {}
+  // Every stage has ended and its last results were handed over: wait until they are out (a
+  // Kafka output's acknowledgements), before the daemon says all results are published.
+  virtual void finish() { idle(); }
+  // For commit marks (pipeline/commit_board.h): how far this output has taken results (a count of
+  // its own), and whether everything up to `position` is safe at its far end. An output that
+  // hands results on at once (ZeroMQ, a file flushed by idle()) is always safe; a Kafka output
+  // is once the brokers have acknowledged them.
+  virtual std::uint64_t position() const { return 0; }
+  virtual bool safeThrough(std::uint64_t position) const {
+    (void)position;
+    return true;
+  }
 };
 
 class Publisher {
@@ -55,6 +70,8 @@ class Publisher {
   // Steady-clock time (ns) of the publisher's last loop iteration (a parked publisher wakes at
   // least every 50 ms); any thread, for the watchdog.
   std::int64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
+  // An output waiting on the publisher's thread (a Kafka producer's full queue) shows it is alive.
+  void beat() noexcept { heartbeat_.store(steadyNanos(), std::memory_order_relaxed); }
   // Checkpoints: completes those of `board` once every stage's barrier is in. Before run().
   void joinCheckpoints(CheckpointBoard& board) noexcept { checkpoints_ = &board; }
   // Takes the state a checkpoint noted (board.publisher() then): each pipeline's seq and the
@@ -135,6 +152,17 @@ class Publisher {
   RecordReader reader_;
   std::string payload_;
   std::atomic<std::int64_t> heartbeat_{0};
+  // Commit marks whose results some output has not yet made safe (oldest first), with each
+  // output's position at the mark.
+  struct PendingAck {
+    std::uint16_t source;
+    std::size_t stage;
+    std::uint64_t seq;
+    std::vector<std::uint64_t> positions;
+  };
+  std::deque<PendingAck> pending_acks_;
+  // Acknowledges the pending marks whose results every output has made safe, in order.
+  void settleAcks() noexcept;
   Doorbell doorbell_;
 };
 

@@ -23,7 +23,16 @@ class SelectedOutput final : public pipeline::ResultOutput {
     output_->send(topic, payload);
     pipeline::bump(sent_);
   }
+  void sendMarker(std::string_view topic, std::string_view payload) override {
+    // `_window/<pipeline>/` and `_late/<pipeline>/`: the pipeline is the second segment.
+    const std::size_t slash = topic.find('/');
+    if (slash == std::string_view::npos || !selected(topic.substr(slash + 1))) return;
+    output_->sendMarker(topic, payload);
+  }
   void idle() override { output_->idle(); }
+  void finish() override { output_->finish(); }
+  std::uint64_t position() const override { return output_->position(); }
+  bool safeThrough(std::uint64_t position) const override { return output_->safeThrough(position); }
 
   // Results handed on (the publisher's thread writes it; any thread reads it).
   const pipeline::Counter& sent() const noexcept { return sent_; }

@@ -236,9 +236,27 @@ void appendOutputMetrics(const Engine& engine, std::vector<MetricFamily>& out) {
   auto sent = family("rivulet_output_sent_total",
                      "Results an output of outputs: took (those of the pipelines it names).",
                      MetricType::Counter);
-  for (const Engine::NamedOutput& o : engine.outputs())
+  auto delivered = family("rivulet_output_delivered_total",
+                          "Messages a Kafka output's brokers acknowledged.", MetricType::Counter);
+  auto errors = family("rivulet_output_errors_total",
+                       "Messages a Kafka output gave up on (logged; Kafka sources then commit no "
+                       "more offsets until a restart).",
+                       MetricType::Counter);
+  auto queued = family("rivulet_output_queue_messages",
+                       "Messages in a Kafka output's producer queue, not yet acknowledged.",
+                       MetricType::Gauge);
+  for (const Engine::NamedOutput& o : engine.outputs()) {
     add(sent, {{"output", o.name}}, value(o.output->sent()));
+    if (o.kafka == nullptr) continue;
+    add(delivered, {{"output", o.name}}, value(o.kafka->delivered));
+    add(errors, {{"output", o.name}}, value(o.kafka->errors));
+    add(queued, {{"output", o.name}},
+        static_cast<double>(o.kafka->queued.load(std::memory_order_relaxed)));
+  }
   out.push_back(std::move(sent));
+  for (MetricFamily* f : {&delivered, &errors, &queued}) {
+    if (!f->metric.empty()) out.push_back(std::move(*f));
+  }
 }
 
 void appendTableMetrics(const TableSet& tables, std::vector<MetricFamily>& out) {

@@ -64,4 +64,46 @@ void MockKafka::produce(const std::string& topic, int partition, std::string_vie
   return ::testing::AssertionFailure() << "produce flush: " << rd_kafka_err2str(err);
 }
 
+std::vector<std::pair<std::string, std::string>> MockKafka::read(
+    const std::string& topic, int partitions, std::size_t count,
+    std::chrono::milliseconds timeout) {
+  char error[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps_.c_str(), error, sizeof error);
+  rd_kafka_conf_set(conf, "group.id", "rivulet-test-reader", error, sizeof error);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", error, sizeof error);
+  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+  std::vector<std::pair<std::string, std::string>> out;
+  if (consumer == nullptr) {
+    ADD_FAILURE() << "kafka consumer: " << error;
+    return out;
+  }
+  rd_kafka_poll_set_consumer(consumer);
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_assign(consumer, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  std::vector<std::vector<std::pair<std::string, std::string>>> by_partition(
+      static_cast<std::size_t>(partitions));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::size_t read = 0;
+  while (read < count && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 100);
+    if (m == nullptr) continue;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      by_partition[static_cast<std::size_t>(m->partition)].emplace_back(
+          std::string(static_cast<const char*>(m->key), m->key_len),
+          std::string(static_cast<const char*>(m->payload), m->len));
+      ++read;
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_consumer_close(consumer);
+  rd_kafka_destroy(consumer);
+  for (auto& partition : by_partition) out.insert(out.end(), partition.begin(), partition.end());
+  return out;
+}
+
 }  // namespace rivulet::testutil

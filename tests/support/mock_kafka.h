@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 struct rd_kafka_s;
 struct rd_kafka_mock_cluster_s;
@@ -30,6 +33,12 @@ class MockKafka {
 
   // Waits until every queued message is acknowledged by the cluster.
   ::testing::AssertionResult flush();
+
+  // The (key, value) of the messages of `topic`, from the start of its `partitions`, read until
+  // there are `count` or `timeout` passed; each partition's in order, partitions one after another.
+  std::vector<std::pair<std::string, std::string>> read(const std::string& topic, int partitions,
+                                                        std::size_t count,
+                                                        std::chrono::milliseconds timeout);
 
  private:
   rd_kafka_s* owner_ = nullptr;
