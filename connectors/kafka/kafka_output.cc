@@ -3,7 +3,6 @@
 #include <librdkafka/rdkafka.h>
 
 #include <cstdio>
-#include <ctime>
 #include <stdexcept>
 
 namespace rivulet::connectors {
@@ -100,6 +99,7 @@ void KafkaOutput::produce(std::string_view key, std::string_view payload) {
     // Full: the publisher waits here, alive, until the brokers take some.
     beat_();
     rd_kafka_poll(rk_, kFullPollMs);
+    stats_.queued.store(rd_kafka_outq_len(rk_), std::memory_order_relaxed);
   }
   produced_ = seq;
 }
@@ -148,16 +148,9 @@ void KafkaOutput::delivered(std::uint64_t seq, bool ok, const char* error) {
 
 void KafkaOutput::onLog(const rd_kafka_s* rk, int level, const char* facility,
                         const char* message) {
-  const auto* self = static_cast<const KafkaOutput*>(rd_kafka_opaque(rk));
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
-  char prefix[64];
-  std::snprintf(prefix, sizeof prefix, "%%%d|%lld.%03ld|", level,
-                static_cast<long long>(now.tv_sec), now.tv_nsec / 1'000'000);
-  std::string line = prefix;
-  line.append(facility).append("|").append(rd_kafka_name(rk)).append("| ");
-  line.append(self->secrets_.scrub(message)).append("\n");
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  // The opaque is set before rd_kafka_new, so it is there for the first line already.
+  printKafkaLog(static_cast<const KafkaOutput*>(rd_kafka_opaque(rk))->secrets_, rk, level, facility,
+                message);
 }
 
 }  // namespace rivulet::connectors

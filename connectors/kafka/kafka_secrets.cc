@@ -1,7 +1,11 @@
 #include "connectors/kafka/kafka_secrets.h"
 
+#include <librdkafka/rdkafka.h>
+#include <time.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 namespace rivulet::connectors {
 namespace {
@@ -54,6 +58,19 @@ std::string KafkaSecrets::scrub(std::string text) const {
     }
   }
   return text;
+}
+
+void printKafkaLog(const KafkaSecrets& secrets, const rd_kafka_s* rk, int level,
+                   const char* facility, const char* message) {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  char prefix[64];
+  std::snprintf(prefix, sizeof prefix, "%%%d|%lld.%03ld|", level,
+                static_cast<long long>(now.tv_sec), now.tv_nsec / 1'000'000);
+  std::string line = prefix;
+  line.append(facility).append("|").append(rd_kafka_name(rk)).append("| ");
+  line.append(secrets.scrub(message)).append("\n");
+  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 }  // namespace rivulet::connectors

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+struct rd_kafka_s;
+
 namespace rivulet::connectors {
 
 // True for the properties whose values are secrets: librdkafka's sensitive ones that are
@@ -29,5 +31,11 @@ class KafkaSecrets {
  private:
   std::vector<std::string> values_;  // longest first, so that one secret inside another goes too
 };
+
+// librdkafka's log line in rd_kafka_log_print's format, to stderr like the daemon's log, with
+// `secrets` scrubbed: what a kafka source's or output's log callback does (on librdkafka's
+// threads: it only reads).
+void printKafkaLog(const KafkaSecrets& secrets, const rd_kafka_s* rk, int level,
+                   const char* facility, const char* message);
 
 }  // namespace rivulet::connectors

@@ -1,11 +1,9 @@
 #include "connectors/kafka/kafka_source.h"
 
 #include <librdkafka/rdkafka.h>
-#include <time.h>
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -137,16 +135,8 @@ KafkaSource::KafkaSource(const config::SourceConfig& spec, pipeline::EventRouter
 void KafkaSource::onLog(const rd_kafka_s* rk, int level, const char* facility,
                         const char* message) {
   // The opaque is set before rd_kafka_new, so it is there for the first line already.
-  const auto* self = static_cast<const KafkaSource*>(rd_kafka_opaque(rk));
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
-  char prefix[64];
-  std::snprintf(prefix, sizeof prefix, "%%%d|%lld.%03ld|", level,
-                static_cast<long long>(now.tv_sec), now.tv_nsec / 1'000'000);
-  std::string line = prefix;
-  line.append(facility).append("|").append(rd_kafka_name(rk)).append("| ");
-  line.append(self->secrets_.scrub(message)).append("\n");
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  printKafkaLog(static_cast<const KafkaSource*>(rd_kafka_opaque(rk))->secrets_, rk, level, facility,
+                message);
 }
 
 KafkaSource::~KafkaSource() {

@@ -9,7 +9,7 @@
 
 namespace rivulet::testutil {
 
-MockKafka::MockKafka(int brokers) {
+MockKafka::MockKafka(int brokers) : brokers_(brokers) {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   // The handle only owns the cluster; it connects to nothing.
@@ -64,14 +64,35 @@ void MockKafka::produce(const std::string& topic, int partition, std::string_vie
   return ::testing::AssertionFailure() << "produce flush: " << rd_kafka_err2str(err);
 }
 
+void MockKafka::setDown(bool down) {
+  for (int broker = 1; broker <= brokers_; ++broker) {
+    const rd_kafka_resp_err_t err = down ? rd_kafka_mock_broker_set_down(cluster_, broker)
+                                         : rd_kafka_mock_broker_set_up(cluster_, broker);
+    ASSERT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(err);
+  }
+}
+
 std::vector<std::pair<std::string, std::string>> MockKafka::read(
     const std::string& topic, int partitions, std::size_t count,
+    std::chrono::milliseconds timeout) {
+  return consume(topic, partitions, count, false, timeout);
+}
+
+std::vector<std::pair<std::string, std::string>> MockKafka::readAll(
+    const std::string& topic, int partitions, std::chrono::milliseconds timeout) {
+  return consume(topic, partitions, SIZE_MAX, true, timeout);
+}
+
+std::vector<std::pair<std::string, std::string>> MockKafka::consume(
+    const std::string& topic, int partitions, std::size_t count, bool to_end,
     std::chrono::milliseconds timeout) {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps_.c_str(), error, sizeof error);
   rd_kafka_conf_set(conf, "group.id", "rivulet-test-reader", error, sizeof error);
   rd_kafka_conf_set(conf, "enable.auto.commit", "false", error, sizeof error);
+  rd_kafka_conf_set(conf, "isolation.level", "read_committed", error, sizeof error);
+  rd_kafka_conf_set(conf, "enable.partition.eof", to_end ? "true" : "false", error, sizeof error);
   rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
   std::vector<std::pair<std::string, std::string>> out;
   if (consumer == nullptr) {
@@ -89,10 +110,19 @@ std::vector<std::pair<std::string, std::string>> MockKafka::read(
       static_cast<std::size_t>(partitions));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::size_t read = 0;
-  while (read < count && std::chrono::steady_clock::now() < deadline) {
+  int ended = 0;  // partitions read to their end
+  while (read < count && ended < partitions) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      if (to_end)
+        ADD_FAILURE() << topic << ": " << ended << " of " << partitions
+                      << " partitions read to their end in time";
+      break;
+    }
     rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 100);
     if (m == nullptr) continue;
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      ++ended;
+    } else if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       by_partition[static_cast<std::size_t>(m->partition)].emplace_back(
           std::string(static_cast<const char*>(m->key), m->key_len),
           std::string(static_cast<const char*>(m->payload), m->len));

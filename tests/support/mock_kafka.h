@@ -40,7 +40,20 @@ class MockKafka {
                                                         std::size_t count,
                                                         std::chrono::milliseconds timeout);
 
+  // Every committed message of `topic` (isolation.level read_committed), read to the end of each
+  // of its `partitions`; a failure if `timeout` passes first.
+  std::vector<std::pair<std::string, std::string>> readAll(const std::string& topic, int partitions,
+                                                           std::chrono::milliseconds timeout);
+
+  // Every broker of the cluster down (connections refused and closed) or up again.
+  void setDown(bool down);
+
  private:
+  std::vector<std::pair<std::string, std::string>> consume(const std::string& topic, int partitions,
+                                                           std::size_t count, bool to_end,
+                                                           std::chrono::milliseconds timeout);
+
+  int brokers_;
   rd_kafka_s* owner_ = nullptr;
   rd_kafka_mock_cluster_s* cluster_ = nullptr;
   rd_kafka_s* producer_ = nullptr;
