@@ -11,7 +11,7 @@ constexpr std::string_view kFileKeys[] = {"kind", "path", "pipelines"};
 constexpr std::string_view kKafkaKeys[] = {"kind",     "brokers",    "topic",   "pipelines",
                                            "delivery", "properties", "markers", "late"};
 constexpr std::string_view kOutputKinds[] = {"file", "kafka"};
-constexpr std::string_view kDeliveries[] = {"at_least_once"};
+constexpr std::string_view kDeliveries[] = {"at_least_once", "exactly_once"};
 
 std::vector<std::string> readSelection(YamlReader& reader, const Value& value,
                                        const std::vector<PipelineConfig>& pipelines) {
@@ -63,7 +63,13 @@ OutputSpec readOutput(YamlReader& reader, const Entry& entry,
     if (const Entry* e = map->require("topic")) {
       if (const auto topic = reader.nonEmptyString(e->value)) output.topic = *topic;
     }
-    if (const Entry* e = map->find("delivery")) reader.choice(e->value, kDeliveries, "a delivery");
+    if (const Entry* e = map->find("delivery")) {
+      if (reader.choice(e->value, kDeliveries, "a delivery") == "exactly_once") {
+        reader.error(e->value,
+                     "exactly_once is not available yet; at_least_once is (README: Results in "
+                     "Kafka)");
+      }
+    }
     if (const Entry* e = map->find("properties")) {
       output.properties = readKafkaProperties(
           reader, *e, kKafkaOutputOwnedProperties,

@@ -66,8 +66,8 @@ TEST(OutputSection, KafkaMistakes) {
                "  a: {kind: kafka, topic: r, delivery: exactly_once, path: x}\n"          // 8
                "  b: {kind: kafka, brokers: h:1, topic: r, properties: {acks: '1'}}\n"),  // 9
       ElementsAre("t.yaml:8:6: outputs.a: missing required key \"brokers\"",
-                  "t.yaml:8:40: outputs.a.delivery: \"exactly_once\" is not a delivery (expected "
-                  "one of: at_least_once)",
+                  "t.yaml:8:40: outputs.a.delivery: exactly_once is not available yet; "
+                  "at_least_once is (README: Results in Kafka)",
                   "t.yaml:8:54: outputs.a.path: unknown key \"path\" (did you mean \"late\"?)",
                   "t.yaml:9:57: outputs.b.properties.acks: \"acks\" is set by rivulet (brokers "
                   "have a key of their own; at_least_once needs an idempotent producer "
