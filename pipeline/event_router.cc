@@ -197,23 +197,9 @@ void EventRouter::compile() {
       std::any_of(plan_.routes.begin(), plan_.routes.end(),
                   [](const SourcePlan::Route& r) { return r.numbers < r.value_fields.size(); });
   number_texts_.resize(most_values);
-  lookups_.clear();
-  for (const SourcePlan::Lookup& lookup : plan_.lookups) {
-    auto state = std::make_unique<LookupState>();
-    if (lookup.key.isFieldReference()) {
-      state->key_field = index(lookup.key.fields().front());
-    } else {
-      state->key.emplace(lookup.key, index);
-    }
-    lookups_.push_back(std::move(state));
-  }
-  refreshTables();
-  enriched_.assign(plan_.fields.size(), config::FieldValue{});
-  lookup_refused_.assign(plan_.routes.size(), 0);
-  const bool refusing = std::any_of(plan_.routes.begin(), plan_.routes.end(),
-                                    [](const auto& r) { return !r.refusing_lookups.empty(); });
+  lookups_.compile(plan_, index);
   build_kind_ = static_cast<std::uint8_t>((any_arguments_ ? kArgumentsBit : 0) |
-                                          (refusing ? kRefusingLookupsBit : 0) |
+                                          (lookups_.refusing() ? kRefusingLookupsBit : 0) |
                                           (lookups_.empty() ? 0 : kLookupsBit));
   for (std::size_t i = 0; i < plan_.routes.size(); ++i) {
     local_.push_back(std::make_unique<Cell[]>(kMaxRecordCells));
@@ -272,73 +258,10 @@ void EventRouter::sendDecision(std::int64_t watermark) noexcept {
       own_watermark_ ? kMaxTime : saturatingAdd(next_decision_, plan_.watermark.delay);
 }
 
-void EventRouter::refreshTables() noexcept {
-  for (std::size_t l = 0; l < lookups_.size(); ++l) {
-    const SourcePlan::Lookup& lookup = plan_.lookups[l];
-    LookupState& state = *lookups_[l];
-    if (lookup.store == nullptr) continue;
-    // The version before the table: a replace() in between is picked up by the next event.
-    state.version = lookup.store->version();
-    state.table = lookup.store->current();
-    state.columns.clear();
-    for (const std::string& column : lookup.columns) {
-      state.columns.push_back(state.table != nullptr ? state.table->column(column) : -1);
-    }
-  }
-}
-
-const config::FieldValue* EventRouter::enrich(const config::FieldValue* fields) noexcept {
-  std::copy(fields, fields + enriched_.size(), enriched_.begin());
-  for (std::size_t l = 0; l < lookups_.size(); ++l) {
-    const SourcePlan::Lookup& lookup = plan_.lookups[l];
-    LookupState& state = *lookups_[l];
-    // A load of a line that is written once per table version: an event routed after a
-    // replace() has returned sees the new version.
-    if (lookup.store != nullptr && lookup.store->version() != state.version) [[unlikely]]
-      refreshTables();
-    std::string_view key;
-    bool usable;
-    if (state.key_field >= 0) {
-      usable = lookupKey(enriched_[static_cast<std::size_t>(state.key_field)], state.room, key);
-    } else {
-      const config::ExprValue value = state.key->evaluate(enriched_.data());
-      config::FieldValue as_field;
-      if (value.kind == config::ValueKind::kString) {
-        as_field.type = config::FieldType::kString;
-        as_field.text = value.text;
-      } else if (value.kind == config::ValueKind::kNumber) {
-        as_field.type = config::FieldType::kNumber;
-        as_field.number = value.number;
-      } else if (value.kind == config::ValueKind::kBool) {
-        as_field.type = config::FieldType::kBool;
-        as_field.text = value.boolean ? "true" : "false";
-      }
-      usable = lookupKey(as_field, state.room, key);
-    }
-    const config::FieldValue* row =
-        usable && state.table != nullptr ? state.table->find(key) : nullptr;
-    state.missed = row == nullptr;
-    for (std::size_t c = 0; c < lookup.outputs.size(); ++c) {
-      config::FieldValue& out = enriched_[static_cast<std::size_t>(lookup.outputs[c])];
-      out = config::FieldValue{};
-      out.type = config::FieldType::kNull;
-      if (row != nullptr && state.columns[c] >= 0) out = row[state.columns[c]];
-    }
-    if (state.missed) bump(lookup.misses != nullptr ? *lookup.misses : state.own_misses);
-  }
-  if ((build_kind_ & kRefusingLookupsBit) == 0) return enriched_.data();
-  for (std::size_t r = 0; r < plan_.routes.size(); ++r) {
-    const std::vector<std::size_t>& refusing = plan_.routes[r].refusing_lookups;
-    lookup_refused_[r] = std::any_of(refusing.begin(), refusing.end(),
-                                     [this](std::size_t l) { return lookups_[l]->missed; });
-  }
-  return enriched_.data();
-}
-
 ErrorReason EventRouter::route(const config::FieldValue* fields, std::int64_t now,
                                std::string_view raw) noexcept {
   if (build_kind_ & kLookupsBit) [[unlikely]]
-    fields = enrich(fields);
+    fields = lookups_.enrich(fields);
   std::int64_t time = now;
   if (plan_.time_field >= 0) {
     const config::FieldValue& t = fields[plan_.time_field];
@@ -479,7 +402,7 @@ bool EventRouter::build(const config::FieldValue* fields, std::int64_t time, std
     const SourcePlan::Route& route = plan_.routes[r];
     ErrorReason why = ErrorReason::kNone;
     if constexpr (kRefusingLookups) {
-      if (lookup_refused_[r]) {
+      if (lookups_.refused(r)) {
         refuseRoute(r, ErrorReason::kLookupMiss);
         continue;
       }

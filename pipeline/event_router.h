@@ -16,6 +16,7 @@
 #include "config/expression/field_value.h"
 #include "config/expression/program.h"
 #include "pipeline/checkpoint_board.h"
+#include "pipeline/lookup_enricher.h"
 #include "pipeline/model/key.h"
 #include "pipeline/model/plan.h"
 #include "pipeline/model/record.h"
@@ -23,7 +24,6 @@
 #include "pipeline/model/value_slot.h"
 #include "pipeline/runtime/doorbell.h"
 #include "pipeline/source_plan.h"
-#include "pipeline/tables/lookup_table.h"
 
 namespace rivulet::pipeline {
 
@@ -198,11 +198,6 @@ class EventRouter {
   template <bool kArguments, bool kRefusingLookups>
   bool build(const config::FieldValue* fields, std::int64_t time, std::string_view raw,
              bool in_place, ErrorReason& reason) noexcept;
-  // The event's fields with its lookups' fields filled in (enriched_), and for each route that
-  // refuses a miss whether it does (lookup_refused_).
-  [[gnu::noinline]] const config::FieldValue* enrich(const config::FieldValue* fields) noexcept;
-  // Takes the tables' current versions (a lookup finds a new one per event: enrich()).
-  [[gnu::cold]] void refreshTables() noexcept;
   // Route r refuses the event being built (for `why`): it gets no record.
   [[gnu::noinline]] void refuseRoute(std::size_t r, ErrorReason why) noexcept;
   // After a build with refusals: true if some route takes the event; false (with the source's
@@ -271,24 +266,11 @@ class EventRouter {
   static constexpr std::uint8_t kRefusingLookupsBit = 2;  // a route refuses a lookup's miss
   static constexpr std::uint8_t kLookupsBit = 4;          // the plan has lookups
   std::uint8_t build_kind_ = 0;
-  // Per plan lookup: the table version used, its columns' indices in it, the key.
-  struct LookupState {
-    std::shared_ptr<const LookupTable> table;
-    std::uint64_t version = 0;
-    std::vector<int> columns;  // per Lookup::columns: its index in table, -1 if absent
-    int key_field = -1;        // the key when it is a plain field
-    std::optional<config::CompiledExpression> key;
-    LookupKeyText room;
-    bool missed = false;  // for the event being routed
-    Counter own_misses{0};
-  };
-  std::vector<std::unique_ptr<LookupState>> lookups_;
-  std::vector<config::FieldValue> enriched_;  // the event's fields, lookup fields filled in
-  std::vector<std::uint8_t> lookup_refused_;  // per route, for the event being routed
-  std::vector<std::uint32_t> targets_;        // per route: the stage ring
-  std::vector<std::uint16_t> cells_;          // per route: the record's cells (0: not for it)
-  std::vector<ErrorReason> refusals_;         // per route: why it refused the event built, or kNone
-  std::size_t refused_routes_ = 0;            // routes that refused the event built
+  LookupEnricher lookups_;              // plan_.lookups: enriches an event when kLookupsBit is set
+  std::vector<std::uint32_t> targets_;  // per route: the stage ring
+  std::vector<std::uint16_t> cells_;    // per route: the record's cells (0: not for it)
+  std::vector<ErrorReason> refusals_;   // per route: why it refused the event built, or kNone
+  std::size_t refused_routes_ = 0;      // routes that refused the event built
   std::vector<PipelineSourceStats*> route_stats_;  // per route: plan's, or one of own_stats_
   std::vector<std::unique_ptr<PipelineSourceStats>> own_stats_;
   std::vector<std::size_t> claimed_;  // per ring: cells built in place by the current event
