@@ -64,6 +64,51 @@ bool waitFor(const std::function<bool()>& condition) {
   return true;
 }
 
+// Routes `seconds` seconds of events, three per key each second, and after each second flushes
+// and sends a mark. Checks at every step that the mark before is safe with its results out
+// (`results_per_second` per second of windows it covers), and that the new one is not yet.
+void routeSecondsWithMarks(EventRouter& router, const CommitBoard& board, const Recorder& recorder,
+                           int seconds, int keys, std::size_t results_per_second) {
+  const std::vector<std::string>& fields = router.plan().fields;
+  std::vector<config::FieldValue> values(fields.size());
+  std::string key;
+  std::int64_t steady = 1'000'000'000;
+  for (int second = 0; second < seconds; ++second) {
+    // Events of this second for every key: the watermark (latest time, no delay) passes the end
+    // of the previous second's window, not of this one's.
+    for (int i = 0; i < 3 * keys; ++i) {
+      key = "k" + std::to_string(i % keys);
+      for (std::size_t f = 0; f < fields.size(); ++f) {
+        config::FieldValue& v = values[f];
+        v = config::FieldValue{};
+        if (fields[f] == "ts") {
+          v.type = config::FieldType::kNumber;
+          v.is_integer = true;
+          v.integer = second * 1000 + i * 30;
+          v.number = static_cast<double>(v.integer);
+        } else {
+          v.type = config::FieldType::kString;
+          v.text = key;
+        }
+      }
+      ASSERT_EQ(router.route(values.data(), 0), ErrorReason::kNone);
+    }
+    router.flush(0, steady += 1'000'000);
+    // Mark second + 1 covers the events up to this second: it is safe once window [second,
+    // second + 1) is out, which takes the next second's events. The one before is safe now.
+    const std::uint64_t mark = static_cast<std::uint64_t>(second) + 1;
+    router.mark(mark);
+    if (second > 0) {
+      ASSERT_TRUE(waitFor([&] { return board.safe(0) >= mark - 1; }))
+          << "mark " << mark - 1 << " never became safe";
+      // Safe means out: every window up to the end of second - 1 has all its results published.
+      EXPECT_EQ(recorder.endingBy(second * 1000),
+                static_cast<std::size_t>(second) * results_per_second);
+    }
+    EXPECT_LT(board.safe(0), mark) << "mark " << mark << " is safe while its window is open";
+  }
+}
+
 TEST(CommitMarksConcurrent, AMarkIsSafeOnlyOnceTheResultsItCoversAreOut) {
   constexpr int kKeys = 10;
   constexpr int kSeconds = 40 / RIVULET_TEST_SLOWDOWN;
@@ -102,43 +147,8 @@ TEST(CommitMarksConcurrent, AMarkIsSafeOnlyOnceTheResultsItCoversAreOut) {
   for (auto& stage : stages) threads.emplace_back([&stage] { stage->run(); });
   threads.emplace_back([&publisher] { publisher.run(); });
 
-  const std::vector<std::string>& fields = router.plan().fields;
-  std::vector<config::FieldValue> values(fields.size());
-  std::string key;
-  std::int64_t steady = 1'000'000'000;
-  for (int second = 0; second < kSeconds; ++second) {
-    // Events of this second for every key: the watermark (latest time, no delay) passes the end
-    // of the previous second's window, not of this one's.
-    for (int i = 0; i < 3 * kKeys; ++i) {
-      key = "k" + std::to_string(i % kKeys);
-      for (std::size_t f = 0; f < fields.size(); ++f) {
-        config::FieldValue& v = values[f];
-        v = config::FieldValue{};
-        if (fields[f] == "ts") {
-          v.type = config::FieldType::kNumber;
-          v.is_integer = true;
-          v.integer = second * 1000 + i * 30;
-          v.number = static_cast<double>(v.integer);
-        } else {
-          v.type = config::FieldType::kString;
-          v.text = key;
-        }
-      }
-      ASSERT_EQ(router.route(values.data(), 0), ErrorReason::kNone);
-    }
-    router.flush(0, steady += 1'000'000);
-    // Mark second + 1 covers the events up to this second: it is safe once window [second,
-    // second + 1) is out, which takes the next second's events. The one before is safe now.
-    const std::uint64_t mark = static_cast<std::uint64_t>(second) + 1;
-    router.mark(mark);
-    if (second > 0) {
-      ASSERT_TRUE(waitFor([&] { return board.safe(0) >= mark - 1; }))
-          << "mark " << mark - 1 << " never became safe";
-      // Safe means out: every window up to the end of second - 1 has all its keys published.
-      EXPECT_EQ(recorder.endingBy(second * 1000), static_cast<std::size_t>(second * kKeys));
-    }
-    EXPECT_LT(board.safe(0), mark) << "mark " << mark << " is safe while its window is open";
-  }
+  // A mark is safe once every key's count of the seconds it covers is out.
+  ASSERT_NO_FATAL_FAILURE(routeSecondsWithMarks(router, board, recorder, kSeconds, kKeys, kKeys));
   router.end(false);
   for (std::thread& t : threads) t.join();
   // The last mark's window was flushed at the end, not closed by a watermark: never safe.
@@ -217,39 +227,9 @@ TEST(CommitMarksConcurrent, AMarkWaitsForTheTiersReadingTheResultsItCovers) {
   for (auto& stage : stages) threads.emplace_back([&stage] { stage->run(); });
   threads.emplace_back([&publisher] { publisher.run(); });
 
-  const std::vector<std::string>& fields = router.plan().fields;
-  std::vector<config::FieldValue> values(fields.size());
-  std::string key;
-  std::int64_t steady = 1'000'000'000;
-  for (int second = 0; second < kSeconds; ++second) {
-    for (int i = 0; i < 3 * kKeys; ++i) {
-      key = "k" + std::to_string(i % kKeys);
-      for (std::size_t f = 0; f < fields.size(); ++f) {
-        config::FieldValue& v = values[f];
-        v = config::FieldValue{};
-        if (fields[f] == "ts") {
-          v.type = config::FieldType::kNumber;
-          v.is_integer = true;
-          v.integer = second * 1000 + i * 30;
-          v.number = static_cast<double>(v.integer);
-        } else {
-          v.type = config::FieldType::kString;
-          v.text = key;
-        }
-      }
-      ASSERT_EQ(router.route(values.data(), 0), ErrorReason::kNone);
-    }
-    router.flush(0, steady += 1'000'000);
-    const std::uint64_t mark = static_cast<std::uint64_t>(second) + 1;
-    router.mark(mark);
-    if (second > 0) {
-      ASSERT_TRUE(waitFor([&] { return board.safe(0) >= mark - 1; }))
-          << "mark " << mark - 1 << " never became safe";
-      // Safe means out in both tiers: every key's count and the second's result.
-      EXPECT_EQ(recorder.endingBy(second * 1000), static_cast<std::size_t>(second * (kKeys + 1)));
-    }
-    EXPECT_LT(board.safe(0), mark) << "mark " << mark << " is safe while its window is open";
-  }
+  // Safe means out in both tiers: every key's count and the second's result.
+  ASSERT_NO_FATAL_FAILURE(
+      routeSecondsWithMarks(router, board, recorder, kSeconds, kKeys, kKeys + 1));
   router.end(false);
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(board.safe(0), static_cast<std::uint64_t>(kSeconds - 1));
