@@ -13,7 +13,6 @@
 #include <librdkafka/rdkafka.h>
 // After rdkafka.h, which it builds on.
 #include <librdkafka/rdkafka_mock.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,28 +23,19 @@
 #include <thread>
 #include <vector>
 
+#include "bench/rate_stats.h"
 #include "config/loader.h"
 #include "daemon/engine.h"
 
 namespace {
 
+using rivulet::bench::cpuSeconds;
+using rivulet::bench::Rate;
+using rivulet::bench::seconds;
+using rivulet::bench::Stats;
+using rivulet::bench::stats;
 using Clock = std::chrono::steady_clock;
 constexpr auto kDeadline = std::chrono::seconds(120);  // per run
-
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// CPU seconds of the whole process (every thread), user and system.
-double cpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-struct Rate {
-  double per_second;  // messages or events
-  double cpu_ns;      // process CPU per message or event
-};
 
 rd_kafka_conf_t* conf(const std::vector<std::pair<std::string, std::string>>& settings) {
   rd_kafka_conf_t* c = rd_kafka_conf_new();
@@ -174,20 +164,6 @@ Rate rivuletRate(const std::string& brokers, const std::string& group, int messa
     throw std::runtime_error("rivulet: not every message was taken");
   // The first sample already counts up to a flush's worth of events: measure from there.
   return {static_cast<double>(messages) / seconds(last - first), 1e9 * cpu / messages};
-}
-
-struct Stats {
-  double median, low, high, cpu_ns;
-};
-Stats stats(const std::vector<Rate>& rates) {
-  std::vector<double> v, cpu;
-  for (const Rate& r : rates) {
-    v.push_back(r.per_second);
-    cpu.push_back(r.cpu_ns);
-  }
-  std::sort(v.begin(), v.end());
-  std::sort(cpu.begin(), cpu.end());
-  return {v[v.size() / 2], v.front(), v.back(), cpu[cpu.size() / 2]};
 }
 
 }  // namespace

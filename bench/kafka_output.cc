@@ -11,7 +11,6 @@
 #include <librdkafka/rdkafka.h>
 // After rdkafka.h, which it builds on.
 #include <librdkafka/rdkafka_mock.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,26 +21,17 @@
 #include <utility>
 #include <vector>
 
+#include "bench/rate_stats.h"
 #include "connectors/kafka/kafka_output.h"
 
 namespace {
 
+using rivulet::bench::cpuSeconds;
+using rivulet::bench::Rate;
+using rivulet::bench::seconds;
+using rivulet::bench::Stats;
+using rivulet::bench::stats;
 using Clock = std::chrono::steady_clock;
-
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// CPU seconds of the whole process (every thread), user and system.
-double cpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-struct Rate {
-  double per_second;
-  double cpu_ns;  // process CPU per message
-};
 
 // The results both producers send: a per-key window's topic and payload, as the publisher
 // formats them.
@@ -133,20 +123,6 @@ Rate rivuletRate(const std::string& brokers, const std::string& topic,
   const double used = cpuSeconds() - cpu;
   const auto n = static_cast<double>(messages.size());
   return {n / seconds(last - first), 1e9 * used / n};
-}
-
-struct Stats {
-  double median, low, high, cpu_ns;
-};
-Stats stats(const std::vector<Rate>& rates) {
-  std::vector<double> v, cpu;
-  for (const Rate& r : rates) {
-    v.push_back(r.per_second);
-    cpu.push_back(r.cpu_ns);
-  }
-  std::sort(v.begin(), v.end());
-  std::sort(cpu.begin(), cpu.end());
-  return {v[v.size() / 2], v.front(), v.back(), cpu[cpu.size() / 2]};
 }
 
 }  // namespace

@@ -147,6 +147,22 @@ std::vector<double> receive(zmq::socket_t& sub, std::size_t windows, Closings& c
   return latencies;
 }
 
+// Sends `rate` events/s for `seconds` to `port` and returns each window's latency as `sub` sees
+// its marker.
+std::vector<double> measure(int port, zmq::socket_t& sub, int rate, int seconds) {
+  const std::size_t windows = static_cast<std::size_t>(seconds) * 1000 / kWindowMs;
+  Closings closings(windows);
+  const int fd = connectTo(port);
+  // The subscription must reach the publisher before the first window closes.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::thread sender([&] { send(fd, rate, seconds, closings); });
+  const std::vector<double> latencies =
+      receive(sub, windows - 1, closings, Clock::now() + std::chrono::seconds(seconds + 10));
+  sender.join();
+  ::close(fd);
+  return latencies;
+}
+
 // rivulet: the engine with a tcp source; the subscriber on its result socket.
 std::vector<double> rivuletRun(int rate, int seconds) {
   const int port = freePort();
@@ -167,16 +183,7 @@ std::vector<double> rivuletRun(int rate, int seconds) {
   zmq::socket_t sub(context, zmq::socket_type::sub);
   sub.set(zmq::sockopt::subscribe, "_window/counts/");
   sub.connect(endpoint);
-  const std::size_t windows = static_cast<std::size_t>(seconds) * 1000 / kWindowMs;
-  Closings closings(windows);
-  const int fd = connectTo(port);
-  // The subscription must reach the publisher before the first window closes.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  std::thread sender([&] { send(fd, rate, seconds, closings); });
-  const std::vector<double> latencies =
-      receive(sub, windows - 1, closings, Clock::now() + std::chrono::seconds(seconds + 10));
-  sender.join();
-  ::close(fd);
+  const std::vector<double> latencies = measure(port, sub, rate, seconds);
   engine.requestStop();
   engine.join();
   return latencies;
@@ -228,15 +235,7 @@ std::vector<double> relayRun(int rate, int seconds) {
     }
     ::close(fd);
   });
-  const std::size_t windows = static_cast<std::size_t>(seconds) * 1000 / kWindowMs;
-  Closings closings(windows);
-  const int fd = connectTo(port);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  std::thread sender([&] { send(fd, rate, seconds, closings); });
-  const std::vector<double> latencies =
-      receive(sub, windows - 1, closings, Clock::now() + std::chrono::seconds(seconds + 10));
-  sender.join();
-  ::close(fd);
+  const std::vector<double> latencies = measure(port, sub, rate, seconds);
   done.store(true);
   relay.join();
   ::close(listener);

@@ -81,7 +81,7 @@ void Publisher::run() noexcept {
       }
     }
     if (barrier_ != 0) alignBarrier();
-    heartbeat_.store(steadyNanos(), std::memory_order_relaxed);
+    beat();
     if (cells > 0) {
       backoff.reset();
       idle_done = false;
@@ -91,7 +91,7 @@ void Publisher::run() noexcept {
     if (!idle_done || backoff.exhausted()) {
       for (ResultOutput* out : outputs_) out->idle();
       idle_done = true;
-      if (!pending_acks_.empty()) settleAcks();
+      settleAcks();
     }
     if (!backoff.exhausted()) {
       backoff.pause();
@@ -109,7 +109,7 @@ void Publisher::run() noexcept {
     }
   }
   for (ResultOutput* out : outputs_) out->finish();
-  if (!pending_acks_.empty()) settleAcks();
+  settleAcks();
 }
 
 void Publisher::settleAcks() noexcept {

@@ -37,17 +37,11 @@ TEST(DaemonKafkaOutput, ResultsOfTheNamedPipelinesGoToTheTopicKeyedByTheirTopic)
                            "  total:\n"
                            "    from: gen\n"
                            "    window: {tumbling: 2s}\n"
-                           "    aggregates: {n: count()}\n"
-                           "outputs:\n"
-                           "  results:\n"
-                           "    kind: kafka\n"
-                           "    brokers: " +
-                           kafka.bootstraps() +
-                           "\n"
-                           "    topic: results\n"
-                           "    pipelines: [per_key]\n"
-                           "    markers: true\n"
-                           "    properties: {linger.ms: '5'}\n";
+                           "    aggregates: {n: count()}\n" +
+                           kafkaOutputYaml(kafka,
+                                           "    pipelines: [per_key]\n"
+                                           "    markers: true\n"
+                                           "    properties: {linger.ms: '5'}\n");
   Daemon daemon(dir, yaml);
   const auto exit_code = daemon.process().wait(60s);
   ASSERT_TRUE(exit_code.has_value()) << "a bounded input did not end the daemon:\n" << daemon.log();
@@ -122,14 +116,7 @@ TEST(DaemonKafkaOutput, KafkaInKafkaOutSurvivesKillsWithEveryWindowAtLeastOnce) 
     const std::string output = "out" + std::to_string(run) + ".jsonl";
     outputs.push_back(dir.file(output));
     return configYaml(dir, kafka, output) +
-           "outputs:\n"
-           "  results:\n"
-           "    kind: kafka\n"
-           "    brokers: " +
-           kafka.bootstraps() +
-           "\n"
-           "    topic: results\n"
-           "    properties: {linger.ms: '300'}\n";
+           kafkaOutputYaml(kafka, "    properties: {linger.ms: '300'}\n");
   };
   constexpr int kKills = 3;
   for (int kill = 0; kill < kKills; ++kill) {
@@ -190,14 +177,9 @@ TEST(DaemonKafkaOutput, BrokerOutageHoldsResultsAndLosesNone) {
   const std::string yaml = daemonYaml(dir, {.output = dir.file("all.jsonl")}) + "sources:\n" +
                            generatorYaml("gen", 20, 1000, 20000, "    count: 200000\n") +
                            "pipelines:\n" + perKeyPipelineYaml("per_key", "gen") +
-                           "outputs:\n"
-                           "  results:\n"
-                           "    kind: kafka\n"
-                           "    brokers: " +
-                           out.bootstraps() +
-                           "\n"
-                           "    topic: results\n"
-                           "    properties: {queue.buffering.max.messages: '50', linger.ms: '1'}\n";
+                           kafkaOutputYaml(out,
+                                           "    properties: {queue.buffering.max.messages: '50', "
+                                           "linger.ms: '1'}\n");
   Daemon daemon(dir, yaml);
   ASSERT_TRUE(daemon.waitReady());
   ASSERT_TRUE(daemon.waitMetric("rivulet_output_delivered_total", {{"output", "results"}}, 1, 60s));

@@ -20,17 +20,6 @@ namespace {
 
 constexpr int kTop = 10;
 
-std::string resultsOutput(const MockKafka& kafka) {
-  return "outputs:\n"
-         "  results:\n"
-         "    kind: kafka\n"
-         "    brokers: " +
-         kafka.bootstraps() +
-         "\n"
-         "    topic: results\n"
-         "    pipelines: [trades]\n";
-}
-
 // The second tier: each first-tier result is an event; a key's result sent twice (after a
 // rebalance or a crash) carries the same count, so max() counts it once.
 std::string secondTier(const TempDir& dir, const MockKafka& kafka) {
@@ -88,10 +77,12 @@ TEST(DaemonKafkaTiers, SecondTierComputesTheGlobalTopTenOfEveryWindowOnce) {
   TempDir dir_a, dir_b, dir_global;
   Daemon global(dir_global, secondTier(dir_global, kafka));
   ASSERT_TRUE(global.waitReady());
-  Daemon a(dir_a, configYaml(dir_a, kafka, "out.jsonl", cooperative) + resultsOutput(kafka));
+  Daemon a(dir_a, configYaml(dir_a, kafka, "out.jsonl", cooperative) +
+                      kafkaOutputYaml(kafka, "    pipelines: [trades]\n"));
   ASSERT_TRUE(a.waitReady());
   ASSERT_TRUE(a.waitMetric("rivulet_source_events_total", {{"source", "trades"}}, 4000, 60s));
-  Daemon b(dir_b, configYaml(dir_b, kafka, "out.jsonl", cooperative) + resultsOutput(kafka));
+  Daemon b(dir_b, configYaml(dir_b, kafka, "out.jsonl", cooperative) +
+                      kafkaOutputYaml(kafka, "    pipelines: [trades]\n"));
   ASSERT_TRUE(b.waitReady());
   std::string error;
   ASSERT_TRUE(b.scrapeUntil(

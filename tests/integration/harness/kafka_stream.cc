@@ -43,6 +43,11 @@ std::string configYaml(const TempDir& dir, const MockKafka& kafka, const std::st
          "      open: first(px)\n";
 }
 
+std::string kafkaOutputYaml(const MockKafka& kafka, const std::string& more) {
+  return "outputs:\n  results:\n    kind: kafka\n    brokers: " + kafka.bootstraps() +
+         "\n    topic: results\n" + more;
+}
+
 std::string sym(int key) { return "S" + std::to_string(key); }
 
 Stream::Stream(MockKafka& kafka, int partitions, std::uint64_t seed)

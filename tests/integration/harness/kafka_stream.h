@@ -36,6 +36,10 @@ std::string configYaml(const TempDir& dir, const MockKafka& kafka, const std::st
                        const std::string& extra_properties = "",
                        const std::string& extra_daemon = "", const std::string& idle = "120s");
 
+// An `outputs:` section with one Kafka output, `results`, to the topic `results`; `more` holds
+// further lines of the output as they are ("    pipelines: [trades]\n").
+std::string kafkaOutputYaml(const MockKafka& kafka, const std::string& more = "");
+
 std::string sym(int key);
 // Keyed like a producer partitioning by the group-by key.
 inline int partitionOf(int key, int partitions) { return key % partitions; }
