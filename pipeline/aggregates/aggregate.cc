@@ -27,13 +27,13 @@ std::size_t wordsOf(AggregateKind kind) {
   switch (kind) {
     case AggregateKind::kCount:
     case AggregateKind::kCountIf:
+    case AggregateKind::kSum:
     case AggregateKind::kMin:
     case AggregateKind::kMax:
     case AggregateKind::kQuantile:
     case AggregateKind::kCountDistinct:
     case AggregateKind::kTopK:
       return 1;
-    case AggregateKind::kSum:
     case AggregateKind::kAvg:
     case AggregateKind::kFirst:
     case AggregateKind::kLast:
@@ -46,6 +46,10 @@ std::size_t wordsOf(AggregateKind kind) {
 }
 
 bool isNull(double v) { return std::isnan(v); }
+
+// An empty sum is -0 (Aggregates::update); no sum of values is, since update adds each as v + 0.
+constexpr double kEmptySum = -0.0;
+bool isEmptySum(double sum) { return sum == 0 && std::signbit(sum); }
 
 bool isSketch(AggregateKind kind) {
   return kind == AggregateKind::kQuantile || kind == AggregateKind::kCountDistinct ||
@@ -126,6 +130,8 @@ void Aggregates::init(Word* state) const noexcept {
         s[0].i = 0;
         break;
       case AggregateKind::kSum:
+        s[0].f = kEmptySum;
+        break;
       case AggregateKind::kAvg:
         s[0].f = 0;
         s[1].i = 0;
@@ -194,7 +200,9 @@ void Aggregates::merge(Word* into, const Word* from, SketchPool& sketches) const
       case AggregateKind::kCountIf:
         a[0].i += b[0].i;
         break;
-      case AggregateKind::kSum:
+      case AggregateKind::kSum:  // -0 is the identity of +
+        a[0].f += b[0].f;
+        break;
       case AggregateKind::kAvg:
         a[0].f += b[0].f;
         a[1].i += b[1].i;
@@ -281,7 +289,7 @@ double Aggregates::value(std::size_t k, const Word* state, const SketchPool& ske
     case AggregateKind::kCountIf:
       return static_cast<double>(s[0].i);
     case AggregateKind::kSum:
-      return s[1].i == 0 ? kNull : s[0].f;
+      return isEmptySum(s[0].f) ? kNull : s[0].f;
     case AggregateKind::kAvg:
       return s[1].i == 0 ? kNull : s[0].f / static_cast<double>(s[1].i);
     case AggregateKind::kMin:
@@ -323,7 +331,7 @@ double Aggregates::value(std::size_t k, const Word* state, const SketchPool& ske
         out.integer(s[0].i);
         break;
       case AggregateKind::kSum:
-        if (s[1].i == 0) {
+        if (isEmptySum(s[0].f)) {
           out.null();
         } else {
           out.number(s[0].f);
@@ -486,6 +494,14 @@ void Aggregates::snapshotState(const Word* state, const SketchPool& sketches,
       case AggregateKind::kTopK:
         snapshotSketch(sketches.topK(op.top_k), s[0], out);
         break;
+      case AggregateKind::kSum: {
+        // As [sum:f][n:i], the layout of avg, with n 0 or 1: what an empty sum is stays in the
+        // snapshot rather than in the state's encoding.
+        const bool empty = isEmptySum(s[0].f);
+        out.put<double>(empty ? 0.0 : s[0].f);
+        out.put<std::int64_t>(empty ? 0 : 1);
+        break;
+      }
       default:
         for (std::size_t w = 0; w < wordsOf(op.kind); ++w) out.put<std::int64_t>(s[w].i);
         break;
@@ -508,12 +524,19 @@ bool Aggregates::restoreState(Word* state, SketchPool& sketches, SnapshotReader&
       case AggregateKind::kTopK:
         ok = restoreSketch(sketches.topK(op.top_k), s[0], in);
         break;
+      case AggregateKind::kSum: {
+        const auto sum = in.get<double>();
+        const auto n = in.get<std::int64_t>();
+        ok = n >= 0;
+        s[0].f = n == 0 ? kEmptySum : sum + 0.0;
+        break;
+      }
       default:
         for (std::size_t w = 0; w < wordsOf(op.kind); ++w) s[w].i = in.get<std::int64_t>();
         break;
     }
-    // The counts (the first word of count and count_if, the second of sum and avg, the first of
-    // stddev and variance) cannot be negative.
+    // The counts (the first word of count and count_if, the second of avg, the first of stddev
+    // and variance) cannot be negative.
     switch (op.kind) {
       case AggregateKind::kCount:
       case AggregateKind::kCountIf:
@@ -521,7 +544,6 @@ bool Aggregates::restoreState(Word* state, SketchPool& sketches, SnapshotReader&
       case AggregateKind::kVariance:
         ok = ok && s[0].i >= 0;
         break;
-      case AggregateKind::kSum:
       case AggregateKind::kAvg:
         ok = ok && s[1].i >= 0;
         break;

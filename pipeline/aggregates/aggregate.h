@@ -122,7 +122,10 @@ class Aggregates {
 // State layouts, in words:
 //   count        [n:i]
 //   count_if     [n:i]          its value is 1 where the condition holds (0 or null elsewhere)
-//   sum, avg     [sum:f][n:i]   null when n == 0
+//   sum          [sum:f]        starts at -0, the identity of +, and is null while it is -0:
+//                each value is added as v + 0, which is +0 for v = -0, and a sum of values that
+//                are not -0 is never -0 (IEEE 754: x + y is -0 only if both are)
+//   avg          [sum:f][n:i]   null when n == 0
 //   min, max     [v:f]          starts at +inf/-inf, which JSON can only print as null anyway
 //   first, last  [v:f][time:i]  v is NaN (null) until a non-null value arrives
 //   stddev, variance [n:i][mean:f][m2:f]  Welford: m2 is the sum of squared deviations from the
@@ -144,10 +147,14 @@ class Aggregates {
       case AggregateKind::kCountIf:
         s[0].i += values[op.value] == 1;
         break;
-      case AggregateKind::kSum:
+      case AggregateKind::kSum: {
+        const double v = values[op.value];
+        if (v == v) s[0].f += v + 0.0;  // not null (NaN); + 0: see the layout above
+        break;
+      }
       case AggregateKind::kAvg: {
         const double v = values[op.value];
-        if (v == v) {  // not null (NaN)
+        if (v == v) {
           s[0].f += v;
           ++s[1].i;
         }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <limits>
 
 namespace rivulet::pipeline {
 
@@ -12,16 +11,30 @@ KeyTable::KeyTable(std::size_t words_per_state)
       tags_(kInitialSlots + kGroup - 1, kEmptyTag),
       slots_(kInitialSlots) {}
 
+std::size_t KeyTable::sizeAt(const Word* r) const noexcept {
+  const std::size_t size = (static_cast<std::uint64_t>(r[kHead].i) >> 32) & 0xff;
+  if (size <= kInlineBytes) return size;
+  std::uint32_t stored;
+  std::memcpy(&stored, reinterpret_cast<const char*>(r[kTail].i), sizeof stored);
+  return stored;
+}
+
 Word* KeyTable::findLong(std::uint64_t hash, std::string_view key) noexcept {
-  const KeyImage image = imageOf(key);
-  return probe(hash, [&](std::uint32_t index) {
-    return headerMatches(index, hash, key.size(), image) && keyAt(index) == key;
+  const std::int64_t head = headOf(hash, key.size(), load(key.data(), 8));
+  return probe(hash, [&](const Word* r) {
+    if (r[kHead].i != head) return false;
+    const char* stored = reinterpret_cast<const char*>(r[kTail].i);
+    std::uint32_t size;
+    std::memcpy(&size, stored, sizeof size);
+    return size == key.size() && std::memcmp(stored + sizeof size, key.data(), size) == 0;
   });
 }
 
 std::string_view KeyTable::keyAt(std::size_t i) const noexcept {
-  const auto ref = static_cast<std::uint64_t>(records_[i * stride_ + kKeyRef].i);
-  return {keys_.data() + (ref & 0xffffffff), static_cast<std::size_t>(ref >> 32)};
+  const Word* r = record(i);
+  const std::size_t size = sizeAt(r);
+  if (size <= kInlineBytes) return {reinterpret_cast<const char*>(r) + kInlineOffset, size};
+  return {reinterpret_cast<const char*>(r[kTail].i) + sizeof(std::uint32_t), size};
 }
 
 void KeyTable::clear() noexcept {
@@ -41,7 +54,8 @@ void KeyTable::clear() noexcept {
   }
   size_ = 0;
   records_.clear();
-  keys_.clear();
+  arena_chunk_ = 0;
+  arena_used_ = 0;
 }
 
 void KeyTable::place(std::uint64_t hash, std::uint32_t index) noexcept {
@@ -63,21 +77,37 @@ void KeyTable::grow() {
   for (std::size_t i = 0; i < size_; ++i) place(hashAt(i), static_cast<std::uint32_t>(i));
 }
 
+const char* KeyTable::store(std::string_view key) {
+  const std::size_t need = sizeof(std::uint32_t) + key.size();
+  while (arena_chunk_ < arena_.size() && arena_used_ + need > arena_[arena_chunk_].capacity) {
+    ++arena_chunk_;
+    arena_used_ = 0;
+  }
+  if (arena_chunk_ == arena_.size()) {
+    const std::size_t capacity = std::max(kArenaChunk, need);
+    arena_.push_back({std::make_unique_for_overwrite<char[]>(capacity), capacity});
+  }
+  char* out = arena_[arena_chunk_].bytes.get() + arena_used_;
+  const auto size = static_cast<std::uint32_t>(key.size());
+  std::memcpy(out, &size, sizeof size);
+  std::memcpy(out + sizeof size, key.data(), key.size());
+  arena_used_ += need;
+  return out;
+}
+
 Word* KeyTable::insert(std::uint64_t hash, std::string_view key) {
+  assert(key.size() <= kMaxKeySize);
   // Load stays at or below 5/8, which keeps almost every probe within its first group.
   if ((size_ + 1) * 8 > slots_.size() * 5) grow();
-  // 32-bit offsets keep the header at 4 words; 4 GiB of key bytes in one slice is far beyond any
-  // memory budget rivulet runs with.
-  assert(keys_.size() + key.size() <= std::numeric_limits<std::uint32_t>::max());
-  const std::uint64_t ref = keys_.size() | static_cast<std::uint64_t>(key.size()) << 32;
-  const KeyImage image = imageOf(key);
-  keys_.insert(keys_.end(), key.begin(), key.end());
-  records_.resize(records_.size() + stride_);
-  Word* r = &records_[size_ * stride_];
-  r[kHash].i = static_cast<std::int64_t>(hash);
-  r[kKeyRef].i = static_cast<std::int64_t>(ref);
-  r[kImageHead].i = image.head;
-  r[kImageTail].i = image.tail;
+  Word* r = records_.grow(stride_);
+  if (key.size() <= kInlineBytes) {
+    const Header h = inlineHeader(hash, key);
+    r[kHead].i = h.head;
+    r[kTail].i = h.tail;
+  } else {
+    r[kHead].i = headOf(hash, key.size(), load(key.data(), 8));
+    r[kTail].i = static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(store(key)));
+  }
   place(hash, static_cast<std::uint32_t>(size_++));
   return r + kHeaderWords;
 }

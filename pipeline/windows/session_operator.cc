@@ -360,7 +360,9 @@ bool SessionOperator::restoreContents(SnapshotReader& in) {
   for (std::size_t k = 0; k < keys; ++k) {
     const std::string_view key = in.getBytes();
     const auto hash = in.get<std::uint64_t>();
-    if (!in.ok() || keys_.find(hash, key) != nullptr) return false;
+    if (!in.ok() || key.size() > KeyTable::kMaxKeySize || keys_.find(hash, key) != nullptr) {
+      return false;
+    }
     Word* entry = keys_.findOrInsert(hash, key, [](Word*) {});
     entry[kHead].i = -1;
     entry[kIndex].i = static_cast<std::int64_t>(keys_.size() - 1);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <limits>
 
 #include "pipeline/model/record.h"
 
@@ -387,12 +386,10 @@ bool WindowOperator::restoreContents(SnapshotReader& in) {
 
     const std::size_t keys = in.getCount(kMinKeyBytes);
     if (keys == 0) return false;
-    std::uint64_t key_bytes = 0;  // a table addresses its key bytes with 32 bits
     for (std::size_t k = 0; k < keys; ++k) {
       const std::string_view key = in.getBytes();
       const auto hash = in.get<std::uint64_t>();
-      key_bytes += key.size();
-      if (!in.ok() || key_bytes > std::numeric_limits<std::uint32_t>::max() ||
+      if (!in.ok() || key.size() > KeyTable::kMaxKeySize ||
           slice->table.find(hash, key) != nullptr) {
         return false;
       }

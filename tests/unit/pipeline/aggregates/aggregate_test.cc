@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pipeline/aggregates/sketch_pool.h"
+#include "pipeline/model/snapshot.h"
 
 namespace rivulet::pipeline {
 namespace {
@@ -71,8 +72,59 @@ TEST(AggregateTest, SumSkipsNullsAndIsNullWithoutInput) {
   EXPECT_EQ(sum.json(sum.empty()), R"({"x":null})");
   EXPECT_EQ(sum.json(sum.of({{1, kNull}, {2, kNull}})), R"({"x":null})");
   EXPECT_EQ(sum.json(sum.of({{1, 5400}, {2, kNull}, {3, 0.5}})), R"({"x":5400.5})");
-  // A sum of zero is a value, not null.
+  // A sum of zero is a value, not null; so is a sum of negative zeros (the empty sum is -0).
   EXPECT_EQ(sum.json(sum.of({{1, 2}, {2, -2}})), R"({"x":0})");
+  EXPECT_EQ(sum.json(sum.of({{1, -0.0}})), R"({"x":0})");
+  EXPECT_EQ(sum.json(sum.of({{1, -0.0}, {2, -0.0}, {3, kNull}})), R"({"x":0})");
+  EXPECT_EQ(sum.merged(sum.empty(), sum.empty()), R"({"x":null})");
+  EXPECT_EQ(sum.merged(sum.empty(), sum.of({{1, -0.0}})), R"({"x":0})");
+  EXPECT_EQ(sum.merged(sum.of({{1, -0.0}}), sum.empty()), R"({"x":0})");
+}
+
+// A sum is one word whose -0 means empty; its snapshot keeps avg's [sum][n] form, so an empty sum
+// and a sum of zeros come back as they were, and snapshots written before sums were one word
+// ([sum][n] with n the count of values) restore.
+TEST(AggregateTest, SumSnapshotsKeepEmptyApartFromZero) {
+  const std::vector<AggregateSpec> specs = {{"x", AggregateKind::kSum, "v"}};
+  const std::vector<int> index = {0};
+  const Aggregates aggregates(specs, index);
+  SketchPool sketches(aggregates);
+  const auto roundTrip = [&](const std::vector<double>& values) {
+    std::vector<Word> state(aggregates.words());
+    aggregates.init(state.data());
+    for (const double v : values) aggregates.update(state.data(), 1, &v, sketches);
+    SnapshotWriter out;
+    aggregates.snapshotState(state.data(), sketches, out);
+    std::vector<Word> back(aggregates.words());
+    SnapshotReader in(out.bytes());
+    EXPECT_TRUE(aggregates.restoreState(back.data(), sketches, in));
+    std::string json;
+    JsonWriter writer(json);
+    aggregates.writeJson(back.data(), sketches, writer);
+    return json;
+  };
+  EXPECT_EQ(roundTrip({}), R"({"x":null})");
+  EXPECT_EQ(roundTrip({kNull}), R"({"x":null})");
+  EXPECT_EQ(roundTrip({-0.0}), R"({"x":0})");
+  EXPECT_EQ(roundTrip({1.5, 2}), R"({"x":3.5})");
+
+  const auto restored = [&](double sum, std::int64_t n) {
+    SnapshotWriter old;
+    old.put<double>(sum);
+    old.put<std::int64_t>(n);
+    std::vector<Word> back(aggregates.words());
+    SnapshotReader in(old.bytes());
+    if (!aggregates.restoreState(back.data(), sketches, in)) return std::string("refused");
+    std::string json;
+    JsonWriter writer(json);
+    aggregates.writeJson(back.data(), sketches, writer);
+    return json;
+  };
+  EXPECT_EQ(restored(0.0, 0), R"({"x":null})");
+  EXPECT_EQ(restored(0.0, 3), R"({"x":0})");
+  EXPECT_EQ(restored(-0.0, 3), R"({"x":0})");
+  EXPECT_EQ(restored(12.25, 7), R"({"x":12.25})");
+  EXPECT_EQ(restored(1.0, -1), "refused");
 }
 
 // Sample statistics (n - 1): 2,4,4,4,5,5,7,9 has mean 5 and squared deviations summing to 32.
@@ -209,7 +261,7 @@ TEST(AggregateTest, JsonFollowsConfigOrderWithEscapedNames) {
       {"high", AggregateKind::kMax, "price"}};
   const std::vector<int> index = {-1, 0, 1, 1, 0, 0, 1};
   const Aggregates aggregates(specs, index);
-  EXPECT_EQ(aggregates.words(), 1u + 2 + 1 + 2 + 2 + 2 + 1);
+  EXPECT_EQ(aggregates.words(), 1u + 1 + 1 + 2 + 2 + 2 + 1);
 
   SketchPool sketches(aggregates);
   std::vector<Word> state(aggregates.words());

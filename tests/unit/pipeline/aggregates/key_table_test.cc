@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -55,7 +56,7 @@ TEST(KeyTableTest, InsertsAndFindsManyKeys) {
     EXPECT_EQ(state[0].i, i);
     // Entries are numbered in insertion order.
     EXPECT_EQ(table.keyAt(static_cast<std::size_t>(i)), key);
-    EXPECT_EQ(table.hashAt(static_cast<std::size_t>(i)), hashOf(key));
+    EXPECT_EQ(table.hashAt(static_cast<std::size_t>(i)), hashOf(key) & 0xffffffff);
     EXPECT_EQ(table.stateAt(static_cast<std::size_t>(i)), state);
   }
   EXPECT_EQ(table.find(hashOf("key-100000"), "key-100000"), nullptr);
@@ -73,9 +74,9 @@ TEST(KeyTableTest, FindOrInsertReturnsTheExistingState) {
 
 TEST(KeyTableTest, KeysWithEqualHashesStayApart) {
   // Every key has the same hash (so the same home slot and tag): only the bytes tell them apart.
-  // Sizes 0..40 cover the short-key image (exact up to 16 bytes) and the byte comparison of
-  // longer keys; keys that are prefixes of each other, or that differ only in the middle of a
-  // long key (same first and last 8 bytes), must not be confused.
+  // Sizes 0..40 cover the keys held in the header (exact up to 11 bytes) and the byte comparison
+  // of longer keys; keys that are prefixes of each other, or that differ only in the middle of a
+  // long key (same first 3 bytes), must not be confused.
   KeyTable table(2);
   std::vector<std::string> keys;
   for (std::size_t n = 0; n <= 40; ++n) keys.push_back(std::string(n, 'a'));
@@ -102,6 +103,43 @@ TEST(KeyTableTest, KeysWithEqualHashesStayApart) {
   EXPECT_EQ(table.find(kHash, "c"), nullptr);
   // Same bytes, another hash: another key as far as the table is concerned.
   EXPECT_EQ(table.find(kHash + 1, "a"), nullptr);
+}
+
+TEST(KeyTableTest, KeysComeBackByteForByte) {
+  // Keys of up to 11 bytes live only in their entry's header, longer ones in the arena (sizes
+  // past 255 have no size byte of their own); every byte value, zeros included, must survive,
+  // across clears that rewind the arena and refills that reuse it.
+  KeyTable table(2);
+  std::vector<std::string> keys;
+  for (std::size_t n = 0; n <= 300; n += n < 20 ? 1 : 37) {
+    for (const char fill : {'\0', '\x7f', '\xff', 'k'}) {
+      std::string key(n, fill);
+      for (std::size_t i = 0; i < n; i += 3) key[i] = static_cast<char>(i * 7 + n);
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+    }
+  }
+  keys.push_back(std::string(KeyTable::kMaxKeySize, 'x'));
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      insert(table, hashOf(keys[i]), keys[i], static_cast<std::int64_t>(i));
+    }
+    ASSERT_EQ(table.size(), keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      EXPECT_EQ(table.keyAt(i), keys[i]) << "key " << i << ", size " << keys[i].size();
+      Word* state = table.find(hashOf(keys[i]), keys[i]);
+      ASSERT_NE(state, nullptr) << i;
+      EXPECT_EQ(state[0].i, static_cast<std::int64_t>(i));
+    }
+    table.clear();
+  }
+}
+
+TEST(KeyTableTest, OnlyTheLow32BitsOfAHashCount) {
+  KeyTable table(2);
+  Word* a = insert(table, 0x1111'2222'3333'4444ull, "a", 1);
+  EXPECT_EQ(table.find(0x9999'0000'3333'4444ull, "a"), a);
+  EXPECT_EQ(table.hashAt(0), 0x3333'4444ull);
+  EXPECT_EQ(table.find(0x1111'2222'3333'4445ull, "a"), nullptr);
 }
 
 TEST(KeyTableTest, ProbesWrapAroundTheEndOfTheSlots) {
