@@ -11,30 +11,23 @@ KeyTable::KeyTable(std::size_t words_per_state)
       tags_(kInitialSlots + kGroup - 1, kEmptyTag),
       slots_(kInitialSlots) {}
 
-std::size_t KeyTable::sizeAt(const Word* r) const noexcept {
-  const std::size_t size = (static_cast<std::uint64_t>(r[kHead].i) >> 32) & 0xff;
-  if (size <= kInlineBytes) return size;
-  std::uint32_t stored;
-  std::memcpy(&stored, reinterpret_cast<const char*>(r[kTail].i), sizeof stored);
-  return stored;
+std::string_view KeyTable::storedKey(const Word* r) noexcept {
+  const char* stored = reinterpret_cast<const char*>(r[kTail].i);
+  std::uint32_t size;
+  std::memcpy(&size, stored, sizeof size);
+  return {stored + sizeof size, size};
 }
 
 Word* KeyTable::findLong(std::uint64_t hash, std::string_view key) noexcept {
   const std::int64_t head = headOf(hash, key.size(), load(key.data(), 8));
-  return probe(hash, [&](const Word* r) {
-    if (r[kHead].i != head) return false;
-    const char* stored = reinterpret_cast<const char*>(r[kTail].i);
-    std::uint32_t size;
-    std::memcpy(&size, stored, sizeof size);
-    return size == key.size() && std::memcmp(stored + sizeof size, key.data(), size) == 0;
-  });
+  return probe(hash, [&](const Word* r) { return r[kHead].i == head && storedKey(r) == key; });
 }
 
 std::string_view KeyTable::keyAt(std::size_t i) const noexcept {
   const Word* r = record(i);
-  const std::size_t size = sizeAt(r);
+  const std::size_t size = (static_cast<std::uint64_t>(r[kHead].i) >> 32) & 0xff;
   if (size <= kInlineBytes) return {reinterpret_cast<const char*>(r) + kInlineOffset, size};
-  return {reinterpret_cast<const char*>(r[kTail].i) + sizeof(std::uint32_t), size};
+  return storedKey(r);
 }
 
 void KeyTable::clear() noexcept {

@@ -57,7 +57,7 @@ class KeyTable {
   // - records_: the entries in insertion order, each a two-word header and then the state words.
   //   A hit reads one tag group, one slot and one entry, and the key check and the update touch
   //   the same cache lines. A RemapArray, so a big table grows without a second copy of its
-  //   entries (a vector's growth peaks at three times what it held).
+  //   entries (a vector's growth holds the old and the new array at once).
   // - The header: the low 32 bits of the hash, the key's size (255 for 255 bytes or more) and the
   //   key's first 3 bytes in kHead; in kTail the key's bytes 3 to 10, or, for a key longer than
   //   kInlineBytes, the address of its copy in the arena. An inline key is compared in two words
@@ -130,7 +130,8 @@ class KeyTable {
 
   Word* record(std::size_t i) noexcept { return records_.data() + i * stride_; }
   const Word* record(std::size_t i) const noexcept { return records_.data() + i * stride_; }
-  std::size_t sizeAt(const Word* r) const noexcept;
+  // The arena copy of a long key's entry `r`.
+  static std::string_view storedKey(const Word* r) noexcept;
 
   // Looks up `key` with `equal(record)` deciding candidates whose tag matches.
   template <typename Equal>

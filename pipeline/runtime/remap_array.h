@@ -1,5 +1,5 @@
 // RemapArray: a growable array of trivially copyable elements whose growth never holds two copies.
-// std::vector grows by allocating twice the size and copying, so a table of 1 GB peaks at 3 GB
+// std::vector grows by allocating twice the size and copying, so a table of 1 GB holds 2 GB
 // resident while it grows. Here an array of kMapBytes or more is a private anonymous mapping that
 // grows with mremap(2): the kernel moves the page-table entries instead of copying the pages, so
 // growing costs no copy and no second resident copy; pages of the capacity not yet written are

@@ -84,11 +84,7 @@ TEST(DaemonKafkaTiers, SecondTierComputesTheGlobalTopTenOfEveryWindowOnce) {
   Daemon b(dir_b, configYaml(dir_b, kafka, "out.jsonl", cooperative) +
                       kafkaOutputYaml(kafka, "    pipelines: [trades]\n"));
   ASSERT_TRUE(b.waitReady());
-  std::string error;
-  ASSERT_TRUE(b.scrapeUntil(
-      [](const Metrics& scraped) { return !scraped.all("rivulet_kafka_consumer_lag").empty(); },
-      60s, &error))
-      << "b never got a partition: " << error;
+  ASSERT_TRUE(waitForPartition(b)) << "b";
   ASSERT_NO_FATAL_FAILURE(stream.produce(4000, {0, 1, 2, 3}));
   ASSERT_NO_FATAL_FAILURE(stream.closeWindows({0, 1, 2, 3}));
   ASSERT_TRUE(kafka.flush());

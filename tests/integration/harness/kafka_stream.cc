@@ -141,6 +141,16 @@ std::size_t countFinals(const std::vector<std::string>& outputs) {
          << countFinals(outputs) << " of " << windows << " windows published as final";
 }
 
+::testing::AssertionResult waitForPartition(Daemon& daemon) {
+  std::string error;
+  if (daemon.scrapeUntil(
+          [](const Metrics& scraped) { return !scraped.all("rivulet_kafka_consumer_lag").empty(); },
+          60s, &error)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "no partition: " << error;
+}
+
 void stop(Daemon& daemon) {
   ASSERT_TRUE(daemon.process().signal(SIGTERM));
   const auto code = daemon.process().wait(60s);
@@ -183,11 +193,7 @@ void expectJoiningInstanceLosesNoWindow(
 
   Daemon b(dir_b, configYaml(dir_b, kafka, "out.jsonl", cooperative, daemon_lines(dir_b)));
   ASSERT_TRUE(b.waitReady());
-  std::string error;
-  ASSERT_TRUE(b.scrapeUntil(
-      [](const Metrics& scraped) { return !scraped.all("rivulet_kafka_consumer_lag").empty(); },
-      60s, &error))
-      << "b never got a partition: " << error;
+  ASSERT_TRUE(waitForPartition(b)) << "b";
   ASSERT_NO_FATAL_FAILURE(stream.produce(3000, {0, 1, 2, 3}));
   ASSERT_NO_FATAL_FAILURE(stream.closeWindows({0, 1, 2, 3}));
   ASSERT_TRUE(kafka.flush());
@@ -195,6 +201,7 @@ void expectJoiningInstanceLosesNoWindow(
   // Read before stopping: when one instance leaves, the other takes its partitions over.
   const std::vector<Result> results = readResults({out_a, out_b});
   EXPECT_FALSE(readResults({out_b}).empty());
+  std::string error;
   const auto metrics = a.scrapeUntil([](const Metrics&) { return true; }, 30s, &error);
   ASSERT_TRUE(metrics) << error;
   EXPECT_GE(metrics->valueOr0("rivulet_kafka_rebalances_total", {{"source", "trades"}}), 2)

@@ -85,6 +85,9 @@ std::size_t countFinals(const std::vector<std::string>& outputs);
 ::testing::AssertionResult waitForFinals(const std::vector<std::string>& outputs,
                                          std::size_t windows);
 
+// Until `daemon` holds a partition (it exports a consumer lag), at most 60 s.
+::testing::AssertionResult waitForPartition(Daemon& daemon);
+
 // SIGTERM, then the daemon must exit 0.
 void stop(Daemon& daemon);
 
