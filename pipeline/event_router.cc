@@ -388,6 +388,12 @@ bool EventRouter::mayBeLate(const SourcePlan::Route& route, std::int64_t time) c
   return close <= sent_watermark_;
 }
 
+bool EventRouter::closedWith(const SourcePlan::Route& route, std::int64_t time,
+                             std::int64_t floor) noexcept {
+  const auto window = [&](std::int64_t t) { return t / route.slide - (t % route.slide < 0); };
+  return window(time) <= window(floor);
+}
+
 // With kArguments false, every value is a number and the loop has no trace of the arguments of
 // count_distinct and top_k: any such trace cost the common path 10-30 instructions per event
 // (measured with callgrind), as branches or as register pressure from calls. For the same reason
@@ -498,15 +504,20 @@ bool EventRouter::build(const config::FieldValue* fields, std::int64_t time, std
       refuseRoute(r, why);
       continue;
     }
-    // The raw text rides along only when it might be needed, and only when it fits with room for
-    // the stage's late record: an event is never refused for its raw text.
-    if (route.late_topic && !raw.empty() && raw.size() <= kMaxLateRawBytes &&
-        record.size() + sizeof(std::uint32_t) + raw.size() <= kMaxRecordBytes &&
-        mayBeLate(route, time)) {
-      const auto size = static_cast<std::uint32_t>(raw.size());
-      record.append(&size, sizeof size);
-      record.append(raw);
-      record.header().flags |= kEventRaw;
+    if (route.late_topic || published_through_ != kMinTime) [[unlikely]] {
+      const bool published =
+          published_through_ != kMinTime && closedWith(route, time, published_through_);
+      if (published) record.header().flags |= kEventPublished;
+      // The raw text rides along only when it might be needed, and only when it fits with room
+      // for the stage's late record: an event is never refused for its raw text.
+      if (route.late_topic && !raw.empty() && raw.size() <= kMaxLateRawBytes &&
+          record.size() + sizeof(std::uint32_t) + raw.size() <= kMaxRecordBytes &&
+          (published || mayBeLate(route, time))) {
+        const auto size = static_cast<std::uint32_t>(raw.size());
+        record.append(&size, sizeof size);
+        record.append(raw);
+        record.header().flags |= kEventRaw;
+      }
     }
     cells_[r] = static_cast<std::uint16_t>(record.finish().size());
     claimed_[target] += cells_[r];

@@ -138,6 +138,11 @@ class EventRouter {
   // Tells every stage that this source's events are coming again from its last committed mark,
   // whose events reached `floor` (kMinTime: from the start): see Stage::onReset.
   void reset(std::int64_t floor) noexcept;
+  // The events routed from now on come from a part of the input (a Kafka partition) whose own
+  // committed mark reached `floor`, above the one reset() told the stages: an event all of whose
+  // windows closed by then was published before the replay, and goes to the stages flagged
+  // kEventPublished, which count it late (kMinTime: none is).
+  void setPublishedThrough(std::int64_t floor) noexcept { published_through_ = floor; }
 
   const SourcePlan& plan() const noexcept { return plan_; }
   // Rises each time a reconfiguration's barrier replaces plan(): a source that derived anything
@@ -214,6 +219,11 @@ class EventRouter {
   // watermark this router last sent. The stage's watermark is never ahead of it for this source's
   // events, so an event this says no to is not late.
   bool mayBeLate(const SourcePlan::Route& route, std::int64_t time) const noexcept;
+  // Whether every window of `route` holding an event at `time` closed once the watermark passed
+  // those of the events up to `floor` (Stage's closedThrough): the last window start of `time`
+  // is at or before that of `floor`.
+  static bool closedWith(const SourcePlan::Route& route, std::int64_t time,
+                         std::int64_t floor) noexcept;
   // Whether every ring has room for this event's records (built off-ring), once `wait` (a
   // blocking source) has waited for it; false if not, or if the source was stopped while a stage
   // it waited for was stuck.
@@ -277,6 +287,7 @@ class EventRouter {
   std::int64_t max_time_ = kMinTime;
   std::int64_t last_time_ = kMinTime;
   std::int64_t sent_watermark_ = kMinTime;
+  std::int64_t published_through_ = kMinTime;  // setPublishedThrough()
   // The next watermark at which a stage's decisions change (nextDecision), and the event time
   // that takes the watermark there (+ delay), compared per event; kMaxTime: never (processing
   // time, or no windows).

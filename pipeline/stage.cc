@@ -242,7 +242,12 @@ void Stage::onEvent(const RecordHeader* h) noexcept {
   // The table hash need not match the router's (which only picks the stage): one pass over the
   // encoded bytes is cheaper than walking the parts.
   firing_pipeline_ = p;  // for the updates add() may emit
-  switch (operators_[p]->add(h->time, hashKey(key), key, values)) {
+  // A replayed event whose windows were published before the replay: late, as those of the
+  // windows below the reset's floor are (onReset).
+  const AddResult added = (h->flags & kEventPublished) != 0
+                              ? AddResult::kLate
+                              : operators_[p]->add(h->time, hashKey(key), key, values);
+  switch (added) {
     case AddResult::kAdded:
       ++events_[p];
       break;

@@ -176,6 +176,7 @@ void KafkaSource::run(std::stop_token stop) {
         if (buffer_.size() < m->len + kPadding) buffer_.resize(m->len + kPadding);
         std::memcpy(buffer_.data(), m->payload, m->len);
         const std::string_view text(buffer_.data(), m->len);
+        router_.setPublishedThrough(p->published_through);
         const pipeline::ErrorReason refused = decoder.message(text, buffer_.size(), now);
         p->next_offset = m->offset + 1;
         p->last_message = steady;
@@ -268,12 +269,12 @@ void KafkaSource::updateWatermark(std::int64_t steady) {
 void KafkaSource::sendMark(std::int64_t steady) {
   last_mark_ = steady;
   if (taken_since_mark_ == 0) return;
-  // Every partition goes into the mark, so that all carry the same floor once it is committed
-  // (the floor at a restart is the lowest of them). One without a message since the assignment
-  // goes in at the offset its consumption starts from: its events are all after the mark, like
-  // the rest of a partition that has been read. (Were it to hold events at or below the floor,
-  // it was idle when the mark was passed on, and they were late then as they are after a
-  // restart.)
+  // Every partition goes into the mark, so that all carry its floor once it is committed. One
+  // without a message since the assignment goes in at the offset its consumption starts from:
+  // its events are all after the mark, like the rest of a partition that has been read. (Were it
+  // to hold events at or below the floor, it was idle when the mark was passed on, and they were
+  // late then as they are after a restart.) A partition whose committed floor is higher keeps
+  // that one: the windows through it were published before, with its events up to its offset.
   Mark mark{0, std::max(router_.maxTime(), restored_max_time_), {}};
   for (Partition& p : partitions_) {
     const std::int64_t offset = offsetOf(p);
@@ -281,7 +282,7 @@ void KafkaSource::sendMark(std::int64_t steady) {
     // would commit the others past their events while it kept no offset, and a restart would
     // replay only its part of the windows they share, reopening them with part of their events.
     if (offset < 0) return;
-    mark.offsets.push_back(Offset{p.topic, p.partition, offset});
+    mark.offsets.push_back(Offset{p.topic, p.partition, offset, std::max(mark.max_time, p.floor)});
   }
   taken_since_mark_ = 0;
   mark.seq = next_seq_++;
@@ -391,12 +392,12 @@ void KafkaSource::commitSafe(bool sync) {
   const Mark mark = std::move(marks_.front());
   marks_.pop_front();
   if (mark.offsets.empty()) return;
-  const std::string metadata = std::string(kFloorPrefix) + std::to_string(mark.max_time);
   PartitionList list = newList(mark.offsets.size());
   for (const Offset& o : mark.offsets) {
     rd_kafka_topic_partition_t* p =
         rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition);
     p->offset = o.offset;
+    const std::string metadata = std::string(kFloorPrefix) + std::to_string(o.floor);
     p->metadata = std::malloc(metadata.size());  // the list frees it
     std::memcpy(p->metadata, metadata.data(), metadata.size());
     p->metadata_size = metadata.size();
@@ -488,10 +489,12 @@ void KafkaSource::restart(bool cooperative) {
     for (const Partition& p : partitions_) {
       rd_kafka_topic_partition_list_add(list.get(), p.topic.c_str(), p.partition);
     }
-    // The lowest floor of all: a partition without one is consumed from its start, and a floor
-    // above some partition's would count that partition's unpublished events as late. Without
-    // an answer there is no floor: windows may then be published again with part of their
-    // events (never lose any).
+    // The stages are reset to the lowest floor of all: a partition without one is consumed from
+    // its start, and a floor above some partition's would count that partition's unpublished
+    // events as late. A partition with a higher floor (committed by an instance that had it
+    // while others had the rest) has its own replayed events of windows published through it
+    // counted late as they are routed. Without an answer there is no floor: windows may then be
+    // published again with part of their events (never lose any).
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
     for (int attempt = 0; attempt < kCommittedAttempts; ++attempt) {
       err = rd_kafka_committed(rk_, list.get(), kBrokerTimeoutMs);
@@ -500,10 +503,13 @@ void KafkaSource::restart(bool cooperative) {
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       floor = pipeline::kMaxTime;
       for (int i = 0; i < list->cnt; ++i) {
-        floor = std::min(floor, floorOf(list->elems[i]));
-        partitions_[static_cast<std::size_t>(i)].start_offset = list->elems[i].offset;
+        Partition& p = partitions_[static_cast<std::size_t>(i)];
+        p.floor = floorOf(list->elems[i]);
+        p.start_offset = list->elems[i].offset;
+        floor = std::min(floor, p.floor);
       }
     } else {
+      for (Partition& p : partitions_) p.floor = pipeline::kMinTime;
       bump(stats_.consumer_errors);
     }
     // An eager assignment starts every partition at its committed offset. A cooperative one
@@ -523,6 +529,7 @@ void KafkaSource::restart(bool cooperative) {
     p.next_offset = -1;
     p.max_time = pipeline::kMinTime;
     p.last_message = steady;
+    p.published_through = p.floor > floor ? p.floor : pipeline::kMinTime;
   }
   router_.reset(floor);
 }

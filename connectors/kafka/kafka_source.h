@@ -74,11 +74,17 @@ class KafkaSource final : public Source {
     std::int64_t start_offset = -1;      // where its consumption started; -1: not known
     std::int64_t max_time = pipeline::kMinTime;
     std::int64_t last_message = 0;  // steady clock (ns)
+    // The floor of its committed offset (restart()), which its commits never go below; and the
+    // same where it is above the floor the stages were reset to, else kMinTime: its replayed
+    // events of windows published through it are late (EventRouter::setPublishedThrough).
+    std::int64_t floor = pipeline::kMinTime;
+    std::int64_t published_through = pipeline::kMinTime;
   };
   struct Offset {
     std::string topic;
     std::int32_t partition;
     std::int64_t offset;  // the next message to consume
+    std::int64_t floor;   // its replay floor: the mark's, or the partition's own if above
   };
   struct Mark {
     std::uint64_t seq;

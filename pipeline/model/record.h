@@ -52,6 +52,9 @@ enum class RecordType : std::uint8_t {
 enum : std::uint8_t {
   kEndStopped = 1,  // kEnd: stopped by a signal, not the end of a bounded input
   kEventRaw = 2,    // kEvent: after the key and items, the event's raw text: [size:u32][bytes]
+  // kEvent: replayed, and its windows were published before the replay (a Kafka partition whose
+  // committed floor is above the reset's, EventRouter::setPublishedThrough): counted late.
+  kEventPublished = 4,
 };
 
 // The first 16 bytes of every record. An event carries no key hash: the stage hashes the key

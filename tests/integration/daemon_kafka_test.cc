@@ -177,6 +177,68 @@ TEST(DaemonKafka, TwoInstancesSplitThePartitionsAndPublishEveryWindowOnce) {
   expectEveryWindow(results, stream, false);
 }
 
+// The group's partitions committed with different floors, as when an instance had some of them
+// while another had the rest, or a restarted instance got part of them first while its dead
+// member still held the others. Each partition's replayed events of windows published through
+// its own floor count as late: none of those windows is published again with part of its
+// events, and every window after a partition's floor is published whole.
+TEST(DaemonKafka, EachPartitionReplaysFromItsOwnFloor) {
+  MockKafka kafka;
+  ASSERT_NO_FATAL_FAILURE(kafka.createTopic(kTopic, 2));
+  // Partition 0 holds S0 every 7 ms, partition 1 holds S1 every 5 ms; 1000 events each.
+  // Committed: partition 0 at offset 600 (floor: its event 599, 4193 ms), partition 1 at 150
+  // (floor 745 ms). Reset to the lower floor, the stages count S1's replayed events of window
+  // [0, 1 s) late; S0's of window [4 s, 5 s), events 600 to 714, only the partition's own
+  // floor makes late.
+  constexpr int kEvents = 1000;
+  const std::int64_t step[2] = {7, 5};
+  const std::int64_t committed[2] = {600, 150};
+  WindowReference reference{"trades", {"sym"}, 1000, 1000};
+  std::int64_t late = 0;
+  for (int partition = 0; partition < 2; ++partition) {
+    const std::int64_t floor = kBase + (committed[partition] - 1) * step[partition];
+    for (int i = 0; i < kEvents; ++i) {
+      const std::int64_t ts = kBase + i * step[partition];
+      const double px = 1 + i % 97;
+      kafka.produce(kTopic, partition, sym(partition),
+                    "{\"ts\":" + std::to_string(ts) + ",\"sym\":\"" + sym(partition) +
+                        "\",\"px\":" + std::to_string(px) + "}");
+      if (i < committed[partition]) continue;
+      if (floorDiv(ts, 1000) <= floorDiv(floor, 1000)) {
+        ++late;
+      } else {
+        reference.add(ts, {sym(partition)}, px);
+      }
+    }
+    ASSERT_TRUE(kafka.commit("rivulet-test", kTopic, partition, committed[partition],
+                             "rivulet floor " + std::to_string(floor * 1'000'000)));
+  }
+  ASSERT_EQ(late, 115 + 50);
+  Stream closing(kafka, 2, 0);
+  ASSERT_NO_FATAL_FAILURE(closing.closeWindows({0, 1}));
+  ASSERT_TRUE(kafka.flush());
+
+  TempDir dir;
+  Daemon daemon(dir, configYaml(dir, kafka, "out.jsonl"));
+  ASSERT_TRUE(daemon.waitReady());
+  ASSERT_TRUE(waitForFinals({dir.file("out.jsonl")}, reference.windows().size()));
+  std::string error;
+  const auto m = daemon.scrapeUntil(
+      [&](const Metrics& scraped) {
+        return scraped.valueOr0("rivulet_pipeline_late_events_total", {{"pipeline", "trades"}}) >=
+               static_cast<double>(late);
+      },
+      30s, &error);
+  ASSERT_TRUE(m) << error;
+  EXPECT_EQ(m->valueOr0("rivulet_pipeline_late_events_total", {{"pipeline", "trades"}}), late);
+  ASSERT_NO_FATAL_FAILURE(stop(daemon));
+  std::size_t repeated = 0;
+  const std::vector<Result> finals =
+      distinctFinals(readResults({dir.file("out.jsonl")}), &repeated);
+  EXPECT_EQ(repeated, 0u);
+  expectResultsMatch(finals, "final", reference, kAggregates, [](const WindowId&) { return true; });
+}
+
 // A second instance joins while the first is consuming (cooperative-sticky: the first gives up
 // half its partitions, restarts the rest from their commits): every window is still published,
 // and any published by both, or twice, has the same values.

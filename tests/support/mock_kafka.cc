@@ -5,6 +5,8 @@
 // After rdkafka.h, which it builds on.
 #include <librdkafka/rdkafka_mock.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 namespace rivulet::testutil {
@@ -70,6 +72,29 @@ void MockKafka::setDown(bool down) {
                                          : rd_kafka_mock_broker_set_up(cluster_, broker);
     ASSERT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(err);
   }
+}
+
+::testing::AssertionResult MockKafka::commit(const std::string& group, const std::string& topic,
+                                             int partition, std::int64_t offset,
+                                             const std::string& metadata) {
+  char error[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps_.c_str(), error, sizeof error);
+  rd_kafka_conf_set(conf, "group.id", group.c_str(), error, sizeof error);
+  rd_kafka_conf_set(conf, "enable.auto.commit", "false", error, sizeof error);
+  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+  if (consumer == nullptr) return ::testing::AssertionFailure() << "kafka consumer: " << error;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_t* p = rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
+  p->offset = offset;
+  p->metadata = std::malloc(metadata.size());  // the list frees it
+  std::memcpy(p->metadata, metadata.data(), metadata.size());
+  p->metadata_size = metadata.size();
+  const rd_kafka_resp_err_t err = rd_kafka_commit(consumer, list, 0);
+  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_destroy(consumer);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "commit: " << rd_kafka_err2str(err);
 }
 
 std::vector<std::pair<std::string, std::string>> MockKafka::read(

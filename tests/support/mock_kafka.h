@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,12 @@ class MockKafka {
   // of its `partitions`; a failure if `timeout` passes first.
   std::vector<std::pair<std::string, std::string>> readAll(const std::string& topic, int partitions,
                                                            std::chrono::milliseconds timeout);
+
+  // Commits `offset` of `topic`'s `partition` for consumer group `group`, with `metadata`, as a
+  // member that had the partition would (a consumer of the group without a subscription).
+  ::testing::AssertionResult commit(const std::string& group, const std::string& topic,
+                                    int partition, std::int64_t offset,
+                                    const std::string& metadata);
 
   // Every broker of the cluster down (connections refused and closed) or up again.
   void setDown(bool down);

@@ -9,6 +9,7 @@
 #include <limits>
 #include <optional>
 #include <ostream>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -360,6 +361,50 @@ TEST(EventRouter, WatermarkDecisionPointsFollowTheWindows) {
   config::PipelineConfig sessions = countBy("s", {});
   sessions.window = config::WindowSpec{config::WindowKind::kSession, 1000 * kMs, 0};
   EXPECT_EQ(watermarks(sessions, {10, 5, 11, 11, 40}), (std::vector<std::int64_t>{10, 11, 40}));
+}
+
+// setPublishedThrough(floor): an event is flagged kEventPublished exactly when every window
+// holding it starts at or before the floor (all of them closed when the watermark passed the
+// windows of the events up to the floor), by brute force over the windows, for tumbling, hopping
+// and session windows and times on both sides of zero; kMinTime flags none.
+TEST(EventRouter, PublishedThroughFlagsTheEventsOfWindowsClosedByTheFloor) {
+  config::PipelineConfig tumbling = countBy("t", {});
+  config::PipelineConfig hopping = countBy("h", {});
+  hopping.window = config::WindowSpec{config::WindowKind::kHopping, 1000 * kMs, 300 * kMs};
+  hopping.allowed_lateness = 200 * kMs;
+  config::PipelineConfig sessions = countBy("s", {});
+  sessions.window = config::WindowSpec{config::WindowKind::kSession, 1000 * kMs, 0};
+  // Every window [start, start + size) holding `ts` starts at or before `floor`.
+  const auto published = [](std::int64_t size, std::int64_t slide, std::int64_t ts,
+                            std::int64_t floor) {
+    std::int64_t start = ts - ((ts % slide) + slide) % slide;  // the last start at or before ts
+    for (; start > ts - size; start -= slide) {
+      if (start > floor) return false;
+    }
+    return true;
+  };
+  std::mt19937 random(::testing::UnitTest::GetInstance()->random_seed());
+  std::uniform_int_distribution<std::int64_t> time(-3000, 3000);
+  struct Case {
+    config::PipelineConfig pipeline;
+    std::int64_t size, slide;  // a session: its own window [t, t + gap) for each start
+  };
+  for (const Case& c :
+       {Case{tumbling, 1000, 1000}, Case{hopping, 1000, 300}, Case{sessions, 1000, 1}}) {
+    Router r({c.pipeline}, 1);
+    for (int i = 0; i < 200; ++i) {
+      const std::int64_t floor = i % 10 == 0 ? kMinTime : time(random);
+      const std::int64_t ts = time(random);
+      r.router().setPublishedThrough(floor == kMinTime ? kMinTime : floor * kMs);
+      ASSERT_EQ(r.route({{"ts", integer(ts)}}), ErrorReason::kNone);
+      r.flush();
+      const std::vector<Record> events = r.rings().events(0);
+      ASSERT_FALSE(events.empty());
+      const bool flagged = (events.back().header.flags & kEventPublished) != 0;
+      const bool want = floor != kMinTime && published(c.size, c.slide, ts, floor);
+      EXPECT_EQ(flagged, want) << c.pipeline.name << ": event at " << ts << " ms, floor " << floor;
+    }
+  }
 }
 
 TEST(EventRouter, NoIdleWhenIdleIsOff) {

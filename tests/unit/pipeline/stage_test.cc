@@ -132,6 +132,26 @@ TEST(Stage, ResetDropsStateAndReplayedEventsOfClosedWindowsAreLate) {
   EXPECT_EQ(rig.stats().events.load(), 2u);
 }
 
+// An event the router flagged kEventPublished (replayed from a partition whose own floor is above
+// the reset's) is late whatever the watermark, and published as late when asked; the window it
+// falls in is built from the others alone.
+TEST(Stage, EventsFlaggedPublishedAreLate) {
+  StageRig rig(1, true);
+  rig.input().reset(ms(500));
+  rig.input().event(0, ms(1100), {5}, {"a"}, R"({"k":"a","ts":1100})", kEventPublished);
+  rig.input().event(0, ms(1200), {2}, {"a"});
+  rig.input().watermark(ms(2000));
+  rig.input().end(false);
+  const std::vector<OutRecord> out = rig.run();
+  EXPECT_EQ(results(out),
+            std::vector<std::string>{"counts/a/" + tail("final", 1000, 2000, "a", 1, "2")});
+  EXPECT_EQ(rig.stats().late.load(), 1u);
+  EXPECT_EQ(rig.stats().events.load(), 1u);
+  std::size_t late = 0;
+  for (const OutRecord& r : out) late += r.type() == RecordType::kLate ? 1 : 0;
+  EXPECT_EQ(late, 1u);
+}
+
 // Input 0's barrier comes before event c: the stage reads none of input 0 after its barrier until
 // input 1's barrier is in, so the snapshot holds a and b and not c; a stage restored from it holds
 // the same.
