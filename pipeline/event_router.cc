@@ -504,20 +504,17 @@ bool EventRouter::build(const config::FieldValue* fields, std::int64_t time, std
       refuseRoute(r, why);
       continue;
     }
-    if (route.late_topic || published_through_ != kMinTime) [[unlikely]] {
-      const bool published =
-          published_through_ != kMinTime && closedWith(route, time, published_through_);
-      if (published) record.header().flags |= kEventPublished;
-      // The raw text rides along only when it might be needed, and only when it fits with room
-      // for the stage's late record: an event is never refused for its raw text.
-      if (route.late_topic && !raw.empty() && raw.size() <= kMaxLateRawBytes &&
-          record.size() + sizeof(std::uint32_t) + raw.size() <= kMaxRecordBytes &&
-          (published || mayBeLate(route, time))) {
-        const auto size = static_cast<std::uint32_t>(raw.size());
-        record.append(&size, sizeof size);
-        record.append(raw);
-        record.header().flags |= kEventRaw;
-      }
+    if (published_through_ != kMinTime && closedWith(route, time, published_through_)) [[unlikely]]
+      record.header().type = RecordType::kPublishedEvent;
+    // The raw text rides along only when it might be needed, and only when it fits with room for
+    // the stage's late record: an event is never refused for its raw text.
+    if (route.late_topic && !raw.empty() && raw.size() <= kMaxLateRawBytes &&
+        record.size() + sizeof(std::uint32_t) + raw.size() <= kMaxRecordBytes &&
+        (record.header().type == RecordType::kPublishedEvent || mayBeLate(route, time))) {
+      const auto size = static_cast<std::uint32_t>(raw.size());
+      record.append(&size, sizeof size);
+      record.append(raw);
+      record.header().flags |= kEventRaw;
     }
     cells_[r] = static_cast<std::uint16_t>(record.finish().size());
     claimed_[target] += cells_[r];

@@ -179,7 +179,14 @@ std::size_t Stage::drain(Input& input) noexcept {
   while (offset < available) {
     const RecordHeader* h = reader_.peek(*input.ring, offset, available);
     if (h == nullptr) break;  // only part of a record fits the batch window: next time
-    process(input, h);
+    // Events inline; the rest (control records, which are rare) out of line, so that this loop
+    // stays small whatever the control records grow to.
+    if (h->type == RecordType::kEvent) [[likely]] {
+      input.idle = false;
+      onEvent(h);
+    } else {
+      onControl(input, h);
+    }
     offset += h->cells;
     if (input.at_barrier) break;  // the rest waits for the other inputs' barriers
   }
@@ -187,11 +194,13 @@ std::size_t Stage::drain(Input& input) noexcept {
   return offset;
 }
 
-void Stage::process(Input& input, const RecordHeader* h) noexcept {
+void Stage::onControl(Input& input, const RecordHeader* h) noexcept {
   switch (h->type) {
-    case RecordType::kEvent:
+    // A replayed event whose windows were published before the replay: late, as those of the
+    // windows below the reset's floor are (onReset).
+    case RecordType::kPublishedEvent:
       input.idle = false;
-      onEvent(h);
+      onLate(h);
       break;
     // A watermark applies at once: the events after it in this batch are judged against it,
     // exactly as they would be had they arrived in a later batch.
@@ -242,27 +251,29 @@ void Stage::onEvent(const RecordHeader* h) noexcept {
   // The table hash need not match the router's (which only picks the stage): one pass over the
   // encoded bytes is cheaper than walking the parts.
   firing_pipeline_ = p;  // for the updates add() may emit
-  // A replayed event whose windows were published before the replay: late, as those of the
-  // windows below the reset's floor are (onReset).
-  const AddResult added = (h->flags & kEventPublished) != 0
-                              ? AddResult::kLate
-                              : operators_[p]->add(h->time, hashKey(key), key, values);
-  switch (added) {
+  switch (operators_[p]->add(h->time, hashKey(key), key, values)) {
     case AddResult::kAdded:
       ++events_[p];
       break;
     case AddResult::kLate:
-      ++late_[p];
-      if ((h->flags & kEventRaw) != 0 && pipelines_[p].late_topic) {
-        std::uint32_t size;
-        const char* raw = key.data() + key.size() + itemBytes(pipelines_[p], h);
-        std::memcpy(&size, raw, sizeof size);
-        publishLate(p, {raw + sizeof size, size});
-      }
+      onLate(h);
       break;
     case AddResult::kRefused:
       ++refused_[p];
       break;
+  }
+}
+
+void Stage::onLate(const RecordHeader* h) noexcept {
+  const std::uint16_t p = h->pipeline;
+  const std::string_view key(reinterpret_cast<const char*>(payload(h)) + value_bytes_[p],
+                             h->key_size);
+  ++late_[p];
+  if ((h->flags & kEventRaw) != 0 && pipelines_[p].late_topic) {
+    std::uint32_t size;
+    const char* raw = key.data() + key.size() + itemBytes(pipelines_[p], h);
+    std::memcpy(&size, raw, sizeof size);
+    publishLate(p, {raw + sizeof size, size});
   }
 }
 

@@ -111,8 +111,11 @@ class Stage final : private ResultSink {
   };
 
   std::size_t drain(Input& input) noexcept;
-  void process(Input& input, const RecordHeader* h) noexcept;
+  // Every record but kEvent.
+  [[gnu::noinline]] void onControl(Input& input, const RecordHeader* h) noexcept;
   void onEvent(const RecordHeader* h) noexcept;
+  // Counts event `h` late, and publishes it to _late/ when its pipeline asks.
+  [[gnu::noinline]] void onLate(const RecordHeader* h) noexcept;
   void advanceWatermarks() noexcept;
   // Passes on the marks of input `input` whose windows are all published (passMark).
   void passMarks(std::size_t input) noexcept;

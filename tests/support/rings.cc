@@ -67,7 +67,9 @@ std::vector<Record> RingSet::events(std::uint16_t pipeline) const {
   std::vector<Record> out;
   for (const auto& ring : records_)
     for (const Record& r : ring)
-      if (r.type() == pipeline::RecordType::kEvent && r.header.pipeline == pipeline)
+      if ((r.type() == pipeline::RecordType::kEvent ||
+           r.type() == pipeline::RecordType::kPublishedEvent) &&
+          r.header.pipeline == pipeline)
         out.push_back(r);
   return out;
 }

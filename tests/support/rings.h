@@ -76,7 +76,7 @@ class RingSet {
 
   // Records of `type` over all rings.
   std::size_t count(pipeline::RecordType type) const;
-  // The events of `pipeline` over all rings (per ring in ring order).
+  // The events of `pipeline` over all rings (per ring in ring order), kPublishedEvent too.
   std::vector<Record> events(std::uint16_t pipeline) const;
   // True once every ring has received its kEnd.
   bool ended() const;

@@ -363,7 +363,7 @@ TEST(EventRouter, WatermarkDecisionPointsFollowTheWindows) {
   EXPECT_EQ(watermarks(sessions, {10, 5, 11, 11, 40}), (std::vector<std::int64_t>{10, 11, 40}));
 }
 
-// setPublishedThrough(floor): an event is flagged kEventPublished exactly when every window
+// setPublishedThrough(floor): an event goes as a kPublishedEvent exactly when every window
 // holding it starts at or before the floor (all of them closed when the watermark passed the
 // windows of the events up to the floor), by brute force over the windows, for tumbling, hopping
 // and session windows and times on both sides of zero; kMinTime flags none.
@@ -400,7 +400,7 @@ TEST(EventRouter, PublishedThroughFlagsTheEventsOfWindowsClosedByTheFloor) {
       r.flush();
       const std::vector<Record> events = r.rings().events(0);
       ASSERT_FALSE(events.empty());
-      const bool flagged = (events.back().header.flags & kEventPublished) != 0;
+      const bool flagged = events.back().type() == RecordType::kPublishedEvent;
       const bool want = floor != kMinTime && published(c.size, c.slide, ts, floor);
       EXPECT_EQ(flagged, want) << c.pipeline.name << ": event at " << ts << " ms, floor " << floor;
     }

@@ -56,12 +56,11 @@ class RecordSender {
 
   // ---- source -> stage ----
   // An event of `pipeline`: one value per PipelinePlan::value_fields, then a key of string parts,
-  // then (when given) the raw text a late topic publishes; `flags` besides kEventRaw.
+  // then (when given) the raw text a late topic publishes. `type`: kEvent or kPublishedEvent.
   void event(std::uint16_t pipeline, std::int64_t time, std::initializer_list<double> values,
              std::initializer_list<std::string_view> key, std::string_view raw = {},
-             std::uint8_t flags = 0) {
-    record_.start(pipeline::RecordType::kEvent, pipeline, time);
-    record_.header().flags = flags;
+             pipeline::RecordType type = pipeline::RecordType::kEvent) {
+    record_.start(type, pipeline, time);
     for (const double v : values) record_.append(&v, sizeof v);
     std::string encoded;
     for (const std::string_view part : key) {

@@ -132,13 +132,13 @@ TEST(Stage, ResetDropsStateAndReplayedEventsOfClosedWindowsAreLate) {
   EXPECT_EQ(rig.stats().events.load(), 2u);
 }
 
-// An event the router flagged kEventPublished (replayed from a partition whose own floor is above
-// the reset's) is late whatever the watermark, and published as late when asked; the window it
-// falls in is built from the others alone.
-TEST(Stage, EventsFlaggedPublishedAreLate) {
+// A kPublishedEvent (replayed from a partition whose own floor is above the reset's) is late
+// whatever the watermark, and published as late when asked; the window it falls in is built from
+// the others alone.
+TEST(Stage, PublishedEventsAreLate) {
   StageRig rig(1, true);
   rig.input().reset(ms(500));
-  rig.input().event(0, ms(1100), {5}, {"a"}, R"({"k":"a","ts":1100})", kEventPublished);
+  rig.input().event(0, ms(1100), {5}, {"a"}, R"({"k":"a","ts":1100})", RecordType::kPublishedEvent);
   rig.input().event(0, ms(1200), {2}, {"a"});
   rig.input().watermark(ms(2000));
   rig.input().end(false);
