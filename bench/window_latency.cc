@@ -5,13 +5,17 @@
 // one pipeline counting and summing 100 keys in 50 ms tumbling windows, its event time the
 // sender's clock. Next to it, in the same run, the floor of the same path: a bare relay that
 // reads the same tcp stream and publishes a marker on a ZeroMQ PUB socket as soon as an event
-// crosses a window's end. The two alternate per run; each figure is over every window of every
-// run: p50, p99, p999 and the maximum.
+// crosses a window's end. rivulet runs twice, parking as by default and with daemon.idle_spin
+// (SPIN, default 1ms). The three alternate per run; each figure is over every window of every
+// run: p50, p99, p999 and the maximum, and the CPU the whole process used (cores: CPU seconds per
+// second, the sender and subscriber included, the same for all three).
 //
-// usage: window_latency [SECONDS] [RUNS] [RATES...]   (defaults 5, 3 and 10000 100000 1000000)
+// usage: window_latency [SECONDS] [RUNS] [SPIN] [RATES...]
+//        (defaults 5, 3, 1ms and 10000 100000 1000000)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -163,11 +167,13 @@ std::vector<double> measure(int port, zmq::socket_t& sub, int rate, int seconds)
   return latencies;
 }
 
-// rivulet: the engine with a tcp source; the subscriber on its result socket.
-std::vector<double> rivuletRun(int rate, int seconds) {
+// rivulet: the engine with a tcp source; the subscriber on its result socket. `spin`: the
+// daemon.idle_spin duration.
+std::vector<double> rivuletRun(int rate, int seconds, const std::string& spin) {
   const int port = freePort();
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(freePort());
   const std::string yaml = "daemon:\n  metrics: 127.0.0.1:0\n  publish: " + endpoint +
+                           "\n  idle_spin: " + spin +
                            "\n  log_level: warn\nsources:\n  events:\n    kind: tcp\n"
                            "    listen: 127.0.0.1:" +
                            std::to_string(port) +
@@ -242,6 +248,16 @@ std::vector<double> relayRun(int rate, int seconds) {
   return latencies;
 }
 
+// CPU seconds the process has used (every thread).
+double cpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 struct Percentiles {
   double p50, p99, p999, max;
   std::size_t n;
@@ -257,30 +273,48 @@ Percentiles percentiles(std::vector<double> v) {
 
 }  // namespace
 
+// One system's windows over every run at one rate, and the cores it kept busy.
+struct Series {
+  std::vector<double> latencies;
+  double cpu = 0;   // CPU seconds
+  double wall = 0;  // seconds
+  template <typename Run>
+  void add(Run run) {
+    const double cpu_before = cpuSeconds();
+    const auto wall_before = Clock::now();
+    const std::vector<double> more = run();
+    cpu += cpuSeconds() - cpu_before;
+    wall += std::chrono::duration<double>(Clock::now() - wall_before).count();
+    latencies.insert(latencies.end(), more.begin(), more.end());
+  }
+  void print(int rate, const char* name) const {
+    const Percentiles p = percentiles(latencies);
+    std::printf("%8d ev/s  %-28s p50 %.3f p99 %.3f p999 %.3f max %.3f (%zu windows), %.2f cores\n",
+                rate, name, p.p50, p.p99, p.p999, p.max, p.n, wall > 0 ? cpu / wall : 0);
+  }
+};
+
 int main(int argc, char** argv) {
   const int seconds = argc > 1 ? std::atoi(argv[1]) : 5;
   const int runs = argc > 2 ? std::atoi(argv[2]) : 3;
+  const std::string spin = argc > 3 ? argv[3] : "1ms";
   std::vector<int> rates;
-  for (int i = 3; i < argc; ++i) rates.push_back(std::atoi(argv[i]));
+  for (int i = 4; i < argc; ++i) rates.push_back(std::atoi(argv[i]));
   if (rates.empty()) rates = {10'000, 100'000, 1'000'000};
   std::printf(
       "window close to marker at a subscriber, 50 ms windows, %d keys, delay 0; %d s x %d "
       "runs per rate, alternating; ms\n",
       kKeys, seconds, runs);
+  const std::string spinning = "rivulet, idle_spin " + spin + ":";
   for (const int rate : rates) {
-    std::vector<double> rivulet, relay;
+    Series relay, parking, spinning_series;
     for (int r = 0; r < runs; ++r) {
-      const std::vector<double> a = relayRun(rate, seconds);
-      relay.insert(relay.end(), a.begin(), a.end());
-      const std::vector<double> b = rivuletRun(rate, seconds);
-      rivulet.insert(rivulet.end(), b.begin(), b.end());
+      relay.add([&] { return relayRun(rate, seconds); });
+      parking.add([&] { return rivuletRun(rate, seconds, "0s"); });
+      spinning_series.add([&] { return rivuletRun(rate, seconds, spin); });
     }
-    const Percentiles f = percentiles(relay), p = percentiles(rivulet);
-    std::printf(
-        "%8d ev/s  floor (tcp -> zmq relay): p50 %.3f p99 %.3f p999 %.3f max %.3f (%zu windows)\n",
-        rate, f.p50, f.p99, f.p999, f.max, f.n);
-    std::printf(
-        "%8d ev/s  rivulet:                  p50 %.3f p99 %.3f p999 %.3f max %.3f (%zu windows)\n",
-        rate, p.p50, p.p99, p.p999, p.max, p.n);
+    relay.print(rate, "floor (tcp -> zmq relay):");
+    parking.print(rate, "rivulet:");
+    spinning_series.print(rate, spinning.c_str());
   }
 }

@@ -11,9 +11,11 @@
 namespace rivulet::config {
 namespace {
 
-constexpr std::string_view kDaemonKeys[] = {"metrics",       "publish",   "publish_hwm",
-                                            "publish_curve", "output",    "stages",
-                                            "cpus",          "log_level", "checkpoint"};
+constexpr std::string_view kDaemonKeys[] = {
+    "metrics", "publish", "publish_hwm", "publish_curve", "output",
+    "stages",  "cpus",    "log_level",   "checkpoint",    "idle_spin"};
+// Longer than this, spinning buys nothing that parking does not: a wake-up costs microseconds.
+constexpr Nanos kMaxIdleSpin = 10'000'000;
 constexpr std::string_view kCpuKeys[] = {"sources", "stages", "publisher"};
 constexpr std::string_view kCheckpointKeys[] = {"dir", "interval"};
 constexpr Nanos kMinCheckpointInterval = 100'000'000;
@@ -155,6 +157,15 @@ DaemonConfig readDaemon(YamlReader& reader, const Value& value) {
   }
   if (const Entry* e = map->find("checkpoint")) {
     daemon.checkpoint = readCheckpoint(reader, e->value);
+  }
+  if (const Entry* e = map->find("idle_spin")) {
+    if (const auto spin = reader.duration(e->value)) {
+      if (*spin > kMaxIdleSpin) {
+        reader.error(e->value, "must be at most 10ms");
+      } else {
+        daemon.idle_spin = *spin;
+      }
+    }
   }
   map->reportUnknown(kDaemonKeys);
   return daemon;

@@ -224,6 +224,7 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
   publisher_ = std::make_unique<pipeline::Publisher>(
       set.plans, std::move(results), std::move(outputs), publisher_stats_, set.change.publish_stats,
       commits_.get(), stage_tiers);
+  publisher_->setIdleSpin(config_.daemon.idle_spin);
 
   const std::size_t n_sources = config_.sources.size();
   for (std::size_t g = 0; g < n_all_stages_; ++g) {
@@ -247,6 +248,7 @@ Engine::Engine(const config::Config& config, const CheckpointData* restored)
     stages_.push_back(std::make_unique<pipeline::Stage>(
         set.plans, set.aggregates, std::move(inputs), *result_rings_[g], set.change.stage_stats[g],
         &publisher_->doorbell(), std::move(input_streams), static_cast<int>(tier)));
+    stages_.back()->setIdleSpin(config_.daemon.idle_spin);
   }
   // Each stage of a read pipeline's tier feeds its results to the next tier's stages.
   for (std::size_t k = 0; k < fed.size(); ++k) {
@@ -425,6 +427,7 @@ std::vector<std::string> Engine::restartNeeded(const config::Config& next) const
   if (a.stages != b.stages) out.push_back("daemon.stages");
   if (a.cpus != b.cpus) out.push_back("daemon.cpus");
   if (a.checkpoint != b.checkpoint) out.push_back("daemon.checkpoint");
+  if (a.idle_spin != b.idle_spin) out.push_back("daemon.idle_spin");
   if (config_.outputs != next.outputs) out.push_back("outputs");
   // A field added to the section and not named above still needs a restart.
   config::DaemonConfig b_with_a_level = b;

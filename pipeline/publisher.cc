@@ -67,7 +67,7 @@ Publisher::PipelineState Publisher::makeState(const PipelinePlan& plan) const {
 void Publisher::run() noexcept {
   std::vector<bool>& ended = ended_;
   std::size_t open = rings_.size();
-  Backoff backoff;
+  Backoff backoff(idle_spin_ns_);
   bool idle_done = false;
   while (open > 0) {
     std::size_t cells = 0;

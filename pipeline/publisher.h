@@ -67,6 +67,10 @@ class Publisher {
   // The thread body: runs until every stage has sent kEnd and its results are out.
   void run() noexcept;
 
+  // How long the publisher spins on the stages' rings after its last progress before it parks
+  // (Backoff; daemon.idle_spin). Before run().
+  void setIdleSpin(std::int64_t ns) noexcept { idle_spin_ns_ = ns; }
+
   // Steady-clock time (ns) of the publisher's last loop iteration (a parked publisher wakes at
   // least every 50 ms); any thread, for the watchdog.
   std::int64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
@@ -164,6 +168,7 @@ class Publisher {
   // Acknowledges the pending marks whose results every output has made safe, in order.
   void settleAcks() noexcept;
   Doorbell doorbell_;
+  std::int64_t idle_spin_ns_ = 0;  // setIdleSpin()
 };
 
 }  // namespace rivulet::pipeline

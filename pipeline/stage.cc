@@ -102,7 +102,7 @@ void Stage::feed(std::uint16_t pipeline, std::unique_ptr<ResultFeed> feed) {
 }
 
 void Stage::run() noexcept {
-  Backoff backoff;
+  Backoff backoff(idle_spin_ns_);
   std::size_t open = inputs_.size();
   // Busy and idle time: the heartbeat's clock reading closes each iteration, busy if it processed
   // input, idle if not. A yield or a park (system calls both, beside which one more vDSO clock read

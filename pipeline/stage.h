@@ -66,6 +66,10 @@ class Stage final : private ResultSink {
   // Sources ring this after publishing to the stage's inputs (any thread).
   Doorbell& doorbell() noexcept { return doorbell_; }
 
+  // How long the stage spins on its inputs after its last progress before it parks (Backoff;
+  // daemon.idle_spin). Before run().
+  void setIdleSpin(std::int64_t ns) noexcept { idle_spin_ns_ = ns; }
+
   // Feeds pipeline `pipeline`'s final results on to the pipelines reading it. Before run().
   void feed(std::uint16_t pipeline, std::unique_ptr<ResultFeed> feed);
 
@@ -199,6 +203,7 @@ class Stage final : private ResultSink {
   Counter idle_ns_{0};
   Doorbell* publisher_bell_;
   Doorbell doorbell_;
+  std::int64_t idle_spin_ns_ = 0;  // setIdleSpin()
 };
 
 }  // namespace rivulet::pipeline

@@ -75,6 +75,27 @@ pipelines: { p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() } 
   EXPECT_EQ(ok.config->daemon.checkpoint->interval, 10'000'000'000);
 }
 
+// idle_spin: a duration up to 10ms; 0 (parking at once) unless given.
+TEST(DaemonErrors, IdleSpin) {
+  const std::string rest = R"yaml(
+sources: { s: { kind: generator } }
+pipelines: { p: { from: s, window: { tumbling: 1s }, aggregates: { n: count() } } }
+)yaml";
+  const auto load = [&](const std::string& spin) {
+    return loadString("daemon:\n  idle_spin: " + spin + rest, "t.yaml");
+  };
+  EXPECT_THAT(errorsOf("daemon:\n  idle_spin: 11ms" + rest),
+              ElementsAre("t.yaml:2:14: daemon.idle_spin: must be at most 10ms"));
+  EXPECT_EQ(errorsOf("daemon:\n  idle_spin: fast" + rest).size(), 1u);
+  const LoadResult ok = load("250us");
+  ASSERT_TRUE(ok.config.has_value());
+  EXPECT_EQ(ok.config->daemon.idle_spin, 250'000);
+  const LoadResult most = load("10ms");
+  ASSERT_TRUE(most.config.has_value());
+  EXPECT_EQ(most.config->daemon.idle_spin, 10'000'000);
+  EXPECT_EQ(load("0s").config->daemon.idle_spin, 0);
+}
+
 // `metrics: unix:/path`: the path of a unix socket, absolute and short enough for sun_path.
 TEST(DaemonErrors, MetricsSocket) {
   const auto errorsWith = [](const std::string& metrics) {
