@@ -483,9 +483,12 @@ void Stage::snapshot(std::string& out) const {
   writer.put<std::uint32_t>(static_cast<std::uint32_t>(operators_.size()));
   for (std::size_t p = 0; p < operators_.size(); ++p) {
     writer.put<std::int64_t>(reported_[p]);
-    SnapshotWriter state;
-    operators_[p]->snapshot(state);
-    writer.putBytes(state.bytes());
+    // putBytes's form, written in place: the length goes in once the state is written.
+    const std::size_t at = writer.size();
+    writer.put<std::uint32_t>(0);
+    operators_[p]->snapshot(writer);
+    const auto size = static_cast<std::uint32_t>(writer.size() - at - sizeof(std::uint32_t));
+    writer.overwrite(at, &size, sizeof size);
   }
   out = writer.take();
 }

@@ -271,22 +271,23 @@ void QuantileSketch::Store::snapshot(SnapshotWriter& out) const {
   if (empty()) return;
   out.put<std::int32_t>(lo_);
   out.put<std::int32_t>(hi_);
-  for (std::int32_t i = lo_; i <= hi_; ++i) {
-    const std::uint64_t count = at(i);
-    switch (width) {
-      case 1:
-        out.put<std::uint8_t>(static_cast<std::uint8_t>(count));
-        break;
-      case 2:
-        out.put<std::uint16_t>(static_cast<std::uint16_t>(count));
-        break;
-      case 4:
-        out.put<std::uint32_t>(static_cast<std::uint32_t>(count));
-        break;
-      default:
-        out.put<std::uint64_t>(count);
-        break;
-    }
+  // The width chosen once, not per bucket.
+  const auto write = [&]<typename T>(T) {
+    for (std::int32_t i = lo_; i <= hi_; ++i) out.put<T>(static_cast<T>(at(i)));
+  };
+  switch (width) {
+    case 1:
+      write(std::uint8_t{});
+      break;
+    case 2:
+      write(std::uint16_t{});
+      break;
+    case 4:
+      write(std::uint32_t{});
+      break;
+    default:
+      write(std::uint64_t{});
+      break;
   }
 }
 

@@ -228,6 +228,42 @@ TEST(SketchSnapshotTest, DistinctCounterRestoresEachFormAndGoesOnAlike) {
   }
 }
 
+// The register forms against a brute-force encoder: sparse ([index:u16][rank:u8] for each set
+// register, ascending) while fewer than a third of the registers are set, dense above; random
+// registers with every count of set ones around the boundary and at the word edges.
+TEST(SketchSnapshotTest, DistinctCounterRegisterFormsMatchTheirDefinition) {
+  std::mt19937_64 random(::testing::UnitTest::GetInstance()->random_seed());
+  constexpr std::size_t kRegisters = DistinctCounter::kRegisters;
+  for (const std::size_t set :
+       {std::size_t{1}, std::size_t{8}, std::size_t{9}, std::size_t{300}, std::size_t{1364},
+        std::size_t{1365}, std::size_t{1366}, std::size_t{2000}, kRegisters}) {
+    std::vector<std::uint8_t> registers(kRegisters, 0);
+    std::vector<std::size_t> order(kRegisters);
+    for (std::size_t i = 0; i < kRegisters; ++i) order[i] = i;
+    std::shuffle(order.begin(), order.end(), random);
+    for (std::size_t i = 0; i < set; ++i) {
+      registers[order[i]] = static_cast<std::uint8_t>(1 + random() % 53);
+    }
+    std::string dense(1, '\x02');
+    dense.append(reinterpret_cast<const char*>(registers.data()), kRegisters);
+    std::string want = dense;
+    if (3 * set < kRegisters) {
+      want = std::string(1, '\x01');
+      const auto count = static_cast<std::uint16_t>(set);
+      want.append(reinterpret_cast<const char*>(&count), 2);
+      for (std::size_t i = 0; i < kRegisters; ++i) {
+        if (registers[i] == 0) continue;
+        const auto index = static_cast<std::uint16_t>(i);
+        want.append(reinterpret_cast<const char*>(&index), 2);
+        want.push_back(static_cast<char>(registers[i]));
+      }
+    }
+    DistinctCounter counter;
+    ASSERT_TRUE(restoreFrom(counter, dense)) << set;
+    EXPECT_EQ(snapshotOf(counter), want) << set << " registers set";
+  }
+}
+
 TEST(SketchSnapshotTest, DistinctCounterRefusesCorruptInput) {
   DistinctCounter counter;
   auto refused = [&](std::string bytes) {
