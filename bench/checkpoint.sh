@@ -58,8 +58,9 @@ run() {  # name
     exit 1
   fi
   echo "$events $t0 $t1" | awk '{ printf "%.0f\n", $1 / (($3 - $2) / 1e9) }' >>"$work/$1.rates"
-  # "checkpoint N written: B bytes in D ms"
-  grep -o 'written: [0-9]* bytes in [0-9.]* ms' "$work/$1.log" >>"$work/$1.checkpoints" || true
+  # "checkpoint N written: B bytes in D ms; stages paused up to P ms"
+  grep -o 'written: [0-9]* bytes in [0-9.]* ms; stages paused up to [0-9.]* ms' "$work/$1.log" \
+    >>"$work/$1.checkpoints" || true
 }
 
 : >"$work/plain.rates"; : >"$work/checkpointed.rates"; : >"$work/checkpointed.checkpoints"
@@ -74,4 +75,7 @@ awk -v a="$(median <"$work/checkpointed.rates")" -v b="$(median <"$work/plain.ra
 count=$(wc -l <"$work/checkpointed.checkpoints")
 size=$(awk '{ print $2 }' "$work/checkpointed.checkpoints" | median)
 took=$(awk '{ print $5 }' "$work/checkpointed.checkpoints" | median)
+paused=$(awk '{ print $11 }' "$work/checkpointed.checkpoints" | median)
+longest=$(awk '{ print $11 }' "$work/checkpointed.checkpoints" | sort -g | tail -1)
 echo "checkpoints: $count written; median size $(awk -v s="$size" 'BEGIN { printf "%.2f MB", s / 1e6 }'), median request-to-durable $took ms"
+echo "longest stage pause per checkpoint: median $paused ms, max $longest ms"

@@ -21,6 +21,7 @@
 // with acquire.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -37,7 +38,11 @@ class CheckpointBoard {
  public:
   // `checkpointing`: daemon.checkpoint is on. Without it the board only carries reconfigurations.
   CheckpointBoard(std::size_t sources, std::size_t stages, bool checkpointing)
-      : checkpointing_(checkpointing), sources_(sources), finals_(sources), stages_(stages) {
+      : checkpointing_(checkpointing),
+        sources_(sources),
+        finals_(sources),
+        stages_(stages),
+        stage_pauses_(stages, 0) {
     // Here, where the class is complete: the layout the members' alignment is for.
     static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
     static_assert(offsetof(CheckpointBoard, completed_) - offsetof(CheckpointBoard, requested_) >=
@@ -95,6 +100,12 @@ class CheckpointBoard {
   std::string& stage(std::size_t i) noexcept { return stages_[i]; }
   std::string& publisher() noexcept { return publisher_; }
   const std::vector<std::string>& stages() const noexcept { return stages_; }
+  // How long stage `i` stopped processing to write its part (ns), noted with it.
+  std::int64_t& stagePause(std::size_t i) noexcept { return stage_pauses_[i]; }
+  std::int64_t longestStagePause() const noexcept {
+    return stage_pauses_.empty() ? 0
+                                 : *std::max_element(stage_pauses_.begin(), stage_pauses_.end());
+  }
 
   // Publisher: every part of checkpoint `id` is written. Release, pairing with completed()'s
   // acquire: the coordinator that sees `id` reads the parts every thread wrote (each ordered
@@ -126,6 +137,7 @@ class CheckpointBoard {
   std::vector<Position> sources_;
   std::vector<std::string> finals_;
   std::vector<std::string> stages_;
+  std::vector<std::int64_t> stage_pauses_;
   std::string publisher_;
 };
 

@@ -414,7 +414,9 @@ void Stage::alignBarrier() noexcept {
   if (change != nullptr) {
     reconfigure(*change);
   } else {
+    const std::int64_t from = steadyNanos();
     snapshot(checkpoints_->stage(checkpoint_index_));
+    checkpoints_->stagePause(checkpoint_index_) = steadyNanos() - from;
   }
   for (ResultFeed* feed : active_feeds_) feed->barrier(barrier_);
   pushControl(RecordType::kBarrier, 0, static_cast<std::int64_t>(barrier_));

@@ -56,10 +56,12 @@ bool Checkpointer::writeCompleted(std::int64_t steady) {
     stats_.last_bytes.store(static_cast<std::int64_t>(bytes.size()), std::memory_order_relaxed);
     stats_.last_duration_ns.store(took, std::memory_order_relaxed);
     stats_.last_taken_at.store(data.taken_at, std::memory_order_relaxed);
-    char ms[32];
-    std::snprintf(ms, sizeof ms, "%.3f", static_cast<double>(took) / 1e6);
+    char ms[64];
+    std::snprintf(ms, sizeof ms, "%.3f ms; stages paused up to %.3f ms",
+                  static_cast<double>(took) / 1e6,
+                  static_cast<double>(board_.longestStagePause()) / 1e6);
     logDebug("checkpoint " + std::to_string(id) + " written: " + std::to_string(bytes.size()) +
-             " bytes in " + ms + " ms");
+             " bytes in " + ms);
   } else {
     stats_.failed.fetch_add(1, std::memory_order_relaxed);
     logError("checkpoint " + std::to_string(id) + " not written: " + error);
