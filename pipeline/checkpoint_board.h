@@ -7,18 +7,20 @@
 // The coordinator (daemon/checkpoints/checkpointer.h) requests checkpoint `id`. Each source, at its
 // next flush, notes its position here and sends barrier `id` to every stage, after the events
 // routed before it. A stage that has the barrier from every input snapshots its state here and
-// passes the barrier to the publisher, behind the results it fired before it. The publisher, once
-// every stage's barrier is in and those results are handed to the outputs, notes its own state and
+// passes the barrier to the publisher, behind the results it fired before it. It writes its part
+// while it goes on (the state as it was at the barrier: Operator::beginSnapshot) and, once it is
+// written, tells the publisher (kSnapshotDone). The publisher, once every stage's barrier is in and
+// those results are handed to the outputs, notes its own state, and once every stage's part is in,
 // completes the checkpoint. The parts then describe one consistent cut: every event before a
 // source's position is in the stages' state or in results already out, no event after it is.
 //
 // Thread contract: request() and the readers of the parts on the coordinator's thread, only
 // between complete() of one checkpoint and request() of the next; each slot written only by its
 // own thread, only while the checkpoint it belongs to is requested and not complete (a source's
-// final position: see setFinal). The rings
-// order the writes: a source's slot before its barrier (ring release), a stage's before its
-// barrier to the publisher, everything before complete() (release), which the coordinator reads
-// with acquire.
+// final position: see setFinal); a stage's part points into buffers it leaves alone until the
+// next request. The rings order the writes: a source's slot before its barrier (ring release),
+// a stage's before its kSnapshotDone to the publisher, everything before complete() (release),
+// which the coordinator reads with acquire.
 #pragma once
 
 #include <algorithm>
@@ -26,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/runtime/cache_line.h"
@@ -97,10 +100,25 @@ class CheckpointBoard {
     return out;
   }
 
-  std::string& stage(std::size_t i) noexcept { return stages_[i]; }
+  // Stage `i`'s part: the concatenation of `pieces`, which point into buffers the stage leaves
+  // alone until the next request (so the stage hands over its part without copying it).
+  void setStage(std::size_t i, std::vector<std::string_view> pieces) {
+    stages_[i] = std::move(pieces);
+  }
   std::string& publisher() noexcept { return publisher_; }
-  const std::vector<std::string>& stages() const noexcept { return stages_; }
-  // How long stage `i` stopped processing to write its part (ns), noted with it.
+  // Coordinator: every stage's part, whole.
+  std::vector<std::string> stages() const {
+    std::vector<std::string> out;
+    for (const std::vector<std::string_view>& pieces : stages_) {
+      std::size_t size = 0;
+      for (const std::string_view piece : pieces) size += piece.size();
+      std::string& part = out.emplace_back();
+      part.reserve(size);
+      for (const std::string_view piece : pieces) part.append(piece);
+    }
+    return out;
+  }
+  // The longest stage `i` stopped processing at a time to write its part (ns), noted with it.
   std::int64_t& stagePause(std::size_t i) noexcept { return stage_pauses_[i]; }
   std::int64_t longestStagePause() const noexcept {
     return stage_pauses_.empty() ? 0
@@ -136,7 +154,7 @@ class CheckpointBoard {
   };
   std::vector<Position> sources_;
   std::vector<std::string> finals_;
-  std::vector<std::string> stages_;
+  std::vector<std::vector<std::string_view>> stages_;
   std::vector<std::int64_t> stage_pauses_;
   std::string publisher_;
 };

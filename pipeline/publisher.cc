@@ -178,6 +178,9 @@ std::size_t Publisher::drain(std::size_t stage, bool& ended) noexcept {
         at_barrier_[stage] = true;
         barrier_ = static_cast<std::uint64_t>(h->time);
         break;
+      case RecordType::kSnapshotDone:
+        if (--parts_due_ == 0) checkpoints_->complete(static_cast<std::uint64_t>(h->time));
+        break;
       case RecordType::kEnd:
         // The stage has flushed everything: it holds no window back any more.
         ended = true;
@@ -205,10 +208,14 @@ void Publisher::alignBarrier() noexcept {
   for (ResultOutput* out : outputs_) out->idle();
   if (const Reconfiguration* change = checkpoints_->change(); change != nullptr) {
     reconfigure(*change);
+    checkpoints_->complete(barrier_);
   } else {
     snapshot(checkpoints_->publisher());
+    // Each stage whose barrier came sends kSnapshotDone once its part is on the board, after the
+    // barrier: the last one completes the checkpoint.
+    parts_due_ = static_cast<std::size_t>(std::count(at_barrier_.begin(), at_barrier_.end(), true));
+    if (parts_due_ == 0) checkpoints_->complete(barrier_);
   }
-  checkpoints_->complete(barrier_);
   std::fill(at_barrier_.begin(), at_barrier_.end(), false);
   barrier_ = 0;
 }

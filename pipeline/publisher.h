@@ -152,6 +152,7 @@ class Publisher {
   CheckpointBoard* checkpoints_ = nullptr;
   std::uint64_t barrier_ = 0;     // the checkpoint whose barriers are arriving, 0 when none
   std::vector<bool> at_barrier_;  // per stage: its barrier is in; its ring waits for the rest
+  std::size_t parts_due_ = 0;     // stages whose part of the last checkpoint is still to come
   std::vector<bool> ended_;       // per stage
   RecordReader reader_;
   std::string payload_;

@@ -1,6 +1,8 @@
 #include "pipeline/stage.h"
 
 #include <algorithm>
+#include <cassert>
+#include <cstdint>
 #include <cstring>
 
 #include "pipeline/model/hash.h"
@@ -19,6 +21,9 @@ namespace {
 constexpr std::size_t kDrainBatch = 32768 / sizeof(Cell);
 // The longest a parked stage sleeps without being rung: bounds the heartbeat's staleness.
 constexpr std::int64_t kParkNs = 50'000'000;
+// The bytes of a checkpoint's part written per step (continueSnapshot): about 0.1 ms of work
+// (~15 instructions per byte), then the stage reads a batch of its inputs again.
+constexpr std::size_t kSnapshotStep = 64 * 1024;
 constexpr std::int64_t kNanosPerMilli = 1'000'000;
 
 std::int64_t floorDiv(std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
@@ -115,6 +120,11 @@ void Stage::run() noexcept {
       if (!input.ended && !input.at_barrier) cells += drain(input);
     }
     if (barrier_ != 0) alignBarrier();
+    // A snapshot being written keeps the stage busy: a step per iteration, between batches.
+    if (snapshot_id_ != 0) {
+      continueSnapshot(/*all=*/false);
+      ++cells;
+    }
     publishResults();
     publishCounts();
     open = static_cast<std::size_t>(
@@ -386,6 +396,7 @@ void Stage::onReset(std::size_t source, std::int64_t floor) noexcept {
 }
 
 void Stage::finish() noexcept {
+  if (snapshot_id_ != 0) continueSnapshot(/*all=*/true);
   fired_at_ = steadyNanos();
   for (std::size_t p = 0; p < pipelines_.size(); ++p) {
     if (pipeline_inputs_[p].empty()) continue;  // another tier's
@@ -413,13 +424,10 @@ void Stage::alignBarrier() noexcept {
   const Reconfiguration* change = checkpoints_->change();
   if (change != nullptr) {
     reconfigure(*change);
-  } else {
-    const std::int64_t from = steadyNanos();
-    snapshot(checkpoints_->stage(checkpoint_index_));
-    checkpoints_->stagePause(checkpoint_index_) = steadyNanos() - from;
   }
   for (ResultFeed* feed : active_feeds_) feed->barrier(barrier_);
   pushControl(RecordType::kBarrier, 0, static_cast<std::int64_t>(barrier_));
+  if (change == nullptr) beginSnapshot();
   publishResults();
   for (Input& input : inputs_) input.at_barrier = false;
   barrier_ = 0;
@@ -430,7 +438,8 @@ void Stage::alignBarrier() noexcept {
 
 // Cold, once per reload; allocates.
 void Stage::reconfigure(const Reconfiguration& change) {
-  publishCounts();  // into the old set's counters
+  assert(snapshot_id_ == 0);  // the board takes no request while a checkpoint is in flight
+  publishCounts();            // into the old set's counters
   std::vector<bool> kept(operators_.size(), false);
   for (const int previous : change.previous) {
     if (previous >= 0) kept[static_cast<std::size_t>(previous)] = true;
@@ -480,19 +489,55 @@ void Stage::reconfigure(const Reconfiguration& change) {
 
 // A stage's part of a checkpoint: [pipelines:u32], then per pipeline [reported:i64] and its
 // operator's snapshot as one byte string (pipeline/windows/window_operator.h, session_operator.h).
-void Stage::snapshot(std::string& out) const {
-  SnapshotWriter writer;
-  writer.put<std::uint32_t>(static_cast<std::uint32_t>(operators_.size()));
+// The frame is written at the barrier, with the lengths left to fill in at the end.
+void Stage::beginSnapshot() {
+  const std::int64_t from = steadyNanos();
+  snapshot_id_ = barrier_;
+  frame_.clear();
+  frame_.put<std::uint32_t>(static_cast<std::uint32_t>(operators_.size()));
+  parts_.resize(operators_.size());
   for (std::size_t p = 0; p < operators_.size(); ++p) {
-    writer.put<std::int64_t>(reported_[p]);
-    // putBytes's form, written in place: the length goes in once the state is written.
-    const std::size_t at = writer.size();
-    writer.put<std::uint32_t>(0);
-    operators_[p]->snapshot(writer);
-    const auto size = static_cast<std::uint32_t>(writer.size() - at - sizeof(std::uint32_t));
-    writer.overwrite(at, &size, sizeof size);
+    frame_.put<std::int64_t>(reported_[p]);
+    frame_.put<std::uint32_t>(0);
+    parts_[p].clear();
+    operators_[p]->beginSnapshot(parts_[p]);
   }
-  out = writer.take();
+  snapshot_next_ = 0;
+  snapshot_pause_ = steadyNanos() - from;
+}
+
+void Stage::continueSnapshot(bool all) noexcept {
+  const std::int64_t from = steadyNanos();
+  // One budget for the step, whichever operators it goes to.
+  std::size_t left = all ? SIZE_MAX : kSnapshotStep;
+  while (snapshot_next_ < operators_.size() && left > 0) {
+    const SnapshotWriter& part = parts_[snapshot_next_];
+    const std::size_t before = part.size();
+    const bool done = operators_[snapshot_next_]->continueSnapshot(left);
+    left -= std::min(left, part.size() - before);
+    if (!done) break;
+    ++snapshot_next_;
+  }
+  snapshot_pause_ = std::max(snapshot_pause_, steadyNanos() - from);
+  if (snapshot_next_ < operators_.size()) return;
+
+  constexpr std::size_t kFrameHead = sizeof(std::uint32_t);
+  constexpr std::size_t kFrameItem = sizeof(std::int64_t) + sizeof(std::uint32_t);
+  std::vector<std::string_view> pieces;
+  for (std::size_t p = 0; p < parts_.size(); ++p) {
+    const auto size = static_cast<std::uint32_t>(parts_[p].size());
+    const std::size_t item = kFrameHead + p * kFrameItem;
+    frame_.overwrite(item + sizeof(std::int64_t), &size, sizeof size);
+    const std::size_t from_byte = p == 0 ? 0 : item;
+    pieces.push_back(frame_.bytes().substr(from_byte, item + kFrameItem - from_byte));
+    pieces.push_back(parts_[p].bytes());
+  }
+  if (parts_.empty()) pieces.push_back(frame_.bytes());
+  checkpoints_->setStage(checkpoint_index_, std::move(pieces));
+  checkpoints_->stagePause(checkpoint_index_) = snapshot_pause_;
+  pushControl(RecordType::kSnapshotDone, 0, static_cast<std::int64_t>(snapshot_id_));
+  publishResults();
+  snapshot_id_ = 0;
 }
 
 bool Stage::restore(std::string_view snapshot) {

@@ -78,7 +78,7 @@ class Stage final : private ResultSink {
     checkpoints_ = &board;
     checkpoint_index_ = index;
   }
-  // Takes the state a checkpoint noted for this stage (board.stage(index) then). Before run();
+  // Takes the state a checkpoint noted for this stage (board.stages()[index] then). Before run();
   // false if `snapshot` is corrupt or does not fit this stage's pipelines: the stage must then
   // not be run.
   bool restore(std::string_view snapshot);
@@ -133,10 +133,16 @@ class Stage final : private ResultSink {
   // floor: see onReset.
   void onReset(std::size_t source, std::int64_t floor) noexcept;
   void finish() noexcept;
-  // Once every input is at the barrier (or ended): snapshots the state into the board, passes
-  // the barrier to the publisher and reads on. Cold: once per checkpoint.
+  // Once every input is at the barrier (or ended): starts the snapshot of the state (or switches
+  // to a reconfiguration's pipelines), passes the barrier to the publisher and reads on. Cold:
+  // once per checkpoint.
   [[gnu::cold]] void alignBarrier() noexcept;
-  void snapshot(std::string& out) const;
+  // The stage's part of a checkpoint, written while it goes on: beginSnapshot() at the barrier,
+  // then continueSnapshot() between batches, each writing about kSnapshotStep bytes, until the
+  // part is written; then it goes on the board, and kSnapshotDone to the publisher. `all` writes
+  // the rest at once (the stage is finishing).
+  void beginSnapshot();
+  [[gnu::cold]] void continueSnapshot(bool all) noexcept;
   // A reconfiguration's barrier is in from every input: flushes the pipelines it drops (as
   // partial, before the barrier goes on) and switches to its set, keeping the operators of the
   // pipelines it keeps.
@@ -196,6 +202,15 @@ class Stage final : private ResultSink {
   CheckpointBoard* checkpoints_ = nullptr;
   std::size_t checkpoint_index_ = 0;
   std::uint64_t barrier_ = 0;  // the checkpoint whose barriers are arriving, 0 when none
+  // The checkpoint whose part is being written, 0 when none; per pipeline its operator's bytes,
+  // and the frame around them ([pipelines:u32], then per pipeline [reported:i64][bytes:u32]),
+  // kept from checkpoint to checkpoint so that their buffers are allocated (and their pages
+  // faulted in) once; the first operator not yet done; the longest step so far (ns).
+  std::uint64_t snapshot_id_ = 0;
+  std::vector<SnapshotWriter> parts_;
+  SnapshotWriter frame_;
+  std::size_t snapshot_next_ = 0;
+  std::int64_t snapshot_pause_ = 0;
   std::atomic<std::int64_t> heartbeat_{0};
   // Written once per loop iteration by the stage thread alone (bump: no locked instruction), read
   // at scrape time; they share the heartbeat's line, which only this thread writes.

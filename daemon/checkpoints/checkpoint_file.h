@@ -22,7 +22,7 @@ namespace rivulet::daemon {
 
 // Raised whenever the encoding of any part changes, so that an older file is refused rather than
 // misread (docs/architecture.md, "Checkpointed state", lists the versions).
-inline constexpr std::uint32_t kCheckpointVersion = 3;
+inline constexpr std::uint32_t kCheckpointVersion = 4;
 
 struct CheckpointData {
   std::uint64_t fingerprint = 0;

@@ -44,6 +44,10 @@ class KeyTable {
   std::string_view keyAt(std::size_t i) const noexcept;
   Word* stateAt(std::size_t i) noexcept { return record(i) + kHeaderWords; }
   const Word* stateAt(std::size_t i) const noexcept { return record(i) + kHeaderWords; }
+  // The entry a state returned by find() or stateAt() belongs to.
+  std::size_t indexOf(const Word* state) const noexcept {
+    return static_cast<std::size_t>(state - kHeaderWords - records_.data()) / stride_;
+  }
 
   void clear() noexcept;
 

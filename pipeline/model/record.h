@@ -52,12 +52,15 @@ enum class RecordType : std::uint8_t {
   // stage counts it late. A type of its own, so that the stage's path for events has no test
   // for it.
   kPublishedEvent,
+  // Stage -> publisher, after its kBarrier: the stage's part of checkpoint header.time (the id)
+  // is on the board (it writes it while it goes on, Operator::beginSnapshot).
+  kSnapshotDone,
 };
 
 enum : std::uint8_t {
   kEndStopped = 1,  // kEnd: stopped by a signal, not the end of a bounded input
-  kEventRaw =
-      2,  // kEvent, kPublishedEvent: after the key and items, the raw text: [size:u32][bytes]
+  // kEvent, kPublishedEvent: after the key and items, the raw text: [size:u32][bytes]
+  kEventRaw = 2,
 };
 
 // The first 16 bytes of every record. An event carries no key hash: the stage hashes the key

@@ -13,13 +13,18 @@
 #include <string_view>
 #include <type_traits>
 
+#include "pipeline/runtime/remap_array.h"
+
 namespace rivulet::pipeline {
 
 static_assert(std::endian::native == std::endian::little, "snapshots are little-endian");
 
-// A stage writes its whole state with it while its input waits (a checkpoint's barrier), so a
-// put is a bounds check and a store: the buffer grows by doubling, and its size is kept apart
-// from the string's (std::string::append checks and copies generically, ~4x the instructions).
+// A stage writes its state with it a step at a time between batches of input, so a put is a
+// bounds check and a store (std::string::append checks and copies generically, ~4x the
+// instructions), and growth copies nothing: the buffer is a RemapArray's storage, which from
+// 1 MiB on grows with mremap(2), so a step that outgrows it pays for a system call, not for a
+// copy of megabytes into freshly faulted pages. A stage keeps its writers from one checkpoint
+// to the next (clear()), so their pages are faulted in once.
 class SnapshotWriter {
  public:
   template <typename T>
@@ -39,29 +44,31 @@ class SnapshotWriter {
     size_ += n;
   }
 
-  std::string_view bytes() const noexcept { return {buffer_.data(), size_}; }
+  std::string_view bytes() const noexcept { return {data(), size_}; }
+  // Empty again, keeping the buffer (and its pages) for what is written next.
+  void clear() noexcept { size_ = 0; }
   std::size_t size() const noexcept { return size_; }
   // Replaces `n` bytes written at `offset` (a count known only once what it counts is written).
-  void overwrite(std::size_t offset, const void* data, std::size_t n) noexcept {
-    std::memcpy(buffer_.data() + offset, data, n);
+  void overwrite(std::size_t offset, const void* bytes, std::size_t n) noexcept {
+    std::memcpy(data() + offset, bytes, n);
   }
-  // Drops what was written from `size` on.
-  void truncate(std::size_t size) noexcept { size_ = std::min(size_, size); }
-  std::string take() noexcept {
-    buffer_.resize(size_);
+  // What was written, as a string (a copy); the writer is empty again.
+  std::string take() {
+    std::string out(bytes());
     size_ = 0;
-    return std::move(buffer_);
+    return out;
   }
 
  private:
+  char* data() const noexcept { return static_cast<char*>(buffer_.data()); }
   // Where the next `n` bytes go.
   char* room(std::size_t n) {
-    if (buffer_.size() - size_ < n) [[unlikely]]
-      buffer_.resize(std::max(buffer_.size() * 2, size_ + n + 256));
-    return buffer_.data() + size_;
+    if (buffer_.capacity() - size_ < n) [[unlikely]]
+      buffer_.reserve(std::max(buffer_.capacity() * 2, size_ + n + 256), size_);
+    return data() + size_;
   }
 
-  std::string buffer_;  // its size is the capacity; size_ bytes of it are written
+  RemapBytes buffer_;  // size_ bytes of its capacity are written
   std::size_t size_ = 0;
 };
 

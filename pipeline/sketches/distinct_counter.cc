@@ -111,40 +111,35 @@ void DistinctCounter::snapshot(SnapshotWriter& out) const {
   if (!dense_) {
     out.put<std::uint8_t>(kExactForm);
     out.put<std::uint8_t>(static_cast<std::uint8_t>(hashes_.size()));
-    for (const std::uint64_t hash : hashes_) out.put<std::uint64_t>(hash);
+    out.putRaw(hashes_.data(), hashes_.size() * sizeof(std::uint64_t));
     return;
   }
   // Sparse while under a third of the registers are set: [index:u16][rank:u8] each, gathered in
   // one pass with eight registers per load (a counter past its exact limit mostly has whole
-  // words of zeros) and written at once; a counter that turns out too full is written dense.
+  // words of zeros) and written at once; a counter found too full is written dense.
   constexpr std::size_t kMaxSparse = (kRegisters - 1) / 3;
   std::array<std::uint8_t, 3 * kMaxSparse> entries;
   std::size_t set = 0;
-  for (std::size_t w = 0; w < kRegisters && set <= kMaxSparse; w += sizeof(std::uint64_t)) {
+  for (std::size_t w = 0; w < kRegisters; w += sizeof(std::uint64_t)) {
     std::uint64_t word;
     std::memcpy(&word, registers_.data() + w, sizeof word);
     while (word != 0) {
+      if (set == kMaxSparse) {
+        out.put<std::uint8_t>(kDenseForm);
+        out.putRaw(registers_.data(), kRegisters);
+        return;
+      }
       const auto byte = static_cast<std::size_t>(std::countr_zero(word)) / 8;
       word &= ~(std::uint64_t{0xff} << (8 * byte));
-      const std::size_t index = w + byte;
-      if (set == kMaxSparse) {
-        ++set;  // one too many
-        break;
-      }
-      const auto index16 = static_cast<std::uint16_t>(index);
-      std::memcpy(&entries[3 * set], &index16, sizeof index16);
+      const auto index = static_cast<std::uint16_t>(w + byte);
+      std::memcpy(&entries[3 * set], &index, sizeof index);
       entries[3 * set + 2] = registers_[index];
       ++set;
     }
   }
-  if (set <= kMaxSparse) {
-    out.put<std::uint8_t>(kSparseForm);
-    out.put<std::uint16_t>(static_cast<std::uint16_t>(set));
-    out.putRaw(entries.data(), 3 * set);
-    return;
-  }
-  out.put<std::uint8_t>(kDenseForm);
-  out.putRaw(registers_.data(), kRegisters);
+  out.put<std::uint8_t>(kSparseForm);
+  out.put<std::uint16_t>(static_cast<std::uint16_t>(set));
+  out.putRaw(entries.data(), 3 * set);
 }
 
 bool DistinctCounter::restore(SnapshotReader& in) {

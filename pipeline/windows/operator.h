@@ -75,6 +75,14 @@ class Operator {
   // operator of the same plan, or returns false and leaves the operator as constructed.
   virtual void snapshot(SnapshotWriter& out) const = 0;
   virtual bool restore(SnapshotReader& in) = 0;
+  // A snapshot taken while the operator goes on. beginSnapshot() notes the state as it is at the
+  // call (a checkpoint's barrier) and starts writing it into `out`; continueSnapshot() writes
+  // about `budget` bytes more and returns true once the snapshot is complete. Meanwhile the
+  // operator takes events, fires and expires windows as usual: what it is about to change or drop
+  // is written first, as it was at the barrier. `out` is the operator's until then. By default
+  // the whole snapshot is written at once, in beginSnapshot().
+  virtual void beginSnapshot(SnapshotWriter& out) { snapshot(out); }
+  virtual bool continueSnapshot(std::size_t /*budget*/) { return true; }
   // Goes on with an equal plan and aggregates held elsewhere (a live reload's new set).
   virtual void rebind(const PipelinePlan& plan, const Aggregates& aggregates) noexcept = 0;
 

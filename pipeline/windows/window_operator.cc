@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdint>
 
 #include "pipeline/model/record.h"
 
@@ -49,14 +50,17 @@ bool sliceWindows(const PipelinePlan& plan, std::int64_t start, std::int64_t& fi
 }
 
 // The first byte of a snapshot: which operator wrote it, in which encoding.
-constexpr std::uint8_t kSnapshotFormat = 'W';
+constexpr std::uint8_t kSnapshotFormat = 'X';
 
 }  // namespace
 
 struct WindowOperator::Slice {
   explicit Slice(std::size_t words) : table(words) {}
 
-  std::int64_t start = 0;         // the slice is [start, start + plan.slice)
+  std::int64_t start = 0;  // the slice is [start, start + plan.slice)
+  // Its place in the snapshot in progress (progress_), or -1: none, or all its entries written.
+  // Beside start, which add() reads for every event.
+  std::int32_t progress = -1;
   std::int64_t first_window = 0;  // start of the first window containing it
   std::int64_t last_window = 0;   // start of the last window containing it
   // The last window's end + lateness (saturated): once the watermark reaches it, every window of
@@ -69,6 +73,15 @@ struct WindowOperator::Slice {
     return static_cast<std::uint64_t>(time) - static_cast<std::uint64_t>(start) <
            static_cast<std::uint64_t>(width);
   }
+};
+
+struct WindowOperator::SliceProgress {
+  Slice* slice;        // null once its entries are all written
+  std::size_t frozen;  // its entries at the barrier; those inserted since are not in it
+  std::size_t cursor;  // the entries before it are written
+  std::vector<std::uint64_t> ahead;  // bit k: entry k (>= cursor) is written, ahead of the cursor
+
+  bool isAhead(std::size_t k) const noexcept { return (ahead[k / 64] >> (k % 64)) & 1; }
 };
 
 WindowOperator::WindowOperator(const PipelinePlan& plan, const Aggregates& aggregates,
@@ -97,6 +110,9 @@ AddResult WindowOperator::add(std::int64_t time, std::uint64_t key_hash, std::st
   Slice* slice = last_slice_;
   if (slice != nullptr && slice->holds(time, plan_->slice)) [[likely]] {
     if (Word* state = slice->table.find(key_hash, key)) [[likely]] {
+      // A snapshot in progress may still need the entry as it was (its slice's line is in cache).
+      if (slice->progress >= 0) [[unlikely]]
+        writeAhead(*slice, state);
       aggregates_->update(state, time, values, sketches_);
       // Only with emit updates can a live slice hold an event of a fired window.
       if (updates_ != nullptr && slice->first_window < next_start_) [[unlikely]]
@@ -117,6 +133,7 @@ AddResult WindowOperator::addSlow(std::int64_t time, std::uint64_t key_hash, std
     last_slice_ = slice;
   }
   Word* state = slice->table.find(key_hash, key);
+  if (state != nullptr && slice->progress >= 0) writeAhead(*slice, state);
   if (state == nullptr) {
     if (plan_->max_keys > 0 && slice->table.size() >= plan_->max_keys) return AddResult::kRefused;
     state = slice->table.findOrInsert(key_hash, key, [this](Word* s) { aggregates_->init(s); });
@@ -273,6 +290,9 @@ void WindowOperator::releaseFiredSlices(bool all) {
   std::size_t n = 0;
   while (n < slices_.size() && (all || slices_[n]->expires <= watermark_)) {
     Slice* slice = slices_[n++];
+    if (slice->progress >= 0) {
+      writeSlice(progress_[static_cast<std::size_t>(slice->progress)], SIZE_MAX);
+    }
     releaseSketches(slice->table);
     slice->table.clear();
     free_.push_back(slice);
@@ -293,21 +313,25 @@ std::size_t WindowOperator::stateEntries() const noexcept {
 }
 
 // Snapshot encoding (pipeline/model/snapshot.h: little-endian, fixed width, no padding):
-//   u8 'W' (the format)
+//   u8 'X' (the format)
 //   i64 size, i64 slide, i64 allowed_lateness, i64 fire_delay, u8 emit_updates: the plan the
 //       state is for; another plan's snapshot is refused
 //   the aggregates' layout (Aggregates::snapshotLayout)
 //   i64 watermark, i64 next_start (windows before it have fired or were passed), u64 the keys of
 //       the last window fired (the keys gauge)
-//   u32 live slices, then per slice in start order:
-//     i64 start, u32 keys, then per key in the slice's insertion order, which is the order a
-//     window's results go out in: bytes key (u32 size, then the bytes), u64 the key's hash as
-//     add() was given it, and its state (Aggregates::snapshotState, sketches by value)
+//   u32 live slices, then per slice in start order: i64 start, u32 keys
+//   runs, until every key of every slice is written: u32 the slice (its place in the list above),
+//     u32 first, u32 count, u32 bytes, then the slice's entries first .. first + count - 1 in its
+//     insertion order (bytes key (u32 size, then the bytes), u64 the key's hash as add() was
+//     given it, and its state: Aggregates::snapshotState, sketches by value). Every entry is in
+//     exactly one run, in any order: snapshot() writes one run per slice; a snapshot taken while
+//     the operator goes on writes runs as it has time, and an entry about to change alone.
+//     The insertion order is the order a window's results go out in, which restore() keeps.
 // Left out, as they change no result: a slice's windows and expiry (computed from its start and
 // the plan), the slice pool and free list, the table layouts, the scratch states, the sketch
 // pool's free lists, and the slice of the previous event (a cache).
 
-void WindowOperator::snapshot(SnapshotWriter& out) const {
+void WindowOperator::writeHead(SnapshotWriter& out) const {
   out.put<std::uint8_t>(kSnapshotFormat);
   out.put<std::int64_t>(plan_->size);
   out.put<std::int64_t>(plan_->slide);
@@ -320,15 +344,109 @@ void WindowOperator::snapshot(SnapshotWriter& out) const {
   out.put<std::uint64_t>(last_window_keys_);
   out.put<std::uint32_t>(static_cast<std::uint32_t>(slices_.size()));
   for (const Slice* slice : slices_) {
-    const KeyTable& table = slice->table;
     out.put<std::int64_t>(slice->start);
-    out.put<std::uint32_t>(static_cast<std::uint32_t>(table.size()));
-    for (std::size_t k = 0; k < table.size(); ++k) {
-      out.putBytes(table.keyAt(k));
-      out.put<std::uint64_t>(table.hashAt(k));
-      aggregates_->snapshotState(table.stateAt(k), sketches_, out);
-    }
+    out.put<std::uint32_t>(static_cast<std::uint32_t>(slice->table.size()));
   }
+}
+
+// The count and the size are written by endRun(), once known.
+std::size_t WindowOperator::beginRun(SnapshotWriter& out, std::size_t ordinal,
+                                     std::size_t first) const {
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(ordinal));
+  out.put<std::uint32_t>(static_cast<std::uint32_t>(first));
+  const std::size_t at = out.size();
+  out.put<std::uint32_t>(0);
+  out.put<std::uint32_t>(0);
+  return at;
+}
+
+void WindowOperator::putEntry(SnapshotWriter& out, const KeyTable& table, std::size_t k) const {
+  out.putBytes(table.keyAt(k));
+  out.put<std::uint64_t>(table.hashAt(k));
+  aggregates_->snapshotState(table.stateAt(k), sketches_, out);
+}
+
+void WindowOperator::endRun(SnapshotWriter& out, std::size_t at, std::size_t count) const {
+  const std::uint32_t head[2] = {
+      static_cast<std::uint32_t>(count),
+      static_cast<std::uint32_t>(out.size() - at - sizeof head),
+  };
+  out.overwrite(at, head, sizeof head);
+}
+
+void WindowOperator::snapshot(SnapshotWriter& out) const {
+  assert(snapshot_out_ == nullptr);
+  writeHead(out);
+  for (std::size_t i = 0; i < slices_.size(); ++i) {
+    const KeyTable& table = slices_[i]->table;
+    const std::size_t at = beginRun(out, i, 0);
+    for (std::size_t k = 0; k < table.size(); ++k) putEntry(out, table, k);
+    endRun(out, at, table.size());
+  }
+}
+
+// The barrier's state is what the head says and the entries each slice has now; the entries are
+// written by continueSnapshot() in insertion order, except those written ahead (writeAhead()),
+// before add() changes them. A slice released meanwhile is written whole first.
+void WindowOperator::beginSnapshot(SnapshotWriter& out) {
+  assert(snapshot_out_ == nullptr);
+  writeHead(out);
+  progress_.resize(slices_.size());
+  for (std::size_t i = 0; i < slices_.size(); ++i) {
+    Slice* slice = slices_[i];
+    SliceProgress& p = progress_[i];
+    p.slice = slice;
+    p.frozen = slice->table.size();
+    p.cursor = 0;
+    p.ahead.assign(p.frozen / 64 + 1, 0);
+    slice->progress = static_cast<std::int32_t>(i);
+  }
+  progress_next_ = 0;
+  snapshot_out_ = &out;
+}
+
+bool WindowOperator::continueSnapshot(std::size_t budget) {
+  if (snapshot_out_ == nullptr) return true;
+  const std::size_t size = snapshot_out_->size();
+  const std::size_t until = budget > SIZE_MAX - size ? SIZE_MAX : size + budget;
+  for (; progress_next_ < progress_.size(); ++progress_next_) {
+    if (!writeSlice(progress_[progress_next_], until)) return false;
+  }
+  snapshot_out_ = nullptr;
+  return true;
+}
+
+bool WindowOperator::writeSlice(SliceProgress& p, std::size_t until) {
+  if (p.slice == nullptr) return true;
+  SnapshotWriter& out = *snapshot_out_;
+  const KeyTable& table = p.slice->table;
+  const auto ordinal = static_cast<std::size_t>(p.slice->progress);
+  while (p.cursor < p.frozen && out.size() < until) {
+    if (p.isAhead(p.cursor)) {
+      ++p.cursor;
+      continue;
+    }
+    const std::size_t first = p.cursor;
+    const std::size_t at = beginRun(out, ordinal, first);
+    do {
+      putEntry(out, table, p.cursor++);
+    } while (p.cursor < p.frozen && !p.isAhead(p.cursor) && out.size() < until);
+    endRun(out, at, p.cursor - first);
+  }
+  if (p.cursor < p.frozen) return false;
+  p.slice->progress = -1;
+  p.slice = nullptr;
+  return true;
+}
+
+void WindowOperator::writeAhead(Slice& slice, const Word* state) {
+  SliceProgress& p = progress_[static_cast<std::size_t>(slice.progress)];
+  const std::size_t k = slice.table.indexOf(state);
+  if (k < p.cursor || k >= p.frozen || p.isAhead(k)) return;
+  p.ahead[k / 64] |= std::uint64_t{1} << (k % 64);
+  const std::size_t at = beginRun(*snapshot_out_, static_cast<std::size_t>(slice.progress), k);
+  putEntry(*snapshot_out_, slice.table, k);
+  endRun(*snapshot_out_, at, 1);
 }
 
 bool WindowOperator::restore(SnapshotReader& in) {
@@ -369,32 +487,68 @@ bool WindowOperator::restoreContents(SnapshotReader& in) {
   last_window_keys_ = static_cast<std::size_t>(last_window_keys);
 
   constexpr std::size_t kMinSliceBytes = 8 + 4;
-  constexpr std::size_t kMinKeyBytes = 4 + 8;
   const std::size_t slices = in.getCount(kMinSliceBytes);
+  std::vector<std::size_t> keys(slices);
+  std::size_t total = 0;
   for (std::size_t i = 0; i < slices; ++i) {
     // Live slices: in start order, each a slice of the plan that some window still needs (one
     // the watermark has expired is released, so never snapshotted) and that holds a key.
     const auto start = in.get<std::int64_t>();
+    keys[i] = in.get<std::uint32_t>();
     std::int64_t first_window, last_window, expires;
-    if (!in.ok() || (!slices_.empty() && start <= slices_.back()->start) ||
+    if (!in.ok() || keys[i] == 0 || (!slices_.empty() && start <= slices_.back()->start) ||
         !floorMultiple(start, plan_->slice, aligned) || aligned != start ||
         !sliceWindows(*plan_, start, first_window, last_window, expires) || expires <= watermark_) {
       return false;
     }
-    Slice* slice = takeSlice(start, first_window, last_window, expires);
-    slices_.push_back(slice);
+    slices_.push_back(takeSlice(start, first_window, last_window, expires));
+    total += keys[i];
+  }
 
-    const std::size_t keys = in.getCount(kMinKeyBytes);
-    if (keys == 0) return false;
-    for (std::size_t k = 0; k < keys; ++k) {
-      const std::string_view key = in.getBytes();
-      const auto hash = in.get<std::uint64_t>();
-      if (!in.ok() || key.size() > KeyTable::kMaxKeySize ||
-          slice->table.find(hash, key) != nullptr) {
+  // The runs, in the order they were written; then per slice in the order of their entries,
+  // which must follow each other from the first to the last without a gap or an overlap.
+  struct Run {
+    std::size_t slice;
+    std::size_t first;
+    std::size_t count;
+    std::string_view entries;
+  };
+  std::vector<Run> runs;
+  for (std::size_t read = 0; read < total;) {
+    Run run;
+    run.slice = in.get<std::uint32_t>();
+    run.first = in.get<std::uint32_t>();
+    run.count = in.get<std::uint32_t>();
+    run.entries = in.getBytes();
+    if (!in.ok() || run.slice >= slices || run.count == 0 || run.count > total - read) {
+      return false;
+    }
+    read += run.count;
+    runs.push_back(run);
+  }
+  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) {
+    return a.slice != b.slice ? a.slice < b.slice : a.first < b.first;
+  });
+  std::size_t next = 0;  // in runs' slice, the entry the next run must start with
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const Run& run = runs[r];
+    if (run.first != next || run.count > keys[run.slice] - next) return false;
+    next += run.count;
+    KeyTable& table = slices_[run.slice]->table;
+    SnapshotReader entries(run.entries);
+    for (std::size_t k = 0; k < run.count; ++k) {
+      const std::string_view key = entries.getBytes();
+      const auto hash = entries.get<std::uint64_t>();
+      if (!entries.ok() || key.size() > KeyTable::kMaxKeySize || table.find(hash, key) != nullptr) {
         return false;
       }
-      Word* state = slice->table.findOrInsert(hash, key, [](Word*) {});
-      if (!aggregates_->restoreState(state, sketches_, in)) return false;
+      Word* state = table.findOrInsert(hash, key, [](Word*) {});
+      if (!aggregates_->restoreState(state, sketches_, entries)) return false;
+    }
+    if (!entries.done()) return false;
+    if (r + 1 == runs.size() || runs[r + 1].slice != run.slice) {
+      if (next != keys[run.slice]) return false;
+      next = 0;
     }
   }
   return in.ok();

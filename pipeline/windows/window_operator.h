@@ -37,6 +37,10 @@ class WindowOperator final : public Operator {
   void discard() noexcept override;
   void snapshot(SnapshotWriter& out) const override;
   bool restore(SnapshotReader& in) override;
+  // Incremental: a slice's entries are written in runs of its insertion order, and an entry the
+  // operator is about to change first goes out alone, as it was (window_operator.cc).
+  void beginSnapshot(SnapshotWriter& out) override;
+  bool continueSnapshot(std::size_t budget) override;
   void rebind(const PipelinePlan& plan, const Aggregates& aggregates) noexcept override {
     plan_ = &plan;
     aggregates_ = &aggregates;
@@ -74,6 +78,19 @@ class WindowOperator final : public Operator {
   void releaseFiredSlices(bool all);
   // Returns the sketches of every state in `table` to the pool, before the table is cleared.
   void releaseSketches(KeyTable& table) noexcept;
+  // The snapshot (window_operator.cc has the encoding): the part before the entries, and the
+  // entries `first`.. of slice `ordinal` as one run.
+  void writeHead(SnapshotWriter& out) const;
+  std::size_t beginRun(SnapshotWriter& out, std::size_t ordinal, std::size_t first) const;
+  void putEntry(SnapshotWriter& out, const KeyTable& table, std::size_t k) const;
+  void endRun(SnapshotWriter& out, std::size_t at, std::size_t count) const;
+  // A snapshot in progress: writes `slice`'s entries from its cursor on, until `out` has grown
+  // to `until` bytes; true once all are written (the slice is then detached from it).
+  struct SliceProgress;
+  bool writeSlice(SliceProgress& progress, std::size_t until);
+  // Writes the entry of `state`, which the caller is about to change, if the snapshot in progress
+  // holds it and has not written it yet.
+  [[gnu::noinline]] void writeAhead(Slice& slice, const Word* state);
   // Back to the state of a newly constructed operator.
   void reset();
   // restore() into a reset operator; false leaves what it read so far for reset() to drop.
@@ -94,6 +111,12 @@ class WindowOperator final : public Operator {
   ResultSink* const updates_;
   std::vector<Word> update_;  // scratch for one key's merged state
   std::size_t last_window_keys_ = 0;
+  // While a snapshot is in progress (beginSnapshot() to the continueSnapshot() that completes
+  // it): where it goes, and per slice in it, how far it is (add() writes ahead the entries it
+  // is about to change that the snapshot still needs).
+  SnapshotWriter* snapshot_out_ = nullptr;
+  std::vector<SliceProgress> progress_;
+  std::size_t progress_next_ = 0;  // slices before it are written whole
 };
 
 }  // namespace rivulet::pipeline

@@ -7,7 +7,10 @@
 // tumbling and hopping windows every event count the two emit is also checked against a
 // brute-force recount of the raw events. Snapshots are canonical (restore, snapshot again: the
 // same bytes), and corrupt ones (truncated, a bit flipped) are refused or restore something
-// usable, never crash and never leak (run under the asan preset too).
+// usable, never crash and never leak (run under the asan preset too). A snapshot begun at the
+// same point and written a few bytes at a time while the operator takes the rest of the stream
+// (Operator::beginSnapshot) changes none of its results and restores exactly the state at the
+// point it was begun.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -230,6 +233,12 @@ class Operator {
     snapshot(out);
     return out.take();
   }
+  void beginSnapshot(SnapshotWriter& out) {
+    windows_ ? windows_->beginSnapshot(out) : sessions_->beginSnapshot(out);
+  }
+  bool continueSnapshot(std::size_t budget) {
+    return windows_ ? windows_->continueSnapshot(budget) : sessions_->continueSnapshot(budget);
+  }
 
   // What can be observed of its state besides the results.
   struct Observed {
@@ -337,6 +346,7 @@ struct Coverage {
   std::size_t truncated = 0;
   std::size_t flipped_refused = 0;
   std::size_t flipped_restored = 0;
+  std::size_t incremental_split = 0;  // snapshots written while going on, not in one piece
 };
 
 void expectSameLog(const std::vector<Emitted>& want, std::size_t from,
@@ -483,6 +493,37 @@ void runCase(const Case& c, Coverage& coverage) {
     EXPECT_EQ(updates, want.updates) << "updates";
   }
 
+  // C: a snapshot taken at the cut while the operator goes on, a few bytes at a time between the
+  // steps after it. C emits what A emits, and the snapshot, once complete, restores into what A
+  // held at the cut (its snapshot, which is canonical, is A's).
+  {
+    std::mt19937_64 rng(c.seed * 104729);
+    auto draw = [&](std::size_t lo, std::size_t hi) {
+      return std::uniform_int_distribution<std::size_t>(lo, hi)(rng);
+    };
+    Operator inc(c, aggregates);
+    std::vector<AddResult> added = inc.run(0, c.cut);
+    SnapshotWriter out;
+    inc.beginSnapshot(out);
+    bool complete = false;
+    for (std::size_t i = c.cut; i <= c.steps.size(); ++i) {
+      if (!complete && draw(0, 3) == 0) complete = inc.continueSnapshot(draw(1, 400));
+      if (i == c.steps.size()) break;
+      const std::vector<AddResult> step = inc.run(i, i + 1);
+      added.insert(added.end(), step.begin(), step.end());
+    }
+    if (c.cut == c.steps.size()) inc.run(c.steps.size(), c.steps.size());
+    while (!complete) complete = inc.continueSnapshot(draw(0, 1) == 0 ? SIZE_MAX : draw(1, 400));
+    coverage.incremental_split += out.bytes() != bytes;  // in several runs, or written ahead
+    EXPECT_EQ(added, a_added) << "add() outcomes while a snapshot is written";
+    expectSameLog(a.sink.emitted, 0, inc.sink.emitted, "results while a snapshot is written");
+    Operator restored(c, aggregates);
+    SnapshotReader in(out.bytes());
+    ASSERT_TRUE(restored.restore(in)) << "a snapshot written while the operator went on";
+    EXPECT_TRUE(in.done());
+    EXPECT_EQ(restored.snapshotBytes(), bytes) << "the state at the cut, written incrementally";
+  }
+
   // Corrupt snapshots: every truncation is refused; a flipped bit is refused or restores
   // something.
   if (bytes.size() > 1) {
@@ -517,11 +558,11 @@ void report(const char* what, const Coverage& coverage) {
       "%s: %zu cases (%zu snapshots with state); after the restore %zu results, %zu updates, %zu "
       "late events; %zu count_distinct > 64, %zu top_k of crowded cases, %zu "
       "quantiles of wide values; %zu truncated snapshots refused; flipped bits: %zu refused, %zu "
-      "restored\n",
+      "restored; %zu snapshots written while going on in pieces\n",
       what, coverage.cases, coverage.nonempty_snapshots, coverage.results_after_restore,
       coverage.updates_after_restore, coverage.late_after_restore, coverage.distinct_beyond_exact,
       coverage.top_k_crowded, coverage.wide_quantiles, coverage.truncated, coverage.flipped_refused,
-      coverage.flipped_restored);
+      coverage.flipped_restored, coverage.incremental_split);
 }
 
 // Sessions of a crowded case are few and long: fewer results, fewer count_distinct past 64.
@@ -546,6 +587,7 @@ TEST(SnapshotPropertyTest, RestoredWindowOperatorGoesOnAsTheOriginal) {
   }
   report("windows", coverage);
   expectCoverage(coverage, 20'000, 1'000);
+  EXPECT_GT(coverage.incremental_split, 100u);
 }
 
 TEST(SnapshotPropertyTest, RestoredSessionOperatorGoesOnAsTheOriginal) {

@@ -73,6 +73,7 @@ TEST(CheckpointBoardConcurrent, EveryThreadReadsWhatTheOthersWroteForTheSameBarr
     });
   }
   std::thread publisher([&] {
+    std::string stage_part;  // the board's view of it lasts until the next request
     for (std::uint64_t id = 1; id <= kBarriers; ++id) {
       for (std::size_t s = 0; s < kSources; ++s) {
         if (!waitFor([&] { return passed[s].load(std::memory_order_acquire) >= id; })) return;
@@ -80,7 +81,8 @@ TEST(CheckpointBoardConcurrent, EveryThreadReadsWhatTheOthersWroteForTheSameBarr
       const Reconfiguration* change = board.change();
       EXPECT_EQ(change != nullptr, isChange(id));
       if (!isChange(id)) {
-        board.stage(0) = "stage at " + std::to_string(id);
+        stage_part = "stage at " + std::to_string(id);
+        board.setStage(0, {stage_part});
         board.publisher() = "publisher at " + std::to_string(id);
       }
       board.complete(id);

@@ -62,9 +62,9 @@ TEST(CheckpointBoard, PositionsAreThoseOfTheBarrierOrTheFinalOne) {
   board.request(1);
   board.setSource(0, 1, "file@100");
   board.setSource(1, 1, "kafka@7");
-  board.setFinal(2, "gen@end");  // ended before the request: no barrier for 1
-  board.stage(0) = "stage 0 state";
-  board.stage(1) = "stage 1 state";
+  board.setFinal(2, "gen@end");              // ended before the request: no barrier for 1
+  board.setStage(0, {"stage 0 ", "state"});  // a part in pieces is read whole
+  board.setStage(1, {"stage 1 state"});
   board.publisher() = "seqs";
   board.complete(1);
   EXPECT_EQ(board.positions(1), (std::vector<std::string>{"file@100", "kafka@7", "gen@end"}));

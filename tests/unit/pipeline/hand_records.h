@@ -91,6 +91,10 @@ class RecordSender {
   }
 
   // ---- stage -> publisher ----
+  // The stage's part of checkpoint `id` is on the board.
+  void snapshotDone(std::uint64_t id) {
+    control(pipeline::RecordType::kSnapshotDone, 0, static_cast<std::int64_t>(id));
+  }
   void result(std::uint16_t pipeline, pipeline::ResultKind kind, std::int64_t end,
               std::string_view topic, std::string_view tail, double rank_value = 0) {
     const pipeline::ResultPrefix prefix{0, static_cast<std::uint32_t>(topic.size()),

@@ -73,9 +73,9 @@ TEST(OperatorSnapshotTest, RestoredWindowOperatorFiresWhatTheOriginalHeld) {
   EXPECT_THAT(original.advance(5), ElementsAre());
   const std::string bytes = original.snapshot();
   // Header 34 (format, plan), layout 18 (words, two aggregates), watermark, next window and keys
-  // gauge 24, slice count 4; per slice start and key count 12; per key size 4, the key, hash 8
-  // and three state words 24.
-  EXPECT_EQ(bytes.size(), 34 + 18 + 24 + 4 + 2 * 12 + 3 * (4 + 1 + 8 + 24));
+  // gauge 24, slice count 4; per slice start and key count 12, and a run of its keys: slice,
+  // first, count and size 16; per key size 4, the key, hash 8 and three state words 24.
+  EXPECT_EQ(bytes.size(), 34 + 18 + 24 + 4 + 2 * (12 + 16) + 3 * (4 + 1 + 8 + 24));
 
   Harness<WindowOperator> restored(kTumbling10);
   EXPECT_TRUE(restored.add(7, "z", 100));  // replaced by the restore
@@ -89,6 +89,30 @@ TEST(OperatorSnapshotTest, RestoredWindowOperatorFiresWhatTheOriginalHeld) {
   EXPECT_FALSE(restored.add(9, "a")) << "late after the restored operator fired [0,10)";
   EXPECT_THAT(restored.advance(20),
               ElementsAre(R"(final [10,20) a {"n":1,"sum":8})", "end [10,20) 1"));
+}
+
+// A snapshot begun while [0,10) holds a and b, written while the operator goes on: b is changed
+// before the snapshot's cursor reaches it (it is written first, as it was), c is new (not in it).
+// The snapshot restores a and b as they were at its start; the original goes on with all three.
+TEST(OperatorSnapshotTest, ASnapshotWrittenWhileGoingOnHoldsTheStateAtItsStart) {
+  Harness<WindowOperator> original(kTumbling10);
+  EXPECT_TRUE(original.add(1, "a", 1));
+  EXPECT_TRUE(original.add(2, "b", 2));
+  SnapshotWriter out;
+  original.op.beginSnapshot(out);
+  EXPECT_TRUE(original.add(3, "b", 4));
+  EXPECT_TRUE(original.add(4, "c", 8));
+  EXPECT_FALSE(original.op.continueSnapshot(1)) << "a step writes about its budget: one entry";
+  EXPECT_TRUE(original.op.continueSnapshot(1)) << "b was written ahead: nothing is left";
+
+  Harness<WindowOperator> restored(kTumbling10);
+  ASSERT_TRUE(restored.restore(out.bytes()));
+  EXPECT_THAT(restored.advance(10),
+              ElementsAre(R"(final [0,10) a {"n":1,"sum":1})", R"(final [0,10) b {"n":1,"sum":2})",
+                          "end [0,10) 2"));
+  EXPECT_THAT(original.advance(10),
+              ElementsAre(R"(final [0,10) a {"n":1,"sum":1})", R"(final [0,10) b {"n":2,"sum":6})",
+                          R"(final [0,10) c {"n":1,"sum":8})", "end [0,10) 3"));
 }
 
 TEST(OperatorSnapshotTest, RestoredSessionOperatorFiresWhatTheOriginalHeld) {

@@ -268,9 +268,11 @@ TEST(Publisher, BarrierAlignsTheStagesAndTheSnapshotCarriesSeqAndOpenWindows) {
   rig.stage(0).stageWatermark(0, kSecond);
   rig.stage(0).barrier(1);
   rig.stage(0).result(0, ResultKind::kFinal, 2 * kSecond, "p0/c/", resultTail("c"));
+  rig.stage(0).snapshotDone(1);  // a stage writes its part while it goes on
   rig.stage(0).end(false);
   rig.stage(1).result(0, ResultKind::kFinal, 2 * kSecond, "p0/b/", resultTail("b"));
   rig.stage(1).barrier(1);
+  rig.stage(1).snapshotDone(1);
   rig.stage(1).end(false);
   rig.publisher().run();
 
@@ -302,6 +304,31 @@ TEST(Publisher, BarrierAlignsTheStagesAndTheSnapshotCarriesSeqAndOpenWindows) {
   EXPECT_FALSE(other_shape.publisher().restore(board.publisher()));
 }
 
+// The checkpoint completes only once every stage whose barrier came has its part on the board.
+TEST(Publisher, ACheckpointWaitsForEveryStagesPart) {
+  CheckpointBoard board(1, 2, true);
+  PublisherRig rig(2, {0});
+  rig.publisher().joinCheckpoints(board);
+  rig.stage(0).barrier(1);
+  rig.stage(0).snapshotDone(1);
+  rig.stage(0).end(false);
+  rig.stage(1).barrier(1);  // its part never comes
+  rig.stage(1).end(false);
+  rig.publisher().run();
+  EXPECT_EQ(board.completed(), 0u);
+
+  CheckpointBoard both(1, 2, true);
+  PublisherRig done(2, {0});
+  done.publisher().joinCheckpoints(both);
+  for (std::size_t i = 0; i < 2; ++i) {
+    done.stage(i).barrier(1);
+    done.stage(i).snapshotDone(1);
+    done.stage(i).end(false);
+  }
+  done.publisher().run();
+  EXPECT_EQ(both.completed(), 1u);
+}
+
 // A ranked tail: what the stage writes, ending with the values and the message's brace.
 std::string rankedTail(int v) { return "\"values\":{\"v\":" + std::to_string(v) + "}}"; }
 
@@ -324,9 +351,11 @@ TEST(Publisher, RankedWindowsWaitForEveryStageAndTheirRowsAreInTheSnapshot) {
   rig.stage(0).windowEnd(0, 0, kSecond, 2);
   rig.stage(0).stageWatermark(0, kSecond);
   rig.stage(0).barrier(1);
+  rig.stage(0).snapshotDone(1);
   rig.stage(0).end(false);
   rig.stage(1).result(0, ResultKind::kFinal, kSecond, "p0/c/", rankedTail(5), 5);
   rig.stage(1).barrier(1);
+  rig.stage(1).snapshotDone(1);
   rig.stage(1).result(0, ResultKind::kFinal, kSecond, "p0/d/", rankedTail(4), 4);
   rig.stage(1).windowEnd(0, 0, kSecond, 2);
   rig.stage(1).end(false);

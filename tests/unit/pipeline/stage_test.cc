@@ -173,7 +173,7 @@ TEST(Stage, BarrierAlignsTheInputsAndTheSnapshotIsTheCut) {
   EXPECT_EQ(results(out).size(), 3u);
 
   StageRig restored(2);
-  ASSERT_TRUE(restored.stage().restore(board.stage(0)));
+  ASSERT_TRUE(restored.stage().restore(board.stages()[0]));
   restored.input(0).end(false);
   restored.input(1).end(false);
   const std::vector<std::string> after = results(restored.run());

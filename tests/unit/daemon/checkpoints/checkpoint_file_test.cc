@@ -100,7 +100,7 @@ TEST(CheckpointFile, AnotherConfigurationIsIncompatible) {
 TEST(CheckpointFile, AnotherFormatVersionIsIncompatible) {
   std::mt19937_64 random(5);
   const CheckpointData data = sample(random);
-  for (const std::uint32_t version : {2u, kCheckpointVersion + 1}) {
+  for (const std::uint32_t version : {3u, kCheckpointVersion + 1}) {
     std::string file = encodeCheckpoint(data);
     file.resize(file.size() - sizeof(std::uint64_t));
     std::memcpy(file.data() + 8, &version, sizeof version);  // after "RIVULETC"
@@ -111,7 +111,7 @@ TEST(CheckpointFile, AnotherFormatVersionIsIncompatible) {
     EXPECT_EQ(read.message, "format version " + std::to_string(version) + ", this rivuletd reads " +
                                 std::to_string(kCheckpointVersion));
   }
-  EXPECT_EQ(kCheckpointVersion, 3u);
+  EXPECT_EQ(kCheckpointVersion, 4u);
 }
 
 class CheckpointDir : public ::testing::Test {
