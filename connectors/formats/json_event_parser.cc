@@ -1,5 +1,8 @@
 #include "connectors/formats/json_event_parser.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace rivulet::connectors {
 
 using config::FieldType;
@@ -52,13 +55,36 @@ JsonEventParser::JsonEventParser(std::vector<std::string> fields) : fields_(std:
     if (parts.size() > kMaxDepth) parts.clear();  // deeper than read: never found
     segments_.push_back(std::move(parts));
   }
+  for (std::size_t i = 0; i < segments_.size(); ++i) {
+    const std::vector<std::string>& s = segments_[i];
+    if (s.empty()) continue;
+    auto top =
+        std::find_if(top_.begin(), top_.end(), [&](const TopKey& t) { return t.name == s[0]; });
+    if (top == top_.end()) top = top_.insert(top_.end(), TopKey{s[0], -1, false});
+    if (s.size() == 1) {
+      top->field = static_cast<int>(i);
+    } else {
+      top->descend = true;
+    }
+  }
 }
 
 int JsonEventParser::fieldOf(std::span<const std::string_view> path, std::string_view key,
                              bool& descend) const noexcept {
+  const std::size_t depth = path.size();
+  if (depth == 0) {
+    for (const TopKey& top : top_) {
+      if (top.name.size() == key.size() &&
+          std::memcmp(top.name.data(), key.data(), key.size()) == 0) {
+        descend = top.descend;
+        return top.field;
+      }
+    }
+    descend = false;
+    return -1;
+  }
   int found = -1;
   descend = false;
-  const std::size_t depth = path.size();
   for (std::size_t i = 0; i < segments_.size(); ++i) {
     const std::vector<std::string>& s = segments_[i];
     if (s.size() <= depth || s[depth] != key) continue;
