@@ -106,16 +106,21 @@ class CheckpointBoard {
     stages_[i] = std::move(pieces);
   }
   std::string& publisher() noexcept { return publisher_; }
-  // Coordinator: every stage's part, whole.
+  // Coordinator: every stage's part, whole, into `out`, whose strings keep their buffers from one
+  // checkpoint to the next (fresh ones of megabytes would fault in every page again).
+  void copyStages(std::vector<std::string>& out) const {
+    out.resize(stages_.size());
+    for (std::size_t i = 0; i < stages_.size(); ++i) {
+      std::size_t size = 0;
+      for (const std::string_view piece : stages_[i]) size += piece.size();
+      out[i].clear();
+      out[i].reserve(size);
+      for (const std::string_view piece : stages_[i]) out[i].append(piece);
+    }
+  }
   std::vector<std::string> stages() const {
     std::vector<std::string> out;
-    for (const std::vector<std::string_view>& pieces : stages_) {
-      std::size_t size = 0;
-      for (const std::string_view piece : pieces) size += piece.size();
-      std::string& part = out.emplace_back();
-      part.reserve(size);
-      for (const std::string_view piece : pieces) part.append(piece);
-    }
+    copyStages(out);
     return out;
   }
   // The longest stage `i` stopped processing at a time to write its part (ns), noted with it.

@@ -47,8 +47,8 @@ std::uint64_t checkpointChecksum(std::string_view bytes) {
   return pipeline::hash_detail::foldBytes(pipeline::hash_detail::kSeed ^ bytes.size(), bytes);
 }
 
-std::string encodeCheckpoint(const CheckpointData& data) {
-  pipeline::SnapshotWriter out;
+void encodeCheckpoint(const CheckpointData& data, pipeline::SnapshotWriter& out) {
+  const std::size_t start = out.size();
   for (const char c : kMagic) out.put(c);
   out.put(kCheckpointVersion);
   out.put(data.fingerprint);
@@ -62,7 +62,12 @@ std::string encodeCheckpoint(const CheckpointData& data) {
   out.put<std::uint32_t>(static_cast<std::uint32_t>(data.stages.size()));
   for (const std::string& stage : data.stages) out.putBytes(stage);
   out.putBytes(data.publisher);
-  out.put(checkpointChecksum(out.bytes()));
+  out.put(checkpointChecksum(out.bytes().substr(start)));
+}
+
+std::string encodeCheckpoint(const CheckpointData& data) {
+  pipeline::SnapshotWriter out;
+  encodeCheckpoint(data, out);
   return out.take();
 }
 
@@ -141,7 +146,7 @@ CheckpointRead readCheckpoint(const std::string& dir, std::uint64_t fingerprint)
   return decodeCheckpoint(bytes, fingerprint);
 }
 
-bool writeCheckpoint(const std::string& dir, const std::string& bytes, std::string& error) {
+bool writeCheckpoint(const std::string& dir, std::string_view bytes, std::string& error) {
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     error = errnoText("cannot create " + dir);
     return false;

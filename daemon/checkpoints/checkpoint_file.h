@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/model/snapshot.h"
+
 namespace rivulet::daemon {
 
 // Raised whenever the encoding of any part changes, so that an older file is refused rather than
@@ -34,6 +36,8 @@ struct CheckpointData {
   std::string publisher;
 };
 
+// Into `out`, after what it holds (the checkpointer reuses one writer, and its pages).
+void encodeCheckpoint(const CheckpointData& data, pipeline::SnapshotWriter& out);
 std::string encodeCheckpoint(const CheckpointData& data);
 
 struct CheckpointRead {
@@ -52,7 +56,7 @@ std::string checkpointPath(const std::string& dir);
 // Reads the checkpoint in `dir`: kNone when there is none yet.
 CheckpointRead readCheckpoint(const std::string& dir, std::uint64_t fingerprint);
 // Writes `bytes` as the checkpoint in `dir` (created if missing), durably; false with `error`.
-bool writeCheckpoint(const std::string& dir, const std::string& bytes, std::string& error);
+bool writeCheckpoint(const std::string& dir, std::string_view bytes, std::string& error);
 // Moves the checkpoint in `dir` aside (to checkpoint.discarded), for --discard-checkpoint.
 bool discardCheckpoint(const std::string& dir, std::string& error);
 

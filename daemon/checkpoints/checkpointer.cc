@@ -38,15 +38,17 @@ bool Checkpointer::request(std::int64_t steady) {
 bool Checkpointer::writeCompleted(std::int64_t steady) {
   const std::uint64_t id = id_;
   if (board_.completed() < id) return false;
-  CheckpointData data;
+  CheckpointData& data = data_;
   data.fingerprint = fingerprint_;
   data.id = id;
   data.taken_at = pipeline::wallNanos();
   data.source_names = source_names_;
   data.sources = board_.positions(id);
-  data.stages = board_.stages();
+  board_.copyStages(data.stages);
   data.publisher = board_.publisher();
-  const std::string bytes = encodeCheckpoint(data);
+  encoded_.clear();
+  encodeCheckpoint(data, encoded_);
+  const std::string_view bytes = encoded_.bytes();
   std::string error;
   const bool written = writeCheckpoint(spec_.dir, bytes, error);
   const std::int64_t took = pipeline::steadyNanos() - requested_at_;  // request to durable

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "daemon/checkpoints/checkpoint_file.h"
 #include "pipeline/checkpoint_board.h"
 
 namespace rivulet::daemon {
@@ -61,6 +62,9 @@ class Checkpointer {
   std::int64_t requested_at_ = 0;
   std::int64_t due_;
   CheckpointStats stats_;
+  // Kept from one checkpoint to the next: the parts copied off the board and the file's bytes.
+  CheckpointData data_;
+  pipeline::SnapshotWriter encoded_;
 };
 
 }  // namespace rivulet::daemon
