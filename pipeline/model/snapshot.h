@@ -44,6 +44,14 @@ class SnapshotWriter {
     size_ += n;
   }
 
+  // Room for `n` bytes, counted as written: the caller fills them (a loop the compiler can
+  // vectorise, where a put per element checks the bounds each time).
+  char* extend(std::size_t n) {
+    char* at = room(n);
+    size_ += n;
+    return at;
+  }
+
   std::string_view bytes() const noexcept { return {data(), size_}; }
   // Empty again, keeping the buffer (and its pages) for what is written next.
   void clear() noexcept { size_ = 0; }

@@ -258,10 +258,12 @@ bool QuantileSketch::restore(SnapshotReader& in) {
 // Store.
 
 void QuantileSketch::Store::snapshot(SnapshotWriter& out) const {
+  // Both loops over the contiguous counts [lo_, hi_], which the compiler vectorises.
+  const std::size_t n = span();
+  const std::uint64_t* counts =
+      n == 0 ? nullptr : &counts_[static_cast<std::size_t>(lo_ - offset_)];
   std::uint64_t largest = 0;
-  if (!empty()) {
-    for (std::int32_t i = lo_; i <= hi_; ++i) largest = std::max(largest, at(i));
-  }
+  for (std::size_t k = 0; k < n; ++k) largest = std::max(largest, counts[k]);
   const std::uint8_t width = empty()                 ? 0
                              : largest <= 0xff       ? 1
                              : largest <= 0xffff     ? 2
@@ -273,7 +275,11 @@ void QuantileSketch::Store::snapshot(SnapshotWriter& out) const {
   out.put<std::int32_t>(hi_);
   // The width chosen once, not per bucket.
   const auto write = [&]<typename T>(T) {
-    for (std::int32_t i = lo_; i <= hi_; ++i) out.put<T>(static_cast<T>(at(i)));
+    char* into = out.extend(n * sizeof(T));
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto count = static_cast<T>(counts[k]);
+      std::memcpy(into + k * sizeof(T), &count, sizeof count);
+    }
   };
   switch (width) {
     case 1:
