@@ -98,6 +98,11 @@ class SnapshotReader {
     if (!take(size)) return {};
     return in_.substr(pos_ - size, size);
   }
+  // `n` bytes as they were put with putRaw: a view into the input, as long as the input is.
+  std::string_view getRaw(std::size_t n) noexcept {
+    if (!take(n)) return {};
+    return in_.substr(pos_ - n, n);
+  }
   // A count of items that each take at least `min_item_bytes`: one the rest of the input cannot
   // hold fails the reader (so that a corrupt count cannot make the caller reserve gigabytes).
   std::uint32_t getCount(std::size_t min_item_bytes) noexcept {

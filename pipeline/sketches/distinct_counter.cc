@@ -7,12 +7,16 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace rivulet::pipeline {
 
 namespace {
 
 // The forms of a snapshot (see DistinctCounter::snapshot).
-enum : std::uint8_t { kExactForm, kSparseForm, kDenseForm };
+enum : std::uint8_t { kExactForm, kSparseForm, kDenseForm, kBitmapForm };
 
 // sigma and tau of Ertl (arXiv:1702.01284), the series for the registers still at zero and for
 // those at the maximum rank; both loops stop when the sum no longer changes in double.
@@ -101,12 +105,68 @@ std::uint64_t DistinctCounter::estimate() const noexcept {
 }
 
 // Snapshot encoding (pipeline/model/snapshot.h):
-//   u8 0 (exact), u8 n, then the n hashes, u64 each, ascending; or
-//   u8 1 (registers, sparse), u16 n, then n times u16 index, u8 rank, by ascending index, for the
-//        registers that are not zero; or
+//   u8 0 (exact), u8 n, then the n hashes, u64 each, ascending; or, with n registers set:
+//   u8 1 (registers, sparse), u16 n, then n times u16 index, u8 rank, by ascending index; or
+//   u8 3 (registers, bitmap), kRegisters / 8 bytes with bit i (of byte i / 8) set for each
+//        register i that is set, then their n ranks, u8 each, by ascending index; or
 //   u8 2 (registers, dense), then all kRegisters ranks, u8 each.
-// The sparse form is written when it is the shorter (3 n < kRegisters): a counter just past exact
-// mode has a few dozen registers set.
+// Whichever is the shortest: sparse below 255 registers set (a counter just past exact mode has a
+// few dozen), the bitmap below kRegisters - kBitmapBytes, dense above.
+namespace {
+constexpr std::size_t kBitmapBytes = DistinctCounter::kRegisters / 8;
+constexpr std::size_t kMaxSparse = 254;  // 3 + 3 n < 1 + kBitmapBytes + n
+constexpr std::size_t kMaxBitmap = DistinctCounter::kRegisters - kBitmapBytes - 1;
+
+// Calls `f(i)` for each bit i set in `bitmap` (kBitmapBytes), in ascending order.
+template <typename F>
+void forEachSet(const std::uint8_t* bitmap, F&& f) {
+  for (std::size_t w = 0; w < kBitmapBytes; w += sizeof(std::uint64_t)) {
+    std::uint64_t bits;
+    std::memcpy(&bits, bitmap + w, sizeof bits);
+    for (; bits != 0; bits &= bits - 1) f(8 * w + static_cast<std::size_t>(std::countr_zero(bits)));
+  }
+}
+}  // namespace
+
+// Sets bit i of `bitmap` (kBitmapBytes) where register i is set; returns how many are not. With
+// SSE2, 16 registers per compare, and the zeros counted in the vector (the baseline x86-64 has no
+// popcnt instruction: std::popcount per word cost more than the rest of the scan).
+std::size_t DistinctCounter::markZeros(std::uint8_t* bitmap) const noexcept {
+#if defined(__SSE2__)
+  const __m128i zero = _mm_setzero_si128();
+  std::size_t zeros = 0;
+  constexpr std::size_t kGroups = kRegisters / 16;
+  // Per byte lane, the zeros seen: counted in halves, so that a lane stays below 256.
+  for (std::size_t half = 0; half < 2; ++half) {
+    __m128i lanes = zero;
+    for (std::size_t g = half * kGroups / 2; g < (half + 1) * kGroups / 2; ++g) {
+      const __m128i group =
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(registers_.data() + 16 * g));
+      const __m128i is_zero = _mm_cmpeq_epi8(group, zero);
+      const auto set = static_cast<std::uint16_t>(~_mm_movemask_epi8(is_zero));
+      std::memcpy(bitmap + 2 * g, &set, sizeof set);
+      lanes = _mm_sub_epi8(lanes, is_zero);  // is_zero is -1 in a zero's lane
+    }
+    const __m128i sums = _mm_sad_epu8(lanes, zero);  // the lanes' sum in each 64-bit half
+    zeros += static_cast<std::size_t>(_mm_cvtsi128_si64(sums)) +
+             static_cast<std::size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+  }
+  return zeros;
+#else
+  std::size_t zeros = 0;
+  for (std::size_t b = 0; b < kBitmapBytes; ++b) {
+    std::uint8_t bits = 0;
+    for (std::size_t j = 0; j < 8; ++j) {
+      const bool set = registers_[8 * b + j] != 0;
+      bits = static_cast<std::uint8_t>(bits | set << j);
+      zeros += !set;
+    }
+    bitmap[b] = bits;
+  }
+  return zeros;
+#endif
+}
+
 void DistinctCounter::snapshot(SnapshotWriter& out) const {
   if (!dense_) {
     out.put<std::uint8_t>(kExactForm);
@@ -114,32 +174,30 @@ void DistinctCounter::snapshot(SnapshotWriter& out) const {
     out.putRaw(hashes_.data(), hashes_.size() * sizeof(std::uint64_t));
     return;
   }
-  // Sparse while under a third of the registers are set: [index:u16][rank:u8] each, gathered in
-  // one pass with eight registers per load (a counter past its exact limit mostly has whole
-  // words of zeros) and written at once; a counter found too full is written dense.
-  constexpr std::size_t kMaxSparse = (kRegisters - 1) / 3;
-  std::array<std::uint8_t, 3 * kMaxSparse> entries;
-  std::size_t set = 0;
-  for (std::size_t w = 0; w < kRegisters; w += sizeof(std::uint64_t)) {
-    std::uint64_t word;
-    std::memcpy(&word, registers_.data() + w, sizeof word);
-    while (word != 0) {
-      if (set == kMaxSparse) {
-        out.put<std::uint8_t>(kDenseForm);
-        out.putRaw(registers_.data(), kRegisters);
-        return;
-      }
-      const auto byte = static_cast<std::size_t>(std::countr_zero(word)) / 8;
-      word &= ~(std::uint64_t{0xff} << (8 * byte));
-      const auto index = static_cast<std::uint16_t>(w + byte);
-      std::memcpy(&entries[3 * set], &index, sizeof index);
-      entries[3 * set + 2] = registers_[index];
-      ++set;
-    }
+  // Which registers are set: the bitmap, and how many.
+  std::array<std::uint8_t, kBitmapBytes> bitmap;
+  const std::size_t set = kRegisters - markZeros(bitmap.data());
+  if (set > kMaxBitmap) {
+    out.put<std::uint8_t>(kDenseForm);
+    out.putRaw(registers_.data(), kRegisters);
+    return;
+  }
+  if (set > kMaxSparse) {
+    out.put<std::uint8_t>(kBitmapForm);
+    out.putRaw(bitmap.data(), kBitmapBytes);
+    char* ranks = out.extend(set);
+    forEachSet(bitmap.data(), [&](std::size_t i) { *ranks++ = static_cast<char>(registers_[i]); });
+    return;
   }
   out.put<std::uint8_t>(kSparseForm);
   out.put<std::uint16_t>(static_cast<std::uint16_t>(set));
-  out.putRaw(entries.data(), 3 * set);
+  char* entries = out.extend(3 * set);
+  forEachSet(bitmap.data(), [&](std::size_t i) {
+    const auto index = static_cast<std::uint16_t>(i);
+    std::memcpy(entries, &index, sizeof index);
+    entries[2] = static_cast<char>(registers_[i]);
+    entries += 3;
+  });
 }
 
 bool DistinctCounter::restore(SnapshotReader& in) {
@@ -155,7 +213,7 @@ bool DistinctCounter::restore(SnapshotReader& in) {
       ok = in.ok() && (hashes_.empty() || hashes_.back() < hash);  // sorted and distinct
       hashes_.push_back(hash);
     }
-  } else if (form == kSparseForm || form == kDenseForm) {
+  } else if (form == kSparseForm || form == kDenseForm || form == kBitmapForm) {
     if (registers_.empty()) {
       registers_.resize(kRegisters);
     } else {
@@ -173,6 +231,22 @@ bool DistinctCounter::restore(SnapshotReader& in) {
         ok = in.ok() && index >= next && index < kRegisters && rank != 0 && rank <= kMaxRank;
         if (ok) registers_[index] = rank;
         next = index + 1;
+      }
+    } else if (form == kBitmapForm) {
+      const std::string_view bitmap = in.getRaw(kBitmapBytes);
+      std::size_t n = 0;
+      for (const char byte : bitmap)
+        n += static_cast<std::size_t>(std::popcount(static_cast<unsigned char>(byte)));
+      const std::string_view ranks = in.getRaw(n);
+      ok = in.ok();
+      std::size_t next = 0;
+      for (std::size_t b = 0; ok && b < bitmap.size(); ++b) {
+        for (unsigned bits = static_cast<unsigned char>(bitmap[b]); ok && bits != 0;
+             bits &= bits - 1) {
+          const auto rank = static_cast<std::uint8_t>(ranks[next++]);
+          ok = rank != 0 && rank <= kMaxRank;
+          registers_[8 * b + static_cast<std::size_t>(std::countr_zero(bits))] = rank;
+        }
       }
     } else {
       ok = true;

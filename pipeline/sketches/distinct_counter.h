@@ -57,6 +57,8 @@ class DistinctCounter {
     registers_[index] = std::max(registers_[index], rank);
   }
   void addExact(std::uint64_t hash) noexcept;
+  // Snapshots: which registers are set (distinct_counter.cc).
+  std::size_t markZeros(std::uint8_t* bitmap) const noexcept;
   // Switches to register mode, folding the exact hashes in.
   void toRegisters() noexcept;
 

@@ -228,15 +228,16 @@ TEST(SketchSnapshotTest, DistinctCounterRestoresEachFormAndGoesOnAlike) {
   }
 }
 
-// The register forms against a brute-force encoder: sparse ([index:u16][rank:u8] for each set
-// register, ascending) while fewer than a third of the registers are set, dense above; random
-// registers with every count of set ones around the boundary and at the word edges.
+// The register forms against a brute-force encoder, whichever is the shortest: sparse
+// ([index:u16][rank:u8] for each set register, ascending) up to 254 registers set, the bitmap
+// (a bit per register, then the ranks of those set) up to kRegisters - 513, dense above; random
+// registers with counts of set ones around both boundaries and at the word edges.
 TEST(SketchSnapshotTest, DistinctCounterRegisterFormsMatchTheirDefinition) {
   std::mt19937_64 random(::testing::UnitTest::GetInstance()->random_seed());
   constexpr std::size_t kRegisters = DistinctCounter::kRegisters;
   for (const std::size_t set :
-       {std::size_t{1}, std::size_t{8}, std::size_t{9}, std::size_t{300}, std::size_t{1364},
-        std::size_t{1365}, std::size_t{1366}, std::size_t{2000}, kRegisters}) {
+       {std::size_t{1}, std::size_t{8}, std::size_t{9}, std::size_t{254}, std::size_t{255},
+        std::size_t{1365}, std::size_t{2000}, kRegisters - 513, kRegisters - 512, kRegisters}) {
     std::vector<std::uint8_t> registers(kRegisters, 0);
     std::vector<std::size_t> order(kRegisters);
     for (std::size_t i = 0; i < kRegisters; ++i) order[i] = i;
@@ -247,7 +248,18 @@ TEST(SketchSnapshotTest, DistinctCounterRegisterFormsMatchTheirDefinition) {
     std::string dense(1, '\x02');
     dense.append(reinterpret_cast<const char*>(registers.data()), kRegisters);
     std::string want = dense;
-    if (3 * set < kRegisters) {
+    if (set <= kRegisters - 513) {
+      want = std::string(1, '\x03');
+      std::string bitmap(kRegisters / 8, '\0');
+      std::string ranks;
+      for (std::size_t i = 0; i < kRegisters; ++i) {
+        if (registers[i] == 0) continue;
+        bitmap[i / 8] = static_cast<char>(bitmap[i / 8] | 1 << (i % 8));
+        ranks.push_back(static_cast<char>(registers[i]));
+      }
+      want += bitmap + ranks;
+    }
+    if (set <= 254) {
       want = std::string(1, '\x01');
       const auto count = static_cast<std::uint16_t>(set);
       want.append(reinterpret_cast<const char*>(&count), 2);
@@ -271,7 +283,7 @@ TEST(SketchSnapshotTest, DistinctCounterRefusesCorruptInput) {
     return !restored && counter.exact() && counter.estimate() == 0;
   };
   auto u64 = [](std::uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); };
-  EXPECT_TRUE(refused(std::string("\x03", 1)));                              // no such form
+  EXPECT_TRUE(refused(std::string("\x04", 1)));                              // no such form
   EXPECT_TRUE(refused(std::string("\x00\x41", 2) + std::string(520, 'x')));  // 65 exact hashes
   EXPECT_TRUE(refused(std::string("\x00\x02", 2) + u64(7) + u64(7)));        // not distinct
   EXPECT_TRUE(refused(std::string("\x00\x02", 2) + u64(9) + u64(7)));        // not sorted
@@ -280,6 +292,13 @@ TEST(SketchSnapshotTest, DistinctCounterRefusesCorruptInput) {
   EXPECT_TRUE(refused(std::string("\x01\x01\x00\x05\x00\x36", 6)));
   EXPECT_TRUE(refused(std::string("\x01\x01\x00\x00\x10\x01", 6)));
   EXPECT_TRUE(refused(std::string("\x01\x02\x00\x05\x00\x01\x05\x00\x01", 9)));
+  // Bitmap: a rank of 0, a rank above 53, fewer ranks than bits set.
+  std::string bitmap = std::string(1, '\x03') + std::string(DistinctCounter::kRegisters / 8, '\0');
+  bitmap[1] = '\x05';  // registers 0 and 2
+  EXPECT_TRUE(refused(bitmap + std::string("\x01\x00", 2)));
+  EXPECT_TRUE(refused(bitmap + std::string("\x01\x36", 2)));
+  EXPECT_TRUE(refused(bitmap + std::string("\x01", 1)));
+  EXPECT_TRUE(restoreFrom(counter, bitmap + std::string("\x01\x35", 2)));
   // Dense: a rank above 53.
   std::string dense(1 + DistinctCounter::kRegisters, '\x01');
   dense[0] = '\x02';
