@@ -240,13 +240,12 @@ bool DistinctCounter::restore(SnapshotReader& in) {
       const std::string_view ranks = in.getRaw(n);
       ok = in.ok();
       std::size_t next = 0;
-      for (std::size_t b = 0; ok && b < bitmap.size(); ++b) {
-        for (unsigned bits = static_cast<unsigned char>(bitmap[b]); ok && bits != 0;
-             bits &= bits - 1) {
+      if (ok) {
+        forEachSet(reinterpret_cast<const std::uint8_t*>(bitmap.data()), [&](std::size_t i) {
           const auto rank = static_cast<std::uint8_t>(ranks[next++]);
-          ok = rank != 0 && rank <= kMaxRank;
-          registers_[8 * b + static_cast<std::size_t>(std::countr_zero(bits))] = rank;
-        }
+          ok = ok && rank != 0 && rank <= kMaxRank;
+          registers_[i] = rank;
+        });
       }
     } else {
       ok = true;
